@@ -178,6 +178,10 @@ typedef struct vhdxlog_image {
   uint64_t log_offset;             /* from the current header */
   uint32_t log_length;
   uint8_t log_guid[16];
+  /* Raw copy of the other (non-current) header slot, valid or not: the
+   * plan states the final bytes of both slots, and for a clean image the
+   * other slot keeps what it holds. */
+  uint8_t other_header[VHDXLOG_HEADER_SIZE];
 } vhdxlog_image;
 
 /*
@@ -286,12 +290,14 @@ typedef struct vhdxlog_descriptor {
 typedef struct vhdxlog_iter {
   const vhdxlog_log *ctx;
   uint32_t entry_offset;    /* current entry */
-  uint32_t entries_left;    /* entries after the current one */
+  uint32_t entries_left;    /* entries not yet started */
   uint32_t index;           /* next descriptor index in the current entry */
   uint32_t count;           /* descriptors in the current entry */
   uint32_t data_seen;       /* data descriptors seen in the current entry */
   uint32_t desc_sectors;    /* descriptor sectors of the current entry */
   uint32_t entry_length;
+  uint64_t sequence_number; /* of the current entry */
+  int started;
 } vhdxlog_iter;
 
 /* Start iterating over a sequence vhdxlog_log_search() returned. */

@@ -1,0 +1,52 @@
+/*
+ * Little-endian loads and stores over byte pointers. File bytes are never
+ * cast to structs or wider types: these work on any host byte order and any
+ * alignment.
+ */
+#ifndef VHDXLOG_BYTES_H
+#define VHDXLOG_BYTES_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline uint16_t load_le16(const uint8_t *p) {
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t load_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+         ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t load_le64(const uint8_t *p) {
+  return (uint64_t)load_le32(p) | ((uint64_t)load_le32(p + 4) << 32);
+}
+
+static inline void store_le32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v) {
+  store_le32(p, (uint32_t)v);
+  store_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Signatures are compared as raw bytes (the spec prints some reversed). */
+static inline int has_signature(const uint8_t *p, const char sig[4]) {
+  return memcmp(p, sig, 4) == 0;
+}
+
+static inline int is_zero_bytes(const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (p[i] != 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
+ * every VHDX structure. A portable slicing-by-8 path, a hardware path
+ * (SSE4.2 crc32 on x86, chosen at run time; ARMv8 CRC when the compiler
+ * targets it), and GF(2) arithmetic to shift a register over zero bytes,
+ * which lets the log search combine per-sector CRCs in O(1) instead of
+ * re-reading entries (see search.c).
+ */
+#include "crc32c.h"
+
+#include "bytes.h"
+#include "crc32c_table.h"
+#include "vhdxlog.h"
+
+#define CRC32C_POLY 0x82F63B78u
+
+uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
+                                        size_t size) {
+  while (size >= 8) {
+    uint32_t lo = load_le32(p) ^ reg;
+    uint32_t hi = load_le32(p + 4);
+    reg = crc32c_table[7][lo & 0xFF] ^ crc32c_table[6][(lo >> 8) & 0xFF] ^
+          crc32c_table[5][(lo >> 16) & 0xFF] ^ crc32c_table[4][lo >> 24] ^
+          crc32c_table[3][hi & 0xFF] ^ crc32c_table[2][(hi >> 8) & 0xFF] ^
+          crc32c_table[1][(hi >> 16) & 0xFF] ^ crc32c_table[0][hi >> 24];
+    p += 8;
+    size -= 8;
+  }
+  while (size > 0) {
+    reg = (reg >> 8) ^ crc32c_table[0][(reg ^ *p) & 0xFF];
+    p++;
+    size--;
+  }
+  return reg;
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <nmmintrin.h>
+#define VHDXLOG_HAVE_HW 1
+
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
+#if defined(__x86_64__)
+  uint64_t r = reg;
+  while (size >= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8); /* x86 is little-endian: the bytes in file order */
+    r = _mm_crc32_u64(r, v);
+    p += 8;
+    size -= 8;
+  }
+  reg = (uint32_t)r;
+#endif
+  while (size >= 4) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    reg = _mm_crc32_u32(reg, v);
+    p += 4;
+    size -= 4;
+  }
+  while (size > 0) {
+    reg = _mm_crc32_u8(reg, *p);
+    p++;
+    size--;
+  }
+  return reg;
+}
+
+int vhdxlog_crc32c_hw_available(void) {
+  return __builtin_cpu_supports("sse4.2") ? 1 : 0;
+}
+
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
+                                  size_t size) {
+  return crc32c_sse42(reg, p, size);
+}
+
+#elif defined(__ARM_FEATURE_CRC32)
+#include <arm_acle.h>
+#define VHDXLOG_HAVE_HW 1
+
+int vhdxlog_crc32c_hw_available(void) { return 1; }
+
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
+                                  size_t size) {
+#if defined(__aarch64__) && defined(__BYTE_ORDER__) &&                        \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (size >= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    reg = __crc32cd(reg, v);
+    p += 8;
+    size -= 8;
+  }
+#endif
+  while (size > 0) {
+    reg = __crc32cb(reg, *p);
+    p++;
+    size--;
+  }
+  return reg;
+}
+
+#else
+#define VHDXLOG_HAVE_HW 0
+
+int vhdxlog_crc32c_hw_available(void) { return 0; }
+
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
+                                  size_t size) {
+  return vhdxlog_crc32c_update_portable(reg, p, size);
+}
+#endif
+
+uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size) {
+#if VHDXLOG_HAVE_HW
+  if (vhdxlog_crc32c_hw_available()) {
+    return vhdxlog_crc32c_update_hw(reg, p, size);
+  }
+#endif
+  return vhdxlog_crc32c_update_portable(reg, p, size);
+}
+
+uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
+  if (data == NULL) {
+    return crc;
+  }
+  return ~vhdxlog_crc32c_update(~crc, (const uint8_t *)data, size);
+}
+
+/*
+ * In the reflected representation bit 31 holds x^0. Multiplying by x is a
+ * right shift, reduced by the polynomial when x^31 falls off bit 0.
+ */
+uint32_t vhdxlog_crc32c_mulmod(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  uint32_t bit;
+  for (bit = 0x80000000u; bit != 0 && a != 0; bit >>= 1) {
+    if (a & bit) {
+      product ^= b;
+      a ^= bit;
+    }
+    b = (b & 1u) ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+  }
+  return product;
+}
+
+uint32_t vhdxlog_crc32c_xpow8n(uint64_t n) {
+  uint32_t result = 0x80000000u; /* x^0 */
+  uint32_t square = 0x00800000u; /* x^8: one zero byte */
+  while (n != 0) {
+    if (n & 1u) {
+      result = vhdxlog_crc32c_mulmod(result, square);
+    }
+    square = vhdxlog_crc32c_mulmod(square, square);
+    n >>= 1;
+  }
+  return result;
+}
