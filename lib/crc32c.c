@@ -2,17 +2,13 @@
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
  * every VHDX structure. A portable slicing-by-8 path, a hardware path
  * (SSE4.2 crc32 on x86, chosen at run time; ARMv8 CRC when the compiler
- * targets it), and GF(2) arithmetic to shift a register over zero bytes,
- * which lets the log search combine per-sector CRCs in O(1) instead of
- * re-reading entries (see search.c).
+ * targets it). Both compute the same raw register update.
  */
 #include "crc32c.h"
 
 #include "bytes.h"
 #include "crc32c_table.h"
 #include "vhdxlog.h"
-
-#define CRC32C_POLY 0x82F63B78u
 
 uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
                                         size_t size) {
@@ -126,34 +122,4 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
     return crc;
   }
   return ~vhdxlog_crc32c_update(~crc, (const uint8_t *)data, size);
-}
-
-/*
- * In the reflected representation bit 31 holds x^0. Multiplying by x is a
- * right shift, reduced by the polynomial when x^31 falls off bit 0.
- */
-uint32_t vhdxlog_crc32c_mulmod(uint32_t a, uint32_t b) {
-  uint32_t product = 0;
-  uint32_t bit;
-  for (bit = 0x80000000u; bit != 0 && a != 0; bit >>= 1) {
-    if (a & bit) {
-      product ^= b;
-      a ^= bit;
-    }
-    b = (b & 1u) ? (b >> 1) ^ CRC32C_POLY : b >> 1;
-  }
-  return product;
-}
-
-uint32_t vhdxlog_crc32c_xpow8n(uint64_t n) {
-  uint32_t result = 0x80000000u; /* x^0 */
-  uint32_t square = 0x00800000u; /* x^8: one zero byte */
-  while (n != 0) {
-    if (n & 1u) {
-      result = vhdxlog_crc32c_mulmod(result, square);
-    }
-    square = vhdxlog_crc32c_mulmod(square, square);
-    n >>= 1;
-  }
-  return result;
 }

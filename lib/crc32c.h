@@ -8,18 +8,12 @@
 /*
  * Raw register update: reflected CRC-32C over `size` bytes starting from
  * register `reg`, no pre/post inversion. The standard CRC-32C of a message
- * is ~crc32c_update(~0u, msg). Working on raw registers makes the
- * algebra of crc32c_shift() below exact.
+ * is ~crc32c_update(~0u, msg).
  */
 uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p, size_t size);
 uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size);
 int vhdxlog_crc32c_hw_available(void);
 /* Dispatches to the hardware path when the CPU has one. */
 uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size);
-
-/* a * b in GF(2)[x] mod the CRC-32C polynomial, bit-reflected operands. */
-uint32_t vhdxlog_crc32c_mulmod(uint32_t a, uint32_t b);
-/* x^(8*n) mod P, reflected: multiply a register by it to feed n zero bytes. */
-uint32_t vhdxlog_crc32c_xpow8n(uint64_t n);
 
 #endif

@@ -7,7 +7,7 @@
 #define VHDXLOG_DESCRIPTOR_H
 
 #include "bytes.h"
-#include "log_tables.h"
+#include "log_internal.h"
 #include "vhdxlog.h"
 
 #define DESCRIPTOR_SIZE 32u

@@ -4,13 +4,13 @@
  * the k-th data sector (MS-VHDX 2.3.1.4). Each entry is re-validated as
  * the iterator reaches it, so a sequence that does not match the log (a
  * caller error, or a log changed since the search) yields an error instead
- * of garbage; with scratch this costs O(1) amortised per entry.
+ * of garbage, at the cost of reading the entry, as iterating does anyway.
  */
 #include <string.h>
 
 #include "descriptor.h"
 #include "error.h"
-#include "log_tables.h"
+#include "log_internal.h"
 
 vhdxlog_status vhdxlog_iter_init(vhdxlog_iter *it, const vhdxlog_log *ctx,
                                  const vhdxlog_sequence *seq) {

@@ -2,9 +2,11 @@
  * The active sequence (MS-VHDX 2.3.3), by the spec's own scan; see
  * docs/RULES.md "Active sequence" for the exact loop and tie rules.
  *
- * Linear time: every scan position is tried once; a run advances the scan
- * to its end, and a run covers at most N sectors, so at most ~2N entry
- * checks happen, each O(1) amortised with precomputed tables (entry.c).
+ * Linear time: every scan position is tried at most twice (as the end of a
+ * run, then as a start; a position that just failed is not retried), a run
+ * advances the scan to its end and covers at most N sectors. Each check
+ * reads, besides its first sector, only sectors that start no entry
+ * (entry.c), so all checks together read each sector O(1) times.
  * No position is skipped that could start a valid entry: the sectors inside
  * a valid entry begin with "desc", "zero" or "data", never "loge".
  */
@@ -12,7 +14,7 @@
 
 #include "descriptor.h"
 #include "error.h"
-#include "log_tables.h"
+#include "log_internal.h"
 
 /* The "most recent candidate" reported when no sequence is complete. */
 typedef struct failure_note {

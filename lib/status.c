@@ -12,8 +12,6 @@ typedef struct status_text {
 static const status_text status_texts[] = {
     {VHDXLOG_OK, "VHDXLOG_OK", "ok"},
     {VHDXLOG_E_ARGUMENT, "VHDXLOG_E_ARGUMENT", "invalid argument"},
-    {VHDXLOG_E_SCRATCH_TOO_SMALL, "VHDXLOG_E_SCRATCH_TOO_SMALL",
-     "scratch buffer too small"},
     {VHDXLOG_E_IO, "VHDXLOG_E_IO", "I/O callback failed"},
     {VHDXLOG_E_FILE_TOO_SMALL, "VHDXLOG_E_FILE_TOO_SMALL",
      "file smaller than the 1 MiB header area"},

@@ -10,8 +10,8 @@
  *   1. Read the first VHDXLOG_HEADER_AREA_SIZE bytes of the file and call
  *      vhdxlog_image_parse() -> headers, region table, log location.
  *   2. If image.log_state == VHDXLOG_LOG_DIRTY, read image.log_length bytes at
- *      image.log_offset, allocate vhdxlog_log_scratch_size(image.log_length)
- *      bytes, call vhdxlog_log_init() then vhdxlog_log_search().
+ *      image.log_offset, call vhdxlog_log_init() then vhdxlog_plan_init()
+ *      (which runs vhdxlog_log_search()).
  *   3. Replay with vhdxlog_replay(), or read the replayed state without
  *      writing with vhdxlog_overlay_read().
  */
@@ -62,7 +62,6 @@ typedef enum vhdxlog_status {
 
   /* Caller errors. */
   VHDXLOG_E_ARGUMENT = 1,       /* NULL pointer, span too small, bad size */
-  VHDXLOG_E_SCRATCH_TOO_SMALL,  /* scratch < vhdxlog_log_scratch_size() */
   VHDXLOG_E_IO,                 /* an I/O callback failed */
 
   /* Image structure (error.offset is a file offset). */
@@ -225,33 +224,28 @@ typedef struct vhdxlog_sequence {
 } vhdxlog_sequence;
 
 /*
- * Context for a log held in memory. The caller owns it and the scratch.
- * Fields are private; read them only through the functions below.
+ * Context for a log held in memory: the log bytes and the header's LogGuid.
+ * The caller owns it; the log must outlive it and stay unchanged. Fields
+ * are private; use the functions below.
+ *
+ * No scratch memory is needed for linear time: checks run cheapest first
+ * and the checksum last, so a candidate entry reads past its first sector
+ * only through sectors that cannot start an entry ("desc", "zero" and
+ * "data" sectors), and a checksum is computed only over an entry whose
+ * other sectors start no entry. Every sector is thus read by at most one
+ * candidate besides its own, whatever lengths hostile entries claim.
  */
 typedef struct vhdxlog_log {
   const uint8_t *log;
   uint32_t length;
   uint32_t sectors;
   uint8_t guid[16];
-  void *scratch;            /* NULL: direct validation, no precomputation */
 } vhdxlog_log;
 
-/* Bytes of scratch vhdxlog_log_init() needs for a log of `log_length`
- * bytes (0 if log_length is not a positive multiple of 4 KiB). Linear. */
-size_t vhdxlog_log_scratch_size(uint32_t log_length);
-
-/*
- * Bind a context to `log` (log_length bytes, a positive multiple of 4 KiB)
- * and the header's LogGuid. With scratch (>= vhdxlog_log_scratch_size
- * bytes, any alignment) this precomputes per-sector facts in one pass so
- * that each later entry check is O(1) amortized; with scratch == NULL each
- * entry check costs O(entry length) instead (fine for single entries, not
- * for vhdxlog_log_search on hostile logs). The log and scratch must outlive
- * the context and stay unchanged.
- */
+/* Bind a context to `log` (log_length bytes, a positive multiple of 4 KiB
+ * below 4 GiB) and the header's LogGuid. O(1). */
 vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
-                                size_t log_length, const uint8_t guid[16],
-                                void *scratch, size_t scratch_size);
+                                size_t log_length, const uint8_t guid[16]);
 
 /* Validate the entry starting at log offset `offset` (every rule of
  * MS-VHDX 2.3.1). VHDXLOG_OK and *entry filled, or the first rule broken. */
@@ -261,8 +255,8 @@ vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
 /*
  * Find the active sequence (MS-VHDX 2.3.3). VHDXLOG_OK: *seq filled.
  * VHDXLOG_E_LOG_NO_SEQUENCE: no complete sequence (the spec calls the file
- * corrupt; error names the most recent failed candidate). Linear time with
- * scratch.
+ * corrupt; error names the most recent failed candidate). Time linear in
+ * the log length on any input.
  */
 vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx,
                                   vhdxlog_sequence *seq, vhdxlog_error *error);
@@ -304,7 +298,8 @@ typedef struct vhdxlog_iter {
 vhdxlog_status vhdxlog_iter_init(vhdxlog_iter *it, const vhdxlog_log *ctx,
                                  const vhdxlog_sequence *seq);
 /* VHDXLOG_OK with *d filled, VHDXLOG_END after the last, or an error if the
- * log does not hold what the sequence promised. */
+ * log does not hold what the sequence promised. Each entry is re-validated
+ * when reached: O(entry length), the cost of reading its descriptors. */
 vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d);
 /* The 4 KiB a data descriptor writes: leading + data + trailing. */
 void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,

@@ -1,0 +1,19 @@
+/* Internals shared by entry.c, search.c and iter.c. */
+#ifndef VHDXLOG_LOG_INTERNAL_H
+#define VHDXLOG_LOG_INTERNAL_H
+
+#include "vhdxlog.h"
+
+/* Validate the entry starting at sector `s` (< ctx->sectors). */
+vhdxlog_status entry_validate(const vhdxlog_log *ctx, uint32_t s,
+                              vhdxlog_entry *out, vhdxlog_error *error);
+
+/* Byte pointer to log sector i, where i < 2N may be unwrapped. */
+static inline const uint8_t *log_sector(const vhdxlog_log *ctx, uint32_t i) {
+  if (i >= ctx->sectors) {
+    i -= ctx->sectors;
+  }
+  return ctx->log + (size_t)i * VHDXLOG_SECTOR_SIZE;
+}
+
+#endif
