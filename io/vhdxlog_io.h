@@ -47,7 +47,7 @@ void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io);
 
 /*
  * Everything needed to replay or inspect one image: the parsed image, the
- * header area, the log bytes, the scratch, the log context and the plan.
+ * header area, the log bytes, the log context and the plan.
  * vhdxlog_load() reads through `io` (read + get_size only), allocates the
  * buffers, parses and validates. On an image or plan error it returns that
  * error with *error filled, and what was loaded so far stays readable
@@ -57,8 +57,6 @@ typedef struct vhdxlog_loaded {
   vhdxlog_image image;
   uint8_t *header_area;    /* VHDXLOG_HEADER_AREA_SIZE bytes, or NULL */
   uint8_t *log_bytes;      /* image.log_length bytes when DIRTY, else NULL */
-  void *scratch;
-  size_t scratch_size;
   vhdxlog_log log;
   int log_ready;           /* log context initialised */
   vhdxlog_plan plan;
