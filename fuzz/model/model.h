@@ -1,0 +1,71 @@
+/*
+ * Reference model of vhdxlog: docs/RULES.md written out as plainly as
+ * possible, for differential fuzzing against lib/.
+ *
+ * It shares no code with lib/: it includes lib/include/vhdxlog.h only for the
+ * vhdxlog_status values and the size macros. It keeps the whole image as one
+ * byte array, allocates freely, validates every entry directly (no
+ * precomputation) and checks its own search against a brute force (a mismatch
+ * aborts the process: that is a bug in the model, not in the input).
+ */
+#ifndef VHDXLOG_MODEL_H
+#define VHDXLOG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdxlog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct model_result {
+  /* VHDXLOG_OK, or the error of RULES.md: an image error, E_LOG_NO_SEQUENCE,
+   * E_DESCRIPTOR_TARGET, E_FILE_TRUNCATED; E_IO when the image would grow
+   * beyond max_size; E_ARGUMENT for image == NULL with size > 0. */
+  vhdxlog_status status;
+  int replayed;         /* 1 if the log was applied and cleared */
+  int headers_repaired; /* 1 if the clean-image header completion applied */
+  /* Set whenever the search found the active sequence (also when a later
+   * plan check failed); zero otherwise. */
+  uint32_t tail_offset, head_offset, entry_count;
+  uint64_t head_sequence_number;
+  /* Resulting image (malloc'd; free with model_result_free). On any error:
+   * a copy of the input, unchanged. */
+  uint8_t *image;
+  uint64_t image_size;
+} model_result;
+
+/*
+ * Replay `image` (the whole file, `size` bytes) per RULES.md: image rules,
+ * search, plan checks, then the full replay order including the three header
+ * writes with the derived FileWriteGuid; or, for a clean image, the header
+ * completion case. If the replayed file would be larger than both `size`
+ * and `max_size`, status is VHDXLOG_E_IO and the input is returned
+ * unchanged.
+ */
+void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
+                  model_result *out);
+void model_result_free(model_result *r);
+
+/*
+ * Entry validation alone: the first broken rule of the entry at log offset
+ * `off`, like vhdxlog_log_entry(). *error_index is the descriptor index or
+ * data sector index for the rules that have one, else VHDXLOG_NO_INDEX.
+ * VHDXLOG_E_ARGUMENT if log is NULL, log_length is not a positive multiple of
+ * 4096, or off is not a multiple of 4096 below log_length.
+ */
+vhdxlog_status model_entry_check(const uint8_t *log, uint32_t log_length,
+                                 const uint8_t guid[16], uint32_t off,
+                                 uint32_t *error_index);
+
+/* The model's own CRC-32C (bit by bit) and FileWriteGuid derivation, exposed
+ * so tests can compare them with lib/ on their own. */
+uint32_t model_crc32c(const uint8_t *data, size_t size);
+void model_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VHDXLOG_MODEL_H */

@@ -1,0 +1,223 @@
+/* Plan checks and replay: RULES.md "Plan" and "Replay order", on a plain
+ * in-memory copy of the image. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+static const uint8_t zero_guid[16] = {0};
+
+/* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
+ * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
+ * written over the other slot. Returns the slot written (now current). */
+static int header_update(uint8_t *img, int from, const uint8_t fwg[16],
+                         const uint8_t lg[16]) {
+  uint8_t h[VHDXLOG_HEADER_SIZE];
+  int to = 1 - from;
+  memcpy(h, img + mdl_header_offset(from), sizeof h);
+  mdl_put64(h + 8, mdl_le64(h + 8) + 1);
+  memcpy(h + 16, fwg, 16);
+  memcpy(h + 48, lg, 16);
+  mdl_put32(h + 4, mdl_crc_field_zeroed(h, sizeof h));
+  memcpy(img + mdl_header_offset(to), h, sizeof h);
+  return to;
+}
+
+/* Descriptor fields the plan and the replay need. */
+typedef struct mdl_write {
+  int is_data;
+  uint64_t file_offset;
+  uint64_t length; /* 4096, or ZeroLength (may be 0: a no-op) */
+  const uint8_t *desc;
+  const uint8_t *data_sector; /* data descriptors only */
+} mdl_write;
+
+static mdl_write descriptor_write(const uint8_t *log, uint32_t log_length,
+                                  const mdl_entry *e, uint32_t i,
+                                  uint32_t *data_seen) {
+  mdl_write w;
+  w.desc = mdl_descriptor(log, log_length, e->offset, i);
+  w.file_offset = mdl_le64(w.desc + 16);
+  w.data_sector = NULL;
+  if (memcmp(w.desc, "desc", 4) == 0) {
+    w.is_data = 1;
+    w.length = MDL_SECTOR;
+    w.data_sector = mdl_entry_sector(log, log_length, e->offset,
+                                     (uint64_t)e->desc_sectors + *data_seen);
+    *data_seen += 1;
+  } else {
+    MDL_CHECK(memcmp(w.desc, "zero", 4) == 0); /* validated entry */
+    w.is_data = 0;
+    w.length = mdl_le64(w.desc + 8);
+  }
+  return w;
+}
+
+/* Both headers: [64 KiB, 192 KiB). */
+#define HEADERS_START ((uint64_t)VHDXLOG_HEADER1_OFFSET)
+#define HEADERS_END ((uint64_t)VHDXLOG_REGION1_OFFSET)
+
+/* Does the write share a byte with [start, start + length)? Every value is
+ * at most 2^62 (entry rule 10, image rule 3), so the sums cannot overflow. */
+static int hits(mdl_write w, uint64_t start, uint64_t length) {
+  if (w.length == 0 || length == 0)
+    return 0;
+  return w.file_offset < start + length && start < w.file_offset + w.length;
+}
+
+static void set_error(model_result *out, vhdxlog_status st) {
+  out->status = st;
+  out->replayed = 0;
+  out->headers_repaired = 0;
+}
+
+/* RULES.md: the clean image whose replay (ours) stopped between the two
+ * header writes of step 4. */
+static void complete_clean(const mdl_image *im, model_result *out) {
+  int cur = im->current, other = 1 - im->current;
+  const uint8_t *hc = out->image + mdl_header_offset(cur);
+  const uint8_t *ho = out->image + mdl_header_offset(other);
+  uint8_t f[16];
+  if (!im->valid[other] || mdl_is_zero(ho + 48, 16))
+    return;
+  if (mdl_le64(ho + 8) + 1 != mdl_le64(hc + 8))
+    return;
+  model_derive_file_write_guid(ho + 48, f);
+  if (memcmp(hc + 16, f, 16) != 0)
+    return;
+  header_update(out->image, cur, f, zero_guid);
+  out->headers_repaired = 1;
+}
+
+void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
+                  model_result *out) {
+  mdl_image im;
+  mdl_seq seq;
+  const uint8_t *log;
+  const mdl_entry *head;
+  vhdxlog_status st;
+  uint64_t replayed_size, k;
+  uint32_t i, data_seen;
+  uint8_t f[16];
+  int cur;
+
+  memset(out, 0, sizeof *out);
+  out->image = mdl_malloc(size);
+  out->image_size = size;
+  if (size > 0) {
+    if (image == NULL) {
+      set_error(out, VHDXLOG_E_ARGUMENT);
+      return;
+    }
+    memcpy(out->image, image, size);
+  }
+
+  st = mdl_image_check(image, size, &im);
+  if (st != VHDXLOG_OK) {
+    set_error(out, st);
+    return;
+  }
+  if (!im.dirty) {
+    out->status = VHDXLOG_OK;
+    complete_clean(&im, out);
+    return;
+  }
+
+  /* Search. */
+  log = image + im.log_offset;
+  st = mdl_search(log, im.log_length, im.log_guid, &seq);
+  if (st != VHDXLOG_OK) {
+    set_error(out, st);
+    return;
+  }
+  head = &seq.entries[seq.count - 1];
+  out->tail_offset = seq.entries[0].offset;
+  out->head_offset = head->offset;
+  out->entry_count = seq.count;
+  out->head_sequence_number = head->seq;
+
+  /* Plan 1: no write may touch the headers or the log. */
+  replayed_size = size;
+  for (k = 0; k < seq.count; k++) {
+    const mdl_entry *e = &seq.entries[k];
+    data_seen = 0;
+    for (i = 0; i < e->count; i++) {
+      mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
+      if (w.length == 0)
+        continue; /* zero-length zero descriptor: a no-op */
+      if (hits(w, HEADERS_START, HEADERS_END - HEADERS_START) ||
+          hits(w, im.log_offset, im.log_length)) {
+        free(seq.entries);
+        set_error(out, VHDXLOG_E_DESCRIPTOR_TARGET);
+        return;
+      }
+      if (w.file_offset + w.length > replayed_size)
+        replayed_size = w.file_offset + w.length;
+    }
+  }
+  /* Plan 2, 3. */
+  if (size < head->flushed) {
+    free(seq.entries);
+    set_error(out, VHDXLOG_E_FILE_TRUNCATED);
+    return;
+  }
+  if (head->last > replayed_size)
+    replayed_size = head->last;
+  if (replayed_size > size &&
+      (replayed_size > max_size || replayed_size > (uint64_t)SIZE_MAX)) {
+    free(seq.entries);
+    set_error(out, VHDXLOG_E_IO);
+    return;
+  }
+
+  /* The file as it will end: old bytes, then zeros up to the new size. */
+  if (replayed_size > size) {
+    uint8_t *grown = mdl_malloc((size_t)replayed_size);
+    memcpy(grown, out->image, size);
+    memset(grown + size, 0, (size_t)(replayed_size - size));
+    free(out->image);
+    out->image = grown;
+    out->image_size = replayed_size;
+  }
+
+  /* Replay 1: a new FileWriteGuid before the first modification. */
+  model_derive_file_write_guid(im.log_guid, f);
+  cur = im.current;
+  if (memcmp(out->image + mdl_header_offset(cur) + 16, f, 16) != 0)
+    cur = header_update(out->image, cur, f, im.log_guid);
+
+  /* Replay 2: descriptors, tail to head, in order. The log is read from the
+   * input, which no write may change (plan 1). */
+  for (k = 0; k < seq.count; k++) {
+    const mdl_entry *e = &seq.entries[k];
+    data_seen = 0;
+    for (i = 0; i < e->count; i++) {
+      mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
+      uint8_t *dst = out->image + (size_t)w.file_offset;
+      if (w.is_data) {
+        memcpy(dst, w.desc + 8, 8);                /* LeadingBytes */
+        memcpy(dst + 8, w.data_sector + 8, 4084);  /* Data */
+        memcpy(dst + 4092, w.desc + 4, 4);         /* TrailingBytes */
+      } else if (w.length > 0) {
+        memset(dst, 0, (size_t)w.length);
+      }
+    }
+  }
+  /* Replay 3: the file already has its replayed size. */
+
+  /* Replay 4: clear the log, twice, so both copies are up to date. */
+  cur = header_update(out->image, cur, f, zero_guid);
+  header_update(out->image, cur, f, zero_guid);
+
+  free(seq.entries);
+  out->status = VHDXLOG_OK;
+  out->replayed = 1;
+}
+
+void model_result_free(model_result *r) {
+  if (r == NULL)
+    return;
+  free(r->image);
+  r->image = NULL;
+  r->image_size = 0;
+}

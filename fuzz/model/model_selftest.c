@@ -1,0 +1,882 @@
+/*
+ * Self-test of the reference model: tiny images built by hand, expected
+ * bytes computed here independently (own table-driven CRC-32C, own header
+ * builder, own FileWriteGuid derivation), compared byte for byte.
+ * Returns non-zero on any failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+#define SECTOR 4096u
+#define LOG_OFF ((uint64_t)MIB)
+#define LOG_LEN MIB
+#define MAXOFF (((uint64_t)1) << 62)
+
+static int failures;
+static int checks;
+
+#define EXPECT(cond)                                                           \
+  do {                                                                         \
+    checks++;                                                                  \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);       \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+/* ---- Independent helpers ------------------------------------------------ */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+  uint32_t n, k, c;
+  for (n = 0; n < 256; n++) {
+    c = n;
+    for (k = 0; k < 8; k++)
+      c = (c & 1u) ? (0x82F63B78u ^ (c >> 1)) : (c >> 1);
+    crc_table[n] = c;
+  }
+}
+
+/* Table-driven CRC-32C over several spans, chained. */
+static uint32_t crc_more(uint32_t crc, const uint8_t *p, size_t n) {
+  size_t i;
+  crc = ~crc;
+  for (i = 0; i < n; i++)
+    crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+  return ~crc;
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v) {
+  put16(p, (uint16_t)v);
+  put16(p + 2, (uint16_t)(v >> 16));
+}
+static void put64(uint8_t *p, uint64_t v) {
+  put32(p, (uint32_t)v);
+  put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Checksum of a structure whose bytes 4..7 hold the CRC: zero, compute,
+ * store. */
+static void seal(uint8_t *p, size_t n) {
+  put32(p + 4, 0);
+  put32(p + 4, crc_more(0, p, n));
+}
+
+static void derive(const uint8_t lg[16], uint8_t out[16]) {
+  uint8_t msg[28];
+  uint32_t i, w;
+  memcpy(msg, lg, 16);
+  memcpy(msg + 16, "vhdxlog-fwg", 11);
+  for (i = 0; i < 4; i++) {
+    msg[27] = (uint8_t)i;
+    w = crc_more(0, msg, 28);
+    put32(out + 4 * i, w);
+  }
+  out[7] = (uint8_t)(0x40u | (out[7] & 0x0Fu));
+  out[8] = (uint8_t)(0x80u | (out[8] & 0x3Fu));
+}
+
+static const uint8_t GUID_L[16] = {0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6,
+                                   0xA7, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC,
+                                   0xAD, 0xAE, 0xAF, 0xB0};
+static const uint8_t GUID_FWG[16] = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
+                                     0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C,
+                                     0x1D, 0x1E, 0x1F, 0x20};
+static const uint8_t GUID_ZERO[16] = {0};
+static const uint8_t BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
+                                0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
+                                0x9B, 0xFD, 0x4A, 0x08};
+static const uint8_t META[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
+                                 0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
+                                 0x05, 0x0F, 0x88, 0x6E};
+
+/* A header built from its fields (not copied), `marker` in reserved space
+ * so that a header update is seen to keep the rest of the 4 KiB. */
+static void make_header(uint8_t *h, uint64_t seq, const uint8_t fwg[16],
+                        const uint8_t lg[16], uint8_t marker) {
+  uint32_t i;
+  memset(h, 0, 4096);
+  memcpy(h, "head", 4);
+  put64(h + 8, seq);
+  memcpy(h + 16, fwg, 16);
+  for (i = 0; i < 16; i++)
+    h[32 + i] = (uint8_t)(0xD0 + i); /* DataWriteGuid */
+  memcpy(h + 48, lg, 16);
+  put16(h + 64, 0);
+  put16(h + 66, 1);
+  put32(h + 68, LOG_LEN);
+  put64(h + 72, LOG_OFF);
+  h[1000] = marker;
+  seal(h, 4096);
+}
+
+static void set_header(uint8_t *img, int slot, uint64_t seq,
+                       const uint8_t fwg[16], const uint8_t lg[16],
+                       uint8_t marker) {
+  make_header(img + (slot == 0 ? 64 * KIB : 128 * KIB), seq, fwg, lg, marker);
+}
+
+/* Region table: BAT at 2 MiB and metadata at 3 MiB, 1 MiB each. */
+static void make_region_table(uint8_t *t) {
+  memset(t, 0, 64 * KIB);
+  memcpy(t, "regi", 4);
+  put32(t + 8, 2);
+  memcpy(t + 16, BAT, 16);
+  put64(t + 32, 2 * (uint64_t)MIB);
+  put32(t + 40, MIB);
+  put32(t + 44, 1);
+  memcpy(t + 48, META, 16);
+  put64(t + 64, 3 * (uint64_t)MIB);
+  put32(t + 72, MIB);
+  put32(t + 76, 1);
+  seal(t, 64 * KIB);
+}
+
+/* A file of `size` bytes: identifier, header 1 (seq h1, LogGuid lg1),
+ * header 2 (seq h2, LogGuid zero, stale), both region tables, an empty log,
+ * bytes past 2 MiB set to 0xAB and 4 KiB at 512 KiB set to 0xCD. */
+static uint8_t *base_image(size_t size, uint64_t h1, const uint8_t lg1[16],
+                           uint64_t h2) {
+  uint8_t *img = calloc(1, size);
+  if (img == NULL)
+    abort();
+  memcpy(img, "vhdxfile", 8);
+  img[8] = 'x'; /* creator string: informational */
+  set_header(img, 0, h1, GUID_FWG, lg1, 0x5A);
+  set_header(img, 1, h2, GUID_FWG, GUID_ZERO, 0x33);
+  make_region_table(img + 192 * KIB);
+  make_region_table(img + 256 * KIB);
+  memset(img + 512 * KIB, 0xCD, 4096);
+  if (size > 2 * (size_t)MIB)
+    memset(img + 2 * MIB, 0xAB, size - 2 * (size_t)MIB);
+  return img;
+}
+
+/* One descriptor of a hand-built entry. */
+typedef struct tdesc {
+  char kind;             /* 'd' data, 'z' zero */
+  uint64_t file_offset;
+  uint64_t zero_length;
+  const char *leading;   /* 8 bytes */
+  const char *trailing;  /* 4 bytes */
+  uint8_t fill;          /* Data[i] = fill + i */
+} tdesc;
+
+/* The 4 KiB a data descriptor writes, from its definition. */
+static void expected_sector(const tdesc *d, uint8_t out[4096]) {
+  uint32_t i;
+  memcpy(out, d->leading, 8);
+  for (i = 0; i < 4084; i++)
+    out[8 + i] = (uint8_t)(d->fill + i);
+  memcpy(out + 4092, d->trailing, 4);
+}
+
+/* Write an entry (descriptor sectors, then one data sector per data
+ * descriptor) at log sector `sector`, wrapping, with a correct checksum. */
+static void write_entry(uint8_t *log, uint32_t log_len, uint32_t sector,
+                        uint64_t seq, uint32_t tail, uint64_t flushed,
+                        uint64_t last, const uint8_t lg[16], const tdesc *d,
+                        uint32_t nd) {
+  uint32_t ndata = 0, i, k, sectors, dsec, n = log_len / SECTOR;
+  uint8_t *buf;
+  for (i = 0; i < nd; i++)
+    ndata += d[i].kind == 'd';
+  /* 126 descriptors in the first sector, 128 in each further one. */
+  dsec = nd <= 126 ? 1 : 1 + (nd - 126 + 127) / 128;
+  sectors = dsec + ndata;
+  buf = calloc(sectors, SECTOR);
+  if (buf == NULL)
+    abort();
+  memcpy(buf, "loge", 4);
+  put32(buf + 8, sectors * SECTOR);
+  put32(buf + 12, tail);
+  put64(buf + 16, seq);
+  put32(buf + 24, nd);
+  memcpy(buf + 32, lg, 16);
+  put64(buf + 48, flushed);
+  put64(buf + 56, last);
+  for (i = 0, k = 0; i < nd; i++) {
+    uint8_t *p = i < 126 ? buf + 64 + 32 * i
+                         : buf + (1 + (i - 126) / 128) * SECTOR +
+                               32 * ((i - 126) % 128);
+    if (d[i].kind == 'd') {
+      uint8_t *s = buf + (dsec + k) * SECTOR;
+      uint32_t j;
+      memcpy(p, "desc", 4);
+      memcpy(p + 4, d[i].trailing, 4);
+      memcpy(p + 8, d[i].leading, 8);
+      memcpy(s, "data", 4);
+      put32(s + 4, (uint32_t)(seq >> 32));
+      for (j = 0; j < 4084; j++)
+        s[8 + j] = (uint8_t)(d[i].fill + j);
+      put32(s + 4092, (uint32_t)seq);
+      k++;
+    } else {
+      memcpy(p, "zero", 4);
+      put64(p + 8, d[i].zero_length);
+    }
+    put64(p + 16, d[i].file_offset);
+    put64(p + 24, seq);
+  }
+  seal(buf, (size_t)sectors * SECTOR);
+  for (i = 0; i < sectors; i++)
+    memcpy(log + (size_t)((sector + i) % n) * SECTOR, buf + (size_t)i * SECTOR,
+           SECTOR);
+  free(buf);
+}
+
+static int same(const model_result *r, const uint8_t *exp, size_t size) {
+  return r->image != NULL && r->image_size == size &&
+         memcmp(r->image, exp, size) == 0;
+}
+
+/* ---- The tests ---------------------------------------------------------- */
+
+static void test_crc_and_derive_agree_with_independent_versions(void) {
+  const uint8_t vec[9] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  uint8_t a[16], b[16];
+  EXPECT(crc_more(0, vec, 9) == 0xE3069283u);
+  EXPECT(model_crc32c(vec, 9) == 0xE3069283u);
+  EXPECT(model_crc32c(vec, 0) == 0);
+  derive(GUID_L, a);
+  model_derive_file_write_guid(GUID_L, b);
+  EXPECT(memcmp(a, b, 16) == 0);
+  EXPECT((b[7] >> 4) == 4 && (b[8] >> 6) == 2);
+}
+
+/* The dirty image of several tests: one entry at log offset 0 with a data
+ * descriptor past the end of the file (gap), a zero descriptor over existing
+ * bytes, and a data descriptor inside the first MiB (allowed). */
+#define D1_SIZE (2 * (size_t)MIB + 12 * KIB)
+#define D1_SEQ ((((uint64_t)7) << 32) | 9u)
+static const tdesc d1_descs[3] = {
+    {'d', 2 * (uint64_t)MIB + 16 * KIB, 0, "LEADING8", "TRL4", 0x10},
+    {'z', 2 * (uint64_t)MIB, 8192, NULL, NULL, 0},
+    {'d', 512 * KIB, 0, "lead-two", "tr-2", 0x70}};
+
+static uint8_t *dirty_image(uint64_t flushed, uint64_t last) {
+  uint8_t *img = base_image(D1_SIZE, 5, GUID_L, 4);
+  write_entry(img + LOG_OFF, LOG_LEN, 0, D1_SEQ, 0, flushed, last, GUID_L,
+              d1_descs, 3);
+  return img;
+}
+
+/* What RULES.md says the dirty image becomes, computed here. */
+static uint8_t *dirty_expected(size_t *size) {
+  uint8_t *in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  uint8_t *exp = calloc(1, 3 * (size_t)MIB);
+  uint8_t f[16];
+  if (exp == NULL)
+    abort();
+  memcpy(exp, in, D1_SIZE);
+  expected_sector(&d1_descs[0], exp + 2 * MIB + 16 * KIB);
+  memset(exp + 2 * MIB, 0, 8192);
+  expected_sector(&d1_descs[2], exp + 512 * KIB);
+  derive(GUID_L, f);
+  /* seq 6 (F, L) over slot 2, seq 7 (F, 0) over slot 1, seq 8 over slot 2 */
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  free(in);
+  *size = 3 * (size_t)MIB;
+  return exp;
+}
+
+static void test_dirty_one_entry_replays_to_expected_bytes(void) {
+  uint8_t *in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  uint8_t *in_copy = malloc(D1_SIZE);
+  size_t exp_size;
+  uint8_t *exp = dirty_expected(&exp_size);
+  model_result r, r2;
+  if (in_copy == NULL)
+    abort();
+  memcpy(in_copy, in, D1_SIZE);
+
+  model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
+  EXPECT(r.status == VHDXLOG_OK);
+  EXPECT(r.replayed == 1 && r.headers_repaired == 0);
+  EXPECT(r.tail_offset == 0 && r.head_offset == 0 && r.entry_count == 1);
+  EXPECT(r.head_sequence_number == D1_SEQ);
+  EXPECT(same(&r, exp, exp_size));
+  EXPECT(memcmp(in, in_copy, D1_SIZE) == 0); /* input untouched */
+
+  /* Replaying the result again: clean, nothing to do. */
+  model_replay(r.image, (size_t)r.image_size, 64 * (uint64_t)MIB, &r2);
+  EXPECT(r2.status == VHDXLOG_OK && r2.replayed == 0 &&
+         r2.headers_repaired == 0);
+  EXPECT(same(&r2, exp, exp_size));
+  model_result_free(&r2);
+  model_result_free(&r);
+  free(in);
+  free(in_copy);
+  free(exp);
+}
+
+static void test_rerun_after_interruption_reaches_same_bytes(void) {
+  size_t exp_size;
+  uint8_t *exp = dirty_expected(&exp_size);
+  uint8_t f[16];
+  uint8_t *in;
+  model_result r;
+  derive(GUID_L, f);
+
+  /* Stopped after step 1 (slot 2: seq 6, F, L) and one descriptor. */
+  in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  set_header(in, 1, 6, f, GUID_L, 0x5A);
+  memset(in + 2 * MIB, 0, 8192);
+  model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(same(&r, exp, exp_size));
+  model_result_free(&r);
+  free(in);
+
+  /* Stopped between the two writes of step 4: slot 1 has seq 7 (F, 0),
+   * slot 2 still seq 6 (F, L). Clean; the completion case applies. */
+  in = malloc(exp_size);
+  if (in == NULL)
+    abort();
+  memcpy(in, exp, exp_size);
+  set_header(in, 1, 6, f, GUID_L, 0x5A);
+  model_replay(in, exp_size, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 0 && r.headers_repaired == 1);
+  EXPECT(same(&r, exp, exp_size));
+  model_result_free(&r);
+
+  /* Not our interruption: the other header's number is not one less. */
+  set_header(in, 1, 5, f, GUID_L, 0x5A);
+  model_replay(in, exp_size, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
+  EXPECT(same(&r, in, exp_size));
+  model_result_free(&r);
+
+  /* Not our interruption: current FileWriteGuid is not derive(L). */
+  set_header(in, 1, 6, f, GUID_L, 0x5A);
+  set_header(in, 0, 7, GUID_FWG, GUID_ZERO, 0x5A);
+  model_replay(in, exp_size, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
+  EXPECT(same(&r, in, exp_size));
+  model_result_free(&r);
+  free(in);
+  free(exp);
+}
+
+static void test_clean_image_is_left_alone(void) {
+  uint8_t *in = base_image(2 * (size_t)MIB, 3, GUID_ZERO, 2);
+  model_result r;
+  model_replay(in, 2 * (size_t)MIB, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 0 && r.headers_repaired == 0);
+  EXPECT(same(&r, in, 2 * (size_t)MIB));
+  model_result_free(&r);
+  free(in);
+}
+
+static void expect_error(uint8_t *in, size_t size, uint64_t max_size,
+                         vhdxlog_status st, int line) {
+  model_result r;
+  model_replay(in, size, max_size, &r);
+  if (r.status != st)
+    fprintf(stderr, "line %d: status %d, expected %d\n", line, (int)r.status,
+            (int)st);
+  EXPECT(r.status == st);
+  EXPECT(r.replayed == 0 && r.headers_repaired == 0);
+  EXPECT(same(&r, in, size));
+  model_result_free(&r);
+}
+
+static void test_corrupt_images_fail_unchanged(void) {
+  uint8_t *in;
+  model_result r;
+  tdesc bad;
+
+  /* Image rules. */
+  in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  expect_error(in, MIB - 1, 0, VHDXLOG_E_FILE_TOO_SMALL, __LINE__);
+  in[64 * KIB + 200] ^= 1;
+  in[128 * KIB + 200] ^= 1;
+  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_NO_VALID_HEADER,
+               __LINE__);
+  in[0] = 'V';
+  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_FILE_SIGNATURE,
+               __LINE__);
+  free(in);
+
+  /* Equal sequence numbers: an error unless byte-identical. */
+  in = base_image(2 * (size_t)MIB, 5, GUID_ZERO, 5);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_HEADER_SEQUENCE_TIE,
+               __LINE__);
+  memcpy(in + 128 * KIB, in + 64 * KIB, 4096);
+  model_replay(in, 2 * (size_t)MIB, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK);
+  model_result_free(&r);
+  free(in);
+
+  /* Region tables: copy 2 stands in for a broken copy 1; both broken. */
+  in = base_image(2 * (size_t)MIB, 3, GUID_ZERO, 2);
+  in[192 * KIB + 100] ^= 1;
+  model_replay(in, 2 * (size_t)MIB, 0, &r);
+  EXPECT(r.status == VHDXLOG_OK);
+  model_result_free(&r);
+  in[256 * KIB + 100] ^= 1;
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_NO_VALID_REGION_TABLE,
+               __LINE__);
+  /* Copy 1 valid but without the metadata region: its rule is reported. */
+  make_region_table(in + 192 * KIB);
+  put32(in + 192 * KIB + 8, 1);
+  seal(in + 192 * KIB, 64 * KIB);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_MISSING, __LINE__);
+  /* The log over the BAT region. */
+  make_region_table(in + 192 * KIB);
+  put64(in + 192 * KIB + 32, LOG_OFF);
+  seal(in + 192 * KIB, 64 * KIB);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_OVERLAP, __LINE__);
+  free(in);
+
+  /* A broken entry: no complete sequence. */
+  in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  in[LOG_OFF + SECTOR + 100] ^= 1;
+  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_LOG_NO_SEQUENCE,
+               __LINE__);
+  free(in);
+
+  /* FlushedFileOffset beyond the file. */
+  in = dirty_image(3 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
+  EXPECT(r.status == VHDXLOG_E_FILE_TRUNCATED);
+  EXPECT(r.entry_count == 1 && r.head_sequence_number == D1_SEQ);
+  EXPECT(same(&r, in, D1_SIZE));
+  model_result_free(&r);
+  free(in);
+
+  /* Growing past max_size. */
+  in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  expect_error(in, D1_SIZE, 3 * (uint64_t)MIB - 1, VHDXLOG_E_IO, __LINE__);
+  free(in);
+
+  /* Writes into header 2 or into the log: refused before any write. */
+  bad.kind = 'd';
+  bad.zero_length = 0;
+  bad.leading = "12345678";
+  bad.trailing = "abcd";
+  bad.fill = 1;
+  bad.file_offset = 128 * KIB + 4 * KIB;
+  in = base_image(D1_SIZE, 5, GUID_L, 4);
+  write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
+  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
+               __LINE__);
+  free(in);
+  bad.kind = 'z';
+  bad.zero_length = 8192;
+  bad.file_offset = LOG_OFF + LOG_LEN - 4096;
+  in = base_image(D1_SIZE, 5, GUID_L, 4);
+  write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
+  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
+               __LINE__);
+  free(in);
+}
+
+static void test_descriptor_edges(void) {
+  uint8_t *in, *exp;
+  model_result r;
+  tdesc d[2];
+  uint8_t f[16];
+  derive(GUID_L, f);
+
+  /* A zero-length zero descriptor far past the end is a no-op: the file
+   * does not grow. The region table right after the headers may be
+   * written (only headers and log are protected). */
+  d[0].kind = 'z';
+  d[0].zero_length = 0;
+  d[0].file_offset = 100 * (uint64_t)MIB;
+  d[1].kind = 'd';
+  d[1].zero_length = 0;
+  d[1].file_offset = 192 * KIB + 64 * KIB; /* region table 2 */
+  d[1].leading = "LLLLLLLL";
+  d[1].trailing = "TTTT";
+  d[1].fill = 0x42;
+  in = base_image(D1_SIZE, 5, GUID_L, 4);
+  write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, d, 2);
+  exp = malloc(D1_SIZE);
+  if (exp == NULL)
+    abort();
+  memcpy(exp, in, D1_SIZE);
+  expected_sector(&d[1], exp + 256 * KIB);
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  model_replay(in, D1_SIZE, D1_SIZE, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(same(&r, exp, D1_SIZE));
+  model_result_free(&r);
+  free(in);
+  free(exp);
+}
+
+static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
+  const size_t size = 2 * (size_t)MIB + 64 * KIB;
+  const uint32_t tail = 254 * SECTOR;
+  tdesc a[2], b[1], c[1];
+  uint8_t *in = base_image(size, 5, GUID_L, 4);
+  uint8_t *exp;
+  uint8_t f[16];
+  model_result r;
+  uint64_t x = 2 * (uint64_t)MIB + 8 * KIB, y = 2 * (uint64_t)MIB + 32 * KIB;
+
+  a[0].kind = 'd';
+  a[0].file_offset = x;
+  a[0].leading = "A0A0A0A0";
+  a[0].trailing = "a0a0";
+  a[0].fill = 1;
+  a[1] = a[0];
+  a[1].file_offset = y;
+  a[1].leading = "A1A1A1A1";
+  a[1].fill = 2;
+  b[0] = a[0];
+  b[0].leading = "B0B0B0B0";
+  b[0].fill = 3;
+  c[0] = a[0];
+  c[0].fill = 9;
+  /* A: sectors 254, 255, 0 (wraps), seq 20. B: sectors 1, 2, seq 21.
+   * Both name A as tail. */
+  write_entry(in + LOG_OFF, LOG_LEN, 254, 20, tail, 0, 0, GUID_L, a, 2);
+  write_entry(in + LOG_OFF, LOG_LEN, 1, 21, tail, 0, 0, GUID_L, b, 1);
+  /* An older complete one-entry sequence and a newer incomplete one. */
+  write_entry(in + LOG_OFF, LOG_LEN, 10, 7, 10 * SECTOR, 0, 0, GUID_L, c, 1);
+  write_entry(in + LOG_OFF, LOG_LEN, 100, 30, 50 * SECTOR, 0, 0, GUID_L, c, 1);
+
+  exp = malloc(size);
+  if (exp == NULL)
+    abort();
+  memcpy(exp, in, size);
+  expected_sector(&b[0], exp + x); /* B overwrote A's first write */
+  expected_sector(&a[1], exp + y);
+  derive(GUID_L, f);
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+
+  model_replay(in, size, size, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(r.tail_offset == tail && r.head_offset == SECTOR);
+  EXPECT(r.entry_count == 2 && r.head_sequence_number == 21);
+  EXPECT(same(&r, exp, size));
+  model_result_free(&r);
+
+  /* Break A: B alone is incomplete, the old one-entry sequence wins. */
+  in[LOG_OFF + 255 * SECTOR + 50] ^= 1;
+  memcpy(exp, in, size);
+  expected_sector(&c[0], exp + x);
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  model_replay(in, size, size, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(r.tail_offset == 10 * SECTOR && r.head_offset == 10 * SECTOR);
+  EXPECT(r.entry_count == 1 && r.head_sequence_number == 7);
+  EXPECT(same(&r, exp, size));
+  model_result_free(&r);
+  free(in);
+  free(exp);
+}
+
+static void test_ties_pick_header1_and_first_found_sequence(void) {
+  const size_t size = 2 * (size_t)MIB + 64 * KIB;
+  uint64_t x = 2 * (uint64_t)MIB + 8 * KIB;
+  tdesc a[1], b[1];
+  uint8_t *in = base_image(size, 5, GUID_L, 4);
+  uint8_t *exp;
+  uint8_t f[16];
+  model_result r;
+
+  /* Byte-identical headers with equal numbers: header 1 is current, so the
+   * first update goes over header 2. */
+  memcpy(in + 128 * KIB, in + 64 * KIB, 4096);
+  a[0].kind = 'd';
+  a[0].file_offset = x;
+  a[0].zero_length = 0;
+  a[0].leading = "first-a ";
+  a[0].trailing = "AAAA";
+  a[0].fill = 0x61;
+  b[0] = a[0];
+  b[0].leading = "second-b";
+  b[0].fill = 0x62;
+  /* Two complete sequences with the same head number: the first one the
+   * scan finds (lower log offset) is kept. */
+  write_entry(in + LOG_OFF, LOG_LEN, 50, 9, 50 * SECTOR, 0, 0, GUID_L, b, 1);
+  write_entry(in + LOG_OFF, LOG_LEN, 5, 9, 5 * SECTOR, 0, 0, GUID_L, a, 1);
+
+  exp = malloc(size);
+  if (exp == NULL)
+    abort();
+  memcpy(exp, in, size);
+  expected_sector(&a[0], exp + x);
+  derive(GUID_L, f);
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  model_replay(in, size, size, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(r.tail_offset == 5 * SECTOR && r.head_sequence_number == 9);
+  EXPECT(same(&r, exp, size));
+  model_result_free(&r);
+  free(in);
+  free(exp);
+}
+
+static void test_run_filling_the_whole_log(void) {
+  /* A: sectors 0..254 (2 descriptor sectors: 253 data + 1 zero descriptor,
+   * the zero one in the last slot of sector 1); B: sector 255 alone, tail 0.
+   * The run covers exactly the N sectors of the log. */
+  const size_t size = 2 * (size_t)MIB + 64 * KIB;
+  uint64_t x = 2 * (uint64_t)MIB;
+  tdesc *a = calloc(254, sizeof *a);
+  tdesc b[1];
+  uint8_t *in = base_image(size, 5, GUID_L, 4);
+  uint8_t *exp;
+  uint8_t f[16];
+  uint32_t i;
+  model_result r;
+  if (a == NULL)
+    abort();
+  for (i = 0; i < 253; i++) {
+    a[i].kind = 'd';
+    a[i].file_offset = x + SECTOR * (i % 4); /* later ones win */
+    a[i].leading = "many-dat";
+    a[i].trailing = "MANY";
+    a[i].fill = (uint8_t)i;
+  }
+  a[253].kind = 'z';
+  a[253].zero_length = SECTOR;
+  a[253].file_offset = x + 5 * SECTOR;
+  b[0].kind = 'z';
+  b[0].zero_length = 2 * SECTOR;
+  b[0].file_offset = x + 7 * SECTOR;
+  write_entry(in + LOG_OFF, LOG_LEN, 0, 40, 0, 0, 0, GUID_L, a, 254);
+  write_entry(in + LOG_OFF, LOG_LEN, 255, 41, 0, 0, 0, GUID_L, b, 1);
+  EXPECT(model_entry_check(in + LOG_OFF, LOG_LEN, GUID_L, 0, &i) ==
+         VHDXLOG_OK);
+
+  exp = malloc(size);
+  if (exp == NULL)
+    abort();
+  memcpy(exp, in, size);
+  for (i = 249; i < 253; i++)
+    expected_sector(&a[i], exp + x + SECTOR * (i % 4));
+  memset(exp + x + 5 * SECTOR, 0, SECTOR);
+  memset(exp + x + 7 * SECTOR, 0, 2 * SECTOR);
+  derive(GUID_L, f);
+  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
+  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  model_replay(in, size, size, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  EXPECT(r.tail_offset == 0 && r.head_offset == 255 * SECTOR);
+  EXPECT(r.entry_count == 2 && r.head_sequence_number == 41);
+  EXPECT(same(&r, exp, size));
+  model_result_free(&r);
+  free(in);
+  free(exp);
+  free(a);
+}
+
+static uint32_t rng_state = 12345u;
+static uint32_t rnd(uint32_t bound) {
+  rng_state = rng_state * 1103515245u + 12345u;
+  return (rng_state >> 8) % bound;
+}
+
+/* Random logs of chained entries (some wrapping, some overlapping, some
+ * corrupted): the model's scan must agree with its brute force (it aborts
+ * otherwise), and a successful replay must leave a clean image that a
+ * second replay leaves unchanged. */
+static void test_random_logs_keep_model_consistent(int iterations) {
+  const size_t size = 2 * (size_t)MIB + 64 * KIB;
+  int iter, ok = 0;
+  for (iter = 0; iter < iterations; iter++) {
+    uint8_t *in = base_image(size, 5, GUID_L, 4);
+    uint32_t chains = 1 + rnd(4), c, flips, i;
+    model_result r, r2;
+    for (c = 0; c < chains; c++) {
+      uint32_t start = rnd(256), at = start, m = 1 + rnd(4), j;
+      uint64_t seq = 1 + rnd(6);
+      for (j = 0; j < m; j++) {
+        tdesc d[3];
+        uint32_t nd = 1 + rnd(3), k, sectors = 1, tail;
+        for (k = 0; k < nd; k++) {
+          d[k].kind = rnd(3) == 0 ? 'z' : 'd';
+          d[k].file_offset = 2 * (uint64_t)MIB + SECTOR * (uint64_t)rnd(64);
+          d[k].zero_length = SECTOR * (uint64_t)rnd(3);
+          d[k].leading = "rnd-lead";
+          d[k].trailing = "rndt";
+          d[k].fill = (uint8_t)rnd(256);
+          sectors += d[k].kind == 'd';
+        }
+        tail = rnd(4) == 0 ? rnd(256) * SECTOR : start * SECTOR;
+        write_entry(in + LOG_OFF, LOG_LEN, at, seq + j, tail, 0,
+                    rnd(2) * 3 * (uint64_t)MIB, GUID_L, d, nd);
+        at = (at + sectors) % 256;
+      }
+    }
+    flips = rnd(3);
+    for (i = 0; i < flips; i++)
+      in[LOG_OFF + rnd(LOG_LEN)] ^= (uint8_t)(1u << rnd(8));
+    model_replay(in, size, 16 * (uint64_t)MIB, &r);
+    EXPECT(r.status == VHDXLOG_OK || r.status == VHDXLOG_E_LOG_NO_SEQUENCE);
+    if (r.status == VHDXLOG_OK) {
+      ok++;
+      EXPECT(r.replayed == 1 && r.entry_count >= 1);
+      model_replay(r.image, (size_t)r.image_size, 16 * (uint64_t)MIB, &r2);
+      EXPECT(r2.status == VHDXLOG_OK && r2.replayed == 0 &&
+             r2.headers_repaired == 0);
+      EXPECT(same(&r2, r.image, (size_t)r.image_size));
+      model_result_free(&r2);
+    } else {
+      EXPECT(same(&r, in, size));
+    }
+    model_result_free(&r);
+    free(in);
+  }
+  printf("random logs: %d of %d replayed\n", ok, iter);
+  EXPECT(ok * 2 > iterations); /* the generator makes replayable logs */
+}
+
+/* Entry rules one at a time: build a valid entry, break one field. */
+static uint8_t *entry_log;
+static const tdesc e_descs[3] = {
+    {'d', 8 * (uint64_t)MIB, 0, "LEADING8", "TRL4", 0x10},
+    {'z', 9 * (uint64_t)MIB, 8192, NULL, NULL, 0},
+    {'d', 10 * (uint64_t)MIB, 0, "leading8", "trl4", 0x20}};
+#define E_SEQ ((((uint64_t)3) << 32) | 1u)
+
+static void fresh_entry(void) {
+  memset(entry_log, 0, LOG_LEN);
+  write_entry(entry_log, LOG_LEN, 0, E_SEQ, 0, MIB, 2 * (uint64_t)MIB, GUID_L,
+              e_descs, 3);
+}
+
+static void expect_entry(vhdxlog_status st, uint32_t index, int line) {
+  uint32_t got_index = 12345;
+  vhdxlog_status got = model_entry_check(entry_log, LOG_LEN, GUID_L, 0,
+                                         &got_index);
+  if (got != st || got_index != index)
+    fprintf(stderr, "line %d: status %d index %u, expected %d index %u\n",
+            line, (int)got, (unsigned)got_index, (int)st, (unsigned)index);
+  EXPECT(got == st && got_index == index);
+  fresh_entry();
+}
+
+static void test_entry_rules_in_order(void) {
+  const uint32_t none = VHDXLOG_NO_INDEX;
+  uint8_t *h, *d1, *d2;
+  uint32_t idx;
+  entry_log = malloc(LOG_LEN);
+  if (entry_log == NULL)
+    abort();
+  h = entry_log;
+  d1 = h + 64 + 32;
+  d2 = h + 64 + 64;
+  fresh_entry();
+  expect_entry(VHDXLOG_OK, none, __LINE__);
+  EXPECT(model_entry_check(entry_log, LOG_LEN, GUID_L, 100, &idx) ==
+         VHDXLOG_E_ARGUMENT);
+  EXPECT(model_entry_check(entry_log, LOG_LEN, GUID_L, LOG_LEN, &idx) ==
+         VHDXLOG_E_ARGUMENT);
+  EXPECT(model_entry_check(entry_log, LOG_LEN, GUID_L, SECTOR, &idx) ==
+         VHDXLOG_E_ENTRY_SIGNATURE);
+
+  h[3] = 'E';
+  expect_entry(VHDXLOG_E_ENTRY_SIGNATURE, none, __LINE__);
+  put32(h + 8, 0);
+  expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
+  put32(h + 8, 3 * SECTOR + 1);
+  expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
+  put32(h + 8, LOG_LEN + SECTOR);
+  expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
+  put32(h + 12, 2048);
+  expect_entry(VHDXLOG_E_ENTRY_TAIL, none, __LINE__);
+  put32(h + 12, LOG_LEN);
+  expect_entry(VHDXLOG_E_ENTRY_TAIL, none, __LINE__);
+  put64(h + 16, 0);
+  expect_entry(VHDXLOG_E_ENTRY_SEQUENCE_ZERO, none, __LINE__);
+  put32(h + 28, 1);
+  expect_entry(VHDXLOG_E_ENTRY_RESERVED, none, __LINE__);
+  h[47] ^= 1;
+  expect_entry(VHDXLOG_E_ENTRY_GUID, none, __LINE__);
+  put64(h + 48, MIB + SECTOR);
+  expect_entry(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, none, __LINE__);
+  put64(h + 48, MAXOFF + MIB);
+  expect_entry(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, none, __LINE__);
+  put64(h + 56, MAXOFF + MIB);
+  expect_entry(VHDXLOG_E_ENTRY_LAST_OFFSET, none, __LINE__);
+  put64(h + 56, 5);
+  expect_entry(VHDXLOG_E_ENTRY_LAST_OFFSET, none, __LINE__);
+  put32(h + 24, 126 + 2 * 128 + 1); /* needs 4 descriptor sectors, has 3 */
+  expect_entry(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, none, __LINE__);
+  put32(h + 24, 0xFFFFFFFFu);
+  expect_entry(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, none, __LINE__);
+  put32(h + 24, 127); /* fits (2 sectors) but descriptor 3 is empty */
+  expect_entry(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 3, __LINE__);
+  memcpy(d1, "zerO", 4);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 1, __LINE__);
+  put32(d1 + 4, 1);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_RESERVED, 1, __LINE__);
+  put64(d1 + 8, 4097);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_LENGTH, 1, __LINE__);
+  put64(d1 + 8, ((uint64_t)1) << 63);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 1, __LINE__);
+  put64(d1 + 8, 8192);
+  put64(d1 + 16, MAXOFF - 4096);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 1, __LINE__);
+  put64(d1 + 16, MAXOFF - 8192); /* ends exactly at MAX: fine */
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
+  put64(d2 + 16, MAXOFF);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 2, __LINE__);
+  put64(d2 + 16, 4095);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 2, __LINE__);
+  put64(d2 + 24, E_SEQ + 1);
+  expect_entry(VHDXLOG_E_DESCRIPTOR_SEQUENCE, 2, __LINE__);
+  put32(h + 8, 4 * SECTOR);
+  expect_entry(VHDXLOG_E_DATA_COUNT, none, __LINE__);
+  memcpy(d2, "zero", 4); /* now 1 data descriptor, 2 data sectors */
+  put32(d2 + 4, 0);
+  put64(d2 + 8, 0);
+  expect_entry(VHDXLOG_E_DATA_COUNT, none, __LINE__);
+  memcpy(h + 2 * SECTOR, "datA", 4);
+  expect_entry(VHDXLOG_E_DATA_SIGNATURE, 1, __LINE__);
+  put32(h + SECTOR + 4, 4);
+  expect_entry(VHDXLOG_E_DATA_SEQUENCE, 0, __LINE__);
+  put32(h + 2 * SECTOR + 4092, 2);
+  expect_entry(VHDXLOG_E_DATA_SEQUENCE, 1, __LINE__);
+  h[2 * SECTOR + 100] ^= 0x80;
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
+  h[6] ^= 0x01;
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
+  free(entry_log);
+}
+
+/* Optional argument: iterations of the random test (default 60). */
+int main(int argc, char **argv) {
+  int iterations = argc > 1 ? atoi(argv[1]) : 60;
+  crc_init();
+  test_crc_and_derive_agree_with_independent_versions();
+  test_entry_rules_in_order();
+  test_dirty_one_entry_replays_to_expected_bytes();
+  test_rerun_after_interruption_reaches_same_bytes();
+  test_clean_image_is_left_alone();
+  test_corrupt_images_fail_unchanged();
+  test_descriptor_edges();
+  test_wrapped_sequence_beats_older_and_incomplete_runs();
+  test_ties_pick_header1_and_first_found_sequence();
+  test_run_filling_the_whole_log();
+  test_random_logs_keep_model_consistent(iterations < 1 ? 1 : iterations);
+  if (failures != 0) {
+    fprintf(stderr, "model_selftest: %d of %d checks failed\n", failures,
+            checks);
+    return 1;
+  }
+  printf("model_selftest: all %d checks passed\n", checks);
+  return 0;
+}
