@@ -34,13 +34,54 @@ uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
 #include <nmmintrin.h>
 #define VHDXLOG_HAVE_HW 1
 
+static uint32_t shift_register(const uint32_t table[4][256], uint32_t reg) {
+  return table[0][reg & 0xFF] ^ table[1][(reg >> 8) & 0xFF] ^
+         table[2][(reg >> 16) & 0xFF] ^ table[3][reg >> 24];
+}
+
+#if defined(__x86_64__)
+/*
+ * crc32q has a latency of several cycles but issues every cycle: three
+ * independent streams over consecutive blocks keep it busy, then the
+ * registers are joined by shifting over the later blocks' lengths.
+ */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42_3way(uint32_t reg, const uint8_t *p, size_t block,
+                  const uint32_t shift[4][256]) {
+  uint64_t a = reg, b = 0, c = 0;
+  size_t i;
+  for (i = 0; i < block; i += 8) {
+    uint64_t va, vb, vc;
+    memcpy(&va, p + i, 8); /* x86 is little-endian: bytes in file order */
+    memcpy(&vb, p + block + i, 8);
+    memcpy(&vc, p + 2 * block + i, 8);
+    a = _mm_crc32_u64(a, va);
+    b = _mm_crc32_u64(b, vb);
+    c = _mm_crc32_u64(c, vc);
+  }
+  reg = shift_register(shift, (uint32_t)a) ^ (uint32_t)b;
+  return shift_register(shift, reg) ^ (uint32_t)c;
+}
+#endif
+
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
 #if defined(__x86_64__)
-  uint64_t r = reg;
+  uint64_t r;
+  while (size >= 3 * 8192) {
+    reg = crc32c_sse42_3way(reg, p, 8192, crc32c_shift_8192);
+    p += 3 * 8192;
+    size -= 3 * 8192;
+  }
+  while (size >= 3 * 256) {
+    reg = crc32c_sse42_3way(reg, p, 256, crc32c_shift_256);
+    p += 3 * 256;
+    size -= 3 * 256;
+  }
+  r = reg;
   while (size >= 8) {
     uint64_t v;
-    memcpy(&v, p, 8); /* x86 is little-endian: the bytes in file order */
+    memcpy(&v, p, 8);
     r = _mm_crc32_u64(r, v);
     p += 8;
     size -= 8;
