@@ -1,0 +1,133 @@
+/*
+ * Shared declarations of the vhdxlog command-line tool. Each command lives in
+ * its own cmd_*.c file; helpers are split by job (json.c, guid.c, report.c,
+ * image.c, dry_io.c, copy.c).
+ */
+#ifndef VHDXLOG_CLI_H
+#define VHDXLOG_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vhdxlog.h"
+#include "vhdxlog_io.h"
+
+/* Exit codes, shared by every command (documented in --help). */
+#define CLI_EXIT_OK 0      /* nothing to replay / command succeeded */
+#define CLI_EXIT_DIRTY 1   /* check: a valid log must be replayed */
+#define CLI_EXIT_CORRUPT 2 /* the file or its log breaks a rule */
+#define CLI_EXIT_ERROR 3   /* usage or I/O error */
+
+#define CLI_PROGRAM "vhdxlog"
+
+/* Parsed command line (main.c). Each command ignores what it does not use;
+ * main.c rejects options a command does not accept. */
+typedef struct cli_args {
+  const char *file;
+  int json;
+  int dry_run;
+  const char *out; /* replay -o OUT, or NULL */
+} cli_args;
+
+int cli_cmd_info(const cli_args *args);
+int cli_cmd_check(const cli_args *args);
+int cli_cmd_dump(const cli_args *args);
+int cli_cmd_replay(const cli_args *args);
+
+/* ------------------------------------------------------------------------ */
+/* image.c: open a file through the POSIX backend and run vhdxlog_load().    */
+
+typedef struct cli_image {
+  const char *path;
+  vhdxlog_posix_file file;
+  int file_open;
+  vhdxlog_io io;
+  vhdxlog_loaded loaded;
+  int loaded_init;       /* vhdxlog_load() was called: free it */
+  vhdxlog_status status; /* what vhdxlog_load() returned */
+  vhdxlog_error error;
+  char message[256];     /* set when the file could not be opened */
+} cli_image;
+
+/*
+ * Open `path` (read-only unless `writable`) and load it. Returns 0 when the
+ * file was opened and vhdxlog_load() ran (img->status says how it went), or
+ * -1 when it could not be opened (img->message says why; exit code 3).
+ */
+int cli_image_open(cli_image *img, const char *path, int writable);
+/* Close and free; returns 0, or -1 if close() failed (a write error may
+ * surface only there). */
+int cli_image_close(cli_image *img);
+
+/*
+ * The active sequence for reporting: plan.seq when the plan is ready,
+ * otherwise a fresh search when the log context is ready (the search can
+ * succeed while the plan fails, e.g. E_FILE_TRUNCATED). 1 if *seq is filled.
+ */
+int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq);
+
+/* 1 if the loaded image needs writes: a log to replay or an interrupted
+ * header update of ours to complete. */
+int cli_image_needs_replay(const cli_image *img);
+
+/* ------------------------------------------------------------------------ */
+/* report.c: exit codes and error reporting.                                */
+
+/* OK -> 0; caller and I/O errors -> 3; every format rule -> 2. */
+int cli_exit_for_status(vhdxlog_status status);
+
+/* "file", "log" or NULL: what error.offset of `status` is relative to. */
+const char *cli_offset_kind(vhdxlog_status status);
+/* "descriptor", "data sector", "region entry" or NULL: what error.index of
+ * `status` counts. */
+const char *cli_index_kind(vhdxlog_status status);
+
+/* One line (no newline) describing *err, e.g.
+ * "entry checksum mismatch (VHDXLOG_E_ENTRY_CHECKSUM) at log offset 0x2000
+ *  (file offset 0x102000)". `image` may be NULL (no file offset then). */
+void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
+                      const vhdxlog_image *image);
+
+/* "vhdxlog: FILE: corrupt: <cli_format_error>" on stderr-like stream. */
+void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
+                     const vhdxlog_image *image);
+
+struct cli_json;
+/* An "error" object member (or null when err is NULL). */
+void cli_json_error(struct cli_json *j, const char *key,
+                    const vhdxlog_error *err, const vhdxlog_image *image);
+/* The active sequence as an object member. */
+void cli_json_sequence(struct cli_json *j, const char *key,
+                       const vhdxlog_sequence *seq);
+/* The active sequence as indented text lines. */
+void cli_print_sequence(FILE *f, const vhdxlog_sequence *seq);
+
+/* ------------------------------------------------------------------------ */
+/* dry_io.c: a vhdxlog_io that reads through another and only prints what    */
+/* it would write.                                                          */
+
+typedef struct cli_dry_io {
+  const vhdxlog_io *inner; /* read and get_size go here */
+  FILE *out;
+  uint64_t size;           /* simulated file size */
+  int size_known;
+  uint64_t writes;         /* write, write_zeros and set_size calls */
+  uint64_t bytes;          /* bytes that would be written */
+  uint64_t flushes;
+} cli_dry_io;
+
+void cli_dry_io_init(cli_dry_io *d, const vhdxlog_io *inner, FILE *out,
+                     vhdxlog_io *io);
+
+/* ------------------------------------------------------------------------ */
+/* copy.c: sparse-aware copy of a file.                                     */
+
+/*
+ * Copy the regular file `src` to `dst` (created 0644 or truncated), writing
+ * only data: holes and all-zero 1 MiB chunks are skipped and the size is set
+ * with ftruncate. Refuses when both name the same file. 0 on success, -1 with
+ * a message in msg.
+ */
+int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize);
+
+#endif

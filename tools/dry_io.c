@@ -1,0 +1,112 @@
+/*
+ * A vhdxlog_io for `replay --dry-run`: reads go to the real file, every
+ * mutating call is only printed (and counted), so the replay runs its real
+ * code path and shows each write it would make without touching the file.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "guid.h"
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  int i;
+  for (i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+static void grow(cli_dry_io *d, uint64_t end) {
+  if (d->size_known && end > d->size)
+    d->size = end;
+}
+
+static int dry_read(void *ctx, uint64_t offset, void *buf, size_t size) {
+  cli_dry_io *d = ctx;
+  return d->inner->read(d->inner->ctx, offset, buf, size);
+}
+
+static int dry_get_size(void *ctx, uint64_t *size) {
+  cli_dry_io *d = ctx;
+  if (!d->size_known) {
+    if (d->inner->get_size(d->inner->ctx, &d->size) != 0)
+      return -1;
+    d->size_known = 1;
+  }
+  /* Report the size the earlier (unperformed) writes would have left. */
+  *size = d->size;
+  return 0;
+}
+
+static int dry_write(void *ctx, uint64_t offset, const void *buf,
+                     size_t size) {
+  cli_dry_io *d = ctx;
+  const uint8_t *p = buf;
+  d->writes++;
+  d->bytes += size;
+  fprintf(d->out, "write  offset 0x%012" PRIx64 " length 0x%08zx  ", offset,
+          size);
+  if (size == VHDXLOG_HEADER_SIZE &&
+      (offset == VHDXLOG_HEADER1_OFFSET || offset == VHDXLOG_HEADER2_OFFSET)) {
+    /* A header update (MS-VHDX 2.2.2.1): show what it changes. */
+    char fwg[CLI_GUID_TEXT_SIZE], lg[CLI_GUID_TEXT_SIZE];
+    cli_guid_format(p + 16, fwg);
+    cli_guid_format(p + 48, lg);
+    fprintf(d->out,
+            "header %d update: SequenceNumber %" PRIu64
+            ", FileWriteGuid %s, LogGuid %s\n",
+            offset == VHDXLOG_HEADER1_OFFSET ? 1 : 2, le64(p + 8), fwg, lg);
+  } else {
+    fprintf(d->out, "data\n");
+  }
+  if (size > 0)
+    grow(d, offset + size);
+  return 0;
+}
+
+static int dry_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
+  cli_dry_io *d = ctx;
+  d->writes++;
+  d->bytes += size;
+  fprintf(d->out, "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64
+                  "  zero\n",
+          offset, size);
+  if (size > 0)
+    grow(d, offset + size);
+  return 0;
+}
+
+static int dry_set_size(void *ctx, uint64_t size) {
+  cli_dry_io *d = ctx;
+  d->writes++;
+  fprintf(d->out, "resize to   0x%012" PRIx64 "                     extend\n",
+          size);
+  grow(d, size);
+  return 0;
+}
+
+static int dry_flush(void *ctx) {
+  cli_dry_io *d = ctx;
+  d->flushes++;
+  fprintf(d->out, "flush\n");
+  return 0;
+}
+
+void cli_dry_io_init(cli_dry_io *d, const vhdxlog_io *inner, FILE *out,
+                     vhdxlog_io *io) {
+  d->inner = inner;
+  d->out = out;
+  d->size = 0;
+  d->size_known = 0;
+  d->writes = 0;
+  d->bytes = 0;
+  d->flushes = 0;
+  io->ctx = d;
+  io->read = dry_read;
+  io->write = dry_write;
+  io->write_zeros = dry_write_zeros;
+  io->get_size = dry_get_size;
+  io->set_size = dry_set_size;
+  io->flush = dry_flush;
+}

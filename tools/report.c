@@ -1,0 +1,235 @@
+/* Exit codes and error reporting shared by the commands. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+int cli_exit_for_status(vhdxlog_status status) {
+  if (status == VHDXLOG_OK)
+    return CLI_EXIT_OK;
+  /* Caller errors and I/O failures (the loader reports a failed
+   * allocation as E_IO) say nothing about the file's validity. */
+  if (status == VHDXLOG_E_ARGUMENT || status == VHDXLOG_E_IO)
+    return CLI_EXIT_ERROR;
+  return CLI_EXIT_CORRUPT;
+}
+
+static int is_entry_rule(vhdxlog_status s) {
+  return s >= VHDXLOG_E_ENTRY_SIGNATURE && s <= VHDXLOG_E_ENTRY_CHECKSUM;
+}
+
+const char *cli_offset_kind(vhdxlog_status s) {
+  if (s >= VHDXLOG_E_FILE_TOO_SMALL && s <= VHDXLOG_E_REGION_OVERLAP)
+    return "file";
+  if (is_entry_rule(s) || s == VHDXLOG_E_LOG_NO_SEQUENCE ||
+      s == VHDXLOG_E_DESCRIPTOR_TARGET)
+    return "log";
+  if (s == VHDXLOG_E_FILE_TRUNCATED)
+    return "file";
+  return NULL;
+}
+
+const char *cli_index_kind(vhdxlog_status s) {
+  switch (s) {
+  case VHDXLOG_E_DESCRIPTOR_SIGNATURE:
+  case VHDXLOG_E_DESCRIPTOR_RESERVED:
+  case VHDXLOG_E_DESCRIPTOR_LENGTH:
+  case VHDXLOG_E_DESCRIPTOR_OFFSET:
+  case VHDXLOG_E_DESCRIPTOR_SEQUENCE:
+  case VHDXLOG_E_DESCRIPTOR_TARGET:
+    return "descriptor";
+  case VHDXLOG_E_DATA_SIGNATURE:
+  case VHDXLOG_E_DATA_SEQUENCE:
+    return "data sector";
+  case VHDXLOG_E_REGION_COUNT:
+  case VHDXLOG_E_REGION_ENTRY:
+  case VHDXLOG_E_REGION_DUPLICATE:
+  case VHDXLOG_E_REGION_UNKNOWN_REQUIRED:
+  case VHDXLOG_E_REGION_MISSING:
+  case VHDXLOG_E_REGION_OVERLAP:
+    return "region entry";
+  default:
+    return NULL;
+  }
+}
+
+static const char *safe_string(const char *s) { return s ? s : "?"; }
+
+/* "<string> (<NAME>)" */
+static int format_rule(char *buf, size_t size, vhdxlog_status s) {
+  return snprintf(buf, size, "%s (%s)",
+                  safe_string(vhdxlog_status_string(s)),
+                  safe_string(vhdxlog_status_name(s)));
+}
+
+/* Append " at <kind> offset 0x.. [(file offset 0x..)][, <index kind> N]"
+ * for status s with offset/index. */
+static size_t format_where(char *buf, size_t size, vhdxlog_status s,
+                           uint64_t offset, uint32_t index,
+                           const vhdxlog_image *image) {
+  const char *okind = cli_offset_kind(s);
+  const char *ikind = cli_index_kind(s);
+  size_t n = 0;
+  int r;
+  if (okind) {
+    r = snprintf(buf, size, " at %s offset 0x%" PRIx64, okind, offset);
+    if (r < 0 || (size_t)r >= size)
+      return size;
+    n = (size_t)r;
+    if (image && okind[0] == 'l' && image->log_length > 0) {
+      /* Locate the entry in the file too: a hex editor wants that. */
+      r = snprintf(buf + n, size - n, " (file offset 0x%" PRIx64 ")",
+                   image->log_offset + offset);
+      if (r < 0 || (size_t)r >= size - n)
+        return size;
+      n += (size_t)r;
+    }
+  }
+  if (ikind && index != VHDXLOG_NO_INDEX) {
+    r = snprintf(buf + n, size - n, ", %s %" PRIu32, ikind, index);
+    if (r < 0 || (size_t)r >= size - n)
+      return size;
+    n += (size_t)r;
+  }
+  return n;
+}
+
+void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
+                      const vhdxlog_image *image) {
+  size_t n;
+  int r;
+  if (size == 0)
+    return;
+  buf[0] = '\0';
+  r = format_rule(buf, size, err->status);
+  if (r < 0 || (size_t)r >= size)
+    return;
+  n = (size_t)r;
+  if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    /* The search names the most recent candidate and why it failed. */
+    if (err->cause == VHDXLOG_E_LOG_NO_SEQUENCE) {
+      snprintf(buf + n, size - n, ": no entry with the log's GUID found");
+      return;
+    }
+    if (err->cause == VHDXLOG_OK) {
+      r = snprintf(buf + n, size - n,
+                   ": every candidate entry is valid but no sequence is "
+                   "complete; most recent candidate");
+    } else {
+      r = snprintf(buf + n, size - n, ": most recent candidate failed ");
+      if (r >= 0 && (size_t)r < size - n) {
+        n += (size_t)r;
+        r = format_rule(buf + n, size - n, err->cause);
+      }
+    }
+    if (r < 0 || (size_t)r >= size - n)
+      return;
+    n += (size_t)r;
+    format_where(buf + n, size - n, is_entry_rule(err->cause)
+                                        ? err->cause
+                                        : VHDXLOG_E_LOG_NO_SEQUENCE,
+                 err->offset, err->index, image);
+    if (err->cause == VHDXLOG_E_ENTRY_TAIL) {
+      /* The search reports both a bad Tail field and a run whose head's
+       * Tail names no entry of the run under this rule. */
+      n = strlen(buf);
+      snprintf(buf + n, size - n,
+               " (its Tail field is invalid, or it heads a sequence whose "
+               "tail entry is missing)");
+    }
+    return;
+  }
+  format_where(buf + n, size - n, err->status, err->offset, err->index,
+               image);
+}
+
+void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
+                     const vhdxlog_image *image) {
+  char buf[512];
+  cli_format_error(buf, sizeof buf, err, image);
+  fprintf(f, "%s: %s: %s: %s\n", CLI_PROGRAM, path,
+          cli_exit_for_status(err->status) == CLI_EXIT_CORRUPT ? "corrupt"
+                                                               : "error",
+          buf);
+}
+
+static void json_rule(cli_json *j, vhdxlog_status s) {
+  cli_json_string(j, "name", vhdxlog_status_name(s));
+  cli_json_u64(j, "code", (uint64_t)s);
+  cli_json_string(j, "message", vhdxlog_status_string(s));
+}
+
+static void json_where(cli_json *j, vhdxlog_status s, uint64_t offset,
+                       uint32_t index, const vhdxlog_image *image) {
+  const char *okind = cli_offset_kind(s);
+  const char *ikind = cli_index_kind(s);
+  cli_json_u64(j, "offset", offset);
+  cli_json_string(j, "offset_kind", okind);
+  if (okind && okind[0] == 'l' && image && image->log_length > 0)
+    cli_json_u64(j, "file_offset", image->log_offset + offset);
+  if (ikind && index != VHDXLOG_NO_INDEX) {
+    cli_json_u64(j, "index", index);
+    cli_json_string(j, "index_kind", ikind);
+  } else {
+    cli_json_null(j, "index");
+  }
+}
+
+void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
+                    const vhdxlog_image *image) {
+  char buf[512];
+  if (!err) {
+    cli_json_null(j, key);
+    return;
+  }
+  cli_format_error(buf, sizeof buf, err, image);
+  cli_json_object_begin(j, key);
+  json_rule(j, err->status);
+  cli_json_string(j, "text", buf);
+  if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    /* Offset and index belong to the cause: the candidate entry. */
+    cli_json_object_begin(j, "cause");
+    json_rule(j, err->cause);
+    json_where(j,
+               (err->cause >= VHDXLOG_E_ENTRY_SIGNATURE &&
+                err->cause <= VHDXLOG_E_ENTRY_CHECKSUM)
+                   ? err->cause
+                   : VHDXLOG_E_LOG_NO_SEQUENCE,
+               err->offset, err->index, image);
+    cli_json_object_end(j);
+  } else {
+    json_where(j, err->status, err->offset, err->index, image);
+  }
+  cli_json_object_end(j);
+}
+
+void cli_json_sequence(cli_json *j, const char *key,
+                       const vhdxlog_sequence *seq) {
+  cli_json_object_begin(j, key);
+  cli_json_u64(j, "tail_offset", seq->tail_offset);
+  cli_json_u64(j, "head_offset", seq->head_offset);
+  cli_json_u64(j, "entry_count", seq->entry_count);
+  cli_json_u64(j, "length", seq->length);
+  cli_json_u64(j, "tail_sequence_number", seq->tail_sequence_number);
+  cli_json_u64(j, "head_sequence_number", seq->head_sequence_number);
+  cli_json_u64(j, "flushed_file_offset", seq->flushed_file_offset);
+  cli_json_u64(j, "last_file_offset", seq->last_file_offset);
+  cli_json_u64(j, "descriptor_count", seq->descriptor_count);
+  cli_json_u64(j, "max_write_end", seq->max_write_end);
+  cli_json_object_end(j);
+}
+
+void cli_print_sequence(FILE *f, const vhdxlog_sequence *seq) {
+  fprintf(f, "  tail:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
+          seq->tail_offset, seq->tail_sequence_number);
+  fprintf(f, "  head:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
+          seq->head_offset, seq->head_sequence_number);
+  fprintf(f, "  entries:           %" PRIu32 " (%" PRIu32 " bytes)\n",
+          seq->entry_count, seq->length);
+  fprintf(f, "  descriptors:       %" PRIu64 "\n", seq->descriptor_count);
+  fprintf(f, "  FlushedFileOffset: 0x%" PRIx64 "\n", seq->flushed_file_offset);
+  fprintf(f, "  LastFileOffset:    0x%" PRIx64 "\n", seq->last_file_offset);
+  fprintf(f, "  furthest write:    0x%" PRIx64 "\n", seq->max_write_end);
+}
