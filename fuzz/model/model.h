@@ -7,6 +7,26 @@
  * byte array, allocates freely, validates every entry directly (no
  * precomputation) and checks its own search against a brute force (a mismatch
  * aborts the process: that is a bug in the model, not in the input).
+ *
+ * Where RULES.md leaves room, the model chooses (lib/ must match):
+ * - Region table copy: each rule is checked over all entries before the
+ *   next rule (offset/length of every entry, then duplicates, then unknown
+ *   Required, then BAT/metadata missing, then overlaps), so the earliest
+ *   rule in RULES.md order is reported, whatever the entry indexes.
+ * - Image rule 3's LogOffset/LogLength alignment and range checks, and rule
+ *   5 (log against regions, when LogLength > 0), apply to clean images too.
+ * - A zero descriptor with ZeroLength 0 is a no-op: it is never a
+ *   DESCRIPTOR_TARGET and does not count toward the replayed size.
+ * - Header update: SequenceNumber + 1 wraps modulo 2^64.
+ * - E_IO (max_size) is decided after every validation (image, search,
+ *   plan) and only when the replayed size exceeds both `size` and max_size.
+ * - The search's run guard is applied literally (an entry may be appended
+ *   while q - p < N); the model checks that no run then covers more than N
+ *   sectors (it cannot: a sector other than an entry's first never starts
+ *   with "loge" in a valid entry), so "a run never covers more than N
+ *   sectors" needs no check of its own.
+ * - Clean-image completion: the other slot must pass signature + checksum;
+ *   its Version/LogVersion/log location are not checked.
  */
 #ifndef VHDXLOG_MODEL_H
 #define VHDXLOG_MODEL_H

@@ -40,12 +40,12 @@ uint32_t mdl_crc_field_zeroed(const uint8_t *p, size_t size);
 
 /* Image rules (RULES.md "Image"). */
 typedef struct mdl_image {
-  int valid[2];   /* header 1 (64 KiB), header 2 (128 KiB) */
-  int current;    /* 0 or 1 */
+  int valid[2]; /* header 1 (64 KiB), header 2 (128 KiB) */
+  int current;  /* 0 or 1 */
   uint64_t log_offset;
   uint32_t log_length;
   uint8_t log_guid[16];
-  int dirty;      /* LogGuid != 0 */
+  int dirty; /* LogGuid != 0 */
 } mdl_image;
 vhdxlog_status mdl_image_check(const uint8_t *img, uint64_t size,
                                mdl_image *out);
@@ -57,7 +57,7 @@ typedef struct mdl_entry {
   uint32_t length; /* EntryLength */
   uint32_t tail;
   uint64_t seq;
-  uint32_t count;  /* DescriptorCount */
+  uint32_t count; /* DescriptorCount */
   uint32_t desc_sectors;
   uint64_t flushed;
   uint64_t last;

@@ -195,9 +195,9 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
       mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
       uint8_t *dst = out->image + (size_t)w.file_offset;
       if (w.is_data) {
-        memcpy(dst, w.desc + 8, 8);                /* LeadingBytes */
-        memcpy(dst + 8, w.data_sector + 8, 4084);  /* Data */
-        memcpy(dst + 4092, w.desc + 4, 4);         /* TrailingBytes */
+        memcpy(dst, w.desc + 8, 8);               /* LeadingBytes */
+        memcpy(dst + 8, w.data_sector + 8, 4084); /* Data */
+        memcpy(dst + 4092, w.desc + 4, 4);        /* TrailingBytes */
       } else if (w.length > 0) {
         memset(dst, 0, (size_t)w.length);
       }

@@ -93,9 +93,8 @@ static const uint8_t GUID_FWG[16] = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
                                      0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C,
                                      0x1D, 0x1E, 0x1F, 0x20};
 static const uint8_t GUID_ZERO[16] = {0};
-static const uint8_t BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
-                                0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
-                                0x9B, 0xFD, 0x4A, 0x08};
+static const uint8_t BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6, 0x00, 0x42,
+                                0x9D, 0x64, 0x11, 0x5E, 0x9B, 0xFD, 0x4A, 0x08};
 static const uint8_t META[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
                                  0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
                                  0x05, 0x0F, 0x88, 0x6E};
@@ -164,12 +163,12 @@ static uint8_t *base_image(size_t size, uint64_t h1, const uint8_t lg1[16],
 
 /* One descriptor of a hand-built entry. */
 typedef struct tdesc {
-  char kind;             /* 'd' data, 'z' zero */
+  char kind; /* 'd' data, 'z' zero */
   uint64_t file_offset;
   uint64_t zero_length;
-  const char *leading;   /* 8 bytes */
-  const char *trailing;  /* 4 bytes */
-  uint8_t fill;          /* Data[i] = fill + i */
+  const char *leading;  /* 8 bytes */
+  const char *trailing; /* 4 bytes */
+  uint8_t fill;         /* Data[i] = fill + i */
 } tdesc;
 
 /* The 4 KiB a data descriptor writes, from its definition. */
@@ -206,9 +205,9 @@ static void write_entry(uint8_t *log, uint32_t log_len, uint32_t sector,
   put64(buf + 48, flushed);
   put64(buf + 56, last);
   for (i = 0, k = 0; i < nd; i++) {
-    uint8_t *p = i < 126 ? buf + 64 + 32 * i
-                         : buf + (1 + (i - 126) / 128) * SECTOR +
-                               32 * ((i - 126) % 128);
+    uint8_t *p =
+        i < 126 ? buf + 64 + 32 * i
+                : buf + (1 + (i - 126) / 128) * SECTOR + 32 * ((i - 126) % 128);
     if (d[i].kind == 'd') {
       uint8_t *s = buf + (dsec + k) * SECTOR;
       uint32_t j;
@@ -411,8 +410,7 @@ static void test_corrupt_images_fail_unchanged(void) {
 
   /* Equal sequence numbers: an error unless byte-identical. */
   in = base_image(2 * (size_t)MIB, 5, GUID_ZERO, 5);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_HEADER_SEQUENCE_TIE,
-               __LINE__);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_HEADER_SEQUENCE_TIE, __LINE__);
   memcpy(in + 128 * KIB, in + 64 * KIB, 4096);
   model_replay(in, 2 * (size_t)MIB, 0, &r);
   EXPECT(r.status == VHDXLOG_OK);
@@ -433,6 +431,24 @@ static void test_corrupt_images_fail_unchanged(void) {
   put32(in + 192 * KIB + 8, 1);
   seal(in + 192 * KIB, 64 * KIB);
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_MISSING, __LINE__);
+  /* Each region rule is checked over all entries before the next rule, in
+   * RULES.md's order: entry fields, duplicates, unknown Required, missing,
+   * overlap. Entry 2: unknown GUID marked Required; entry 3: the same GUID
+   * again, and (second case) FileOffset 0. */
+  make_region_table(in + 192 * KIB);
+  put32(in + 192 * KIB + 8, 4);
+  memset(in + 192 * KIB + 80, 0x77, 16);
+  put64(in + 192 * KIB + 96, 5 * (uint64_t)MIB);
+  put32(in + 192 * KIB + 104, MIB);
+  put32(in + 192 * KIB + 108, 1);
+  memcpy(in + 192 * KIB + 112, in + 192 * KIB + 80, 32);
+  put64(in + 192 * KIB + 128, 6 * (uint64_t)MIB);
+  seal(in + 192 * KIB, 64 * KIB);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_DUPLICATE, __LINE__);
+  in[192 * KIB + 112] ^= 1;
+  put64(in + 192 * KIB + 128, 0);
+  seal(in + 192 * KIB, 64 * KIB);
+  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_ENTRY, __LINE__);
   /* The log over the BAT region. */
   make_region_table(in + 192 * KIB);
   put64(in + 192 * KIB + 32, LOG_OFF);
@@ -657,8 +673,7 @@ static void test_run_filling_the_whole_log(void) {
   b[0].file_offset = x + 7 * SECTOR;
   write_entry(in + LOG_OFF, LOG_LEN, 0, 40, 0, 0, 0, GUID_L, a, 254);
   write_entry(in + LOG_OFF, LOG_LEN, 255, 41, 0, 0, 0, GUID_L, b, 1);
-  EXPECT(model_entry_check(in + LOG_OFF, LOG_LEN, GUID_L, 0, &i) ==
-         VHDXLOG_OK);
+  EXPECT(model_entry_check(in + LOG_OFF, LOG_LEN, GUID_L, 0, &i) == VHDXLOG_OK);
 
   exp = malloc(size);
   if (exp == NULL)
@@ -759,11 +774,11 @@ static void fresh_entry(void) {
 
 static void expect_entry(vhdxlog_status st, uint32_t index, int line) {
   uint32_t got_index = 12345;
-  vhdxlog_status got = model_entry_check(entry_log, LOG_LEN, GUID_L, 0,
-                                         &got_index);
+  vhdxlog_status got =
+      model_entry_check(entry_log, LOG_LEN, GUID_L, 0, &got_index);
   if (got != st || got_index != index)
-    fprintf(stderr, "line %d: status %d index %u, expected %d index %u\n",
-            line, (int)got, (unsigned)got_index, (int)st, (unsigned)index);
+    fprintf(stderr, "line %d: status %d index %u, expected %d index %u\n", line,
+            (int)got, (unsigned)got_index, (int)st, (unsigned)index);
   EXPECT(got == st && got_index == index);
   fresh_entry();
 }
