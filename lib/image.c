@@ -133,7 +133,12 @@ static uint64_t span_length(const region_view *v, uint16_t i) {
 
 static int compare_guid(const void *ctx, uint16_t a, uint16_t b) {
   const region_view *v = (const region_view *)ctx;
-  return memcmp(region_entry(v, a), region_entry(v, b), 16);
+  int c = memcmp(region_entry(v, a), region_entry(v, b), 16);
+  return c != 0 ? c : (a < b ? -1 : (a > b ? 1 : 0));
+}
+
+static uint64_t entry_offset(uint64_t table_offset, uint32_t i) {
+  return table_offset + REGION_HEADER_SIZE + (uint64_t)i * REGION_ENTRY_SIZE;
 }
 
 static int compare_offset(const void *ctx, uint16_t a, uint16_t b) {
@@ -170,7 +175,7 @@ static vhdxlog_status check_region_table(const uint8_t *table,
                                          vhdxlog_error *error) {
   uint16_t idx[REGION_INDEX_LIMIT];
   region_view view;
-  uint32_t count, i;
+  uint32_t count, i, duplicate;
   int bat = -1, metadata = -1, overlap;
 
   if (!has_signature(table, "regi") ||
@@ -188,33 +193,43 @@ static vhdxlog_status check_region_table(const uint8_t *table,
   view.count = count;
   view.log_offset = 0;
   view.log_length = 0;
+  /* Each rule over all entries before the next one (docs/RULES.md order). */
   for (i = 0; i < count; i++) {
     const uint8_t *e = region_entry(&view, (uint16_t)i);
     uint64_t off = load_le64(e + 16);
     uint32_t len = load_le32(e + 24);
-    uint64_t where = table_offset + REGION_HEADER_SIZE + i * REGION_ENTRY_SIZE;
     if (!is_mib_multiple(off) || off < VHDXLOG_MIB || !is_mib_multiple(len) ||
         off > VHDXLOG_MAX_FILE_OFFSET - len) {
-      return report(error, VHDXLOG_E_REGION_ENTRY, where, i);
+      return report(error, VHDXLOG_E_REGION_ENTRY, entry_offset(table_offset, i),
+                    i);
     }
+    idx[i] = (uint16_t)i;
+  }
+  /* Sorted by GUID then index, the first repeat of a GUID follows its
+   * first occurrence; report the smallest such index. */
+  heapsort_indices(idx, count, compare_guid, &view);
+  duplicate = count;
+  for (i = 1; i < count; i++) {
+    if (memcmp(region_entry(&view, idx[i - 1]), region_entry(&view, idx[i]),
+               16) == 0 &&
+        idx[i] < duplicate) {
+      duplicate = idx[i];
+    }
+  }
+  if (duplicate < count) {
+    return report(error, VHDXLOG_E_REGION_DUPLICATE,
+                  entry_offset(table_offset, duplicate), duplicate);
+  }
+  for (i = 0; i < count; i++) {
+    const uint8_t *e = region_entry(&view, (uint16_t)i);
     if (memcmp(e, bat_guid, 16) == 0) {
       bat = (int)i;
     } else if (memcmp(e, metadata_guid, 16) == 0) {
       metadata = (int)i;
     } else if (load_le32(e + 28) & 1u) {
       /* 2.2.3.1: an unrecognised required region forbids opening. */
-      return report(error, VHDXLOG_E_REGION_UNKNOWN_REQUIRED, where, i);
-    }
-    idx[i] = (uint16_t)i;
-  }
-  heapsort_indices(idx, count, compare_guid, &view);
-  for (i = 1; i < count; i++) {
-    if (compare_guid(&view, idx[i - 1], idx[i]) == 0) {
-      uint32_t later = idx[i] > idx[i - 1] ? idx[i] : idx[i - 1];
-      return report(error, VHDXLOG_E_REGION_DUPLICATE,
-                    table_offset + REGION_HEADER_SIZE +
-                        later * REGION_ENTRY_SIZE,
-                    later);
+      return report(error, VHDXLOG_E_REGION_UNKNOWN_REQUIRED,
+                    entry_offset(table_offset, i), i);
     }
   }
   if (bat < 0 || metadata < 0) {
@@ -227,8 +242,7 @@ static vhdxlog_status check_region_table(const uint8_t *table,
   overlap = find_overlap(&view, idx, count);
   if (overlap >= 0) {
     return report(error, VHDXLOG_E_REGION_OVERLAP,
-                  table_offset + REGION_HEADER_SIZE +
-                      (uint32_t)overlap * REGION_ENTRY_SIZE,
+                  entry_offset(table_offset, (uint32_t)overlap),
                   (uint32_t)overlap);
   }
   info->entry_count = count;
