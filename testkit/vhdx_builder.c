@@ -1,0 +1,745 @@
+/* Test-side builders for VHDX images and log entries. Deliberately shares no
+ * code with lib/: see vhdx_builder.h. */
+#include "vhdx_builder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) {
+    fprintf(stderr, "testkit: out of memory (%zu bytes)\n", n);
+    abort();
+  }
+  return p;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "testkit: %s\n", what);
+  abort();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bytes. */
+
+void vtk_put_le16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+void vtk_put_le32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+void vtk_put_le64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+uint16_t vtk_get_le16(const uint8_t *p) {
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+uint32_t vtk_get_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+         ((uint32_t)p[3] << 24);
+}
+uint64_t vtk_get_le64(const uint8_t *p) {
+  return (uint64_t)vtk_get_le32(p) | ((uint64_t)vtk_get_le32(p + 4) << 32);
+}
+
+/* ------------------------------------------------------------------------ */
+/* CRC-32C: a byte table built on first use from the bitwise definition. */
+
+static uint32_t crc_table[256];
+static int crc_table_ready;
+
+static uint32_t crc_bitwise_byte(uint32_t reg) {
+  for (int k = 0; k < 8; k++)
+    reg = (reg & 1u) ? (reg >> 1) ^ 0x82F63B78u : reg >> 1;
+  return reg;
+}
+
+uint32_t vtk_crc32c_raw(uint32_t reg, const void *data, size_t size) {
+  const uint8_t *p = data;
+  if (!crc_table_ready) {
+    for (uint32_t i = 0; i < 256; i++)
+      crc_table[i] = crc_bitwise_byte(i);
+    crc_table_ready = 1;
+  }
+  for (size_t i = 0; i < size; i++)
+    reg = (reg >> 8) ^ crc_table[(reg ^ p[i]) & 0xFFu];
+  return reg;
+}
+
+uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size) {
+  return ~vtk_crc32c_raw(~crc, data, size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GUIDs, random data. */
+
+/* Mixed-endian storage of 2DC27766-F623-4200-9D64-115E9BFD4A08. */
+const uint8_t VTK_GUID_BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
+                                  0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
+                                  0x9B, 0xFD, 0x4A, 0x08};
+/* Mixed-endian storage of 8B7CA206-4790-4B9A-B8FE-575F050F886E. */
+const uint8_t VTK_GUID_METADATA[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
+                                       0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
+                                       0x05, 0x0F, 0x88, 0x6E};
+
+void vtk_rng_seed(vtk_rng *r, uint64_t seed) {
+  /* splitmix step so that small seeds give unrelated streams */
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  r->s = z ? z : 1;
+}
+
+uint64_t vtk_rng_next(vtk_rng *r) {
+  uint64_t s = r->s;
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  r->s = s;
+  return s * 0x2545F4914F6CDD1Dull;
+}
+
+void vtk_pattern(uint8_t *buf, size_t size, uint32_t seed) {
+  vtk_rng r;
+  vtk_rng_seed(&r, seed);
+  size_t i = 0;
+  while (i < size) {
+    uint64_t v = vtk_rng_next(&r);
+    for (int k = 0; k < 8 && i < size; k++, i++)
+      buf[i] = (uint8_t)(v >> (8 * k));
+  }
+}
+
+void vtk_guid(uint8_t out[16], uint32_t seed) {
+  /* The seed itself in bytes 0..3 keeps distinct seeds distinct. */
+  vtk_pattern(out, 16, seed ^ 0x5EEDu);
+  vtk_put_le32(out, seed);
+  out[6] |= 0x40; /* never all zero */
+}
+
+int vtk_guid_is_zero(const uint8_t g[16]) {
+  for (int i = 0; i < 16; i++)
+    if (g[i])
+      return 0;
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Images. */
+
+void vtk_image_spec_default(vtk_image_spec *s) {
+  memset(s, 0, sizeof(*s));
+  s->file_size = 4u * VTK_MIB;
+  s->header_seq[0] = 1;
+  s->header_seq[1] = 2;
+  s->log_offset = VTK_MIB;
+  s->log_length = VTK_MIB;
+  vtk_guid(s->file_write_guid, 0xF11Eu);
+  vtk_guid(s->data_write_guid, 0xDA7Au);
+  s->version = 1;
+  s->log_version = 0;
+  s->bat_offset = 2u * VTK_MIB;
+  s->bat_length = VTK_MIB;
+  s->metadata_offset = 3u * VTK_MIB;
+  s->metadata_length = VTK_MIB;
+  s->fill_seed = 1;
+}
+
+/* The buffer always holds at least the 1 MiB header area, even when the
+ * file is said to be smaller (for "file too small" tests). */
+static void image_alloc(vtk_image *img, uint64_t size) {
+  uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
+  if (cap > (uint64_t)SIZE_MAX)
+    die("image too large");
+  img->data = xmalloc((size_t)cap);
+  memset(img->data, 0, (size_t)cap);
+  img->size = size;
+}
+
+static uint64_t image_cap(const vtk_image *img) {
+  return img->size < VTK_MIB ? VTK_MIB : img->size;
+}
+
+static void put_region(uint8_t *e, const vtk_region *r) {
+  memcpy(e, r->guid, 16);
+  vtk_put_le64(e + 16, r->file_offset);
+  vtk_put_le32(e + 24, r->length);
+  vtk_put_le32(e + 28, r->required);
+}
+
+void vtk_image_build(vtk_image *img, const vtk_image_spec *s) {
+  image_alloc(img, s->file_size);
+  if (s->fill_seed && s->file_size > VTK_MIB)
+    vtk_pattern(img->data + VTK_MIB, (size_t)(s->file_size - VTK_MIB),
+                s->fill_seed);
+
+  memcpy(img->data, "vhdxfile", 8);
+  const char *creator = "vhdxlog testkit";
+  for (size_t i = 0; creator[i]; i++) /* UTF-16LE, informational */
+    vtk_put_le16(img->data + 8 + 2 * i, (uint16_t)creator[i]);
+
+  for (int w = 0; w < 2; w++) {
+    uint8_t *h = vtk_header(img, w);
+    memcpy(h, "head", 4);
+    vtk_put_le64(h + 8, s->header_seq[w]);
+    memcpy(h + 16, s->file_write_guid, 16);
+    memcpy(h + 32, s->data_write_guid, 16);
+    if (s->header_seq[w] >= s->header_seq[1 - w])
+      memcpy(h + 48, s->log_guid, 16);
+    vtk_put_le16(h + 64, s->log_version);
+    vtk_put_le16(h + 66, s->version);
+    vtk_put_le32(h + 68, s->log_length);
+    vtk_put_le64(h + 72, s->log_offset);
+    vtk_header_fix_checksum(img, w);
+  }
+
+  for (int w = 0; w < 2; w++) {
+    uint8_t *t = vtk_region_table(img, w);
+    memcpy(t, "regi", 4);
+    vtk_region bat, meta;
+    memcpy(bat.guid, VTK_GUID_BAT, 16);
+    bat.file_offset = s->bat_offset;
+    bat.length = s->bat_length;
+    bat.required = 1;
+    memcpy(meta.guid, VTK_GUID_METADATA, 16);
+    meta.file_offset = s->metadata_offset;
+    meta.length = s->metadata_length;
+    meta.required = 1;
+    put_region(t + 16, &bat);
+    put_region(t + 48, &meta);
+    uint32_t n = s->extra_count;
+    if (n > VTK_MAX_EXTRA_REGIONS)
+      die("too many extra regions");
+    for (uint32_t i = 0; i < n; i++)
+      put_region(t + 16 + 32 * (2 + i), &s->extra[i]);
+    vtk_put_le32(t + 8, 2 + n);
+    vtk_region_fix_checksum(img, w);
+  }
+}
+
+void vtk_image_free(vtk_image *img) {
+  free(img->data);
+  img->data = NULL;
+  img->size = 0;
+}
+
+void vtk_image_copy(vtk_image *dst, const vtk_image *src) {
+  image_alloc(dst, src->size);
+  memcpy(dst->data, src->data, (size_t)image_cap(src));
+}
+
+void vtk_image_resize(vtk_image *img, uint64_t size) {
+  uint64_t old_cap = image_cap(img);
+  uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
+  if (cap > (uint64_t)SIZE_MAX)
+    die("image too large");
+  uint8_t *p = realloc(img->data, (size_t)cap);
+  if (!p)
+    die("out of memory");
+  if (cap > old_cap)
+    memset(p + old_cap, 0, (size_t)(cap - old_cap));
+  /* Bytes between the old size and the old capacity are beyond the file:
+   * they must read as zero once the file grows over them. */
+  if (size > img->size && img->size < old_cap)
+    memset(p + img->size, 0, (size_t)((old_cap < size ? old_cap : size) -
+                                      img->size));
+  img->data = p;
+  img->size = size;
+}
+
+uint8_t *vtk_header(vtk_image *img, int which) {
+  return img->data + (which ? VTK_HEADER2 : VTK_HEADER1);
+}
+
+void vtk_header_raw_fix_checksum(uint8_t h[VTK_HEADER_SIZE]) {
+  memset(h + 4, 0, 4);
+  vtk_put_le32(h + 4, vtk_crc32c(0, h, VTK_HEADER_SIZE));
+}
+
+int vtk_header_raw_valid(const uint8_t h[VTK_HEADER_SIZE]) {
+  if (memcmp(h, "head", 4) != 0)
+    return 0;
+  static const uint8_t zero4[4] = {0, 0, 0, 0};
+  uint32_t c = vtk_crc32c(0, h, 4);
+  c = vtk_crc32c(c, zero4, 4);
+  c = vtk_crc32c(c, h + 8, VTK_HEADER_SIZE - 8);
+  return c == vtk_get_le32(h + 4);
+}
+
+void vtk_header_fix_checksum(vtk_image *img, int which) {
+  vtk_header_raw_fix_checksum(vtk_header(img, which));
+}
+
+int vtk_image_current(const vtk_image *img) {
+  const uint8_t *h1 = img->data + VTK_HEADER1;
+  const uint8_t *h2 = img->data + VTK_HEADER2;
+  int v1 = vtk_header_raw_valid(h1), v2 = vtk_header_raw_valid(h2);
+  if (v1 && v2)
+    return vtk_get_le64(h2 + 8) > vtk_get_le64(h1 + 8) ? 1 : 0;
+  if (v1)
+    return 0;
+  if (v2)
+    return 1;
+  return -1;
+}
+
+uint8_t *vtk_region_table(vtk_image *img, int which) {
+  return img->data + (which ? VTK_REGION2 : VTK_REGION1);
+}
+
+void vtk_region_fix_checksum(vtk_image *img, int which) {
+  uint8_t *t = vtk_region_table(img, which);
+  memset(t + 4, 0, 4);
+  vtk_put_le32(t + 4, vtk_crc32c(0, t, VTK_REGION_SIZE));
+}
+
+uint8_t *vtk_region_entry(vtk_image *img, int which, uint32_t index) {
+  if (index >= (VTK_REGION_SIZE - 16) / 32)
+    die("region entry index out of the table");
+  return vtk_region_table(img, which) + 16 + 32 * index;
+}
+
+void vtk_region_set(vtk_image *img, int which, uint32_t index,
+                    const vtk_region *r) {
+  put_region(vtk_region_entry(img, which, index), r);
+  uint8_t *t = vtk_region_table(img, which);
+  if (index >= vtk_get_le32(t + 8))
+    vtk_put_le32(t + 8, index + 1);
+  vtk_region_fix_checksum(img, which);
+}
+
+void vtk_region_set_both(vtk_image *img, uint32_t index, const vtk_region *r) {
+  vtk_region_set(img, 0, index, r);
+  vtk_region_set(img, 1, index, r);
+}
+
+void vtk_region_set_count(vtk_image *img, int which, uint32_t count) {
+  vtk_put_le32(vtk_region_table(img, which) + 8, count);
+  vtk_region_fix_checksum(img, which);
+}
+
+void vtk_header_set_seq(vtk_image *img, int which, uint64_t seq) {
+  vtk_put_le64(vtk_header(img, which) + 8, seq);
+  vtk_header_fix_checksum(img, which);
+}
+
+void vtk_header_set_log_guid(vtk_image *img, int which, const uint8_t g[16]) {
+  memcpy(vtk_header(img, which) + 48, g, 16);
+  vtk_header_fix_checksum(img, which);
+}
+
+void vtk_header_set_log_location(vtk_image *img, int which,
+                                 uint64_t log_offset, uint32_t log_length) {
+  uint8_t *h = vtk_header(img, which);
+  vtk_put_le32(h + 68, log_length);
+  vtk_put_le64(h + 72, log_offset);
+  vtk_header_fix_checksum(img, which);
+}
+
+void vtk_image_put_log(vtk_image *img, const uint8_t *log, uint32_t log_length,
+                       const uint8_t guid[16]) {
+  int cur = vtk_image_current(img);
+  if (cur < 0)
+    die("vtk_image_put_log: no valid header");
+  uint8_t *h = vtk_header(img, cur);
+  uint64_t off = vtk_get_le64(h + 72);
+  if (off + log_length > img->size)
+    vtk_image_resize(img, off + log_length);
+  memcpy(img->data + off, log, log_length);
+  /* On an accepted tie both headers are current: keep them identical. */
+  int tie = vtk_header_raw_valid(vtk_header(img, 1 - cur)) &&
+            vtk_get_le64(vtk_header(img, 0) + 8) ==
+                vtk_get_le64(vtk_header(img, 1) + 8);
+  for (int w = 0; w < 2; w++) {
+    if (w != cur && !tie)
+      continue;
+    uint8_t *hw = vtk_header(img, w);
+    vtk_put_le32(hw + 68, log_length);
+    memcpy(hw + 48, guid, 16);
+    vtk_header_fix_checksum(img, w);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Log entries. */
+
+void vtk_desc_sector(const vtk_desc *d, uint8_t out[VTK_SECTOR]) {
+  if (d->sector)
+    memcpy(out, d->sector, VTK_SECTOR);
+  else
+    vtk_pattern(out, VTK_SECTOR, d->seed);
+}
+
+vtk_desc vtk_data(uint64_t file_offset, uint32_t seed) {
+  vtk_desc d;
+  memset(&d, 0, sizeof(d));
+  d.kind = VTK_DATA;
+  d.file_offset = file_offset;
+  d.seed = seed;
+  return d;
+}
+
+vtk_desc vtk_zero(uint64_t file_offset, uint64_t length) {
+  vtk_desc d;
+  memset(&d, 0, sizeof(d));
+  d.kind = VTK_ZERO;
+  d.file_offset = file_offset;
+  d.zero_length = length;
+  return d;
+}
+
+uint32_t vtk_desc_sectors(uint32_t count) {
+  if (count <= VTK_DESC_FIRST)
+    return 1;
+  return 1 + (count - VTK_DESC_FIRST + VTK_DESC_NEXT - 1) / VTK_DESC_NEXT;
+}
+
+uint32_t vtk_entry_data_count(const vtk_entry *e) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < e->desc_count; i++)
+    n += e->descs[i].kind == VTK_DATA;
+  return n;
+}
+
+uint32_t vtk_entry_length(const vtk_entry *e) {
+  return (vtk_desc_sectors(e->desc_count) + vtk_entry_data_count(e)) *
+         VTK_SECTOR;
+}
+
+uint32_t vtk_desc_pos(uint32_t index) {
+  if (index < VTK_DESC_FIRST)
+    return 64 + 32 * index;
+  uint32_t k = index - VTK_DESC_FIRST;
+  return VTK_SECTOR * (1 + k / VTK_DESC_NEXT) + 32 * (k % VTK_DESC_NEXT);
+}
+
+uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
+                    uint32_t pos) {
+  uint64_t sectors = log_length / VTK_SECTOR;
+  uint64_t s = ((uint64_t)offset / VTK_SECTOR + pos / VTK_SECTOR) % sectors;
+  return log + s * VTK_SECTOR + pos % VTK_SECTOR;
+}
+
+uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length,
+                             uint32_t offset, const vtk_entry *e) {
+  uint32_t len = vtk_entry_length(e);
+  if (offset % VTK_SECTOR || offset >= log_length || len > log_length)
+    return 0;
+  uint8_t *buf = xmalloc(len);
+  memset(buf, 0, len);
+  uint32_t dsec = vtk_desc_sectors(e->desc_count);
+  uint64_t seq = e->sequence_number;
+
+  memcpy(buf, "loge", 4);
+  vtk_put_le32(buf + 8, len);
+  vtk_put_le32(buf + 12, e->tail);
+  vtk_put_le64(buf + 16, seq);
+  vtk_put_le32(buf + 24, e->desc_count);
+  vtk_put_le32(buf + 28, 0);
+  memcpy(buf + 32, e->log_guid, 16);
+  vtk_put_le64(buf + 48, e->flushed_file_offset);
+  vtk_put_le64(buf + 56, e->last_file_offset);
+
+  uint32_t k = 0; /* data sectors written so far */
+  uint8_t sector[VTK_SECTOR];
+  for (uint32_t i = 0; i < e->desc_count; i++) {
+    const vtk_desc *d = &e->descs[i];
+    uint8_t *p = buf + vtk_desc_pos(i);
+    if (d->kind == VTK_ZERO) {
+      memcpy(p, "zero", 4);
+      vtk_put_le64(p + 8, d->zero_length);
+    } else {
+      vtk_desc_sector(d, sector);
+      memcpy(p, "desc", 4);
+      memcpy(p + 4, sector + 4092, 4); /* TrailingBytes, as stored */
+      memcpy(p + 8, sector, 8);        /* LeadingBytes, as stored */
+      uint8_t *ds = buf + (size_t)(dsec + k) * VTK_SECTOR;
+      memcpy(ds, "data", 4);
+      vtk_put_le32(ds + 4, (uint32_t)(seq >> 32));
+      memcpy(ds + 8, sector + 8, 4084);
+      vtk_put_le32(ds + 4092, (uint32_t)seq);
+      k++;
+    }
+    vtk_put_le64(p + 16, d->file_offset);
+    vtk_put_le64(p + 24, seq);
+  }
+  vtk_put_le32(buf + 4, vtk_crc32c(0, buf, len));
+
+  for (uint32_t s = 0; s < len / VTK_SECTOR; s++)
+    memcpy(vtk_log_at(log, log_length, offset, s * VTK_SECTOR),
+           buf + (size_t)s * VTK_SECTOR, VTK_SECTOR);
+  free(buf);
+  return len;
+}
+
+uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
+                           const vtk_entry *e, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t len = vtk_log_write_entry(log, log_length, offset, &e[i]);
+    if (!len)
+      die("vtk_log_write_run: entry does not fit");
+    offset = (uint32_t)(((uint64_t)offset + len) % log_length);
+  }
+  return offset;
+}
+
+uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
+                       uint32_t offset, uint32_t length) {
+  static const uint8_t zero4[4] = {0, 0, 0, 0};
+  uint8_t *l = (uint8_t *)(uintptr_t)log; /* vtk_log_at only reads here */
+  uint32_t c = 0;
+  for (uint32_t s = 0; s < length / VTK_SECTOR; s++) {
+    const uint8_t *p = vtk_log_at(l, log_length, offset, s * VTK_SECTOR);
+    if (s == 0) {
+      c = vtk_crc32c(c, p, 4);
+      c = vtk_crc32c(c, zero4, 4);
+      c = vtk_crc32c(c, p + 8, VTK_SECTOR - 8);
+    } else {
+      c = vtk_crc32c(c, p, VTK_SECTOR);
+    }
+  }
+  return c;
+}
+
+void vtk_entry_fix_checksum(uint8_t *log, uint32_t log_length,
+                            uint32_t offset) {
+  uint8_t *h = vtk_log_at(log, log_length, offset, 0);
+  uint32_t len = vtk_get_le32(h + 8);
+  if (len > log_length)
+    len = log_length;
+  if (len == 0 || len % VTK_SECTOR)
+    return;
+  vtk_put_le32(h + 4, vtk_entry_crc(log, log_length, offset, len));
+}
+
+int vtk_entry_crc_ok(const uint8_t *log, uint32_t log_length,
+                     uint32_t offset) {
+  const uint8_t *h = log + offset;
+  uint32_t len = vtk_get_le32(h + 8);
+  if (memcmp(h, "loge", 4) != 0 || len == 0 || len % VTK_SECTOR ||
+      len > log_length)
+    return 0;
+  return vtk_entry_crc(log, log_length, offset, len) == vtk_get_le32(h + 4);
+}
+
+int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
+                    vtk_break what, uint32_t index, int fix_crc) {
+  uint8_t *h = vtk_log_at(log, log_length, offset, 0);
+  uint32_t len = vtk_get_le32(h + 8);
+  uint32_t count = vtk_get_le32(h + 24);
+  uint64_t seq = vtk_get_le64(h + 16);
+  uint32_t dsec = vtk_desc_sectors(count);
+  uint8_t *d = NULL;
+  int is_zero = 0;
+
+  if (what >= VTK_BREAK_DESC_SIGNATURE && what <= VTK_BREAK_DESC_SEQUENCE) {
+    if (index >= count)
+      return -1;
+    d = vtk_log_at(log, log_length, offset, vtk_desc_pos(index));
+    is_zero = memcmp(d, "zero", 4) == 0;
+  }
+  uint8_t *ds = NULL;
+  if (what >= VTK_BREAK_DATA_SIGNATURE && what <= VTK_BREAK_DATA_SEQUENCE_LOW) {
+    if (dsec + index >= len / VTK_SECTOR)
+      return -1;
+    ds = vtk_log_at(log, log_length, offset, (dsec + index) * VTK_SECTOR);
+  }
+
+  switch (what) {
+  case VTK_BREAK_SIGNATURE:
+    h[3] = 'x';
+    break;
+  case VTK_BREAK_LENGTH_ZERO:
+    vtk_put_le32(h + 8, 0);
+    break;
+  case VTK_BREAK_LENGTH_UNALIGNED:
+    vtk_put_le32(h + 8, len + 512);
+    break;
+  case VTK_BREAK_LENGTH_TOO_BIG:
+    vtk_put_le32(h + 8, log_length + VTK_SECTOR);
+    break;
+  case VTK_BREAK_TAIL_UNALIGNED:
+    vtk_put_le32(h + 12, vtk_get_le32(h + 12) + 512);
+    break;
+  case VTK_BREAK_TAIL_TOO_BIG:
+    vtk_put_le32(h + 12, log_length);
+    break;
+  case VTK_BREAK_SEQUENCE_ZERO:
+    vtk_put_le64(h + 16, 0);
+    break;
+  case VTK_BREAK_RESERVED:
+    vtk_put_le32(h + 28, 1);
+    break;
+  case VTK_BREAK_GUID:
+    h[32 + 15] ^= 0x01;
+    break;
+  case VTK_BREAK_FLUSHED_UNALIGNED:
+    vtk_put_le64(h + 48, vtk_get_le64(h + 48) + VTK_SECTOR);
+    break;
+  case VTK_BREAK_FLUSHED_TOO_BIG:
+    vtk_put_le64(h + 48, VTK_MAX_OFFSET + VTK_MIB);
+    break;
+  case VTK_BREAK_LAST_UNALIGNED:
+    vtk_put_le64(h + 56, vtk_get_le64(h + 56) + VTK_SECTOR);
+    break;
+  case VTK_BREAK_LAST_TOO_BIG:
+    vtk_put_le64(h + 56, VTK_MAX_OFFSET + VTK_MIB);
+    break;
+  case VTK_BREAK_DESCRIPTOR_COUNT:
+    /* The smallest count needing len/4096 + 1 descriptor sectors. */
+    vtk_put_le32(h + 24, VTK_DESC_FIRST +
+                             VTK_DESC_NEXT * (len / VTK_SECTOR - 1) + 1);
+    break;
+  case VTK_BREAK_DESC_SIGNATURE:
+    d[3] = 'x';
+    break;
+  case VTK_BREAK_DESC_RESERVED:
+    if (!is_zero)
+      return -1;
+    vtk_put_le32(d + 4, 1);
+    break;
+  case VTK_BREAK_DESC_LENGTH:
+    if (!is_zero)
+      return -1;
+    vtk_put_le64(d + 8, vtk_get_le64(d + 8) + 512);
+    break;
+  case VTK_BREAK_DESC_OFFSET_UNALIGNED:
+    vtk_put_le64(d + 16, vtk_get_le64(d + 16) + 512);
+    break;
+  case VTK_BREAK_DESC_OFFSET_TOO_BIG: {
+    uint64_t n = is_zero ? vtk_get_le64(d + 8) : VTK_SECTOR;
+    if (n > VTK_MAX_OFFSET)
+      return -1;
+    vtk_put_le64(d + 16, VTK_MAX_OFFSET - n + VTK_SECTOR);
+    break;
+  }
+  case VTK_BREAK_DESC_OFFSET_OVERFLOW: {
+    uint64_t n = is_zero ? vtk_get_le64(d + 8) : VTK_SECTOR;
+    if (n < VTK_SECTOR)
+      return -1;
+    /* Aligned offset whose end passes 2^64 and wraps to a small value. */
+    vtk_put_le64(d + 16, (uint64_t)0 - VTK_SECTOR);
+    break;
+  }
+  case VTK_BREAK_DESC_SEQUENCE:
+    vtk_put_le64(d + 24, vtk_get_le64(d + 24) + 1);
+    break;
+  case VTK_BREAK_DATA_COUNT: {
+    if (count == 0 || vtk_desc_sectors(count - 1) != dsec)
+      return -1;
+    uint8_t *last = vtk_log_at(log, log_length, offset, vtk_desc_pos(count - 1));
+    if (memcmp(last, "desc", 4) != 0)
+      return -1;
+    vtk_put_le32(h + 24, count - 1);
+    break;
+  }
+  case VTK_BREAK_DATA_SIGNATURE:
+    ds[3] = '@';
+    break;
+  case VTK_BREAK_DATA_SEQUENCE_HIGH:
+    vtk_put_le32(ds + 4, (uint32_t)(seq >> 32) + 1);
+    break;
+  case VTK_BREAK_DATA_SEQUENCE_LOW:
+    vtk_put_le32(ds + 4092, (uint32_t)seq + 1);
+    break;
+  case VTK_BREAK_CHECKSUM:
+    vtk_put_le32(h + 4, vtk_get_le32(h + 4) + 1);
+    return 0;
+  default:
+    return -1;
+  }
+  if (fix_crc)
+    vtk_entry_fix_checksum(log, log_length, offset);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Replay model. */
+
+void vtk_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]) {
+  uint8_t msg[28];
+  memcpy(msg, log_guid, 16);
+  memcpy(msg + 16, "vhdxlog-fwg", 11);
+  for (uint8_t i = 0; i < 4; i++) {
+    msg[27] = i;
+    vtk_put_le32(out + 4 * i, vtk_crc32c(0, msg, sizeof(msg)));
+  }
+  out[7] = (uint8_t)((out[7] & 0x0F) | 0x40);
+  out[8] = (uint8_t)((out[8] & 0x3F) | 0x80);
+}
+
+void vtk_header_update(const uint8_t cur[VTK_HEADER_SIZE],
+                       const uint8_t fwg[16], const uint8_t lg[16],
+                       uint8_t out[VTK_HEADER_SIZE]) {
+  memmove(out, cur, VTK_HEADER_SIZE);
+  vtk_put_le64(out + 8, vtk_get_le64(out + 8) + 1);
+  memcpy(out + 16, fwg, 16);
+  memcpy(out + 48, lg, 16);
+  vtk_header_raw_fix_checksum(out);
+}
+
+static void model_write(vtk_image *img, uint64_t off, const uint8_t *src,
+                        uint64_t n) {
+  if (off + n > img->size)
+    vtk_image_resize(img, off + n);
+  if (src)
+    memcpy(img->data + off, src, (size_t)n);
+  else
+    memset(img->data + off, 0, (size_t)n);
+}
+
+void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
+                     uint64_t min_size) {
+  uint8_t sector[VTK_SECTOR];
+  for (size_t i = 0; i < n; i++) {
+    for (uint32_t j = 0; j < entries[i].desc_count; j++) {
+      const vtk_desc *d = &entries[i].descs[j];
+      if (d->kind == VTK_DATA) {
+        vtk_desc_sector(d, sector);
+        model_write(img, d->file_offset, sector, VTK_SECTOR);
+      } else {
+        model_write(img, d->file_offset, NULL, d->zero_length);
+      }
+    }
+  }
+  if (img->size < min_size)
+    vtk_image_resize(img, min_size);
+}
+
+void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
+                      size_t n, vtk_image *after) {
+  if (n == 0)
+    die("vtk_model_replay: no entries");
+  vtk_image_copy(after, before);
+  int cur = vtk_image_current(before);
+  if (cur < 0)
+    die("vtk_model_replay: no valid header");
+  vtk_model_apply(after, entries, n, entries[n - 1].last_file_offset);
+
+  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16];
+  static const uint8_t zero[16];
+  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
+  vtk_derive_file_write_guid(h + 48, fwg);
+  uint8_t lg[16];
+  memcpy(lg, h + 48, 16);
+  if (vtk_guid_is_zero(lg))
+    die("vtk_model_replay: clean image");
+  int slot = 1 - cur; /* the non-current slot gets the next update */
+  if (memcmp(h + 16, fwg, 16) != 0) {
+    vtk_header_update(h, fwg, lg, next);
+    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
+    memcpy(h, next, VTK_HEADER_SIZE);
+    slot = 1 - slot;
+  }
+  for (int k = 0; k < 2; k++) {
+    vtk_header_update(h, fwg, zero, next);
+    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
+    memcpy(h, next, VTK_HEADER_SIZE);
+    slot = 1 - slot;
+  }
+}

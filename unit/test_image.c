@@ -1,0 +1,792 @@
+/* Image rules of RULES.md "Image" 1..6: each with a passing and a failing
+ * case, and the order in which they are checked. */
+#include "unit_common.h"
+
+static vhdxlog_image parsed;
+static vhdxlog_error perr;
+
+static vhdxlog_status parse(const vtk_image *img) {
+  memset(&parsed, 0x5A, sizeof(parsed));
+  memset(&perr, 0x5A, sizeof(perr));
+  return vhdxlog_image_parse(img->data, VTK_MIB, img->size, &parsed, &perr);
+}
+
+/* Parse and expect `want`; on failure error.status and cause both name it
+ * (RULES.md: cause = status outside E_LOG_NO_SEQUENCE). */
+static void expect(const vtk_image *img, vhdxlog_status want) {
+  vhdxlog_status st = parse(img);
+  assert_int_equal(st, want);
+  if (want != VHDXLOG_OK) {
+    assert_int_equal(perr.status, want);
+    assert_int_equal(perr.cause, want);
+  }
+}
+
+static void build(vtk_image *img, const vtk_image_spec *s) {
+  vtk_image_build(img, s);
+}
+
+static void build_default(vtk_image *img) {
+  vtk_image_spec s;
+  vtk_image_spec_default(&s);
+  vtk_image_build(img, &s);
+}
+
+static void build_dirty(vtk_image *img, uint32_t guid_seed) {
+  vtk_image_spec s;
+  vtk_image_spec_default(&s);
+  vtk_guid(s.log_guid, guid_seed);
+  vtk_image_build(img, &s);
+}
+
+static vtk_region region(const uint8_t guid[16], uint64_t off, uint32_t len,
+                         uint32_t required) {
+  vtk_region r;
+  memcpy(r.guid, guid, 16);
+  r.file_offset = off;
+  r.length = len;
+  r.required = required;
+  return r;
+}
+
+static vtk_region unknown_region(uint32_t seed, uint64_t off, uint32_t len,
+                                 uint32_t required) {
+  uint8_t g[16];
+  vtk_guid(g, seed);
+  return region(g, off, len, required);
+}
+
+/* --- whole-image basics ------------------------------------------------ */
+
+static void test_image_parses_default_clean_image(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.file_size, 4u * VTK_MIB);
+  assert_int_equal(parsed.current, 1);
+  assert_int_equal(parsed.headers_identical, 0);
+  assert_true(parsed.headers[0].valid);
+  assert_true(parsed.headers[1].valid);
+  assert_int_equal(parsed.headers[0].sequence_number, 1);
+  assert_int_equal(parsed.headers[1].sequence_number, 2);
+  assert_int_equal(parsed.headers[1].version, 1);
+  assert_int_equal(parsed.headers[1].log_version, 0);
+  assert_int_equal(parsed.headers[1].log_offset, VTK_MIB);
+  assert_int_equal(parsed.headers[1].log_length, VTK_MIB);
+  assert_int_equal(parsed.headers[1].checksum,
+                   vtk_get_le32(vtk_header(&img, 1) + 4));
+  assert_memory_equal(parsed.headers[1].file_write_guid,
+                      vtk_header(&img, 1) + 16, 16);
+  assert_memory_equal(parsed.headers[1].data_write_guid,
+                      vtk_header(&img, 1) + 32, 16);
+  assert_memory_equal(parsed.current_header, vtk_header(&img, 1), 4096);
+  assert_int_equal(parsed.log_state, VHDXLOG_LOG_CLEAN);
+  assert_int_equal(parsed.log_offset, VTK_MIB);
+  assert_int_equal(parsed.log_length, VTK_MIB);
+  assert_true(vtk_guid_is_zero(parsed.log_guid));
+  assert_true(parsed.regions.valid[0]);
+  assert_true(parsed.regions.valid[1]);
+  assert_int_equal(parsed.regions.used, 0);
+  assert_int_equal(parsed.regions.entry_count, 2);
+  assert_int_equal(parsed.regions.bat_offset, 2u * VTK_MIB);
+  assert_int_equal(parsed.regions.bat_length, VTK_MIB);
+  assert_int_equal(parsed.regions.metadata_offset, 3u * VTK_MIB);
+  assert_int_equal(parsed.regions.metadata_length, VTK_MIB);
+  vtk_image_free(&img);
+}
+
+static void test_image_reports_dirty_log_with_its_guid(void **state) {
+  (void)state;
+  vtk_image img;
+  build_dirty(&img, 33);
+  expect(&img, VHDXLOG_OK);
+  uint8_t g[16];
+  vtk_guid(g, 33);
+  assert_int_equal(parsed.log_state, VHDXLOG_LOG_DIRTY);
+  assert_memory_equal(parsed.log_guid, g, 16);
+  assert_memory_equal(parsed.headers[1].log_guid, g, 16);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_file_smaller_than_header_area(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  img.size = VTK_MIB - 1;
+  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
+  img.size = 0;
+  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
+  /* size is checked before the signature */
+  img.data[0] = 'X';
+  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
+  img.size = 4u * VTK_MIB;
+  vtk_image_free(&img);
+}
+
+static void test_image_accepts_file_of_exactly_header_area(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.file_size = VTK_MIB;
+  build(&img, &s);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.file_size, VTK_MIB);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_bad_file_signature(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  img.data[7] = 'F'; /* "vhdxfilF": compared as raw bytes */
+  expect(&img, VHDXLOG_E_FILE_SIGNATURE);
+  img.data[7] = 'e';
+  img.data[0] = 'V';
+  expect(&img, VHDXLOG_E_FILE_SIGNATURE);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_null_or_short_input(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vhdxlog_image out;
+  vhdxlog_error e;
+  assert_int_equal(vhdxlog_image_parse(NULL, VTK_MIB, img.size, &out, &e),
+                   VHDXLOG_E_ARGUMENT);
+  assert_int_equal(vhdxlog_image_parse(img.data, VTK_MIB - 1, img.size, &out, &e),
+                   VHDXLOG_E_ARGUMENT);
+  assert_int_equal(vhdxlog_image_parse(img.data, VTK_MIB, img.size, NULL, &e),
+                   VHDXLOG_E_ARGUMENT);
+  vtk_image_free(&img);
+}
+
+/* --- rule 2: current header --------------------------------------------- */
+
+static void test_image_current_is_header_with_greater_sequence(void **state) {
+  (void)state;
+  static const uint64_t seqs[][2] = {
+      {5, 3}, {3, 5}, {0, 1}, {1, 0}, {UINT64_MAX, UINT64_MAX - 1},
+      {UINT64_MAX - 1, UINT64_MAX}};
+  for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+    vtk_image_spec s;
+    vtk_image img;
+    vtk_image_spec_default(&s);
+    s.header_seq[0] = seqs[i][0];
+    s.header_seq[1] = seqs[i][1];
+    build(&img, &s);
+    expect(&img, VHDXLOG_OK);
+    assert_int_equal(parsed.current, seqs[i][1] > seqs[i][0] ? 1 : 0);
+    assert_int_equal(parsed.headers_identical, 0);
+    vtk_image_free(&img);
+  }
+}
+
+static void test_image_current_is_only_valid_header_by_checksum(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img); /* header 2 has the greater number */
+  vtk_header(&img, 1)[200] ^= 0x10; /* checksum no longer matches */
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 0);
+  assert_false(parsed.headers[1].valid);
+  assert_true(parsed.headers[0].valid);
+  vtk_image_free(&img);
+
+  build_default(&img);
+  vtk_header_set_seq(&img, 0, 10);
+  vtk_header(&img, 0)[4] ^= 1; /* the stored checksum itself */
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 1);
+  assert_false(parsed.headers[0].valid);
+  vtk_image_free(&img);
+}
+
+static void test_image_current_is_only_valid_header_by_signature(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_header(&img, 1)[0] = 'H'; /* "Head" */
+  vtk_header_fix_checksum(&img, 1);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 0);
+  assert_false(parsed.headers[1].valid);
+  vtk_image_free(&img);
+}
+
+static void test_image_header_checksum_covers_reserved_bytes(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_header(&img, 1)[4095] ^= 1;
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 0);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_when_no_header_is_valid(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_header(&img, 0)[100] ^= 1;
+  vtk_header(&img, 1)[0] = 'x';
+  expect(&img, VHDXLOG_E_NO_VALID_HEADER);
+  /* headers[] is filled even on failure */
+  assert_false(parsed.headers[0].valid);
+  assert_false(parsed.headers[1].valid);
+  vtk_image_free(&img);
+}
+
+static void test_image_accepts_identical_headers_with_equal_sequence(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.header_seq[0] = s.header_seq[1] = 7;
+  vtk_guid(s.log_guid, 4); /* both get it: both are current */
+  build(&img, &s);
+  assert_memory_equal(vtk_header(&img, 0), vtk_header(&img, 1), 4096);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 0);
+  assert_int_equal(parsed.headers_identical, 1);
+  assert_int_equal(parsed.log_state, VHDXLOG_LOG_DIRTY);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_differing_headers_with_equal_sequence(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.header_seq[0] = s.header_seq[1] = 7;
+  build(&img, &s);
+  vtk_header(&img, 1)[32] ^= 1; /* DataWriteGuid differs */
+  vtk_header_fix_checksum(&img, 1);
+  expect(&img, VHDXLOG_E_HEADER_SEQUENCE_TIE);
+  assert_true(parsed.headers[0].valid);
+  assert_true(parsed.headers[1].valid);
+  vtk_image_free(&img);
+  /* A difference in the reserved area counts too: bytes, not fields. */
+  build(&img, &s);
+  vtk_header(&img, 0)[3000] = 1;
+  vtk_header_fix_checksum(&img, 0);
+  expect(&img, VHDXLOG_E_HEADER_SEQUENCE_TIE);
+  vtk_image_free(&img);
+}
+
+static void test_image_equal_sequence_with_one_invalid_is_not_a_tie(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.header_seq[0] = s.header_seq[1] = 7;
+  build(&img, &s);
+  vtk_header(&img, 0)[32] ^= 1; /* invalid: checksum not fixed */
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 1);
+  vtk_image_free(&img);
+}
+
+/* --- rule 3: fields of the current header -------------------------------- */
+
+static void test_image_rejects_current_header_version_not_one(void **state) {
+  (void)state;
+  static const uint16_t bad[] = {0, 2, 0xFFFF};
+  for (size_t i = 0; i < 3; i++) {
+    vtk_image img;
+    build_default(&img);
+    vtk_put_le16(vtk_header(&img, 1) + 66, bad[i]);
+    vtk_header_fix_checksum(&img, 1);
+    expect(&img, VHDXLOG_E_HEADER_VERSION);
+    vtk_image_free(&img);
+  }
+}
+
+static void test_image_ignores_version_of_non_current_header(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_put_le16(vtk_header(&img, 0) + 66, 9);
+  vtk_put_le16(vtk_header(&img, 0) + 64, 9);
+  vtk_put_le64(vtk_header(&img, 0) + 72, 12345);
+  vtk_header_fix_checksum(&img, 0);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.current, 1);
+  vtk_image_free(&img);
+}
+
+static void test_image_accepts_log_version_when_log_guid_zero(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.log_version = 1;
+  build(&img, &s);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.log_state, VHDXLOG_LOG_CLEAN);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_log_version_when_log_guid_set(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.log_version = 1;
+  vtk_guid(s.log_guid, 5);
+  build(&img, &s);
+  expect(&img, VHDXLOG_E_HEADER_LOG_VERSION);
+  vtk_image_free(&img);
+}
+
+static void expect_log_location(uint64_t off, uint32_t len, int dirty,
+                                uint64_t file_size, vhdxlog_status want) {
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.log_offset = off;
+  s.log_length = len;
+  s.file_size = file_size;
+  /* Keep the regions out of the way of far-away logs. */
+  if (dirty)
+    vtk_guid(s.log_guid, 6);
+  build(&img, &s);
+  expect(&img, want);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_bad_log_location(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB, F = 4u * VTK_MIB;
+  /* LogOffset not a multiple of 1 MiB */
+  expect_log_location(M + 4096, (uint32_t)M, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(M + 4096, (uint32_t)M, 1, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  /* LogOffset below 1 MiB, even with a zero length */
+  expect_log_location(0, (uint32_t)M, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(0, 0, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  /* LogLength not a multiple of 1 MiB */
+  expect_log_location(M, (uint32_t)(M + 4096), 0, F,
+                      VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(M, 4096, 1, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  /* LogOffset + LogLength > MAX, and wrapping past 2^64 */
+  expect_log_location(VTK_MAX_OFFSET, (uint32_t)M, 0, F,
+                      VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(UINT64_MAX - M + 1, (uint32_t)M, 0, F,
+                      VHDXLOG_E_HEADER_LOG_LOCATION);
+  /* dirty with a zero length */
+  expect_log_location(M, 0, 1, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+}
+
+static void test_image_accepts_log_location_boundaries(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB, F = 4u * VTK_MIB;
+  /* clean: ends exactly at MAX, far beyond the file */
+  expect_log_location(VTK_MAX_OFFSET - M, (uint32_t)M, 0, F, VHDXLOG_OK);
+  /* clean with a zero length */
+  expect_log_location(M, 0, 0, F, VHDXLOG_OK);
+  /* dirty log ending exactly at the end of the file (4 MiB file, log at
+   * 4 MiB - 1 MiB would overlap metadata: use a 5 MiB file) */
+  expect_log_location(4u * M, (uint32_t)M, 1, 5u * M, VHDXLOG_OK);
+}
+
+static void test_image_rejects_dirty_log_beyond_file(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  expect_log_location(4u * M, (uint32_t)M, 1, 5u * M - 4096,
+                      VHDXLOG_E_LOG_BEYOND_FILE);
+  expect_log_location(VTK_MAX_OFFSET - M, (uint32_t)M, 1, 5u * M,
+                      VHDXLOG_E_LOG_BEYOND_FILE);
+  /* a clean log may lie beyond the file: it is never read */
+  expect_log_location(4u * M, (uint32_t)M, 0, 5u * M - 4096, VHDXLOG_OK);
+}
+
+/* --- rule 4: region tables ----------------------------------------------- */
+
+static void test_image_uses_region_copy_two_when_copy_one_checksum_bad(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_table(&img, 0)[1000] ^= 1;
+  /* make copy 2 distinguishable: move the metadata region */
+  vtk_region r = region(VTK_GUID_METADATA, 5u * VTK_MIB, VTK_MIB, 1);
+  vtk_region_set(&img, 1, 1, &r);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.regions.used, 1);
+  assert_false(parsed.regions.valid[0]);
+  assert_true(parsed.regions.valid[1]);
+  assert_int_equal(parsed.regions.metadata_offset, 5u * VTK_MIB);
+  vtk_image_free(&img);
+}
+
+static void test_image_uses_region_copy_two_when_copy_one_signature_bad(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_table(&img, 0)[0] = 'R';
+  vtk_region_fix_checksum(&img, 0);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.regions.used, 1);
+  vtk_image_free(&img);
+}
+
+static void test_image_uses_region_copy_one_when_both_valid(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region r = region(VTK_GUID_METADATA, 5u * VTK_MIB, VTK_MIB, 1);
+  vtk_region_set(&img, 1, 1, &r);
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.regions.used, 0);
+  assert_int_equal(parsed.regions.metadata_offset, 3u * VTK_MIB);
+  vtk_image_free(&img);
+}
+
+static void test_image_reports_copy_two_invalid_while_using_copy_one(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_table(&img, 1)[1000] ^= 1;
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.regions.used, 0);
+  assert_true(parsed.regions.valid[0]);
+  assert_false(parsed.regions.valid[1]);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_when_no_region_table_is_valid(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_table(&img, 0)[1000] ^= 1;
+  vtk_region_table(&img, 1)[0] = 'x';
+  expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
+  vtk_image_free(&img);
+}
+
+/* Apply `r` at `index` to the copies in `mask` (bit 0: copy 1, bit 1:
+ * copy 2) and expect `want`. */
+static void expect_region(const vtk_region *r, uint32_t index, int mask,
+                          vhdxlog_status want) {
+  vtk_image img;
+  build_default(&img);
+  for (int w = 0; w < 2; w++)
+    if (mask & (1 << w))
+      vtk_region_set(&img, w, index, r);
+  expect(&img, want);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_region_count_over_2047(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_set_count(&img, 0, 2048);
+  vtk_region_set_count(&img, 1, 2048);
+  expect(&img, VHDXLOG_E_REGION_COUNT);
+  vtk_region_set_count(&img, 1, 2);
+  expect(&img, VHDXLOG_OK); /* copy 2 is fine */
+  assert_int_equal(parsed.regions.used, 1);
+  vtk_region_set_count(&img, 0, 0xFFFFFFFFu);
+  expect(&img, VHDXLOG_OK);
+  vtk_image_free(&img);
+}
+
+static void test_image_accepts_2047_regions(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  for (int w = 0; w < 2; w++) {
+    uint8_t *t = vtk_region_table(&img, w);
+    for (uint32_t i = 2; i < 2047; i++) {
+      /* unknown, optional, zero length: overlaps nothing */
+      vtk_region r = unknown_region(1000 + i, VTK_MIB, 0, 0);
+      memcpy(t + 16 + 32 * i, r.guid, 16);
+      vtk_put_le64(t + 16 + 32 * i + 16, r.file_offset);
+      vtk_put_le32(t + 16 + 32 * i + 24, 0);
+      vtk_put_le32(t + 16 + 32 * i + 28, 0);
+    }
+    vtk_region_set_count(&img, w, 2047);
+  }
+  expect(&img, VHDXLOG_OK);
+  assert_int_equal(parsed.regions.entry_count, 2047);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_region_entry_offset_or_length(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  vtk_region bad[] = {
+      unknown_region(50, 5u * M + 4096, (uint32_t)M, 0), /* unaligned offset */
+      unknown_region(50, 0, 0, 0),                      /* below 1 MiB */
+      unknown_region(50, 5u * M, 4096, 0),              /* unaligned length */
+      unknown_region(50, VTK_MAX_OFFSET, (uint32_t)M, 0), /* end > MAX */
+      unknown_region(50, UINT64_MAX - M + 1, (uint32_t)M, 0), /* wraps */
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    vtk_image img;
+    build_default(&img);
+    vtk_region_set(&img, 0, 2, &bad[i]);
+    vtk_region_set(&img, 1, 2, &bad[i]);
+    expect(&img, VHDXLOG_E_REGION_ENTRY);
+    assert_int_equal(perr.index, 2); /* the offending entry */
+    vtk_image_free(&img);
+    /* only copy 1 broken: copy 2 is used */
+    expect_region(&bad[i], 2, 1, VHDXLOG_OK);
+  }
+  /* the BAT itself */
+  vtk_region bat = region(VTK_GUID_BAT, 2u * M + 512, (uint32_t)M, 1);
+  expect_region(&bat, 0, 3, VHDXLOG_E_REGION_ENTRY);
+}
+
+static void test_image_accepts_region_entry_boundaries(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  vtk_region ok[] = {
+      unknown_region(51, VTK_MAX_OFFSET - M, (uint32_t)M, 0), /* ends at MAX */
+      unknown_region(51, M, 0, 0),          /* zero length at 1 MiB */
+      unknown_region(51, 2u * M, 0, 0),     /* zero length inside the BAT */
+      unknown_region(51, 4u * M, 4095u * (uint32_t)M, 0), /* 4095 MiB long */
+  };
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+    expect_region(&ok[i], 2, 3, VHDXLOG_OK);
+}
+
+static void test_image_rejects_duplicate_region_guid(void **state) {
+  (void)state;
+  vtk_region bat2 = region(VTK_GUID_BAT, 8u * VTK_MIB, VTK_MIB, 1);
+  expect_region(&bat2, 2, 3, VHDXLOG_E_REGION_DUPLICATE);
+  /* an unknown optional GUID twice */
+  vtk_image img;
+  build_default(&img);
+  vtk_region a = unknown_region(60, 8u * VTK_MIB, VTK_MIB, 0);
+  vtk_region b = unknown_region(60, 9u * VTK_MIB, VTK_MIB, 0);
+  vtk_region_set_both(&img, 2, &a);
+  vtk_region_set_both(&img, 3, &b);
+  expect(&img, VHDXLOG_E_REGION_DUPLICATE);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_unknown_required_region(void **state) {
+  (void)state;
+  vtk_region r = unknown_region(70, 8u * VTK_MIB, VTK_MIB, 1);
+  vtk_image img;
+  build_default(&img);
+  vtk_region_set_both(&img, 2, &r);
+  expect(&img, VHDXLOG_E_REGION_UNKNOWN_REQUIRED);
+  assert_int_equal(perr.index, 2);
+  vtk_image_free(&img);
+  r.required = 0xFFFFFFFFu;
+  expect_region(&r, 2, 3, VHDXLOG_E_REGION_UNKNOWN_REQUIRED);
+}
+
+static void test_image_accepts_unknown_optional_region(void **state) {
+  (void)state;
+  vtk_region r = unknown_region(71, 8u * VTK_MIB, VTK_MIB, 0);
+  expect_region(&r, 2, 3, VHDXLOG_OK);
+  r.required = 2; /* only bit 0 means "required" */
+  expect_region(&r, 2, 3, VHDXLOG_OK);
+  /* the known regions need not be marked required */
+  vtk_region bat = region(VTK_GUID_BAT, 2u * VTK_MIB, VTK_MIB, 0);
+  expect_region(&bat, 0, 3, VHDXLOG_OK);
+}
+
+static void test_image_rejects_missing_bat_or_metadata(void **state) {
+  (void)state;
+  vtk_region r = unknown_region(80, 2u * VTK_MIB, VTK_MIB, 0);
+  expect_region(&r, 0, 3, VHDXLOG_E_REGION_MISSING); /* no BAT */
+  r.file_offset = 3u * VTK_MIB;
+  expect_region(&r, 1, 3, VHDXLOG_E_REGION_MISSING); /* no metadata */
+  /* an EntryCount that leaves the metadata entry out */
+  vtk_image img;
+  build_default(&img);
+  vtk_region_set_count(&img, 0, 1);
+  vtk_region_set_count(&img, 1, 1);
+  expect(&img, VHDXLOG_E_REGION_MISSING);
+  vtk_region_set_count(&img, 0, 0);
+  vtk_region_set_count(&img, 1, 0);
+  expect(&img, VHDXLOG_E_REGION_MISSING);
+  vtk_image_free(&img);
+}
+
+static void test_image_rejects_overlapping_regions(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  /* metadata starting inside the BAT */
+  vtk_region meta = region(VTK_GUID_METADATA, 2u * M, (uint32_t)M, 1);
+  expect_region(&meta, 1, 3, VHDXLOG_E_REGION_OVERLAP);
+  /* an extra region covering both */
+  vtk_region big = unknown_region(90, M * 2, 2u * (uint32_t)M, 0);
+  expect_region(&big, 2, 3, VHDXLOG_E_REGION_OVERLAP);
+  /* an extra region containing the metadata one from further out */
+  vtk_region around = unknown_region(91, 3u * M, (uint32_t)M * 3, 0);
+  expect_region(&around, 2, 3, VHDXLOG_E_REGION_OVERLAP);
+  /* only in copy 1: copy 2 is used */
+  expect_region(&meta, 1, 1, VHDXLOG_OK);
+}
+
+static void test_image_accepts_adjacent_regions(void **state) {
+  (void)state;
+  vtk_region r = unknown_region(92, 4u * VTK_MIB, VTK_MIB, 0);
+  expect_region(&r, 2, 3, VHDXLOG_OK);
+}
+
+static void test_image_reports_copy_one_error_when_both_invalid(void **state) {
+  (void)state;
+  vtk_image img;
+  /* copy 1: a specific rule; copy 2: bad checksum -> copy 1's rule */
+  build_default(&img);
+  vtk_region r = unknown_region(93, 8u * VTK_MIB, VTK_MIB, 1);
+  vtk_region_set(&img, 0, 2, &r);
+  vtk_region_table(&img, 1)[500] ^= 1;
+  expect(&img, VHDXLOG_E_REGION_UNKNOWN_REQUIRED);
+  vtk_image_free(&img);
+  /* copy 1: bad checksum; copy 2: a specific rule -> no valid table */
+  build_default(&img);
+  vtk_region_set(&img, 1, 2, &r);
+  vtk_region_table(&img, 0)[500] ^= 1;
+  expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
+  vtk_image_free(&img);
+  /* copy 1: count; copy 2: duplicate -> count */
+  build_default(&img);
+  vtk_region_set_count(&img, 0, 4000);
+  vtk_region dup = region(VTK_GUID_BAT, 8u * VTK_MIB, VTK_MIB, 1);
+  vtk_region_set(&img, 1, 2, &dup);
+  expect(&img, VHDXLOG_E_REGION_COUNT);
+  vtk_image_free(&img);
+}
+
+/* --- rule 5: the log against the regions -------------------------------- */
+
+static void test_image_rejects_log_overlapping_a_region(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  /* log [2 MiB, 3 MiB) is the BAT; dirty and clean alike */
+  expect_log_location(2u * M, (uint32_t)M, 0, 4u * M, VHDXLOG_E_REGION_OVERLAP);
+  expect_log_location(2u * M, (uint32_t)M, 1, 4u * M, VHDXLOG_E_REGION_OVERLAP);
+  /* a 2 MiB log from 1 MiB reaches into the BAT */
+  expect_log_location(M, 2u * (uint32_t)M, 1, 4u * M, VHDXLOG_E_REGION_OVERLAP);
+  /* log covering both regions */
+  expect_log_location(M, 8u * (uint32_t)M, 0, 4u * M, VHDXLOG_E_REGION_OVERLAP);
+}
+
+static void test_image_accepts_log_touching_regions(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  /* [1, 2) MiB ends where the BAT starts (the default); [4, 5) MiB starts
+   * where the metadata ends */
+  expect_log_location(M, (uint32_t)M, 1, 4u * M, VHDXLOG_OK);
+  expect_log_location(4u * M, (uint32_t)M, 1, 5u * M, VHDXLOG_OK);
+  /* zero-length clean log inside the BAT overlaps nothing */
+  expect_log_location(2u * M, 0, 0, 4u * M, VHDXLOG_OK);
+}
+
+/* --- order of the checks ------------------------------------------------- */
+
+static void test_image_checks_header_before_region_tables(void **state) {
+  (void)state;
+  vtk_image img;
+  build_default(&img);
+  vtk_region_table(&img, 0)[0] = 'x';
+  vtk_region_table(&img, 1)[0] = 'x';
+  vtk_put_le16(vtk_header(&img, 1) + 66, 2);
+  vtk_header_fix_checksum(&img, 1);
+  expect(&img, VHDXLOG_E_HEADER_VERSION);
+  vtk_put_le16(vtk_header(&img, 1) + 66, 1);
+  vtk_header_set_log_location(&img, 1, VTK_MIB + 4096, VTK_MIB);
+  expect(&img, VHDXLOG_E_HEADER_LOG_LOCATION);
+  vtk_image_free(&img);
+
+  /* E_LOG_BEYOND_FILE (rule 3) before the region tables (rule 4) */
+  build_dirty(&img, 8);
+  img.size = VTK_MIB + 4096;
+  vtk_region_table(&img, 0)[0] = 'x';
+  vtk_region_table(&img, 1)[0] = 'x';
+  expect(&img, VHDXLOG_E_LOG_BEYOND_FILE);
+  img.size = 4u * VTK_MIB;
+  vtk_image_free(&img);
+}
+
+static void test_image_checks_version_before_log_fields(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.version = 3;
+  s.log_version = 2;
+  s.log_offset = 7;
+  vtk_guid(s.log_guid, 9);
+  build(&img, &s);
+  expect(&img, VHDXLOG_E_HEADER_VERSION);
+  vtk_image_free(&img);
+  s.version = 1;
+  build(&img, &s);
+  expect(&img, VHDXLOG_E_HEADER_LOG_VERSION);
+  vtk_image_free(&img);
+  s.log_version = 0;
+  build(&img, &s);
+  expect(&img, VHDXLOG_E_HEADER_LOG_LOCATION);
+  vtk_image_free(&img);
+}
+
+static void test_image_checks_region_tables_before_log_overlap(void **state) {
+  (void)state;
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.log_offset = 2u * VTK_MIB; /* overlaps the BAT */
+  build(&img, &s);
+  vtk_region_table(&img, 0)[0] = 'x';
+  vtk_region_table(&img, 1)[0] = 'x';
+  expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
+  vtk_image_free(&img);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_image_parses_default_clean_image),
+      cmocka_unit_test(test_image_reports_dirty_log_with_its_guid),
+      cmocka_unit_test(test_image_rejects_file_smaller_than_header_area),
+      cmocka_unit_test(test_image_accepts_file_of_exactly_header_area),
+      cmocka_unit_test(test_image_rejects_bad_file_signature),
+      cmocka_unit_test(test_image_rejects_null_or_short_input),
+      cmocka_unit_test(test_image_current_is_header_with_greater_sequence),
+      cmocka_unit_test(test_image_current_is_only_valid_header_by_checksum),
+      cmocka_unit_test(test_image_current_is_only_valid_header_by_signature),
+      cmocka_unit_test(test_image_header_checksum_covers_reserved_bytes),
+      cmocka_unit_test(test_image_rejects_when_no_header_is_valid),
+      cmocka_unit_test(test_image_accepts_identical_headers_with_equal_sequence),
+      cmocka_unit_test(test_image_rejects_differing_headers_with_equal_sequence),
+      cmocka_unit_test(test_image_equal_sequence_with_one_invalid_is_not_a_tie),
+      cmocka_unit_test(test_image_rejects_current_header_version_not_one),
+      cmocka_unit_test(test_image_ignores_version_of_non_current_header),
+      cmocka_unit_test(test_image_accepts_log_version_when_log_guid_zero),
+      cmocka_unit_test(test_image_rejects_log_version_when_log_guid_set),
+      cmocka_unit_test(test_image_rejects_bad_log_location),
+      cmocka_unit_test(test_image_accepts_log_location_boundaries),
+      cmocka_unit_test(test_image_rejects_dirty_log_beyond_file),
+      cmocka_unit_test(test_image_uses_region_copy_two_when_copy_one_checksum_bad),
+      cmocka_unit_test(test_image_uses_region_copy_two_when_copy_one_signature_bad),
+      cmocka_unit_test(test_image_uses_region_copy_one_when_both_valid),
+      cmocka_unit_test(test_image_reports_copy_two_invalid_while_using_copy_one),
+      cmocka_unit_test(test_image_rejects_when_no_region_table_is_valid),
+      cmocka_unit_test(test_image_rejects_region_count_over_2047),
+      cmocka_unit_test(test_image_accepts_2047_regions),
+      cmocka_unit_test(test_image_rejects_region_entry_offset_or_length),
+      cmocka_unit_test(test_image_accepts_region_entry_boundaries),
+      cmocka_unit_test(test_image_rejects_duplicate_region_guid),
+      cmocka_unit_test(test_image_rejects_unknown_required_region),
+      cmocka_unit_test(test_image_accepts_unknown_optional_region),
+      cmocka_unit_test(test_image_rejects_missing_bat_or_metadata),
+      cmocka_unit_test(test_image_rejects_overlapping_regions),
+      cmocka_unit_test(test_image_accepts_adjacent_regions),
+      cmocka_unit_test(test_image_reports_copy_one_error_when_both_invalid),
+      cmocka_unit_test(test_image_rejects_log_overlapping_a_region),
+      cmocka_unit_test(test_image_accepts_log_touching_regions),
+      cmocka_unit_test(test_image_checks_header_before_region_tables),
+      cmocka_unit_test(test_image_checks_version_before_log_fields),
+      cmocka_unit_test(test_image_checks_region_tables_before_log_overlap),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,196 @@
+/* Read-only overlay: every range read through vhdxlog_overlay_read() equals
+ * the image a replay would leave, and nothing is written. */
+#include "scenarios.h"
+#include "vhdxlog_io.h"
+
+/* Load `img` read-only; the caller frees with vhdxlog_loaded_free and
+ * vhdxlog_mem_close. */
+static void load_ro(const vtk_image *img, vhdxlog_mem_file *f,
+                    vhdxlog_loaded *l) {
+  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size,
+                                    img->size), 0);
+  vhdxlog_io io;
+  vhdxlog_mem_io(f, &io);
+  vhdxlog_error err;
+  memset(l, 0, sizeof(*l));
+  vhdxlog_status st = vhdxlog_load(&io, l, &err);
+  if (st != VHDXLOG_OK)
+    print_error("load: %s\n", vhdxlog_status_name(st));
+  assert_int_equal(st, VHDXLOG_OK);
+  assert_true(l->plan_ready);
+}
+
+/* Overlay [off, off + size) over the current bytes (zeros past the end). */
+static void overlay(const vhdxlog_loaded *l, const vtk_image *cur,
+                    uint64_t off, uint8_t *buf, size_t size) {
+  memset(buf, 0, size);
+  if (off < cur->size) {
+    uint64_t n = cur->size - off < size ? cur->size - off : size;
+    memcpy(buf, cur->data + off, (size_t)n);
+  }
+  vhdxlog_error err;
+  vhdxlog_status st = vhdxlog_overlay_read(&l->plan, off, buf, size, &err);
+  if (st != VHDXLOG_OK)
+    print_error("overlay [%llu, +%zu): %s\n", (unsigned long long)off, size,
+                vhdxlog_status_name(st));
+  assert_int_equal(st, VHDXLOG_OK);
+}
+
+static void check_overlay_equals_replay(const vtk_image *img,
+                                        const vtk_image *want) {
+  vhdxlog_mem_file f;
+  vhdxlog_loaded l;
+  load_ro(img, &f, &l);
+  assert_int_equal(l.plan.replayed_size, want->size);
+  uint8_t buf[4096];
+  for (uint64_t off = 0; off < want->size; off += 4096) {
+    overlay(&l, img, off, buf, sizeof(buf));
+    if (memcmp(buf, want->data + off, 4096) != 0) {
+      size_t i = 0;
+      while (buf[i] == want->data[off + i])
+        i++;
+      print_error("4 KiB range at %llu: byte %llu differs\n",
+                  (unsigned long long)off, (unsigned long long)(off + i));
+      fail();
+    }
+  }
+  /* unaligned ranges crossing sector, header and growth boundaries */
+  static const uint64_t offs[] = {1,     4095,    65535,  65536 + 4000,
+                                  131071, 1048575, 2097151, 4194303};
+  static const size_t lens[] = {1, 2, 4097, 9000};
+  uint8_t *big = malloc(9000);
+  for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+    for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+      if (offs[i] + lens[j] > want->size)
+        continue;
+      overlay(&l, img, offs[i], big, lens[j]);
+      assert_memory_equal(big, want->data + offs[i], lens[j]);
+    }
+  free(big);
+  /* the whole replayed file in one call */
+  uint8_t *all = malloc((size_t)want->size);
+  overlay(&l, img, 0, all, (size_t)want->size);
+  assert_bytes_equal(all, want->size, want->data, want->size, "whole overlay");
+  free(all);
+  assert_int_equal(f.writes, 0);
+  assert_bytes_equal(f.data, f.size, img->data, img->size, "file untouched");
+  vhdxlog_loaded_free(&l);
+  vhdxlog_mem_close(&f);
+}
+
+static void check_scenario(int which) {
+  scenario s;
+  sc_build(&s, which);
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  check_overlay_equals_replay(&s.img, &want);
+  vtk_image_free(&want);
+  sc_free(&s);
+}
+
+static void test_overlay_single_entry_equals_replay(void **state) {
+  (void)state;
+  check_scenario(SC_SINGLE);
+}
+
+static void test_overlay_wrapped_multi_entry_equals_replay(void **state) {
+  (void)state;
+  check_scenario(SC_WRAPPED_MULTI);
+}
+
+static void test_overlay_zero_descriptor_entry_equals_replay(void **state) {
+  (void)state;
+  check_scenario(SC_NO_DESCRIPTORS);
+}
+
+static void test_overlay_applies_only_from_head_tail(void **state) {
+  (void)state;
+  check_scenario(SC_TAIL_NOT_FIRST);
+}
+
+static void test_overlay_with_file_write_guid_already_derived(void **state) {
+  (void)state;
+  check_scenario(SC_FWG_ALREADY_SET);
+}
+
+static void test_overlay_with_header_one_current(void **state) {
+  (void)state;
+  check_scenario(SC_HEADER1_CURRENT);
+}
+
+/* The overlay must equal what the real replay wrote, not only the model. */
+static void test_overlay_equals_actual_replay(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_WRAPPED_MULTI);
+  vhdxlog_mem_file f;
+  assert_int_equal(vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size,
+                                    64u * VTK_MIB), 0);
+  vhdxlog_io io;
+  vhdxlog_mem_io(&f, &io);
+  vhdxlog_loaded l;
+  vhdxlog_error err;
+  memset(&l, 0, sizeof(l));
+  assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
+  uint8_t *buf = malloc(65536);
+  vhdxlog_replay_result res;
+  assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, 65536, &res, &err),
+                   VHDXLOG_OK);
+  free(buf);
+  vhdxlog_loaded_free(&l);
+  vtk_image replayed;
+  replayed.data = NULL;
+  replayed.size = 0;
+  vtk_image_resize(&replayed, f.size);
+  memcpy(replayed.data, f.data, (size_t)f.size);
+  vhdxlog_mem_close(&f);
+  check_overlay_equals_replay(&s.img, &replayed);
+  vtk_image_free(&replayed);
+  sc_free(&s);
+}
+
+static void test_overlay_of_clean_image_is_identity(void **state) {
+  (void)state;
+  vtk_image_spec spec;
+  vtk_image img;
+  vtk_image_spec_default(&spec);
+  vtk_image_build(&img, &spec);
+  check_overlay_equals_replay(&img, &img);
+  vtk_image_free(&img);
+}
+
+static void test_overlay_completes_interrupted_header_update(void **state) {
+  (void)state;
+  uint8_t L[16], F[16];
+  static const uint8_t zero[16];
+  vtk_guid(L, 56);
+  vtk_derive_file_write_guid(L, F);
+  vtk_image_spec spec;
+  vtk_image img, want;
+  vtk_image_spec_default(&spec);
+  spec.header_seq[0] = 9;
+  spec.header_seq[1] = 10;
+  memcpy(spec.file_write_guid, F, 16);
+  vtk_image_build(&img, &spec);
+  vtk_header_set_log_guid(&img, 0, L);
+  vtk_image_copy(&want, &img);
+  vtk_header_update(vtk_header(&img, 1), F, zero, vtk_header(&want, 0));
+  check_overlay_equals_replay(&img, &want);
+  vtk_image_free(&want);
+  vtk_image_free(&img);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_overlay_single_entry_equals_replay),
+      cmocka_unit_test(test_overlay_wrapped_multi_entry_equals_replay),
+      cmocka_unit_test(test_overlay_zero_descriptor_entry_equals_replay),
+      cmocka_unit_test(test_overlay_applies_only_from_head_tail),
+      cmocka_unit_test(test_overlay_with_file_write_guid_already_derived),
+      cmocka_unit_test(test_overlay_with_header_one_current),
+      cmocka_unit_test(test_overlay_equals_actual_replay),
+      cmocka_unit_test(test_overlay_of_clean_image_is_identity),
+      cmocka_unit_test(test_overlay_completes_interrupted_header_update),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,791 @@
+/* Replay through the io/ memory backend: expected bytes from the testkit's
+ * model, header state, crash injection at every write (with and without
+ * loss of unflushed writes), and rejected inputs leaving the file as is. */
+#include "scenarios.h"
+#include "vhdxlog_io.h"
+
+#define MAX_FILE (64u * VTK_MIB)
+
+static void open_mem(vhdxlog_mem_file *f, const vtk_image *img) {
+  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
+                   0);
+  f->fail_at_write = -1;
+}
+
+/* Load and replay through `io`. *plan_flags gets the loaded plan's
+ * (replay, complete_header_update, need_file_write_guid) when non-NULL. */
+static vhdxlog_status load_and_replay(const vhdxlog_io *io, size_t bufsize,
+                                      vhdxlog_replay_result *res,
+                                      vhdxlog_error *err, int plan_flags[3]) {
+  vhdxlog_loaded l;
+  memset(&l, 0, sizeof(l));
+  memset(res, 0, sizeof(*res));
+  memset(err, 0, sizeof(*err));
+  vhdxlog_status st = vhdxlog_load(io, &l, err);
+  if (st == VHDXLOG_OK) {
+    assert_true(l.plan_ready);
+    if (plan_flags) {
+      plan_flags[0] = l.plan.replay;
+      plan_flags[1] = l.plan.complete_header_update;
+      plan_flags[2] = l.plan.need_file_write_guid;
+    }
+    uint8_t *buf = malloc(bufsize);
+    assert_non_null(buf);
+    st = vhdxlog_replay(&l.plan, io, buf, bufsize, res, err);
+    free(buf);
+  }
+  vhdxlog_loaded_free(&l);
+  return st;
+}
+
+static vhdxlog_status replay_mem(vhdxlog_mem_file *f, size_t bufsize,
+                                 vhdxlog_replay_result *res, vhdxlog_error *err,
+                                 int plan_flags[3]) {
+  vhdxlog_io io;
+  vhdxlog_mem_io(f, &io);
+  return load_and_replay(&io, bufsize, res, err, plan_flags);
+}
+
+static void assert_file(const vhdxlog_mem_file *f, const vtk_image *want,
+                        const char *what) {
+  assert_bytes_equal(f->data, f->size, want->data, want->size, what);
+}
+
+/* --- results ----------------------------------------------------------- */
+
+static void check_scenario(int which, size_t bufsize) {
+  scenario s;
+  sc_build(&s, which);
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  vhdxlog_mem_file f;
+  open_mem(&f, &s.img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  int flags[3];
+  vhdxlog_status st = replay_mem(&f, bufsize, &res, &err, flags);
+  if (st != VHDXLOG_OK)
+    print_error("%s: %s cause %s offset %llu index %u\n", s.name,
+                vhdxlog_status_name(st), vhdxlog_status_name(err.cause),
+                (unsigned long long)err.offset, err.index);
+  assert_int_equal(st, VHDXLOG_OK);
+  assert_int_equal(flags[0], 1);
+  assert_int_equal(flags[1], 0);
+  assert_int_equal(flags[2], which != SC_FWG_ALREADY_SET);
+  assert_int_equal(res.replayed, 1);
+  assert_int_equal(res.headers_repaired, 0);
+  /* result.writes counts write/write_zeros; the backend also counts the
+   * one set_size of step 3 when the file had to grow */
+  assert_true(f.writes == res.writes || f.writes == res.writes + 1);
+  assert_int_equal(res.flushes, f.flushes);
+  /* step 1 (unless skipped), step 3, step 4 twice */
+  assert_true(res.flushes >= (which == SC_FWG_ALREADY_SET ? 3u : 4u));
+  assert_file(&f, &want, s.name);
+  vhdxlog_mem_close(&f);
+  vtk_image_free(&want);
+  sc_free(&s);
+}
+
+static void test_replay_single_entry_matches_model(void **state) {
+  (void)state;
+  check_scenario(SC_SINGLE, 65536);
+}
+
+static void test_replay_wrapped_multi_entry_log_matches_model(void **state) {
+  (void)state;
+  check_scenario(SC_WRAPPED_MULTI, 65536);
+}
+
+static void test_replay_zero_descriptor_entry_only_grows_and_clears(void **state) {
+  (void)state;
+  check_scenario(SC_NO_DESCRIPTORS, 65536);
+}
+
+static void test_replay_applies_only_from_head_tail(void **state) {
+  (void)state;
+  check_scenario(SC_TAIL_NOT_FIRST, 65536);
+}
+
+static void test_replay_skips_first_update_when_file_write_guid_derived(void **state) {
+  (void)state;
+  check_scenario(SC_FWG_ALREADY_SET, 65536);
+}
+
+static void test_replay_with_header_one_current(void **state) {
+  (void)state;
+  check_scenario(SC_HEADER1_CURRENT, 65536);
+}
+
+static void test_replay_result_independent_of_buffer_size(void **state) {
+  (void)state;
+  static const size_t sizes[] = {4096, 8192, 12288, 4096 * 3 + 100, VTK_MIB};
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    check_scenario(SC_WRAPPED_MULTI, sizes[i]);
+    check_scenario(SC_SINGLE, sizes[i]);
+  }
+}
+
+static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vhdxlog_mem_file f;
+  open_mem(&f, &s.img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
+  assert_int_equal(f.writes, 0);
+  assert_file(&f, &s.img, "untouched");
+  vhdxlog_mem_close(&f);
+  sc_free(&s);
+}
+
+static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE); /* header 2 (seq 2) current */
+  vhdxlog_mem_file f;
+  open_mem(&f, &s.img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  uint8_t fwg[16], lib_fwg[16];
+  vtk_derive_file_write_guid(s.guid, fwg);
+  vhdxlog_derive_file_write_guid(s.guid, lib_fwg);
+  assert_memory_equal(lib_fwg, fwg, 16);
+  const uint8_t *h1 = f.data + VTK_HEADER1, *h2 = f.data + VTK_HEADER2;
+  assert_true(vtk_header_raw_valid(h1));
+  assert_true(vtk_header_raw_valid(h2));
+  assert_true(vtk_guid_is_zero(h1 + 48));
+  assert_true(vtk_guid_is_zero(h2 + 48));
+  assert_memory_equal(h1 + 16, fwg, 16);
+  assert_memory_equal(h2 + 16, fwg, 16);
+  /* 2 -> slot 1 gets 3 (FWG), slot 2 gets 4, slot 1 gets 5 */
+  assert_int_equal(vtk_get_le64(h1 + 8), 5);
+  assert_int_equal(vtk_get_le64(h2 + 8), 4);
+  /* everything else of the header is kept */
+  assert_memory_equal(h1 + 32, vtk_header(&s.img, 1) + 32, 16);
+  assert_memory_equal(h1 + 64, vtk_header(&s.img, 1) + 64, 4096 - 64);
+  vhdxlog_mem_close(&f);
+  sc_free(&s);
+}
+
+static void test_replay_header_update_matches_testkit(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  uint8_t a[4096], b[4096], fwg[16], lg[16];
+  vtk_guid(fwg, 1);
+  vtk_guid(lg, 2);
+  vhdxlog_header_update(vtk_header(&s.img, 1), fwg, lg, a);
+  vtk_header_update(vtk_header(&s.img, 1), fwg, lg, b);
+  assert_memory_equal(a, b, 4096);
+  sc_free(&s);
+}
+
+static void test_replay_twice_is_a_no_op(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_WRAPPED_MULTI);
+  vhdxlog_mem_file f;
+  open_mem(&f, &s.img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  vtk_image once;
+  once.size = 0;
+  once.data = NULL;
+  vtk_image_resize(&once, f.size);
+  memcpy(once.data, f.data, (size_t)f.size);
+  uint64_t w = f.writes;
+  int flags[3];
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
+  assert_int_equal(flags[0], 0);
+  assert_int_equal(flags[1], 0);
+  assert_int_equal(res.replayed, 0);
+  assert_int_equal(res.headers_repaired, 0);
+  assert_int_equal(res.writes, 0);
+  assert_int_equal(f.writes, w);
+  assert_file(&f, &once, "second replay");
+  vtk_image_free(&once);
+  vhdxlog_mem_close(&f);
+  sc_free(&s);
+}
+
+static void test_replay_clean_image_writes_nothing(void **state) {
+  (void)state;
+  vtk_image_spec spec;
+  vtk_image img;
+  vtk_image_spec_default(&spec);
+  vtk_image_build(&img, &spec);
+  vhdxlog_mem_file f;
+  open_mem(&f, &img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  int flags[3];
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
+  assert_int_equal(flags[0], 0);
+  assert_int_equal(flags[1], 0);
+  assert_int_equal(res.replayed, 0);
+  assert_int_equal(f.writes, 0);
+  assert_file(&f, &img, "clean");
+  vhdxlog_mem_close(&f);
+  vtk_image_free(&img);
+}
+
+/* A clean image whose other header still holds LogGuid L, one number less,
+ * with current FileWriteGuid == derive(L): our replay stopped between the
+ * two writes of step 4; the second one is done now. */
+static void test_replay_completes_interrupted_header_update(void **state) {
+  (void)state;
+  uint8_t L[16], F[16];
+  vtk_guid(L, 55);
+  vtk_derive_file_write_guid(L, F);
+  for (int variant = 0; variant < 3; variant++) {
+    vtk_image_spec spec;
+    vtk_image img;
+    vtk_image_spec_default(&spec); /* seqs {1, 2}: header 2 current */
+    spec.header_seq[0] = 9;
+    spec.header_seq[1] = variant == 1 ? 11 : 10;
+    if (variant != 2)
+      memcpy(spec.file_write_guid, F, 16);
+    vtk_image_build(&img, &spec);
+    vtk_header_set_log_guid(&img, 0, L); /* the stale slot */
+    vhdxlog_mem_file f;
+    open_mem(&f, &img);
+    vhdxlog_replay_result res;
+    vhdxlog_error err;
+    int flags[3];
+    assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
+    assert_int_equal(flags[0], 0);
+    if (variant == 0) {
+      /* repaired: slot 1 = update(current, F, 0) */
+      assert_int_equal(flags[1], 1);
+      assert_int_equal(res.headers_repaired, 1);
+      uint8_t want_h[4096];
+      static const uint8_t zero[16];
+      vtk_header_update(vtk_header(&img, 1), F, zero, want_h);
+      memcpy(vtk_header(&img, 0), want_h, 4096);
+      assert_file(&f, &img, "repaired");
+      assert_true(f.flushes >= 1);
+    } else {
+      /* seq gap of 2, or FileWriteGuid not ours: not our interruption */
+      assert_int_equal(flags[1], 0);
+      assert_int_equal(res.headers_repaired, 0);
+      assert_int_equal(f.writes, 0);
+      assert_file(&f, &img, "not repaired");
+    }
+    vhdxlog_mem_close(&f);
+    vtk_image_free(&img);
+  }
+}
+
+/* --- crash injection ------------------------------------------------------ */
+
+/* For every write index k: crash there (the k-th and later writes fail),
+ * then re-run on the same file and compare with the uninterrupted result. */
+static void crash_at_every_write(int which) {
+  scenario s;
+  sc_build(&s, which);
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  vhdxlog_mem_file f;
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  open_mem(&f, &s.img);
+  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+  uint64_t total = f.writes;
+  vhdxlog_mem_close(&f);
+  assert_true(total >= 3);
+  for (uint64_t k = 0; k < total; k++) {
+    open_mem(&f, &s.img);
+    f.fail_at_write = (int64_t)k;
+    vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+    if (st != VHDXLOG_E_IO)
+      print_error("%s: crash at write %llu gave %s\n", s.name,
+                  (unsigned long long)k, vhdxlog_status_name(st));
+    assert_int_equal(st, VHDXLOG_E_IO);
+    assert_int_equal(err.status, VHDXLOG_E_IO);
+    assert_int_equal(f.writes, k);
+    f.fail_at_write = -1;
+    int flags[3];
+    st = replay_mem(&f, 8192, &res, &err, flags);
+    if (st != VHDXLOG_OK)
+      print_error("%s: re-run after crash at write %llu: %s\n", s.name,
+                  (unsigned long long)k, vhdxlog_status_name(st));
+    assert_int_equal(st, VHDXLOG_OK);
+    if (k == total - 1) {
+      /* only the last header write was lost */
+      assert_int_equal(flags[0], 0);
+      assert_int_equal(flags[1], 1);
+      assert_int_equal(res.headers_repaired, 1);
+    } else {
+      assert_int_equal(flags[0], 1);
+    }
+    assert_file(&f, &want, s.name);
+    vhdxlog_mem_close(&f);
+  }
+  vtk_image_free(&want);
+  sc_free(&s);
+}
+
+static void test_replay_crash_at_every_write_single(void **state) {
+  (void)state;
+  crash_at_every_write(SC_SINGLE);
+}
+
+static void test_replay_crash_at_every_write_wrapped_multi(void **state) {
+  (void)state;
+  crash_at_every_write(SC_WRAPPED_MULTI);
+}
+
+static void test_replay_crash_at_every_write_no_descriptors(void **state) {
+  (void)state;
+  crash_at_every_write(SC_NO_DESCRIPTORS);
+}
+
+static void test_replay_crash_at_every_write_fwg_already_set(void **state) {
+  (void)state;
+  crash_at_every_write(SC_FWG_ALREADY_SET);
+}
+
+static void test_replay_crash_at_every_write_header1_current(void **state) {
+  (void)state;
+  crash_at_every_write(SC_HEADER1_CURRENT);
+}
+
+/* Crash twice: at k, then at j during the recovery, then recover. */
+static void test_replay_survives_crash_during_recovery(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE); /* every (k, j) pair: keep the write count small */
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  vhdxlog_mem_file f;
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  open_mem(&f, &s.img);
+  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+  uint64_t total = f.writes;
+  vhdxlog_mem_close(&f);
+  for (uint64_t k = 0; k < total; k++) {
+    for (uint64_t j = 0; j < total; j++) {
+      open_mem(&f, &s.img);
+      f.fail_at_write = (int64_t)k;
+      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_E_IO);
+      f.fail_at_write = (int64_t)(f.writes + j);
+      vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+      assert_true(st == VHDXLOG_OK || st == VHDXLOG_E_IO);
+      f.fail_at_write = -1;
+      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+      assert_file(&f, &want, "double crash");
+      vhdxlog_mem_close(&f);
+    }
+  }
+  vtk_image_free(&want);
+  sc_free(&s);
+}
+
+/* A backend with a volatile write cache: writes since the last flush are
+ * journaled and, at a crash, lost (all of them, or all but the last one:
+ * a later write may reach the disk before an earlier one). Catches a
+ * missing flush between steps that depend on each other. */
+typedef struct jrec {
+  int kind; /* 0 write, 1 write_zeros, 2 set_size */
+  uint64_t off, len, old_size;
+  uint8_t *old; /* bytes [off, min(off+len, old_size)) before */
+  uint8_t *data; /* kind 0: what was written */
+} jrec;
+
+typedef struct jfile {
+  vhdxlog_mem_file *f;
+  vhdxlog_io inner;
+  int64_t fail_at;
+  uint64_t calls;
+  int crashed;
+  jrec *j;
+  size_t n, cap;
+} jfile;
+
+static void j_record(jfile *jf, int kind, uint64_t off, uint64_t len,
+                     const void *data) {
+  if (jf->n == jf->cap) {
+    jf->cap = jf->cap ? 2 * jf->cap : 16;
+    jf->j = realloc(jf->j, jf->cap * sizeof(*jf->j));
+    assert_non_null(jf->j);
+  }
+  jrec *r = &jf->j[jf->n++];
+  memset(r, 0, sizeof(*r));
+  r->kind = kind;
+  r->off = off;
+  r->len = len;
+  r->old_size = jf->f->size;
+  if (kind != 2 && off < r->old_size) {
+    uint64_t n = r->old_size - off < len ? r->old_size - off : len;
+    r->old = malloc((size_t)n);
+    memcpy(r->old, jf->f->data + off, (size_t)n);
+  }
+  if (kind == 0) {
+    r->data = malloc((size_t)len);
+    memcpy(r->data, data, (size_t)len);
+  }
+}
+
+static void j_clear(jfile *jf) {
+  for (size_t i = 0; i < jf->n; i++) {
+    free(jf->j[i].old);
+    free(jf->j[i].data);
+  }
+  jf->n = 0;
+}
+
+static int j_gate(jfile *jf) {
+  if (jf->crashed || (jf->fail_at >= 0 && jf->calls == (uint64_t)jf->fail_at)) {
+    jf->crashed = 1;
+    return -1;
+  }
+  jf->calls++;
+  return 0;
+}
+
+static int j_read(void *c, uint64_t off, void *buf, size_t size) {
+  jfile *jf = c;
+  return jf->inner.read(jf->inner.ctx, off, buf, size);
+}
+static int j_write(void *c, uint64_t off, const void *buf, size_t size) {
+  jfile *jf = c;
+  if (j_gate(jf))
+    return -1;
+  j_record(jf, 0, off, size, buf);
+  return jf->inner.write(jf->inner.ctx, off, buf, size);
+}
+static int j_write_zeros(void *c, uint64_t off, uint64_t size) {
+  jfile *jf = c;
+  if (j_gate(jf))
+    return -1;
+  j_record(jf, 1, off, size, NULL);
+  return jf->inner.write_zeros(jf->inner.ctx, off, size);
+}
+static int j_get_size(void *c, uint64_t *size) {
+  jfile *jf = c;
+  return jf->inner.get_size(jf->inner.ctx, size);
+}
+static int j_set_size(void *c, uint64_t size) {
+  jfile *jf = c;
+  if (j_gate(jf))
+    return -1;
+  j_record(jf, 2, size, 0, NULL);
+  return jf->inner.set_size(jf->inner.ctx, size);
+}
+static int j_flush(void *c) {
+  jfile *jf = c;
+  if (jf->crashed)
+    return -1;
+  j_clear(jf);
+  return jf->inner.flush(jf->inner.ctx);
+}
+
+/* Power loss: undo the unflushed writes newest first; keep_last re-applies
+ * the newest one afterwards. */
+static void j_power_loss(jfile *jf, int keep_last) {
+  vhdxlog_mem_file *f = jf->f;
+  for (size_t i = jf->n; i-- > 0;) {
+    jrec *r = &jf->j[i];
+    if (r->old)
+      memcpy(f->data + r->off, r->old,
+             (size_t)(r->old_size - r->off < r->len ? r->old_size - r->off
+                                                    : r->len));
+    if (f->size > r->old_size) {
+      /* bytes past the end read as zero when the file grows again */
+      memset(f->data + r->old_size, 0, (size_t)(f->size - r->old_size));
+      f->size = r->old_size;
+    }
+  }
+  if (keep_last && jf->n > 0) {
+    jrec *r = &jf->j[jf->n - 1];
+    if (r->kind == 0)
+      assert_int_equal(jf->inner.write(jf->inner.ctx, r->off, r->data, (size_t)r->len), 0);
+    else if (r->kind == 1)
+      assert_int_equal(jf->inner.write_zeros(jf->inner.ctx, r->off, r->len), 0);
+    else
+      assert_int_equal(jf->inner.set_size(jf->inner.ctx, r->off), 0);
+  }
+  j_clear(jf);
+}
+
+static void crash_with_lost_cache(int which, int keep_last) {
+  scenario s;
+  sc_build(&s, which);
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  vhdxlog_mem_file f;
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  open_mem(&f, &s.img);
+  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+  uint64_t total = f.writes;
+  vhdxlog_mem_close(&f);
+  for (uint64_t k = 0; k <= total; k++) {
+    open_mem(&f, &s.img);
+    jfile jf;
+    memset(&jf, 0, sizeof(jf));
+    jf.f = &f;
+    vhdxlog_mem_io(&f, &jf.inner);
+    jf.fail_at = (int64_t)k;
+    vhdxlog_io io = {&jf, j_read, j_write, j_write_zeros, j_get_size,
+                     j_set_size, j_flush};
+    vhdxlog_status st = load_and_replay(&io, 8192, &res, &err, NULL);
+    assert_true(st == (k < total ? VHDXLOG_E_IO : VHDXLOG_OK));
+    j_power_loss(&jf, keep_last);
+    free(jf.j);
+    st = replay_mem(&f, 8192, &res, &err, NULL);
+    if (st != VHDXLOG_OK)
+      print_error("%s: crash at %llu (keep_last %d), re-run: %s\n", s.name,
+                  (unsigned long long)k, keep_last, vhdxlog_status_name(st));
+    assert_int_equal(st, VHDXLOG_OK);
+    assert_file(&f, &want, s.name);
+    vhdxlog_mem_close(&f);
+  }
+  vtk_image_free(&want);
+  sc_free(&s);
+}
+
+static void test_replay_crash_losing_unflushed_writes(void **state) {
+  (void)state;
+  static const int which[] = {SC_SINGLE, SC_WRAPPED_MULTI, SC_FWG_ALREADY_SET};
+  for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+    crash_with_lost_cache(which[i], 0);
+    crash_with_lost_cache(which[i], 1);
+  }
+}
+
+/* --- rejected inputs: precise error, file untouched ---------------------- */
+
+static void expect_rejected(const vtk_image *img, vhdxlog_status want,
+                            vhdxlog_error *out) {
+  vhdxlog_mem_file f;
+  open_mem(&f, img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  vhdxlog_status st = replay_mem(&f, 65536, &res, &err, NULL);
+  if (st != want)
+    print_error("got %s (cause %s offset %llu index %u), want %s\n",
+                vhdxlog_status_name(st), vhdxlog_status_name(err.cause),
+                (unsigned long long)err.offset, err.index,
+                vhdxlog_status_name(want));
+  assert_int_equal(st, want);
+  assert_int_equal(err.status, want);
+  assert_int_equal(f.writes, 0);
+  assert_file(&f, img, "rejected input");
+  if (out)
+    *out = err;
+  vhdxlog_mem_close(&f);
+}
+
+static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
+  vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
+  sc_free(&s);
+}
+
+static void test_replay_accepts_file_exactly_flushed_offset(void **state) {
+  (void)state;
+  check_scenario(SC_SINGLE, 65536); /* 4 MiB file, FlushedFileOffset 4 MiB */
+}
+
+static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_WRAPPED_MULTI);
+  /* rewrite the head with FlushedFileOffset past the end */
+  uint8_t *log = s.img.data + VTK_MIB;
+  uint32_t head = 1 * SC_S;
+  vtk_put_le64(vtk_log_at(log, VTK_MIB, head, 48), 5u * VTK_MIB);
+  vtk_entry_fix_checksum(log, VTK_MIB, head);
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
+  sc_free(&s);
+}
+
+static void test_replay_rejects_file_cut_inside_log(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vtk_image_resize(&s.img, 2u * VTK_MIB - 4096);
+  expect_rejected(&s.img, VHDXLOG_E_LOG_BEYOND_FILE, NULL);
+  vtk_image_resize(&s.img, VTK_MIB - 4096);
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TOO_SMALL, NULL);
+  sc_free(&s);
+}
+
+static void test_replay_rejects_corrupt_headers(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vtk_header(&s.img, 0)[10] ^= 1;
+  vtk_header(&s.img, 1)[10] ^= 1;
+  expect_rejected(&s.img, VHDXLOG_E_NO_VALID_HEADER, NULL);
+  sc_free(&s);
+}
+
+static void test_replay_rejects_corrupt_log(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vtk_entry_break(s.img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
+  vhdxlog_error err;
+  expect_rejected(&s.img, VHDXLOG_E_LOG_NO_SEQUENCE, &err);
+  assert_int_equal(err.cause, VHDXLOG_E_ENTRY_CHECKSUM);
+  assert_int_equal(err.offset, 0);
+  sc_free(&s);
+}
+
+/* A dirty image whose single entry (at log offset 8 KiB) has descriptor 1
+ * writing [off, off + len). */
+static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
+  memset(s, 0, sizeof(*s));
+  vtk_guid(s->guid, 77);
+  vtk_image_spec spec;
+  vtk_image_spec_default(&spec);
+  vtk_image_build(img, &spec);
+  s->descs[0][0] = vtk_data(2u * VTK_MIB, 1);
+  s->descs[0][1] = bad;
+  s->descs[0][2] = vtk_data(2u * VTK_MIB + SC_S, 2);
+  s->active[0] = sc_entry(s, 0, 3, 8192, 4u * VTK_MIB, 3);
+  s->n_active = 1;
+  uint8_t *log = calloc(1, VTK_MIB);
+  vtk_log_write_entry(log, VTK_MIB, 8192, &s->active[0]);
+  vtk_image_put_log(img, log, VTK_MIB, s->guid);
+  free(log);
+}
+
+static void test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  vtk_desc bad[] = {
+      vtk_data(M + 12288, 5),           /* inside the log */
+      vtk_data(2 * M - 4096, 5),        /* the log's last sector */
+      vtk_zero(M - 4096, 8192),         /* across the log's start */
+      vtk_zero(0, 4 * M),               /* everything */
+      vtk_data(65536, 5),               /* header 1 */
+      vtk_zero(61440, 8192),            /* across header 1's start */
+      vtk_data(131072 + 61440, 5),      /* the end of header 2's slot */
+      vtk_data(131072, 5),              /* header 2 */
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    vtk_image img;
+    scenario s;
+    target_image(&img, bad[i], &s);
+    vhdxlog_error err;
+    expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
+    assert_int_equal(err.offset, 8192); /* the entry's log offset */
+    assert_int_equal(err.index, 1);
+    vtk_image_free(&img);
+  }
+}
+
+static void test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  vtk_desc ok[] = {
+      vtk_data(M - 4096, 5),       /* ends where the log starts */
+      vtk_data(2 * M, 5),          /* starts where the log ends */
+      vtk_data(61440, 5),          /* ends where header 1 starts */
+      vtk_data(196608, 5),         /* region table 1: not protected */
+      vtk_zero(65536, 0),          /* zero length overlaps nothing */
+      vtk_zero(M + 4096, 0),
+  };
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    vtk_image img, want;
+    scenario s;
+    target_image(&img, ok[i], &s);
+    vtk_model_replay(&img, s.active, 1, &want);
+    vhdxlog_mem_file f;
+    open_mem(&f, &img);
+    vhdxlog_replay_result res;
+    vhdxlog_error err;
+    vhdxlog_status st = replay_mem(&f, 65536, &res, &err, NULL);
+    if (st != VHDXLOG_OK)
+      print_error("case %zu: %s\n", i, vhdxlog_status_name(st));
+    assert_int_equal(st, VHDXLOG_OK);
+    assert_file(&f, &want, "next to protected range");
+    vhdxlog_mem_close(&f);
+    vtk_image_free(&want);
+    vtk_image_free(&img);
+  }
+}
+
+static void test_replay_reports_target_in_later_entry(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_WRAPPED_MULTI);
+  /* the head (log offset 4 KiB) writes into header 2 with descriptor 3 */
+  uint8_t *log = s.img.data + VTK_MIB;
+  vtk_put_le64(vtk_log_at(log, VTK_MIB, SC_S, vtk_desc_pos(3) + 16), 131072);
+  vtk_entry_fix_checksum(log, VTK_MIB, SC_S);
+  vhdxlog_error err;
+  expect_rejected(&s.img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
+  assert_int_equal(err.offset, SC_S);
+  assert_int_equal(err.index, 3);
+  sc_free(&s);
+}
+
+static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_WRAPPED_MULTI); /* grows to 8 MiB */
+  vhdxlog_mem_file f;
+  assert_int_equal(vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size,
+                                    6u * VTK_MIB), 0);
+  f.fail_at_write = -1;
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_E_IO);
+  /* the log is still there: a later run with room completes */
+  f.max_size = MAX_FILE;
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  vtk_image want;
+  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  assert_file(&f, &want, "after growth failure");
+  vtk_image_free(&want);
+  vhdxlog_mem_close(&f);
+  sc_free(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_replay_single_entry_matches_model),
+      cmocka_unit_test(test_replay_wrapped_multi_entry_log_matches_model),
+      cmocka_unit_test(test_replay_zero_descriptor_entry_only_grows_and_clears),
+      cmocka_unit_test(test_replay_applies_only_from_head_tail),
+      cmocka_unit_test(test_replay_skips_first_update_when_file_write_guid_derived),
+      cmocka_unit_test(test_replay_with_header_one_current),
+      cmocka_unit_test(test_replay_result_independent_of_buffer_size),
+      cmocka_unit_test(test_replay_rejects_buffer_smaller_than_sector),
+      cmocka_unit_test(test_replay_leaves_headers_clean_with_derived_guid),
+      cmocka_unit_test(test_replay_header_update_matches_testkit),
+      cmocka_unit_test(test_replay_twice_is_a_no_op),
+      cmocka_unit_test(test_replay_clean_image_writes_nothing),
+      cmocka_unit_test(test_replay_completes_interrupted_header_update),
+      cmocka_unit_test(test_replay_crash_at_every_write_single),
+      cmocka_unit_test(test_replay_crash_at_every_write_wrapped_multi),
+      cmocka_unit_test(test_replay_crash_at_every_write_no_descriptors),
+      cmocka_unit_test(test_replay_crash_at_every_write_fwg_already_set),
+      cmocka_unit_test(test_replay_crash_at_every_write_header1_current),
+      cmocka_unit_test(test_replay_survives_crash_during_recovery),
+      cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
+      cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
+      cmocka_unit_test(test_replay_accepts_file_exactly_flushed_offset),
+      cmocka_unit_test(test_replay_rejects_flushed_offset_beyond_end),
+      cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
+      cmocka_unit_test(test_replay_rejects_corrupt_headers),
+      cmocka_unit_test(test_replay_rejects_corrupt_log),
+      cmocka_unit_test(test_replay_rejects_descriptor_targeting_log_or_headers),
+      cmocka_unit_test(test_replay_allows_descriptors_next_to_log_and_headers),
+      cmocka_unit_test(test_replay_reports_target_in_later_entry),
+      cmocka_unit_test(test_replay_reports_io_error_when_file_cannot_grow),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

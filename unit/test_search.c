@@ -1,0 +1,596 @@
+/* Active-sequence search (RULES.md "Active sequence"): which run wins, what
+ * is replayed, and what E_LOG_NO_SEQUENCE names. */
+#include "unit_common.h"
+
+#define LOG_LEN VTK_MIB
+#define S 4096u /* one sector */
+
+static uint8_t G[16];   /* the header's LogGuid */
+static uint8_t OLD[16]; /* a previous log's GUID */
+
+static int setup(void **state) {
+  (void)state;
+  vtk_guid(G, 100);
+  vtk_guid(OLD, 200);
+  return 0;
+}
+
+/* Descriptors of the entry with sequence number `seq`: `ndata` data
+ * descriptors at distinct offsets. */
+static vtk_desc descs[64];
+
+static vtk_entry make(uint64_t seq, uint32_t tail, uint32_t ndata,
+                      const uint8_t *g) {
+  vtk_entry e;
+  memset(&e, 0, sizeof(e));
+  for (uint32_t i = 0; i < ndata; i++)
+    descs[i] = vtk_data(8u * VTK_MIB + (seq % 16) * 65536 + S * i,
+                        (uint32_t)seq * 100 + i);
+  e.sequence_number = seq;
+  e.tail = tail;
+  memcpy(e.log_guid, g, 16);
+  e.flushed_file_offset = 4u * VTK_MIB;
+  e.last_file_offset = (8u + (uint32_t)(seq % 8)) * VTK_MIB;
+  e.descs = descs;
+  e.desc_count = ndata;
+  return e;
+}
+
+/* Write an entry; returns its length. */
+static uint32_t put_in(uint8_t *log, uint32_t len, uint32_t off, uint64_t seq,
+                       uint32_t tail, uint32_t ndata, const uint8_t *g) {
+  vtk_entry e = make(seq, tail, ndata, g);
+  uint32_t n = vtk_log_write_entry(log, len, off, &e);
+  assert_true(n > 0);
+  return n;
+}
+
+static uint32_t put(uint8_t *log, uint32_t off, uint64_t seq, uint32_t tail,
+                    uint32_t ndata) {
+  return put_in(log, LOG_LEN, off, seq, tail, ndata, G);
+}
+
+/* End of the furthest write of an entry made by make(). */
+static uint64_t write_end(uint64_t seq, uint32_t ndata) {
+  if (!ndata)
+    return 0;
+  return 8u * VTK_MIB + (seq % 16) * 65536 + S * ndata;
+}
+
+static vhdxlog_status search_in(const uint8_t *log, uint32_t len,
+                                vhdxlog_sequence *seq, vhdxlog_error *err) {
+  ulog l;
+  ulog_init(&l, log, len, G);
+  memset(seq, 0, sizeof(*seq));
+  memset(err, 0, sizeof(*err));
+  vhdxlog_status st = vhdxlog_log_search(&l.ctx, seq, err);
+  /* deterministic: a second search gives the same answer */
+  vhdxlog_sequence s2;
+  vhdxlog_error e2;
+  memset(&s2, 0, sizeof(s2));
+  memset(&e2, 0, sizeof(e2));
+  assert_int_equal(vhdxlog_log_search(&l.ctx, &s2, &e2), st);
+  if (st == VHDXLOG_OK) {
+    assert_int_equal(s2.tail_offset, seq->tail_offset);
+    assert_int_equal(s2.head_offset, seq->head_offset);
+    assert_int_equal(s2.entry_count, seq->entry_count);
+  } else {
+    assert_same_error(&e2, err);
+  }
+  return st;
+}
+
+static void expect_seq_in(const uint8_t *log, uint32_t len, uint32_t tail_off,
+                          uint32_t head_off, uint32_t count, uint32_t length,
+                          uint64_t tail_seq, uint64_t head_seq,
+                          vhdxlog_sequence *out) {
+  vhdxlog_sequence s;
+  vhdxlog_error e;
+  vhdxlog_status st = search_in(log, len, &s, &e);
+  if (st != VHDXLOG_OK)
+    print_error("search: %s cause %s offset %llu\n",
+                vhdxlog_status_name(st), vhdxlog_status_name(e.cause),
+                (unsigned long long)e.offset);
+  assert_int_equal(st, VHDXLOG_OK);
+  assert_int_equal(s.tail_offset, tail_off);
+  assert_int_equal(s.head_offset, head_off);
+  assert_int_equal(s.entry_count, count);
+  assert_int_equal(s.length, length);
+  assert_int_equal(s.tail_sequence_number, tail_seq);
+  assert_int_equal(s.head_sequence_number, head_seq);
+  if (out)
+    *out = s;
+}
+
+static void expect_seq(const uint8_t *log, uint32_t tail_off, uint32_t head_off,
+                       uint32_t count, uint32_t length, uint64_t tail_seq,
+                       uint64_t head_seq) {
+  expect_seq_in(log, LOG_LEN, tail_off, head_off, count, length, tail_seq,
+                head_seq, NULL);
+}
+
+static void expect_no_seq(const uint8_t *log, vhdxlog_status cause,
+                          uint64_t offset) {
+  vhdxlog_sequence s;
+  vhdxlog_error e;
+  assert_int_equal(search_in(log, LOG_LEN, &s, &e), VHDXLOG_E_LOG_NO_SEQUENCE);
+  assert_int_equal(e.status, VHDXLOG_E_LOG_NO_SEQUENCE);
+  if (e.cause != cause || e.offset != offset)
+    print_error("cause %s offset %llu, want %s offset %llu\n",
+                vhdxlog_status_name(e.cause), (unsigned long long)e.offset,
+                vhdxlog_status_name(cause), (unsigned long long)offset);
+  assert_int_equal(e.cause, cause);
+  assert_int_equal(e.offset, offset);
+}
+
+/* --- found sequences ------------------------------------------------------- */
+
+static void test_search_finds_single_entry(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 0, 1, 0, 2);
+  vhdxlog_sequence s;
+  expect_seq_in(log, LOG_LEN, 0, 0, 1, 3 * S, 1, 1, &s);
+  assert_int_equal(s.flushed_file_offset, 4u * VTK_MIB);
+  assert_int_equal(s.last_file_offset, 9u * VTK_MIB);
+  assert_int_equal(s.descriptor_count, 2);
+  assert_int_equal(s.max_write_end, write_end(1, 2));
+  free(log);
+}
+
+static void test_search_finds_single_entry_away_from_log_start(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 40 * S, 77, 40 * S, 1);
+  expect_seq(log, 40 * S, 40 * S, 1, 2 * S, 77, 77);
+  free(log);
+}
+
+static void test_search_finds_entry_without_descriptors(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 3 * S, 9, 3 * S, 0);
+  vhdxlog_sequence s;
+  expect_seq_in(log, LOG_LEN, 3 * S, 3 * S, 1, S, 9, 9, &s);
+  assert_int_equal(s.descriptor_count, 0);
+  assert_int_equal(s.max_write_end, 0);
+  free(log);
+}
+
+static void test_search_finds_multi_entry_run(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t o = 0;
+  o += put(log, o, 10, 0, 1);
+  o += put(log, o, 11, 0, 3);
+  o += put(log, o, 12, 0, 0);
+  uint32_t head = o;
+  o += put(log, o, 13, 0, 2);
+  vhdxlog_sequence s;
+  expect_seq_in(log, LOG_LEN, 0, head, 4, o, 10, 13, &s);
+  assert_int_equal(o, 10 * S);
+  assert_int_equal(s.descriptor_count, 6);
+  assert_int_equal(s.last_file_offset, (8u + 13 % 8) * VTK_MIB);
+  uint64_t m = write_end(10, 1);
+  if (write_end(11, 3) > m)
+    m = write_end(11, 3);
+  if (write_end(13, 2) > m)
+    m = write_end(13, 2);
+  assert_int_equal(s.max_write_end, m);
+  free(log);
+}
+
+static void test_search_replays_from_head_tail_not_first_entry(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 0, 5, 0, 1);            /* [0, 8K) */
+  uint32_t b = put(log, a, 6, a, 2);            /* [8K, 20K) */
+  uint32_t c = put(log, a + b, 7, a, 1);        /* tail = entry 6 */
+  vhdxlog_sequence s;
+  expect_seq_in(log, LOG_LEN, a, a + b, 2, b + c, 6, 7, &s);
+  assert_int_equal(s.descriptor_count, 3);
+  assert_int_equal(s.max_write_end, write_end(6, 2) > write_end(7, 1)
+                                        ? write_end(6, 2)
+                                        : write_end(7, 1));
+  free(log);
+}
+
+static void test_search_head_tail_at_itself_after_run(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 0, 1, 0, 1);
+  uint32_t b = put(log, a, 2, a, 1);
+  expect_seq(log, a, a, 1, b, 2, 2);
+  free(log);
+}
+
+static void test_search_finds_sequence_wrapping_end_of_log(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t t = 254 * S;
+  put(log, 254 * S, 20, t, 0); /* sector 254 */
+  put(log, 255 * S, 21, t, 2); /* sectors 255, 0, 1 */
+  put(log, 2 * S, 22, t, 1);   /* sectors 2, 3 */
+  expect_seq(log, t, 2 * S, 3, 6 * S, 20, 22);
+  free(log);
+}
+
+static void test_search_finds_wrapped_single_entry(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 255 * S, 3, 255 * S, 3); /* sectors 255, 0, 1, 2 */
+  expect_seq(log, 255 * S, 255 * S, 1, 4 * S, 3, 3);
+  free(log);
+}
+
+static void test_search_run_may_fill_whole_log(void **state) {
+  (void)state;
+  uint32_t len = 16 * S;
+  uint8_t *log = ulog_new(len);
+  for (uint32_t i = 0; i < 16; i++)
+    put_in(log, len, i * S, 1 + i, 0, 0, G);
+  expect_seq_in(log, len, 0, 15 * S, 16, len, 1, 16, NULL);
+  free(log);
+}
+
+static void test_search_run_filling_log_from_middle_stops_after_one_lap(void **state) {
+  (void)state;
+  uint32_t len = 16 * S;
+  uint8_t *log = ulog_new(len);
+  /* seqs 101..116 from sector 5 round to sector 4; all tails at sector 5 */
+  for (uint32_t i = 0; i < 16; i++)
+    put_in(log, len, ((5 + i) % 16) * S, 101 + i, 5 * S, 0, G);
+  expect_seq_in(log, len, 5 * S, 4 * S, 16, len, 101, 116, NULL);
+  free(log);
+}
+
+static void test_search_handles_previous_lap_entries(void **state) {
+  (void)state;
+  uint32_t len = 16 * S;
+  uint8_t *log = ulog_new(len);
+  for (uint32_t i = 0; i < 16; i++) /* an older lap: seqs 1..16 */
+    put_in(log, len, i * S, 1 + i, 0, 0, G);
+  put_in(log, len, 0, 17, 0, 0, G); /* the new lap overwrote sectors 0, 1 */
+  put_in(log, len, S, 18, 0, 0, G);
+  /* Two runs end at 18 (from 0, and from sector 2 round to 1); the first
+   * one found wins a tie; both replay entries 17, 18. */
+  expect_seq_in(log, len, 0, S, 2, 2 * S, 17, 18, NULL);
+  free(log);
+}
+
+/* --- which run wins --------------------------------------------------------- */
+
+static void test_search_falls_back_when_last_entry_torn(void **state) {
+  (void)state;
+  for (int variant = 0; variant < 3; variant++) {
+    uint8_t *log = ulog_new(LOG_LEN);
+    uint32_t a = put(log, 0, 1, 0, 1);
+    uint32_t b = put(log, a, 2, 0, 1);
+    put(log, a + b, 3, 0, 2);
+    if (variant == 0) /* checksum */
+      vtk_entry_break(log, LOG_LEN, a + b, VTK_BREAK_CHECKSUM, 0, 0);
+    else if (variant == 1) /* last data sector never written */
+      memset(log + a + b + 2 * S, 0, S);
+    else /* only the first sector written */
+      memset(log + a + b + S, 0, 2 * S);
+    expect_seq(log, 0, a, 2, a + b, 1, 2);
+    free(log);
+  }
+}
+
+static void test_search_ignores_entries_with_old_guid(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 0, 5, 0, 1);
+  uint32_t b = put(log, a, 6, 0, 1);
+  /* the old log continues right after, consecutive numbers, complete */
+  uint32_t c = put_in(log, LOG_LEN, a + b, 7, a + b, 1, OLD);
+  put_in(log, LOG_LEN, a + b + c, 8, a + b, 1, OLD);
+  /* and a complete old sequence with far greater numbers */
+  put_in(log, LOG_LEN, 128 * S, 1000, 128 * S, 2, OLD);
+  expect_seq(log, 0, a, 2, a + b, 5, 6);
+  free(log);
+}
+
+static void test_search_prefers_greater_head_sequence(void **state) {
+  (void)state;
+  for (int swap = 0; swap < 2; swap++) {
+    uint8_t *log = ulog_new(LOG_LEN);
+    uint32_t lo = swap ? 64 * S : 0, hi = swap ? 0 : 64 * S;
+    put(log, lo, 10, lo, 1);
+    put(log, hi, 20, hi, 2);
+    expect_seq(log, hi, hi, 1, 3 * S, 20, 20);
+    free(log);
+  }
+}
+
+static void test_search_tie_picks_first_in_scan_order(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 8 * S, 10, 8 * S, 1);
+  put(log, 64 * S, 10, 64 * S, 2);
+  expect_seq(log, 8 * S, 8 * S, 1, 2 * S, 10, 10);
+  free(log);
+}
+
+static void test_search_ranks_runs_by_head_not_first_entry(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t o = 0;
+  for (uint64_t s = 3; s <= 6; s++)
+    o += put(log, o, s, 0, 0); /* run 3..6, head 6, starts at 3 */
+  put(log, 64 * S, 5, 64 * S, 0); /* run of one: 5 */
+  expect_seq(log, 0, 3 * S, 4, 4 * S, 3, 6);
+  free(log);
+}
+
+static void test_search_breaks_run_on_non_consecutive_sequence(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  /* 1 then 3 (Tail 0): [1] is complete, [3] is not: its Tail is outside */
+  uint32_t a = put(log, 0, 1, 0, 1);
+  put(log, a, 3, 0, 1);
+  expect_seq(log, 0, 0, 1, a, 1, 1);
+  free(log);
+  /* the second entry is checked too (QEMU skips that check) */
+  log = ulog_new(LOG_LEN);
+  a = put(log, 0, 1, 0, 1);
+  put(log, a, 5, 0, 1);
+  expect_seq(log, 0, 0, 1, a, 1, 1);
+  free(log);
+  /* a decreasing number ends the run as well */
+  log = ulog_new(LOG_LEN);
+  a = put(log, 0, 5, 0, 0);
+  put(log, a, 4, 0, 0);
+  expect_seq(log, 0, 0, 1, S, 5, 5);
+  free(log);
+}
+
+static void test_search_tries_run_breaking_entry_as_new_start(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 0, 1, 0, 1);
+  uint32_t b = put(log, a, 7, a, 1); /* breaks the run, starts its own */
+  expect_seq(log, a, a, 1, b, 7, 7);
+  free(log);
+}
+
+static void test_search_finds_valid_entry_inside_bad_entry_length(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 0, 50, 0, 3);
+  vtk_put_le32(log + 8, 64 * S); /* claims 64 sectors; checksum now wrong */
+  put(log, 2 * S, 1, 2 * S, 1);  /* inside the claimed range */
+  expect_seq(log, 2 * S, 2 * S, 1, 2 * S, 1, 1);
+  free(log);
+  /* a bad entry claiming the whole log, checksum fixed but reserved set */
+  log = ulog_new(LOG_LEN);
+  put(log, 0, 50, 0, 0);
+  vtk_put_le32(log + 8, LOG_LEN);
+  vtk_put_le32(log + 28, 1);
+  vtk_entry_fix_checksum(log, LOG_LEN, 0);
+  put(log, 200 * S, 3, 200 * S, 2);
+  expect_seq(log, 200 * S, 200 * S, 1, 3 * S, 3, 3);
+  free(log);
+}
+
+static void test_search_does_not_shorten_incomplete_run(void **state) {
+  (void)state;
+  /* [1, 2] with 2's Tail inside entry 1 (not an entry start): the run is
+   * incomplete; entry 1 alone is never a run of its own (the scan resumes
+   * after the run), so there is no sequence. */
+  uint8_t *log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 0, 1, 0, 1); /* 2 sectors */
+  put(log, a, 2, S, 0);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, a);
+  free(log);
+}
+
+/* --- no complete sequence ----------------------------------------------------- */
+
+static void test_search_reports_no_sequence_on_empty_log(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  expect_no_seq(log, VHDXLOG_E_LOG_NO_SEQUENCE, 0);
+  free(log);
+}
+
+static void test_search_reports_no_sequence_when_only_old_guid(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put_in(log, LOG_LEN, 4 * S, 9, 4 * S, 1, OLD);
+  put_in(log, LOG_LEN, 40 * S, 99, 0, 1, OLD);
+  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  expect_no_seq(log, VHDXLOG_E_LOG_NO_SEQUENCE, 0);
+  free(log);
+}
+
+static void test_search_no_sequence_names_most_recent_failed_candidate(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 2 * S, 4, 2 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 2 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  put(log, 20 * S, 9, 20 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 20 * S, VTK_BREAK_RESERVED, 0, 1);
+  put(log, 40 * S, 6, 40 * S, 2);
+  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_DATA_SIGNATURE, 1, 1);
+  /* greater numbers under another GUID are no candidates */
+  put_in(log, LOG_LEN, 60 * S, 500, 60 * S, 1, OLD);
+  vtk_entry_break(log, LOG_LEN, 60 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_RESERVED, 20 * S);
+  free(log);
+}
+
+static void test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes(void **state) {
+  (void)state;
+  /* "loge" + the header's GUID bytes: a candidate, whatever else fails */
+  static const struct {
+    vtk_break br;
+    uint32_t index;
+    vhdxlog_status want;
+  } c[] = {
+      {VTK_BREAK_LENGTH_ZERO, 0, VHDXLOG_E_ENTRY_LENGTH},
+      {VTK_BREAK_TAIL_UNALIGNED, 0, VHDXLOG_E_ENTRY_TAIL},
+      {VTK_BREAK_FLUSHED_TOO_BIG, 0, VHDXLOG_E_ENTRY_FLUSHED_OFFSET},
+      {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, VHDXLOG_E_DESCRIPTOR_OFFSET},
+      {VTK_BREAK_DATA_COUNT, 0, VHDXLOG_E_DATA_COUNT},
+      {VTK_BREAK_DATA_SEQUENCE_LOW, 0, VHDXLOG_E_DATA_SEQUENCE},
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+    uint8_t *log = ulog_new(LOG_LEN);
+    put(log, 12 * S, 33, 12 * S, 1);
+    assert_int_equal(vtk_entry_break(log, LOG_LEN, 12 * S, c[i].br, c[i].index, 1), 0);
+    expect_no_seq(log, c[i].want, 12 * S);
+    free(log);
+  }
+}
+
+static void test_search_no_sequence_names_incomplete_head(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 16 * S, 5, 64 * S, 1); /* Tail points at nothing */
+  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, 16 * S);
+  free(log);
+  /* the head of an incomplete run of two */
+  log = ulog_new(LOG_LEN);
+  uint32_t a = put(log, 16 * S, 5, 100 * S, 1);
+  put(log, 16 * S + a, 6, 100 * S, 1);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, 16 * S + a);
+  free(log);
+}
+
+static void test_search_no_sequence_prefers_greater_number_of_either_kind(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 16 * S, 5, 64 * S, 1); /* incomplete head, 5 */
+  put(log, 80 * S, 8, 80 * S, 1); /* failed candidate, 8 */
+  vtk_entry_break(log, LOG_LEN, 80 * S, VTK_BREAK_DATA_SIGNATURE, 0, 1);
+  expect_no_seq(log, VHDXLOG_E_DATA_SIGNATURE, 80 * S);
+  free(log);
+
+  log = ulog_new(LOG_LEN);
+  put(log, 16 * S, 5, 64 * S, 1); /* incomplete head, 5 */
+  put(log, 80 * S, 3, 80 * S, 1); /* failed candidate, 3 */
+  vtk_entry_break(log, LOG_LEN, 80 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, 16 * S);
+  free(log);
+}
+
+static void test_search_no_sequence_tie_names_first_found(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 8 * S, 7, 8 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 8 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  put(log, 40 * S, 7, 40 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_RESERVED, 0, 1);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_CHECKSUM, 8 * S);
+  free(log);
+  /* the same with an incomplete head first */
+  log = ulog_new(LOG_LEN);
+  put(log, 8 * S, 7, 100 * S, 0);
+  put(log, 40 * S, 7, 40 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_RESERVED, 0, 1);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, 8 * S);
+  free(log);
+}
+
+static void test_search_no_sequence_zero_number_candidate_ranks_lowest(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 4 * S, 2, 4 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 4 * S, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
+  put(log, 50 * S, 1, 50 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 50 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_CHECKSUM, 50 * S);
+  free(log);
+  /* alone it is still named */
+  log = ulog_new(LOG_LEN);
+  put(log, 4 * S, 2, 4 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 4 * S, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
+  expect_no_seq(log, VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 4 * S);
+  free(log);
+}
+
+static void test_search_complete_sequence_beats_failed_candidates(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(LOG_LEN);
+  put(log, 8 * S, 70, 8 * S, 1);
+  vtk_entry_break(log, LOG_LEN, 8 * S, VTK_BREAK_CHECKSUM, 0, 0);
+  put(log, 30 * S, 2, 30 * S, 1);
+  expect_seq(log, 30 * S, 30 * S, 1, 2 * S, 2, 2);
+  free(log);
+}
+
+/* Random logs: the search never fails unexpectedly, and whatever it returns
+ * is consistent with the entries the testkit can see. */
+static void test_search_result_is_consistent_on_random_logs(void **state) {
+  (void)state;
+  uint32_t len = 32 * S;
+  vtk_rng r;
+  vtk_rng_seed(&r, 31337);
+  for (int round = 0; round < 300; round++) {
+    uint8_t *log = ulog_new(len);
+    int n = 1 + (int)(vtk_rng_next(&r) % 12);
+    for (int k = 0; k < n; k++) {
+      uint32_t off = (uint32_t)(vtk_rng_next(&r) % 32) * S;
+      uint64_t seq = 1 + vtk_rng_next(&r) % 6;
+      uint32_t tail = (uint32_t)(vtk_rng_next(&r) % 32) * S;
+      if (vtk_rng_next(&r) % 2)
+        tail = off;
+      put_in(log, len, off, seq, tail, (uint32_t)(vtk_rng_next(&r) % 3),
+             vtk_rng_next(&r) % 5 ? G : OLD);
+    }
+    vhdxlog_sequence s;
+    vhdxlog_error e;
+    vhdxlog_status st = search_in(log, len, &s, &e);
+    assert_true(st == VHDXLOG_OK || st == VHDXLOG_E_LOG_NO_SEQUENCE);
+    if (st == VHDXLOG_OK) {
+      assert_true(s.entry_count >= 1);
+      assert_true(s.length <= len && s.length % S == 0);
+      assert_true(s.tail_offset < len && s.head_offset < len);
+      assert_int_equal(s.head_sequence_number - s.tail_sequence_number + 1,
+                       s.entry_count);
+      assert_true(vtk_entry_crc_ok(log, len, s.tail_offset));
+      assert_true(vtk_entry_crc_ok(log, len, s.head_offset));
+      assert_int_equal(vtk_get_le32(log + s.head_offset + 12), s.tail_offset);
+      assert_memory_equal(log + s.head_offset + 32, G, 16);
+    }
+    free(log);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_search_finds_single_entry),
+      cmocka_unit_test(test_search_finds_single_entry_away_from_log_start),
+      cmocka_unit_test(test_search_finds_entry_without_descriptors),
+      cmocka_unit_test(test_search_finds_multi_entry_run),
+      cmocka_unit_test(test_search_replays_from_head_tail_not_first_entry),
+      cmocka_unit_test(test_search_head_tail_at_itself_after_run),
+      cmocka_unit_test(test_search_finds_sequence_wrapping_end_of_log),
+      cmocka_unit_test(test_search_finds_wrapped_single_entry),
+      cmocka_unit_test(test_search_run_may_fill_whole_log),
+      cmocka_unit_test(test_search_run_filling_log_from_middle_stops_after_one_lap),
+      cmocka_unit_test(test_search_handles_previous_lap_entries),
+      cmocka_unit_test(test_search_falls_back_when_last_entry_torn),
+      cmocka_unit_test(test_search_ignores_entries_with_old_guid),
+      cmocka_unit_test(test_search_prefers_greater_head_sequence),
+      cmocka_unit_test(test_search_tie_picks_first_in_scan_order),
+      cmocka_unit_test(test_search_ranks_runs_by_head_not_first_entry),
+      cmocka_unit_test(test_search_breaks_run_on_non_consecutive_sequence),
+      cmocka_unit_test(test_search_tries_run_breaking_entry_as_new_start),
+      cmocka_unit_test(test_search_finds_valid_entry_inside_bad_entry_length),
+      cmocka_unit_test(test_search_does_not_shorten_incomplete_run),
+      cmocka_unit_test(test_search_reports_no_sequence_on_empty_log),
+      cmocka_unit_test(test_search_reports_no_sequence_when_only_old_guid),
+      cmocka_unit_test(test_search_no_sequence_names_most_recent_failed_candidate),
+      cmocka_unit_test(test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes),
+      cmocka_unit_test(test_search_no_sequence_names_incomplete_head),
+      cmocka_unit_test(test_search_no_sequence_prefers_greater_number_of_either_kind),
+      cmocka_unit_test(test_search_no_sequence_tie_names_first_found),
+      cmocka_unit_test(test_search_no_sequence_zero_number_candidate_ranks_lowest),
+      cmocka_unit_test(test_search_complete_sequence_beats_failed_candidates),
+      cmocka_unit_test(test_search_result_is_consistent_on_random_logs),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,52 @@
+/* Shared helpers of the cmocka unit tests: cmocka includes, log contexts,
+ * error assertions. */
+#ifndef VHDXLOG_UNIT_COMMON_H
+#define VHDXLOG_UNIT_COMMON_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vhdx_builder.h"
+#include "vhdxlog.h"
+
+/* A log context over `log` (the library needs no scratch: O(1) init). */
+typedef struct ulog {
+  vhdxlog_log ctx;
+} ulog;
+
+static inline void ulog_init(ulog *l, const uint8_t *log, uint32_t len,
+                             const uint8_t guid[16]) {
+  assert_int_equal(vhdxlog_log_init(&l->ctx, log, len, guid), VHDXLOG_OK);
+}
+
+static inline void assert_error(const vhdxlog_error *e, vhdxlog_status status,
+                                vhdxlog_status cause, uint64_t offset,
+                                uint32_t index) {
+  assert_int_equal(e->status, status);
+  assert_int_equal(e->cause, cause);
+  assert_int_equal(e->offset, offset);
+  assert_int_equal(e->index, index);
+}
+
+static inline void assert_same_error(const vhdxlog_error *a,
+                                     const vhdxlog_error *b) {
+  assert_int_equal(a->status, b->status);
+  assert_int_equal(a->cause, b->cause);
+  assert_int_equal(a->offset, b->offset);
+  assert_int_equal(a->index, b->index);
+}
+
+/* A log buffer of `len` zero bytes. */
+static inline uint8_t *ulog_new(uint32_t len) {
+  uint8_t *p = calloc(1, len);
+  assert_non_null(p);
+  return p;
+}
+
+#endif
