@@ -117,9 +117,11 @@ typedef enum vhdxlog_status {
 /* Where a check failed. */
 typedef struct vhdxlog_error {
   vhdxlog_status status; /* the rule that failed */
-  vhdxlog_status cause;  /* for VHDXLOG_E_LOG_NO_SEQUENCE: the candidate's
-                            failed rule (VHDXLOG_OK if every candidate was
-                            valid but no run was complete); else = status */
+  vhdxlog_status cause;  /* for VHDXLOG_E_LOG_NO_SEQUENCE: the failed rule of
+                            the most recent candidate (VHDXLOG_E_ENTRY_TAIL
+                            for a run that was not complete), or
+                            VHDXLOG_E_LOG_NO_SEQUENCE when the log holds no
+                            candidate at all; else equal to status */
   uint64_t offset;       /* file offset for image rules, log offset of the
                             entry for entry/log rules */
   uint32_t index;        /* descriptor, data sector or region entry index;
