@@ -46,7 +46,8 @@ typedef struct cli_image {
   int loaded_init;       /* vhdxlog_load() was called: free it */
   vhdxlog_status status; /* what vhdxlog_load() returned */
   vhdxlog_error error;
-  char message[256];     /* set when the file could not be opened */
+  char message[256]; /* set when the file could not be opened */
+  int load_errno;    /* errno after a load that failed with E_IO */
 } cli_image;
 
 /*
@@ -55,6 +56,10 @@ typedef struct cli_image {
  * -1 when it could not be opened (img->message says why; exit code 3).
  */
 int cli_image_open(cli_image *img, const char *path, int writable);
+/* Report a failed open or load on `f` (the message, or the error with the
+ * rule, the offset and, for I/O errors, the system's reason). */
+void cli_image_report(FILE *f, const cli_image *img);
+
 /* Close and free; returns 0, or -1 if close() failed (a write error may
  * surface only there). */
 int cli_image_close(cli_image *img);
@@ -76,7 +81,8 @@ int cli_image_needs_replay(const cli_image *img);
 /* OK -> 0; caller and I/O errors -> 3; every format rule -> 2. */
 int cli_exit_for_status(vhdxlog_status status);
 
-/* "file", "log" or NULL: what error.offset of `status` is relative to. */
+/* "file", "log", "file size" or NULL: what error.offset of `status` is
+ * (an offset in the file or the log, or the file's size). */
 const char *cli_offset_kind(vhdxlog_status status);
 /* "descriptor", "data sector", "region entry" or NULL: what error.index of
  * `status` counts. */
@@ -88,9 +94,10 @@ const char *cli_index_kind(vhdxlog_status status);
 void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
                       const vhdxlog_image *image);
 
-/* "vhdxlog: FILE: corrupt: <cli_format_error>" on stderr-like stream. */
+/* "vhdxlog: FILE: corrupt: <cli_format_error>" (or "error: ..." for
+ * caller and I/O errors, with strerror(sys_errno) when that is not 0). */
 void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
-                     const vhdxlog_image *image);
+                     const vhdxlog_image *image, int sys_errno);
 
 struct cli_json;
 /* An "error" object member (or null when err is NULL). */
@@ -109,10 +116,10 @@ void cli_print_sequence(FILE *f, const vhdxlog_sequence *seq);
 typedef struct cli_dry_io {
   const vhdxlog_io *inner; /* read and get_size go here */
   FILE *out;
-  uint64_t size;           /* simulated file size */
+  uint64_t size; /* simulated file size */
   int size_known;
-  uint64_t writes;         /* write, write_zeros and set_size calls */
-  uint64_t bytes;          /* bytes that would be written */
+  uint64_t writes; /* write, write_zeros and set_size calls */
+  uint64_t bytes;  /* bytes that would be written */
   uint64_t flushes;
 } cli_dry_io;
 

@@ -31,9 +31,8 @@ static void print_json(const cli_image *img, int code) {
   cli_json_u64(&j, "exit_code", (uint64_t)code);
   if (have_plan) {
     cli_json_string(&j, "log_state",
-                    img->loaded.image.log_state == VHDXLOG_LOG_DIRTY
-                        ? "dirty"
-                        : "clean");
+                    img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
+                                                                     : "clean");
     cli_json_bool(&j, "replay_needed", plan->replay);
     cli_json_bool(&j, "header_repair_needed", plan->complete_header_update);
     cli_json_u64(&j, "replayed_size", plan->replayed_size);
@@ -72,9 +71,8 @@ static void print_text(const cli_image *img, int code) {
   case CLI_EXIT_DIRTY:
     if (plan->replay && cli_image_sequence(img, &seq)) {
       printf("%s: dirty: the log is valid and must be replayed: %" PRIu32
-             " entr%s, sequence numbers %" PRIu64 "..%" PRIu64
-             ", %" PRIu64 " descriptor%s, file size after replay 0x%" PRIx64
-             "\n",
+             " entr%s, sequence numbers %" PRIu64 "..%" PRIu64 ", %" PRIu64
+             " descriptor%s, file size after replay 0x%" PRIx64 "\n",
              img->path, seq.entry_count, seq.entry_count == 1 ? "y" : "ies",
              seq.tail_sequence_number, seq.head_sequence_number,
              seq.descriptor_count, seq.descriptor_count == 1 ? "" : "s",
@@ -88,16 +86,18 @@ static void print_text(const cli_image *img, int code) {
   case CLI_EXIT_CORRUPT:
     cli_format_error(buf, sizeof buf, &img->error, &img->loaded.image);
     printf("%s: corrupt: %s\n", img->path, buf);
+    if (img->error.status == VHDXLOG_E_FILE_TRUNCATED &&
+        cli_image_sequence(img, &seq))
+      printf("%s: note: the log's head entry (seq %" PRIu64
+             ") says the file was at least 0x%" PRIx64 " bytes long\n",
+             img->path, seq.head_sequence_number, seq.flushed_file_offset);
     if (img->error.status == VHDXLOG_E_LOG_NO_SEQUENCE)
       printf("%s: note: QEMU opens such a file as if its log were empty; "
              "the specification calls it corrupt\n",
              img->path);
     break;
   default:
-    if (!img->loaded_init)
-      fprintf(stderr, "%s: %s: %s\n", CLI_PROGRAM, img->path, img->message);
-    else
-      cli_print_error(stderr, img->path, &img->error, &img->loaded.image);
+    cli_image_report(stderr, img);
     break;
   }
 }
@@ -114,8 +114,8 @@ int cli_cmd_check(const cli_args *args) {
   }
   if (args->json) {
     print_json(&img, code);
-    if (code == CLI_EXIT_ERROR && !img.loaded_init)
-      fprintf(stderr, "%s: %s: %s\n", CLI_PROGRAM, img.path, img.message);
+    if (code == CLI_EXIT_ERROR)
+      cli_image_report(stderr, &img);
   } else {
     print_text(&img, code);
   }

@@ -57,7 +57,7 @@ static int next_candidate(const vhdxlog_loaded *l, uint32_t *sector,
 }
 
 static const char *kind_name(vhdxlog_descriptor_kind k) {
-  return k == VHDXLOG_DESCRIPTOR_DATA ? "data"
+  return k == VHDXLOG_DESCRIPTOR_DATA   ? "data"
          : k == VHDXLOG_DESCRIPTOR_ZERO ? "zero"
                                         : "?";
 }
@@ -80,9 +80,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
   printf("file: %s\n", img->path);
   printf("log: %s, offset 0x%" PRIx64 ", length 0x%" PRIx32 " (%" PRIu32
          " sectors), LogGuid %s\n",
-         im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean",
-         im->log_offset, im->log_length, im->log_length / VHDXLOG_SECTOR_SIZE,
-         g);
+         im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean", im->log_offset,
+         im->log_length, im->log_length / VHDXLOG_SECTOR_SIZE, g);
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
     printf("LogGuid is zero: the log is empty and is not read\n");
     return 0;
@@ -110,8 +109,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
       printf("\n");
     }
   }
-  printf("  %" PRIu64 " candidate%s, %" PRIu64 " valid\n", n,
-         n == 1 ? "" : "s", valid);
+  printf("  %" PRIu64 " candidate%s, %" PRIu64 " valid\n", n, n == 1 ? "" : "s",
+         valid);
 
   st = vhdxlog_log_search(&l->log, &seq, err);
   if (st != VHDXLOG_OK) {
@@ -275,19 +274,19 @@ int cli_cmd_dump(const cli_args *args) {
   int code, rc;
   memset(&err, 0, sizeof err);
   if (cli_image_open(&img, args->file, 0) != 0) {
-    fprintf(stderr, "%s: %s: %s\n", CLI_PROGRAM, img.path, img.message);
+    cli_image_report(stderr, &img);
     return CLI_EXIT_ERROR;
   }
   code = cli_exit_for_status(img.status);
   /* Entries can be listed whenever the log was read, even when the search
    * or the plan failed: that is when a dump is most wanted. */
-  if (img.loaded.log_ready || (img.status == VHDXLOG_OK &&
-                               img.loaded.image.log_state ==
-                                   VHDXLOG_LOG_CLEAN)) {
+  if (img.loaded.log_ready ||
+      (img.status == VHDXLOG_OK &&
+       img.loaded.image.log_state == VHDXLOG_LOG_CLEAN)) {
     rc = args->json ? dump_json(&img, &err) : dump_text(&img, &err);
     if (rc != 0 && img.status == VHDXLOG_OK) {
       /* The loader accepted what the dump's own search rejects. */
-      cli_print_error(stderr, img.path, &err, &img.loaded.image);
+      cli_print_error(stderr, img.path, &err, &img.loaded.image, 0);
       code = cli_exit_for_status(err.status);
       if (code == CLI_EXIT_OK)
         code = CLI_EXIT_CORRUPT;
@@ -308,7 +307,7 @@ int cli_cmd_dump(const cli_args *args) {
     cli_json_finish(&j);
   }
   if (img.status != VHDXLOG_OK)
-    cli_print_error(stderr, img.path, &img.error, &img.loaded.image);
+    cli_image_report(stderr, &img);
   cli_image_close(&img); /* read-only: nothing to lose on close */
   return code;
 }

@@ -11,11 +11,11 @@
 /* How far vhdxlog_image_parse() got, judged from the status it stopped at
  * (RULES.md "Image", checks in order). */
 enum stage {
-  STAGE_NONE,     /* nothing trustworthy beyond the file size */
-  STAGE_HEADERS,  /* headers[] filled, no current header */
-  STAGE_CURRENT,  /* current header chosen */
-  STAGE_REGIONS,  /* region tables examined, image rules failed there */
-  STAGE_IMAGE     /* image fully parsed; log state known */
+  STAGE_NONE,    /* nothing trustworthy beyond the file size */
+  STAGE_HEADERS, /* headers[] filled, no current header */
+  STAGE_CURRENT, /* current header chosen */
+  STAGE_REGIONS, /* region tables examined, image rules failed there */
+  STAGE_IMAGE    /* image fully parsed; log state known */
 };
 
 static enum stage stage_of(const cli_image *img) {
@@ -45,9 +45,8 @@ static enum stage stage_of(const cli_image *img) {
   default:
     /* Entry and log rules run after the image parsed; caller and I/O
      * errors leave no telling how far the loader got. */
-    return (s >= VHDXLOG_E_ENTRY_SIGNATURE && s < VHDXLOG_END)
-               ? STAGE_IMAGE
-               : STAGE_NONE;
+    return (s >= VHDXLOG_E_ENTRY_SIGNATURE && s < VHDXLOG_END) ? STAGE_IMAGE
+                                                               : STAGE_NONE;
   }
 }
 
@@ -68,7 +67,8 @@ static void text_header(const cli_image *img, int i, enum stage st) {
   const vhdxlog_header_info *h = &im->headers[i];
   int current = st >= STAGE_CURRENT && im->current == i;
   printf("header %d (file offset 0x%" PRIx32 "): %s%s%s\n", i + 1,
-         header_offset(i), h->valid ? "valid" : "invalid (signature or checksum)",
+         header_offset(i),
+         h->valid ? "valid" : "invalid (signature or checksum)",
          current ? ", current" : "",
          current && im->headers_identical ? " (both identical)" : "");
   if (!h->valid)
@@ -86,14 +86,14 @@ static void text_header(const cli_image *img, int i, enum stage st) {
 
 static void text_regions(const vhdxlog_region_info *r, enum stage st) {
   int usable = st == STAGE_IMAGE || r->valid[0] || r->valid[1];
-  printf("region table: copy 1 %s, copy 2 %s", r->valid[0] ? "valid" : "invalid",
-         r->valid[1] ? "valid" : "invalid");
+  printf("region table: copy 1 %s, copy 2 %s",
+         r->valid[0] ? "valid" : "invalid", r->valid[1] ? "valid" : "invalid");
   if (!usable) {
     printf("\n");
     return;
   }
-  printf("; using copy %d (%" PRIu32 " entr%s)\n", r->used + 1,
-         r->entry_count, r->entry_count == 1 ? "y" : "ies");
+  printf("; using copy %d (%" PRIu32 " entr%s)\n", r->used + 1, r->entry_count,
+         r->entry_count == 1 ? "y" : "ies");
   printf("    %-16s offset 0x%" PRIx64 " length 0x%" PRIx32 "\n", "BAT",
          r->bat_offset, r->bat_length);
   printf("    %-16s offset 0x%" PRIx64 " length 0x%" PRIx32 "\n", "metadata",
@@ -121,8 +121,8 @@ static void print_text(const cli_image *img) {
     return;
   cli_guid_format(im->log_guid, g);
   printf("log: %s, offset 0x%" PRIx64 ", length 0x%" PRIx32 ", LogGuid %s\n",
-         im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean",
-         im->log_offset, im->log_length, g);
+         im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean", im->log_offset,
+         im->log_length, g);
   if (cli_image_sequence(img, &seq)) {
     printf("active sequence:\n");
     cli_print_sequence(stdout, &seq);
@@ -131,8 +131,7 @@ static void print_text(const cli_image *img) {
     if (plan->replay) {
       printf("replay: needed; file size afterwards 0x%" PRIx64 "%s\n",
              plan->replayed_size,
-             plan->need_file_write_guid ? "; FileWriteGuid changes first"
-                                        : "");
+             plan->need_file_write_guid ? "; FileWriteGuid changes first" : "");
     } else if (plan->complete_header_update) {
       printf("replay: header update of an interrupted replay to complete\n");
     } else {
@@ -281,7 +280,7 @@ int cli_cmd_info(const cli_args *args) {
   if (cli_image_open(&img, args->file, 0) != 0) {
     if (args->json)
       print_json(&img);
-    fprintf(stderr, "%s: %s: %s\n", CLI_PROGRAM, img.path, img.message);
+    cli_image_report(stderr, &img);
     return CLI_EXIT_ERROR;
   }
   if (args->json)
@@ -290,7 +289,7 @@ int cli_cmd_info(const cli_args *args) {
     print_text(&img);
   code = cli_exit_for_status(img.status);
   if (code != CLI_EXIT_OK)
-    cli_print_error(stderr, img.path, &img.error, &img.loaded.image);
+    cli_image_report(stderr, &img);
   cli_image_close(&img); /* read-only: nothing to lose on close */
   return code;
 }

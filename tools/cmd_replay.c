@@ -3,6 +3,7 @@
  * a copy (-o OUT) or as a dry run that only prints the writes.
  * Exit 0 done or nothing to do, 2 corrupt (nothing written), 3 usage/I/O.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,9 @@
 #define REPLAY_BUFFER_SIZE ((size_t)1 << 20)
 
 static int report_load_failure(const cli_image *img) {
-  if (!img->loaded_init) {
-    fprintf(stderr, "%s: %s: %s\n", CLI_PROGRAM, img->path, img->message);
+  cli_image_report(stderr, img);
+  if (!img->loaded_init)
     return CLI_EXIT_ERROR;
-  }
-  cli_print_error(stderr, img->path, &img->error, &img->loaded.image);
   if (img->error.status == VHDXLOG_E_LOG_NO_SEQUENCE)
     fprintf(stderr,
             "%s: %s: nothing written (QEMU would open this file as if its "
@@ -33,16 +32,16 @@ static void describe_plan(const cli_image *img, const char *verb,
   const vhdxlog_plan *plan = &img->loaded.plan;
   vhdxlog_sequence seq;
   if (plan->replay && cli_image_sequence(img, &seq))
-    printf("%s: %s %" PRIu32 " entr%s (sequence numbers %" PRIu64
-           "..%" PRIu64 ", %" PRIu64 " descriptor%s), file size afterwards "
+    printf("%s: %s %" PRIu32 " entr%s (sequence numbers %" PRIu64 "..%" PRIu64
+           ", %" PRIu64 " descriptor%s), file size afterwards "
            "0x%" PRIx64 "\n",
-           img->path, verb, seq.entry_count,
-           seq.entry_count == 1 ? "y" : "ies", seq.tail_sequence_number,
-           seq.head_sequence_number, seq.descriptor_count,
-           seq.descriptor_count == 1 ? "" : "s", plan->replayed_size);
+           img->path, verb, seq.entry_count, seq.entry_count == 1 ? "y" : "ies",
+           seq.tail_sequence_number, seq.head_sequence_number,
+           seq.descriptor_count, seq.descriptor_count == 1 ? "" : "s",
+           plan->replayed_size);
   else
-    printf("%s: %s the header update of an interrupted replay\n",
-           img->path, header_verb);
+    printf("%s: %s the header update of an interrupted replay\n", img->path,
+           header_verb);
 }
 
 /* Open `path`, load, and replay it in place or (dry_run) through an I/O
@@ -56,7 +55,7 @@ static int run(const char *path, int dry_run) {
   vhdxlog_io dio;
   const vhdxlog_io *io;
   uint8_t *buffer;
-  int code;
+  int code, saved_errno;
 
   /* Dry run: the file is opened read-only, so nothing can be written even
    * by mistake. */
@@ -81,11 +80,17 @@ static int run(const char *path, int dry_run) {
     io = &dio;
     describe_plan(&img, "dry run: would replay", "dry run: would complete");
   }
+  errno = 0;
   st = vhdxlog_replay(&img.loaded.plan, io, buffer, REPLAY_BUFFER_SIZE, &res,
                       &err);
+  saved_errno = errno;
   free(buffer);
   if (st != VHDXLOG_OK) {
-    cli_print_error(stderr, path, &err, &img.loaded.image);
+    cli_print_error(stderr, path, &err, &img.loaded.image, saved_errno);
+    fprintf(stderr,
+            "%s: %s: the replay did not complete; running it again "
+            "finishes it\n",
+            CLI_PROGRAM, path);
     code = cli_exit_for_status(st);
     if (code == CLI_EXIT_OK)
       code = CLI_EXIT_ERROR;
@@ -95,8 +100,8 @@ static int run(const char *path, int dry_run) {
   if (dry_run) {
     printf("%s: dry run: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
            " flush%s; nothing written\n",
-           path, dry.writes, dry.writes == 1 ? "" : "s", dry.bytes,
-           dry.flushes, dry.flushes == 1 ? "" : "es");
+           path, dry.writes, dry.writes == 1 ? "" : "s", dry.bytes, dry.flushes,
+           dry.flushes == 1 ? "" : "es");
   } else {
     describe_plan(&img, "replayed", "completed");
     printf("%s: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64

@@ -21,8 +21,7 @@
 
 #define CHUNK ((size_t)1 << 20)
 
-static int fail(char *msg, size_t msgsize, const char *what,
-                const char *path) {
+static int fail(char *msg, size_t msgsize, const char *what, const char *path) {
   snprintf(msg, msgsize, "%s %s: %s", what, path, strerror(errno));
   return -1;
 }
@@ -90,8 +89,7 @@ static int copy_range(int in, int out, unsigned char *buf, off_t start,
   return 0;
 }
 
-int cli_copy_file(const char *src, const char *dst, char *msg,
-                  size_t msgsize) {
+int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize) {
   struct stat si, so;
   unsigned char *buf = NULL;
   int in = -1, out = -1, rc = -1, r;
@@ -145,7 +143,7 @@ int cli_copy_file(const char *src, const char *dst, char *msg,
     data = lseek(in, pos, SEEK_DATA);
     if (data < 0) {
       if (errno == ENXIO)
-        break; /* only a hole is left */
+        break;    /* only a hole is left */
       data = pos; /* not supported here: copy linearly */
       hole = size;
     } else {

@@ -39,8 +39,7 @@ static int dry_get_size(void *ctx, uint64_t *size) {
   return 0;
 }
 
-static int dry_write(void *ctx, uint64_t offset, const void *buf,
-                     size_t size) {
+static int dry_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
   cli_dry_io *d = ctx;
   const uint8_t *p = buf;
   d->writes++;
@@ -69,8 +68,8 @@ static int dry_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   cli_dry_io *d = ctx;
   d->writes++;
   d->bytes += size;
-  fprintf(d->out, "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64
-                  "  zero\n",
+  fprintf(d->out,
+          "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64 "  zero\n",
           offset, size);
   if (size > 0)
     grow(d, offset + size);

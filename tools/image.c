@@ -20,7 +20,11 @@ int cli_image_open(cli_image *img, const char *path, int writable) {
   }
   img->file_open = 1;
   vhdxlog_posix_io(&img->file, &img->io);
+  errno = 0;
   img->status = vhdxlog_load(&img->io, &img->loaded, &img->error);
+  /* The backends leave errno set by the failed call (pread, malloc); the
+   * library's status alone would only say "I/O callback failed". */
+  img->load_errno = img->status == VHDXLOG_E_IO ? errno : 0;
   img->loaded_init = 1;
   if (img->status == VHDXLOG_OK) {
     /* The loader's contract; make a broken one visible instead of acting
@@ -37,6 +41,14 @@ int cli_image_open(cli_image *img, const char *path, int writable) {
     img->error.status = img->status;
   }
   return 0;
+}
+
+void cli_image_report(FILE *f, const cli_image *img) {
+  if (!img->loaded_init)
+    fprintf(f, "%s: %s: %s\n", CLI_PROGRAM, img->path, img->message);
+  else
+    cli_print_error(f, img->path, &img->error, &img->loaded.image,
+                    img->load_errno);
 }
 
 int cli_image_close(cli_image *img) {

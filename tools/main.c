@@ -33,31 +33,31 @@ static void usage_line(FILE *f) {
 
 static void help(FILE *f) {
   size_t i;
-  fprintf(f, "%s %s: inspect, check and replay the metadata log of VHDX "
-             "files (MS-VHDX v1.00, log version 0)\n\nusage:\n",
+  fprintf(f,
+          "%s %s: inspect, check and replay the metadata log of VHDX "
+          "files (MS-VHDX v1.00, log version 0)\n\nusage:\n",
           CLI_PROGRAM, VHDXLOG_VERSION_STRING);
   for (i = 0; i < COMMAND_COUNT; i++)
     fprintf(f, "  %s %s\n", CLI_PROGRAM, commands[i].synopsis);
   fprintf(f, "  %s --version\n  %s --help\n", CLI_PROGRAM, CLI_PROGRAM);
-  fputs(
-      "\ncommands:\n"
-      "  info     headers, region table, log state and the active sequence\n"
-      "  check    validate; the exit code says whether a replay is needed\n"
-      "  dump     every log entry candidate, the chosen sequence and its\n"
-      "           descriptors in replay order\n"
-      "  replay   apply the log in place and clear it; --dry-run prints the\n"
-      "           writes without doing them; -o OUT copies FILE to OUT\n"
-      "           (sparse) and replays the copy, leaving FILE untouched\n"
-      "\noptions:\n"
-      "  --json         machine-readable output on stdout\n"
-      "  --dry-run      write nothing, print each write instead\n"
-      "  -o, --output OUT  replay into a copy\n"
-      "\nexit status:\n"
-      "  0  nothing to replay (check), or success\n"
-      "  1  check: the log is valid and must be replayed\n"
-      "  2  the file or its log is corrupt (a replay writes nothing)\n"
-      "  3  usage or I/O error\n",
-      f);
+  fputs("\ncommands:\n"
+        "  info     headers, region table, log state and the active sequence\n"
+        "  check    validate; the exit code says whether a replay is needed\n"
+        "  dump     every log entry candidate, the chosen sequence and its\n"
+        "           descriptors in replay order\n"
+        "  replay   apply the log in place and clear it; --dry-run prints the\n"
+        "           writes without doing them; -o OUT copies FILE to OUT\n"
+        "           (sparse) and replays the copy, leaving FILE untouched\n"
+        "\noptions:\n"
+        "  --json         machine-readable output on stdout\n"
+        "  --dry-run      write nothing, print each write instead\n"
+        "  -o, --output OUT  replay into a copy\n"
+        "\nexit status:\n"
+        "  0  nothing to replay (check), or success\n"
+        "  1  check: the log is valid and must be replayed\n"
+        "  2  the file or its log is corrupt (a replay writes nothing)\n"
+        "  3  usage or I/O error\n",
+        f);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -99,8 +99,8 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     if (!only_operands && strcmp(a, "--") == 0) {
       only_operands = 1;
-    } else if (!only_operands && (strcmp(a, "--help") == 0 ||
-                                  strcmp(a, "-h") == 0)) {
+    } else if (!only_operands &&
+               (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
       help(stdout);
       return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
     } else if (!only_operands && strcmp(a, "--json") == 0) {

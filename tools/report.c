@@ -21,13 +21,14 @@ static int is_entry_rule(vhdxlog_status s) {
 }
 
 const char *cli_offset_kind(vhdxlog_status s) {
-  if (s >= VHDXLOG_E_FILE_TOO_SMALL && s <= VHDXLOG_E_REGION_OVERLAP)
+  /* These two carry the file size (RULES.md "Image" 1, "Plan" 2). */
+  if (s == VHDXLOG_E_FILE_TOO_SMALL || s == VHDXLOG_E_FILE_TRUNCATED)
+    return "file size";
+  if (s >= VHDXLOG_E_FILE_SIGNATURE && s <= VHDXLOG_E_REGION_OVERLAP)
     return "file";
   if (is_entry_rule(s) || s == VHDXLOG_E_LOG_NO_SEQUENCE ||
       s == VHDXLOG_E_DESCRIPTOR_TARGET)
     return "log";
-  if (s == VHDXLOG_E_FILE_TRUNCATED)
-    return "file";
   return NULL;
 }
 
@@ -59,8 +60,7 @@ static const char *safe_string(const char *s) { return s ? s : "?"; }
 
 /* "<string> (<NAME>)" */
 static int format_rule(char *buf, size_t size, vhdxlog_status s) {
-  return snprintf(buf, size, "%s (%s)",
-                  safe_string(vhdxlog_status_string(s)),
+  return snprintf(buf, size, "%s (%s)", safe_string(vhdxlog_status_string(s)),
                   safe_string(vhdxlog_status_name(s)));
 }
 
@@ -73,6 +73,10 @@ static size_t format_where(char *buf, size_t size, vhdxlog_status s,
   const char *ikind = cli_index_kind(s);
   size_t n = 0;
   int r;
+  if (okind && strcmp(okind, "file size") == 0) {
+    r = snprintf(buf, size, ": file size 0x%" PRIx64, offset);
+    return (r < 0 || (size_t)r >= size) ? size : (size_t)r;
+  }
   if (okind) {
     r = snprintf(buf, size, " at %s offset 0x%" PRIx64, okind, offset);
     if (r < 0 || (size_t)r >= size)
@@ -118,7 +122,7 @@ void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
                    ": every candidate entry is valid but no sequence is "
                    "complete; most recent candidate");
     } else {
-      r = snprintf(buf + n, size - n, ": most recent candidate failed ");
+      r = snprintf(buf + n, size - n, ": most recent candidate: ");
       if (r >= 0 && (size_t)r < size - n) {
         n += (size_t)r;
         r = format_rule(buf + n, size - n, err->cause);
@@ -127,32 +131,26 @@ void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
     if (r < 0 || (size_t)r >= size - n)
       return;
     n += (size_t)r;
-    format_where(buf + n, size - n, is_entry_rule(err->cause)
-                                        ? err->cause
-                                        : VHDXLOG_E_LOG_NO_SEQUENCE,
+    format_where(buf + n, size - n,
+                 is_entry_rule(err->cause) ? err->cause
+                                           : VHDXLOG_E_LOG_NO_SEQUENCE,
                  err->offset, err->index, image);
-    if (err->cause == VHDXLOG_E_ENTRY_TAIL) {
-      /* The search reports both a bad Tail field and a run whose head's
-       * Tail names no entry of the run under this rule. */
-      n = strlen(buf);
-      snprintf(buf + n, size - n,
-               " (its Tail field is invalid, or it heads a sequence whose "
-               "tail entry is missing)");
-    }
     return;
   }
-  format_where(buf + n, size - n, err->status, err->offset, err->index,
-               image);
+  format_where(buf + n, size - n, err->status, err->offset, err->index, image);
 }
 
 void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
-                     const vhdxlog_image *image) {
+                     const vhdxlog_image *image, int sys_errno) {
   char buf[512];
   cli_format_error(buf, sizeof buf, err, image);
-  fprintf(f, "%s: %s: %s: %s\n", CLI_PROGRAM, path,
+  fprintf(f, "%s: %s: %s: %s", CLI_PROGRAM, path,
           cli_exit_for_status(err->status) == CLI_EXIT_CORRUPT ? "corrupt"
                                                                : "error",
           buf);
+  if (err->status == VHDXLOG_E_IO && sys_errno != 0)
+    fprintf(f, ": %s", strerror(sys_errno));
+  fputc('\n', f);
 }
 
 static void json_rule(cli_json *j, vhdxlog_status s) {
@@ -222,9 +220,11 @@ void cli_json_sequence(cli_json *j, const char *key,
 }
 
 void cli_print_sequence(FILE *f, const vhdxlog_sequence *seq) {
-  fprintf(f, "  tail:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
+  fprintf(f,
+          "  tail:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
           seq->tail_offset, seq->tail_sequence_number);
-  fprintf(f, "  head:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
+  fprintf(f,
+          "  head:              log offset 0x%" PRIx32 " (seq %" PRIu64 ")\n",
           seq->head_offset, seq->head_sequence_number);
   fprintf(f, "  entries:           %" PRIu32 " (%" PRIu32 " bytes)\n",
           seq->entry_count, seq->length);

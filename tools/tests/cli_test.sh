@@ -144,6 +144,9 @@ has "$W/err" "does-not-exist" "missing file named on stderr"
 expect 3 "missing file: check --json exits 3" "$V" check --json "$W/nope"
 json "$W/out" "missing file: check --json is still JSON"
 expect 3 "missing file: replay exits 3" "$V" replay "$W/nope"
+expect 3 "a directory: check exits 3" "$V" check "$W"
+has "$W/err" "VHDXLOG_E_IO" "a directory: check reports an I/O error"
+expect 3 "a directory: replay exits 3" "$V" replay "$W"
 
 # ------------------------------------------------------------- clean
 expect 0 "clean: check exits 0" "$V" check "$W/clean.vhdx"
@@ -307,6 +310,46 @@ else
   not_ok "dirty-wrap: replayed like the unwrapped log"
 fi
 
+# An interrupted replay: the data and the first LogGuid=0 header update
+# reached the disk, the second header update did not. Built from the
+# finished replay: slot 1 goes back to SequenceNumber 3 with the LogGuid.
+if "$PY" -S - "$W/dirty.out" "$W/interrupted.vhdx" <<'EOF' 2>"$W/py.err"; then
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for x in data:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+h = 64 * 1024
+assert struct.unpack_from("<Q", b, h + 8)[0] == 5
+struct.pack_into("<Q", b, h + 8, 3)
+b[h + 48:h + 64] = bytes.fromhex("4c4f472101020344850607" "08090a0b0c")
+b[h + 4:h + 8] = bytes(4)
+struct.pack_into("<I", b, h + 4, crc32c(bytes(b[h:h + 4096])))
+open(sys.argv[2], "wb").write(bytes(b))
+EOF
+  ok "interrupted: image built"
+else
+  not_ok "interrupted: image built"
+  show "$W/py.err"
+fi
+cp "$W/interrupted.vhdx" "$W/interrupted.orig"
+expect 1 "interrupted: check exits 1 (a header update is pending)" \
+  "$V" check "$W/interrupted.vhdx"
+has "$W/out" "interrupted replay" "interrupted: check says why"
+expect 0 "interrupted: replay --dry-run exits 0" \
+  "$V" replay --dry-run "$W/interrupted.vhdx"
+has "$W/out" "header 1 update: SequenceNumber 5" \
+  "interrupted: --dry-run shows the one header write left"
+lacks "$W/out" "data" "interrupted: --dry-run shows no data write"
+same "$W/interrupted.vhdx" "$W/interrupted.orig" "interrupted: --dry-run wrote nothing"
+expect 0 "interrupted: replay exits 0" "$V" replay "$W/interrupted.vhdx"
+same "$W/interrupted.vhdx" "$W/dirty.out" \
+  "interrupted: the re-run ends with the bytes of an uninterrupted replay"
+
 # -o onto the input itself is refused before anything is written.
 ln "$W/dirty.vhdx" "$W/dirty.link" 2>/dev/null || cp "$W/dirty.vhdx" "$W/dirty.link"
 expect 3 "replay -o onto the input is refused" \
@@ -377,8 +420,9 @@ and c[0]["error"]["name"] == "VHDXLOG_E_DATA_SIGNATURE"
 and c[0]["error"]["index"] == 0 and d["sequence"] is None'
 corrupt target-header VHDXLOG_E_DESCRIPTOR_TARGET \
   "at log offset 0x0" "descriptor 0"
-corrupt truncated VHDXLOG_E_FILE_TRUNCATED
-corrupt tiny VHDXLOG_E_FILE_TOO_SMALL
+corrupt truncated VHDXLOG_E_FILE_TRUNCATED "file size 0x300000" \
+  "at least 0x400000 bytes"
+corrupt tiny VHDXLOG_E_FILE_TOO_SMALL "file size 0x80000"
 corrupt no-header VHDXLOG_E_NO_VALID_HEADER
 expect 2 "no-header: info --json" "$V" info --json "$W/no-header.vhdx"
 pyjson "$W/out" "no-header: info --json shows both headers invalid" '
@@ -400,6 +444,22 @@ expect 0 "invalid UTF-8 file name: check --json exits 0" "$V" check --json "$bad
 json "$W/out" "invalid UTF-8 file name: check --json is JSON"
 pyjson "$W/out" "invalid UTF-8 file name: replaced by U+FFFD" \
   'd["file"].endswith("bad\ufffd\ufffdxy.vhdx")'
+
+# ------------------------------------------------------------- QEMU image
+# A clean image as QEMU writes it (its own region and metadata layout).
+if command -v qemu-img >/dev/null 2>&1 &&
+  qemu-img create -q -f vhdx "$W/qemu.vhdx" 1G >/dev/null 2>&1; then
+  expect 0 "qemu-img image: check exits 0" "$V" check "$W/qemu.vhdx"
+  expect 0 "qemu-img image: info --json exits 0" "$V" info --json "$W/qemu.vhdx"
+  pyjson "$W/out" "qemu-img image: info --json sees both regions and the log" '
+d["log"]["state"] == "clean" and d["log"]["length"] > 0
+and d["regions"]["bat"]["length"] > 0 and d["regions"]["metadata"]["length"] > 0
+and all(h["valid"] for h in d["headers"])'
+  expect 0 "qemu-img image: dump exits 0" "$V" dump "$W/qemu.vhdx"
+else
+  n=$((n + 1))
+  echo "ok $n - # SKIP qemu-img not available"
+fi
 
 # ------------------------------------------------------------- big sparse
 # A sparse image of many GiB: read with pread, never loaded whole; -o copies

@@ -142,10 +142,10 @@ static void pattern(uint8_t *s, uint8_t fill) {
 }
 
 typedef struct desc {
-  int zero;           /* 1: zero descriptor */
+  int zero; /* 1: zero descriptor */
   uint64_t offset;
   uint64_t zero_length;
-  uint8_t fill;       /* data: pattern fill byte */
+  uint8_t fill; /* data: pattern fill byte */
 } desc;
 
 /*
