@@ -71,6 +71,10 @@ int cli_image_close(cli_image *img);
  */
 int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq);
 
+/* 1 if vhdxlog_image_parse() succeeded (whatever failed after it: the
+ * search or the plan), so that every field of loaded.image is meaningful. */
+int cli_image_parsed(const cli_image *img);
+
 /* 1 if the loaded image needs writes: a log to replay or an interrupted
  * header update of ours to complete. */
 int cli_image_needs_replay(const cli_image *img);

@@ -24,20 +24,23 @@ static void print_json(const cli_image *img, int code) {
   vhdxlog_sequence seq;
   const vhdxlog_plan *plan = &img->loaded.plan;
   int have_plan = img->loaded_init && img->loaded.plan_ready;
+  int parsed = cli_image_parsed(img);
   cli_json_init(&j, stdout);
   cli_json_object_begin(&j, NULL);
   cli_json_string(&j, "file", img->path);
   cli_json_string(&j, "result", result_name(code));
   cli_json_u64(&j, "exit_code", (uint64_t)code);
-  if (have_plan) {
+  if (parsed)
     cli_json_string(&j, "log_state",
                     img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
                                                                      : "clean");
+  else
+    cli_json_null(&j, "log_state");
+  if (have_plan) {
     cli_json_bool(&j, "replay_needed", plan->replay);
     cli_json_bool(&j, "header_repair_needed", plan->complete_header_update);
     cli_json_u64(&j, "replayed_size", plan->replayed_size);
   } else {
-    cli_json_null(&j, "log_state");
     cli_json_null(&j, "replay_needed");
     cli_json_null(&j, "header_repair_needed");
     cli_json_null(&j, "replayed_size");

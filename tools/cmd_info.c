@@ -11,7 +11,9 @@
 /* How far vhdxlog_image_parse() got, judged from the status it stopped at
  * (RULES.md "Image", checks in order). */
 enum stage {
-  STAGE_NONE,    /* nothing trustworthy beyond the file size */
+  STAGE_NONE,    /* nothing trustworthy */
+  STAGE_SIZE,    /* the file size only: the parser stopped before the
+                    headers (too small, or no "vhdxfile") */
   STAGE_HEADERS, /* headers[] filled, no current header */
   STAGE_CURRENT, /* current header chosen */
   STAGE_REGIONS, /* region tables examined, image rules failed there */
@@ -25,7 +27,9 @@ static enum stage stage_of(const cli_image *img) {
   if (s == VHDXLOG_OK)
     return STAGE_IMAGE;
   switch (s) {
+  case VHDXLOG_E_FILE_TOO_SMALL:
   case VHDXLOG_E_FILE_SIGNATURE:
+    return STAGE_SIZE;
   case VHDXLOG_E_NO_VALID_HEADER:
   case VHDXLOG_E_HEADER_SEQUENCE_TIE:
     return STAGE_HEADERS;
@@ -43,10 +47,8 @@ static enum stage stage_of(const cli_image *img) {
   case VHDXLOG_E_REGION_OVERLAP:
     return STAGE_REGIONS;
   default:
-    /* Entry and log rules run after the image parsed; caller and I/O
-     * errors leave no telling how far the loader got. */
-    return (s >= VHDXLOG_E_ENTRY_SIGNATURE && s < VHDXLOG_END) ? STAGE_IMAGE
-                                                               : STAGE_NONE;
+    /* Caller and I/O errors leave no telling how far the loader got. */
+    return cli_image_parsed(img) ? STAGE_IMAGE : STAGE_NONE;
   }
 }
 
@@ -113,6 +115,8 @@ static void print_text(const cli_image *img) {
     return;
   printf("size: %" PRIu64 " bytes (0x%" PRIx64 ")\n", im->file_size,
          im->file_size);
+  if (st < STAGE_HEADERS)
+    return;
   for (i = 0; i < 2; i++)
     text_header(img, i, st);
   if (st >= STAGE_REGIONS)

@@ -80,6 +80,13 @@ int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq) {
   return vhdxlog_log_search(&img->loaded.log, seq, &err) == VHDXLOG_OK;
 }
 
+int cli_image_parsed(const cli_image *img) {
+  /* Entry and log rules are checked only after the image parsed. */
+  return img->loaded_init && (img->status == VHDXLOG_OK ||
+                              (img->status >= VHDXLOG_E_ENTRY_SIGNATURE &&
+                               img->status < VHDXLOG_END));
+}
+
 int cli_image_needs_replay(const cli_image *img) {
   return img->loaded_init && img->loaded.plan_ready &&
          (img->loaded.plan.replay || img->loaded.plan.complete_header_update);

@@ -116,6 +116,10 @@ for k in clean dirty dirty-wrap one-entry corrupt-log bad-checksum \
   mk "$k" "$W/$k.vhdx"
   cp "$W/$k.vhdx" "$W/$k.orig"
 done
+# Not "vhdxfile" at byte 0.
+cp "$W/clean.vhdx" "$W/bad-signature.vhdx"
+printf 'X' | dd of="$W/bad-signature.vhdx" bs=1 count=1 conv=notrunc 2>/dev/null
+cp "$W/bad-signature.vhdx" "$W/bad-signature.orig"
 
 # ------------------------------------------------------------- usage
 expect 0 "--version exits 0" "$V" --version
@@ -423,6 +427,10 @@ corrupt target-header VHDXLOG_E_DESCRIPTOR_TARGET \
 corrupt truncated VHDXLOG_E_FILE_TRUNCATED "file size 0x300000" \
   "at least 0x400000 bytes"
 corrupt tiny VHDXLOG_E_FILE_TOO_SMALL "file size 0x80000"
+expect 2 "tiny: info --json" "$V" info --json "$W/tiny.vhdx"
+pyjson "$W/out" "tiny: info --json gives the size and no headers" \
+  'd["file_size"] == 524288 and d["headers"] is None and d["log"] is None'
+corrupt bad-signature VHDXLOG_E_FILE_SIGNATURE "at file offset 0x0"
 corrupt no-header VHDXLOG_E_NO_VALID_HEADER
 expect 2 "no-header: info --json" "$V" info --json "$W/no-header.vhdx"
 pyjson "$W/out" "no-header: info --json shows both headers invalid" '
