@@ -305,11 +305,11 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   if (size < VHDXLOG_HEADER_AREA_SIZE) {
     return report(error, VHDXLOG_E_ARGUMENT, size, VHDXLOG_NO_INDEX);
   }
+  decode_header(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
+  decode_header(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
   if (memcmp(data, "vhdxfile", 8) != 0) {
     return report(error, VHDXLOG_E_FILE_SIGNATURE, 0, VHDXLOG_NO_INDEX);
   }
-  decode_header(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
-  decode_header(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
   st = select_header(data, img, error);
   if (st != VHDXLOG_OK) {
     return st;
@@ -317,6 +317,10 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   memcpy(img->current_header,
          data + (img->current == 0 ? VHDXLOG_HEADER1_OFFSET
                                    : VHDXLOG_HEADER2_OFFSET),
+         VHDXLOG_HEADER_SIZE);
+  memcpy(img->other_header,
+         data + (img->current == 0 ? VHDXLOG_HEADER2_OFFSET
+                                   : VHDXLOG_HEADER1_OFFSET),
          VHDXLOG_HEADER_SIZE);
   st = check_current_header(img, error);
   if (st != VHDXLOG_OK) {

@@ -108,7 +108,8 @@ typedef enum vhdxlog_status {
                                      the most recent candidate entry */
   VHDXLOG_E_DESCRIPTOR_TARGET,    /* a write would hit the headers or the log
                                      (error.offset = entry, index = desc) */
-  VHDXLOG_E_FILE_TRUNCATED,       /* file smaller than FlushedFileOffset */
+  VHDXLOG_E_FILE_TRUNCATED,       /* file smaller than FlushedFileOffset
+                                     (error.offset = the file size) */
 
   /* Iterator end (not an error). */
   VHDXLOG_END = 90
@@ -188,8 +189,10 @@ typedef struct vhdxlog_image {
 /*
  * Parse the first `size` bytes of a file whose total size is `file_size`.
  * `size` must be >= VHDXLOG_HEADER_AREA_SIZE (only that much is read).
- * On success fills *image. On failure fills *error (offset = file offset).
- * Fields of *image are filled as far as parsing got (headers[] always).
+ * On success fills *image. On failure fills *error (offset = file offset;
+ * for VHDXLOG_E_FILE_TOO_SMALL it is the file size). Fields of *image are
+ * filled as far as parsing got: file_size always, headers[] whenever the
+ * file is at least 1 MiB.
  */
 vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
                                    uint64_t file_size, vhdxlog_image *image,
