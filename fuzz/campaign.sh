@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A long local fuzzing campaign: for each target, libFuzzer in fork mode with
+# JOBS parallel workers for MAX_TOTAL_TIME seconds, crashes collected rather
+# than stopping the run. Everything lands in fuzz/findings-<target>/
+# (gitignored): corpus/ (the growing corpus), crash-*/leak-*/timeout-*
+# (findings), fuzz.log, and merged/ (the inputs that add coverage to the
+# checked-in corpus, for review before copying into corpus/<target>/).
+#
+#   fuzz/campaign.sh [TARGET...]          default: all four targets
+# Environment: JOBS (default: nproc), MAX_TOTAL_TIME (default 3600 per
+# target), BUILD_DIR (default build-fuzz-campaign), CC (default clang).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build-fuzz-campaign}
+JOBS=${JOBS:-$(nproc)}
+TIME=${MAX_TOTAL_TIME:-3600}
+if [ $# -gt 0 ]; then
+  TARGETS="$*"
+else
+  TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"
+fi
+
+max_len() {
+  case $1 in
+    fuzz_image) echo 2162688 ;;
+    *) echo 1048640 ;;
+  esac
+}
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="${CC:-clang}" \
+  -DVHDXLOG_FUZZ_ENGINE=libfuzzer -DVHDXLOG_BUILD_TESTS=OFF \
+  -DVHDXLOG_BUILD_TOOLS=OFF >/dev/null || exit 1
+# shellcheck disable=SC2086
+cmake --build "$BUILD" -j"$JOBS" --target $TARGETS >/dev/null || exit 1
+
+for t in $TARGETS; do
+  dir=$ROOT/fuzz/findings-$t
+  mkdir -p "$dir/corpus"
+  echo "== $t: $JOBS workers, ${TIME}s, in $dir"
+  (cd "$dir" && "$BUILD/fuzz/$t" -fork="$JOBS" -ignore_crashes=1 \
+    -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$TIME" \
+    -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+    -dict="$ROOT/fuzz/$t.dict" -artifact_prefix="$dir/" -print_final_stats=1 \
+    corpus "$ROOT/corpus/$t" >fuzz.log 2>&1)
+  grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -n 1
+  # New coverage only: start from the checked-in corpus, let -merge=1 add
+  # the inputs that bring new features, then drop the checked-in files.
+  rm -rf "$dir/merged"
+  cp -r "$ROOT/corpus/$t" "$dir/merged"
+  "$BUILD/fuzz/$t" -merge=1 -max_len="$(max_len "$t")" "$dir/merged" \
+    "$dir/corpus" >"$dir/merge.log" 2>&1
+  (cd "$ROOT/corpus/$t" && for f in *; do rm -f "$dir/merged/$f"; done)
+  n=$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' \
+    -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+  echo "   findings: $n; merged corpus: $(find "$dir/merged" -type f | wc -l) files"
+done

@@ -1,0 +1,435 @@
+/* Helpers shared by the fuzz targets (see fuzz_common.h). */
+#include "fuzz_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_ASAN 1
+#endif
+#ifdef FUZZ_ASAN
+#include <sanitizer/asan_interface.h>
+#define FUZZ_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define FUZZ_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define FUZZ_POISON(p, n) ((void)(p), (void)(n))
+#define FUZZ_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define SECTOR VHDXLOG_SECTOR_SIZE
+
+static uint32_t load_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static uint64_t load_le64(const uint8_t *p) {
+  return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+}
+
+static void store_le32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static void store_le64(uint8_t *p, uint64_t v) {
+  store_le32(p, (uint32_t)v);
+  store_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+void fuzz_fail(const char *file, int line, const char *what) {
+  fprintf(stderr, "%s:%d: invariant violated: %s\n", file, line, what);
+  abort();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reader.                                                                  */
+
+void fuzz_reader_init(fuzz_reader *r, const uint8_t *data, size_t size) {
+  r->p = data;
+  r->left = size;
+}
+
+void fuzz_take_bytes(fuzz_reader *r, uint8_t *out, size_t n) {
+  size_t have = n < r->left ? n : r->left;
+  if (have > 0)
+    memcpy(out, r->p, have);
+  memset(out + have, 0, n - have);
+  r->p += have;
+  r->left -= have;
+}
+
+uint8_t fuzz_take_u8(fuzz_reader *r) {
+  uint8_t b[1];
+  fuzz_take_bytes(r, b, 1);
+  return b[0];
+}
+
+uint32_t fuzz_take_u32(fuzz_reader *r) {
+  uint8_t b[4];
+  fuzz_take_bytes(r, b, 4);
+  return load_le32(b);
+}
+
+uint64_t fuzz_take_u64(fuzz_reader *r) {
+  uint8_t b[8];
+  fuzz_take_bytes(r, b, 8);
+  return load_le64(b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Log spans.                                                               */
+
+int fuzz_log_init(fuzz_log *l, uint8_t *storage, size_t capacity,
+                  const uint8_t *data, size_t size, size_t min_length) {
+  size_t length;
+  memset(l, 0, sizeof(*l));
+  if (min_length > capacity || capacity < SECTOR)
+    return -1;
+  if (size > capacity)
+    size = capacity;
+  length = (size + SECTOR - 1) / SECTOR * SECTOR;
+  if (length < min_length)
+    length = min_length;
+  if (length == 0)
+    length = SECTOR;
+  l->bytes = storage;
+  l->length = length;
+  l->capacity = capacity;
+  if (size > 0)
+    memcpy(storage, data, size);
+  memset(storage + size, 0, length - size);
+  FUZZ_POISON(storage + length, capacity - length);
+  return 0;
+}
+
+void fuzz_log_done(fuzz_log *l) {
+  if (l->bytes != NULL)
+    FUZZ_UNPOISON(l->bytes + l->length, l->capacity - l->length);
+  memset(l, 0, sizeof(*l));
+}
+
+void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
+                   vhdxlog_log *ctx) {
+  FUZZ_CHECK(vhdxlog_log_init(ctx, l->bytes, l->length, guid) == VHDXLOG_OK);
+}
+
+/* ------------------------------------------------------------------------ */
+/* CRC-32C and repair.                                                      */
+
+static void crc_table(uint32_t table[256]) {
+  uint32_t i, k, c;
+  for (i = 0; i < 256; i++) {
+    c = i;
+    for (k = 0; k < 8; k++)
+      c = (c & 1u) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    table[i] = c;
+  }
+}
+
+static uint32_t crc_update(const uint32_t table[256], uint32_t reg,
+                           const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    reg = table[(reg ^ p[i]) & 0xFFu] ^ (reg >> 8);
+  return reg;
+}
+
+uint32_t fuzz_crc32c(const uint8_t *p, size_t n) {
+  uint32_t table[256];
+  crc_table(table);
+  return ~crc_update(table, 0xFFFFFFFFu, p, n);
+}
+
+/* Descriptor sectors an entry with `count` descriptors needs (RULES 9). */
+static uint64_t descriptor_sectors(uint32_t count) {
+  if (count <= 126)
+    return 1;
+  return 1 + ((uint64_t)count - 126 + 127) / 128;
+}
+
+/* Position of descriptor k of the entry at `entry_sector` (RULES 10), or
+ * NULL if that descriptor sector is not inside an entry of `sectors`. */
+static uint8_t *descriptor_at(uint8_t *log, size_t length, size_t entry_sector,
+                              uint32_t sectors, uint32_t k) {
+  size_t n = length / SECTOR;
+  uint32_t sector = 0, byte = 64 + 32 * k;
+  if (k >= 126) {
+    sector = 1 + (k - 126) / 128;
+    byte = 32 * ((k - 126) % 128);
+  }
+  if (sector >= sectors)
+    return NULL;
+  return log + (entry_sector + sector) % n * SECTOR + byte;
+}
+
+static void repair_sequence(uint8_t *log, size_t length, size_t s,
+                            uint32_t sectors) {
+  size_t n = length / SECTOR;
+  const uint8_t *head = log + s * SECTOR;
+  uint64_t seq = load_le64(head + 16);
+  uint32_t count = load_le32(head + 24), k;
+  uint64_t d = descriptor_sectors(count), i;
+  for (k = 0; k < count; k++) {
+    uint8_t *desc = descriptor_at(log, length, s, sectors, k);
+    if (desc == NULL)
+      break;
+    if (memcmp(desc, "zero", 4) == 0 || memcmp(desc, "desc", 4) == 0)
+      store_le64(desc + 24, seq);
+  }
+  for (i = d; i < sectors; i++) {
+    uint8_t *data = log + (s + i) % n * SECTOR;
+    if (memcmp(data, "data", 4) == 0) {
+      store_le32(data + 4, (uint32_t)(seq >> 32));
+      store_le32(data + 4092, (uint32_t)seq);
+    }
+  }
+}
+
+size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
+                       unsigned options) {
+  static const uint8_t zeros[4] = {0, 0, 0, 0};
+  uint32_t table[256];
+  size_t n = length / SECTOR, s, i, repaired = 0;
+  crc_table(table);
+  for (s = 0; s < n; s++) {
+    uint8_t *head = log + s * SECTOR;
+    uint32_t entry_length, sectors, reg;
+    if (memcmp(head, "loge", 4) != 0)
+      continue;
+    entry_length = load_le32(head + 8);
+    if (entry_length == 0 || entry_length % SECTOR != 0 ||
+        entry_length > length)
+      continue;
+    sectors = entry_length / SECTOR;
+    if (options & FUZZ_REPAIR_GUID)
+      memcpy(head + 32, guid, 16);
+    if (options & FUZZ_REPAIR_SEQUENCE)
+      repair_sequence(log, length, s, sectors);
+    /* CRC over the entry in wrapped order, bytes 4..7 counted as zero. */
+    reg = crc_update(table, 0xFFFFFFFFu, head, 4);
+    reg = crc_update(table, reg, zeros, 4);
+    reg = crc_update(table, reg, head + 8, SECTOR - 8);
+    for (i = 1; i < sectors; i++)
+      reg = crc_update(table, reg, log + (s + i) % n * SECTOR, SECTOR);
+    store_le32(head + 4, ~reg);
+    repaired++;
+  }
+  return repaired;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Comparisons.                                                             */
+
+int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b) {
+  return a->status == b->status && a->cause == b->cause &&
+         a->offset == b->offset && a->index == b->index;
+}
+
+int fuzz_same_entry(const vhdxlog_entry *a, const vhdxlog_entry *b) {
+  return a->offset == b->offset && a->length == b->length &&
+         a->tail == b->tail && a->sequence_number == b->sequence_number &&
+         a->descriptor_count == b->descriptor_count &&
+         a->data_count == b->data_count && a->zero_count == b->zero_count &&
+         a->flushed_file_offset == b->flushed_file_offset &&
+         a->last_file_offset == b->last_file_offset;
+}
+
+int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b) {
+  return a->tail_offset == b->tail_offset &&
+         a->head_offset == b->head_offset &&
+         a->entry_count == b->entry_count && a->length == b->length &&
+         a->tail_sequence_number == b->tail_sequence_number &&
+         a->head_sequence_number == b->head_sequence_number &&
+         a->flushed_file_offset == b->flushed_file_offset &&
+         a->last_file_offset == b->last_file_offset &&
+         a->descriptor_count == b->descriptor_count &&
+         a->max_write_end == b->max_write_end;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Invariants of a search result.                                           */
+
+/* One descriptor the iterator returned, against the bytes of the log. */
+static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
+                             const vhdxlog_entry *e, uint32_t k,
+                             uint32_t data_k, const vhdxlog_descriptor *d) {
+  const uint8_t *desc =
+      descriptor_at(l->bytes, l->length, e->offset / SECTOR,
+                    e->length / SECTOR, k);
+  FUZZ_CHECK(desc != NULL);
+  FUZZ_CHECK(d->entry_offset == e->offset);
+  FUZZ_CHECK(d->index == k);
+  FUZZ_CHECK(d->sequence_number == e->sequence_number);
+  FUZZ_CHECK(d->file_offset == load_le64(desc + 16));
+  FUZZ_CHECK(d->file_offset % SECTOR == 0);
+  FUZZ_CHECK(d->file_offset <= VHDXLOG_MAX_FILE_OFFSET);
+  FUZZ_CHECK(d->length <= VHDXLOG_MAX_FILE_OFFSET - d->file_offset);
+  if (d->kind == VHDXLOG_DESCRIPTOR_DATA) {
+    uint8_t sector[SECTOR];
+    uint64_t data_sector =
+        e->offset / SECTOR + descriptor_sectors(e->descriptor_count) + data_k;
+    FUZZ_CHECK(memcmp(desc, "desc", 4) == 0);
+    FUZZ_CHECK(d->length == SECTOR);
+    FUZZ_CHECK(d->data_offset == data_sector % (l->length / SECTOR) * SECTOR);
+    FUZZ_CHECK(memcmp(d->trailing, desc + 4, 4) == 0);
+    FUZZ_CHECK(memcmp(d->leading, desc + 8, 8) == 0);
+    /* The 4 KiB written: leading + Data[4084] + trailing (spec 2.3.1.3). */
+    vhdxlog_descriptor_sector(ctx, d, sector);
+    FUZZ_CHECK(memcmp(sector, d->leading, 8) == 0);
+    FUZZ_CHECK(memcmp(sector + 8, l->bytes + d->data_offset + 8, 4084) == 0);
+    FUZZ_CHECK(memcmp(sector + 4092, d->trailing, 4) == 0);
+  } else {
+    FUZZ_CHECK(d->kind == VHDXLOG_DESCRIPTOR_ZERO);
+    FUZZ_CHECK(memcmp(desc, "zero", 4) == 0);
+    FUZZ_CHECK(d->length == load_le64(desc + 8));
+    FUZZ_CHECK(d->length % SECTOR == 0);
+  }
+}
+
+void fuzz_check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
+                         const vhdxlog_sequence *seq) {
+  const uint64_t len = l->length;
+  vhdxlog_entry *entries;
+  vhdxlog_error err;
+  vhdxlog_iter it;
+  vhdxlog_descriptor d;
+  vhdxlog_status st;
+  uint64_t total = 0, descriptors = 0, seen = 0;
+  uint64_t max_nonzero = 0, max_any = 0;
+  uint32_t i, off, cur, k, data_k;
+
+  FUZZ_CHECK(seq->entry_count >= 1);
+  FUZZ_CHECK(seq->entry_count <= len / SECTOR);
+  FUZZ_CHECK(seq->tail_offset < len && seq->tail_offset % SECTOR == 0);
+  FUZZ_CHECK(seq->head_offset < len && seq->head_offset % SECTOR == 0);
+  FUZZ_CHECK(seq->length >= SECTOR && seq->length <= len &&
+             seq->length % SECTOR == 0);
+  FUZZ_CHECK(seq->tail_sequence_number != 0);
+  FUZZ_CHECK(seq->head_sequence_number >= seq->tail_sequence_number);
+  FUZZ_CHECK(seq->head_sequence_number - seq->tail_sequence_number ==
+             seq->entry_count - 1u);
+
+  entries = malloc(seq->entry_count * sizeof(*entries));
+  if (entries == NULL)
+    return;
+
+  /* Walk tail to head: every entry valid, consecutive, adjacent. */
+  off = seq->tail_offset;
+  for (i = 0; i < seq->entry_count; i++) {
+    vhdxlog_entry *e = &entries[i];
+    st = vhdxlog_log_entry(ctx, off, e, &err);
+    FUZZ_CHECK(st == VHDXLOG_OK);
+    FUZZ_CHECK(e->offset == off);
+    FUZZ_CHECK(e->sequence_number == seq->tail_sequence_number + i);
+    FUZZ_CHECK(e->data_count + (uint64_t)e->zero_count == e->descriptor_count);
+    total += e->length;
+    FUZZ_CHECK(total <= len);
+    descriptors += e->descriptor_count;
+    off = (uint32_t)((off + (uint64_t)e->length) % len);
+  }
+  {
+    const vhdxlog_entry *head = &entries[seq->entry_count - 1];
+    FUZZ_CHECK(head->offset == seq->head_offset);
+    FUZZ_CHECK(head->tail == seq->tail_offset);
+    FUZZ_CHECK(head->flushed_file_offset == seq->flushed_file_offset);
+    FUZZ_CHECK(head->last_file_offset == seq->last_file_offset);
+  }
+  FUZZ_CHECK(total == seq->length);
+  FUZZ_CHECK(descriptors == seq->descriptor_count);
+
+  /* The iterator: every descriptor of every entry, tail to head, in index
+   * order, matching the bytes; then VHDXLOG_END. */
+  st = vhdxlog_iter_init(&it, ctx, seq);
+  FUZZ_CHECK(st == VHDXLOG_OK);
+  cur = 0;
+  k = 0;
+  data_k = 0;
+  for (;;) {
+    st = vhdxlog_iter_next(&it, &d);
+    if (st == VHDXLOG_END)
+      break;
+    FUZZ_CHECK(st == VHDXLOG_OK);
+    FUZZ_CHECK(seen < seq->descriptor_count);
+    while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
+      FUZZ_CHECK(data_k == entries[cur].data_count);
+      cur++;
+      k = 0;
+      data_k = 0;
+    }
+    FUZZ_CHECK(cur < seq->entry_count);
+    check_descriptor(l, ctx, &entries[cur], k, data_k, &d);
+    if (d.kind == VHDXLOG_DESCRIPTOR_DATA)
+      data_k++;
+    if (d.length > 0 && d.file_offset + d.length > max_nonzero)
+      max_nonzero = d.file_offset + d.length;
+    if (d.file_offset + d.length > max_any)
+      max_any = d.file_offset + d.length;
+    k++;
+    seen++;
+  }
+  while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
+    FUZZ_CHECK(data_k == entries[cur].data_count);
+    cur++;
+    k = 0;
+    data_k = 0;
+  }
+  FUZZ_CHECK(cur == seq->entry_count);
+  FUZZ_CHECK(seen == seq->descriptor_count);
+  /* Whether a zero-length zero descriptor counts as a write ending at its
+   * offset is left open by vhdxlog.h: accept either reading. */
+  FUZZ_CHECK(max_nonzero <= seq->max_write_end);
+  FUZZ_CHECK(seq->max_write_end <= max_any);
+  free(entries);
+}
+
+void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
+                             const uint8_t guid[16], vhdxlog_status status,
+                             const vhdxlog_error *error) {
+  vhdxlog_status c = error->cause;
+  vhdxlog_entry e;
+  vhdxlog_error err;
+  vhdxlog_status st;
+
+  FUZZ_CHECK(status == VHDXLOG_E_LOG_NO_SEQUENCE);
+  FUZZ_CHECK(error->status == status);
+  if (c == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    FUZZ_CHECK(error->offset == 0); /* RULES: no candidate at all */
+    return;
+  }
+  FUZZ_CHECK(error->offset < l->length && error->offset % SECTOR == 0);
+  if (c == VHDXLOG_OK) /* vhdxlog.h's reading of "no candidate failed" */
+    return;
+  FUZZ_CHECK(c >= VHDXLOG_E_ENTRY_SIGNATURE && c <= VHDXLOG_E_ENTRY_CHECKSUM);
+  /* RULES: a candidate carries "loge" and the header's LogGuid. */
+  FUZZ_CHECK(memcmp(l->bytes + error->offset, "loge", 4) == 0);
+  FUZZ_CHECK(memcmp(l->bytes + error->offset + 32, guid, 16) == 0);
+  st = vhdxlog_log_entry(ctx, (uint32_t)error->offset, &e, &err);
+  if (c == VHDXLOG_E_ENTRY_TAIL) { /* a failed entry, or an incomplete head */
+    FUZZ_CHECK(st == VHDXLOG_OK || st == VHDXLOG_E_ENTRY_TAIL);
+  } else {
+    FUZZ_CHECK(st == c);
+    FUZZ_CHECK(err.index == error->index);
+  }
+}
+
+vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
+                                     vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                                     vhdxlog_error *error) {
+  vhdxlog_status st;
+  fuzz_log_bind(l, guid, ctx);
+  st = vhdxlog_log_search(ctx, seq, error);
+  if (st == VHDXLOG_OK)
+    fuzz_check_sequence(l, ctx, seq);
+  else
+    fuzz_check_search_error(l, ctx, guid, st, error);
+  return st;
+}

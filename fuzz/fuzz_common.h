@@ -1,0 +1,124 @@
+/*
+ * Helpers shared by the fuzz targets: take fields from the front of an input,
+ * turn the rest into a log span, repair entry checksums, and check the
+ * invariants every successful search must satisfy.
+ *
+ * Everything here is per call: no state survives between inputs. A helper
+ * named fuzz_check_* calls abort() when the library breaks a promise of
+ * vhdxlog.h or docs/RULES.md, so that every crash is a finding.
+ */
+#ifndef VHDXLOG_FUZZ_COMMON_H
+#define VHDXLOG_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdxlog.h"
+
+/*
+ * The largest log span a target builds (longer inputs are cut): 256
+ * sectors, the size of every log QEMU and Hyper-V write. It bounds one
+ * execution's cost whatever -max_len the engine uses, and lets the span live
+ * on the target's stack (see fuzz_log).
+ */
+#define FUZZ_MAX_LOG VHDXLOG_MIB
+
+/* Reads fields from the front of an input. Reading past the end yields
+ * zeros, so every input maps to some value of every field. */
+typedef struct fuzz_reader {
+  const uint8_t *p;
+  size_t left;
+} fuzz_reader;
+
+void fuzz_reader_init(fuzz_reader *r, const uint8_t *data, size_t size);
+uint8_t fuzz_take_u8(fuzz_reader *r);
+uint32_t fuzz_take_u32(fuzz_reader *r); /* little-endian */
+uint64_t fuzz_take_u64(fuzz_reader *r); /* little-endian */
+void fuzz_take_bytes(fuzz_reader *r, uint8_t *out, size_t n);
+
+/*
+ * A log span in storage the target owns: a FUZZ_MAX_LOG array on its stack.
+ * A fresh heap block per input would come from memory AddressSanitizer has
+ * never handed out (its quarantine holds freed blocks back, and blocks over
+ * 128 KiB are mmapped each time), so every execution paid for page faults:
+ * up to 100x slower on a virtual machine. Bytes of the storage past
+ * `length` are poisoned under AddressSanitizer, so reads past the span are
+ * still reported as they would be for an exactly sized heap block.
+ */
+typedef struct fuzz_log {
+  uint8_t *bytes;
+  size_t length;
+  size_t capacity;
+} fuzz_log;
+
+/*
+ * Copy `size` bytes (cut to the capacity) into `storage` and zero pad them
+ * to max(4096, round_up(size, 4096), min_length) bytes. 0 on success, -1 if
+ * min_length exceeds the capacity (the target then skips the log).
+ * Always pair with fuzz_log_done() before the storage goes out of scope.
+ */
+int fuzz_log_init(fuzz_log *l, uint8_t *storage, size_t capacity,
+                  const uint8_t *data, size_t size, size_t min_length);
+void fuzz_log_done(fuzz_log *l);
+
+/* vhdxlog_log_init() over the span; aborts unless it succeeds (the span
+ * always has a valid length). */
+void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
+                   vhdxlog_log *ctx);
+
+/* Standard CRC-32C, written here independently of lib/crc32c.c so that the
+ * repaired inputs do not inherit a bug of the code under test. */
+uint32_t fuzz_crc32c(const uint8_t *p, size_t n);
+
+/* Options of fuzz_repair_log(). */
+#define FUZZ_REPAIR_GUID 1u     /* write `guid` into every entry header */
+#define FUZZ_REPAIR_SEQUENCE 2u /* copy each entry's SequenceNumber into its
+                                   descriptors and data sectors */
+
+/*
+ * Make the entries of a log pass the checks a fuzzer cannot guess. For every
+ * sector s in ascending order that starts with "loge" and whose EntryLength
+ * is a non-zero multiple of 4096 not above the log length: apply `options`,
+ * then store the CRC-32C of the entry (read in wrapped order, checksum field
+ * zeroed). Entries that overlap are repaired in order, so a later repair can
+ * break an earlier checksum; that is fine, it only happens on odd inputs.
+ * Returns the number of entries repaired.
+ */
+size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
+                       unsigned options);
+
+/* abort() with a message on stderr when `cond` is false. */
+#define FUZZ_CHECK(cond)                                                      \
+  ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
+void fuzz_fail(const char *file, int line, const char *what);
+
+/* Same status, cause, offset and index. */
+int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b);
+int fuzz_same_entry(const vhdxlog_entry *a, const vhdxlog_entry *b);
+int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b);
+
+/*
+ * After vhdxlog_log_search() returned VHDXLOG_OK with *seq: walk the entries
+ * from tail to head with vhdxlog_log_entry() and iterate the descriptors;
+ * abort if they contradict *seq (numbers, offsets, counts, write ends) or if
+ * the iterator fails.
+ */
+void fuzz_check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
+                         const vhdxlog_sequence *seq);
+
+/* After vhdxlog_log_search() failed: the error must describe a candidate as
+ * docs/RULES.md says ("Active sequence"). */
+void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
+                             const uint8_t guid[16], vhdxlog_status status,
+                             const vhdxlog_error *error);
+
+/*
+ * Bind *ctx to `l`, search it and check the result with
+ * fuzz_check_sequence() or fuzz_check_search_error(). Returns the status of
+ * the search and fills *ctx, *seq and *error.
+ */
+vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
+                                     vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                                     vhdxlog_error *error);
+
+#endif

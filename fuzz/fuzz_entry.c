@@ -1,0 +1,93 @@
+/*
+ * fuzz_entry: vhdxlog_log_entry() at offsets chosen by the input, on an
+ * arbitrary log span, checked against the reference model's
+ * model_entry_check() (fuzz/model/: docs/RULES.md written out plainly,
+ * no shared code). Both must report the same rule, at the same descriptor
+ * or data sector index, for every offset.
+ *
+ * Input: GUID[16] | options u32 | offset u32 x 8 | log bytes.
+ *   options bit 0: repair the entries' checksums first (fuzz_repair_log),
+ *           bit 1: ... and write GUID into every entry header,
+ *           bit 2: ... and copy each entry's sequence number into its
+ *                  descriptors and data sectors.
+ *   offset: bit 31 clear: (value mod sectors) * 4096, a sector start;
+ *           bit 31 set: the low 31 bits as they are (usually not a sector
+ *           start or past the end: both must refuse it).
+ * The log is zero padded to a multiple of 4 KiB.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "model.h"
+
+#define OFFSETS 8
+
+static void check_one(const fuzz_log *l, const vhdxlog_log *ctx,
+                      const uint8_t guid[16], uint32_t off) {
+  vhdxlog_entry e;
+  vhdxlog_error err;
+  uint32_t model_index = VHDXLOG_NO_INDEX;
+  vhdxlog_status st = vhdxlog_log_entry(ctx, off, &e, &err);
+  vhdxlog_status model = model_entry_check(l->bytes, (uint32_t)l->length, guid,
+                                           off, &model_index);
+  int at_sector = off % VHDXLOG_SECTOR_SIZE == 0 && off < l->length;
+
+  FUZZ_CHECK(st == model);
+  if (!at_sector)
+    FUZZ_CHECK(st == VHDXLOG_E_ARGUMENT);
+  if (st == VHDXLOG_OK) {
+    FUZZ_CHECK(e.offset == off);
+    FUZZ_CHECK(e.length != 0 && e.length % VHDXLOG_SECTOR_SIZE == 0 &&
+               e.length <= l->length);
+    FUZZ_CHECK(e.tail % VHDXLOG_SECTOR_SIZE == 0 && e.tail < l->length);
+    FUZZ_CHECK(e.sequence_number != 0);
+    FUZZ_CHECK(e.data_count + (uint64_t)e.zero_count == e.descriptor_count);
+    FUZZ_CHECK(memcmp(l->bytes + off, "loge", 4) == 0);
+    return;
+  }
+  FUZZ_CHECK(err.status == st && err.cause == st);
+  FUZZ_CHECK(err.index == model_index);
+  if (at_sector) {
+    /* RULES "Entry": the first failed rule, reported at the entry start. */
+    FUZZ_CHECK(st >= VHDXLOG_E_ENTRY_SIGNATURE &&
+               st <= VHDXLOG_E_ENTRY_CHECKSUM);
+    FUZZ_CHECK(err.offset == off);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  uint8_t storage[FUZZ_MAX_LOG]; /* see fuzz_log */
+  fuzz_reader r;
+  fuzz_log l;
+  vhdxlog_log ctx;
+  uint8_t guid[16];
+  uint32_t options, offsets[OFFSETS];
+  size_t i;
+
+  fuzz_reader_init(&r, data, size);
+  fuzz_take_bytes(&r, guid, sizeof(guid));
+  options = fuzz_take_u32(&r);
+  for (i = 0; i < OFFSETS; i++)
+    offsets[i] = fuzz_take_u32(&r);
+  if (fuzz_log_init(&l, storage, sizeof(storage), r.p, r.left, 0) != 0)
+    return 0;
+  if (options & 1u)
+    fuzz_repair_log(l.bytes, l.length, guid,
+                    (options & 2u ? FUZZ_REPAIR_GUID : 0u) |
+                        (options & 4u ? FUZZ_REPAIR_SEQUENCE : 0u));
+  fuzz_log_bind(&l, guid, &ctx);
+  for (i = 0; i < OFFSETS; i++) {
+    uint32_t sectors = (uint32_t)(l.length / VHDXLOG_SECTOR_SIZE);
+    size_t k;
+    offsets[i] = offsets[i] & 0x80000000u
+                     ? offsets[i] & 0x7FFFFFFFu
+                     : offsets[i] % sectors * VHDXLOG_SECTOR_SIZE;
+    for (k = 0; k < i && offsets[k] != offsets[i]; k++)
+      ;
+    if (k == i) /* each offset once: the model's bit-wise CRC is slow */
+      check_one(&l, &ctx, guid, offsets[i]);
+  }
+  fuzz_log_done(&l);
+  return 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * fuzz_image: vhdxlog_image_parse() on arbitrary bytes, then, for a dirty
+ * image whose log lies inside the input, the log search and the replay plan;
+ * for any image with a valid plan, the read-only overlay of a window.
+ *
+ * Input: file_size u64 | window offset u64 | window size u32 | image bytes.
+ *   The image bytes are the file's first bytes (zero padded to 1 MiB); the
+ *   file holds zeros after them up to file_size. file_size 0 means the
+ *   length of the image bytes, or 1 MiB if that is more. A dirty log is
+ *   searched when it starts inside the image bytes (so seeds can stop at
+ *   their last non-zero byte) and is at most 1 MiB long (FUZZ_MAX_LOG). The window (offset mod the
+ *   replayed size, 1..65536 bytes) is read through vhdxlog_overlay_read().
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+/* Inputs longer than this are cut, to bound memory and time. */
+#define MAX_IMAGE (16u * VHDXLOG_MIB)
+#define MAX_WINDOW 65536u
+
+static int is_zero(const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (p[i] != 0)
+      return 0;
+  return 1;
+}
+
+/* What a successful parse promises (vhdxlog.h, RULES "Image"). */
+static void check_image(const uint8_t *buf, const vhdxlog_image *img) {
+  const vhdxlog_header_info *cur;
+  const vhdxlog_region_info *reg = &img->regions;
+  FUZZ_CHECK(memcmp(buf, "vhdxfile", 8) == 0);
+  FUZZ_CHECK(img->file_size >= VHDXLOG_HEADER_AREA_SIZE);
+  FUZZ_CHECK(img->current == 0 || img->current == 1);
+  cur = &img->headers[img->current];
+  FUZZ_CHECK(cur->valid);
+  if (img->headers[1 - img->current].valid && !img->headers_identical)
+    FUZZ_CHECK(cur->sequence_number >
+               img->headers[1 - img->current].sequence_number);
+  FUZZ_CHECK(memcmp(img->current_header,
+                    buf + (img->current ? VHDXLOG_HEADER2_OFFSET
+                                        : VHDXLOG_HEADER1_OFFSET),
+                    VHDXLOG_HEADER_SIZE) == 0);
+  FUZZ_CHECK(cur->version == 1);
+  FUZZ_CHECK(img->log_offset == cur->log_offset);
+  FUZZ_CHECK(img->log_length == cur->log_length);
+  FUZZ_CHECK(memcmp(img->log_guid, cur->log_guid, 16) == 0);
+  FUZZ_CHECK(img->log_offset % VHDXLOG_MIB == 0 &&
+             img->log_offset >= VHDXLOG_MIB);
+  FUZZ_CHECK(img->log_length % VHDXLOG_MIB == 0);
+  FUZZ_CHECK(img->log_offset <= VHDXLOG_MAX_FILE_OFFSET - img->log_length);
+  if (is_zero(img->log_guid, 16)) {
+    FUZZ_CHECK(img->log_state == VHDXLOG_LOG_CLEAN);
+  } else {
+    FUZZ_CHECK(img->log_state == VHDXLOG_LOG_DIRTY);
+    FUZZ_CHECK(cur->log_version == 0);
+    FUZZ_CHECK(img->log_length > 0);
+    FUZZ_CHECK(img->log_offset + img->log_length <= img->file_size);
+  }
+  FUZZ_CHECK(reg->used == 0 || reg->used == 1);
+  FUZZ_CHECK(reg->valid[reg->used]);
+  if (reg->used == 1)
+    FUZZ_CHECK(!reg->valid[0]);
+  FUZZ_CHECK(reg->entry_count <= VHDXLOG_REGION_MAX_ENTRIES);
+  FUZZ_CHECK(reg->bat_offset % VHDXLOG_MIB == 0 &&
+             reg->bat_offset >= VHDXLOG_MIB);
+  FUZZ_CHECK(reg->metadata_offset % VHDXLOG_MIB == 0 &&
+             reg->metadata_offset >= VHDXLOG_MIB);
+  FUZZ_CHECK(reg->bat_length % VHDXLOG_MIB == 0);
+  FUZZ_CHECK(reg->metadata_length % VHDXLOG_MIB == 0);
+}
+
+/* Read [off, off + n) of the modelled file: the input, then zeros. */
+static void file_bytes(const uint8_t *file, size_t file_len, uint64_t off,
+                       uint8_t *out, size_t n) {
+  memset(out, 0, n);
+  if (off < file_len)
+    memcpy(out, file + off,
+           file_len - (size_t)off < n ? file_len - (size_t)off : n);
+}
+
+static void check_overlay(const vhdxlog_plan *plan, const uint8_t *file,
+                          size_t file_len, uint64_t raw_off,
+                          uint32_t raw_size) {
+  uint64_t span = plan->replayed_size > 0 ? plan->replayed_size : 1;
+  uint64_t off = raw_off % span;
+  size_t n = raw_size % MAX_WINDOW + 1;
+  vhdxlog_error error;
+  uint8_t window[MAX_WINDOW];
+  int h;
+  file_bytes(file, file_len, off, window, n);
+  if (vhdxlog_overlay_read(plan, off, window, n, &error) == VHDXLOG_OK &&
+      (plan->replay || plan->complete_header_update)) {
+    /* A window that holds a whole header shows the header as replayed. */
+    for (h = 0; h < 2; h++) {
+      uint64_t at = h ? VHDXLOG_HEADER2_OFFSET : VHDXLOG_HEADER1_OFFSET;
+      if (off <= at && at + VHDXLOG_HEADER_SIZE <= off + n)
+        FUZZ_CHECK(memcmp(window + (at - off), plan->final_headers[h],
+                          VHDXLOG_HEADER_SIZE) == 0);
+    }
+  }
+}
+
+static void check_dirty(const vhdxlog_image *img, const uint8_t *file,
+                        size_t file_len, uint64_t raw_off, uint32_t raw_size) {
+  fuzz_log l;
+  vhdxlog_log ctx;
+  vhdxlog_sequence seq;
+  vhdxlog_error error, plan_error;
+  vhdxlog_plan plan;
+  vhdxlog_status st, plan_st;
+  size_t avail;
+  uint8_t storage[FUZZ_MAX_LOG]; /* see fuzz_log */
+
+  /* The log must start inside the input; past its end the file is zeros.
+   * Logs longer than FUZZ_MAX_LOG are not searched. */
+  if (img->log_offset >= file_len)
+    return;
+  avail = file_len - (size_t)img->log_offset;
+  if (fuzz_log_init(&l, storage, sizeof(storage), file + img->log_offset,
+                    avail < img->log_length ? avail : img->log_length,
+                    img->log_length) != 0)
+    return;
+  FUZZ_CHECK(l.length == img->log_length);
+  st = fuzz_search_and_check(&l, img->log_guid, &ctx, &seq, &error);
+  plan_st = vhdxlog_plan_init(&plan, img, &ctx, &plan_error);
+  if (st != VHDXLOG_OK) {
+    FUZZ_CHECK(plan_st == st);
+    FUZZ_CHECK(fuzz_same_error(&plan_error, &error));
+  } else if (plan_st != VHDXLOG_OK) {
+    FUZZ_CHECK(plan_st == VHDXLOG_E_DESCRIPTOR_TARGET ||
+               plan_st == VHDXLOG_E_FILE_TRUNCATED);
+    FUZZ_CHECK(plan_error.status == plan_st);
+  } else {
+    FUZZ_CHECK(plan.replay == 1);
+    FUZZ_CHECK(fuzz_same_sequence(&plan.seq, &seq));
+    FUZZ_CHECK(img->file_size >= seq.flushed_file_offset);
+    FUZZ_CHECK(plan.replayed_size >= img->file_size);
+    FUZZ_CHECK(plan.replayed_size >= seq.last_file_offset);
+    FUZZ_CHECK(plan.replayed_size >= seq.max_write_end);
+    check_overlay(&plan, file, file_len, raw_off, raw_size);
+  }
+  fuzz_log_done(&l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /*
+   * The header area lives on the stack, for the reason given at fuzz_log.
+   * Only the header area is passed to the parser ("only that much is
+   * read"); the log and the overlay read the input itself.
+   */
+  uint8_t area[VHDXLOG_HEADER_AREA_SIZE];
+  const uint8_t *file;
+  fuzz_reader r;
+  vhdxlog_image img;
+  vhdxlog_error error;
+  vhdxlog_status st;
+  uint64_t file_size, raw_off;
+  uint32_t raw_size;
+  size_t file_len;
+
+  fuzz_reader_init(&r, data, size);
+  file_size = fuzz_take_u64(&r);
+  raw_off = fuzz_take_u64(&r);
+  raw_size = fuzz_take_u32(&r);
+  file = r.p;
+  file_len = r.left < MAX_IMAGE ? r.left : MAX_IMAGE;
+
+  /* Fewer bytes than the header area: refused, and nothing read past them. */
+  if (file_len < VHDXLOG_HEADER_AREA_SIZE) {
+    st = vhdxlog_image_parse(file, file_len, file_size, &img, &error);
+    FUZZ_CHECK(st != VHDXLOG_OK);
+  }
+
+  memset(area, 0, sizeof(area));
+  memcpy(area, file,
+         file_len < sizeof(area) ? file_len : sizeof(area));
+  if (file_size == 0)
+    file_size = file_len > sizeof(area) ? file_len : sizeof(area);
+
+  st = vhdxlog_image_parse(area, sizeof(area), file_size, &img, &error);
+  if (st != VHDXLOG_OK) {
+    FUZZ_CHECK(error.status == st);
+    return 0;
+  }
+  FUZZ_CHECK(img.file_size == file_size);
+  check_image(area, &img);
+  if (img.log_state == VHDXLOG_LOG_DIRTY) {
+    check_dirty(&img, file, file_len, raw_off, raw_size);
+  } else {
+    vhdxlog_plan plan;
+    st = vhdxlog_plan_init(&plan, &img, NULL, &error);
+    FUZZ_CHECK(st == VHDXLOG_OK);
+    FUZZ_CHECK(plan.replay == 0);
+    check_overlay(&plan, file, file_len, raw_off, raw_size);
+  }
+  return 0;
+}

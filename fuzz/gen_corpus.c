@@ -1,0 +1,756 @@
+/*
+ * gen_corpus: writes the seed corpus of every fuzz target, the same bytes
+ * on every run, into CORPUS/<target>/seed-*, built with the testkit
+ * (testkit/vhdx_builder.h), which shares no code with lib/.
+ *
+ *   gen_corpus CORPUS_DIR [SAMPLES_DIR]
+ *
+ * Existing seed-* files are removed first; every other file (regress-*
+ * inputs saved from findings) is kept. Images found in SAMPLES_DIR
+ * (*.vhdx, e.g. made by QEMU) are added to the fuzz_image corpus.
+ *
+ * Input layouts (see each target's header comment):
+ *   fuzz_entry         GUID[16] | options u32 | offset u32 x 8 | log
+ *   fuzz_search        GUID[16] | log
+ *   fuzz_log_repaired  options u8 | GUID[16] | log
+ *   fuzz_image         file_size u64 | window off u64 | window size u32 |
+ *                      image bytes (cut after their last non-zero byte)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vhdx_builder.h"
+
+#define KIB 1024u
+#define SMALL_LOG (64u * KIB) /* 16 sectors, for the cases that need room */
+
+static const char *corpus_dir;
+static unsigned long files_written;
+static unsigned long long bytes_written;
+
+static void die(const char *what) {
+  perror(what);
+  exit(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output.                                                                  */
+
+typedef struct buf {
+  uint8_t *p;
+  size_t n, cap;
+} buf;
+
+static void put(buf *b, const void *data, size_t n) {
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + n)
+      cap *= 2;
+    b->p = realloc(b->p, cap);
+    if (b->p == NULL)
+      die("realloc");
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, data, n);
+  b->n += n;
+}
+
+static void put_u8(buf *b, uint8_t v) { put(b, &v, 1); }
+
+static void put_u32(buf *b, uint32_t v) {
+  uint8_t t[4];
+  vtk_put_le32(t, v);
+  put(b, t, 4);
+}
+
+static void put_u64(buf *b, uint64_t v) {
+  uint8_t t[8];
+  vtk_put_le64(t, v);
+  put(b, t, 8);
+}
+
+static void path_of(char *out, size_t size, const char *target,
+                    const char *name) {
+  if (name != NULL)
+    snprintf(out, size, "%s/%s/seed-%s", corpus_dir, target, name);
+  else
+    snprintf(out, size, "%s/%s", corpus_dir, target);
+}
+
+static void emit(const char *target, const char *name, buf *b) {
+  char path[1024];
+  FILE *f;
+  path_of(path, sizeof(path), target, name);
+  f = fopen(path, "wb");
+  if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0)
+    die(path);
+  files_written++;
+  bytes_written += b->n;
+  free(b->p);
+  memset(b, 0, sizeof(*b));
+}
+
+/* Make CORPUS/<target>/ and remove its old seed-* files. */
+static void prepare(const char *target) {
+  char dir[1024], path[2048];
+  DIR *d;
+  struct dirent *ent;
+  path_of(dir, sizeof(dir), target, NULL);
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    die(dir);
+  d = opendir(dir);
+  if (d == NULL)
+    die(dir);
+  while ((ent = readdir(d)) != NULL) {
+    if (strncmp(ent->d_name, "seed-", 5) != 0)
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+    if (remove(path) != 0)
+      die(path);
+  }
+  closedir(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Logs.                                                                    */
+
+static uint8_t log_guid[16];  /* the header's LogGuid of every log seed */
+static uint8_t other_guid[16];
+
+static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
+                       uint32_t n) {
+  vtk_entry e;
+  memset(&e, 0, sizeof(e));
+  e.sequence_number = seq;
+  e.tail = tail;
+  memcpy(e.log_guid, log_guid, 16);
+  e.flushed_file_offset = 4u * VTK_MIB;
+  e.last_file_offset = 4u * VTK_MIB;
+  e.descs = d;
+  e.desc_count = n;
+  return e;
+}
+
+static uint8_t *new_log(uint32_t length) {
+  uint8_t *log = calloc(1, length);
+  if (log == NULL)
+    die("calloc");
+  return log;
+}
+
+/*
+ * One log case, for the three log targets. `starts` are the log offsets of
+ * the entries worth checking one by one (fuzz_entry takes up to 8).
+ * `repair` is fuzz_log_repaired's options byte.
+ */
+static void emit_log(const char *name, const uint8_t *log, uint32_t length,
+                     const uint32_t *starts, size_t nstarts, uint8_t repair) {
+  buf b;
+  size_t i;
+
+  memset(&b, 0, sizeof(b));
+  put(&b, log_guid, 16);
+  put(&b, log, length);
+  emit("fuzz_search", name, &b);
+
+  put_u8(&b, repair);
+  put(&b, log_guid, 16);
+  put(&b, log, length);
+  emit("fuzz_log_repaired", name, &b);
+
+  put(&b, log_guid, 16);
+  put_u32(&b, 0); /* options: bytes as they are */
+  for (i = 0; i < 8; i++) /* sector numbers (bit 31 clear) */
+    put_u32(&b, nstarts ? starts[i % nstarts] / VTK_SECTOR : 0);
+  put(&b, log, length);
+  emit("fuzz_entry", name, &b);
+}
+
+/*
+ * Data sectors: mostly zeros, so that the corpus compresses (vtk_data()'s
+ * own pattern is random), but each seed number gives a distinct sector.
+ */
+#define POOL 16
+static uint8_t pool[POOL][VTK_SECTOR];
+
+static void init_pool(void) {
+  uint32_t i;
+  for (i = 0; i < POOL; i++) {
+    vtk_pattern(pool[i], 16, i + 1);                   /* LeadingBytes.. */
+    vtk_pattern(pool[i] + VTK_SECTOR - 16, 16, i + 1); /* ..TrailingBytes */
+  }
+}
+
+static vtk_desc data_desc(uint64_t file_offset, uint32_t seed) {
+  vtk_desc x = vtk_data(file_offset, seed);
+  x.sector = pool[seed % POOL];
+  return x;
+}
+
+/* Descriptor targets never hit the headers or a log at [1 MiB, 2 MiB). */
+#define AT_BAT (2u * VTK_MIB)
+#define AT_META (3u * VTK_MIB)
+
+static void log_seeds(void) {
+  vtk_desc d[300];
+  vtk_entry e[64];
+  uint32_t starts[64];
+  uint8_t *log;
+  uint32_t i, off, n, len;
+
+  /* Logs are as short as each case allows: 16 KiB unless it needs more. */
+  len = 16 * KIB;
+
+  /* One entry: a zero descriptor and a data descriptor, Tail = itself. */
+  d[0] = vtk_zero(AT_BAT, 8192);
+  d[1] = data_desc(AT_META, 1);
+  log = new_log(len);
+  e[0] = entry(1, 0, d, 2);
+  vtk_log_write_entry(log, len, 0, &e[0]);
+  starts[0] = 0;
+  emit_log("log-one-entry", log, len, starts, 1, 3);
+  free(log);
+
+  /* Two entries, the second the head, Tail at the first. */
+  log = new_log(len);
+  e[0] = entry(10, 0, d, 2);
+  e[1] = entry(11, 0, d + 1, 1);
+  starts[0] = 0;
+  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
+  vtk_log_write_run(log, len, starts[1], e + 1, 1);
+  emit_log("log-two-entries", log, len, starts, 2, 3);
+  free(log);
+
+  /* Many entries (some without descriptors) filling 15 of 16 sectors, the
+   * Tail trailing by three entries as a checkpointing writer leaves it. */
+  log = new_log(SMALL_LOG);
+  d[2] = vtk_zero(AT_BAT + 65536, 0); /* zero length: allowed, a no-op */
+  for (i = 0, off = 0; i < 12; i++) {
+    starts[i] = off;
+    e[i] = entry(100 + i, i >= 3 ? starts[i - 3] : 0, d + i % 3,
+                 i % 4 == 3 ? 0 : 1);
+    off = vtk_log_write_run(log, SMALL_LOG, off, e + i, 1);
+  }
+  emit_log("log-many-entries", log, SMALL_LOG, starts, 8, 3);
+  free(log);
+
+  /* Wrapped: the tail entry starts two sectors before the end and runs on
+   * at offset 0; an older complete sequence sits further on. */
+  log = new_log(SMALL_LOG);
+  d[3] = data_desc(AT_META + 4096, 2);
+  d[4] = data_desc(AT_META + 8192, 3);
+  e[0] = entry(3, 5 * VTK_SECTOR, d, 1);
+  e[1] = entry(4, 5 * VTK_SECTOR, d + 1, 1);
+  vtk_log_write_run(log, SMALL_LOG, 5 * VTK_SECTOR, e, 2);
+  e[2] = entry(5, 14 * VTK_SECTOR, d + 3, 2); /* sectors 14, 15, 0 */
+  e[3] = entry(6, 14 * VTK_SECTOR, d, 1);     /* sector 1 */
+  e[4] = entry(7, 14 * VTK_SECTOR, d + 1, 1); /* sectors 2, 3 */
+  vtk_log_write_run(log, SMALL_LOG, 14 * VTK_SECTOR, e + 2, 3);
+  starts[0] = 14 * VTK_SECTOR;
+  starts[1] = 1 * VTK_SECTOR;
+  starts[2] = 2 * VTK_SECTOR;
+  starts[3] = 5 * VTK_SECTOR;
+  emit_log("log-wrapped", log, SMALL_LOG, starts, 4, 3);
+  free(log);
+
+  /* An entry that is the whole log: 1 descriptor sector + 7 data. */
+  len = 32 * KIB;
+  log = new_log(len);
+  for (i = 0; i < 7; i++)
+    d[i] = data_desc(AT_META + i * VTK_SECTOR, 10 + i);
+  e[0] = entry(1, 0, d, 7);
+  vtk_log_write_entry(log, len, 0, &e[0]);
+  starts[0] = 0;
+  emit_log("log-entry-fills-log", log, len, starts, 1, 3);
+  free(log);
+
+  /* No descriptors at all. */
+  len = 8 * KIB;
+  log = new_log(len);
+  e[0] = entry(1, 0, d, 0);
+  vtk_log_write_entry(log, len, 0, &e[0]);
+  emit_log("log-zero-descriptors", log, len, starts, 1, 3);
+  free(log);
+
+  /* More than 126 descriptors: 127 zero + 3 data (2 descriptor sectors),
+   * and 300 zero descriptors (3 descriptor sectors: 126 + 128 + 46). */
+  len = 24 * KIB;
+  log = new_log(len);
+  for (i = 0; i < 127; i++)
+    d[i] = vtk_zero(AT_BAT + i * VTK_SECTOR, VTK_SECTOR);
+  for (; i < 130; i++)
+    d[i] = data_desc(AT_META + i * VTK_SECTOR, i);
+  e[0] = entry(1, 0, d, 130);
+  vtk_log_write_entry(log, len, 0, &e[0]);
+  emit_log("log-130-descriptors", log, len, starts, 1, 3);
+  free(log);
+  len = 16 * KIB;
+  log = new_log(len);
+  for (i = 0; i < 300; i++)
+    d[i] = vtk_zero(AT_BAT + i * VTK_SECTOR, VTK_SECTOR);
+  e[0] = entry(1, 0, d, 300);
+  vtk_log_write_entry(log, len, 0, &e[0]);
+  emit_log("log-300-descriptors", log, len, starts, 1, 3);
+  free(log);
+
+  /* A ring: 256 KiB, 64 entries written round it twice, so the newest
+   * overwrite the oldest and the active sequence wraps. */
+  len = 256 * KIB;
+  log = new_log(len);
+  for (i = 0; i < 8; i++)
+    d[i] = i % 2 ? data_desc(AT_META + i * VTK_SECTOR, i)
+                 : vtk_zero(AT_BAT + i * VTK_SECTOR, 2 * VTK_SECTOR);
+  {
+    uint32_t pos[64];
+    for (i = 0, off = 0; i < 64; i++) {
+      vtk_entry x;
+      pos[i] = off;
+      x = entry(1000 + i, pos[i >= 6 ? i - 6 : 0], d + i % 4, 1 + i % 5);
+      off = vtk_log_write_run(log, len, off, &x, 1);
+    }
+    for (i = 0; i < 8; i++)
+      starts[i] = pos[56 + i];
+  }
+  emit_log("log-ring", log, len, starts, 8, 3);
+  free(log);
+
+  /* The head's Tail names no entry of its run: no complete sequence. */
+  len = 16 * KIB;
+  log = new_log(len);
+  e[0] = entry(20, 0, d, 1);
+  e[1] = entry(21, 3 * VTK_SECTOR, d, 1);
+  starts[0] = 0;
+  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
+  vtk_log_write_run(log, len, starts[1], e + 1, 1);
+  emit_log("log-incomplete", log, len, starts, 2, 3);
+  free(log);
+
+  /* Two complete sequences (the newer wins) and a newer incomplete run,
+   * split by a numbering gap from a valid entry after it. */
+  log = new_log(SMALL_LOG);
+  d[0] = vtk_zero(AT_BAT, 8192);
+  e[0] = entry(1, 0, d, 1);
+  e[1] = entry(2, 0, d, 1);
+  vtk_log_write_run(log, SMALL_LOG, 0, e, 2);
+  e[2] = entry(7, 4 * VTK_SECTOR, d, 1);
+  e[3] = entry(8, 4 * VTK_SECTOR, d, 1);
+  e[4] = entry(10, 4 * VTK_SECTOR, d, 1); /* gap: starts a new run */
+  vtk_log_write_run(log, SMALL_LOG, 4 * VTK_SECTOR, e + 2, 3);
+  e[5] = entry(30, 12 * VTK_SECTOR, d, 1); /* Tail not in its run */
+  vtk_log_write_run(log, SMALL_LOG, 10 * VTK_SECTOR, e + 5, 1);
+  starts[0] = 0;
+  starts[1] = 4 * VTK_SECTOR;
+  starts[2] = 6 * VTK_SECTOR;
+  starts[3] = 10 * VTK_SECTOR;
+  emit_log("log-competing-sequences", log, SMALL_LOG, starts, 4, 3);
+  free(log);
+
+  /* An entry of another log (foreign GUID) between two of ours. */
+  len = 16 * KIB;
+  log = new_log(len);
+  e[0] = entry(5, 0, d, 1);
+  e[1] = entry(6, 0, d, 1);
+  memcpy(e[1].log_guid, other_guid, 16);
+  e[2] = entry(7, 2 * VTK_SECTOR, d, 1);
+  vtk_log_write_run(log, len, 0, e, 3);
+  starts[0] = 0;
+  starts[1] = VTK_SECTOR;
+  starts[2] = 2 * VTK_SECTOR;
+  emit_log("log-foreign-entry", log, len, starts, 3, 0);
+  free(log);
+
+  /* Nothing at all. */
+  log = new_log(len);
+  emit_log("log-empty", log, len, starts, 0, 3);
+  free(log);
+
+  /* Every entry rule broken once (checksum recomputed, so only that rule
+   * fails), on an entry with a zero, a data and a data descriptor. */
+  {
+    static const struct {
+      vtk_break what;
+      uint32_t index;
+      const char *name;
+    } breaks[] = {
+        {VTK_BREAK_SIGNATURE, 0, "signature"},
+        {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
+        {VTK_BREAK_LENGTH_UNALIGNED, 0, "length-unaligned"},
+        {VTK_BREAK_LENGTH_TOO_BIG, 0, "length-too-big"},
+        {VTK_BREAK_TAIL_UNALIGNED, 0, "tail-unaligned"},
+        {VTK_BREAK_TAIL_TOO_BIG, 0, "tail-too-big"},
+        {VTK_BREAK_SEQUENCE_ZERO, 0, "sequence-zero"},
+        {VTK_BREAK_RESERVED, 0, "reserved"},
+        {VTK_BREAK_GUID, 0, "guid"},
+        {VTK_BREAK_FLUSHED_UNALIGNED, 0, "flushed-unaligned"},
+        {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
+        {VTK_BREAK_LAST_UNALIGNED, 0, "last-unaligned"},
+        {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
+        {VTK_BREAK_DESCRIPTOR_COUNT, 0, "descriptor-count"},
+        {VTK_BREAK_DESC_SIGNATURE, 1, "desc-signature"},
+        {VTK_BREAK_DESC_RESERVED, 0, "desc-reserved"},
+        {VTK_BREAK_DESC_LENGTH, 0, "desc-length"},
+        {VTK_BREAK_DESC_OFFSET_UNALIGNED, 1, "desc-offset-unaligned"},
+        {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, "desc-offset-too-big"},
+        {VTK_BREAK_DESC_OFFSET_OVERFLOW, 0, "desc-offset-overflow"},
+        {VTK_BREAK_DESC_SEQUENCE, 2, "desc-sequence"},
+        {VTK_BREAK_DATA_COUNT, 0, "data-count"},
+        {VTK_BREAK_DATA_SIGNATURE, 1, "data-signature"},
+        {VTK_BREAK_DATA_SEQUENCE_HIGH, 0, "data-sequence-high"},
+        {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
+        {VTK_BREAK_CHECKSUM, 0, "checksum"},
+    };
+    d[0] = vtk_zero(AT_BAT, 8192);
+    d[1] = data_desc(AT_META, 1);
+    d[2] = data_desc(AT_META + VTK_SECTOR, 2);
+    n = (uint32_t)(sizeof(breaks) / sizeof(breaks[0]));
+    for (i = 0; i < n; i++) {
+      char name[64];
+      log = new_log(len);
+      e[0] = entry(0x100000007ull, 0, d, 3); /* both sequence halves used */
+      vtk_log_write_entry(log, len, 0, &e[0]);
+      if (vtk_entry_break(log, len, 0, breaks[i].what, breaks[i].index, 1) !=
+          0) {
+        fprintf(stderr, "gen_corpus: cannot break %s\n", breaks[i].name);
+        exit(1);
+      }
+      snprintf(name, sizeof(name), "break-%s", breaks[i].name);
+      starts[0] = 0;
+      emit_log(name, log, len, starts, 1, 0);
+      free(log);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Images.                                                                  */
+
+/* fuzz_image input: the file size, a window over header 1, the image cut
+ * after its last non-zero byte (the target pads with zeros again). */
+static void emit_image_sized(const char *name, const vtk_image *img,
+                             uint64_t file_size, uint64_t window) {
+  size_t n = (size_t)img->size;
+  buf b;
+  memset(&b, 0, sizeof(b));
+  while (n > 0 && img->data[n - 1] == 0)
+    n--;
+  put_u64(&b, file_size);
+  put_u64(&b, window);
+  put_u32(&b, 65535); /* 64 KiB window */
+  put(&b, img->data, n);
+  emit("fuzz_image", name, &b);
+}
+
+static void emit_image(const char *name, const vtk_image *img) {
+  emit_image_sized(name, img, img->size, VTK_HEADER1);
+}
+
+static void spec_clean(vtk_image_spec *s) {
+  vtk_image_spec_default(s);
+  s->fill_seed = 0; /* zeros past 1 MiB: they compress */
+}
+
+/*
+ * Seeds stay small: a seed whose parse stops at a header rule needs no
+ * region tables, and a valid image needs only region table 1 (copy 2 is
+ * then invalid and unused), so the rest is zeroed and cut off.
+ */
+static void drop_region_tables(vtk_image *img, int from) {
+  int w;
+  for (w = from; w < 2; w++)
+    memset(vtk_region_table(img, w), 0, VTK_REGION_SIZE);
+}
+
+static void build(vtk_image *img, const vtk_image_spec *s) {
+  vtk_image_build(img, s);
+}
+
+/* A dirty image: the default layout with `n` entries written from log
+ * offset `at`. */
+static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
+  vtk_image_spec s;
+  uint8_t *log = new_log(VTK_MIB);
+  spec_clean(&s);
+  build(img, &s);
+  drop_region_tables(img, 1);
+  vtk_log_write_run(log, VTK_MIB, at, e, n);
+  vtk_image_put_log(img, log, VTK_MIB, log_guid);
+  free(log);
+}
+
+static void image_seeds(void) {
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_desc d[8];
+  vtk_entry e[8];
+  int cur;
+
+  /* The one seed with both region tables, as every real image has. */
+  spec_clean(&s);
+  build(&img, &s);
+  emit_image("image-clean", &img);
+  vtk_region_table(&img, 0)[100] ^= 1; /* copy 1 corrupt: copy 2 used */
+  emit_image("image-region1-corrupt", &img);
+  vtk_image_free(&img);
+
+  /* File identifier and size: nothing after the first bytes matters. */
+  spec_clean(&s);
+  build(&img, &s);
+  drop_region_tables(&img, 0);
+  memset(vtk_header(&img, 0), 0, VTK_HEADER_SIZE);
+  memset(vtk_header(&img, 1), 0, VTK_HEADER_SIZE);
+  emit_image("image-no-valid-header", &img);
+  emit_image_sized("image-file-too-small", &img, VTK_MIB / 2, 0);
+  memcpy(img.data, "vhdxfilf", 8);
+  emit_image("image-bad-signature", &img);
+  vtk_image_free(&img);
+
+  /* Headers. */
+  spec_clean(&s);
+  s.header_seq[0] = 3;
+  s.header_seq[1] = 2;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-header1-current", &img);
+  vtk_header(&img, 0)[100] ^= 1; /* checksum now wrong: header 2 used */
+  emit_image("image-header1-corrupt", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.header_seq[0] = s.header_seq[1] = 5;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-header-tie-identical", &img); /* QEMU's quirk */
+  drop_region_tables(&img, 0);
+  vtk_put_le32(vtk_header(&img, 1) + 100, 1);
+  vtk_header_fix_checksum(&img, 1);
+  emit_image("image-header-tie-differs", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.version = 2;
+  build(&img, &s);
+  drop_region_tables(&img, 0);
+  emit_image("image-header-version", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.log_version = 1;
+  vtk_guid(s.log_guid, 1);
+  build(&img, &s);
+  drop_region_tables(&img, 0);
+  emit_image("image-log-version", &img);
+  vtk_image_free(&img);
+  s.log_version = 0;
+  build(&img, &s);
+  drop_region_tables(&img, 0);
+  emit_image_sized("image-log-beyond-file", &img, VTK_MIB + VTK_SECTOR, 0);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.log_offset = VTK_MIB + VTK_SECTOR;
+  build(&img, &s);
+  drop_region_tables(&img, 0);
+  emit_image("image-log-unaligned", &img);
+  vtk_image_free(&img);
+
+  /* Region tables (copy 2 invalid, so copy 1's error is the one reported). */
+  spec_clean(&s);
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  vtk_region_set_count(&img, 0, 2048);
+  vtk_region_fix_checksum(&img, 0);
+  emit_image("image-region-count", &img);
+  vtk_region_table(&img, 0)[100] ^= 1;
+  emit_image("image-no-valid-region-table", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.bat_offset = 2u * VTK_MIB + VTK_SECTOR;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-region-unaligned", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  memcpy(s.extra[0].guid, VTK_GUID_BAT, 16);
+  s.extra[0].file_offset = 5u * VTK_MIB;
+  s.extra[0].length = VTK_MIB;
+  s.extra_count = 1;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-region-duplicate", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  vtk_guid(s.extra[0].guid, 77);
+  s.extra[0].file_offset = 5u * VTK_MIB;
+  s.extra[0].length = VTK_MIB;
+  s.extra[0].required = 1;
+  s.extra_count = 1;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-region-unknown-required", &img);
+  vtk_image_free(&img);
+  s.extra[0].required = 0;
+  s.extra[1] = s.extra[0];
+  s.extra[1].file_offset = 6u * VTK_MIB;
+  s.extra[1].length = 0; /* zero-length regions overlap nothing */
+  vtk_guid(s.extra[1].guid, 78);
+  s.extra_count = 2;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-region-unknown-optional", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  vtk_region_set_count(&img, 0, 1);
+  vtk_region_fix_checksum(&img, 0);
+  emit_image("image-region-missing", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.metadata_offset = 2u * VTK_MIB;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-region-overlap", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.log_offset = 2u * VTK_MIB;
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-log-overlaps-region", &img);
+  vtk_image_free(&img);
+
+  /* Clean, but our own replay stopped between the two final header
+   * writes: header 1 (seq 3, LogGuid 0, FWG derived) is current, header 2
+   * (seq 2) still names the log. */
+  spec_clean(&s);
+  s.header_seq[0] = 2;
+  s.header_seq[1] = 1;
+  memcpy(s.log_guid, log_guid, 16);
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  {
+    uint8_t fwg[16], zero[16], out[VTK_HEADER_SIZE];
+    memset(zero, 0, 16);
+    vtk_derive_file_write_guid(log_guid, fwg);
+    memcpy(vtk_header(&img, 1), vtk_header(&img, 0), VTK_HEADER_SIZE);
+    vtk_header_update(vtk_header(&img, 1), fwg, zero, out);
+    memcpy(vtk_header(&img, 0), out, VTK_HEADER_SIZE);
+    memcpy(vtk_header(&img, 1) + 16, fwg, 16);
+    vtk_header_fix_checksum(&img, 1);
+  }
+  emit_image("image-clean-interrupted-replay", &img);
+  vtk_image_free(&img);
+
+  /*
+   * Dirty images: at least 1 MiB + the entries each (the log starts at
+   * 1 MiB), so only a few; the fuzzer gets the other plan failures by
+   * mutation (file size in the input prefix: E_FILE_TRUNCATED; a flipped
+   * byte: no sequence; descriptor offsets and header GUIDs, whose
+   * checksums libFuzzer's comparison tracing supplies).
+   */
+  d[0] = vtk_zero(AT_BAT, 8192);
+  d[1] = data_desc(AT_META, 1);
+  e[0] = entry(1, 0, d, 2);
+  dirty(&img, e, 1, 0);
+  emit_image("image-dirty-one-entry", &img);
+  vtk_image_free(&img);
+
+  /* Wrapped round the end of the 1 MiB log; the file grows on replay;
+   * the FileWriteGuid is already the derived one (no first update). */
+  e[0] = entry(41, VTK_MIB - VTK_SECTOR, d, 2); /* last sector, then 0 */
+  e[1] = entry(42, VTK_MIB - VTK_SECTOR, d + 1, 1);
+  e[1].last_file_offset = 6u * VTK_MIB;
+  dirty(&img, e, 2, VTK_MIB - VTK_SECTOR);
+  cur = vtk_image_current(&img); /* before the edit makes it invalid */
+  vtk_derive_file_write_guid(log_guid, vtk_header(&img, cur) + 16);
+  vtk_header_fix_checksum(&img, cur);
+  emit_image("image-dirty-wrapped-grows", &img);
+  vtk_image_free(&img);
+
+  /* A descriptor aimed at header 1. */
+  d[2] = data_desc(VTK_HEADER1, 3);
+  e[0] = entry(1, 0, d + 2, 1);
+  dirty(&img, e, 1, 0);
+  emit_image("image-dirty-target-header", &img);
+  vtk_image_free(&img);
+}
+
+/* Images from SAMPLES_DIR, cut after the end of their log (or 1 MiB). */
+static void sample_seeds(const char *dir) {
+  DIR *dp = opendir(dir);
+  struct dirent *ent;
+  if (dp == NULL)
+    return; /* no samples yet */
+  while ((ent = readdir(dp)) != NULL) {
+    char path[2048], name[300];
+    size_t len = strlen(ent->d_name);
+    vtk_image img;
+    FILE *f;
+    long size = 0;
+    uint64_t keep = VTK_MIB;
+    int w;
+    if (len < 5 || strcmp(ent->d_name + len - 5, ".vhdx") != 0)
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+    f = fopen(path, "rb");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0)
+      die(path);
+    img.size = (uint64_t)size;
+    img.data = calloc(1, size > (long)VTK_MIB ? (size_t)size : VTK_MIB);
+    if (img.data == NULL || fread(img.data, 1, (size_t)size, f) != (size_t)size)
+      die(path);
+    fclose(f);
+    /* Keep the log of either valid header, if it lies in the file. */
+    for (w = 0; w < 2; w++) {
+      const uint8_t *h = img.data + (w ? VTK_HEADER2 : VTK_HEADER1);
+      uint64_t end = vtk_get_le64(h + 72) + vtk_get_le32(h + 68);
+      if (vtk_header_raw_valid(h) && end > keep && end <= img.size)
+        keep = end;
+    }
+    snprintf(name, sizeof(name), "sample-%.*s", (int)(len - 5), ent->d_name);
+    {
+      vtk_image cut = img;
+      cut.size = keep < img.size ? keep : img.size;
+      emit_image_sized(name, &cut, img.size, VTK_HEADER1);
+    }
+    free(img.data);
+  }
+  closedir(dp);
+}
+
+int main(int argc, char **argv) {
+  static const char *targets[] = {"fuzz_entry", "fuzz_search",
+                                  "fuzz_log_repaired", "fuzz_image"};
+  size_t i;
+  if (argc < 2 || argc > 3) {
+    fprintf(stderr, "usage: %s CORPUS_DIR [SAMPLES_DIR]\n", argv[0]);
+    return 2;
+  }
+  corpus_dir = argv[1];
+  if (mkdir(corpus_dir, 0777) != 0 && errno != EEXIST)
+    die(corpus_dir);
+  for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+    prepare(targets[i]);
+  vtk_guid(log_guid, 1);
+  vtk_guid(other_guid, 2);
+  init_pool();
+  log_seeds();
+  image_seeds();
+  if (argc == 3)
+    sample_seeds(argv[2]);
+  printf("gen_corpus: %lu files, %llu bytes\n", files_written,
+         bytes_written);
+  return 0;
+}

@@ -1,0 +1,74 @@
+#!/bin/bash -eu
+# OSS-Fuzz build script (upstream: projects/vhdxlog/build.sh).
+#
+# Compiles the library, the reference model and the targets with $CC $CFLAGS
+# (OSS-Fuzz chooses sanitizer and coverage flags), links each target with
+# $LIB_FUZZING_ENGINE, and puts into $OUT: the binaries,
+# <target>_seed_corpus.zip, <target>.dict and <target>.options. No CMake:
+# OSS-Fuzz passes none of our options.
+#
+# Local test (from the repository root):
+#   export CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" \
+#          LIB_FUZZING_ENGINE=-fsanitize=fuzzer SRC=$PWD/.. OUT=/tmp/ossfuzz-out
+#   mkdir -p $OUT && bash fuzz/oss-fuzz/build.sh
+
+# The repository: $SRC/vhdxlog (as the Dockerfile clones it), or set
+# VHDXLOG_SRC to build another checkout.
+ROOT=${VHDXLOG_SRC:-$SRC/vhdxlog}
+WORK=${WORK:-$(mktemp -d)}
+BUILD=$WORK/vhdxlog-build
+rm -rf "$BUILD"
+mkdir -p "$BUILD" "$OUT"
+
+TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"
+STD="-std=c99"
+
+objs=""
+compile() { # compile SOURCE INCLUDE-FLAGS...
+  local src=$1 obj
+  shift
+  obj=$BUILD/$(echo "${src#$ROOT/}" | tr / _).o
+  $CC $CFLAGS $STD "$@" -c "$src" -o "$obj"
+  objs="$objs $obj"
+}
+
+for src in "$ROOT"/lib/*.c; do
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/lib"
+done
+# The reference model keeps the sanitizers but loses the coverage flags
+# (the fuzzer steers by the library; see fuzz/CMakeLists.txt).
+FULL_CFLAGS=$CFLAGS
+CFLAGS=$(echo "$CFLAGS" | sed -e 's/-fsanitize=fuzzer-no-link//g' \
+                              -e 's/-fsanitize-coverage=[^ ]*//g')
+for src in "$ROOT"/fuzz/model/model_bytes.c "$ROOT"/fuzz/model/model_image.c \
+           "$ROOT"/fuzz/model/model_log.c "$ROOT"/fuzz/model/model_replay.c; do
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model"
+done
+CFLAGS=$FULL_CFLAGS
+compile "$ROOT/fuzz/fuzz_common.c" -I"$ROOT/lib/include"
+common=$objs
+
+# Largest input each target reads (the options file sets libFuzzer's
+# -max_len): a log of up to 1 MiB, or a 2 MiB image (header area + log).
+max_len() {
+  case $1 in
+    fuzz_image) echo 2162688 ;;
+    *) echo 1048640 ;;
+  esac
+}
+
+for t in $TARGETS; do
+  objs=""
+  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model"
+  # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
+  ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
+
+  rm -f "$OUT/${t}_seed_corpus.zip"
+  (cd "$ROOT/corpus/$t" && zip -q -r -X "$OUT/${t}_seed_corpus.zip" .)
+  cp "$ROOT/fuzz/$t.dict" "$OUT/$t.dict"
+  cat > "$OUT/$t.options" <<OPTIONS
+[libfuzzer]
+dict = $t.dict
+max_len = $(max_len "$t")
+OPTIONS
+done
