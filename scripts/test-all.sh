@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh Debian 12 machine:
+# installs missing packages, then runs every stage below and prints one
+# line per stage and a closing "N passed, N failed". Exit 0 only if all
+# stages passed. CI (.ci/run) runs exactly this.
+#
+# Stages:
+#   gcc        Release build with gcc (-Werror), all CTest tests (unit, CLI,
+#              reference model, differential replayer over the corpus, QEMU
+#              interop with real qemu-img/qemu-io)
+#   asan       clang build with ASan+UBSan, the same tests but QEMU's
+#   static     clang-tidy + cppcheck on lib/, clang-format on all sources
+#   port       unit tests on s390x (big-endian) and i686 (32-bit) under
+#              qemu-user; lib/ alone with -std=c99 -pedantic (gcc, clang)
+#   fuzz       every fuzz target replays its corpus, then fuzzes
+#              FUZZ_SECONDS (default 60) each under ASan+UBSan
+#   ossfuzz    fuzz/oss-fuzz/build.sh run with OSS-Fuzz's variables set
+#              locally, each binary run on its seed zip
+#   coverage   line/branch coverage of lib/ by the tests (gcovr)
+#   install    cmake --install, then a consumer via find_package and
+#              pkg-config
+#
+# Environment: STAGES="gcc asan ..." runs a subset; FUZZ_SECONDS; JOBS.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 2
+STAGES=${STAGES:-"gcc asan static port fuzz ossfuzz coverage install"}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+export JOBS
+LOGS=$ROOT/build-logs
+mkdir -p "$LOGS"
+
+bash scripts/install-deps.sh all || { echo "dependency install failed"; exit 2; }
+
+build_and_test() { # build_and_test DIR CTEST_ARGS -- CMAKE_ARGS...
+  local dir=$1 ctest_args=$2
+  shift 3
+  cmake -S "$ROOT" -B "$dir" "$@" &&
+    cmake --build "$dir" -j"$JOBS" &&
+    ctest --test-dir "$dir" --output-on-failure -j"$JOBS" $ctest_args
+}
+
+stage_gcc() {
+  build_and_test build-ci-gcc "" -- -DCMAKE_C_COMPILER=gcc \
+    -DCMAKE_BUILD_TYPE=Release
+}
+stage_asan() {
+  ASAN_OPTIONS=detect_leaks=1 build_and_test build-ci-asan "-LE slow" -- \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DVHDXLOG_SANITIZE=ON
+}
+stage_static() { bash .ci/static.sh; }
+stage_port() { VHDXLOG_PORT_REQUIRE_CMOCKA=1 bash .ci/portability.sh; }
+stage_fuzz() { FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash fuzz/run_ci.sh; }
+stage_ossfuzz() {
+  local out=$ROOT/build-ossfuzz/out work=$ROOT/build-ossfuzz/work t
+  rm -rf "$out" "$work" && mkdir -p "$out" "$work" || return 1
+  SRC=$ROOT/.. OUT=$out WORK=$work CC=clang \
+    CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address,undefined -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link" \
+    LIB_FUZZING_ENGINE=-fsanitize=fuzzer VHDXLOG_SRC=$ROOT \
+    bash fuzz/oss-fuzz/build.sh || return 1
+  for t in "$out"/fuzz_*; do
+    [ -x "$t" ] && [ -f "${t}_seed_corpus.zip" ] || continue
+    rm -rf "$work/seeds" && mkdir -p "$work/seeds" &&
+      (cd "$work/seeds" && unzip -q "${t}_seed_corpus.zip") &&
+      "$t" -runs=0 "$work/seeds" >"$work/$(basename "$t").log" 2>&1 || {
+      echo "$(basename "$t") failed on its seed corpus"; return 1; }
+  done
+}
+stage_coverage() {
+  VHDXLOG_COV_MIN_LINE=${VHDXLOG_COV_MIN_LINE:-95} \
+    VHDXLOG_COV_MIN_BRANCH=${VHDXLOG_COV_MIN_BRANCH:-90} bash .ci/coverage.sh
+}
+stage_install() { bash .ci/install_test.sh; }
+
+passed=0
+failed=0
+results=()
+for s in $STAGES; do
+  start=$SECONDS
+  echo "=== stage $s (log: build-logs/$s.log)"
+  if "stage_$s" >"$LOGS/$s.log" 2>&1; then
+    passed=$((passed + 1))
+    results+=("PASS $s $((SECONDS - start))s")
+  else
+    failed=$((failed + 1))
+    results+=("FAIL $s $((SECONDS - start))s")
+    echo "--- last lines of build-logs/$s.log:"
+    tail -n 40 "$LOGS/$s.log"
+  fi
+  # The closing lines of each stage: test counts, coverage, fuzz summary.
+  grep -E "tests passed|passed, .* failed|^lines:|^branches:|^(PASS|FAIL) |exec/s" \
+    "$LOGS/$s.log" | tail -n 12 | sed 's/^/    /'
+done
+
+echo
+echo "=== summary"
+printf '  %s\n' "${results[@]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
