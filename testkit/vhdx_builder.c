@@ -246,8 +246,8 @@ void vtk_image_resize(vtk_image *img, uint64_t size) {
   /* Bytes between the old size and the old capacity are beyond the file:
    * they must read as zero once the file grows over them. */
   if (size > img->size && img->size < old_cap)
-    memset(p + img->size, 0, (size_t)((old_cap < size ? old_cap : size) -
-                                      img->size));
+    memset(p + img->size, 0,
+           (size_t)((old_cap < size ? old_cap : size) - img->size));
   img->data = p;
   img->size = size;
 }
@@ -333,8 +333,8 @@ void vtk_header_set_log_guid(vtk_image *img, int which, const uint8_t g[16]) {
   vtk_header_fix_checksum(img, which);
 }
 
-void vtk_header_set_log_location(vtk_image *img, int which,
-                                 uint64_t log_offset, uint32_t log_length) {
+void vtk_header_set_log_location(vtk_image *img, int which, uint64_t log_offset,
+                                 uint32_t log_length) {
   uint8_t *h = vtk_header(img, which);
   vtk_put_le32(h + 68, log_length);
   vtk_put_le64(h + 72, log_offset);
@@ -425,8 +425,8 @@ uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
   return log + s * VTK_SECTOR + pos % VTK_SECTOR;
 }
 
-uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length,
-                             uint32_t offset, const vtk_entry *e) {
+uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length, uint32_t offset,
+                             const vtk_entry *e) {
   uint32_t len = vtk_entry_length(e);
   if (offset % VTK_SECTOR || offset >= log_length || len > log_length)
     return 0;
@@ -488,8 +488,8 @@ uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
   return offset;
 }
 
-uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
-                       uint32_t offset, uint32_t length) {
+uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length, uint32_t offset,
+                       uint32_t length) {
   static const uint8_t zero4[4] = {0, 0, 0, 0};
   uint8_t *l = (uint8_t *)(uintptr_t)log; /* vtk_log_at only reads here */
   uint32_t c = 0;
@@ -517,8 +517,7 @@ void vtk_entry_fix_checksum(uint8_t *log, uint32_t log_length,
   vtk_put_le32(h + 4, vtk_entry_crc(log, log_length, offset, len));
 }
 
-int vtk_entry_crc_ok(const uint8_t *log, uint32_t log_length,
-                     uint32_t offset) {
+int vtk_entry_crc_ok(const uint8_t *log, uint32_t log_length, uint32_t offset) {
   const uint8_t *h = log + offset;
   uint32_t len = vtk_get_le32(h + 8);
   if (memcmp(h, "loge", 4) != 0 || len == 0 || len % VTK_SECTOR ||
@@ -592,8 +591,8 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
     break;
   case VTK_BREAK_DESCRIPTOR_COUNT:
     /* The smallest count needing len/4096 + 1 descriptor sectors. */
-    vtk_put_le32(h + 24, VTK_DESC_FIRST +
-                             VTK_DESC_NEXT * (len / VTK_SECTOR - 1) + 1);
+    vtk_put_le32(h + 24,
+                 VTK_DESC_FIRST + VTK_DESC_NEXT * (len / VTK_SECTOR - 1) + 1);
     break;
   case VTK_BREAK_DESC_SIGNATURE:
     d[3] = 'x';
@@ -632,7 +631,8 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   case VTK_BREAK_DATA_COUNT: {
     if (count == 0 || vtk_desc_sectors(count - 1) != dsec)
       return -1;
-    uint8_t *last = vtk_log_at(log, log_length, offset, vtk_desc_pos(count - 1));
+    uint8_t *last =
+        vtk_log_at(log, log_length, offset, vtk_desc_pos(count - 1));
     if (memcmp(last, "desc", 4) != 0)
       return -1;
     vtk_put_le32(h + 24, count - 1);

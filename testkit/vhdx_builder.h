@@ -78,23 +78,23 @@ typedef struct vtk_region {
 #define VTK_MAX_EXTRA_REGIONS 8
 
 typedef struct vtk_image_spec {
-  uint64_t file_size;       /* bytes; >= 1 MiB */
-  uint64_t header_seq[2];   /* SequenceNumber of header 1 and header 2 */
-  uint64_t log_offset;      /* written into both headers */
+  uint64_t file_size;     /* bytes; >= 1 MiB */
+  uint64_t header_seq[2]; /* SequenceNumber of header 1 and header 2 */
+  uint64_t log_offset;    /* written into both headers */
   uint32_t log_length;
-  uint8_t log_guid[16];     /* written into the current header only (the
-                               one with the greater seq; both if equal) */
+  uint8_t log_guid[16]; /* written into the current header only (the
+                           one with the greater seq; both if equal) */
   uint8_t file_write_guid[16];
   uint8_t data_write_guid[16];
-  uint16_t version;         /* header Version (1) */
-  uint16_t log_version;     /* header LogVersion (0) */
+  uint16_t version;     /* header Version (1) */
+  uint16_t log_version; /* header LogVersion (0) */
   uint64_t bat_offset;
   uint32_t bat_length;
   uint64_t metadata_offset;
   uint32_t metadata_length;
   vtk_region extra[VTK_MAX_EXTRA_REGIONS]; /* appended after BAT, metadata */
   uint32_t extra_count;
-  uint32_t fill_seed;       /* non-zero: bytes past 1 MiB get vtk_pattern */
+  uint32_t fill_seed; /* non-zero: bytes past 1 MiB get vtk_pattern */
 } vtk_image_spec;
 
 /* Defaults: 4 MiB file, log at 1 MiB (1 MiB long), BAT at 2 MiB, metadata at
@@ -143,8 +143,8 @@ void vtk_region_set_count(vtk_image *img, int which, uint32_t count);
 /* Header field helpers: set in header `which` and fix its checksum. */
 void vtk_header_set_seq(vtk_image *img, int which, uint64_t seq);
 void vtk_header_set_log_guid(vtk_image *img, int which, const uint8_t g[16]);
-void vtk_header_set_log_location(vtk_image *img, int which,
-                                 uint64_t log_offset, uint32_t log_length);
+void vtk_header_set_log_location(vtk_image *img, int which, uint64_t log_offset,
+                                 uint32_t log_length);
 
 /* Put a log into the image: copy `log` (log_length bytes) to the current
  * header's LogOffset (growing the file if needed), store its
@@ -158,11 +158,11 @@ void vtk_image_put_log(vtk_image *img, const uint8_t *log, uint32_t log_length,
 enum { VTK_ZERO = 1, VTK_DATA = 2 };
 
 typedef struct vtk_desc {
-  int kind;                 /* VTK_ZERO or VTK_DATA */
+  int kind; /* VTK_ZERO or VTK_DATA */
   uint64_t file_offset;
-  uint64_t zero_length;     /* VTK_ZERO */
-  const uint8_t *sector;    /* VTK_DATA: the 4 KiB to write; NULL: the
-                               pattern of `seed` */
+  uint64_t zero_length;  /* VTK_ZERO */
+  const uint8_t *sector; /* VTK_DATA: the 4 KiB to write; NULL: the
+                            pattern of `seed` */
   uint32_t seed;
 } vtk_desc;
 
@@ -173,7 +173,7 @@ vtk_desc vtk_zero(uint64_t file_offset, uint64_t length);
 
 typedef struct vtk_entry {
   uint64_t sequence_number;
-  uint32_t tail;            /* log offset */
+  uint32_t tail; /* log offset */
   uint8_t log_guid[16];
   uint64_t flushed_file_offset;
   uint64_t last_file_offset;
@@ -192,8 +192,8 @@ uint32_t vtk_desc_pos(uint32_t index);
 /* Write `e` at log offset `offset` (multiple of 4 KiB), wrapping at the end
  * of the log. Returns the EntryLength, or 0 (nothing written) if the offset
  * is unaligned or the entry is longer than the log. */
-uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length,
-                             uint32_t offset, const vtk_entry *e);
+uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length, uint32_t offset,
+                             const vtk_entry *e);
 /* Write `n` entries back to back from `offset`; returns the log offset just
  * past the last one (mod log_length). Tails are taken from the entries. */
 uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
@@ -203,12 +203,11 @@ uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
 uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
                     uint32_t pos);
 /* CRC-32C of `length` entry bytes at `offset` with bytes 4..7 zeroed. */
-uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
-                       uint32_t offset, uint32_t length);
+uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length, uint32_t offset,
+                       uint32_t length);
 /* Recompute the checksum of the entry at `offset` using its stored
  * EntryLength (clamped to the log length; nothing if it is 0 or unaligned). */
-void vtk_entry_fix_checksum(uint8_t *log, uint32_t log_length,
-                            uint32_t offset);
+void vtk_entry_fix_checksum(uint8_t *log, uint32_t log_length, uint32_t offset);
 /* 1 if the entry at `offset` has "loge" and a checksum matching its
  * EntryLength (testkit's own check). */
 int vtk_entry_crc_ok(const uint8_t *log, uint32_t log_length, uint32_t offset);
@@ -222,32 +221,32 @@ int vtk_entry_crc_ok(const uint8_t *log, uint32_t log_length, uint32_t offset);
  * a zero-descriptor rule on a data descriptor).
  */
 typedef enum vtk_break {
-  VTK_BREAK_SIGNATURE = 1,      /* 1: "loge" -> "logx" */
-  VTK_BREAK_LENGTH_ZERO,        /* 2: EntryLength = 0 */
-  VTK_BREAK_LENGTH_UNALIGNED,   /* 2: EntryLength + 512 */
-  VTK_BREAK_LENGTH_TOO_BIG,     /* 2: EntryLength = log length + 4096 */
-  VTK_BREAK_TAIL_UNALIGNED,     /* 3: Tail + 512 */
-  VTK_BREAK_TAIL_TOO_BIG,       /* 3: Tail = log length */
-  VTK_BREAK_SEQUENCE_ZERO,      /* 4: SequenceNumber = 0 */
-  VTK_BREAK_RESERVED,           /* 5: Reserved = 1 */
-  VTK_BREAK_GUID,               /* 6: LogGuid byte 15 flipped */
-  VTK_BREAK_FLUSHED_UNALIGNED,  /* 7: FlushedFileOffset + 4096 */
-  VTK_BREAK_FLUSHED_TOO_BIG,    /* 7: FlushedFileOffset = MAX + 1 MiB */
-  VTK_BREAK_LAST_UNALIGNED,     /* 8 */
-  VTK_BREAK_LAST_TOO_BIG,       /* 8 */
-  VTK_BREAK_DESCRIPTOR_COUNT,   /* 9: DescriptorCount needs one sector more
-                                   than the entry has */
-  VTK_BREAK_DESC_SIGNATURE,     /* 10: descriptor `index` "desc"/"zero" ->
-                                   "dexc"/"zerx" */
-  VTK_BREAK_DESC_RESERVED,      /* 10: zero descriptor Reserved = 1 */
-  VTK_BREAK_DESC_LENGTH,        /* 10: zero descriptor ZeroLength + 512 */
+  VTK_BREAK_SIGNATURE = 1,         /* 1: "loge" -> "logx" */
+  VTK_BREAK_LENGTH_ZERO,           /* 2: EntryLength = 0 */
+  VTK_BREAK_LENGTH_UNALIGNED,      /* 2: EntryLength + 512 */
+  VTK_BREAK_LENGTH_TOO_BIG,        /* 2: EntryLength = log length + 4096 */
+  VTK_BREAK_TAIL_UNALIGNED,        /* 3: Tail + 512 */
+  VTK_BREAK_TAIL_TOO_BIG,          /* 3: Tail = log length */
+  VTK_BREAK_SEQUENCE_ZERO,         /* 4: SequenceNumber = 0 */
+  VTK_BREAK_RESERVED,              /* 5: Reserved = 1 */
+  VTK_BREAK_GUID,                  /* 6: LogGuid byte 15 flipped */
+  VTK_BREAK_FLUSHED_UNALIGNED,     /* 7: FlushedFileOffset + 4096 */
+  VTK_BREAK_FLUSHED_TOO_BIG,       /* 7: FlushedFileOffset = MAX + 1 MiB */
+  VTK_BREAK_LAST_UNALIGNED,        /* 8 */
+  VTK_BREAK_LAST_TOO_BIG,          /* 8 */
+  VTK_BREAK_DESCRIPTOR_COUNT,      /* 9: DescriptorCount needs one sector more
+                                      than the entry has */
+  VTK_BREAK_DESC_SIGNATURE,        /* 10: descriptor `index` "desc"/"zero" ->
+                                      "dexc"/"zerx" */
+  VTK_BREAK_DESC_RESERVED,         /* 10: zero descriptor Reserved = 1 */
+  VTK_BREAK_DESC_LENGTH,           /* 10: zero descriptor ZeroLength + 512 */
   VTK_BREAK_DESC_OFFSET_UNALIGNED, /* 10: FileOffset + 512 */
   VTK_BREAK_DESC_OFFSET_TOO_BIG,   /* 10: write ends at MAX + 4096 */
   VTK_BREAK_DESC_OFFSET_OVERFLOW,  /* 10: FileOffset + length wraps 2^64 */
-  VTK_BREAK_DESC_SEQUENCE,      /* 10: descriptor SequenceNumber + 1 */
-  VTK_BREAK_DATA_COUNT,         /* 11: DescriptorCount - 1 (the last
-                                   descriptor must be a data one and the
-                                   descriptor sector count must not change) */
+  VTK_BREAK_DESC_SEQUENCE,         /* 10: descriptor SequenceNumber + 1 */
+  VTK_BREAK_DATA_COUNT,            /* 11: DescriptorCount - 1 (the last
+                                      descriptor must be a data one and the
+                                      descriptor sector count must not change) */
   VTK_BREAK_DATA_SIGNATURE,     /* 12: data sector `index` "data" -> "dat@" */
   VTK_BREAK_DATA_SEQUENCE_HIGH, /* 12: SequenceHigh + 1 */
   VTK_BREAK_DATA_SEQUENCE_LOW,  /* 12: SequenceLow + 1 */

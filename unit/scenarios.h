@@ -12,21 +12,22 @@
 
 typedef struct scenario {
   const char *name;
-  vtk_image img;                        /* before replay */
-  vtk_entry active[SC_MAX_ENTRIES];     /* tail .. head */
+  vtk_image img;                    /* before replay */
+  vtk_entry active[SC_MAX_ENTRIES]; /* tail .. head */
   vtk_desc descs[SC_MAX_ENTRIES][SC_MAX_DESCS];
   size_t n_active;
   uint8_t guid[16];
 } scenario;
 
 enum {
-  SC_SINGLE,         /* one entry: data + zero descriptors */
-  SC_WRAPPED_MULTI,  /* three entries across the log end, overlapping
-                        writes, growth, stale and foreign entries around */
-  SC_NO_DESCRIPTORS, /* one entry without descriptors: growth only */
-  SC_TAIL_NOT_FIRST, /* the head's Tail skips the first valid entry */
-  SC_FWG_ALREADY_SET,/* FileWriteGuid already derived: no first update */
-  SC_HEADER1_CURRENT,/* header 1 is the current one */
+  SC_SINGLE,            /* one entry: data + zero descriptors */
+  SC_WRAPPED_MULTI,     /* three entries across the log end, overlapping
+                           writes, growth, stale and foreign entries around */
+  SC_NO_DESCRIPTORS,    /* one entry without descriptors: growth only */
+  SC_TAIL_NOT_FIRST,    /* the head's Tail skips the first valid entry */
+  SC_FWG_ALREADY_SET,   /* FileWriteGuid already derived: no first update */
+  SC_HEADER1_CURRENT,   /* header 1 is the current one */
+  SC_IDENTICAL_HEADERS, /* equal numbers, identical bytes: header 1 current */
   SC_COUNT
 };
 
@@ -57,6 +58,8 @@ static inline void sc_build(scenario *s, int which) {
     spec.header_seq[0] = 41;
     spec.header_seq[1] = 40;
   }
+  if (which == SC_IDENTICAL_HEADERS)
+    spec.header_seq[0] = spec.header_seq[1] = 12;
   vtk_image_build(&s->img, &spec);
   uint8_t *log = calloc(1, VTK_MIB);
   assert_non_null(log);
@@ -67,6 +70,7 @@ static inline void sc_build(scenario *s, int which) {
   case SC_SINGLE:
   case SC_FWG_ALREADY_SET:
   case SC_HEADER1_CURRENT:
+  case SC_IDENTICAL_HEADERS:
     s->name = "single";
     d[0][0] = vtk_data(2 * M, 1);
     d[0][1] = vtk_data(2 * M + SC_S, 2);

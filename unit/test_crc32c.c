@@ -36,10 +36,9 @@ static void test_crc32c_chains_like_one_pass(void **state) {
   vtk_pattern(buf, sizeof(buf), 3);
   uint32_t whole = vhdxlog_crc32c(0, buf, sizeof(buf));
   for (size_t cut = 0; cut <= sizeof(buf); cut += 37)
-    assert_int_equal(
-        vhdxlog_crc32c(vhdxlog_crc32c(0, buf, cut), buf + cut,
-                       sizeof(buf) - cut),
-        whole);
+    assert_int_equal(vhdxlog_crc32c(vhdxlog_crc32c(0, buf, cut), buf + cut,
+                                    sizeof(buf) - cut),
+                     whole);
 }
 
 static void test_crc32c_raw_register_relates_to_standard(void **state) {
@@ -54,7 +53,8 @@ static void test_crc32c_raw_register_relates_to_standard(void **state) {
 /* Every length 0..300 at every alignment 0..7: the portable path, the
  * dispatching path and the hardware path (if any) equal the testkit's
  * bitwise reference. */
-static void test_crc32c_paths_agree_on_all_lengths_and_alignments(void **state) {
+static void
+test_crc32c_paths_agree_on_all_lengths_and_alignments(void **state) {
   (void)state;
   uint8_t *buf = malloc(300 + 16);
   assert_non_null(buf);

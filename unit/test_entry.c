@@ -72,8 +72,8 @@ static vhdxlog_entry expect_entry_ok_in(const uint8_t *log, uint32_t len,
   vhdxlog_status st = check_entry_in(log, len, guid, off, &e, &err);
   if (st != VHDXLOG_OK)
     print_error("entry at %u: %s (offset %llu index %u)\n", off,
-                vhdxlog_status_name(err.status),
-                (unsigned long long)err.offset, err.index);
+                vhdxlog_status_name(err.status), (unsigned long long)err.offset,
+                err.index);
   assert_int_equal(st, VHDXLOG_OK);
   return e;
 }
@@ -196,10 +196,9 @@ static void test_entry_accepts_tail_in_last_sector(void **state) {
 static void test_entry_accepts_offsets_up_to_max(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
-  vtk_desc d[4] = {vtk_data(VTK_MAX_OFFSET - 4096, 1),
-                   vtk_zero(VTK_MAX_OFFSET - 8192, 8192),
-                   vtk_zero(VTK_MAX_OFFSET, 0),
-                   vtk_zero(4096, VTK_MAX_OFFSET - 4096)};
+  vtk_desc d[4] = {
+      vtk_data(VTK_MAX_OFFSET - 4096, 1), vtk_zero(VTK_MAX_OFFSET - 8192, 8192),
+      vtk_zero(VTK_MAX_OFFSET, 0), vtk_zero(4096, VTK_MAX_OFFSET - 4096)};
   vtk_entry e = std_entry(0);
   e.descs = d;
   e.desc_count = 4;
@@ -284,7 +283,7 @@ static void test_entry_accepts_descriptor_sector_boundaries(void **state) {
 
 typedef struct {
   vtk_break br;
-  uint32_t index;        /* where the break is applied */
+  uint32_t index; /* where the break is applied */
   vhdxlog_status want;
   uint32_t want_index;
 } rule_case;
@@ -333,8 +332,8 @@ static void run_rule_cases(uint32_t off, int fix_crc) {
     const rule_case *c = &rule_cases[i];
     uint8_t *log = log_with_std_entry(off);
     expect_entry_ok(log, off); /* the passing case */
-    assert_int_equal(vtk_entry_break(log, LOG_LEN, off, c->br, c->index, fix_crc),
-                     0);
+    assert_int_equal(
+        vtk_entry_break(log, LOG_LEN, off, c->br, c->index, fix_crc), 0);
     expect_entry_error(log, off, c->want, c->want_index);
     free(log);
   }
@@ -385,11 +384,11 @@ static void test_entry_reports_first_of_two_broken_rules(void **state) {
     for (size_t b = a + 1; b < n; b++) {
       /* DATA_COUNT cannot coexist with DESCRIPTOR_COUNT's count. */
       uint8_t *log = log_with_std_entry(8192);
-      int rb = vtk_entry_break(log, LOG_LEN, 8192, order[b].br,
-                               order[b].index, 1);
+      int rb =
+          vtk_entry_break(log, LOG_LEN, 8192, order[b].br, order[b].index, 1);
       assert_int_equal(rb, 0);
-      int ra = vtk_entry_break(log, LOG_LEN, 8192, order[a].br,
-                               order[a].index, 1);
+      int ra =
+          vtk_entry_break(log, LOG_LEN, 8192, order[a].br, order[a].index, 1);
       if (ra == 0)
         expect_entry_error(log, 8192, order[a].want, order[a].want_index);
       free(log);
@@ -410,9 +409,9 @@ static void test_entry_checks_descriptors_one_at_a_time(void **state) {
 
 static void test_entry_checks_zero_descriptor_fields_in_order(void **state) {
   (void)state;
-  static const vtk_break all[] = {VTK_BREAK_DESC_RESERVED, VTK_BREAK_DESC_LENGTH,
-                                  VTK_BREAK_DESC_OFFSET_UNALIGNED,
-                                  VTK_BREAK_DESC_SEQUENCE};
+  static const vtk_break all[] = {
+      VTK_BREAK_DESC_RESERVED, VTK_BREAK_DESC_LENGTH,
+      VTK_BREAK_DESC_OFFSET_UNALIGNED, VTK_BREAK_DESC_SEQUENCE};
   static const vhdxlog_status want[] = {
       VHDXLOG_E_DESCRIPTOR_RESERVED, VHDXLOG_E_DESCRIPTOR_LENGTH,
       VHDXLOG_E_DESCRIPTOR_OFFSET, VHDXLOG_E_DESCRIPTOR_SEQUENCE};
@@ -473,7 +472,8 @@ static void test_entry_reports_descriptor_index_in_later_sector(void **state) {
   free(d);
 }
 
-static void test_entry_rejects_descriptor_count_needing_more_sectors(void **state) {
+static void
+test_entry_rejects_descriptor_count_needing_more_sectors(void **state) {
   (void)state;
   vtk_desc d[126];
   for (uint32_t i = 0; i < 126; i++)
@@ -494,7 +494,8 @@ static void test_entry_rejects_descriptor_count_needing_more_sectors(void **stat
   free(log);
 }
 
-static void test_entry_rejects_more_data_descriptors_than_sectors(void **state) {
+static void
+test_entry_rejects_more_data_descriptors_than_sectors(void **state) {
   (void)state;
   uint8_t *log = log_with_std_entry(0);
   /* a valid fourth descriptor that has no data sector */
@@ -508,7 +509,8 @@ static void test_entry_rejects_more_data_descriptors_than_sectors(void **state) 
   free(log);
 }
 
-static void test_entry_rejects_more_sectors_than_data_descriptors(void **state) {
+static void
+test_entry_rejects_more_sectors_than_data_descriptors(void **state) {
   (void)state;
   uint8_t *log = log_with_std_entry(0);
   /* one more sector, formatted like a data sector of this entry */
@@ -520,6 +522,28 @@ static void test_entry_rejects_more_sectors_than_data_descriptors(void **state) 
   vtk_entry_fix_checksum(log, LOG_LEN, 0);
   expect_entry_error(log, 0, VHDXLOG_E_DATA_COUNT, NI);
   free(log);
+}
+
+static void test_entry_rejects_zero_range_ending_past_max(void **state) {
+  (void)state;
+  static const struct {
+    uint64_t off, len;
+  } c[] = {
+      {0, (uint64_t)1 << 63},        /* length alone past MAX */
+      {4096, (uint64_t)0 - 4096},    /* the sum wraps to exactly 0 */
+      {VTK_MAX_OFFSET - 4096, 8192}, /* ends at MAX + 4096 */
+      {(uint64_t)0 - 4096, 0},       /* offset alone past MAX */
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+    vtk_desc d[2] = {vtk_data(0x500000, 1), vtk_zero(c[i].off, c[i].len)};
+    vtk_entry e = std_entry(0);
+    e.descs = d;
+    e.desc_count = 2;
+    uint8_t *log = ulog_new(LOG_LEN);
+    vtk_log_write_entry(log, LOG_LEN, 0, &e);
+    expect_entry_error(log, 0, VHDXLOG_E_DESCRIPTOR_OFFSET, 1);
+    free(log);
+  }
 }
 
 static void test_entry_rejects_other_log_guid(void **state) {
@@ -601,7 +625,8 @@ static void test_entry_rejects_offset_outside_log_or_unaligned(void **state) {
 
 /* Random damage to a log of several entries: an entry is only accepted
  * when the testkit's own checksum check agrees, at every sector. */
-static void test_entry_accepts_only_checksum_valid_entries_in_damaged_logs(void **state) {
+static void
+test_entry_accepts_only_checksum_valid_entries_in_damaged_logs(void **state) {
   (void)state;
   uint32_t len = 64 * 4096;
   vtk_rng r;
@@ -652,15 +677,18 @@ int main(void) {
       cmocka_unit_test(test_entry_checks_zero_descriptor_fields_in_order),
       cmocka_unit_test(test_entry_checks_data_sectors_in_order),
       cmocka_unit_test(test_entry_reports_descriptor_index_in_later_sector),
-      cmocka_unit_test(test_entry_rejects_descriptor_count_needing_more_sectors),
+      cmocka_unit_test(
+          test_entry_rejects_descriptor_count_needing_more_sectors),
       cmocka_unit_test(test_entry_rejects_more_data_descriptors_than_sectors),
       cmocka_unit_test(test_entry_rejects_more_sectors_than_data_descriptors),
+      cmocka_unit_test(test_entry_rejects_zero_range_ending_past_max),
       cmocka_unit_test(test_entry_rejects_other_log_guid),
       cmocka_unit_test(test_entry_checksum_covers_padding_and_payload),
       cmocka_unit_test(test_entry_rejects_signature_compared_as_bytes),
       cmocka_unit_test(test_entry_log_init_rejects_bad_arguments),
       cmocka_unit_test(test_entry_rejects_offset_outside_log_or_unaligned),
-      cmocka_unit_test(test_entry_accepts_only_checksum_valid_entries_in_damaged_logs),
+      cmocka_unit_test(
+          test_entry_accepts_only_checksum_valid_entries_in_damaged_logs),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -156,8 +156,9 @@ static void test_image_rejects_null_or_short_input(void **state) {
   vhdxlog_error e;
   assert_int_equal(vhdxlog_image_parse(NULL, VTK_MIB, img.size, &out, &e),
                    VHDXLOG_E_ARGUMENT);
-  assert_int_equal(vhdxlog_image_parse(img.data, VTK_MIB - 1, img.size, &out, &e),
-                   VHDXLOG_E_ARGUMENT);
+  assert_int_equal(
+      vhdxlog_image_parse(img.data, VTK_MIB - 1, img.size, &out, &e),
+      VHDXLOG_E_ARGUMENT);
   assert_int_equal(vhdxlog_image_parse(img.data, VTK_MIB, img.size, NULL, &e),
                    VHDXLOG_E_ARGUMENT);
   vtk_image_free(&img);
@@ -167,9 +168,12 @@ static void test_image_rejects_null_or_short_input(void **state) {
 
 static void test_image_current_is_header_with_greater_sequence(void **state) {
   (void)state;
-  static const uint64_t seqs[][2] = {
-      {5, 3}, {3, 5}, {0, 1}, {1, 0}, {UINT64_MAX, UINT64_MAX - 1},
-      {UINT64_MAX - 1, UINT64_MAX}};
+  static const uint64_t seqs[][2] = {{5, 3},
+                                     {3, 5},
+                                     {0, 1},
+                                     {1, 0},
+                                     {UINT64_MAX, UINT64_MAX - 1},
+                                     {UINT64_MAX - 1, UINT64_MAX}};
   for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
     vtk_image_spec s;
     vtk_image img;
@@ -187,7 +191,7 @@ static void test_image_current_is_header_with_greater_sequence(void **state) {
 static void test_image_current_is_only_valid_header_by_checksum(void **state) {
   (void)state;
   vtk_image img;
-  build_default(&img); /* header 2 has the greater number */
+  build_default(&img);              /* header 2 has the greater number */
   vtk_header(&img, 1)[200] ^= 0x10; /* checksum no longer matches */
   expect(&img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 0);
@@ -239,7 +243,8 @@ static void test_image_rejects_when_no_header_is_valid(void **state) {
   vtk_image_free(&img);
 }
 
-static void test_image_accepts_identical_headers_with_equal_sequence(void **state) {
+static void
+test_image_accepts_identical_headers_with_equal_sequence(void **state) {
   (void)state;
   vtk_image_spec s;
   vtk_image img;
@@ -255,7 +260,8 @@ static void test_image_accepts_identical_headers_with_equal_sequence(void **stat
   vtk_image_free(&img);
 }
 
-static void test_image_rejects_differing_headers_with_equal_sequence(void **state) {
+static void
+test_image_rejects_differing_headers_with_equal_sequence(void **state) {
   (void)state;
   vtk_image_spec s;
   vtk_image img;
@@ -276,7 +282,8 @@ static void test_image_rejects_differing_headers_with_equal_sequence(void **stat
   vtk_image_free(&img);
 }
 
-static void test_image_equal_sequence_with_one_invalid_is_not_a_tie(void **state) {
+static void
+test_image_equal_sequence_with_one_invalid_is_not_a_tie(void **state) {
   (void)state;
   vtk_image_spec s;
   vtk_image img;
@@ -361,8 +368,10 @@ static void test_image_rejects_bad_log_location(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB, F = 4u * VTK_MIB;
   /* LogOffset not a multiple of 1 MiB */
-  expect_log_location(M + 4096, (uint32_t)M, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
-  expect_log_location(M + 4096, (uint32_t)M, 1, F, VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(M + 4096, (uint32_t)M, 0, F,
+                      VHDXLOG_E_HEADER_LOG_LOCATION);
+  expect_log_location(M + 4096, (uint32_t)M, 1, F,
+                      VHDXLOG_E_HEADER_LOG_LOCATION);
   /* LogOffset below 1 MiB, even with a zero length */
   expect_log_location(0, (uint32_t)M, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
   expect_log_location(0, 0, 0, F, VHDXLOG_E_HEADER_LOG_LOCATION);
@@ -404,7 +413,8 @@ static void test_image_rejects_dirty_log_beyond_file(void **state) {
 
 /* --- rule 4: region tables ----------------------------------------------- */
 
-static void test_image_uses_region_copy_two_when_copy_one_checksum_bad(void **state) {
+static void
+test_image_uses_region_copy_two_when_copy_one_checksum_bad(void **state) {
   (void)state;
   vtk_image img;
   build_default(&img);
@@ -420,7 +430,8 @@ static void test_image_uses_region_copy_two_when_copy_one_checksum_bad(void **st
   vtk_image_free(&img);
 }
 
-static void test_image_uses_region_copy_two_when_copy_one_signature_bad(void **state) {
+static void
+test_image_uses_region_copy_two_when_copy_one_signature_bad(void **state) {
   (void)state;
   vtk_image img;
   build_default(&img);
@@ -443,7 +454,8 @@ static void test_image_uses_region_copy_one_when_both_valid(void **state) {
   vtk_image_free(&img);
 }
 
-static void test_image_reports_copy_two_invalid_while_using_copy_one(void **state) {
+static void
+test_image_reports_copy_two_invalid_while_using_copy_one(void **state) {
   (void)state;
   vtk_image img;
   build_default(&img);
@@ -518,9 +530,9 @@ static void test_image_rejects_region_entry_offset_or_length(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_region bad[] = {
-      unknown_region(50, 5u * M + 4096, (uint32_t)M, 0), /* unaligned offset */
-      unknown_region(50, 0, 0, 0),                      /* below 1 MiB */
-      unknown_region(50, 5u * M, 4096, 0),              /* unaligned length */
+      unknown_region(50, 5u * M + 4096, (uint32_t)M, 0),  /* unaligned offset */
+      unknown_region(50, 0, 0, 0),                        /* below 1 MiB */
+      unknown_region(50, 5u * M, 4096, 0),                /* unaligned length */
       unknown_region(50, VTK_MAX_OFFSET, (uint32_t)M, 0), /* end > MAX */
       unknown_region(50, UINT64_MAX - M + 1, (uint32_t)M, 0), /* wraps */
   };
@@ -545,8 +557,8 @@ static void test_image_accepts_region_entry_boundaries(void **state) {
   const uint64_t M = VTK_MIB;
   vtk_region ok[] = {
       unknown_region(51, VTK_MAX_OFFSET - M, (uint32_t)M, 0), /* ends at MAX */
-      unknown_region(51, M, 0, 0),          /* zero length at 1 MiB */
-      unknown_region(51, 2u * M, 0, 0),     /* zero length inside the BAT */
+      unknown_region(51, M, 0, 0),      /* zero length at 1 MiB */
+      unknown_region(51, 2u * M, 0, 0), /* zero length inside the BAT */
       unknown_region(51, 4u * M, 4095u * (uint32_t)M, 0), /* 4095 MiB long */
   };
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -756,8 +768,10 @@ int main(void) {
       cmocka_unit_test(test_image_current_is_only_valid_header_by_signature),
       cmocka_unit_test(test_image_header_checksum_covers_reserved_bytes),
       cmocka_unit_test(test_image_rejects_when_no_header_is_valid),
-      cmocka_unit_test(test_image_accepts_identical_headers_with_equal_sequence),
-      cmocka_unit_test(test_image_rejects_differing_headers_with_equal_sequence),
+      cmocka_unit_test(
+          test_image_accepts_identical_headers_with_equal_sequence),
+      cmocka_unit_test(
+          test_image_rejects_differing_headers_with_equal_sequence),
       cmocka_unit_test(test_image_equal_sequence_with_one_invalid_is_not_a_tie),
       cmocka_unit_test(test_image_rejects_current_header_version_not_one),
       cmocka_unit_test(test_image_ignores_version_of_non_current_header),
@@ -766,10 +780,13 @@ int main(void) {
       cmocka_unit_test(test_image_rejects_bad_log_location),
       cmocka_unit_test(test_image_accepts_log_location_boundaries),
       cmocka_unit_test(test_image_rejects_dirty_log_beyond_file),
-      cmocka_unit_test(test_image_uses_region_copy_two_when_copy_one_checksum_bad),
-      cmocka_unit_test(test_image_uses_region_copy_two_when_copy_one_signature_bad),
+      cmocka_unit_test(
+          test_image_uses_region_copy_two_when_copy_one_checksum_bad),
+      cmocka_unit_test(
+          test_image_uses_region_copy_two_when_copy_one_signature_bad),
       cmocka_unit_test(test_image_uses_region_copy_one_when_both_valid),
-      cmocka_unit_test(test_image_reports_copy_two_invalid_while_using_copy_one),
+      cmocka_unit_test(
+          test_image_reports_copy_two_invalid_while_using_copy_one),
       cmocka_unit_test(test_image_rejects_when_no_region_table_is_valid),
       cmocka_unit_test(test_image_rejects_region_count_over_2047),
       cmocka_unit_test(test_image_accepts_2047_regions),

@@ -7,8 +7,8 @@
  * vhdxlog_mem_close. */
 static void load_ro(const vtk_image *img, vhdxlog_mem_file *f,
                     vhdxlog_loaded *l) {
-  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size,
-                                    img->size), 0);
+  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size, img->size),
+                   0);
   vhdxlog_io io;
   vhdxlog_mem_io(f, &io);
   vhdxlog_error err;
@@ -21,8 +21,8 @@ static void load_ro(const vtk_image *img, vhdxlog_mem_file *f,
 }
 
 /* Overlay [off, off + size) over the current bytes (zeros past the end). */
-static void overlay(const vhdxlog_loaded *l, const vtk_image *cur,
-                    uint64_t off, uint8_t *buf, size_t size) {
+static void overlay(const vhdxlog_loaded *l, const vtk_image *cur, uint64_t off,
+                    uint8_t *buf, size_t size) {
   memset(buf, 0, size);
   if (off < cur->size) {
     uint64_t n = cur->size - off < size ? cur->size - off : size;
@@ -55,7 +55,7 @@ static void check_overlay_equals_replay(const vtk_image *img,
     }
   }
   /* unaligned ranges crossing sector, header and growth boundaries */
-  static const uint64_t offs[] = {1,     4095,    65535,  65536 + 4000,
+  static const uint64_t offs[] = {1,      4095,    65535,   65536 + 4000,
                                   131071, 1048575, 2097151, 4194303};
   static const size_t lens[] = {1, 2, 4097, 9000};
   uint8_t *big = malloc(9000);
@@ -118,14 +118,19 @@ static void test_overlay_with_header_one_current(void **state) {
   check_scenario(SC_HEADER1_CURRENT);
 }
 
+static void test_overlay_with_identical_headers_of_equal_number(void **state) {
+  (void)state;
+  check_scenario(SC_IDENTICAL_HEADERS);
+}
+
 /* The overlay must equal what the real replay wrote, not only the model. */
 static void test_overlay_equals_actual_replay(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_WRAPPED_MULTI);
   vhdxlog_mem_file f;
-  assert_int_equal(vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size,
-                                    64u * VTK_MIB), 0);
+  assert_int_equal(
+      vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size, 64u * VTK_MIB), 0);
   vhdxlog_io io;
   vhdxlog_mem_io(&f, &io);
   vhdxlog_loaded l;
@@ -188,6 +193,7 @@ int main(void) {
       cmocka_unit_test(test_overlay_applies_only_from_head_tail),
       cmocka_unit_test(test_overlay_with_file_write_guid_already_derived),
       cmocka_unit_test(test_overlay_with_header_one_current),
+      cmocka_unit_test(test_overlay_with_identical_headers_of_equal_number),
       cmocka_unit_test(test_overlay_equals_actual_replay),
       cmocka_unit_test(test_overlay_of_clean_image_is_identity),
       cmocka_unit_test(test_overlay_completes_interrupted_header_update),

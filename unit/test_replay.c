@@ -96,7 +96,8 @@ static void test_replay_wrapped_multi_entry_log_matches_model(void **state) {
   check_scenario(SC_WRAPPED_MULTI, 65536);
 }
 
-static void test_replay_zero_descriptor_entry_only_grows_and_clears(void **state) {
+static void
+test_replay_zero_descriptor_entry_only_grows_and_clears(void **state) {
   (void)state;
   check_scenario(SC_NO_DESCRIPTORS, 65536);
 }
@@ -106,7 +107,8 @@ static void test_replay_applies_only_from_head_tail(void **state) {
   check_scenario(SC_TAIL_NOT_FIRST, 65536);
 }
 
-static void test_replay_skips_first_update_when_file_write_guid_derived(void **state) {
+static void
+test_replay_skips_first_update_when_file_write_guid_derived(void **state) {
   (void)state;
   check_scenario(SC_FWG_ALREADY_SET, 65536);
 }
@@ -114,6 +116,11 @@ static void test_replay_skips_first_update_when_file_write_guid_derived(void **s
 static void test_replay_with_header_one_current(void **state) {
   (void)state;
   check_scenario(SC_HEADER1_CURRENT, 65536);
+}
+
+static void test_replay_with_identical_headers_of_equal_number(void **state) {
+  (void)state;
+  check_scenario(SC_IDENTICAL_HEADERS, 65536);
 }
 
 static void test_replay_result_independent_of_buffer_size(void **state) {
@@ -241,16 +248,22 @@ static void test_replay_completes_interrupted_header_update(void **state) {
   uint8_t L[16], F[16];
   vtk_guid(L, 55);
   vtk_derive_file_write_guid(L, F);
-  for (int variant = 0; variant < 3; variant++) {
+  /* 0: our interruption; 1: numbers 2 apart; 2: FileWriteGuid not
+   * derive(L); 3: the stale slot's checksum is bad; 4: the stale slot's
+   * LogGuid is zero (nothing was interrupted) */
+  for (int variant = 0; variant < 5; variant++) {
     vtk_image_spec spec;
     vtk_image img;
-    vtk_image_spec_default(&spec); /* seqs {1, 2}: header 2 current */
+    vtk_image_spec_default(&spec);
     spec.header_seq[0] = 9;
-    spec.header_seq[1] = variant == 1 ? 11 : 10;
+    spec.header_seq[1] = variant == 1 ? 11 : 10; /* header 2 current */
     if (variant != 2)
       memcpy(spec.file_write_guid, F, 16);
     vtk_image_build(&img, &spec);
-    vtk_header_set_log_guid(&img, 0, L); /* the stale slot */
+    if (variant != 4)
+      vtk_header_set_log_guid(&img, 0, L); /* the stale slot */
+    if (variant == 3)
+      vtk_header(&img, 0)[200] ^= 1;
     vhdxlog_mem_file f;
     open_mem(&f, &img);
     vhdxlog_replay_result res;
@@ -269,7 +282,7 @@ static void test_replay_completes_interrupted_header_update(void **state) {
       assert_file(&f, &img, "repaired");
       assert_true(f.flushes >= 1);
     } else {
-      /* seq gap of 2, or FileWriteGuid not ours: not our interruption */
+      /* not our interruption: nothing to do */
       assert_int_equal(flags[1], 0);
       assert_int_equal(res.headers_repaired, 0);
       assert_int_equal(f.writes, 0);
@@ -355,6 +368,11 @@ static void test_replay_crash_at_every_write_header1_current(void **state) {
 }
 
 /* Crash twice: at k, then at j during the recovery, then recover. */
+static void test_replay_crash_at_every_write_identical_headers(void **state) {
+  (void)state;
+  crash_at_every_write(SC_IDENTICAL_HEADERS);
+}
+
 static void test_replay_survives_crash_during_recovery(void **state) {
   (void)state;
   scenario s;
@@ -393,7 +411,7 @@ static void test_replay_survives_crash_during_recovery(void **state) {
 typedef struct jrec {
   int kind; /* 0 write, 1 write_zeros, 2 set_size */
   uint64_t off, len, old_size;
-  uint8_t *old; /* bytes [off, min(off+len, old_size)) before */
+  uint8_t *old;  /* bytes [off, min(off+len, old_size)) before */
   uint8_t *data; /* kind 0: what was written */
 } jrec;
 
@@ -504,7 +522,8 @@ static void j_power_loss(jfile *jf, int keep_last) {
   if (keep_last && jf->n > 0) {
     jrec *r = &jf->j[jf->n - 1];
     if (r->kind == 0)
-      assert_int_equal(jf->inner.write(jf->inner.ctx, r->off, r->data, (size_t)r->len), 0);
+      assert_int_equal(
+          jf->inner.write(jf->inner.ctx, r->off, r->data, (size_t)r->len), 0);
     else if (r->kind == 1)
       assert_int_equal(jf->inner.write_zeros(jf->inner.ctx, r->off, r->len), 0);
     else
@@ -532,8 +551,8 @@ static void crash_with_lost_cache(int which, int keep_last) {
     jf.f = &f;
     vhdxlog_mem_io(&f, &jf.inner);
     jf.fail_at = (int64_t)k;
-    vhdxlog_io io = {&jf, j_read, j_write, j_write_zeros, j_get_size,
-                     j_set_size, j_flush};
+    vhdxlog_io io = {&jf,        j_read,     j_write, j_write_zeros,
+                     j_get_size, j_set_size, j_flush};
     vhdxlog_status st = load_and_replay(&io, 8192, &res, &err, NULL);
     assert_true(st == (k < total ? VHDXLOG_E_IO : VHDXLOG_OK));
     j_power_loss(&jf, keep_last);
@@ -661,18 +680,19 @@ static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
   free(log);
 }
 
-static void test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
+static void
+test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_desc bad[] = {
-      vtk_data(M + 12288, 5),           /* inside the log */
-      vtk_data(2 * M - 4096, 5),        /* the log's last sector */
-      vtk_zero(M - 4096, 8192),         /* across the log's start */
-      vtk_zero(0, 4 * M),               /* everything */
-      vtk_data(65536, 5),               /* header 1 */
-      vtk_zero(61440, 8192),            /* across header 1's start */
-      vtk_data(131072 + 61440, 5),      /* the end of header 2's slot */
-      vtk_data(131072, 5),              /* header 2 */
+      vtk_data(M + 12288, 5),      /* inside the log */
+      vtk_data(2 * M - 4096, 5),   /* the log's last sector */
+      vtk_zero(M - 4096, 8192),    /* across the log's start */
+      vtk_zero(0, 4 * M),          /* everything */
+      vtk_data(65536, 5),          /* header 1 */
+      vtk_zero(61440, 8192),       /* across header 1's start */
+      vtk_data(131072 + 61440, 5), /* the end of header 2's slot */
+      vtk_data(131072, 5),         /* header 2 */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vtk_image img;
@@ -686,16 +706,19 @@ static void test_replay_rejects_descriptor_targeting_log_or_headers(void **state
   }
 }
 
-static void test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
+static void
+test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_desc ok[] = {
-      vtk_data(M - 4096, 5),       /* ends where the log starts */
-      vtk_data(2 * M, 5),          /* starts where the log ends */
-      vtk_data(61440, 5),          /* ends where header 1 starts */
-      vtk_data(196608, 5),         /* region table 1: not protected */
-      vtk_zero(65536, 0),          /* zero length overlaps nothing */
+      vtk_data(M - 4096, 5), /* ends where the log starts */
+      vtk_data(2 * M, 5),    /* starts where the log ends */
+      vtk_data(61440, 5),    /* ends where header 1 starts */
+      vtk_data(196608, 5),   /* region table 1: not protected */
+      vtk_zero(65536, 0),    /* zero length overlaps nothing */
       vtk_zero(M + 4096, 0),
+      vtk_data(9 * M, 5),     /* past the end and LastFileOffset */
+      vtk_zero(10 * M, 8192), /* zeros past the end extend too */
   };
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     vtk_image img, want;
@@ -732,13 +755,133 @@ static void test_replay_reports_target_in_later_entry(void **state) {
   sc_free(&s);
 }
 
+/* --- the plan, without I/O ------------------------------------------------ */
+
+typedef struct planned {
+  vhdxlog_image image;
+  vhdxlog_log log;
+  vhdxlog_plan plan;
+  vhdxlog_error err;
+} planned;
+
+static vhdxlog_status plan_for(const vtk_image *img, planned *p) {
+  memset(p, 0, sizeof(*p));
+  assert_int_equal(
+      vhdxlog_image_parse(img->data, VTK_MIB, img->size, &p->image, &p->err),
+      VHDXLOG_OK);
+  const vhdxlog_log *log = NULL;
+  if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
+    assert_int_equal(vhdxlog_log_init(&p->log, img->data + p->image.log_offset,
+                                      p->image.log_length, p->image.log_guid),
+                     VHDXLOG_OK);
+    log = &p->log;
+  }
+  return vhdxlog_plan_init(&p->plan, &p->image, log, &p->err);
+}
+
+static void
+test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  static const struct {
+    uint64_t data_at, last, want;
+  } c[] = {
+      {2 * M, 8 * M, 8 * M},        /* LastFileOffset */
+      {9 * M, 4 * M, 9 * M + 4096}, /* the furthest write */
+      {2 * M, 1 * M, 4 * M},        /* the file as it is */
+      {2 * M, 0, 4 * M},
+      {4 * M - 4096, 4 * M, 4 * M}, /* everything ends at the file end */
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+    vtk_image img;
+    scenario s;
+    target_image(&img, vtk_data(c[i].data_at, 9), &s);
+    /* rewrite the entry with the case's LastFileOffset */
+    uint8_t *log = img.data + VTK_MIB;
+    vtk_put_le64(log + 8192 + 56, c[i].last);
+    vtk_entry_fix_checksum(log, VTK_MIB, 8192);
+    planned p;
+    vhdxlog_status st = plan_for(&img, &p);
+    assert_int_equal(st, VHDXLOG_OK);
+    assert_int_equal(p.plan.replay, 1);
+    assert_int_equal(p.plan.replayed_size, c[i].want);
+    uint64_t end =
+        c[i].data_at + 4096 > 2 * M + 8192 ? c[i].data_at + 4096 : 2 * M + 8192;
+    assert_int_equal(p.plan.seq.max_write_end, end);
+    vtk_image_free(&img);
+  }
+}
+
+static void test_plan_checks_targets_before_file_size(void **state) {
+  (void)state;
+  vtk_image img;
+  scenario s;
+  target_image(&img, vtk_data(65536, 5), &s);
+  uint8_t *log = img.data + VTK_MIB;
+  vtk_put_le64(log + 8192 + 48, 16u * VTK_MIB); /* FlushedFileOffset */
+  vtk_entry_fix_checksum(log, VTK_MIB, 8192);
+  planned p;
+  assert_int_equal(plan_for(&img, &p), VHDXLOG_E_DESCRIPTOR_TARGET);
+  assert_int_equal(p.err.offset, 8192);
+  assert_int_equal(p.err.index, 1);
+  vtk_image_free(&img);
+}
+
+static void test_plan_of_clean_image_needs_no_log(void **state) {
+  (void)state;
+  vtk_image_spec spec;
+  vtk_image img;
+  vtk_image_spec_default(&spec);
+  vtk_image_build(&img, &spec);
+  planned p;
+  assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+  assert_int_equal(p.plan.replay, 0);
+  assert_int_equal(p.plan.complete_header_update, 0);
+  assert_int_equal(p.plan.replayed_size, img.size);
+  vtk_image_free(&img);
+}
+
+static void test_plan_of_dirty_image_requires_log(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vhdxlog_image image;
+  vhdxlog_plan plan;
+  vhdxlog_error err;
+  assert_int_equal(
+      vhdxlog_image_parse(s.img.data, VTK_MIB, s.img.size, &image, &err),
+      VHDXLOG_OK);
+  assert_int_equal(vhdxlog_plan_init(&plan, &image, NULL, &err),
+                   VHDXLOG_E_ARGUMENT);
+  sc_free(&s);
+}
+
+static void test_plan_final_headers_match_model(void **state) {
+  (void)state;
+  for (int which = 0; which < SC_COUNT; which++) {
+    scenario s;
+    sc_build(&s, which);
+    vtk_image want;
+    vtk_model_replay(&s.img, s.active, s.n_active, &want);
+    planned p;
+    assert_int_equal(plan_for(&s.img, &p), VHDXLOG_OK);
+    assert_memory_equal(p.plan.final_headers[0], vtk_header(&want, 0), 4096);
+    assert_memory_equal(p.plan.final_headers[1], vtk_header(&want, 1), 4096);
+    uint8_t fwg[16];
+    vtk_derive_file_write_guid(s.guid, fwg);
+    assert_memory_equal(p.plan.new_file_write_guid, fwg, 16);
+    vtk_image_free(&want);
+    sc_free(&s);
+  }
+}
+
 static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_WRAPPED_MULTI); /* grows to 8 MiB */
   vhdxlog_mem_file f;
-  assert_int_equal(vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size,
-                                    6u * VTK_MIB), 0);
+  assert_int_equal(
+      vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size, 6u * VTK_MIB), 0);
   f.fail_at_write = -1;
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -760,8 +903,10 @@ int main(void) {
       cmocka_unit_test(test_replay_wrapped_multi_entry_log_matches_model),
       cmocka_unit_test(test_replay_zero_descriptor_entry_only_grows_and_clears),
       cmocka_unit_test(test_replay_applies_only_from_head_tail),
-      cmocka_unit_test(test_replay_skips_first_update_when_file_write_guid_derived),
+      cmocka_unit_test(
+          test_replay_skips_first_update_when_file_write_guid_derived),
       cmocka_unit_test(test_replay_with_header_one_current),
+      cmocka_unit_test(test_replay_with_identical_headers_of_equal_number),
       cmocka_unit_test(test_replay_result_independent_of_buffer_size),
       cmocka_unit_test(test_replay_rejects_buffer_smaller_than_sector),
       cmocka_unit_test(test_replay_leaves_headers_clean_with_derived_guid),
@@ -774,6 +919,7 @@ int main(void) {
       cmocka_unit_test(test_replay_crash_at_every_write_no_descriptors),
       cmocka_unit_test(test_replay_crash_at_every_write_fwg_already_set),
       cmocka_unit_test(test_replay_crash_at_every_write_header1_current),
+      cmocka_unit_test(test_replay_crash_at_every_write_identical_headers),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
       cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
@@ -785,6 +931,11 @@ int main(void) {
       cmocka_unit_test(test_replay_rejects_descriptor_targeting_log_or_headers),
       cmocka_unit_test(test_replay_allows_descriptors_next_to_log_and_headers),
       cmocka_unit_test(test_replay_reports_target_in_later_entry),
+      cmocka_unit_test(test_plan_replayed_size_is_max_of_size_writes_and_last),
+      cmocka_unit_test(test_plan_checks_targets_before_file_size),
+      cmocka_unit_test(test_plan_of_clean_image_needs_no_log),
+      cmocka_unit_test(test_plan_of_dirty_image_requires_log),
+      cmocka_unit_test(test_plan_final_headers_match_model),
       cmocka_unit_test(test_replay_reports_io_error_when_file_cannot_grow),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,8 @@
  * is replayed, and what E_LOG_NO_SEQUENCE names. */
 #include "unit_common.h"
 
+#include <time.h>
+
 #define LOG_LEN VTK_MIB
 #define S 4096u /* one sector */
 
@@ -88,9 +90,8 @@ static void expect_seq_in(const uint8_t *log, uint32_t len, uint32_t tail_off,
   vhdxlog_error e;
   vhdxlog_status st = search_in(log, len, &s, &e);
   if (st != VHDXLOG_OK)
-    print_error("search: %s cause %s offset %llu\n",
-                vhdxlog_status_name(st), vhdxlog_status_name(e.cause),
-                (unsigned long long)e.offset);
+    print_error("search: %s cause %s offset %llu\n", vhdxlog_status_name(st),
+                vhdxlog_status_name(e.cause), (unsigned long long)e.offset);
   assert_int_equal(st, VHDXLOG_OK);
   assert_int_equal(s.tail_offset, tail_off);
   assert_int_equal(s.head_offset, head_off);
@@ -109,11 +110,11 @@ static void expect_seq(const uint8_t *log, uint32_t tail_off, uint32_t head_off,
                 head_seq, NULL);
 }
 
-static void expect_no_seq(const uint8_t *log, vhdxlog_status cause,
-                          uint64_t offset) {
+static void expect_no_seq_in(const uint8_t *log, uint32_t len,
+                             vhdxlog_status cause, uint64_t offset) {
   vhdxlog_sequence s;
   vhdxlog_error e;
-  assert_int_equal(search_in(log, LOG_LEN, &s, &e), VHDXLOG_E_LOG_NO_SEQUENCE);
+  assert_int_equal(search_in(log, len, &s, &e), VHDXLOG_E_LOG_NO_SEQUENCE);
   assert_int_equal(e.status, VHDXLOG_E_LOG_NO_SEQUENCE);
   if (e.cause != cause || e.offset != offset)
     print_error("cause %s offset %llu, want %s offset %llu\n",
@@ -123,7 +124,13 @@ static void expect_no_seq(const uint8_t *log, vhdxlog_status cause,
   assert_int_equal(e.offset, offset);
 }
 
-/* --- found sequences ------------------------------------------------------- */
+static void expect_no_seq(const uint8_t *log, vhdxlog_status cause,
+                          uint64_t offset) {
+  expect_no_seq_in(log, LOG_LEN, cause, offset);
+}
+
+/* --- found sequences -------------------------------------------------------
+ */
 
 static void test_search_finds_single_entry(void **state) {
   (void)state;
@@ -183,9 +190,9 @@ static void test_search_finds_multi_entry_run(void **state) {
 static void test_search_replays_from_head_tail_not_first_entry(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
-  uint32_t a = put(log, 0, 5, 0, 1);            /* [0, 8K) */
-  uint32_t b = put(log, a, 6, a, 2);            /* [8K, 20K) */
-  uint32_t c = put(log, a + b, 7, a, 1);        /* tail = entry 6 */
+  uint32_t a = put(log, 0, 5, 0, 1);     /* [0, 8K) */
+  uint32_t b = put(log, a, 6, a, 2);     /* [8K, 20K) */
+  uint32_t c = put(log, a + b, 7, a, 1); /* tail = entry 6 */
   vhdxlog_sequence s;
   expect_seq_in(log, LOG_LEN, a, a + b, 2, b + c, 6, 7, &s);
   assert_int_equal(s.descriptor_count, 3);
@@ -233,7 +240,8 @@ static void test_search_run_may_fill_whole_log(void **state) {
   free(log);
 }
 
-static void test_search_run_filling_log_from_middle_stops_after_one_lap(void **state) {
+static void
+test_search_run_filling_log_from_middle_stops_after_one_lap(void **state) {
   (void)state;
   uint32_t len = 16 * S;
   uint8_t *log = ulog_new(len);
@@ -258,7 +266,8 @@ static void test_search_handles_previous_lap_entries(void **state) {
   free(log);
 }
 
-/* --- which run wins --------------------------------------------------------- */
+/* --- which run wins ---------------------------------------------------------
+ */
 
 static void test_search_falls_back_when_last_entry_torn(void **state) {
   (void)state;
@@ -318,7 +327,7 @@ static void test_search_ranks_runs_by_head_not_first_entry(void **state) {
   uint8_t *log = ulog_new(LOG_LEN);
   uint32_t o = 0;
   for (uint64_t s = 3; s <= 6; s++)
-    o += put(log, o, s, 0, 0); /* run 3..6, head 6, starts at 3 */
+    o += put(log, o, s, 0, 0);    /* run 3..6, head 6, starts at 3 */
   put(log, 64 * S, 5, 64 * S, 0); /* run of one: 5 */
   expect_seq(log, 0, 3 * S, 4, 4 * S, 3, 6);
   free(log);
@@ -355,7 +364,8 @@ static void test_search_tries_run_breaking_entry_as_new_start(void **state) {
   free(log);
 }
 
-static void test_search_finds_valid_entry_inside_bad_entry_length(void **state) {
+static void
+test_search_finds_valid_entry_inside_bad_entry_length(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   put(log, 0, 50, 0, 3);
@@ -386,7 +396,8 @@ static void test_search_does_not_shorten_incomplete_run(void **state) {
   free(log);
 }
 
-/* --- no complete sequence ----------------------------------------------------- */
+/* --- no complete sequence
+ * ----------------------------------------------------- */
 
 static void test_search_reports_no_sequence_on_empty_log(void **state) {
   (void)state;
@@ -405,7 +416,8 @@ static void test_search_reports_no_sequence_when_only_old_guid(void **state) {
   free(log);
 }
 
-static void test_search_no_sequence_names_most_recent_failed_candidate(void **state) {
+static void
+test_search_no_sequence_names_most_recent_failed_candidate(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   put(log, 2 * S, 4, 2 * S, 1);
@@ -421,7 +433,9 @@ static void test_search_no_sequence_names_most_recent_failed_candidate(void **st
   free(log);
 }
 
-static void test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes(void **state) {
+static void
+test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes(
+    void **state) {
   (void)state;
   /* "loge" + the header's GUID bytes: a candidate, whatever else fails */
   static const struct {
@@ -439,7 +453,8 @@ static void test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     uint8_t *log = ulog_new(LOG_LEN);
     put(log, 12 * S, 33, 12 * S, 1);
-    assert_int_equal(vtk_entry_break(log, LOG_LEN, 12 * S, c[i].br, c[i].index, 1), 0);
+    assert_int_equal(
+        vtk_entry_break(log, LOG_LEN, 12 * S, c[i].br, c[i].index, 1), 0);
     expect_no_seq(log, c[i].want, 12 * S);
     free(log);
   }
@@ -459,7 +474,8 @@ static void test_search_no_sequence_names_incomplete_head(void **state) {
   free(log);
 }
 
-static void test_search_no_sequence_prefers_greater_number_of_either_kind(void **state) {
+static void
+test_search_no_sequence_prefers_greater_number_of_either_kind(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   put(log, 16 * S, 5, 64 * S, 1); /* incomplete head, 5 */
@@ -494,7 +510,8 @@ static void test_search_no_sequence_tie_names_first_found(void **state) {
   free(log);
 }
 
-static void test_search_no_sequence_zero_number_candidate_ranks_lowest(void **state) {
+static void
+test_search_no_sequence_zero_number_candidate_ranks_lowest(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   put(log, 4 * S, 2, 4 * S, 1);
@@ -511,13 +528,66 @@ static void test_search_no_sequence_zero_number_candidate_ranks_lowest(void **st
   free(log);
 }
 
-static void test_search_complete_sequence_beats_failed_candidates(void **state) {
+static void
+test_search_complete_sequence_beats_failed_candidates(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   put(log, 8 * S, 70, 8 * S, 1);
   vtk_entry_break(log, LOG_LEN, 8 * S, VTK_BREAK_CHECKSUM, 0, 0);
   put(log, 30 * S, 2, 30 * S, 1);
   expect_seq(log, 30 * S, 30 * S, 1, 2 * S, 2, 2);
+  free(log);
+}
+
+static void test_search_finds_entry_in_one_sector_log(void **state) {
+  (void)state;
+  uint8_t *log = ulog_new(S);
+  put_in(log, S, 0, 4, 0, 0, G);
+  expect_seq_in(log, S, 0, 0, 1, S, 4, 4, NULL);
+  free(log);
+}
+
+/* Logs built so that any check done too early (checksum before the cheap
+ * rules, or re-reading the sectors of a bad entry from every start) costs
+ * time quadratic in the log: 64 MiB of log would then take minutes. */
+static void test_search_runs_in_linear_time_on_hostile_logs(void **state) {
+  (void)state;
+  const uint32_t len = 64u * VTK_MIB, n = len / S;
+  uint8_t *log = ulog_new(len);
+  clock_t t0 = clock();
+  /* 1: every sector a header claiming the whole log, no descriptors */
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *h = log + (size_t)i * S;
+    memcpy(h, "loge", 4);
+    vtk_put_le32(h + 8, len);
+    vtk_put_le64(h + 16, 1);
+    memcpy(h + 32, G, 16);
+  }
+  expect_no_seq_in(log, len, VHDXLOG_E_DATA_COUNT, 0);
+  /* 2: back-to-back entries of 127 sectors with a bad checksum */
+  memset(log, 0, len);
+  vtk_desc *d = calloc(126, sizeof(*d));
+  for (uint32_t i = 0; i < 126; i++)
+    d[i] = vtk_data(VTK_MIB + S * i, i);
+  uint32_t last = 0;
+  for (uint32_t k = 0; (k + 1) * 127 <= n; k++) {
+    vtk_entry e;
+    memset(&e, 0, sizeof(e));
+    e.sequence_number = 1 + k;
+    e.tail = k * 127 * S;
+    memcpy(e.log_guid, G, 16);
+    e.descs = d;
+    e.desc_count = 126;
+    last = k * 127 * S;
+    assert_int_equal(vtk_log_write_entry(log, len, last, &e), 127 * S);
+    vtk_entry_break(log, len, last, VTK_BREAK_CHECKSUM, 0, 0);
+  }
+  expect_no_seq_in(log, len, VHDXLOG_E_ENTRY_CHECKSUM, last);
+  free(d);
+  double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+  if (secs > 60)
+    print_error("search took %.1f s of CPU on a 64 MiB log\n", secs);
+  assert_true(secs <= 60);
   free(log);
 }
 
@@ -570,7 +640,8 @@ int main(void) {
       cmocka_unit_test(test_search_finds_sequence_wrapping_end_of_log),
       cmocka_unit_test(test_search_finds_wrapped_single_entry),
       cmocka_unit_test(test_search_run_may_fill_whole_log),
-      cmocka_unit_test(test_search_run_filling_log_from_middle_stops_after_one_lap),
+      cmocka_unit_test(
+          test_search_run_filling_log_from_middle_stops_after_one_lap),
       cmocka_unit_test(test_search_handles_previous_lap_entries),
       cmocka_unit_test(test_search_falls_back_when_last_entry_torn),
       cmocka_unit_test(test_search_ignores_entries_with_old_guid),
@@ -583,13 +654,19 @@ int main(void) {
       cmocka_unit_test(test_search_does_not_shorten_incomplete_run),
       cmocka_unit_test(test_search_reports_no_sequence_on_empty_log),
       cmocka_unit_test(test_search_reports_no_sequence_when_only_old_guid),
-      cmocka_unit_test(test_search_no_sequence_names_most_recent_failed_candidate),
-      cmocka_unit_test(test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes),
+      cmocka_unit_test(
+          test_search_no_sequence_names_most_recent_failed_candidate),
+      cmocka_unit_test(
+          test_search_no_sequence_candidate_may_fail_any_rule_after_guid_bytes),
       cmocka_unit_test(test_search_no_sequence_names_incomplete_head),
-      cmocka_unit_test(test_search_no_sequence_prefers_greater_number_of_either_kind),
+      cmocka_unit_test(
+          test_search_no_sequence_prefers_greater_number_of_either_kind),
       cmocka_unit_test(test_search_no_sequence_tie_names_first_found),
-      cmocka_unit_test(test_search_no_sequence_zero_number_candidate_ranks_lowest),
+      cmocka_unit_test(
+          test_search_no_sequence_zero_number_candidate_ranks_lowest),
       cmocka_unit_test(test_search_complete_sequence_beats_failed_candidates),
+      cmocka_unit_test(test_search_finds_entry_in_one_sector_log),
+      cmocka_unit_test(test_search_runs_in_linear_time_on_hostile_logs),
       cmocka_unit_test(test_search_result_is_consistent_on_random_logs),
   };
   return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,7 +1,8 @@
 /* Status names and descriptions: stable, complete, never NULL. */
 #include "unit_common.h"
 
-#define S(x) {x, #x}
+#define S(x)                                                                   \
+  { x, #x }
 static const struct {
   vhdxlog_status s;
   const char *name;

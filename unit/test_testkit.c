@@ -96,12 +96,15 @@ static void test_testkit_entry_has_valid_checksum_and_layout(void **state) {
 
   /* Every break makes the CRC-fixed entry still CRC-valid, the unfixed one
    * (except signature breaks with unchanged CRC input) not. */
-  assert_int_equal(vtk_entry_break(log, len, 8192, VTK_BREAK_CHECKSUM, 0, 1), 0);
+  assert_int_equal(vtk_entry_break(log, len, 8192, VTK_BREAK_CHECKSUM, 0, 1),
+                   0);
   assert_false(vtk_entry_crc_ok(log, len, 8192));
   vtk_entry_fix_checksum(log, len, 8192);
   assert_true(vtk_entry_crc_ok(log, len, 8192));
-  assert_int_equal(vtk_entry_break(log, len, 8192, VTK_BREAK_DESC_RESERVED, 1, 1), -1);
-  assert_int_equal(vtk_entry_break(log, len, 8192, VTK_BREAK_DESC_RESERVED, 0, 1), 0);
+  assert_int_equal(
+      vtk_entry_break(log, len, 8192, VTK_BREAK_DESC_RESERVED, 1, 1), -1);
+  assert_int_equal(
+      vtk_entry_break(log, len, 8192, VTK_BREAK_DESC_RESERVED, 0, 1), 0);
   assert_true(vtk_entry_crc_ok(log, len, 8192));
   free(log);
 }
@@ -173,7 +176,8 @@ static void test_testkit_derived_guid_has_version_bits(void **state) {
   assert_int_equal(vtk_get_le32(f + 12), vtk_crc32c(0, msg, 28));
 }
 
-static void test_testkit_model_replay_applies_and_updates_headers(void **state) {
+static void
+test_testkit_model_replay_applies_and_updates_headers(void **state) {
   (void)state;
   vtk_image_spec s;
   vtk_image img, out;
@@ -204,7 +208,8 @@ static void test_testkit_model_replay_applies_and_updates_headers(void **state) 
   assert_memory_equal(out.data + 3u * VTK_MIB, zeros, 8192);
   uint8_t fwg[16];
   vtk_derive_file_write_guid(g, fwg);
-  /* seq 2 was current: step 1 -> slot 0 (3), step 4 -> slot 1 (4), slot 0 (5) */
+  /* seq 2 was current: step 1 -> slot 0 (3), step 4 -> slot 1 (4), slot 0 (5)
+   */
   assert_int_equal(vtk_get_le64(vtk_header(&out, 0) + 8), 5);
   assert_int_equal(vtk_get_le64(vtk_header(&out, 1) + 8), 4);
   for (int w = 0; w < 2; w++) {
