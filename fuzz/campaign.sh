@@ -23,8 +23,8 @@ fi
 
 max_len() {
   case $1 in
-    fuzz_image) echo 2162688 ;;
-    *) echo 1048640 ;;
+    fuzz_image) echo 1114112 ;;
+    *) echo 65600 ;;
   esac
 }
 
@@ -48,7 +48,7 @@ for t in $TARGETS; do
   # the inputs that bring new features, then drop the checked-in files.
   rm -rf "$dir/merged"
   cp -r "$ROOT/corpus/$t" "$dir/merged"
-  "$BUILD/fuzz/$t" -merge=1 -max_len="$(max_len "$t")" "$dir/merged" \
+  "$BUILD/fuzz/$t" -merge=1 "$dir/merged" \
     "$dir/corpus" >"$dir/merge.log" 2>&1
   (cd "$ROOT/corpus/$t" && for f in *; do rm -f "$dir/merged/$f"; done)
   n=$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' \

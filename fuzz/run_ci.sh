@@ -19,11 +19,12 @@ TARGETS=${FUZZ_TARGETS:-"fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"}
 OUT=$BUILD/fuzz-ci
 COMMON=(-timeout=10 -rss_limit_mb=2048)
 
-# Same limits as fuzz/oss-fuzz/build.sh writes into <target>.options.
+# Same limits as fuzz/oss-fuzz/build.sh writes into <target>.options (see
+# there why); the corpus replay reads every seed whole.
 max_len() {
   case $1 in
-    fuzz_image) echo 2162688 ;;
-    *) echo 1048640 ;;
+    fuzz_image) echo 1114112 ;;
+    *) echo 65600 ;;
   esac
 }
 
@@ -46,10 +47,9 @@ for t in $TARGETS; do
   dir=$OUT/$t
   rm -rf "$dir"
   mkdir -p "$dir/new"
-  limits=("${COMMON[@]}" -max_len="$(max_len "$t")")
-
-  # 1. Replay every checked-in input, regressions included.
-  if ! "$bin" "${limits[@]}" -runs=0 -artifact_prefix="$dir/" \
+  # 1. Replay every checked-in input, regressions included, each whole
+  #    (without -max_len libFuzzer would cut inputs at 1 MiB).
+  if ! "$bin" "${COMMON[@]}" -runs=0 -max_len=16777216 -artifact_prefix="$dir/" \
       "$ROOT/corpus/$t" >"$dir/replay.log" 2>&1; then
     echo "== $t: corpus replay FAILED (see $dir/replay.log)"
     tail -n 30 "$dir/replay.log"
@@ -61,7 +61,8 @@ for t in $TARGETS; do
   # 2. Fuzz for a bounded time; new inputs go to a scratch folder, the
   #    checked-in corpus is only read.
   if [ "$SECONDS_EACH" -gt 0 ]; then
-    "$bin" "${limits[@]}" -max_total_time="$SECONDS_EACH" \
+    "$bin" "${COMMON[@]}" -max_len="$(max_len "$t")" \
+      -max_total_time="$SECONDS_EACH" \
       -dict="$ROOT/fuzz/$t.dict" -print_final_stats=1 \
       -artifact_prefix="$dir/" "$dir/new" "$ROOT/corpus/$t" \
       >"$dir/fuzz.log" 2>&1
