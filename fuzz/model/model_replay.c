@@ -80,13 +80,60 @@ static void complete_clean(const mdl_image *im, model_result *out) {
   uint8_t f[16];
   if (!im->valid[other] || mdl_is_zero(ho + 48, 16))
     return;
-  if (mdl_le64(ho + 8) + 1 != mdl_le64(hc + 8))
+  if (mdl_le64(hc + 8) == UINT64_MAX || mdl_le64(ho + 8) + 1 != mdl_le64(hc + 8))
     return;
   model_derive_file_write_guid(ho + 48, f);
   if (memcmp(hc + 16, f, 16) != 0)
     return;
   header_update(out->image, cur, f, zero_guid);
   out->headers_repaired = 1;
+}
+
+/* RULES.md "Replay order" on `buf`, the file's first buf_size bytes (the
+ * whole file, or its first 1 MiB for plan check 4): header update 1, the
+ * descriptors tail to head, the two clearing header updates. Writes are
+ * clipped to buf_size; data writes are 4 KiB-aligned and buf_size is a
+ * multiple of 4 KiB, so a data sector is either wholly in or wholly out. */
+static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
+                         const mdl_seq *seq, const uint8_t *log) {
+  uint8_t f[16];
+  uint64_t k;
+  uint32_t i, data_seen;
+  int cur;
+  /* Replay 1: a new FileWriteGuid before the first modification. */
+  model_derive_file_write_guid(im->log_guid, f);
+  cur = im->current;
+  if (memcmp(buf + mdl_header_offset(cur) + 16, f, 16) != 0)
+    cur = header_update(buf, cur, f, im->log_guid);
+
+  /* Replay 2: descriptors, tail to head, in order. The log is read from the
+   * input, which no write may change (plan 1). */
+  for (k = 0; k < seq->count; k++) {
+    const mdl_entry *e = &seq->entries[k];
+    data_seen = 0;
+    for (i = 0; i < e->count; i++) {
+      mdl_write w = descriptor_write(log, im->log_length, e, i, &data_seen);
+      uint8_t *dst;
+      if (w.file_offset >= buf_size)
+        continue; /* clipped: only the first buf_size bytes are kept */
+      dst = buf + (size_t)w.file_offset;
+      if (w.is_data) {
+        memcpy(dst, w.desc + 8, 8);               /* LeadingBytes */
+        memcpy(dst + 8, w.data_sector + 8, 4084); /* Data */
+        memcpy(dst + 4092, w.desc + 4, 4);        /* TrailingBytes */
+      } else if (w.length > 0) {
+        memset(dst, 0,
+               (size_t)(w.length < buf_size - w.file_offset
+                            ? w.length
+                            : buf_size - w.file_offset));
+      }
+    }
+  }
+  /* Replay 3: the file already has its replayed size. */
+
+  /* Replay 4: clear the log, twice, so both copies are up to date. */
+  cur = header_update(buf, cur, f, zero_guid);
+  header_update(buf, cur, f, zero_guid);
 }
 
 void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
@@ -98,8 +145,6 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
   vhdxlog_status st;
   uint64_t replayed_size, k;
   uint32_t i, data_seen;
-  uint8_t f[16];
-  int cur;
 
   memset(out, 0, sizeof *out);
   out->image = mdl_malloc(size);
@@ -163,6 +208,37 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
   }
   if (head->last > replayed_size)
     replayed_size = head->last;
+  /* Plan 3b: room for the header updates in SequenceNumber. */
+  {
+    uint8_t fwg[16];
+    uint64_t current_seq = mdl_le64(image + mdl_header_offset(im.current) + 8);
+    model_derive_file_write_guid(im.log_guid, fwg);
+    if (current_seq >
+        UINT64_MAX - (memcmp(image + mdl_header_offset(im.current) + 16, fwg,
+                             16) != 0
+                          ? 3u
+                          : 2u)) {
+      free(seq.entries);
+      set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
+      return;
+    }
+  }
+  /* Plan 4: the first 1 MiB as the replay leaves it must still parse. */
+  {
+    mdl_image after;
+    uint8_t *area = mdl_malloc(VHDXLOG_HEADER_AREA_SIZE);
+    memset(area, 0, VHDXLOG_HEADER_AREA_SIZE);
+    memcpy(area, image,
+           size < VHDXLOG_HEADER_AREA_SIZE ? size : VHDXLOG_HEADER_AREA_SIZE);
+    apply_replay(area, VHDXLOG_HEADER_AREA_SIZE, &im, &seq, log);
+    st = mdl_image_check(area, replayed_size, &after);
+    free(area);
+    if (st != VHDXLOG_OK) {
+      free(seq.entries);
+      set_error(out, VHDXLOG_E_REPLAY_RESULT);
+      return;
+    }
+  }
   if (replayed_size > size &&
       (replayed_size > max_size || replayed_size > (uint64_t)SIZE_MAX)) {
     free(seq.entries);
@@ -179,36 +255,7 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
     out->image = grown;
     out->image_size = replayed_size;
   }
-
-  /* Replay 1: a new FileWriteGuid before the first modification. */
-  model_derive_file_write_guid(im.log_guid, f);
-  cur = im.current;
-  if (memcmp(out->image + mdl_header_offset(cur) + 16, f, 16) != 0)
-    cur = header_update(out->image, cur, f, im.log_guid);
-
-  /* Replay 2: descriptors, tail to head, in order. The log is read from the
-   * input, which no write may change (plan 1). */
-  for (k = 0; k < seq.count; k++) {
-    const mdl_entry *e = &seq.entries[k];
-    data_seen = 0;
-    for (i = 0; i < e->count; i++) {
-      mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
-      uint8_t *dst = out->image + (size_t)w.file_offset;
-      if (w.is_data) {
-        memcpy(dst, w.desc + 8, 8);               /* LeadingBytes */
-        memcpy(dst + 8, w.data_sector + 8, 4084); /* Data */
-        memcpy(dst + 4092, w.desc + 4, 4);        /* TrailingBytes */
-      } else if (w.length > 0) {
-        memset(dst, 0, (size_t)w.length);
-      }
-    }
-  }
-  /* Replay 3: the file already has its replayed size. */
-
-  /* Replay 4: clear the log, twice, so both copies are up to date. */
-  cur = header_update(out->image, cur, f, zero_guid);
-  header_update(out->image, cur, f, zero_guid);
-
+  apply_replay(out->image, out->image_size, &im, &seq, log);
   free(seq.entries);
   out->status = VHDXLOG_OK;
   out->replayed = 1;

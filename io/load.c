@@ -1,0 +1,101 @@
+/*
+ * Load an image for the library: the 1 MiB header area, the log when it is
+ * dirty, the log context and the plan. Reads go through the caller's
+ * vhdxlog_io (read + get_size only); nothing is written.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vhdxlog_io.h"
+
+static vhdxlog_status fail(vhdxlog_error *error, vhdxlog_status status,
+                           uint64_t offset) {
+  if (error != NULL) {
+    error->status = status;
+    error->cause = status;
+    error->offset = offset;
+    error->index = VHDXLOG_NO_INDEX;
+  }
+  return status;
+}
+
+vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
+                            vhdxlog_error *error) {
+  vhdxlog_image *image;
+  vhdxlog_status st;
+  uint64_t file_size = 0;
+  size_t head_bytes;
+
+  if (out != NULL)
+    memset(out, 0, sizeof *out);
+  if (io == NULL || out == NULL || io->read == NULL || io->get_size == NULL)
+    return fail(error, VHDXLOG_E_ARGUMENT, 0);
+  image = &out->image;
+
+  if (io->get_size(io->ctx, &file_size) != 0)
+    return fail(error, VHDXLOG_E_IO, 0);
+
+  /* The header area, zero-filled past the end of a short file so that the
+   * parser sees defined bytes (it reports E_FILE_TOO_SMALL from file_size
+   * before looking at them). Allocation failures are reported as E_IO: the
+   * image could not be read into memory. */
+  out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
+  if (out->header_area == NULL)
+    return fail(error, VHDXLOG_E_IO, 0);
+  head_bytes = file_size < VHDXLOG_HEADER_AREA_SIZE ? (size_t)file_size
+                                                    : VHDXLOG_HEADER_AREA_SIZE;
+  if (head_bytes > 0 && io->read(io->ctx, 0, out->header_area, head_bytes) != 0)
+    return fail(error, VHDXLOG_E_IO, 0);
+
+  st = vhdxlog_image_parse(out->header_area, VHDXLOG_HEADER_AREA_SIZE,
+                           file_size, image, error);
+  if (st != VHDXLOG_OK)
+    return st;
+
+  if (image->log_state == VHDXLOG_LOG_DIRTY) {
+    /* The parser checked LogLength > 0 and LogOffset + LogLength <= file
+     * size for a dirty log, so this read is within the file. */
+    out->log_bytes = malloc((size_t)image->log_length);
+    if (out->log_bytes == NULL)
+      return fail(error, VHDXLOG_E_IO, image->log_offset);
+    if (io->read(io->ctx, image->log_offset, out->log_bytes,
+                 (size_t)image->log_length) != 0)
+      return fail(error, VHDXLOG_E_IO, image->log_offset);
+
+    st = vhdxlog_log_init(&out->log, out->log_bytes, image->log_length,
+                          image->log_guid);
+    if (st != VHDXLOG_OK)
+      return fail(error, st, image->log_offset);
+    out->log_ready = 1;
+  }
+
+  /* The plan keeps pointers to out->image and out->log: *out must not move
+   * while the plan is in use. */
+  st = vhdxlog_plan_init(&out->plan, image, out->log_ready ? &out->log : NULL,
+                         error);
+  if (st != VHDXLOG_OK)
+    return st;
+  if (out->plan.replay || out->plan.complete_header_update) {
+    /* The replayed header area must still parse (RULES.md "Plan" 4). */
+    uint8_t *area = malloc(VHDXLOG_HEADER_AREA_SIZE);
+    if (area == NULL)
+      return fail(error, VHDXLOG_E_IO, 0);
+    memcpy(area, out->header_area, VHDXLOG_HEADER_AREA_SIZE);
+    st = vhdxlog_plan_check_result(&out->plan, area, VHDXLOG_HEADER_AREA_SIZE,
+                                   &out->result_image, error);
+    free(area);
+    if (st != VHDXLOG_OK)
+      return st;
+  }
+  out->plan_ready = 1;
+  return VHDXLOG_OK;
+}
+
+void vhdxlog_loaded_free(vhdxlog_loaded *l) {
+  if (l == NULL)
+    return;
+  free(l->header_area);
+  free(l->log_bytes);
+  memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,65 @@
+/*
+ * Header updates (MS-VHDX 2.2.2.1) and the FileWriteGuid a replay sets.
+ *
+ * A header update copies the current header, bumps SequenceNumber, changes
+ * the GUIDs that must change and recomputes the CRC-32C with the checksum
+ * field counted as zero. The caller writes the result over the non-current
+ * header slot; see docs/RULES.md "Replay order".
+ */
+#include <string.h>
+
+#include "bytes.h"
+#include "vhdxlog.h"
+
+/* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
+#define HDR_CHECKSUM 4u
+#define HDR_SEQUENCE 8u
+#define HDR_FILE_WRITE_GUID 16u
+#define HDR_LOG_GUID 48u
+
+void vhdxlog_derive_file_write_guid(const uint8_t log_guid[16],
+                                    uint8_t out[16]) {
+  /* docs/RULES.md "derive(L)": word i = CRC-32C(L || "vhdxlog-fwg" || i).
+   * The message is built in a local array so that out may alias log_guid. */
+  static const char tag[11] = {'v', 'h', 'd', 'x', 'l', 'o',
+                               'g', '-', 'f', 'w', 'g'};
+  uint8_t msg[16 + sizeof tag + 1];
+  uint8_t guid[16];
+  size_t i;
+
+  memcpy(msg, log_guid, 16);
+  memcpy(msg + 16, tag, sizeof tag);
+  for (i = 0; i < 4; i++) {
+    msg[sizeof msg - 1] = (uint8_t)i;
+    store_le32(guid + 4u * i, vhdxlog_crc32c(0, msg, sizeof msg));
+  }
+  /* RFC 4122 version 4 / variant 1 bits, in Microsoft's mixed-endian GUID
+   * layout: Data3 is little-endian, so its version nibble is in byte 7. */
+  guid[7] = (uint8_t)((guid[7] & 0x0Fu) | 0x40u);
+  guid[8] = (uint8_t)((guid[8] & 0x3Fu) | 0x80u);
+  memcpy(out, guid, 16);
+}
+
+void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
+                           const uint8_t file_write_guid[16],
+                           const uint8_t log_guid[16],
+                           uint8_t out[VHDXLOG_HEADER_SIZE]) {
+  uint8_t fwg[16];
+  uint8_t lg[16];
+
+  /* The GUIDs are copied first: they may point into `current` or `out`. */
+  memcpy(fwg, file_write_guid, 16);
+  memcpy(lg, log_guid, 16);
+  if (out != current)
+    memmove(out, current, VHDXLOG_HEADER_SIZE);
+
+  /* SequenceNumber + 1 (wraps at 2^64: a header that old cannot occur, and
+   * unsigned arithmetic keeps it defined). */
+  store_le64(out + HDR_SEQUENCE, load_le64(out + HDR_SEQUENCE) + 1u);
+  memcpy(out + HDR_FILE_WRITE_GUID, fwg, 16);
+  memcpy(out + HDR_LOG_GUID, lg, 16);
+
+  /* Checksum over the 4 KiB with the field itself counted as zero. */
+  memset(out + HDR_CHECKSUM, 0, 4);
+  store_le32(out + HDR_CHECKSUM, vhdxlog_crc32c(0, out, VHDXLOG_HEADER_SIZE));
+}

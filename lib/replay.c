@@ -1,0 +1,224 @@
+/*
+ * Log replay through caller I/O callbacks (MS-VHDX 2.3.3, in the crash-safe
+ * order of docs/RULES.md "Replay order").
+ *
+ * Why a re-run after an interruption reaches the same bytes:
+ *  - nothing is written before every check has passed;
+ *  - no replayed write touches the header slots or the log (plan rule), so
+ *    a re-run finds the same log and replays the same descriptors, which are
+ *    idempotent (plain writes of fixed bytes);
+ *  - the FileWriteGuid is derived from the LogGuid, so the header update of
+ *    step 1 is the same bytes each time and is skipped once done;
+ *  - an interruption between the two final header writes leaves a state the
+ *    plan recognises (complete_header_update) and finishes.
+ */
+#include <string.h>
+
+#include "error.h"
+#include "plan.h"
+#include "vhdxlog.h"
+
+static uint64_t slot_offset(int slot) {
+  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
+}
+
+/* I/O failure at file offset `offset`. */
+static vhdxlog_status io_error(vhdxlog_error *error, uint64_t offset) {
+  return report(error, VHDXLOG_E_IO, offset, VHDXLOG_NO_INDEX);
+}
+
+static vhdxlog_status do_write(const vhdxlog_io *io, uint64_t offset,
+                               const uint8_t *buf, size_t size,
+                               vhdxlog_replay_result *result,
+                               vhdxlog_error *error) {
+  if (io->write(io->ctx, offset, buf, size) != 0)
+    return io_error(error, offset);
+  result->writes++;
+  result->bytes_written += size;
+  return VHDXLOG_OK;
+}
+
+static vhdxlog_status do_flush(const vhdxlog_io *io,
+                               vhdxlog_replay_result *result,
+                               vhdxlog_error *error) {
+  /* A flush has no file offset of its own: report 0. */
+  if (io->flush(io->ctx) != 0)
+    return io_error(error, 0);
+  result->flushes++;
+  return VHDXLOG_OK;
+}
+
+/* Write a prepared header over `slot`, then flush (MS-VHDX 2.2.2.1: the
+ * update is durable before anything relies on it). */
+static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
+                                   const uint8_t *header,
+                                   vhdxlog_replay_result *result,
+                                   vhdxlog_error *error) {
+  vhdxlog_status st = do_write(io, slot_offset(slot), header,
+                               VHDXLOG_HEADER_SIZE, result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  return do_flush(io, result, error);
+}
+
+/* Step 2: every descriptor, tail to head. Runs of data sectors that land
+ * back to back are gathered in `buffer` and written with one call. */
+static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
+                                        const vhdxlog_io *io, uint8_t *buffer,
+                                        size_t buffer_size,
+                                        vhdxlog_replay_result *result,
+                                        vhdxlog_error *error) {
+  const size_t cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
+  vhdxlog_iter it;
+  vhdxlog_descriptor d;
+  vhdxlog_status st;
+  uint64_t run_offset = 0;
+  size_t run_length = 0;
+
+  st = vhdxlog_iter_init(&it, plan->log, &plan->seq);
+  if (st != VHDXLOG_OK) {
+    return report(error, st, plan->seq.tail_offset, VHDXLOG_NO_INDEX);
+  }
+  for (;;) {
+    st = vhdxlog_iter_next(&it, &d);
+    if (st != VHDXLOG_OK && st != VHDXLOG_END) {
+      /* Cannot happen after the pre-check over the same unchanged log. */
+      return report(error, st, it.entry_offset, VHDXLOG_NO_INDEX);
+    }
+    /* Write the pending run when it cannot take this descriptor. Order
+     * matters: a later descriptor may overwrite an earlier one. */
+    if (run_length > 0 &&
+        (st == VHDXLOG_END || d.kind != VHDXLOG_DESCRIPTOR_DATA ||
+         d.file_offset != run_offset + run_length ||
+         cap - run_length < VHDXLOG_SECTOR_SIZE)) {
+      vhdxlog_status wst =
+          do_write(io, run_offset, buffer, run_length, result, error);
+      if (wst != VHDXLOG_OK)
+        return wst;
+      run_length = 0;
+    }
+    if (st == VHDXLOG_END)
+      return VHDXLOG_OK;
+    if (d.kind == VHDXLOG_DESCRIPTOR_DATA) {
+      if (run_length == 0)
+        run_offset = d.file_offset;
+      vhdxlog_descriptor_sector(plan->log, &d, buffer + run_length);
+      run_length += VHDXLOG_SECTOR_SIZE;
+    } else if (d.length > 0) {
+      /* One call per zero descriptor: the backend zeroes (or punches) the
+       * whole range at once, never 4 KiB at a time. */
+      if (io->write_zeros(io->ctx, d.file_offset, d.length) != 0)
+        return io_error(error, d.file_offset);
+      result->writes++;
+      result->bytes_written += d.length;
+    }
+  }
+}
+
+vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
+                              uint8_t *buffer, size_t buffer_size,
+                              vhdxlog_replay_result *result,
+                              vhdxlog_error *error) {
+  vhdxlog_replay_result local_result;
+  const vhdxlog_image *image;
+  vhdxlog_status st;
+  uint64_t max_end = 0;
+  uint64_t size = 0;
+  uint64_t target;
+  int c, o;
+
+  if (result == NULL)
+    result = &local_result;
+  memset(result, 0, sizeof *result);
+  if (plan == NULL || plan->image == NULL || io == NULL || io->write == NULL ||
+      io->flush == NULL ||
+      (plan->image->current != 0 && plan->image->current != 1)) {
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+  image = plan->image;
+  c = image->current;
+  o = 1 - c;
+  if ((plan->replay || plan->complete_header_update) && !plan->result_checked) {
+    /* Not validated to the end: vhdxlog_plan_check_result() comes first. */
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+
+  if (!plan->replay) {
+    if (plan->complete_header_update) {
+      /* RULES.md: the second write of step 4, then flush. */
+      st = write_header(io, o, plan->final_headers[o], result, error);
+      if (st != VHDXLOG_OK)
+        return st;
+      result->headers_repaired = 1;
+    }
+    clear_error(error);
+    return VHDXLOG_OK;
+  }
+
+  if (plan->log == NULL || io->write_zeros == NULL || io->get_size == NULL ||
+      io->set_size == NULL || buffer == NULL ||
+      buffer_size < VHDXLOG_SECTOR_SIZE) {
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+
+  /* Every check before the first write. The file may have changed since
+   * the plan was made: take its size now (MS-VHDX 2.3.3 step 1). */
+  if (io->get_size(io->ctx, &size) != 0)
+    return io_error(error, 0);
+  if (size < plan->seq.flushed_file_offset) {
+    return report(error, VHDXLOG_E_FILE_TRUNCATED, size, VHDXLOG_NO_INDEX);
+  }
+  /* The descriptor pass is cheap next to the I/O and makes the replay safe
+   * on its own: no write can land on the headers or the log. */
+  st = vhdxlog_plan_check_descriptors(image, plan->log, &plan->seq, &max_end,
+                                      error);
+  if (st != VHDXLOG_OK)
+    return st;
+  target = plan->replayed_size;
+  if (max_end > target)
+    target = max_end;
+  if (plan->seq.last_file_offset > target)
+    target = plan->seq.last_file_offset;
+
+  /* Step 1: FileWriteGuid must change before the first modification
+   * (MS-VHDX 2.2.2). The header is built in the caller's buffer. */
+  if (plan->need_file_write_guid) {
+    vhdxlog_header_update(image->current_header, plan->new_file_write_guid,
+                          image->log_guid, buffer);
+    st = write_header(io, o, buffer, result, error);
+    if (st != VHDXLOG_OK)
+      return st;
+  }
+
+  /* Step 2. */
+  st = apply_descriptors(plan, io, buffer, buffer_size, result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+
+  /* Step 3: grow to the replayed size (LastFileOffset included), flush. */
+  if (io->get_size(io->ctx, &size) != 0)
+    return io_error(error, 0);
+  if (size < target && io->set_size(io->ctx, target) != 0)
+    return io_error(error, target);
+  st = do_flush(io, result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+
+  /* Step 4: clear the log, in both slots. final_headers were built by the
+   * plan from the same current header and GUIDs (see plan.c). */
+  if (plan->need_file_write_guid) {
+    st = write_header(io, c, plan->final_headers[c], result, error);
+    if (st == VHDXLOG_OK)
+      st = write_header(io, o, plan->final_headers[o], result, error);
+  } else {
+    st = write_header(io, o, plan->final_headers[o], result, error);
+    if (st == VHDXLOG_OK)
+      st = write_header(io, c, plan->final_headers[c], result, error);
+  }
+  if (st != VHDXLOG_OK)
+    return st;
+  result->replayed = 1;
+  clear_error(error);
+  return VHDXLOG_OK;
+}
