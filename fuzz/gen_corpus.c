@@ -430,8 +430,9 @@ static void log_seeds(void) {
 /* ------------------------------------------------------------------------ */
 /* Images.                                                                  */
 
-/* fuzz_image input: the file size, a window over header 1, the image cut
- * after its last non-zero byte (the target pads with zeros again). */
+/* fuzz_image input: the file size, a window (over header 1 unless said
+ * otherwise), the image cut after its last non-zero byte (the target pads
+ * with zeros again). */
 static void emit_image_sized(const char *name, const vtk_image *img,
                              uint64_t file_size, uint64_t window) {
   size_t n = (size_t)img->size;
@@ -663,19 +664,26 @@ static void image_seeds(void) {
   d[1] = data_desc(AT_META, 1);
   e[0] = entry(1, 0, d, 2);
   dirty(&img, e, 1, 0);
-  emit_image("image-dirty-one-entry", &img);
+  /* The window (fuzz_image's window_offset): from the middle of the zero
+   * write of descriptor 0 on, cutting it. */
+  emit_image_sized("image-dirty-one-entry", &img, img.size,
+                   1ull << 63 | 0ull << 32 | (32768u + 4096u));
   vtk_image_free(&img);
 
   /* Wrapped round the end of the 1 MiB log; the file grows on replay;
    * the FileWriteGuid is already the derived one (no first update). */
+  d[2] = data_desc(5u * VTK_MIB, 2); /* past the end of the 4 MiB file */
   e[0] = entry(41, VTK_MIB - VTK_SECTOR, d, 2); /* last sector, then 0 */
-  e[1] = entry(42, VTK_MIB - VTK_SECTOR, d + 1, 1);
+  e[1] = entry(42, VTK_MIB - VTK_SECTOR, d + 1, 2);
   e[1].last_file_offset = 6u * VTK_MIB;
   dirty(&img, e, 2, VTK_MIB - VTK_SECTOR);
   cur = vtk_image_current(&img); /* before the edit makes it invalid */
   vtk_derive_file_write_guid(log_guid, vtk_header(&img, cur) + 16);
   vtk_header_fix_checksum(&img, cur);
-  emit_image("image-dirty-wrapped-grows", &img);
+  /* The window: from 2 KiB into the data sector of descriptor 3 (the write
+   * past the file's end), cutting it. */
+  emit_image_sized("image-dirty-wrapped-grows", &img, img.size,
+                   1ull << 63 | 3ull << 32 | (32768u + 2048u));
   vtk_image_free(&img);
 
   /* A descriptor aimed at header 1. */
