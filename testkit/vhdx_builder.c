@@ -350,7 +350,7 @@ void vtk_image_put_log(vtk_image *img, const uint8_t *log, uint32_t log_length,
   uint64_t off = vtk_get_le64(h + 72);
   if (off + log_length > img->size)
     vtk_image_resize(img, off + log_length);
-  memcpy(img->data + off, log, log_length);
+  memcpy(img->data + (size_t)off, log, log_length);
   /* On an accepted tie both headers are current: keep them identical. */
   int tie = vtk_header_raw_valid(vtk_header(img, 1 - cur)) &&
             vtk_get_le64(vtk_header(img, 0) + 8) ==
@@ -685,12 +685,14 @@ void vtk_header_update(const uint8_t cur[VTK_HEADER_SIZE],
 
 static void model_write(vtk_image *img, uint64_t off, const uint8_t *src,
                         uint64_t n) {
+  if (n == 0)
+    return; /* RULES.md entry check 10: ZeroLength 0 is a no-op */
   if (off + n > img->size)
     vtk_image_resize(img, off + n);
   if (src)
-    memcpy(img->data + off, src, (size_t)n);
+    memcpy(img->data + (size_t)off, src, (size_t)n);
   else
-    memset(img->data + off, 0, (size_t)n);
+    memset(img->data + (size_t)off, 0, (size_t)n);
 }
 
 void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,

@@ -271,7 +271,8 @@ void vtk_header_update(const uint8_t cur[VTK_HEADER_SIZE],
 /*
  * The image a correct replay leaves, given the image before and the entries
  * of the active sequence (tail to head, as the test wrote them): every
- * descriptor applied in order, the file grown to max(size, write ends, head
+ * descriptor applied in order (a zero descriptor of length 0 is a no-op and
+ * grows nothing), the file grown to max(size, write ends, head
  * LastFileOffset), then the header updates of RULES.md "Replay order"
  * (step 1 only when the current FileWriteGuid differs from derive(LogGuid)).
  * The input must have a valid current header with a non-zero LogGuid.

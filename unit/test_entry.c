@@ -601,8 +601,9 @@ static void test_entry_log_init_rejects_bad_arguments(void **state) {
                    VHDXLOG_E_ARGUMENT);
   /* "below 4 GiB": init is O(1) and must not touch the bytes */
   if (sizeof(size_t) > 4)
-    assert_int_equal(vhdxlog_log_init(&ctx, log, (size_t)1 << 32, guid),
-                     VHDXLOG_E_ARGUMENT);
+    assert_int_equal(
+        vhdxlog_log_init(&ctx, log, (size_t)((uint64_t)1 << 32), guid),
+        VHDXLOG_E_ARGUMENT);
   assert_int_equal(vhdxlog_log_init(&ctx, log, 4096, guid), VHDXLOG_OK);
   assert_int_equal(vhdxlog_log_init(&ctx, log, LOG_LEN, guid), VHDXLOG_OK);
   free(log);

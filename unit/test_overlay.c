@@ -26,7 +26,7 @@ static void overlay(const vhdxlog_loaded *l, const vtk_image *cur, uint64_t off,
   memset(buf, 0, size);
   if (off < cur->size) {
     uint64_t n = cur->size - off < size ? cur->size - off : size;
-    memcpy(buf, cur->data + off, (size_t)n);
+    memcpy(buf, cur->data + (size_t)off, (size_t)n);
   }
   vhdxlog_error err;
   vhdxlog_status st = vhdxlog_overlay_read(&l->plan, off, buf, size, &err);
@@ -45,7 +45,7 @@ static void check_overlay_equals_replay(const vtk_image *img,
   uint8_t buf[4096];
   for (uint64_t off = 0; off < want->size; off += 4096) {
     overlay(&l, img, off, buf, sizeof(buf));
-    if (memcmp(buf, want->data + off, 4096) != 0) {
+    if (memcmp(buf, want->data + (size_t)off, 4096) != 0) {
       size_t i = 0;
       while (buf[i] == want->data[off + i])
         i++;
@@ -64,7 +64,7 @@ static void check_overlay_equals_replay(const vtk_image *img,
       if (offs[i] + lens[j] > want->size)
         continue;
       overlay(&l, img, offs[i], big, lens[j]);
-      assert_memory_equal(big, want->data + offs[i], lens[j]);
+      assert_memory_equal(big, want->data + (size_t)offs[i], lens[j]);
     }
   free(big);
   /* the whole replayed file in one call */

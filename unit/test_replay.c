@@ -441,7 +441,7 @@ static void j_record(jfile *jf, int kind, uint64_t off, uint64_t len,
   if (kind != 2 && off < r->old_size) {
     uint64_t n = r->old_size - off < len ? r->old_size - off : len;
     r->old = malloc((size_t)n);
-    memcpy(r->old, jf->f->data + off, (size_t)n);
+    memcpy(r->old, jf->f->data + (size_t)off, (size_t)n);
   }
   if (kind == 0) {
     r->data = malloc((size_t)len);
@@ -510,12 +510,12 @@ static void j_power_loss(jfile *jf, int keep_last) {
   for (size_t i = jf->n; i-- > 0;) {
     jrec *r = &jf->j[i];
     if (r->old)
-      memcpy(f->data + r->off, r->old,
+      memcpy(f->data + (size_t)r->off, r->old,
              (size_t)(r->old_size - r->off < r->len ? r->old_size - r->off
                                                     : r->len));
     if (f->size > r->old_size) {
       /* bytes past the end read as zero when the file grows again */
-      memset(f->data + r->old_size, 0, (size_t)(f->size - r->old_size));
+      memset(f->data + (size_t)r->old_size, 0, (size_t)(f->size - r->old_size));
       f->size = r->old_size;
     }
   }
@@ -606,7 +606,9 @@ static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
   scenario s;
   sc_build(&s, SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
   vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
+  vhdxlog_error err;
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
+  assert_int_equal(err.offset, 4u * VTK_MIB - 4096); /* the file size */
   sc_free(&s);
 }
 
@@ -624,7 +626,9 @@ static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
   uint32_t head = 1 * SC_S;
   vtk_put_le64(vtk_log_at(log, VTK_MIB, head, 48), 5u * VTK_MIB);
   vtk_entry_fix_checksum(log, VTK_MIB, head);
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
+  vhdxlog_error err;
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
+  assert_int_equal(err.offset, 4u * VTK_MIB); /* the file size */
   sc_free(&s);
 }
 
@@ -680,6 +684,137 @@ static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
   free(log);
 }
 
+/* A dirty image whose single entry (log offset 8 KiB) writes the given 4 KiB
+ * sectors: `n` data descriptors. */
+static void sectors_image(vtk_image *img, scenario *s, const uint64_t *offs,
+                          uint8_t (*sectors)[SC_S], size_t n) {
+  memset(s, 0, sizeof(*s));
+  vtk_guid(s->guid, 78);
+  vtk_image_spec spec;
+  vtk_image_spec_default(&spec);
+  vtk_image_build(img, &spec);
+  for (size_t i = 0; i < n; i++) {
+    s->descs[0][i] = vtk_data(offs[i], 0);
+    s->descs[0][i].sector = sectors[i];
+  }
+  s->active[0] = sc_entry(s, 0, 3, 8192, 4u * VTK_MIB, n);
+  s->n_active = 1;
+  uint8_t *log = calloc(1, VTK_MIB);
+  vtk_log_write_entry(log, VTK_MIB, 8192, &s->active[0]);
+  vtk_image_put_log(img, log, VTK_MIB, s->guid);
+  free(log);
+}
+
+/* The first 4 KiB of a region table copy like the default one but with
+ * `r` at `index` (the rest of the 64 KiB stays zero, so the checksum over
+ * 64 KiB holds). */
+static void region_sector(int which, uint32_t index, const vtk_region *r,
+                          uint8_t out[SC_S]) {
+  vtk_image_spec spec;
+  vtk_image t;
+  vtk_image_spec_default(&spec);
+  spec.file_size = VTK_MIB;
+  vtk_image_build(&t, &spec);
+  vtk_region_set(&t, which, index, r);
+  memcpy(out, vtk_region_table(&t, which), SC_S);
+  vtk_image_free(&t);
+}
+
+static void expect_replay_result_error(const uint64_t *offs,
+                                       uint8_t (*sectors)[SC_S], size_t n,
+                                       vhdxlog_status cause) {
+  vtk_image img;
+  scenario s;
+  sectors_image(&img, &s, offs, sectors, n);
+  vhdxlog_error err;
+  expect_rejected(&img, VHDXLOG_E_REPLAY_RESULT, &err);
+  assert_int_equal(err.cause, cause);
+  vtk_image_free(&img);
+}
+
+static void test_replay_rejects_log_breaking_file_identifier(void **state) {
+  (void)state;
+  uint8_t sec[1][SC_S];
+  memset(sec, 0, sizeof(sec));
+  memcpy(sec[0], "vhdxfilE", 8);
+  const uint64_t offs[1] = {0};
+  expect_replay_result_error(offs, sec, 1, VHDXLOG_E_FILE_SIGNATURE);
+}
+
+static void test_replay_rejects_log_breaking_both_region_tables(void **state) {
+  (void)state;
+  uint8_t sec[2][SC_S];
+  vtk_pattern(sec[0], SC_S, 1);
+  vtk_pattern(sec[1], SC_S, 2);
+  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
+  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_NO_VALID_REGION_TABLE);
+}
+
+static void test_replay_rejects_log_moving_a_region_onto_the_log(void **state) {
+  (void)state;
+  /* both copies rewritten, valid on their own, metadata now [1, 2) MiB:
+   * the log's place (Image rule 5) */
+  uint8_t sec[2][SC_S];
+  vtk_region meta;
+  memcpy(meta.guid, VTK_GUID_METADATA, 16);
+  meta.file_offset = VTK_MIB;
+  meta.length = VTK_MIB;
+  meta.required = 1;
+  region_sector(0, 1, &meta, sec[0]);
+  region_sector(1, 1, &meta, sec[1]);
+  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
+  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_REGION_OVERLAP);
+}
+
+static void test_replay_rejects_log_making_region_rule_fail(void **state) {
+  (void)state;
+  /* copy 1 rewritten with a duplicate BAT (valid checksum), copy 2
+   * garbage: copy 1's own rule is the cause */
+  uint8_t sec[2][SC_S];
+  vtk_region bat;
+  memcpy(bat.guid, VTK_GUID_BAT, 16);
+  bat.file_offset = 8u * VTK_MIB;
+  bat.length = VTK_MIB;
+  bat.required = 1;
+  region_sector(0, 2, &bat, sec[0]);
+  vtk_pattern(sec[1], SC_S, 3);
+  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
+  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_REGION_DUPLICATE);
+}
+
+static void
+test_replay_accepts_log_rewriting_region_tables_validly(void **state) {
+  (void)state;
+  uint8_t sec[2][SC_S];
+  vtk_region meta;
+  memcpy(meta.guid, VTK_GUID_METADATA, 16);
+  meta.file_offset = 5u * VTK_MIB; /* moved, still clear of everything */
+  meta.length = VTK_MIB;
+  meta.required = 1;
+  region_sector(0, 1, &meta, sec[0]);
+  vtk_pattern(sec[1], SC_S, 4); /* copy 2 broken: copy 1 carries it */
+  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
+  vtk_image img, want;
+  scenario s;
+  sectors_image(&img, &s, offs, sec, 2);
+  vtk_model_replay(&img, s.active, 1, &want);
+  vhdxlog_mem_file f;
+  open_mem(&f, &img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  assert_file(&f, &want, "region tables rewritten");
+  vhdxlog_image after;
+  assert_int_equal(vhdxlog_image_parse(f.data, VTK_MIB, f.size, &after, &err),
+                   VHDXLOG_OK);
+  assert_int_equal(after.regions.used, 0);
+  assert_int_equal(after.regions.metadata_offset, 5u * VTK_MIB);
+  assert_int_equal(after.log_state, VHDXLOG_LOG_CLEAN);
+  vhdxlog_mem_close(&f);
+  vtk_image_free(&want);
+  vtk_image_free(&img);
+}
+
 static void
 test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
   (void)state;
@@ -719,6 +854,7 @@ test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
       vtk_zero(M + 4096, 0),
       vtk_data(9 * M, 5),     /* past the end and LastFileOffset */
       vtk_zero(10 * M, 8192), /* zeros past the end extend too */
+      vtk_zero(10 * M, 0),    /* a no-op: grows nothing */
   };
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     vtk_image img, want;
@@ -771,7 +907,8 @@ static vhdxlog_status plan_for(const vtk_image *img, planned *p) {
       VHDXLOG_OK);
   const vhdxlog_log *log = NULL;
   if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
-    assert_int_equal(vhdxlog_log_init(&p->log, img->data + p->image.log_offset,
+    assert_int_equal(vhdxlog_log_init(&p->log,
+                                      img->data + (size_t)p->image.log_offset,
                                       p->image.log_length, p->image.log_guid),
                      VHDXLOG_OK);
     log = &p->log;
@@ -792,6 +929,17 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
       {2 * M, 0, 4 * M},
       {4 * M - 4096, 4 * M, 4 * M}, /* everything ends at the file end */
   };
+  /* zero-length zero descriptor past the end: no write, no growth */
+  {
+    vtk_image img;
+    scenario s;
+    target_image(&img, vtk_zero(10 * M, 0), &s);
+    planned p;
+    assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+    assert_int_equal(p.plan.replayed_size, 4 * M);
+    assert_int_equal(p.plan.seq.max_write_end, 2 * M + 8192);
+    vtk_image_free(&img);
+  }
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_image img;
     scenario s;
@@ -928,6 +1076,11 @@ int main(void) {
       cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
       cmocka_unit_test(test_replay_rejects_corrupt_headers),
       cmocka_unit_test(test_replay_rejects_corrupt_log),
+      cmocka_unit_test(test_replay_rejects_log_breaking_file_identifier),
+      cmocka_unit_test(test_replay_rejects_log_breaking_both_region_tables),
+      cmocka_unit_test(test_replay_rejects_log_moving_a_region_onto_the_log),
+      cmocka_unit_test(test_replay_rejects_log_making_region_rule_fail),
+      cmocka_unit_test(test_replay_accepts_log_rewriting_region_tables_validly),
       cmocka_unit_test(test_replay_rejects_descriptor_targeting_log_or_headers),
       cmocka_unit_test(test_replay_allows_descriptors_next_to_log_and_headers),
       cmocka_unit_test(test_replay_reports_target_in_later_entry),

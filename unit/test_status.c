@@ -46,6 +46,7 @@ static const struct {
     S(VHDXLOG_E_LOG_NO_SEQUENCE),
     S(VHDXLOG_E_DESCRIPTOR_TARGET),
     S(VHDXLOG_E_FILE_TRUNCATED),
+    S(VHDXLOG_E_REPLAY_RESULT),
     S(VHDXLOG_END),
 };
 #define N_ALL (sizeof(all) / sizeof(all[0]))
@@ -60,6 +61,7 @@ static void test_status_values_are_stable(void **state) {
   assert_int_equal(VHDXLOG_E_ENTRY_CHECKSUM, 57);
   assert_int_equal(VHDXLOG_E_LOG_NO_SEQUENCE, 70);
   assert_int_equal(VHDXLOG_E_FILE_TRUNCATED, 72);
+  assert_int_equal(VHDXLOG_E_REPLAY_RESULT, 73);
   assert_int_equal(VHDXLOG_END, 90);
 }
 
@@ -85,7 +87,7 @@ static void test_status_strings_are_distinct_and_non_empty(void **state) {
 
 static void test_status_unknown_value_still_gives_text(void **state) {
   (void)state;
-  static const int bad[] = {3, 4, 19, 35, 58, 69, 73, 89, 91, 127};
+  static const int bad[] = {3, 4, 19, 35, 58, 69, 74, 89, 91, 127};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vhdxlog_status s = (vhdxlog_status)bad[i];
     assert_non_null(vhdxlog_status_name(s));
