@@ -1,0 +1,1218 @@
+/*
+ * vhdxlog_bench: the figures of issue "Performance", measured in one run.
+ *
+ *   1. CRC-32C throughput: portable (slicing-by-8) path, hardware path, and
+ *      memcpy of the same buffer as a memory-bandwidth yardstick.
+ *   2. vhdxlog_log_init + vhdxlog_log_search on benign logs (valid entries
+ *      shaped like real metadata-log traffic) and on hostile logs built to
+ *      make the search do as much work as its rules allow, at several sizes.
+ *      Hostile time / benign time per size is the figure of merit (target:
+ *      at most 3); ns per sector across sizes shows whether growth is linear.
+ *   3. vhdxlog_load + vhdxlog_replay of an image with a big dirty log through
+ *      the in-memory backend.
+ *
+ * Logs are generated here, not with the testkit's entry writer: a 1 GiB log
+ * of valid entries must be built in well under a second, so entries are
+ * written in place and sealed with the library's (hardware) CRC-32C. The
+ * testkit still builds the image around the log for the replay part.
+ * Every generated log is searched once before timing and the result is
+ * checked against what the pattern is meant to produce, so a pattern that
+ * silently stopped exercising its path fails the run instead of reporting
+ * a flattering number.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "crc32c.h"
+#include "vhdx_builder.h"
+#include "vhdxlog.h"
+#include "vhdxlog_io.h"
+
+#define SECTOR 4096u
+#define MIB 1048576u
+#define DESC_FIRST 126u /* descriptors in an entry's first sector */
+#define DESC_NEXT 128u  /* descriptors in each further descriptor sector */
+#define MAX_SIZES 8
+#define SEQ_BASE 1000u
+/* Benign "window" logs: each entry's Tail points this many entries back
+ * (~1 MiB of entries of 9 sectors on average). */
+#define WINDOW_ENTRIES 28u
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers.                                                            */
+
+static void die(const char *what) {
+  fprintf(stderr, "vhdxlog_bench: %s\n", what);
+  exit(2);
+}
+
+static void *xmalloc(size_t n) {
+  void *p = malloc(n);
+  if (p == NULL)
+    die("out of memory");
+  return p;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this thread: what the library costs, without the time the
+ * scheduler gives to other processes (the machine may be shared). */
+static double cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+typedef struct stats {
+  double median; /* seconds */
+  double best;
+  int reps;
+} stats;
+
+static stats summarize(double *t, int n) {
+  stats s;
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  s.best = t[0];
+  s.median = (n % 2) ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2.0;
+  s.reps = n;
+  return s;
+}
+
+/* Repeated measurements of one thing: wall clock and thread CPU time. The
+ * figure of merit is the best CPU time (least disturbed by other load);
+ * the wall-clock median is printed next to it. */
+typedef struct samples {
+  double *wall;
+  double *cpu;
+  int n;
+} samples;
+
+typedef struct timing {
+  stats wall;
+  stats cpu;
+} timing;
+
+static void samples_init(samples *s, int cap) {
+  s->wall = xmalloc(sizeof(double) * (size_t)cap);
+  s->cpu = xmalloc(sizeof(double) * (size_t)cap);
+  s->n = 0;
+}
+
+static void samples_free(samples *s) {
+  free(s->wall);
+  free(s->cpu);
+}
+
+typedef struct stopwatch {
+  double wall, cpu;
+} stopwatch;
+
+static stopwatch sw_start(void) {
+  stopwatch w;
+  w.wall = now_s();
+  w.cpu = cpu_s();
+  return w;
+}
+
+/* Record the time since `w` and return a stopwatch started now. */
+static stopwatch sw_lap(samples *s, stopwatch w) {
+  stopwatch now;
+  now.cpu = cpu_s();
+  now.wall = now_s();
+  s->wall[s->n] = now.wall - w.wall;
+  s->cpu[s->n] = now.cpu - w.cpu;
+  s->n++;
+  return now;
+}
+
+static timing summarize_samples(samples *s) {
+  timing t;
+  t.wall = summarize(s->wall, s->n);
+  t.cpu = summarize(s->cpu, s->n);
+  return t;
+}
+
+static void fmt_size(char *out, size_t cap, uint64_t bytes) {
+  if (bytes >= 1024ull * MIB && bytes % (1024ull * MIB) == 0)
+    snprintf(out, cap, "%llu GiB",
+             (unsigned long long)(bytes / (1024ull * MIB)));
+  else
+    snprintf(out, cap, "%llu MiB", (unsigned long long)(bytes / MIB));
+}
+
+static void cpu_model(char *out, size_t cap) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[512];
+  snprintf(out, cap, "unknown");
+  if (f == NULL)
+    return;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "model name", 10) == 0) {
+      char *colon = strchr(line, ':');
+      if (colon != NULL) {
+        size_t len;
+        colon++;
+        while (*colon == ' ' || *colon == '\t')
+          colon++;
+        len = strlen(colon);
+        while (len > 0 && (colon[len - 1] == '\n' || colon[len - 1] == ' '))
+          colon[--len] = '\0';
+        snprintf(out, cap, "%s", colon);
+      }
+      break;
+    }
+  }
+  fclose(f);
+}
+
+/*
+ * Cost of first-touching fresh memory, per 4 KiB page. On some virtual
+ * machines a page fault costs tens of microseconds (vs ~0.1-0.3 us on bare
+ * metal); vhdxlog_load() allocates and fills a buffer as large as the log,
+ * so on such a machine a cold load is dominated by the kernel, not by the
+ * library. Printed so that the replay figures can be read.
+ */
+static double first_touch_us_per_page(void) {
+  const size_t size = 64u * MIB;
+  double best = 0;
+  int r;
+  for (r = 0; r < 3; r++) {
+    /* Through a volatile pointer: the compiler may not drop the stores as
+     * dead before free(). */
+    uint8_t *volatile vp;
+    double t0 = cpu_s(), t;
+    vp = xmalloc(size);
+    memset(vp, r + 1, size);
+    t = cpu_s() - t0;
+    free(vp);
+    if (r == 0 || t < best)
+      best = t;
+  }
+  return best * 1e6 / (double)(size / SECTOR);
+}
+
+/* Keep freed memory mapped so that repeated runs reuse it (glibc: no mmap
+ * for big blocks, no trimming). The replay's first run still pays for fresh
+ * memory and is reported as "cold"; the others are "warm". */
+static int keep_freed_memory(void) {
+#if defined(__GLIBC__)
+  return mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, -1) == 1;
+#else
+  return 0;
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options.                                                                  */
+
+typedef struct options {
+  int json;
+  uint32_t sizes_mib[MAX_SIZES];
+  size_t nsizes;
+  uint32_t replay_mib[MAX_SIZES];
+  size_t nreplay;
+  int reps;         /* 0: by size */
+  const char *only; /* hostile patterns whose name contains this */
+  const char *just; /* only this pattern, no benign reference (profiling) */
+  int crc, search, replay;
+} options;
+
+static size_t parse_list(const char *s, uint32_t *out, size_t cap) {
+  size_t n = 0;
+  while (*s != '\0') {
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || v == 0 || v > 4095 || n == cap)
+      die("bad size list (MiB, comma separated, 1..4095)");
+    out[n++] = (uint32_t)v;
+    s = *end == ',' ? end + 1 : end;
+    if (*end != ',' && *end != '\0')
+      die("bad size list");
+  }
+  return n;
+}
+
+static void usage(void) {
+  printf(
+      "usage: vhdxlog_bench [options]\n"
+      "  --json            print JSON on stdout (the table goes to stderr)\n"
+      "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
+      "  --replay=64,1024  log sizes for the replay part, in MiB\n"
+      "  --reps=N          repetitions for every timing (default by size)\n"
+      "  --only=NAME       hostile patterns whose name contains NAME (the\n"
+      "                    benign ones always run: they are the reference)\n"
+      "  --just=NAME       that one pattern alone, no reference (profiling)\n"
+      "  --no-crc --no-search --no-replay   skip a part\n"
+      "  --quick           sizes 1,64 and replay 64\n");
+}
+
+static void parse_options(int argc, char **argv, options *o) {
+  int i;
+  memset(o, 0, sizeof *o);
+  o->nsizes = parse_list("1,64,1024", o->sizes_mib, MAX_SIZES);
+  o->nreplay = parse_list("64,1024", o->replay_mib, MAX_SIZES);
+  o->crc = o->search = o->replay = 1;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--json") == 0)
+      o->json = 1;
+    else if (strncmp(a, "--sizes=", 8) == 0)
+      o->nsizes = parse_list(a + 8, o->sizes_mib, MAX_SIZES);
+    else if (strncmp(a, "--replay=", 9) == 0)
+      o->nreplay = parse_list(a + 9, o->replay_mib, MAX_SIZES);
+    else if (strncmp(a, "--reps=", 7) == 0)
+      o->reps = atoi(a + 7);
+    else if (strncmp(a, "--only=", 7) == 0)
+      o->only = a + 7;
+    else if (strncmp(a, "--just=", 7) == 0)
+      o->just = a + 7;
+    else if (strcmp(a, "--no-crc") == 0)
+      o->crc = 0;
+    else if (strcmp(a, "--no-search") == 0)
+      o->search = 0;
+    else if (strcmp(a, "--no-replay") == 0)
+      o->replay = 0;
+    else if (strcmp(a, "--quick") == 0) {
+      o->nsizes = parse_list("1,64", o->sizes_mib, MAX_SIZES);
+      o->nreplay = parse_list("64", o->replay_mib, MAX_SIZES);
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage();
+      exit(0);
+    } else {
+      usage();
+      exit(2);
+    }
+  }
+  if (o->reps < 0)
+    die("--reps must be positive");
+}
+
+static int reps_for(const options *o, uint64_t bytes) {
+  if (o->reps > 0)
+    return o->reps;
+  if (bytes <= 4ull * MIB)
+    return 51;
+  if (bytes <= 256ull * MIB)
+    return 7;
+  return 3;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON output: records are appended as text and printed at the end.        */
+
+static char *json_buf;
+static size_t json_len, json_cap;
+
+static void json_add(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void json_add(const char *fmt, ...) {
+  va_list ap;
+  int n;
+  for (;;) {
+    size_t room = json_cap - json_len;
+    va_start(ap, fmt);
+    n = vsnprintf(json_buf == NULL ? NULL : json_buf + json_len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+      die("vsnprintf");
+    if ((size_t)n < room)
+      break;
+    json_cap = json_cap * 2 + (size_t)n + 4096;
+    json_buf = realloc(json_buf, json_cap);
+    if (json_buf == NULL)
+      die("out of memory");
+  }
+  json_len += (size_t)n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Part 1: CRC-32C.                                                          */
+
+typedef struct crc_row {
+  const char *name;
+  timing t;
+  uint32_t result;
+} crc_row;
+
+static void bench_crc(const options *o, FILE *tab) {
+  const size_t size = 64u * MIB;
+  const int reps = o->reps > 0 ? o->reps : 9;
+  uint8_t *src = xmalloc(size), *dst = xmalloc(size);
+  crc_row rows[4];
+  size_t nrows = 0, i;
+  vtk_rng rng;
+  int r, which;
+
+  vtk_rng_seed(&rng, 0xC4C32Cu);
+  for (i = 0; i < size; i += 8) {
+    uint64_t v = vtk_rng_next(&rng);
+    memcpy(src + i, &v, 8);
+  }
+  memset(dst, 0, size); /* fault the pages in before timing */
+
+  for (which = 0; which < 4; which++) {
+    uint32_t result = 0;
+    const char *name;
+    samples sm;
+    if (which == 0)
+      name = "crc32c portable (slicing-by-8)";
+    else if (which == 1) {
+      if (!vhdxlog_crc32c_hw_available())
+        continue;
+      name = "crc32c hardware (SSE4.2/ARMv8)";
+    } else if (which == 2)
+      name = "vhdxlog_crc32c (dispatching)";
+    else
+      name = "memcpy (same buffer)";
+    samples_init(&sm, reps);
+    for (r = 0; r < reps; r++) {
+      stopwatch w = sw_start();
+      if (which == 0)
+        result = ~vhdxlog_crc32c_update_portable(~0u, src, size);
+      else if (which == 1)
+        result = ~vhdxlog_crc32c_update_hw(~0u, src, size);
+      else if (which == 2)
+        result = vhdxlog_crc32c(0, src, size);
+      else {
+        memcpy(dst, src, size);
+        result = dst[(size_t)r * 4099u % size];
+      }
+      sw_lap(&sm, w);
+    }
+    rows[nrows].name = name;
+    rows[nrows].t = summarize_samples(&sm);
+    rows[nrows].result = result;
+    nrows++;
+    samples_free(&sm);
+  }
+  for (i = 1; i + 1 < nrows; i++) {
+    if (rows[i].result != rows[0].result)
+      die("CRC paths disagree");
+  }
+
+  fprintf(tab, "\n== CRC-32C over %u MiB (%d runs) ==\n",
+          (unsigned)(size / MIB), reps);
+  fprintf(tab, "%-32s %12s %10s %14s %10s\n", "path", "cpu best ms", "GB/s",
+          "wall median ms", "GB/s");
+  json_add("  \"crc\": [\n");
+  for (i = 0; i < nrows; i++) {
+    double gb = (double)size / rows[i].t.cpu.best / 1e9;
+    double gbw = (double)size / rows[i].t.wall.median / 1e9;
+    fprintf(tab, "%-32s %12.2f %10.2f %14.2f %10.2f\n", rows[i].name,
+            rows[i].t.cpu.best * 1e3, gb, rows[i].t.wall.median * 1e3, gbw);
+    json_add("    {\"path\": \"%s\", \"bytes\": %zu, \"reps\": %d, "
+             "\"cpu_best_s\": %.6f, \"cpu_median_s\": %.6f, "
+             "\"wall_best_s\": %.6f, \"wall_median_s\": %.6f, "
+             "\"gbps_cpu_best\": %.3f, \"gbps_wall_median\": %.3f}%s\n",
+             rows[i].name, size, reps, rows[i].t.cpu.best, rows[i].t.cpu.median,
+             rows[i].t.wall.best, rows[i].t.wall.median, gb, gbw,
+             i + 1 < nrows ? "," : "");
+  }
+  json_add("  ],\n");
+  free(src);
+  free(dst);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Log generation (MS-VHDX 2.3.1 layouts, written in place).                 */
+
+typedef struct gen {
+  uint8_t *log;
+  uint32_t n;       /* sectors in the log */
+  uint32_t *starts; /* entry start sectors, n + 1 slots */
+  uint32_t m;       /* entries laid out */
+  uint8_t guid[16];
+  vtk_rng rng;
+  uint64_t target_base; /* where descriptors write */
+  uint32_t target_sectors;
+  uint64_t flushed; /* FlushedFileOffset / LastFileOffset of entries */
+  uint64_t last;
+  /* What the search must return on this log (checked before timing). */
+  vhdxlog_status expect;
+  vhdxlog_status expect_cause; /* for VHDXLOG_E_LOG_NO_SEQUENCE */
+  uint32_t expect_entries;     /* for VHDXLOG_OK */
+  uint32_t expect_tail;        /* for VHDXLOG_OK: tail offset */
+} gen;
+
+static uint8_t fill_template[SECTOR];
+
+static uint8_t *sector_at(const gen *g, uint32_t s) {
+  return g->log + (size_t)s * SECTOR;
+}
+
+static uint32_t rnd(gen *g, uint32_t bound) {
+  return (uint32_t)(vtk_rng_next(&g->rng) % bound);
+}
+
+/* Entry header (MS-VHDX 2.3.1.1); Checksum left 0 for seal(). */
+static void put_header(const gen *g, uint8_t *h, uint32_t sectors,
+                       uint32_t tail, uint64_t seq, uint32_t count) {
+  memcpy(h, "loge", 4);
+  vtk_put_le32(h + 4, 0);
+  vtk_put_le32(h + 8, sectors * SECTOR);
+  vtk_put_le32(h + 12, tail);
+  vtk_put_le64(h + 16, seq);
+  vtk_put_le32(h + 24, count);
+  vtk_put_le32(h + 28, 0);
+  memcpy(h + 32, g->guid, 16);
+  vtk_put_le64(h + 48, g->flushed);
+  vtk_put_le64(h + 56, g->last);
+}
+
+/* Descriptor `k` of an entry whose first sector is `h` (entry contiguous). */
+static uint8_t *desc_slot(uint8_t *h, uint32_t k) {
+  if (k < DESC_FIRST)
+    return h + 64 + 32 * k;
+  k -= DESC_FIRST;
+  return h + (size_t)SECTOR * (1 + k / DESC_NEXT) + 32 * (k % DESC_NEXT);
+}
+
+static void put_zero_desc(uint8_t *d, uint64_t file_offset, uint64_t length,
+                          uint64_t seq) {
+  memcpy(d, "zero", 4);
+  vtk_put_le32(d + 4, 0);
+  vtk_put_le64(d + 8, length);
+  vtk_put_le64(d + 16, file_offset);
+  vtk_put_le64(d + 24, seq);
+}
+
+/* Data descriptor (2.3.1.3); Leading/Trailing bytes are the 12 bytes the
+ * data sector's signature and sequence fields displace. */
+static void put_data_desc(uint8_t *d, uint64_t file_offset, uint64_t seq,
+                          uint64_t salt) {
+  memcpy(d, "desc", 4);
+  vtk_put_le32(d + 4, (uint32_t)(salt * 2654435761u));
+  vtk_put_le64(d + 8, salt ^ 0x5A5A5A5A5A5A5A5Aull);
+  vtk_put_le64(d + 16, file_offset);
+  vtk_put_le64(d + 24, seq);
+}
+
+/* Data sector (2.3.1.4): "data", SequenceHigh, 4084 bytes, SequenceLow. */
+static void put_data_sector(uint8_t *p, uint64_t seq, uint64_t salt) {
+  memcpy(p, fill_template, SECTOR);
+  memcpy(p, "data", 4);
+  vtk_put_le32(p + 4, (uint32_t)(seq >> 32));
+  vtk_put_le64(p + 8, salt);
+  vtk_put_le32(p + SECTOR - 4, (uint32_t)seq);
+}
+
+/* Checksum over the entry (field zero), with the library's CRC: the
+ * testkit's bytewise reference CRC would take minutes on 1 GiB. */
+static void seal(uint8_t *h, uint32_t sectors, int bad) {
+  uint32_t crc;
+  vtk_put_le32(h + 4, 0);
+  crc = vhdxlog_crc32c(0, h, (size_t)sectors * SECTOR);
+  vtk_put_le32(h + 4, bad ? crc ^ 0x00010000u : crc);
+}
+
+/* Entry shapes. */
+typedef enum shape {
+  /* Realistic: one descriptor sector with k data descriptors (writing k
+   * consecutive file sectors) and sometimes one zero descriptor, then the
+   * k data sectors; 2..16 sectors, 9 on average. */
+  SHAPE_LIGHT,
+  /* Worst case per byte: one sector, 126 zero descriptors (no data sector
+   * needed), so every 4 KiB costs 126 descriptor checks on top of its CRC,
+   * and 126 iterator steps when it is part of the active sequence. */
+  SHAPE_HEAVY
+} shape;
+
+typedef enum oldest_at {
+  OLDEST_FIRST,  /* sequence numbers rise from sector 0 to the end */
+  OLDEST_MIDDLE, /* a circular log whose head is in the middle */
+  OLDEST_LAST    /* oldest entry is the last one: the first run breaks at
+                    the very end and the wrapping run re-reads everything */
+} oldest_at;
+
+typedef enum tail_rule {
+  TAIL_OLDEST, /* every Tail names the oldest entry: whole log active */
+  TAIL_WINDOW, /* Tail ~WINDOW_ENTRIES back: short active sequence */
+  TAIL_SELF    /* every entry is its own complete sequence */
+} tail_rule;
+
+static void layout(gen *g, shape sh) {
+  uint32_t s = 0, i = 0;
+  if (sh == SHAPE_HEAVY) {
+    for (i = 0; i < g->n; i++)
+      g->starts[i] = i;
+    g->m = g->n;
+    g->starts[g->m] = g->n;
+    return;
+  }
+  while (s < g->n) {
+    uint32_t len = 2 + rnd(g, 15);
+    if (len > g->n - s)
+      len = g->n - s;
+    g->starts[i++] = s;
+    s += len;
+  }
+  g->m = i;
+  g->starts[i] = g->n;
+}
+
+static void write_light(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
+                        int bad_crc) {
+  uint32_t s = g->starts[i], sectors = g->starts[i + 1] - s;
+  uint32_t k = sectors - 1; /* data sectors */
+  uint32_t z = (k == 0 || rnd(g, 4) == 0) ? 1u : 0u;
+  uint8_t *h = sector_at(g, s);
+  uint64_t off =
+      g->target_base + (uint64_t)rnd(g, g->target_sectors - k) * SECTOR;
+  uint32_t j;
+
+  memset(h, 0, SECTOR);
+  put_header(g, h, sectors, tail, seq, k + z);
+  for (j = 0; j < k; j++) {
+    uint64_t salt = ((uint64_t)s << 8) | j;
+    put_data_desc(desc_slot(h, j), off + (uint64_t)j * SECTOR, seq, salt);
+    put_data_sector(h + (size_t)(1 + j) * SECTOR, seq, salt);
+  }
+  if (z) {
+    uint64_t zoff =
+        g->target_base + (uint64_t)rnd(g, g->target_sectors - 16) * SECTOR;
+    put_zero_desc(desc_slot(h, k), zoff, (uint64_t)(1 + rnd(g, 16)) * SECTOR,
+                  seq);
+  }
+  seal(h, sectors, bad_crc);
+}
+
+static void write_heavy(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
+                        int bad_crc) {
+  uint8_t *h = sector_at(g, g->starts[i]);
+  uint32_t k;
+  memset(h, 0, SECTOR);
+  put_header(g, h, 1, tail, seq, DESC_FIRST);
+  for (k = 0; k < DESC_FIRST; k++) {
+    uint64_t off =
+        g->target_base +
+        (((uint64_t)i * DESC_FIRST + k) % g->target_sectors) * SECTOR;
+    put_zero_desc(desc_slot(h, k), off, SECTOR, seq);
+  }
+  seal(h, 1, bad_crc);
+}
+
+/* A log of entries in one of the shapes, numbered `step` apart in circular
+ * order starting at the oldest entry, Tails per `rule`. */
+static void gen_entries(gen *g, shape sh, oldest_at old, tail_rule rule,
+                        uint32_t step, int bad_crc) {
+  uint32_t i, m0 = 0;
+  layout(g, sh);
+  if (old == OLDEST_MIDDLE) {
+    while (m0 < g->m && g->starts[m0] < g->n / 2)
+      m0++;
+    if (m0 == g->m)
+      m0 = 0;
+  } else if (old == OLDEST_LAST) {
+    m0 = g->m - 1;
+  }
+  for (i = 0; i < g->m; i++) {
+    uint32_t j = (i + g->m - m0) % g->m; /* age order: 0 = oldest */
+    uint64_t seq = SEQ_BASE + (uint64_t)j * step;
+    uint32_t tail;
+    if (rule == TAIL_OLDEST)
+      tail = g->starts[m0] * SECTOR;
+    else if (rule == TAIL_SELF)
+      tail = g->starts[i] * SECTOR;
+    else {
+      uint32_t back = j > WINDOW_ENTRIES ? j - WINDOW_ENTRIES : 0;
+      tail = g->starts[(back + m0) % g->m] * SECTOR;
+    }
+    if (sh == SHAPE_HEAVY)
+      write_heavy(g, i, seq, tail, bad_crc);
+    else
+      write_light(g, i, seq, tail, bad_crc);
+  }
+  if (bad_crc) {
+    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
+    g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
+    return;
+  }
+  g->expect = VHDXLOG_OK;
+  if (rule == TAIL_OLDEST) {
+    g->expect_entries = g->m;
+    g->expect_tail = g->starts[m0] * SECTOR;
+  } else if (rule == TAIL_SELF) {
+    /* The newest entry alone: in age order, the last one. */
+    g->expect_entries = 1;
+    g->expect_tail = g->starts[(m0 + g->m - 1) % g->m] * SECTOR;
+  } else {
+    uint32_t jh = g->m - 1;
+    uint32_t back = jh > WINDOW_ENTRIES ? jh - WINDOW_ENTRIES : 0;
+    g->expect_entries = jh - back + 1;
+    g->expect_tail = g->starts[(back + m0) % g->m] * SECTOR;
+  }
+}
+
+/* (a) Every sector an entry header with the right GUID claiming the whole
+ * log and 126 valid data descriptors in its first sector: every candidate
+ * parses a full first sector, then fails DataCount (it would need the rest
+ * of the log to be its 126 data sectors). */
+static void gen_hdr126(gen *g) {
+  uint32_t s, k;
+  for (s = 0; s < g->n; s++) {
+    uint8_t *h = sector_at(g, s);
+    uint64_t seq = SEQ_BASE + s;
+    memset(h, 0, SECTOR);
+    put_header(g, h, g->n, 0, seq, DESC_FIRST);
+    for (k = 0; k < DESC_FIRST; k++)
+      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
+                    k);
+  }
+  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
+  g->expect_cause = VHDXLOG_E_DATA_COUNT;
+}
+
+/* (b) Entries of 256 sectors (2 descriptor sectors, 254 data descriptors,
+ * 254 valid data sectors) whose checksum alone is wrong: each candidate
+ * checks every descriptor and data sector, then pays a 1 MiB CRC to fail. */
+static void gen_span_crc(gen *g) {
+  const uint32_t span = 256, count = 254;
+  uint32_t s, k;
+  for (s = 0; s + span <= g->n; s += span) {
+    uint8_t *h = sector_at(g, s);
+    uint64_t seq = SEQ_BASE + s;
+    memset(h, 0, 2 * SECTOR);
+    put_header(g, h, span, s * SECTOR, seq, count);
+    for (k = 0; k < count; k++) {
+      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
+                    k);
+      put_data_sector(h + (size_t)(2 + k) * SECTOR, seq, k);
+    }
+    seal(h, span, 1);
+  }
+  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
+  g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
+}
+
+/* (d) Overlapping claims: a header every 16 sectors claiming 127 sectors
+ * (126 data descriptors), 15 valid data sectors between headers. Each claim
+ * covers the next 7 headers; each candidate reads its 126 descriptors and
+ * 15 data sectors and fails on the next header. */
+static void gen_overlap(gen *g) {
+  const uint32_t every = 16;
+  uint32_t s, k;
+  for (s = 0; s < g->n; s += every) {
+    uint8_t *h = sector_at(g, s);
+    uint64_t seq = SEQ_BASE + s;
+    memset(h, 0, SECTOR);
+    put_header(g, h, DESC_FIRST + 1, 0, seq, DESC_FIRST);
+    for (k = 0; k < DESC_FIRST; k++)
+      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
+                    k);
+    for (k = 1; k < every && s + k < g->n; k++)
+      put_data_sector(h + (size_t)k * SECTOR, seq, k);
+  }
+  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
+  g->expect_cause = VHDXLOG_E_DATA_SIGNATURE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Patterns.                                                                 */
+
+typedef enum gen_kind { G_ENTRIES, G_HDR126, G_SPAN_CRC, G_OVERLAP } gen_kind;
+
+typedef struct pattern {
+  const char *name;
+  int hostile;
+  gen_kind kind;
+  shape sh;
+  oldest_at old;
+  tail_rule rule;
+  uint32_t step;
+  int bad_crc;
+  const char *what;
+} pattern;
+
+static const pattern patterns[] = {
+    {"b-full", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
+     "valid entries 2..16 sectors, whole log one sequence, head at end"},
+    {"b-end", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_WINDOW, 1, 0,
+     "same entries, active sequence = last ~28 entries, ending at the end"},
+    {"b-circ", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_MIDDLE, TAIL_WINDOW, 1, 0,
+     "circular log, head in the middle, ~28 entries active"},
+    {"h-hdr126", 1, G_HDR126, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
+     "(a) every sector a header claiming the log, 126 valid descriptors"},
+    {"h-zero126-badcrc", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
+     1, 1, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
+    {"h-span-crc", 1, G_SPAN_CRC, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
+     "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
+    {"h-overlap", 1, G_OVERLAP, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
+     "(d) header every 16 sectors claiming 127, overlapping claims"},
+    {"h-break-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_SELF, 2, 0,
+     "(c) valid light entries, numbers 2 apart: each validated twice"},
+    {"h-break-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_SELF, 2, 0,
+     "(c) valid 126-zero-descriptor entries, numbers 2 apart"},
+    {"h-wrap-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_LAST, TAIL_OLDEST, 1, 0,
+     "oldest entry last: wrapping run re-reads all, whole log active"},
+    {"h-wrap-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_LAST, TAIL_OLDEST, 1, 0,
+     "wrap re-read + whole log active, 126 zero descriptors/sector"},
+    {"h-heavy-full", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
+     "valid 126-zero-descriptor entries, whole log one sequence"},
+};
+#define NPATTERNS (sizeof patterns / sizeof patterns[0])
+
+static void generate(gen *g, const pattern *pt) {
+  vtk_rng_seed(&g->rng, 0xB0E5u + g->n);
+  g->expect_cause = VHDXLOG_OK;
+  g->expect_entries = 0;
+  g->expect_tail = 0;
+  switch (pt->kind) {
+  case G_ENTRIES:
+    gen_entries(g, pt->sh, pt->old, pt->rule, pt->step, pt->bad_crc);
+    break;
+  case G_HDR126:
+    gen_hdr126(g);
+    break;
+  case G_SPAN_CRC:
+    gen_span_crc(g);
+    break;
+  case G_OVERLAP:
+    gen_overlap(g);
+    break;
+  }
+}
+
+/* Status name without its "VHDXLOG_E_" prefix. */
+static const char *short_name(vhdxlog_status st) {
+  const char *s = vhdxlog_status_name(st);
+  return strncmp(s, "VHDXLOG_E_", 10) == 0 ? s + 10 : s;
+}
+
+/* One vhdxlog_log_init + vhdxlog_log_search, timed into `sm` if given. */
+static void run_search(const uint8_t *log, size_t len, const uint8_t guid[16],
+                       vhdxlog_status *st, vhdxlog_sequence *seq,
+                       vhdxlog_error *err, samples *sm) {
+  vhdxlog_log ctx;
+  stopwatch w = sw_start();
+  *st = vhdxlog_log_init(&ctx, log, len, guid);
+  if (*st == VHDXLOG_OK)
+    *st = vhdxlog_log_search(&ctx, seq, err);
+  if (sm != NULL)
+    sw_lap(sm, w);
+}
+
+static void check_expectation(const gen *g, const pattern *pt,
+                              vhdxlog_status st, const vhdxlog_sequence *seq,
+                              const vhdxlog_error *err) {
+  int ok = st == g->expect;
+  if (ok && st == VHDXLOG_OK)
+    ok = seq->entry_count == g->expect_entries &&
+         seq->tail_offset == g->expect_tail;
+  if (ok && st == VHDXLOG_E_LOG_NO_SEQUENCE)
+    ok = err->cause == g->expect_cause;
+  if (!ok) {
+    fprintf(stderr,
+            "pattern %s (%u sectors) does not do what it should: got %s "
+            "(cause %s, %u entries, tail %u), expected %s (cause %s, %u "
+            "entries, tail %u)\n",
+            pt->name, g->n, vhdxlog_status_name(st),
+            vhdxlog_status_name(err->cause), seq->entry_count, seq->tail_offset,
+            vhdxlog_status_name(g->expect),
+            vhdxlog_status_name(g->expect_cause), g->expect_entries,
+            g->expect_tail);
+    exit(3);
+  }
+}
+
+typedef struct search_row {
+  uint64_t bytes;
+  const pattern *pt;
+  timing t;
+  char result[64];
+  double ratio_cheapest; /* / cheapest benign at this size (cpu best) */
+  double ratio_full;     /* / b-full at this size (cpu best) */
+} search_row;
+
+static double ns_per_sector(const search_row *row) {
+  return row->t.cpu.best * 1e9 / (double)(row->bytes / SECTOR);
+}
+
+static void bench_search(const options *o, FILE *tab) {
+  uint64_t max_bytes = 0;
+  size_t si, pi, nrows = 0;
+  search_row *rows = xmalloc(sizeof(search_row) * o->nsizes * NPATTERNS);
+  gen g;
+
+  for (si = 0; si < o->nsizes; si++) {
+    uint64_t b = (uint64_t)o->sizes_mib[si] * MIB;
+    if (b > max_bytes)
+      max_bytes = b;
+  }
+  memset(&g, 0, sizeof g);
+  g.log = xmalloc((size_t)max_bytes);
+  g.starts = xmalloc(sizeof(uint32_t) * (size_t)(max_bytes / SECTOR + 1));
+  vtk_guid(g.guid, 0x106u);
+  g.target_base = 8ull * MIB;
+  g.target_sectors = 16384; /* 64 MiB of targets */
+
+  fprintf(tab, "\n== Validation + search: vhdxlog_log_init + "
+               "vhdxlog_log_search ==\n");
+  fprintf(tab, "times: best thread-CPU time of N runs (GB/s and ns/sector "
+               "from it), wall-clock median beside it;\n"
+               "/cheap = cpu best / cheapest benign at that size, "
+               "/b-full = / b-full at that size\n");
+  fprintf(tab, "%-7s %-17s %-24s %3s %11s %8s %9s %11s %7s %7s\n", "size",
+          "pattern", "result", "N", "cpu best ms", "GB/s", "ns/sector",
+          "wall med ms", "/cheap", "/b-full");
+
+  for (si = 0; si < o->nsizes; si++) {
+    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
+    int reps = reps_for(o, bytes);
+    double cheapest = 0, full = 0;
+    size_t first = nrows;
+    char sz[32];
+
+    g.n = (uint32_t)(bytes / SECTOR);
+    fmt_size(sz, sizeof sz, bytes);
+    for (pi = 0; pi < NPATTERNS; pi++) {
+      const pattern *pt = &patterns[pi];
+      vhdxlog_sequence seq;
+      vhdxlog_error err;
+      vhdxlog_status st;
+      search_row *row;
+      samples sm;
+      int r;
+
+      /* Benign rows are always measured: they are the reference. */
+      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
+        continue;
+      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
+        continue;
+      generate(&g, pt);
+      memset(&seq, 0, sizeof seq);
+      memset(&err, 0, sizeof err);
+      run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, NULL);
+      check_expectation(&g, pt, st, &seq, &err);
+      samples_init(&sm, reps);
+      for (r = 0; r < reps; r++)
+        run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, &sm);
+
+      row = &rows[nrows++];
+      row->bytes = bytes;
+      row->pt = pt;
+      row->t = summarize_samples(&sm);
+      samples_free(&sm);
+      if (st == VHDXLOG_OK)
+        snprintf(row->result, sizeof row->result, "OK, %u entries",
+                 seq.entry_count);
+      else
+        snprintf(row->result, sizeof row->result, "NO_SEQ/%s",
+                 short_name(err.cause));
+      if (!pt->hostile) {
+        if (cheapest == 0 || row->t.cpu.best < cheapest)
+          cheapest = row->t.cpu.best;
+        if (strcmp(pt->name, "b-full") == 0)
+          full = row->t.cpu.best;
+      }
+    }
+    for (pi = first; pi < nrows; pi++) {
+      search_row *row = &rows[pi];
+      row->ratio_cheapest = cheapest > 0 ? row->t.cpu.best / cheapest : 0;
+      row->ratio_full = full > 0 ? row->t.cpu.best / full : 0;
+      fprintf(tab,
+              "%-7s %-17s %-24s %3d %11.3f %8.2f %9.1f %11.3f %7.2f "
+              "%7.2f\n",
+              sz, row->pt->name, row->result, row->t.cpu.reps,
+              row->t.cpu.best * 1e3, (double)bytes / row->t.cpu.best / 1e9,
+              ns_per_sector(row), row->t.wall.median * 1e3, row->ratio_cheapest,
+              row->ratio_full);
+    }
+    fflush(tab);
+  }
+
+  /* Summary: ratio per pattern and size; growth of the per-sector cost
+   * between the two largest sizes (both beyond the caches) and between the
+   * smallest and the largest. */
+  fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
+  fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
+               "growth: ns/sector of the largest size over the second "
+               "largest, and over the smallest\n");
+  fprintf(tab, "%-17s", "pattern");
+  for (si = 0; si < o->nsizes; si++) {
+    char sz[32];
+    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
+    fprintf(tab, " %13s", sz);
+  }
+  fprintf(tab, "  %8s %8s\n", "growth", "growth");
+  {
+    double worst = 0;
+    const search_row *worst_row = NULL;
+    for (pi = 0; pi < NPATTERNS; pi++) {
+      const search_row *lo = NULL, *hi = NULL, *mid = NULL;
+      int any = 0;
+      for (si = 0; si < nrows; si++)
+        if (rows[si].pt == &patterns[pi])
+          any = 1;
+      if (!any)
+        continue;
+      fprintf(tab, "%-17s", patterns[pi].name);
+      for (si = 0; si < nrows; si++) {
+        const search_row *row = &rows[si];
+        char cell[32];
+        if (row->pt != &patterns[pi])
+          continue;
+        snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
+                 row->ratio_full);
+        fprintf(tab, " %13s", cell);
+        if (lo == NULL || row->bytes < lo->bytes)
+          lo = row;
+        if (hi == NULL || row->bytes > hi->bytes) {
+          mid = hi;
+          hi = row;
+        } else if (mid == NULL || row->bytes > mid->bytes) {
+          mid = row;
+        }
+        if (patterns[pi].hostile && row->ratio_cheapest > worst) {
+          worst = row->ratio_cheapest;
+          worst_row = row;
+        }
+      }
+      if (mid != NULL && hi != NULL)
+        fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
+      if (lo != NULL && hi != NULL && lo != hi)
+        fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
+      fprintf(tab, "\n");
+    }
+    if (worst_row != NULL) {
+      char sz[32];
+      fmt_size(sz, sizeof sz, worst_row->bytes);
+      fprintf(tab,
+              "worst hostile: %s at %s: %.2f x cheapest benign "
+              "(%.2f x b-full)\n",
+              worst_row->pt->name, sz, worst_row->ratio_cheapest,
+              worst_row->ratio_full);
+    }
+  }
+  fprintf(tab, "\npatterns:\n");
+  for (pi = 0; pi < NPATTERNS; pi++)
+    fprintf(tab, "  %-17s %s\n", patterns[pi].name, patterns[pi].what);
+
+  json_add("  \"search\": [\n");
+  for (si = 0; si < nrows; si++) {
+    const search_row *row = &rows[si];
+    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
+             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+             "\"ratio_b_full\": %.3f}%s\n",
+             (unsigned long long)row->bytes, row->pt->name,
+             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+             si + 1 < nrows ? "," : "");
+  }
+  json_add("  ],\n");
+
+  free(g.log);
+  free(g.starts);
+  free(rows);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Part 3: replay through the in-memory backend.                             */
+
+static void bench_replay(const options *o, FILE *tab) {
+  const size_t buffer_size = MIB;
+  uint8_t *buffer = xmalloc(buffer_size);
+  size_t ri;
+
+  fprintf(tab, "\n== Replay: vhdxlog_load + vhdxlog_replay, in-memory "
+               "backend, b-full log (whole log active) ==\n");
+  fprintf(tab, "cold = first run (the log buffer vhdxlog_load allocates is "
+               "fresh memory: page faults);\nwarm = best thread-CPU time of "
+               "the N runs after it (memory reused); MB/s = active log bytes "
+               "/ time\n");
+  fprintf(tab, "%-7s %3s %9s %9s %9s %10s %9s %10s %11s %9s %7s\n", "log", "N",
+          "cold ms", "load ms", "replay ms", "total ms", "MB/s", "MB/s cold",
+          "MB/s replay", "wall med", "writes");
+  json_add("  \"replay\": [\n");
+  for (ri = 0; ri < o->nreplay; ri++) {
+    uint32_t log_bytes = o->replay_mib[ri] * MIB;
+    const uint64_t target_bytes = 64ull * MIB;
+    int reps = reps_for(o, log_bytes), r;
+    samples sload, sreplay, stotal;
+    timing tl, tr, tt;
+    double cold = 0;
+    vtk_image_spec spec;
+    vtk_image img;
+    gen g;
+    uint64_t writes = 0, seq_bytes = 0;
+    char sz[32];
+
+    /* Layout: headers | log at 1 MiB | BAT | metadata | 64 MiB written by
+     * the log's descriptors. */
+    vtk_image_spec_default(&spec);
+    spec.log_offset = MIB;
+    spec.log_length = log_bytes;
+    spec.bat_offset = MIB + (uint64_t)log_bytes;
+    spec.bat_length = MIB;
+    spec.metadata_offset = spec.bat_offset + MIB;
+    spec.metadata_length = MIB;
+    spec.file_size = spec.metadata_offset + MIB + target_bytes;
+    spec.fill_seed = 0;
+    vtk_guid(spec.log_guid, 0x106u);
+    vtk_image_build(&img, &spec);
+
+    memset(&g, 0, sizeof g);
+    g.n = log_bytes / SECTOR;
+    g.log = xmalloc(log_bytes);
+    g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
+    memcpy(g.guid, spec.log_guid, 16);
+    g.target_base = spec.metadata_offset + MIB;
+    g.target_sectors = (uint32_t)(target_bytes / SECTOR);
+    g.flushed = spec.file_size; /* multiple of 1 MiB, <= file size */
+    g.last = spec.file_size;
+    generate(&g, &patterns[0]); /* b-full */
+    vtk_image_put_log(&img, g.log, log_bytes, spec.log_guid);
+    free(g.log);
+    free(g.starts);
+
+    samples_init(&sload, reps);
+    samples_init(&sreplay, reps);
+    samples_init(&stotal, reps);
+    for (r = -1; r < reps; r++) { /* r == -1: the cold run */
+      vhdxlog_mem_file f;
+      vhdxlog_io io;
+      vhdxlog_loaded *l = xmalloc(sizeof *l); /* must not move: plan */
+      vhdxlog_replay_result res;
+      vhdxlog_error err;
+      vhdxlog_status st;
+      stopwatch w0, w1;
+      double c0;
+
+      if (vhdxlog_mem_open(&f, img.data, (size_t)img.size, UINT64_MAX) != 0)
+        die("vhdxlog_mem_open");
+      vhdxlog_mem_io(&f, &io);
+      c0 = cpu_s();
+      w0 = sw_start();
+      st = vhdxlog_load(&io, l, &err);
+      if (r >= 0)
+        w1 = sw_lap(&sload, w0);
+      else
+        w1 = sw_start();
+      if (st != VHDXLOG_OK || !l->plan_ready) {
+        fprintf(stderr, "vhdxlog_load: %s (cause %s at %llu)\n",
+                vhdxlog_status_name(st), vhdxlog_status_name(err.cause),
+                (unsigned long long)err.offset);
+        exit(3);
+      }
+      st = vhdxlog_replay(&l->plan, &io, buffer, buffer_size, &res, &err);
+      if (r >= 0) {
+        sw_lap(&sreplay, w1);
+        sw_lap(&stotal, w0);
+      } else {
+        cold = cpu_s() - c0;
+      }
+      if (st != VHDXLOG_OK || !res.replayed) {
+        fprintf(stderr, "vhdxlog_replay: %s\n", vhdxlog_status_name(st));
+        exit(3);
+      }
+      if (l->plan.seq.entry_count != g.expect_entries)
+        die("replay: unexpected active sequence");
+      seq_bytes = l->plan.seq.length;
+      writes = res.writes;
+      vhdxlog_loaded_free(l);
+      free(l);
+      vhdxlog_mem_close(&f);
+    }
+    tl = summarize_samples(&sload);
+    tr = summarize_samples(&sreplay);
+    tt = summarize_samples(&stotal);
+    samples_free(&sload);
+    samples_free(&sreplay);
+    samples_free(&stotal);
+    fmt_size(sz, sizeof sz, log_bytes);
+    fprintf(tab,
+            "%-7s %3d %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %11.1f %9.1f "
+            "%7llu\n",
+            sz, reps, cold * 1e3, tl.cpu.best * 1e3, tr.cpu.best * 1e3,
+            tt.cpu.best * 1e3, (double)seq_bytes / tt.cpu.best / 1e6,
+            (double)seq_bytes / cold / 1e6,
+            (double)seq_bytes / tr.cpu.best / 1e6, tt.wall.median * 1e3,
+            (unsigned long long)writes);
+    json_add("    {\"log_bytes\": %u, \"replayed_bytes\": %llu, \"reps\": %d, "
+             "\"cold_cpu_s\": %.6f, \"load_cpu_best_s\": %.6f, "
+             "\"replay_cpu_best_s\": %.6f, \"total_cpu_best_s\": %.6f, "
+             "\"total_wall_median_s\": %.6f, \"mbps_total\": %.1f, "
+             "\"mbps_cold\": %.1f, \"mbps_replay\": %.1f, "
+             "\"writes\": %llu}%s\n",
+             log_bytes, (unsigned long long)seq_bytes, reps, cold, tl.cpu.best,
+             tr.cpu.best, tt.cpu.best, tt.wall.median,
+             (double)seq_bytes / tt.cpu.best / 1e6,
+             (double)seq_bytes / cold / 1e6,
+             (double)seq_bytes / tr.cpu.best / 1e6, (unsigned long long)writes,
+             ri + 1 < o->nreplay ? "," : "");
+    fflush(tab);
+    vtk_image_free(&img);
+  }
+  json_add("  ],\n");
+  free(buffer);
+}
+
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+  options o;
+  FILE *tab;
+  char cpu[256];
+  vtk_rng rng;
+  size_t i;
+  double fault_us;
+  int reuse;
+
+  parse_options(argc, argv, &o);
+  tab = o.json ? stderr : stdout;
+  cpu_model(cpu, sizeof cpu);
+
+  vtk_rng_seed(&rng, 0xF111u);
+  for (i = 0; i < SECTOR; i += 8) {
+    uint64_t v = vtk_rng_next(&rng);
+    memcpy(fill_template + i, &v, 8);
+  }
+
+  fault_us = first_touch_us_per_page();
+  reuse = keep_freed_memory();
+  fprintf(tab, "vhdxlog %s benchmark; CPU: %s; hardware CRC: %s\n",
+          VHDXLOG_VERSION_STRING, cpu,
+          vhdxlog_crc32c_hw_available() ? "yes" : "no");
+  fprintf(tab,
+          "first touch of fresh memory: %.2f us per 4 KiB page (thread "
+          "CPU); freed memory reused: %s\n",
+          fault_us, reuse ? "yes" : "no");
+  json_add("{\n  \"version\": \"%s\",\n  \"cpu\": \"%s\",\n"
+           "  \"hw_crc\": %s,\n  \"first_touch_us_per_page\": %.3f,\n",
+           VHDXLOG_VERSION_STRING, cpu,
+           vhdxlog_crc32c_hw_available() ? "true" : "false", fault_us);
+  if (o.crc)
+    bench_crc(&o, tab);
+  if (o.search)
+    bench_search(&o, tab);
+  if (o.replay)
+    bench_replay(&o, tab);
+  json_add("  \"done\": true\n}\n");
+  if (o.json)
+    fputs(json_buf, stdout);
+  free(json_buf);
+  return 0;
+}
