@@ -78,6 +78,35 @@ test_crc32c_paths_agree_on_all_lengths_and_alignments(void **state) {
   free(buf);
 }
 
+/* The hardware path splits long inputs into three interleaved streams
+ * (blocks of 256 and 8192 bytes) joined by register shifts: every length
+ * around those block boundaries, at odd alignments, must still give the
+ * reference value (the join is exactly crc(A||B) = shift(crc(A)) ^ crc(B)). */
+static void test_crc32c_paths_agree_around_stream_block_sizes(void **state) {
+  (void)state;
+  static const size_t base[] = {3 * 256, 2 * 3 * 256, 3 * 8192,
+                                3 * 8192 + 3 * 256, 2 * 3 * 8192};
+  size_t max = 2 * 3 * 8192 + 64;
+  uint8_t *buf = malloc(max + 8);
+  assert_non_null(buf);
+  vtk_pattern(buf, max + 8, 77);
+  vtk_rng r;
+  vtk_rng_seed(&r, 78);
+  for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
+    for (size_t len = base[b] - 9; len <= base[b] + 17; len++) {
+      size_t align = len % 8;
+      uint32_t reg = (uint32_t)vtk_rng_next(&r);
+      uint32_t want = vtk_crc32c_raw(reg, buf + align, len);
+      assert_int_equal(vhdxlog_crc32c_update(reg, buf + align, len), want);
+      assert_int_equal(vhdxlog_crc32c_update_portable(reg, buf + align, len),
+                       want);
+      if (vhdxlog_crc32c_hw_available())
+        assert_int_equal(vhdxlog_crc32c_update_hw(reg, buf + align, len), want);
+    }
+  }
+  free(buf);
+}
+
 static void test_crc32c_paths_agree_on_large_buffer(void **state) {
   (void)state;
   size_t n = 1u << 20;
@@ -100,6 +129,7 @@ int main(void) {
       cmocka_unit_test(test_crc32c_chains_like_one_pass),
       cmocka_unit_test(test_crc32c_raw_register_relates_to_standard),
       cmocka_unit_test(test_crc32c_paths_agree_on_all_lengths_and_alignments),
+      cmocka_unit_test(test_crc32c_paths_agree_around_stream_block_sizes),
       cmocka_unit_test(test_crc32c_paths_agree_on_large_buffer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
