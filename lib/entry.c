@@ -195,6 +195,29 @@ vhdxlog_status entry_validate(const vhdxlog_log *ctx, uint32_t s,
   return VHDXLOG_OK;
 }
 
+vhdxlog_status entry_check_layout(const vhdxlog_log *ctx, uint32_t s,
+                                  vhdxlog_entry *out) {
+  const uint8_t *h = log_sector(ctx, s);
+  uint32_t length = load_le32(h + 8);
+  if (!has_signature(h, "loge")) {
+    return VHDXLOG_E_ENTRY_SIGNATURE;
+  }
+  if (length == 0 || length % VHDXLOG_SECTOR_SIZE != 0 ||
+      length > ctx->length) {
+    return VHDXLOG_E_ENTRY_LENGTH;
+  }
+  if (descriptor_sectors(load_le32(h + 24)) > length / VHDXLOG_SECTOR_SIZE) {
+    return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
+  }
+  memset(out, 0, sizeof *out);
+  out->offset = s * VHDXLOG_SECTOR_SIZE;
+  out->length = length;
+  out->tail = load_le32(h + 12);
+  out->sequence_number = load_le64(h + 16);
+  out->descriptor_count = load_le32(h + 24);
+  return VHDXLOG_OK;
+}
+
 vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
                                  vhdxlog_entry *entry, vhdxlog_error *error) {
   clear_error(error);

@@ -1,10 +1,13 @@
 /*
  * Descriptors of the active sequence in replay order: entries from tail to
  * head, descriptors in index order, the k-th data descriptor paired with
- * the k-th data sector (MS-VHDX 2.3.1.4). Each entry is re-validated as
- * the iterator reaches it, so a sequence that does not match the log (a
- * caller error, or a log changed since the search) yields an error instead
- * of garbage, at the cost of reading the entry, as iterating does anyway.
+ * the k-th data sector (MS-VHDX 2.3.1.4). The search validated every rule;
+ * the iterator re-checks only what costs O(1) per entry or descriptor
+ * (entry signature, length, descriptor sectors, numbering; each descriptor's
+ * rules; one data sector per data descriptor), so a sequence that does not
+ * match the log (a caller error) yields an error, never an out-of-bounds
+ * read or an unchecked write range, and iterating costs O(descriptors), not
+ * another pass over the entries' bytes (data sectors and checksums).
  */
 #include <string.h>
 
@@ -34,7 +37,7 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
     uint64_t next = (uint64_t)it->entry_offset + it->entry_length;
     it->entry_offset = (uint32_t)(next % ctx->length);
   }
-  st = entry_validate(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE, &e, NULL);
+  st = entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE, &e);
   if (st != VHDXLOG_OK) {
     return st;
   }
@@ -55,11 +58,12 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
 vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
   const uint8_t *p;
   uint32_t s;
+  int is_data = 0;
+  vhdxlog_status st;
   if (it == NULL || it->ctx == NULL || d == NULL) {
     return VHDXLOG_E_ARGUMENT;
   }
   while (it->index >= it->count) {
-    vhdxlog_status st;
     if (it->entries_left == 0) {
       return VHDXLOG_END;
     }
@@ -70,13 +74,25 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
   }
   s = it->entry_offset / VHDXLOG_SECTOR_SIZE;
   p = descriptor_at(it->ctx, s, it->index);
+  /* Descriptor rules are cheap and guard every write's range. */
+  st = descriptor_shape(p, &is_data);
+  if (st == VHDXLOG_OK && descriptor_sequence(p) != it->sequence_number) {
+    st = VHDXLOG_E_DESCRIPTOR_SEQUENCE;
+  }
+  if (st != VHDXLOG_OK) {
+    return st;
+  }
   memset(d, 0, sizeof *d);
   d->entry_offset = it->entry_offset;
   d->index = it->index;
   d->sequence_number = it->sequence_number;
   d->file_offset = load_le64(p + 16);
-  if (has_signature(p, "desc")) {
+  if (is_data) {
     uint32_t data_sector = s + it->desc_sectors + it->data_seen;
+    if (it->data_seen >= it->entry_length / VHDXLOG_SECTOR_SIZE -
+                             it->desc_sectors) {
+      return VHDXLOG_E_DATA_COUNT; /* more data descriptors than sectors */
+    }
     if (data_sector >= it->ctx->sectors) {
       data_sector -= it->ctx->sectors;
     }

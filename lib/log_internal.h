@@ -8,6 +8,12 @@
 vhdxlog_status entry_validate(const vhdxlog_log *ctx, uint32_t s,
                               vhdxlog_entry *out, vhdxlog_error *error);
 
+/* The O(1) part of validation: entry rules 1, 2 and 9 (signature, length,
+ * descriptor sectors), and *out's offset, length, tail, sequence number and
+ * descriptor count. Enough to walk the entry without reading outside it. */
+vhdxlog_status entry_check_layout(const vhdxlog_log *ctx, uint32_t s,
+                                  vhdxlog_entry *out);
+
 /* Byte pointer to log sector i, where i < 2N may be unwrapped. */
 static inline const uint8_t *log_sector(const vhdxlog_log *ctx, uint32_t i) {
   if (i >= ctx->sectors) {

@@ -2,11 +2,12 @@
  * The active sequence (MS-VHDX 2.3.3), by the spec's own scan; see
  * docs/RULES.md "Active sequence" for the exact loop and tie rules.
  *
- * Linear time: every scan position is tried at most twice (as the end of a
- * run, then as a start; a position that just failed is not retried), a run
- * advances the scan to its end and covers at most N sectors. Each check
- * reads, besides its first sector, only sectors that start no entry
- * (entry.c), so all checks together read each sector O(1) times.
+ * Linear time: a run advances the scan to its end and covers at most N
+ * sectors; each check reads, besides its first sector, only sectors that
+ * start no entry (entry.c). No entry is validated twice: the entry that
+ * ends a run by its number starts the next one as it is, a position that
+ * just failed is not retried, and the run that wraps past the log's end
+ * takes the scan's first run whole instead of re-reading it.
  * No position is skipped that could start a valid entry: the sectors inside
  * a valid entry begin with "desc", "zero" or "data", never "loge".
  */
@@ -71,84 +72,141 @@ static vhdxlog_status sum_descriptors(const vhdxlog_log *ctx,
   return VHDXLOG_OK;
 }
 
+/* Consecutive valid entries from sector `start` to `end` (unwrapped). */
+typedef struct run {
+  uint32_t start, end, count;
+  uint64_t first_sequence_number;
+  vhdxlog_entry head;
+} run;
+
+/* What the scan remembers so that no entry is validated twice. */
+typedef struct scan_state {
+  failure_note failure;
+  uint32_t known_bad;    /* a position whose check just failed */
+  int have_carry;        /* a valid entry ended the last run by its number: */
+  uint32_t carry_pos;    /* it starts the next run as it is */
+  vhdxlog_entry carry;
+  int have_first;        /* the scan's first run: a run that wraps past the */
+  run first;             /* log's end onto it takes it whole */
+} scan_state;
+
+/* Grow the run at p while entries are valid and numbered consecutively. */
+static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
+                     run *r) {
+  uint32_t n = ctx->sectors, q = p;
+  memset(r, 0, sizeof *r);
+  r->start = p;
+  while (q - p < n) {
+    vhdxlog_entry e;
+    if (st->have_first && r->count > 0 && q == st->first.start + n) {
+      /* Its entries are valid and consecutive: they continue this run iff
+       * the numbering does. No sector inside it starts an entry, so a run
+       * cannot reach it anywhere but at its start. */
+      if (st->first.first_sequence_number != r->head.sequence_number + 1) {
+        break;
+      }
+      r->count += st->first.count;
+      r->head = st->first.head;
+      q = st->first.end + n;
+      continue;
+    }
+    if (st->have_carry && st->carry_pos == q) {
+      e = st->carry;
+      st->have_carry = 0;
+    } else {
+      vhdxlog_error why;
+      uint32_t at = q >= n ? q - n : q;
+      if (entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
+        note_invalid(&st->failure, ctx, at, &why);
+        st->known_bad = q;
+        break;
+      }
+    }
+    if (r->count > 0 && e.sequence_number != r->head.sequence_number + 1) {
+      st->have_carry = 1;
+      st->carry_pos = q;
+      st->carry = e;
+      break;
+    }
+    if (r->count == 0) {
+      r->first_sequence_number = e.sequence_number;
+    }
+    r->head = e;
+    r->count++;
+    q += e.length / VHDXLOG_SECTOR_SIZE;
+  }
+  r->end = q;
+}
+
 vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx,
                                   vhdxlog_sequence *seq,
                                   vhdxlog_error *error) {
-  failure_note failure;
+  scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
   uint32_t n, p = 0;
-  uint32_t known_bad = 0xFFFFFFFFu; /* a position whose check just failed */
 
   clear_error(error);
   if (ctx == NULL || ctx->log == NULL || seq == NULL) {
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
-  memset(&failure, 0, sizeof failure);
+  memset(&st, 0, sizeof st);
+  st.known_bad = 0xFFFFFFFFu;
   memset(&best, 0, sizeof best);
   n = ctx->sectors;
 
   while (p < n) {
-    vhdxlog_entry e, head;
-    uint32_t q = p, count = 0, pos, ordinal;
+    run r;
+    uint32_t pos, ordinal;
 
-    memset(&head, 0, sizeof head);
-    if (p == known_bad) {
+    if (p == st.known_bad) {
       p++;
       continue;
     }
-    /* Grow the run while entries are valid and numbered consecutively. */
-    while (q - p < n) {
-      vhdxlog_error why;
-      uint32_t at = q >= n ? q - n : q;
-      if (entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
-        note_invalid(&failure, ctx, at, &why);
-        known_bad = q;
-        break;
-      }
-      if (count > 0 && e.sequence_number != head.sequence_number + 1) {
-        break;
-      }
-      head = e;
-      count++;
-      q += e.length / VHDXLOG_SECTOR_SIZE;
-    }
-    if (count == 0) {
+    grow_run(ctx, &st, p, &r);
+    if (r.count == 0) {
       p++;
       continue;
+    }
+    if (!st.have_first) {
+      st.first = r;
+      st.have_first = 1;
     }
     /* Complete iff the head's Tail is the start of an entry of the run. */
-    for (pos = p, ordinal = 0; pos < q; ordinal++) {
+    for (pos = p, ordinal = 0; pos < r.end; ordinal++) {
       const uint8_t *h = log_sector(ctx, pos);
       if ((uint64_t)(pos >= n ? pos - n : pos) * VHDXLOG_SECTOR_SIZE ==
-          head.tail) {
+          r.head.tail) {
         break;
       }
       pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE; /* validated: >= 1 */
     }
-    if (pos >= q) {
-      note(&failure, head.sequence_number, head.offset / VHDXLOG_SECTOR_SIZE,
-           VHDXLOG_E_ENTRY_TAIL, VHDXLOG_NO_INDEX);
+    if (pos >= r.end) {
+      note(&st.failure, r.head.sequence_number,
+           r.head.offset / VHDXLOG_SECTOR_SIZE, VHDXLOG_E_ENTRY_TAIL,
+           VHDXLOG_NO_INDEX);
     } else if (!have_best ||
-               head.sequence_number > best.head_sequence_number) {
+               r.head.sequence_number > best.head_sequence_number) {
       have_best = 1;
-      best.tail_offset = head.tail;
-      best.head_offset = head.offset;
-      best.entry_count = count - ordinal;
-      best.length = (q - pos) * VHDXLOG_SECTOR_SIZE;
-      best.head_sequence_number = head.sequence_number;
-      best.tail_sequence_number = head.sequence_number - (count - ordinal - 1);
-      best.flushed_file_offset = head.flushed_file_offset;
-      best.last_file_offset = head.last_file_offset;
+      best.tail_offset = r.head.tail;
+      best.head_offset = r.head.offset;
+      best.entry_count = r.count - ordinal;
+      best.length = (r.end - pos) * VHDXLOG_SECTOR_SIZE;
+      best.head_sequence_number = r.head.sequence_number;
+      best.tail_sequence_number =
+          r.head.sequence_number - (r.count - ordinal - 1);
+      best.flushed_file_offset = r.head.flushed_file_offset;
+      best.last_file_offset = r.head.last_file_offset;
     }
-    p = q;
+    p = r.end;
   }
 
   if (!have_best) {
-    report(error, VHDXLOG_E_LOG_NO_SEQUENCE, failure.offset,
-           failure.have ? failure.index : VHDXLOG_NO_INDEX);
+    report(error, VHDXLOG_E_LOG_NO_SEQUENCE, st.failure.offset,
+           st.failure.have ? st.failure.index : VHDXLOG_NO_INDEX);
     if (error != NULL) {
-      error->cause = failure.have ? failure.cause : VHDXLOG_E_LOG_NO_SEQUENCE;
+      error->cause =
+          st.failure.have ? st.failure.cause : VHDXLOG_E_LOG_NO_SEQUENCE;
     }
     return VHDXLOG_E_LOG_NO_SEQUENCE;
   }
