@@ -1,7 +1,8 @@
 /*
  * fuzz_image: vhdxlog_image_parse() on arbitrary bytes, then, for a dirty
  * image whose log lies inside the input, the log search and the replay plan;
- * for any image with a valid plan, the read-only overlay of a window.
+ * for any image with a valid plan, the read-only overlay of a window and the
+ * plan's last check (the header area as the replay leaves it must parse).
  *
  * Input: file_size u64 | window offset u64 | window size u32 | image bytes.
  *   The image bytes are the file's first bytes (zero padded to 1 MiB); the
@@ -175,8 +176,52 @@ static void check_overlay(const vhdxlog_plan *plan, const uint8_t *file,
   FUZZ_CHECK(memcmp(window, expected, n) == 0);
 }
 
-static void check_dirty(const vhdxlog_image *img, const uint8_t *file,
-                        size_t file_len, uint64_t raw_off, uint32_t raw_size) {
+/*
+ * vhdxlog_plan_check_result() (RULES "Plan" 4) on the header area, which it
+ * patches in place. When it passes, the parsed result is the image a replay
+ * leaves: clean, the final headers in their slots, the current one the
+ * newest, carrying the derived FileWriteGuid (RULES "Replay order").
+ */
+static void check_result(vhdxlog_plan *plan, const vhdxlog_image *img,
+                         uint8_t *area) {
+  vhdxlog_image after;
+  vhdxlog_error error;
+  const vhdxlog_header_info *cur;
+  vhdxlog_status st =
+      vhdxlog_plan_check_result(plan, area, VHDXLOG_HEADER_AREA_SIZE, &after,
+                                &error);
+  if (st != VHDXLOG_OK) {
+    FUZZ_CHECK(st == VHDXLOG_E_REPLAY_RESULT && error.status == st);
+    FUZZ_CHECK(error.cause >= VHDXLOG_E_FILE_TOO_SMALL &&
+               error.cause < VHDXLOG_E_ENTRY_SIGNATURE);
+    return;
+  }
+  FUZZ_CHECK(plan->result_checked);
+  FUZZ_CHECK(after.file_size == plan->replayed_size);
+  FUZZ_CHECK(memcmp(after.current_header, plan->final_headers[after.current],
+                    VHDXLOG_HEADER_SIZE) == 0);
+  cur = &after.headers[after.current];
+  if (plan->replay) {
+    uint64_t updates = plan->need_file_write_guid ? 3 : 2;
+    FUZZ_CHECK(after.log_state == VHDXLOG_LOG_CLEAN);
+    FUZZ_CHECK(cur->sequence_number ==
+               img->headers[img->current].sequence_number + updates);
+    FUZZ_CHECK(memcmp(cur->file_write_guid, plan->new_file_write_guid, 16) ==
+               0);
+  } else if (plan->complete_header_update) {
+    FUZZ_CHECK(after.log_state == VHDXLOG_LOG_CLEAN);
+    FUZZ_CHECK(cur->sequence_number ==
+               img->headers[img->current].sequence_number + 1);
+  } else {
+    FUZZ_CHECK(after.current == img->current);
+    FUZZ_CHECK(memcmp(after.current_header, img->current_header,
+                      VHDXLOG_HEADER_SIZE) == 0);
+  }
+}
+
+static void check_dirty(const vhdxlog_image *img, uint8_t *area,
+                        const uint8_t *file, size_t file_len, uint64_t raw_off,
+                        uint32_t raw_size) {
   fuzz_log l;
   vhdxlog_log ctx;
   vhdxlog_sequence seq;
@@ -213,6 +258,7 @@ static void check_dirty(const vhdxlog_image *img, const uint8_t *file,
     FUZZ_CHECK(plan.replayed_size >= seq.last_file_offset);
     FUZZ_CHECK(plan.replayed_size >= seq.max_write_end);
     check_overlay(&plan, file, file_len, raw_off, raw_size);
+    check_result(&plan, img, area);
   }
   fuzz_log_done(&l);
 }
@@ -260,13 +306,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(img.file_size == file_size);
   check_image(area, &img);
   if (img.log_state == VHDXLOG_LOG_DIRTY) {
-    check_dirty(&img, file, file_len, raw_off, raw_size);
+    check_dirty(&img, area, file, file_len, raw_off, raw_size);
   } else {
     vhdxlog_plan plan;
     st = vhdxlog_plan_init(&plan, &img, NULL, &error);
     FUZZ_CHECK(st == VHDXLOG_OK);
     FUZZ_CHECK(plan.replay == 0);
     check_overlay(&plan, file, file_len, raw_off, raw_size);
+    check_result(&plan, &img, area);
   }
   return 0;
 }
