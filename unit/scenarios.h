@@ -75,7 +75,7 @@ static inline void sc_build(scenario *s, int which) {
     d[0][0] = vtk_data(2 * M, 1);
     d[0][1] = vtk_data(2 * M + SC_S, 2);
     d[0][2] = vtk_zero(3 * M, 65536);
-    d[0][3] = vtk_data(32768, 3); /* the identifier area may be written */
+    d[0][3] = vtk_data(3 * M + 32768, 3); /* inside the zeroed range */
     d[0][4] = vtk_data(2 * M + 3 * SC_S, 4);
     s->active[0] = sc_entry(s, 0, 1, 0, 4 * M, 5);
     s->n_active = 1;

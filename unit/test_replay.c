@@ -667,11 +667,15 @@ static void test_replay_rejects_corrupt_log(void **state) {
 
 /* A dirty image whose single entry (at log offset 8 KiB) has descriptor 1
  * writing [off, off + len). */
-static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
+static void target_image_at(vtk_image *img, vtk_desc bad, scenario *s,
+                            uint64_t log_offset) {
   memset(s, 0, sizeof(*s));
   vtk_guid(s->guid, 77);
   vtk_image_spec spec;
   vtk_image_spec_default(&spec);
+  spec.log_offset = log_offset;
+  if (log_offset + VTK_MIB > spec.file_size)
+    spec.file_size = log_offset + VTK_MIB;
   vtk_image_build(img, &spec);
   s->descs[0][0] = vtk_data(2u * VTK_MIB, 1);
   s->descs[0][1] = bad;
@@ -684,139 +688,13 @@ static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
   free(log);
 }
 
-/* A dirty image whose single entry (log offset 8 KiB) writes the given 4 KiB
- * sectors: `n` data descriptors. */
-static void sectors_image(vtk_image *img, scenario *s, const uint64_t *offs,
-                          uint8_t (*sectors)[SC_S], size_t n) {
-  memset(s, 0, sizeof(*s));
-  vtk_guid(s->guid, 78);
-  vtk_image_spec spec;
-  vtk_image_spec_default(&spec);
-  vtk_image_build(img, &spec);
-  for (size_t i = 0; i < n; i++) {
-    s->descs[0][i] = vtk_data(offs[i], 0);
-    s->descs[0][i].sector = sectors[i];
-  }
-  s->active[0] = sc_entry(s, 0, 3, 8192, 4u * VTK_MIB, n);
-  s->n_active = 1;
-  uint8_t *log = calloc(1, VTK_MIB);
-  vtk_log_write_entry(log, VTK_MIB, 8192, &s->active[0]);
-  vtk_image_put_log(img, log, VTK_MIB, s->guid);
-  free(log);
-}
-
-/* The first 4 KiB of a region table copy like the default one but with
- * `r` at `index` (the rest of the 64 KiB stays zero, so the checksum over
- * 64 KiB holds). */
-static void region_sector(int which, uint32_t index, const vtk_region *r,
-                          uint8_t out[SC_S]) {
-  vtk_image_spec spec;
-  vtk_image t;
-  vtk_image_spec_default(&spec);
-  spec.file_size = VTK_MIB;
-  vtk_image_build(&t, &spec);
-  vtk_region_set(&t, which, index, r);
-  memcpy(out, vtk_region_table(&t, which), SC_S);
-  vtk_image_free(&t);
-}
-
-static void expect_replay_result_error(const uint64_t *offs,
-                                       uint8_t (*sectors)[SC_S], size_t n,
-                                       vhdxlog_status cause) {
-  vtk_image img;
-  scenario s;
-  sectors_image(&img, &s, offs, sectors, n);
-  vhdxlog_error err;
-  expect_rejected(&img, VHDXLOG_E_REPLAY_RESULT, &err);
-  assert_int_equal(err.cause, cause);
-  vtk_image_free(&img);
-}
-
-static void test_replay_rejects_log_breaking_file_identifier(void **state) {
-  (void)state;
-  uint8_t sec[1][SC_S];
-  memset(sec, 0, sizeof(sec));
-  memcpy(sec[0], "vhdxfilE", 8);
-  const uint64_t offs[1] = {0};
-  expect_replay_result_error(offs, sec, 1, VHDXLOG_E_FILE_SIGNATURE);
-}
-
-static void test_replay_rejects_log_breaking_both_region_tables(void **state) {
-  (void)state;
-  uint8_t sec[2][SC_S];
-  vtk_pattern(sec[0], SC_S, 1);
-  vtk_pattern(sec[1], SC_S, 2);
-  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
-  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_NO_VALID_REGION_TABLE);
-}
-
-static void test_replay_rejects_log_moving_a_region_onto_the_log(void **state) {
-  (void)state;
-  /* both copies rewritten, valid on their own, metadata now [1, 2) MiB:
-   * the log's place (Image rule 5) */
-  uint8_t sec[2][SC_S];
-  vtk_region meta;
-  memcpy(meta.guid, VTK_GUID_METADATA, 16);
-  meta.file_offset = VTK_MIB;
-  meta.length = VTK_MIB;
-  meta.required = 1;
-  region_sector(0, 1, &meta, sec[0]);
-  region_sector(1, 1, &meta, sec[1]);
-  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
-  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_REGION_OVERLAP);
-}
-
-static void test_replay_rejects_log_making_region_rule_fail(void **state) {
-  (void)state;
-  /* copy 1 rewritten with a duplicate BAT (valid checksum), copy 2
-   * garbage: copy 1's own rule is the cause */
-  uint8_t sec[2][SC_S];
-  vtk_region bat;
-  memcpy(bat.guid, VTK_GUID_BAT, 16);
-  bat.file_offset = 8u * VTK_MIB;
-  bat.length = VTK_MIB;
-  bat.required = 1;
-  region_sector(0, 2, &bat, sec[0]);
-  vtk_pattern(sec[1], SC_S, 3);
-  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
-  expect_replay_result_error(offs, sec, 2, VHDXLOG_E_REGION_DUPLICATE);
+/* The default layout: log at [1, 2) MiB, right after the first 1 MiB. */
+static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
+  target_image_at(img, bad, s, VTK_MIB);
 }
 
 static void
-test_replay_accepts_log_rewriting_region_tables_validly(void **state) {
-  (void)state;
-  uint8_t sec[2][SC_S];
-  vtk_region meta;
-  memcpy(meta.guid, VTK_GUID_METADATA, 16);
-  meta.file_offset = 5u * VTK_MIB; /* moved, still clear of everything */
-  meta.length = VTK_MIB;
-  meta.required = 1;
-  region_sector(0, 1, &meta, sec[0]);
-  vtk_pattern(sec[1], SC_S, 4); /* copy 2 broken: copy 1 carries it */
-  const uint64_t offs[2] = {VTK_REGION1, VTK_REGION2};
-  vtk_image img, want;
-  scenario s;
-  sectors_image(&img, &s, offs, sec, 2);
-  vtk_model_replay(&img, s.active, 1, &want);
-  vhdxlog_mem_file f;
-  open_mem(&f, &img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
-  assert_file(&f, &want, "region tables rewritten");
-  vhdxlog_image after;
-  assert_int_equal(vhdxlog_image_parse(f.data, VTK_MIB, f.size, &after, &err),
-                   VHDXLOG_OK);
-  assert_int_equal(after.regions.used, 0);
-  assert_int_equal(after.regions.metadata_offset, 5u * VTK_MIB);
-  assert_int_equal(after.log_state, VHDXLOG_LOG_CLEAN);
-  vhdxlog_mem_close(&f);
-  vtk_image_free(&want);
-  vtk_image_free(&img);
-}
-
-static void
-test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
+test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_desc bad[] = {
@@ -828,6 +706,13 @@ test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
       vtk_zero(61440, 8192),       /* across header 1's start */
       vtk_data(131072 + 61440, 5), /* the end of header 2's slot */
       vtk_data(131072, 5),         /* header 2 */
+      vtk_data(0, 5),              /* the file identifier */
+      vtk_data(32768, 5),          /* the identifier's unused part */
+      vtk_data(61440, 5),          /* just before header 1 */
+      vtk_data(196608, 5),         /* region table 1 */
+      vtk_data(262144 + 4096, 5),  /* region table 2 */
+      vtk_data(M - 4096, 5),       /* the last sector of the first 1 MiB */
+      vtk_zero(4096, 4096),        /* a zero range in the identifier */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vtk_image img;
@@ -842,16 +727,13 @@ test_replay_rejects_descriptor_targeting_log_or_headers(void **state) {
 }
 
 static void
-test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
+test_replay_allows_descriptors_outside_protected_ranges(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_desc ok[] = {
-      vtk_data(M - 4096, 5), /* ends where the log starts */
-      vtk_data(2 * M, 5),    /* starts where the log ends */
-      vtk_data(61440, 5),    /* ends where header 1 starts */
-      vtk_data(196608, 5),   /* region table 1: not protected */
-      vtk_zero(65536, 0),    /* zero length overlaps nothing */
-      vtk_zero(M + 4096, 0),
+      vtk_data(2 * M, 5), /* starts where the log ends */
+      vtk_zero(65536, 0), /* zero length overlaps nothing */
+      vtk_zero(0, 0),         vtk_zero(M + 4096, 0),
       vtk_data(9 * M, 5),     /* past the end and LastFileOffset */
       vtk_zero(10 * M, 8192), /* zeros past the end extend too */
       vtk_zero(10 * M, 0),    /* a no-op: grows nothing */
@@ -874,6 +756,124 @@ test_replay_allows_descriptors_next_to_log_and_headers(void **state) {
     vtk_image_free(&want);
     vtk_image_free(&img);
   }
+}
+
+static void test_replay_protects_log_away_from_first_mib(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB, L = 6 * M; /* log at [6, 7) MiB */
+  static const struct {
+    uint64_t off, len; /* len 0: data descriptor */
+    int ok;
+  } c[] = {
+      {6 * M - 4096, 0, 1},    /* ends where the log starts */
+      {7 * M, 0, 1},           /* starts where the log ends */
+      {6 * M - 4096, 8192, 0}, /* zeros across the log's start */
+      {7 * M - 4096, 0, 0},    /* the log's last sector */
+      {5 * M, 2 * M, 0},       /* zeros over the whole log */
+      {M, 0, 1},               /* the first byte past the first 1 MiB */
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+    vtk_image img;
+    scenario s;
+    vtk_desc d =
+        c[i].len ? vtk_zero(c[i].off, c[i].len) : vtk_data(c[i].off, 7);
+    target_image_at(&img, d, &s, L);
+    if (c[i].ok) {
+      vtk_image want;
+      vtk_model_replay(&img, s.active, 1, &want);
+      vhdxlog_mem_file f;
+      open_mem(&f, &img);
+      vhdxlog_replay_result res;
+      vhdxlog_error err;
+      assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+      assert_file(&f, &want, "next to the log");
+      vhdxlog_mem_close(&f);
+      vtk_image_free(&want);
+    } else {
+      vhdxlog_error err;
+      expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
+      assert_int_equal(err.offset, 8192);
+      assert_int_equal(err.index, 1);
+    }
+    vtk_image_free(&img);
+  }
+}
+
+/* RULES.md Plan 3b: the replay's header updates (3, or 2 when the
+ * FileWriteGuid is already derived) must not wrap SequenceNumber. */
+static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
+  scenario s;
+  sc_build(&s, fwg_derived ? SC_FWG_ALREADY_SET : SC_SINGLE);
+  /* header 2 current with `current`, header 1 one less */
+  vtk_header_set_seq(&s.img, 0, current - 1);
+  vtk_header_set_seq(&s.img, 1, current);
+  if (ok) {
+    vtk_image want;
+    vtk_model_replay(&s.img, s.active, s.n_active, &want);
+    vhdxlog_mem_file f;
+    open_mem(&f, &s.img);
+    vhdxlog_replay_result res;
+    vhdxlog_error err;
+    assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+    assert_file(&f, &want, "near the sequence limit");
+    uint64_t a = vtk_get_le64(f.data + VTK_HEADER1 + 8);
+    uint64_t b = vtk_get_le64(f.data + VTK_HEADER2 + 8);
+    assert_int_equal(a > b ? a : b, current + (fwg_derived ? 2 : 3));
+    vhdxlog_mem_close(&f);
+    vtk_image_free(&want);
+  } else {
+    expect_rejected(&s.img, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, NULL);
+  }
+  sc_free(&s);
+}
+
+static void
+test_replay_refuses_header_updates_that_wrap_sequence(void **state) {
+  (void)state;
+  expect_sequence_limit(UINT64_MAX - 3, 0, 1); /* ends at 2^64 - 1 */
+  expect_sequence_limit(UINT64_MAX - 2, 0, 0);
+  expect_sequence_limit(UINT64_MAX, 0, 0);
+  expect_sequence_limit(UINT64_MAX - 2, 1, 1); /* two updates only */
+  expect_sequence_limit(UINT64_MAX - 1, 1, 0);
+}
+
+static void test_replay_checks_file_size_before_sequence_limit(void **state) {
+  (void)state;
+  scenario s;
+  sc_build(&s, SC_SINGLE);
+  vtk_header_set_seq(&s.img, 0, UINT64_MAX - 1);
+  vtk_header_set_seq(&s.img, 1, UINT64_MAX);
+  vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
+  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
+  sc_free(&s);
+}
+
+static void test_replay_no_completion_at_sequence_limit(void **state) {
+  (void)state;
+  /* the interrupted-update case, with the current number at 2^64 - 1 */
+  uint8_t L[16], F[16];
+  vtk_guid(L, 57);
+  vtk_derive_file_write_guid(L, F);
+  vtk_image_spec spec;
+  vtk_image img;
+  vtk_image_spec_default(&spec);
+  spec.header_seq[0] = UINT64_MAX - 1;
+  spec.header_seq[1] = UINT64_MAX;
+  memcpy(spec.file_write_guid, F, 16);
+  vtk_image_build(&img, &spec);
+  vtk_header_set_log_guid(&img, 0, L);
+  vhdxlog_mem_file f;
+  open_mem(&f, &img);
+  vhdxlog_replay_result res;
+  vhdxlog_error err;
+  int flags[3];
+  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
+  assert_int_equal(flags[1], 0);
+  assert_int_equal(res.headers_repaired, 0);
+  assert_int_equal(f.writes, 0);
+  assert_file(&f, &img, "no completion");
+  vhdxlog_mem_close(&f);
+  vtk_image_free(&img);
 }
 
 static void test_replay_reports_target_in_later_entry(void **state) {
@@ -1076,14 +1076,14 @@ int main(void) {
       cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
       cmocka_unit_test(test_replay_rejects_corrupt_headers),
       cmocka_unit_test(test_replay_rejects_corrupt_log),
-      cmocka_unit_test(test_replay_rejects_log_breaking_file_identifier),
-      cmocka_unit_test(test_replay_rejects_log_breaking_both_region_tables),
-      cmocka_unit_test(test_replay_rejects_log_moving_a_region_onto_the_log),
-      cmocka_unit_test(test_replay_rejects_log_making_region_rule_fail),
-      cmocka_unit_test(test_replay_accepts_log_rewriting_region_tables_validly),
-      cmocka_unit_test(test_replay_rejects_descriptor_targeting_log_or_headers),
-      cmocka_unit_test(test_replay_allows_descriptors_next_to_log_and_headers),
+      cmocka_unit_test(
+          test_replay_rejects_descriptor_targeting_first_mib_or_log),
+      cmocka_unit_test(test_replay_allows_descriptors_outside_protected_ranges),
+      cmocka_unit_test(test_replay_protects_log_away_from_first_mib),
       cmocka_unit_test(test_replay_reports_target_in_later_entry),
+      cmocka_unit_test(test_replay_refuses_header_updates_that_wrap_sequence),
+      cmocka_unit_test(test_replay_checks_file_size_before_sequence_limit),
+      cmocka_unit_test(test_replay_no_completion_at_sequence_limit),
       cmocka_unit_test(test_plan_replayed_size_is_max_of_size_writes_and_last),
       cmocka_unit_test(test_plan_checks_targets_before_file_size),
       cmocka_unit_test(test_plan_of_clean_image_needs_no_log),

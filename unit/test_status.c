@@ -46,7 +46,7 @@ static const struct {
     S(VHDXLOG_E_LOG_NO_SEQUENCE),
     S(VHDXLOG_E_DESCRIPTOR_TARGET),
     S(VHDXLOG_E_FILE_TRUNCATED),
-    S(VHDXLOG_E_REPLAY_RESULT),
+    S(VHDXLOG_E_HEADER_SEQUENCE_LIMIT),
     S(VHDXLOG_END),
 };
 #define N_ALL (sizeof(all) / sizeof(all[0]))
@@ -61,7 +61,7 @@ static void test_status_values_are_stable(void **state) {
   assert_int_equal(VHDXLOG_E_ENTRY_CHECKSUM, 57);
   assert_int_equal(VHDXLOG_E_LOG_NO_SEQUENCE, 70);
   assert_int_equal(VHDXLOG_E_FILE_TRUNCATED, 72);
-  assert_int_equal(VHDXLOG_E_REPLAY_RESULT, 73);
+  assert_int_equal(VHDXLOG_E_HEADER_SEQUENCE_LIMIT, 73);
   assert_int_equal(VHDXLOG_END, 90);
 }
 
