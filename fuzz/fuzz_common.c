@@ -421,6 +421,62 @@ void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
   }
 }
 
+void fuzz_check_best(const fuzz_log *l, const vhdxlog_log *ctx,
+                     vhdxlog_status status, const vhdxlog_sequence *seq) {
+  /* Each sector's entry is validated once (the library's own check, which
+   * fuzz_entry compares with the model), so this is O(N^2) cheap steps. */
+  enum { UNKNOWN, VALID, INVALID };
+  uint32_t n = (uint32_t)(l->length / SECTOR), s;
+  unsigned char *known = calloc(n, 1);
+  vhdxlog_entry *cache = malloc(n * sizeof(*cache));
+  uint32_t *starts = malloc(n * sizeof(*starts));
+  uint64_t best = 0; /* 0: none (a valid entry's number is never 0) */
+
+  if (known == NULL || cache == NULL || starts == NULL) {
+    free(known);
+    free(cache);
+    free(starts);
+    return;
+  }
+  for (s = 0; s < n; s++) {
+    uint64_t covered = 0;
+    uint32_t count = 0, k;
+    const vhdxlog_entry *head = NULL;
+    while (covered < n) {
+      uint32_t at = (uint32_t)((s + covered) % n);
+      if (known[at] == UNKNOWN) {
+        vhdxlog_error err;
+        known[at] = vhdxlog_log_entry(ctx, at * SECTOR, &cache[at], &err) ==
+                            VHDXLOG_OK
+                        ? VALID
+                        : INVALID;
+      }
+      if (known[at] == INVALID ||
+          (head != NULL &&
+           cache[at].sequence_number != head->sequence_number + 1))
+        break;
+      head = &cache[at];
+      starts[count++] = at * SECTOR;
+      covered += head->length / SECTOR;
+    }
+    /* A sector inside a valid entry never starts one, so a run cannot
+     * run over its own start. */
+    FUZZ_CHECK(covered <= n);
+    for (k = 0; k < count; k++)
+      if (starts[k] == head->tail && head->sequence_number > best)
+        best = head->sequence_number;
+  }
+  free(known);
+  free(cache);
+  free(starts);
+  if (best == 0) {
+    FUZZ_CHECK(status == VHDXLOG_E_LOG_NO_SEQUENCE);
+  } else {
+    FUZZ_CHECK(status == VHDXLOG_OK);
+    FUZZ_CHECK(seq->head_sequence_number == best);
+  }
+}
+
 vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
                                      vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                      vhdxlog_error *error) {
@@ -431,5 +487,6 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
     fuzz_check_sequence(l, ctx, seq);
   else
     fuzz_check_search_error(l, ctx, guid, st, error);
+  fuzz_check_best(l, ctx, st, seq);
   return st;
 }

@@ -113,9 +113,20 @@ void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
                              const vhdxlog_error *error);
 
 /*
+ * The search's choice against a brute force over every start sector (RULES
+ * "Active sequence" restated): grow the run of valid, consecutively numbered
+ * entries from each sector, never over more than N sectors; among the runs
+ * whose head's Tail starts one of their entries, the greatest head number
+ * must be the one the search returned, and with none it must fail.
+ */
+void fuzz_check_best(const fuzz_log *l, const vhdxlog_log *ctx,
+                     vhdxlog_status status, const vhdxlog_sequence *seq);
+
+/*
  * Bind *ctx to `l`, search it and check the result with
- * fuzz_check_sequence() or fuzz_check_search_error(). Returns the status of
- * the search and fills *ctx, *seq and *error.
+ * fuzz_check_sequence() or fuzz_check_search_error(), and
+ * fuzz_check_best(). Returns the status of the search and fills *ctx, *seq
+ * and *error.
  */
 vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
                                      vhdxlog_log *ctx, vhdxlog_sequence *seq,
