@@ -76,18 +76,6 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
                          error);
   if (st != VHDXLOG_OK)
     return st;
-  if (out->plan.replay || out->plan.complete_header_update) {
-    /* The replayed header area must still parse (RULES.md "Plan" 4). */
-    uint8_t *area = malloc(VHDXLOG_HEADER_AREA_SIZE);
-    if (area == NULL)
-      return fail(error, VHDXLOG_E_IO, 0);
-    memcpy(area, out->header_area, VHDXLOG_HEADER_AREA_SIZE);
-    st = vhdxlog_plan_check_result(&out->plan, area, VHDXLOG_HEADER_AREA_SIZE,
-                                   &out->result_image, error);
-    free(area);
-    if (st != VHDXLOG_OK)
-      return st;
-  }
   out->plan_ready = 1;
   return VHDXLOG_OK;
 }

@@ -60,7 +60,6 @@ typedef struct vhdxlog_loaded {
   vhdxlog_log log;
   int log_ready;           /* log context initialised */
   vhdxlog_plan plan;
-  vhdxlog_image result_image; /* the image as the replay will leave it */
   int plan_ready;          /* plan valid: replay/overlay may run */
 } vhdxlog_loaded;
 

@@ -19,9 +19,10 @@
 #define HDR_FILE_WRITE_GUID 16u
 #define HDR_LOG_GUID 48u
 
-/* Header slots: [64 KiB, 192 KiB) must never be hit by a log write. */
-#define HEADERS_BEGIN ((uint64_t)VHDXLOG_HEADER1_OFFSET)
-#define HEADERS_END ((uint64_t)VHDXLOG_HEADER2_OFFSET + 65536u)
+/* RULES.md "Plan" 1: no log write may touch the first 1 MiB (identifier,
+ * headers, region tables). */
+#define HEADERS_BEGIN ((uint64_t)0)
+#define HEADERS_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
 
 /* [a, a_end) and [b, b_end) share a byte (both non-empty, no overflow). */
 static int ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b,

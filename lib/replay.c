@@ -139,10 +139,6 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
   image = plan->image;
   c = image->current;
   o = 1 - c;
-  if ((plan->replay || plan->complete_header_update) && !plan->result_checked) {
-    /* Not validated to the end: vhdxlog_plan_check_result() comes first. */
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  }
 
   if (!plan->replay) {
     if (plan->complete_header_update) {

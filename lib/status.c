@@ -82,12 +82,10 @@ static const status_text status_texts[] = {
     {VHDXLOG_E_LOG_NO_SEQUENCE, "VHDXLOG_E_LOG_NO_SEQUENCE",
      "log is not empty but holds no complete sequence"},
     {VHDXLOG_E_DESCRIPTOR_TARGET, "VHDXLOG_E_DESCRIPTOR_TARGET",
-     "descriptor would write over the headers or the log"},
+     "descriptor would write into the first 1 MiB (identifier, headers, "
+     "region tables) or the log"},
     {VHDXLOG_E_FILE_TRUNCATED, "VHDXLOG_E_FILE_TRUNCATED",
      "file is smaller than the log's FlushedFileOffset"},
-    {VHDXLOG_E_REPLAY_RESULT, "VHDXLOG_E_REPLAY_RESULT",
-     "the replayed file would not parse: the log rewrites its identifier or "
-     "region tables badly"},
     {VHDXLOG_E_HEADER_SEQUENCE_LIMIT, "VHDXLOG_E_HEADER_SEQUENCE_LIMIT",
      "header SequenceNumber too large for the header updates a replay needs"},
     {VHDXLOG_END, "VHDXLOG_END", "end of iteration"},

@@ -255,13 +255,13 @@ static void test_crc_and_derive_agree_with_independent_versions(void) {
 
 /* The dirty image of several tests: one entry at log offset 0 with a data
  * descriptor past the end of the file (gap), a zero descriptor over existing
- * bytes, and a data descriptor inside the first MiB (allowed). */
+ * bytes, and a data descriptor right after it. */
 #define D1_SIZE (2 * (size_t)MIB + 12 * KIB)
 #define D1_SEQ ((((uint64_t)7) << 32) | 9u)
 static const tdesc d1_descs[3] = {
     {'d', 2 * (uint64_t)MIB + 16 * KIB, 0, "LEADING8", "TRL4", 0x10},
     {'z', 2 * (uint64_t)MIB, 8192, NULL, NULL, 0},
-    {'d', 512 * KIB, 0, "lead-two", "tr-2", 0x70}};
+    {'d', 2 * (uint64_t)MIB + 8 * KIB, 0, "lead-two", "tr-2", 0x70}};
 
 static uint8_t *dirty_image(uint64_t flushed, uint64_t last) {
   uint8_t *img = base_image(D1_SIZE, 5, GUID_L, 4);
@@ -280,7 +280,7 @@ static uint8_t *dirty_expected(size_t *size) {
   memcpy(exp, in, D1_SIZE);
   expected_sector(&d1_descs[0], exp + 2 * MIB + 16 * KIB);
   memset(exp + 2 * MIB, 0, 8192);
-  expected_sector(&d1_descs[2], exp + 512 * KIB);
+  expected_sector(&d1_descs[2], exp + 2 * MIB + 8 * KIB);
   derive(GUID_L, f);
   /* seq 6 (F, L) over slot 2, seq 7 (F, 0) over slot 1, seq 8 over slot 2 */
   set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
@@ -477,18 +477,26 @@ static void test_corrupt_images_fail_unchanged(void) {
   expect_error(in, D1_SIZE, 3 * (uint64_t)MIB - 1, VHDXLOG_E_IO, __LINE__);
   free(in);
 
-  /* Writes into header 2 or into the log: refused before any write. */
+  /* Writes into the first MiB (header 2, a region table, the identifier)
+   * or into the log: refused before any write. */
   bad.kind = 'd';
   bad.zero_length = 0;
   bad.leading = "12345678";
   bad.trailing = "abcd";
   bad.fill = 1;
-  bad.file_offset = 128 * KIB + 4 * KIB;
-  in = base_image(D1_SIZE, 5, GUID_L, 4);
-  write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
-  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
-               __LINE__);
-  free(in);
+  {
+    static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 192 * KIB,
+                                           0};
+    int k;
+    for (k = 0; k < 3; k++) {
+      bad.file_offset = below_1mib[k];
+      in = base_image(D1_SIZE, 5, GUID_L, 4);
+      write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
+      expect_error(in, D1_SIZE, 64 * (uint64_t)MIB,
+                   VHDXLOG_E_DESCRIPTOR_TARGET, __LINE__);
+      free(in);
+    }
+  }
   bad.kind = 'z';
   bad.zero_length = 8192;
   bad.file_offset = LOG_OFF + LOG_LEN - 4096;
@@ -507,14 +515,13 @@ static void test_descriptor_edges(void) {
   derive(GUID_L, f);
 
   /* A zero-length zero descriptor far past the end is a no-op: the file
-   * does not grow. The region table right after the headers may be
-   * written (only headers and log are protected). */
+   * does not grow. A data write just past the log, inside the file. */
   d[0].kind = 'z';
   d[0].zero_length = 0;
   d[0].file_offset = 100 * (uint64_t)MIB;
   d[1].kind = 'd';
   d[1].zero_length = 0;
-  d[1].file_offset = 192 * KIB + 64 * KIB; /* region table 2 */
+  d[1].file_offset = 2 * (uint64_t)MIB + 4 * KIB; /* after the log */
   d[1].leading = "LLLLLLLL";
   d[1].trailing = "TTTT";
   d[1].fill = 0x42;
@@ -524,7 +531,7 @@ static void test_descriptor_edges(void) {
   if (exp == NULL)
     abort();
   memcpy(exp, in, D1_SIZE);
-  expected_sector(&d[1], exp + 256 * KIB);
+  expected_sector(&d[1], exp + 2 * MIB + 4 * KIB);
   set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
   set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
   model_replay(in, D1_SIZE, D1_SIZE, &r);

@@ -106,14 +106,12 @@ typedef enum vhdxlog_status {
   VHDXLOG_E_LOG_NO_SEQUENCE = 70, /* LogGuid set but no complete sequence;
                                      error.cause/offset name the failure of
                                      the most recent candidate entry */
-  VHDXLOG_E_DESCRIPTOR_TARGET,    /* a write would hit the headers or the log
-                                     (error.offset = entry, index = desc) */
+  VHDXLOG_E_DESCRIPTOR_TARGET,    /* a write would hit the first 1 MiB
+                                     (identifier, headers, region tables) or
+                                     the log (error.offset = entry, index =
+                                     descriptor) */
   VHDXLOG_E_FILE_TRUNCATED,       /* file smaller than FlushedFileOffset
                                      (error.offset = the file size) */
-  VHDXLOG_E_REPLAY_RESULT,        /* the replayed file's first 1 MiB would
-                                     not parse (the log rewrites the
-                                     identifier or region tables badly);
-                                     error.cause/offset: the parse error */
   VHDXLOG_E_HEADER_SEQUENCE_LIMIT,/* the current header's SequenceNumber is
                                      too close to 2^64 for the header
                                      updates a replay needs */
@@ -349,7 +347,6 @@ typedef struct vhdxlog_plan {
   uint8_t new_file_write_guid[16]; /* vhdxlog_derive_file_write_guid() */
   uint64_t replayed_size;    /* file size after replay */
   uint8_t final_headers[2][VHDXLOG_HEADER_SIZE]; /* both headers afterwards */
-  int result_checked;        /* vhdxlog_plan_check_result() passed */
 } vhdxlog_plan;
 
 /*
@@ -359,21 +356,6 @@ typedef struct vhdxlog_plan {
  */
 vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
                                  const vhdxlog_log *log, vhdxlog_error *error);
-
-/*
- * The last check before any write: the file as the replay will leave it must
- * still parse. `area` holds the file's first min(file size, 1 MiB) bytes,
- * zero-padded to VHDXLOG_HEADER_AREA_SIZE; it is patched in place into the
- * replayed bytes (vhdxlog_overlay_read) and parsed into *result (the image
- * after replay). Log writes may legitimately update the region tables, but
- * a log that leaves them, or the identifier, unreadable would turn a
- * recoverable file into a lost one: VHDXLOG_E_REPLAY_RESULT, with the parse
- * error in error->cause and error->offset. vhdxlog_replay() refuses a plan
- * that writes anything unless this passed.
- */
-vhdxlog_status vhdxlog_plan_check_result(vhdxlog_plan *plan, uint8_t *area,
-                                         size_t size, vhdxlog_image *result,
-                                         vhdxlog_error *error);
 
 /* Result of a replay. */
 typedef struct vhdxlog_replay_result {
@@ -385,8 +367,8 @@ typedef struct vhdxlog_replay_result {
 } vhdxlog_replay_result;
 
 /*
- * Replay a validated plan (vhdxlog_plan_init, then
- * vhdxlog_plan_check_result) through `io` (MS-VHDX 2.3.3). Order:
+ * Replay a validated plan (vhdxlog_plan_init) through `io` (MS-VHDX 2.3.3).
+ * Order:
  *   1. header update: new FileWriteGuid (skipped if already set), flush;
  *   2. every descriptor, tail to head, adjacent data sectors coalesced into
  *      writes of up to `buffer_size` bytes taken from `buffer`;
