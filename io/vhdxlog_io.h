@@ -17,11 +17,11 @@ typedef struct vhdxlog_mem_file {
   uint8_t *data;
   uint64_t size;
   uint64_t capacity;
-  uint64_t max_size;       /* growth beyond this fails (VHDXLOG_E_IO) */
-  int64_t fail_at_write;   /* -1: never; k: the k-th write/write_zeros/
-                              set_size call (0-based) and all later ones fail
-                              and change nothing: a crash after k writes */
-  uint64_t writes;         /* successful write, write_zeros, set_size calls */
+  uint64_t max_size;     /* growth beyond this fails (VHDXLOG_E_IO) */
+  int64_t fail_at_write; /* -1: never; k: the k-th write/write_zeros/
+                            set_size call (0-based) and all later ones fail
+                            and change nothing: a crash after k writes */
+  uint64_t writes;       /* successful write, write_zeros, set_size calls */
   uint64_t flushes;
 } vhdxlog_mem_file;
 
@@ -55,12 +55,12 @@ void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io);
  */
 typedef struct vhdxlog_loaded {
   vhdxlog_image image;
-  uint8_t *header_area;    /* VHDXLOG_HEADER_AREA_SIZE bytes, or NULL */
-  uint8_t *log_bytes;      /* image.log_length bytes when DIRTY, else NULL */
+  uint8_t *header_area; /* VHDXLOG_HEADER_AREA_SIZE bytes, or NULL */
+  uint8_t *log_bytes;   /* image.log_length bytes when DIRTY, else NULL */
   vhdxlog_log log;
-  int log_ready;           /* log context initialised */
+  int log_ready; /* log context initialised */
   vhdxlog_plan plan;
-  int plan_ready;          /* plan valid: replay/overlay may run */
+  int plan_ready; /* plan valid: replay/overlay may run */
 } vhdxlog_loaded;
 
 vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,

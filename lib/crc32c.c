@@ -67,16 +67,18 @@ crc32c_sse42_3way(uint32_t reg, const uint8_t *p, size_t block,
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
 #if defined(__x86_64__)
+  /* Block sizes of the interleaved streams, with their shift tables. */
+  static const size_t big = 8192, small = 256;
   uint64_t r;
-  while (size >= 3 * 8192) {
-    reg = crc32c_sse42_3way(reg, p, 8192, crc32c_shift_8192);
-    p += 3 * 8192;
-    size -= 3 * 8192;
+  while (size >= 3 * big) {
+    reg = crc32c_sse42_3way(reg, p, big, crc32c_shift_8192);
+    p += 3 * big;
+    size -= 3 * big;
   }
-  while (size >= 3 * 256) {
-    reg = crc32c_sse42_3way(reg, p, 256, crc32c_shift_256);
-    p += 3 * 256;
-    size -= 3 * 256;
+  while (size >= 3 * small) {
+    reg = crc32c_sse42_3way(reg, p, small, crc32c_shift_256);
+    p += 3 * small;
+    size -= 3 * small;
   }
   r = reg;
   while (size >= 8) {
@@ -107,8 +109,7 @@ int vhdxlog_crc32c_hw_available(void) {
   return __builtin_cpu_supports("sse4.2") ? 1 : 0;
 }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
-                                  size_t size) {
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
   return crc32c_sse42(reg, p, size);
 }
 
@@ -118,9 +119,8 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
 
 int vhdxlog_crc32c_hw_available(void) { return 1; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
-                                  size_t size) {
-#if defined(__aarch64__) && defined(__BYTE_ORDER__) &&                        \
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+#if defined(__aarch64__) && defined(__BYTE_ORDER__) &&                         \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   while (size >= 8) {
     uint64_t v;
@@ -143,8 +143,7 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
 
 int vhdxlog_crc32c_hw_available(void) { return 0; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p,
-                                  size_t size) {
+uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
   return vhdxlog_crc32c_update_portable(reg, p, size);
 }
 #endif

@@ -68,11 +68,12 @@ static inline const uint8_t *descriptor_at(const vhdxlog_log *ctx, uint32_t s,
                                            uint32_t index) {
   uint32_t rest;
   if (index < DESCRIPTORS_IN_FIRST_SECTOR) {
-    return log_sector(ctx, s) + ENTRY_HEADER_SIZE + index * DESCRIPTOR_SIZE;
+    return log_sector(ctx, s) + ENTRY_HEADER_SIZE +
+           (size_t)index * DESCRIPTOR_SIZE;
   }
   rest = index - DESCRIPTORS_IN_FIRST_SECTOR;
   return log_sector(ctx, s + 1 + rest / DESCRIPTORS_PER_SECTOR) +
-         (rest % DESCRIPTORS_PER_SECTOR) * DESCRIPTOR_SIZE;
+         (size_t)(rest % DESCRIPTORS_PER_SECTOR) * DESCRIPTOR_SIZE;
 }
 
 #endif

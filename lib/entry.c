@@ -19,7 +19,7 @@ static vhdxlog_status check_slots(const uint8_t *p, uint32_t n, uint64_t seq,
                                   uint32_t *bad_index) {
   uint32_t k;
   for (k = 0; k < n; k++) {
-    const uint8_t *d = p + k * DESCRIPTOR_SIZE;
+    const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     int is_data = 0;
     vhdxlog_status st = descriptor_shape(d, &is_data);
     if (st == VHDXLOG_OK && descriptor_sequence(d) != seq) {
@@ -36,8 +36,8 @@ static vhdxlog_status check_slots(const uint8_t *p, uint32_t n, uint64_t seq,
 
 typedef struct entry_scan {
   const vhdxlog_log *ctx;
-  uint32_t s;          /* first sector */
-  uint32_t sectors;    /* EntryLength / 4096 */
+  uint32_t s;       /* first sector */
+  uint32_t sectors; /* EntryLength / 4096 */
   uint32_t desc_sectors;
   uint32_t count;
   uint64_t seq;

@@ -4,9 +4,8 @@
 
 #include "vhdxlog.h"
 
-static inline vhdxlog_status report(vhdxlog_error *error,
-                                    vhdxlog_status status, uint64_t offset,
-                                    uint32_t index) {
+static inline vhdxlog_status report(vhdxlog_error *error, vhdxlog_status status,
+                                    uint64_t offset, uint32_t index) {
   if (error != NULL) {
     error->status = status;
     error->cause = status;

@@ -10,8 +10,8 @@
 /* Returns <0, 0, >0 like memcmp, comparing items a and b. */
 typedef int (*index_compare_fn)(const void *ctx, uint16_t a, uint16_t b);
 
-static void sift_down(uint16_t *v, size_t root, size_t n,
-                      index_compare_fn cmp, const void *ctx) {
+static void sift_down(uint16_t *v, size_t root, size_t n, index_compare_fn cmp,
+                      const void *ctx) {
   for (;;) {
     size_t child = 2 * root + 1;
     uint16_t t;

@@ -32,9 +32,9 @@ static uint32_t checksum_with_field_zeroed(const uint8_t *p, size_t size) {
 
 static void decode_header(const uint8_t *h, vhdxlog_header_info *info) {
   info->checksum = load_le32(h + 4);
-  info->valid = has_signature(h, "head") &&
-                checksum_with_field_zeroed(h, VHDXLOG_HEADER_SIZE) ==
-                    info->checksum;
+  info->valid =
+      has_signature(h, "head") &&
+      checksum_with_field_zeroed(h, VHDXLOG_HEADER_SIZE) == info->checksum;
   info->sequence_number = load_le64(h + 8);
   memcpy(info->file_write_guid, h + 16, 16);
   memcpy(info->data_write_guid, h + 32, 16);
@@ -114,7 +114,7 @@ static vhdxlog_status check_current_header(vhdxlog_image *img,
 /* A region table being checked, for the sort comparators. */
 typedef struct region_view {
   const uint8_t *table;
-  uint32_t count;      /* region entries; index `count` is the log */
+  uint32_t count; /* region entries; index `count` is the log */
   uint64_t log_offset;
   uint64_t log_length;
 } region_view;
@@ -200,8 +200,8 @@ static vhdxlog_status check_region_table(const uint8_t *table,
     uint32_t len = load_le32(e + 24);
     if (!is_mib_multiple(off) || off < VHDXLOG_MIB || !is_mib_multiple(len) ||
         off > VHDXLOG_MAX_FILE_OFFSET - len) {
-      return report(error, VHDXLOG_E_REGION_ENTRY, entry_offset(table_offset, i),
-                    i);
+      return report(error, VHDXLOG_E_REGION_ENTRY,
+                    entry_offset(table_offset, i), i);
     }
     idx[i] = (uint16_t)i;
   }
@@ -299,8 +299,7 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   memset(img, 0, sizeof *img);
   img->file_size = file_size;
   if (file_size < VHDXLOG_HEADER_AREA_SIZE) {
-    return report(error, VHDXLOG_E_FILE_TOO_SMALL, file_size,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_FILE_TOO_SMALL, file_size, VHDXLOG_NO_INDEX);
   }
   if (size < VHDXLOG_HEADER_AREA_SIZE) {
     return report(error, VHDXLOG_E_ARGUMENT, size, VHDXLOG_NO_INDEX);
@@ -345,6 +344,5 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   img->regions.used = t;
   img->regions.valid[0] = valid[0];
   img->regions.valid[1] = valid[1];
-  return check_log_overlap(data + table_offsets[img->regions.used], img,
-                           error);
+  return check_log_overlap(data + table_offsets[img->regions.used], img, error);
 }

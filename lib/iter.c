@@ -89,8 +89,8 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
   d->file_offset = load_le64(p + 16);
   if (is_data) {
     uint32_t data_sector = s + it->desc_sectors + it->data_seen;
-    if (it->data_seen >= it->entry_length / VHDXLOG_SECTOR_SIZE -
-                             it->desc_sectors) {
+    if (it->data_seen >=
+        it->entry_length / VHDXLOG_SECTOR_SIZE - it->desc_sectors) {
       return VHDXLOG_E_DATA_COUNT; /* more data descriptors than sectors */
     }
     if (data_sector >= it->ctx->sectors) {

@@ -50,8 +50,8 @@ static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
  * furthest write of the entries [pos, end) (unwrapped sectors), which the
  * scan has just validated; so this reads the descriptor slots and nothing
  * else, instead of walking them through the checking iterator. */
-static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos,
-                            uint32_t end, vhdxlog_sequence *seq) {
+static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
+                            vhdxlog_sequence *seq) {
   seq->descriptor_count = 0;
   seq->max_write_end = 0;
   while (pos < end) {
@@ -82,12 +82,12 @@ typedef struct run {
 /* What the scan remembers so that no entry is validated twice. */
 typedef struct scan_state {
   failure_note failure;
-  uint32_t known_bad;    /* a position whose check just failed */
-  int have_carry;        /* a valid entry ended the last run by its number: */
-  uint32_t carry_pos;    /* it starts the next run as it is */
+  uint32_t known_bad; /* a position whose check just failed */
+  int have_carry;     /* a valid entry ended the last run by its number: */
+  uint32_t carry_pos; /* it starts the next run as it is */
   vhdxlog_entry carry;
-  int have_first;        /* the scan's first run: a run that wraps past the */
-  run first;             /* log's end onto it takes it whole */
+  int have_first; /* the scan's first run: a run that wraps past the */
+  run first;      /* log's end onto it takes it whole */
 } scan_state;
 
 /* Grow the run at p while entries are valid and numbered consecutively. */
@@ -138,8 +138,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
   r->end = q;
 }
 
-vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx,
-                                  vhdxlog_sequence *seq,
+vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                   vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;

@@ -80,7 +80,8 @@ static void complete_clean(const mdl_image *im, model_result *out) {
   uint8_t f[16];
   if (!im->valid[other] || mdl_is_zero(ho + 48, 16))
     return;
-  if (mdl_le64(hc + 8) == UINT64_MAX || mdl_le64(ho + 8) + 1 != mdl_le64(hc + 8))
+  if (mdl_le64(hc + 8) == UINT64_MAX ||
+      mdl_le64(ho + 8) + 1 != mdl_le64(hc + 8))
     return;
   model_derive_file_write_guid(ho + 48, f);
   if (memcmp(hc + 16, f, 16) != 0)
@@ -214,10 +215,10 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
     uint64_t current_seq = mdl_le64(image + mdl_header_offset(im.current) + 8);
     model_derive_file_write_guid(im.log_guid, fwg);
     if (current_seq >
-        UINT64_MAX - (memcmp(image + mdl_header_offset(im.current) + 16, fwg,
-                             16) != 0
-                          ? 3u
-                          : 2u)) {
+        UINT64_MAX -
+            (memcmp(image + mdl_header_offset(im.current) + 16, fwg, 16) != 0
+                 ? 3u
+                 : 2u)) {
       free(seq.entries);
       set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
       return;

@@ -29,14 +29,15 @@ extern "C" {
 #define VHDXLOG_VERSION_MINOR 1
 #define VHDXLOG_VERSION_PATCH 0
 #define VHDXLOG_VERSION_STRING "0.1.0"
-#define VHDXLOG_VERSION_NUMBER                                                \
-  (VHDXLOG_VERSION_MAJOR * 10000 + VHDXLOG_VERSION_MINOR * 100 +              \
+#define VHDXLOG_VERSION_NUMBER                                                 \
+  (VHDXLOG_VERSION_MAJOR * 10000 + VHDXLOG_VERSION_MINOR * 100 +               \
    VHDXLOG_VERSION_PATCH)
 
 /* Fixed sizes of the format (MS-VHDX 2.2, 2.3). */
 #define VHDXLOG_SECTOR_SIZE 4096u
 #define VHDXLOG_MIB 1048576u
-#define VHDXLOG_HEADER_AREA_SIZE VHDXLOG_MIB /* identifier, headers, regions */
+#define VHDXLOG_HEADER_AREA_SIZE VHDXLOG_MIB /* identifier, headers, regions   \
+                                              */
 #define VHDXLOG_HEADER1_OFFSET 65536u
 #define VHDXLOG_HEADER2_OFFSET 131072u
 #define VHDXLOG_HEADER_SIZE 4096u
@@ -61,60 +62,60 @@ typedef enum vhdxlog_status {
   VHDXLOG_OK = 0,
 
   /* Caller errors. */
-  VHDXLOG_E_ARGUMENT = 1,       /* NULL pointer, span too small, bad size */
-  VHDXLOG_E_IO,                 /* an I/O callback failed */
+  VHDXLOG_E_ARGUMENT = 1, /* NULL pointer, span too small, bad size */
+  VHDXLOG_E_IO,           /* an I/O callback failed */
 
   /* Image structure (error.offset is a file offset). */
-  VHDXLOG_E_FILE_TOO_SMALL = 20,  /* file shorter than the 1 MiB header area */
-  VHDXLOG_E_FILE_SIGNATURE,       /* identifier is not "vhdxfile" */
-  VHDXLOG_E_NO_VALID_HEADER,      /* neither header has signature + checksum */
-  VHDXLOG_E_HEADER_SEQUENCE_TIE,  /* both valid, equal SequenceNumber, differ */
-  VHDXLOG_E_HEADER_VERSION,       /* current header Version != 1 */
-  VHDXLOG_E_HEADER_LOG_VERSION,   /* LogVersion != 0 while LogGuid != 0 */
-  VHDXLOG_E_HEADER_LOG_LOCATION,  /* LogOffset/LogLength alignment or range */
-  VHDXLOG_E_LOG_BEYOND_FILE,      /* dirty log does not fit in the file */
-  VHDXLOG_E_NO_VALID_REGION_TABLE,/* neither region table is valid */
-  VHDXLOG_E_REGION_COUNT,         /* EntryCount > 2047 */
-  VHDXLOG_E_REGION_ENTRY,         /* FileOffset/Length alignment or range */
-  VHDXLOG_E_REGION_DUPLICATE,     /* the same region GUID twice */
+  VHDXLOG_E_FILE_TOO_SMALL = 20, /* file shorter than the 1 MiB header area */
+  VHDXLOG_E_FILE_SIGNATURE,      /* identifier is not "vhdxfile" */
+  VHDXLOG_E_NO_VALID_HEADER,     /* neither header has signature + checksum */
+  VHDXLOG_E_HEADER_SEQUENCE_TIE, /* both valid, equal SequenceNumber, differ */
+  VHDXLOG_E_HEADER_VERSION,      /* current header Version != 1 */
+  VHDXLOG_E_HEADER_LOG_VERSION,  /* LogVersion != 0 while LogGuid != 0 */
+  VHDXLOG_E_HEADER_LOG_LOCATION, /* LogOffset/LogLength alignment or range */
+  VHDXLOG_E_LOG_BEYOND_FILE,     /* dirty log does not fit in the file */
+  VHDXLOG_E_NO_VALID_REGION_TABLE,   /* neither region table is valid */
+  VHDXLOG_E_REGION_COUNT,            /* EntryCount > 2047 */
+  VHDXLOG_E_REGION_ENTRY,            /* FileOffset/Length alignment or range */
+  VHDXLOG_E_REGION_DUPLICATE,        /* the same region GUID twice */
   VHDXLOG_E_REGION_UNKNOWN_REQUIRED, /* unknown region marked Required */
-  VHDXLOG_E_REGION_MISSING,       /* BAT or metadata region absent */
-  VHDXLOG_E_REGION_OVERLAP,       /* regions/log overlap each other or 1 MiB */
+  VHDXLOG_E_REGION_MISSING,          /* BAT or metadata region absent */
+  VHDXLOG_E_REGION_OVERLAP, /* regions/log overlap each other or 1 MiB */
 
   /* Log entry rules (error.offset is a log offset: the entry's start). */
-  VHDXLOG_E_ENTRY_SIGNATURE = 40, /* not "loge" */
-  VHDXLOG_E_ENTRY_LENGTH,         /* 0, not 4 KiB multiple, or > log length */
-  VHDXLOG_E_ENTRY_TAIL,           /* not 4 KiB multiple or >= log length */
-  VHDXLOG_E_ENTRY_SEQUENCE_ZERO,  /* SequenceNumber == 0 */
-  VHDXLOG_E_ENTRY_RESERVED,       /* Reserved != 0 */
-  VHDXLOG_E_ENTRY_GUID,           /* LogGuid differs from the header's */
-  VHDXLOG_E_ENTRY_FLUSHED_OFFSET, /* not 1 MiB multiple, or > max */
-  VHDXLOG_E_ENTRY_LAST_OFFSET,    /* not 1 MiB multiple, or > max */
+  VHDXLOG_E_ENTRY_SIGNATURE = 40,   /* not "loge" */
+  VHDXLOG_E_ENTRY_LENGTH,           /* 0, not 4 KiB multiple, or > log length */
+  VHDXLOG_E_ENTRY_TAIL,             /* not 4 KiB multiple or >= log length */
+  VHDXLOG_E_ENTRY_SEQUENCE_ZERO,    /* SequenceNumber == 0 */
+  VHDXLOG_E_ENTRY_RESERVED,         /* Reserved != 0 */
+  VHDXLOG_E_ENTRY_GUID,             /* LogGuid differs from the header's */
+  VHDXLOG_E_ENTRY_FLUSHED_OFFSET,   /* not 1 MiB multiple, or > max */
+  VHDXLOG_E_ENTRY_LAST_OFFSET,      /* not 1 MiB multiple, or > max */
   VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, /* descriptor sectors exceed the entry */
-  VHDXLOG_E_DESCRIPTOR_SIGNATURE, /* neither "zero" nor "desc" (index set) */
-  VHDXLOG_E_DESCRIPTOR_RESERVED,  /* zero descriptor Reserved != 0 */
-  VHDXLOG_E_DESCRIPTOR_LENGTH,    /* ZeroLength not a 4 KiB multiple */
-  VHDXLOG_E_DESCRIPTOR_OFFSET,    /* FileOffset not 4 KiB multiple, or the
-                                     write would end past the max offset */
-  VHDXLOG_E_DESCRIPTOR_SEQUENCE,  /* SequenceNumber != the entry's */
-  VHDXLOG_E_DATA_COUNT,           /* data sectors != data descriptors */
-  VHDXLOG_E_DATA_SIGNATURE,       /* data sector not "data" (index set) */
-  VHDXLOG_E_DATA_SEQUENCE,        /* SequenceHigh/Low != the entry's */
-  VHDXLOG_E_ENTRY_CHECKSUM,       /* CRC-32C mismatch */
+  VHDXLOG_E_DESCRIPTOR_SIGNATURE,   /* neither "zero" nor "desc" (index set) */
+  VHDXLOG_E_DESCRIPTOR_RESERVED,    /* zero descriptor Reserved != 0 */
+  VHDXLOG_E_DESCRIPTOR_LENGTH,      /* ZeroLength not a 4 KiB multiple */
+  VHDXLOG_E_DESCRIPTOR_OFFSET,      /* FileOffset not 4 KiB multiple, or the
+                                       write would end past the max offset */
+  VHDXLOG_E_DESCRIPTOR_SEQUENCE,    /* SequenceNumber != the entry's */
+  VHDXLOG_E_DATA_COUNT,             /* data sectors != data descriptors */
+  VHDXLOG_E_DATA_SIGNATURE,         /* data sector not "data" (index set) */
+  VHDXLOG_E_DATA_SEQUENCE,          /* SequenceHigh/Low != the entry's */
+  VHDXLOG_E_ENTRY_CHECKSUM,         /* CRC-32C mismatch */
 
   /* Log as a whole. */
-  VHDXLOG_E_LOG_NO_SEQUENCE = 70, /* LogGuid set but no complete sequence;
-                                     error.cause/offset name the failure of
-                                     the most recent candidate entry */
-  VHDXLOG_E_DESCRIPTOR_TARGET,    /* a write would hit the first 1 MiB
-                                     (identifier, headers, region tables) or
-                                     the log (error.offset = entry, index =
-                                     descriptor) */
-  VHDXLOG_E_FILE_TRUNCATED,       /* file smaller than FlushedFileOffset
-                                     (error.offset = the file size) */
-  VHDXLOG_E_HEADER_SEQUENCE_LIMIT,/* the current header's SequenceNumber is
-                                     too close to 2^64 for the header
-                                     updates a replay needs */
+  VHDXLOG_E_LOG_NO_SEQUENCE = 70,  /* LogGuid set but no complete sequence;
+                                      error.cause/offset name the failure of
+                                      the most recent candidate entry */
+  VHDXLOG_E_DESCRIPTOR_TARGET,     /* a write would hit the first 1 MiB
+                                      (identifier, headers, region tables) or
+                                      the log (error.offset = entry, index =
+                                      descriptor) */
+  VHDXLOG_E_FILE_TRUNCATED,        /* file smaller than FlushedFileOffset
+                                      (error.offset = the file size) */
+  VHDXLOG_E_HEADER_SEQUENCE_LIMIT, /* the current header's SequenceNumber is
+                                      too close to 2^64 for the header
+                                      updates a replay needs */
 
   /* Iterator end (not an error). */
   VHDXLOG_END = 90
@@ -152,7 +153,7 @@ typedef enum vhdxlog_log_state {
 } vhdxlog_log_state;
 
 typedef struct vhdxlog_header_info {
-  int valid;             /* signature and checksum match */
+  int valid; /* signature and checksum match */
   uint32_t checksum;
   uint64_t sequence_number;
   uint8_t file_write_guid[16];
@@ -165,8 +166,8 @@ typedef struct vhdxlog_header_info {
 } vhdxlog_header_info;
 
 typedef struct vhdxlog_region_info {
-  int valid[2];          /* checksum/signature/rules of each copy */
-  int used;              /* 0 or 1: which copy the fields below come from */
+  int valid[2]; /* checksum/signature/rules of each copy */
+  int used;     /* 0 or 1: which copy the fields below come from */
   uint32_t entry_count;
   uint64_t bat_offset;
   uint32_t bat_length;
@@ -176,13 +177,13 @@ typedef struct vhdxlog_region_info {
 
 typedef struct vhdxlog_image {
   uint64_t file_size;
-  vhdxlog_header_info headers[2];  /* header 1 at 64 KiB, header 2 at 128 KiB */
-  int current;                     /* 0 or 1: index of the current header */
-  int headers_identical;           /* equal-number tie accepted (QEMU quirk) */
+  vhdxlog_header_info headers[2]; /* header 1 at 64 KiB, header 2 at 128 KiB */
+  int current;                    /* 0 or 1: index of the current header */
+  int headers_identical;          /* equal-number tie accepted (QEMU quirk) */
   uint8_t current_header[VHDXLOG_HEADER_SIZE]; /* raw copy, for updates */
   vhdxlog_region_info regions;
   vhdxlog_log_state log_state;
-  uint64_t log_offset;             /* from the current header */
+  uint64_t log_offset; /* from the current header */
   uint32_t log_length;
   uint8_t log_guid[16];
   /* Raw copy of the other (non-current) header slot, valid or not: the
@@ -208,23 +209,23 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
 
 /* One valid entry, as vhdxlog_log_entry() reports it. */
 typedef struct vhdxlog_entry {
-  uint32_t offset;          /* log offset of its first sector */
-  uint32_t length;          /* EntryLength */
+  uint32_t offset; /* log offset of its first sector */
+  uint32_t length; /* EntryLength */
   uint32_t tail;
   uint64_t sequence_number;
   uint32_t descriptor_count;
-  uint32_t data_count;      /* data descriptors == data sectors */
-  uint32_t zero_count;      /* zero descriptors */
+  uint32_t data_count; /* data descriptors == data sectors */
+  uint32_t zero_count; /* zero descriptors */
   uint64_t flushed_file_offset;
   uint64_t last_file_offset;
 } vhdxlog_entry;
 
 /* The active sequence: the entries from tail to head, in log order. */
 typedef struct vhdxlog_sequence {
-  uint32_t tail_offset;     /* first entry replayed (the head's Tail) */
-  uint32_t head_offset;     /* last entry replayed */
+  uint32_t tail_offset; /* first entry replayed (the head's Tail) */
+  uint32_t head_offset; /* last entry replayed */
   uint32_t entry_count;
-  uint32_t length;          /* bytes from tail start to head end (<= log) */
+  uint32_t length; /* bytes from tail start to head end (<= log) */
   uint64_t tail_sequence_number;
   uint64_t head_sequence_number;
   uint64_t flushed_file_offset; /* the head's */
@@ -268,8 +269,8 @@ vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
  * corrupt; error names the most recent failed candidate). Time linear in
  * the log length on any input.
  */
-vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx,
-                                  vhdxlog_sequence *seq, vhdxlog_error *error);
+vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                                  vhdxlog_error *error);
 
 /* ------------------------------------------------------------------------ */
 /* Descriptors of the active sequence, in replay order.                     */
@@ -282,23 +283,23 @@ typedef enum vhdxlog_descriptor_kind {
 typedef struct vhdxlog_descriptor {
   vhdxlog_descriptor_kind kind;
   uint64_t file_offset;
-  uint64_t length;          /* 4096 for data, ZeroLength for zero */
-  uint32_t entry_offset;    /* log offset of its entry */
-  uint32_t index;           /* index within its entry */
-  uint32_t data_offset;     /* data: log offset of its data sector */
+  uint64_t length;       /* 4096 for data, ZeroLength for zero */
+  uint32_t entry_offset; /* log offset of its entry */
+  uint32_t index;        /* index within its entry */
+  uint32_t data_offset;  /* data: log offset of its data sector */
   uint64_t sequence_number;
-  uint8_t leading[8];       /* data: LeadingBytes as stored */
-  uint8_t trailing[4];      /* data: TrailingBytes as stored */
+  uint8_t leading[8];  /* data: LeadingBytes as stored */
+  uint8_t trailing[4]; /* data: TrailingBytes as stored */
 } vhdxlog_descriptor;
 
 typedef struct vhdxlog_iter {
   const vhdxlog_log *ctx;
-  uint32_t entry_offset;    /* current entry */
-  uint32_t entries_left;    /* entries not yet started */
-  uint32_t index;           /* next descriptor index in the current entry */
-  uint32_t count;           /* descriptors in the current entry */
-  uint32_t data_seen;       /* data descriptors seen in the current entry */
-  uint32_t desc_sectors;    /* descriptor sectors of the current entry */
+  uint32_t entry_offset; /* current entry */
+  uint32_t entries_left; /* entries not yet started */
+  uint32_t index;        /* next descriptor index in the current entry */
+  uint32_t count;        /* descriptors in the current entry */
+  uint32_t data_seen;    /* data descriptors seen in the current entry */
+  uint32_t desc_sectors; /* descriptor sectors of the current entry */
   uint32_t entry_length;
   uint64_t sequence_number; /* of the current entry */
   int started;
@@ -339,13 +340,13 @@ typedef struct vhdxlog_io {
 typedef struct vhdxlog_plan {
   const vhdxlog_image *image;
   const vhdxlog_log *log;
-  vhdxlog_sequence seq;      /* meaningful when image->log_state is DIRTY */
-  int replay;                /* 1: the log must be applied and cleared */
-  int complete_header_update;/* 1: clean, but an interrupted replay of ours
-                                left the non-current header stale */
-  int need_file_write_guid;  /* 1: the first header update changes FWG */
+  vhdxlog_sequence seq;       /* meaningful when image->log_state is DIRTY */
+  int replay;                 /* 1: the log must be applied and cleared */
+  int complete_header_update; /* 1: clean, but an interrupted replay of ours
+                                 left the non-current header stale */
+  int need_file_write_guid;   /* 1: the first header update changes FWG */
   uint8_t new_file_write_guid[16]; /* vhdxlog_derive_file_write_guid() */
-  uint64_t replayed_size;    /* file size after replay */
+  uint64_t replayed_size;          /* file size after replay */
   uint8_t final_headers[2][VHDXLOG_HEADER_SIZE]; /* both headers afterwards */
 } vhdxlog_plan;
 
@@ -359,9 +360,9 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
 
 /* Result of a replay. */
 typedef struct vhdxlog_replay_result {
-  int replayed;             /* 1: log applied and cleared */
-  int headers_repaired;     /* 1: an interrupted header update completed */
-  uint64_t writes;          /* write/write_zeros calls issued */
+  int replayed;         /* 1: log applied and cleared */
+  int headers_repaired; /* 1: an interrupted header update completed */
+  uint64_t writes;      /* write/write_zeros calls issued */
   uint64_t bytes_written;
   uint64_t flushes;
 } vhdxlog_replay_result;
