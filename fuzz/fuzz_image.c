@@ -108,19 +108,21 @@ static void apply(uint8_t *w, uint64_t off, size_t n, uint64_t at,
 static uint64_t window_offset(const vhdxlog_plan *plan, uint64_t raw) {
   vhdxlog_iter it;
   vhdxlog_descriptor d;
-  uint64_t k;
-  int64_t delta;
+  uint64_t k, i;
+  uint32_t before, after; /* the distance, one of them 0 */
   if (!(raw >> 63) || !plan->replay || plan->seq.descriptor_count == 0)
     return raw;
   k = (raw >> 32 & 0x7FFFFFFFu) % plan->seq.descriptor_count;
-  delta = (int64_t)(raw & 0xFFFFu) - 32768;
+  before = (raw & 0xFFFFu) < 32768u ? 32768u - (uint32_t)(raw & 0xFFFFu) : 0;
+  after = (raw & 0xFFFFu) >= 32768u ? (uint32_t)(raw & 0xFFFFu) - 32768u : 0;
   FUZZ_CHECK(vhdxlog_iter_init(&it, plan->log, &plan->seq) == VHDXLOG_OK);
-  do
+  for (i = 0; i <= k; i++)
     FUZZ_CHECK(vhdxlog_iter_next(&it, &d) == VHDXLOG_OK);
-  while (k-- > 0);
-  if (delta < 0 && d.file_offset < (uint64_t)-delta)
+  /* No unsigned wrap anywhere (clean under -fsanitize=unsigned-integer-
+   * overflow, which OSS-Fuzz's UBSan build enables). */
+  if (d.file_offset < before)
     return 0;
-  return d.file_offset + (uint64_t)delta;
+  return d.file_offset - before + after;
 }
 
 /*
