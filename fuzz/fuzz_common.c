@@ -244,8 +244,7 @@ int fuzz_same_entry(const vhdxlog_entry *a, const vhdxlog_entry *b) {
 }
 
 int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b) {
-  return a->tail_offset == b->tail_offset &&
-         a->head_offset == b->head_offset &&
+  return a->tail_offset == b->tail_offset && a->head_offset == b->head_offset &&
          a->entry_count == b->entry_count && a->length == b->length &&
          a->tail_sequence_number == b->tail_sequence_number &&
          a->head_sequence_number == b->head_sequence_number &&
@@ -262,9 +261,8 @@ int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b) {
 static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
                              const vhdxlog_entry *e, uint32_t k,
                              uint32_t data_k, const vhdxlog_descriptor *d) {
-  const uint8_t *desc =
-      descriptor_at(l->bytes, l->length, e->offset / SECTOR,
-                    e->length / SECTOR, k);
+  const uint8_t *desc = descriptor_at(l->bytes, l->length, e->offset / SECTOR,
+                                      e->length / SECTOR, k);
   FUZZ_CHECK(desc != NULL);
   FUZZ_CHECK(d->entry_offset == e->offset);
   FUZZ_CHECK(d->index == k);
@@ -446,10 +444,10 @@ void fuzz_check_best(const fuzz_log *l, const vhdxlog_log *ctx,
       uint32_t at = (uint32_t)((s + covered) % n);
       if (known[at] == UNKNOWN) {
         vhdxlog_error err;
-        known[at] = vhdxlog_log_entry(ctx, at * SECTOR, &cache[at], &err) ==
-                            VHDXLOG_OK
-                        ? VALID
-                        : INVALID;
+        known[at] =
+            vhdxlog_log_entry(ctx, at * SECTOR, &cache[at], &err) == VHDXLOG_OK
+                ? VALID
+                : INVALID;
       }
       if (known[at] == INVALID ||
           (head != NULL &&

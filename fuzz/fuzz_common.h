@@ -63,17 +63,17 @@ void fuzz_log_done(fuzz_log *l);
 
 /* vhdxlog_log_init() over the span; aborts unless it succeeds (the span
  * always has a valid length). */
-void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
-                   vhdxlog_log *ctx);
+void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16], vhdxlog_log *ctx);
 
 /* Standard CRC-32C, written here independently of lib/crc32c.c so that the
  * repaired inputs do not inherit a bug of the code under test. */
 uint32_t fuzz_crc32c(const uint8_t *p, size_t n);
 
 /* Options of fuzz_repair_log(). */
-#define FUZZ_REPAIR_GUID 1u     /* write `guid` into every entry header */
-#define FUZZ_REPAIR_SEQUENCE 2u /* copy each entry's SequenceNumber into its
-                                   descriptors and data sectors */
+#define FUZZ_REPAIR_GUID 1u /* write `guid` into every entry header */
+#define FUZZ_REPAIR_SEQUENCE                                                   \
+  2u /* copy each entry's SequenceNumber into its                              \
+        descriptors and data sectors */
 
 /*
  * Make the entries of a log pass the checks a fuzzer cannot guess. For every
@@ -88,7 +88,7 @@ size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
                        unsigned options);
 
 /* abort() with a message on stderr when `cond` is false. */
-#define FUZZ_CHECK(cond)                                                      \
+#define FUZZ_CHECK(cond)                                                       \
   ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
 void fuzz_fail(const char *file, int line, const char *what);
 

@@ -29,8 +29,8 @@ static void check_one(const fuzz_log *l, const vhdxlog_log *ctx,
   vhdxlog_error err;
   uint32_t model_index = VHDXLOG_NO_INDEX;
   vhdxlog_status st = vhdxlog_log_entry(ctx, off, &e, &err);
-  vhdxlog_status model = model_entry_check(l->bytes, (uint32_t)l->length, guid,
-                                           off, &model_index);
+  vhdxlog_status model =
+      model_entry_check(l->bytes, (uint32_t)l->length, guid, off, &model_index);
   int at_sector = off % VHDXLOG_SECTOR_SIZE == 0 && off < l->length;
 
   FUZZ_CHECK(st == model);

@@ -10,8 +10,9 @@
  *   length of the image bytes, or 1 MiB if that is more. For the window
  *   offset see window_offset(). A dirty log is
  *   searched when it starts inside the image bytes (so seeds can stop at
- *   their last non-zero byte) and is at most 1 MiB long (FUZZ_MAX_LOG). The window (offset mod the
- *   replayed size, 1..65536 bytes) is read through vhdxlog_overlay_read().
+ *   their last non-zero byte) and is at most 1 MiB long (FUZZ_MAX_LOG). The
+ * window (offset mod the replayed size, 1..65536 bytes) is read through
+ * vhdxlog_overlay_read().
  */
 #include <stdint.h>
 #include <string.h>
@@ -86,8 +87,8 @@ static void file_bytes(const uint8_t *file, size_t file_len, uint64_t off,
 
 /* Write [at, at + len) of `src` (NULL: zeros) into the window [off, off + n)
  * of the file, clipped. */
-static void apply(uint8_t *w, uint64_t off, size_t n, uint64_t at,
-                  uint64_t len, const uint8_t *src) {
+static void apply(uint8_t *w, uint64_t off, size_t n, uint64_t at, uint64_t len,
+                  const uint8_t *src) {
   uint64_t lo = at > off ? at : off;
   uint64_t hi = at + len < off + n ? at + len : off + n;
   if (lo >= hi)
@@ -166,13 +167,12 @@ static void check_overlay(const vhdxlog_plan *plan, const uint8_t *file,
   for (h = 0; h < 2; h++) {
     uint64_t at = h ? VHDXLOG_HEADER2_OFFSET : VHDXLOG_HEADER1_OFFSET;
     if (plan->replay || plan->complete_header_update) {
-      apply(expected, off, n, at, VHDXLOG_HEADER_SIZE,
-            plan->final_headers[h]);
+      apply(expected, off, n, at, VHDXLOG_HEADER_SIZE, plan->final_headers[h]);
     } else {
       uint8_t current[VHDXLOG_HEADER_SIZE];
       file_bytes(file, file_len, at, current, sizeof(current));
-      FUZZ_CHECK(memcmp(plan->final_headers[h], current,
-                        VHDXLOG_HEADER_SIZE) == 0);
+      FUZZ_CHECK(memcmp(plan->final_headers[h], current, VHDXLOG_HEADER_SIZE) ==
+                 0);
     }
   }
   FUZZ_CHECK(memcmp(window, expected, n) == 0);
@@ -290,8 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   memset(area, 0, sizeof(area));
-  memcpy(area, file,
-         file_len < sizeof(area) ? file_len : sizeof(area));
+  memcpy(area, file, file_len < sizeof(area) ? file_len : sizeof(area));
   if (file_size == 0)
     file_size = file_len > sizeof(area) ? file_len : sizeof(area);
 

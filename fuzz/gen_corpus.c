@@ -120,7 +120,7 @@ static void prepare(const char *target) {
 /* ------------------------------------------------------------------------ */
 /* Logs.                                                                    */
 
-static uint8_t log_guid[16];  /* the header's LogGuid of every log seed */
+static uint8_t log_guid[16]; /* the header's LogGuid of every log seed */
 static uint8_t other_guid[16];
 
 static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
@@ -165,7 +165,7 @@ static void emit_log(const char *name, const uint8_t *log, uint32_t length,
   emit("fuzz_log_repaired", name, &b);
 
   put(&b, log_guid, 16);
-  put_u32(&b, 0); /* options: bytes as they are */
+  put_u32(&b, 0);         /* options: bytes as they are */
   for (i = 0; i < 8; i++) /* sector numbers (bit 31 clear) */
     put_u32(&b, nstarts ? starts[i % nstarts] / VTK_SECTOR : 0);
   put(&b, log, length);
@@ -758,7 +758,6 @@ int main(int argc, char **argv) {
   image_seeds();
   if (argc == 3)
     sample_seeds(argv[2]);
-  printf("gen_corpus: %lu files, %llu bytes\n", files_written,
-         bytes_written);
+  printf("gen_corpus: %lu files, %llu bytes\n", files_written, bytes_written);
   return 0;
 }

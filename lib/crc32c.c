@@ -34,12 +34,12 @@ uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
 #include <nmmintrin.h>
 #define VHDXLOG_HAVE_HW 1
 
+#if defined(__x86_64__)
 static uint32_t shift_register(const uint32_t table[4][256], uint32_t reg) {
   return table[0][reg & 0xFF] ^ table[1][(reg >> 8) & 0xFF] ^
          table[2][(reg >> 16) & 0xFF] ^ table[3][reg >> 24];
 }
 
-#if defined(__x86_64__)
 /*
  * crc32q has a latency of several cycles but issues every cycle: three
  * independent streams over consecutive blocks keep it busy, then the

@@ -4,6 +4,7 @@
 #ifndef VHDXLOG_CRC32C_TABLE_H
 #define VHDXLOG_CRC32C_TABLE_H
 #include <stdint.h>
+/* clang-format off */
 static const uint32_t crc32c_table[8][256] = {
     {
         0x00000000u, 0xF26B8303u, 0xE13B70F7u, 0x1350F3F4u, 0xC79A971Fu,
@@ -878,4 +879,5 @@ static const uint32_t crc32c_shift_256[4][256] = {
         0xEC2F1915u,
     },
 };
+/* clang-format on */
 #endif

@@ -485,15 +485,14 @@ static void test_corrupt_images_fail_unchanged(void) {
   bad.trailing = "abcd";
   bad.fill = 1;
   {
-    static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 192 * KIB,
-                                           0};
+    static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 192 * KIB, 0};
     int k;
     for (k = 0; k < 3; k++) {
       bad.file_offset = below_1mib[k];
       in = base_image(D1_SIZE, 5, GUID_L, 4);
       write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
-      expect_error(in, D1_SIZE, 64 * (uint64_t)MIB,
-                   VHDXLOG_E_DESCRIPTOR_TARGET, __LINE__);
+      expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
+                   __LINE__);
       free(in);
     }
   }

@@ -36,8 +36,9 @@ extern "C" {
 /* Fixed sizes of the format (MS-VHDX 2.2, 2.3). */
 #define VHDXLOG_SECTOR_SIZE 4096u
 #define VHDXLOG_MIB 1048576u
-#define VHDXLOG_HEADER_AREA_SIZE VHDXLOG_MIB /* identifier, headers, regions   \
-                                              */
+#define VHDXLOG_HEADER_AREA_SIZE                                               \
+  VHDXLOG_MIB /* identifier, headers, regions                                  \
+               */
 #define VHDXLOG_HEADER1_OFFSET 65536u
 #define VHDXLOG_HEADER2_OFFSET 131072u
 #define VHDXLOG_HEADER_SIZE 4096u
