@@ -143,12 +143,6 @@ static uint32_t crc_update(const uint32_t table[256], uint32_t reg,
   return reg;
 }
 
-uint32_t fuzz_crc32c(const uint8_t *p, size_t n) {
-  uint32_t table[256];
-  crc_table(table);
-  return ~crc_update(table, 0xFFFFFFFFu, p, n);
-}
-
 /* Descriptor sectors an entry with `count` descriptors needs (RULES 9). */
 static uint64_t descriptor_sectors(uint32_t count) {
   if (count <= 126)
@@ -234,15 +228,6 @@ int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b) {
          a->offset == b->offset && a->index == b->index;
 }
 
-int fuzz_same_entry(const vhdxlog_entry *a, const vhdxlog_entry *b) {
-  return a->offset == b->offset && a->length == b->length &&
-         a->tail == b->tail && a->sequence_number == b->sequence_number &&
-         a->descriptor_count == b->descriptor_count &&
-         a->data_count == b->data_count && a->zero_count == b->zero_count &&
-         a->flushed_file_offset == b->flushed_file_offset &&
-         a->last_file_offset == b->last_file_offset;
-}
-
 int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b) {
   return a->tail_offset == b->tail_offset && a->head_offset == b->head_offset &&
          a->entry_count == b->entry_count && a->length == b->length &&
@@ -293,8 +278,8 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   }
 }
 
-void fuzz_check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
-                         const vhdxlog_sequence *seq) {
+static void check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
+                           const vhdxlog_sequence *seq) {
   const uint64_t len = l->length;
   vhdxlog_entry *entries;
   vhdxlog_error err;
@@ -389,9 +374,9 @@ void fuzz_check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
   free(entries);
 }
 
-void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
-                             const uint8_t guid[16], vhdxlog_status status,
-                             const vhdxlog_error *error) {
+static void check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
+                               const uint8_t guid[16], vhdxlog_status status,
+                               const vhdxlog_error *error) {
   vhdxlog_status c = error->cause;
   vhdxlog_entry e;
   vhdxlog_error err;
@@ -419,8 +404,8 @@ void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
   }
 }
 
-void fuzz_check_best(const fuzz_log *l, const vhdxlog_log *ctx,
-                     vhdxlog_status status, const vhdxlog_sequence *seq) {
+static void check_best(const fuzz_log *l, const vhdxlog_log *ctx,
+                       vhdxlog_status status, const vhdxlog_sequence *seq) {
   /* Each sector's entry is validated once (the library's own check, which
    * fuzz_entry compares with the model), so this is O(N^2) cheap steps. */
   enum { UNKNOWN, VALID, INVALID };
@@ -482,9 +467,9 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
   fuzz_log_bind(l, guid, ctx);
   st = vhdxlog_log_search(ctx, seq, error);
   if (st == VHDXLOG_OK)
-    fuzz_check_sequence(l, ctx, seq);
+    check_sequence(l, ctx, seq);
   else
-    fuzz_check_search_error(l, ctx, guid, st, error);
-  fuzz_check_best(l, ctx, st, seq);
+    check_search_error(l, ctx, guid, st, error);
+  check_best(l, ctx, st, seq);
   return st;
 }

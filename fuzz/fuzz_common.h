@@ -3,8 +3,8 @@
  * turn the rest into a log span, repair entry checksums, and check the
  * invariants every successful search must satisfy.
  *
- * Everything here is per call: no state survives between inputs. A helper
- * named fuzz_check_* calls abort() when the library breaks a promise of
+ * Everything here is per call: no state survives between inputs. The
+ * checks (FUZZ_CHECK) call abort() when the library breaks a promise of
  * vhdxlog.h or docs/RULES.md, so that every crash is a finding.
  */
 #ifndef VHDXLOG_FUZZ_COMMON_H
@@ -65,15 +65,10 @@ void fuzz_log_done(fuzz_log *l);
  * always has a valid length). */
 void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16], vhdxlog_log *ctx);
 
-/* Standard CRC-32C, written here independently of lib/crc32c.c so that the
- * repaired inputs do not inherit a bug of the code under test. */
-uint32_t fuzz_crc32c(const uint8_t *p, size_t n);
-
-/* Options of fuzz_repair_log(). */
-#define FUZZ_REPAIR_GUID 1u /* write `guid` into every entry header */
-#define FUZZ_REPAIR_SEQUENCE                                                   \
-  2u /* copy each entry's SequenceNumber into its                              \
-        descriptors and data sectors */
+/* Options of fuzz_repair_log(): write `guid` into every entry header; copy
+ * each entry's SequenceNumber into its descriptors and data sectors. */
+#define FUZZ_REPAIR_GUID 1u
+#define FUZZ_REPAIR_SEQUENCE 2u
 
 /*
  * Make the entries of a log pass the checks a fuzzer cannot guess. For every
@@ -94,39 +89,22 @@ void fuzz_fail(const char *file, int line, const char *what);
 
 /* Same status, cause, offset and index. */
 int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b);
-int fuzz_same_entry(const vhdxlog_entry *a, const vhdxlog_entry *b);
 int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b);
 
 /*
- * After vhdxlog_log_search() returned VHDXLOG_OK with *seq: walk the entries
- * from tail to head with vhdxlog_log_entry() and iterate the descriptors;
- * abort if they contradict *seq (numbers, offsets, counts, write ends) or if
- * the iterator fails.
- */
-void fuzz_check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
-                         const vhdxlog_sequence *seq);
-
-/* After vhdxlog_log_search() failed: the error must describe a candidate as
- * docs/RULES.md says ("Active sequence"). */
-void fuzz_check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
-                             const uint8_t guid[16], vhdxlog_status status,
-                             const vhdxlog_error *error);
-
-/*
- * The search's choice against a brute force over every start sector (RULES
- * "Active sequence" restated): grow the run of valid, consecutively numbered
- * entries from each sector, never over more than N sectors; among the runs
- * whose head's Tail starts one of their entries, the greatest head number
- * must be the one the search returned, and with none it must fail.
- */
-void fuzz_check_best(const fuzz_log *l, const vhdxlog_log *ctx,
-                     vhdxlog_status status, const vhdxlog_sequence *seq);
-
-/*
- * Bind *ctx to `l`, search it and check the result with
- * fuzz_check_sequence() or fuzz_check_search_error(), and
- * fuzz_check_best(). Returns the status of the search and fills *ctx, *seq
- * and *error.
+ * Bind *ctx to `l`, search it and check everything the result promises:
+ *  - success: walk the entries from tail to head with vhdxlog_log_entry()
+ *    and iterate the descriptors; abort if they contradict *seq (numbers,
+ *    offsets, counts, write ends), if a descriptor differs from its bytes,
+ *    or if the iterator fails;
+ *  - failure: the error must name a candidate as RULES "Active sequence"
+ *    says (the entry's own failed rule, or an incomplete head);
+ *  - either way, the choice against a brute force over every start sector
+ *    (RULES restated): grow the run of valid, consecutively numbered entries
+ *    from each sector, never over more than N sectors; among the runs whose
+ *    head's Tail starts one of their entries, the greatest head number must
+ *    be the one the search returned, and with none it must fail.
+ * Returns the status of the search and fills *ctx, *seq and *error.
  */
 vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
                                      vhdxlog_log *ctx, vhdxlog_sequence *seq,
