@@ -37,8 +37,8 @@ static void heapsort_indices(uint16_t *v, size_t n, index_compare_fn cmp,
   if (n < 2) {
     return;
   }
-  for (i = n / 2; i-- > 0;) {
-    sift_down(v, i, n, cmp, ctx);
+  for (i = n / 2; i > 0; i--) {
+    sift_down(v, i - 1, n, cmp, ctx);
   }
   for (i = n - 1; i > 0; i--) {
     uint16_t t = v[0];
