@@ -3,9 +3,15 @@
  * dirty, the log context and the plan. Reads go through the caller's
  * vhdxlog_io (read + get_size only); nothing is written.
  */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), posix_memalign */
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "vhdxlog_io.h"
 
@@ -18,6 +24,25 @@ static vhdxlog_status fail(vhdxlog_error *error, vhdxlog_status status,
     error->index = VHDXLOG_NO_INDEX;
   }
   return status;
+}
+
+/*
+ * The log buffer is filled once and read once: on a VM, first-touch page
+ * faults of a 256 MiB buffer cost more than the reads themselves. Huge
+ * pages (where the kernel offers them on request) cut the faults 512-fold.
+ */
+static uint8_t *alloc_log(uint32_t length) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const size_t huge = (size_t)2 << 20;
+  if (length >= huge) {
+    void *p = NULL;
+    if (posix_memalign(&p, huge, length) != 0)
+      return NULL;
+    (void)madvise(p, length, MADV_HUGEPAGE); /* a hint: failure is fine */
+    return (uint8_t *)p;
+  }
+#endif
+  return (uint8_t *)malloc(length);
 }
 
 vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
@@ -56,7 +81,7 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
   if (image->log_state == VHDXLOG_LOG_DIRTY) {
     /* The parser checked LogLength > 0 and LogOffset + LogLength <= file
      * size for a dirty log, so this read is within the file. */
-    out->log_bytes = malloc((size_t)image->log_length);
+    out->log_bytes = alloc_log(image->log_length);
     if (out->log_bytes == NULL)
       return fail(error, VHDXLOG_E_IO, image->log_offset);
     if (io->read(io->ctx, image->log_offset, out->log_bytes,
