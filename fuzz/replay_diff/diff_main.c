@@ -1,0 +1,364 @@
+/*
+ * vhdxlog-diff: run the differential replayer (replay_diff.h) on files.
+ *
+ *   vhdxlog-diff [OPTIONS] [--whole|--fuzz-image|--packed] PATH...
+ *
+ * Prints "PATH: ok" or "PATH: <first difference>" per input; a folder means
+ * every file in it (recursively, in name order, dot files skipped). A mode
+ * option applies to the paths after it, so one command can mix kinds:
+ *   --whole       the file is a whole VHDX image (default)
+ *   --fuzz-image  the file is a fuzz_image input (file_size u64 | window
+ *                 u64 | window size u32 | the file's first bytes; zeros up
+ *                 to file_size; file_size 0 = max(bytes, 1 MiB))
+ *   --packed      the file is a fuzz_replay_diff_repaired input (packed.h):
+ *                 expanded and checksum-repaired as that target does
+ * Other options (anywhere before the paths they should affect):
+ *   -q                  print differences only
+ *   --max-size BYTES    replayed size cap (default 64 MiB; K/M/G suffixes)
+ *   --crash-points N    crash points per input (default 64)
+ *   --overlay-calls N   overlay reads per input (default 256)
+ *   --expand-to DIR     also write the whole image each input stands for
+ *   --pack-to DIR       also write each input's image in packed form
+ * Exit status: 0 all agree, 1 some
+ * input differs, 2 usage or read errors (or memory ran out) and no
+ * difference.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "packed.h"
+#include "repair.h"
+#include "replay_diff.h"
+
+/* fuzz_image cuts its input here (fuzz/fuzz_image.c MAX_IMAGE). */
+#define FUZZ_IMAGE_MAX (16u * 1048576u)
+#define FUZZ_IMAGE_PREFIX 20u
+
+enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED };
+
+typedef struct options {
+  replay_diff_limits lim;
+  replay_diff_workspace *ws; /* kept across inputs: see replay_diff.h */
+  enum mode mode;
+  int quiet;
+  const char *expand_to;
+  const char *pack_to;
+} options;
+
+typedef struct totals {
+  unsigned long ok, differ, skipped, errors;
+} totals;
+
+static void usage(FILE *out) {
+  fputs("usage: vhdxlog-diff [-q] [--max-size BYTES] [--crash-points N]\n"
+        "                    [--overlay-calls N] [--expand-to DIR]\n"
+        "                    [--pack-to DIR]\n"
+        "                    [--whole|--fuzz-image|--packed] PATH...\n"
+        "Compares the library's replay of each image with the reference\n"
+        "model, re-runs, crash recovery and the overlay; prints\n"
+        "\"PATH: ok\" or \"PATH: <first difference>\". Exit 1 if any\n"
+        "differs.\n",
+        out);
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  struct stat st;
+  uint8_t *buf;
+
+  *data = NULL;
+  *size = 0;
+  if (f == NULL)
+    return -1;
+  if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
+      (uint64_t)st.st_size > (uint64_t)SIZE_MAX - 1) {
+    fclose(f);
+    return -1;
+  }
+  buf = malloc((size_t)st.st_size + 1);
+  if (buf == NULL ||
+      fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+    free(buf);
+    fclose(f);
+    return -1;
+  }
+  fclose(f);
+  *data = buf;
+  *size = (size_t)st.st_size;
+  return 0;
+}
+
+static int write_file(const char *dir, const char *path, const uint8_t *data,
+                      size_t size) {
+  const char *base = strrchr(path, '/');
+  char out[4096];
+  FILE *f;
+  int rc = 0;
+
+  base = base != NULL ? base + 1 : path;
+  if ((size_t)snprintf(out, sizeof out, "%s/%s", dir, base) >= sizeof out)
+    return -1;
+  f = fopen(out, "wb");
+  if (f == NULL)
+    return -1;
+  if (size > 0 && fwrite(data, 1, size, f) != size)
+    rc = -1;
+  if (fclose(f) != 0)
+    rc = -1;
+  return rc;
+}
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  int i;
+  for (i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/*
+ * The whole image a fuzz_image input stands for: its bytes (cut at 16 MiB,
+ * as the target cuts them) as the file's start, zeros up to file_size.
+ * Returns 1 (skip) when that file would exceed the size cap.
+ */
+static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
+                           uint8_t **image, size_t *size, char *why,
+                           size_t why_size) {
+  uint8_t prefix[FUZZ_IMAGE_PREFIX];
+  const uint8_t *bytes = in + (n < FUZZ_IMAGE_PREFIX ? n : FUZZ_IMAGE_PREFIX);
+  size_t len = n > FUZZ_IMAGE_PREFIX ? n - FUZZ_IMAGE_PREFIX : 0;
+  uint64_t file_size;
+
+  memset(prefix, 0, sizeof prefix);
+  memcpy(prefix, in, n < sizeof prefix ? n : sizeof prefix);
+  if (len > FUZZ_IMAGE_MAX)
+    len = FUZZ_IMAGE_MAX;
+  file_size = le64(prefix);
+  if (file_size == 0)
+    file_size = len > 1048576u ? len : 1048576u;
+  if (file_size > max_size || file_size > (uint64_t)SIZE_MAX) {
+    snprintf(why, why_size,
+             "skipped: fuzz_image file size 0x%llx above the size cap",
+             (unsigned long long)file_size);
+    return 1;
+  }
+  *image = calloc(1, file_size > 0 ? (size_t)file_size : 1);
+  if (*image == NULL) {
+    snprintf(why, why_size, "error: out of memory");
+    return -1;
+  }
+  memcpy(*image, bytes, len < file_size ? len : (size_t)file_size);
+  *size = (size_t)file_size;
+  return 0;
+}
+
+static void run_one(const char *path, const options *o, totals *t) {
+  uint8_t *data = NULL, *image = NULL;
+  size_t size = 0, image_size = 0;
+  char why[1024];
+  int rc = 0;
+
+  why[0] = '\0';
+  if (read_file(path, &data, &size) != 0) {
+    printf("%s: error: cannot read: %s\n", path, strerror(errno));
+    t->errors++;
+    return;
+  }
+  switch (o->mode) {
+  case MODE_WHOLE:
+    image = data;
+    image_size = size;
+    data = NULL;
+    break;
+  case MODE_FUZZ_IMAGE:
+    rc = from_fuzz_image(data, size, o->lim.max_size, &image, &image_size, why,
+                         sizeof why);
+    break;
+  case MODE_PACKED: {
+    unsigned opt;
+    if (rd_unpack(data, size, o->lim.max_size, &image, &image_size, &opt) !=
+        0) {
+      snprintf(why, sizeof why, "skipped: packed image above the size cap");
+      rc = 1;
+    } else {
+      rd_repair_image(image, image_size, rd_packed_repair_options(opt));
+    }
+    break;
+  }
+  }
+  free(data);
+  if (rc != 0) {
+    printf("%s: %s\n", path, why);
+    if (rc > 0)
+      t->skipped++;
+    else
+      t->errors++;
+    free(image);
+    return;
+  }
+
+  if (o->expand_to != NULL &&
+      write_file(o->expand_to, path, image, image_size) != 0) {
+    printf("%s: error: cannot write into %s\n", path, o->expand_to);
+    t->errors++;
+  }
+  if (o->pack_to != NULL) {
+    uint8_t *packed;
+    size_t packed_size;
+    if (rd_pack(image, image_size, 0, &packed, &packed_size) != 0) {
+      printf("%s: note: not packed (under 1 MiB)\n", path);
+    } else {
+      if (write_file(o->pack_to, path, packed, packed_size) != 0) {
+        printf("%s: error: cannot write into %s\n", path, o->pack_to);
+        t->errors++;
+      }
+      free(packed);
+    }
+  }
+
+  rc = replay_diff_ex(image, image_size, &o->lim, o->ws, why, sizeof why);
+  free(image);
+  if (rc == 0) {
+    t->ok++;
+    if (!o->quiet)
+      printf("%s: ok\n", path);
+  } else if (rc > 0) {
+    t->differ++;
+    printf("%s: %s\n", path, why);
+  } else {
+    t->errors++;
+    printf("%s: error: %s\n", path, why);
+  }
+  fflush(stdout);
+}
+
+static int skip_name(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+static void run_path(const char *path, const options *o, totals *t) {
+  struct stat st;
+  struct dirent **names;
+  int n, i;
+
+  if (stat(path, &st) != 0) {
+    printf("%s: error: %s\n", path, strerror(errno));
+    t->errors++;
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    run_one(path, o, t);
+    return;
+  }
+  n = scandir(path, &names, skip_name, alphasort);
+  if (n < 0) {
+    printf("%s: error: %s\n", path, strerror(errno));
+    t->errors++;
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
+    char *child = malloc(len);
+    if (child != NULL) {
+      snprintf(child, len, "%s/%s", path, names[i]->d_name);
+      run_path(child, o, t);
+      free(child);
+    } else {
+      t->errors++;
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+/* Bytes with an optional K, M or G suffix. */
+static int parse_size(const char *s, uint64_t *out) {
+  char *end;
+  unsigned long long v;
+  errno = 0;
+  v = strtoull(s, &end, 0);
+  if (errno != 0 || end == s)
+    return -1;
+  if (*end == 'K' || *end == 'k')
+    v <<= 10, end++;
+  else if (*end == 'M' || *end == 'm')
+    v <<= 20, end++;
+  else if (*end == 'G' || *end == 'g')
+    v <<= 30, end++;
+  if (*end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  totals t;
+  int i, paths = 0;
+
+  memset(&o, 0, sizeof o);
+  memset(&t, 0, sizeof t);
+  replay_diff_default_limits(&o.lim);
+  o.mode = MODE_WHOLE;
+  o.ws = replay_diff_workspace_new();
+  if (o.ws == NULL) {
+    fprintf(stderr, "vhdxlog-diff: out of memory\n");
+    return 2;
+  }
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    uint64_t v;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(a, "-q") == 0) {
+      o.quiet = 1;
+    } else if (strcmp(a, "--whole") == 0) {
+      o.mode = MODE_WHOLE;
+    } else if (strcmp(a, "--fuzz-image") == 0) {
+      o.mode = MODE_FUZZ_IMAGE;
+    } else if (strcmp(a, "--packed") == 0) {
+      o.mode = MODE_PACKED;
+    } else if (i + 1 < argc && (strcmp(a, "--max-size") == 0 ||
+                                strcmp(a, "--crash-points") == 0 ||
+                                strcmp(a, "--overlay-calls") == 0)) {
+      if (parse_size(argv[++i], &v) != 0 || (a[2] != 'm' && v > UINT32_MAX)) {
+        fprintf(stderr, "vhdxlog-diff: bad value for %s: %s\n", a, argv[i]);
+        return 2;
+      }
+      if (a[2] == 'm')
+        o.lim.max_size = v;
+      else if (a[2] == 'c')
+        o.lim.max_crash_points = (uint32_t)v;
+      else
+        o.lim.overlay_calls = (uint32_t)v;
+    } else if (i + 1 < argc && strcmp(a, "--expand-to") == 0) {
+      o.expand_to = argv[++i];
+    } else if (i + 1 < argc && strcmp(a, "--pack-to") == 0) {
+      o.pack_to = argv[++i];
+    } else if (a[0] == '-' && a[1] != '\0') {
+      fprintf(stderr, "vhdxlog-diff: unknown option %s\n", a);
+      usage(stderr);
+      return 2;
+    } else {
+      run_path(a, &o, &t);
+      paths++;
+    }
+  }
+  if (paths == 0) {
+    usage(stderr);
+    return 2;
+  }
+  replay_diff_workspace_free(o.ws);
+  fflush(stdout);
+  fprintf(stderr, "vhdxlog-diff: %lu ok, %lu differ, %lu skipped, %lu errors\n",
+          t.ok, t.differ, t.skipped, t.errors);
+  if (t.differ > 0)
+    return 1;
+  return t.errors > 0 ? 2 : 0;
+}

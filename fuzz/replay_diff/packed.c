@@ -1,0 +1,114 @@
+/* Packed images (see packed.h). */
+#include "packed.h"
+#include "repair.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB 1048576u
+
+/* Where each kept piece of the file sits in the packed form. */
+typedef struct piece {
+  size_t packed_at;
+  size_t file_at;
+  size_t length;
+} piece;
+
+static const piece pieces[] = {
+    {2, 0, 8},                             /* identifier */
+    {10, 65536, 4096},                     /* header 1 */
+    {4106, 131072, 4096},                  /* header 2 */
+    {8202, 196608, RD_PACKED_REGION_KEPT}, /* region table 1 */
+    {8202 + RD_PACKED_REGION_KEPT, 262144, RD_PACKED_REGION_KEPT}, /* 2 */
+};
+#define PIECES (sizeof pieces / sizeof pieces[0])
+
+uint64_t rd_unpacked_size(const uint8_t *packed, size_t size) {
+  size_t tail = size > RD_PACKED_FIXED ? size - RD_PACKED_FIXED : 0;
+  uint64_t extra = size > 1 ? packed[1] : 0;
+  return (uint64_t)MIB + tail + extra * RD_PACKED_EXTRA_UNIT;
+}
+
+void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
+                    unsigned *options) {
+  size_t tail = size > RD_PACKED_FIXED ? size - RD_PACKED_FIXED : 0;
+  size_t i;
+
+  *options = size > 0 ? packed[0] : 0;
+  memset(image, 0, (size_t)rd_unpacked_size(packed, size));
+  for (i = 0; i < PIECES; i++) {
+    const piece *p = &pieces[i];
+    if (size > p->packed_at) {
+      size_t n =
+          size - p->packed_at < p->length ? size - p->packed_at : p->length;
+      memcpy(image + p->file_at, packed + p->packed_at, n);
+    }
+  }
+  if (tail > 0)
+    memcpy(image + MIB, packed + RD_PACKED_FIXED, tail);
+}
+
+int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,
+              uint8_t **image, size_t *image_size, unsigned *options) {
+  uint64_t total = rd_unpacked_size(packed, size);
+  uint8_t *out;
+
+  *image = NULL;
+  *image_size = 0;
+  *options = size > 0 ? packed[0] : 0;
+  if (total > max_size || total > (uint64_t)SIZE_MAX)
+    return -1;
+  out = malloc((size_t)total);
+  if (out == NULL)
+    return -1;
+  rd_unpack_into(packed, size, out, options);
+  *image = out;
+  *image_size = (size_t)total;
+  return 0;
+}
+
+int rd_pack(const uint8_t *image, size_t size, unsigned options,
+            uint8_t **packed, size_t *packed_size) {
+  size_t end = size, tail, extra, i;
+  uint8_t *out;
+
+  *packed = NULL;
+  *packed_size = 0;
+  if (image == NULL || size < MIB)
+    return -1;
+  while (end > MIB && image[end - 1] == 0)
+    end--;
+  /* Trailing zeros as whole 64 KiB units, at most 255 of them; the tail
+   * keeps the remainder. */
+  extra = (size - end) / RD_PACKED_EXTRA_UNIT;
+  if (extra > 255)
+    extra = 255;
+  tail = size - MIB - extra * RD_PACKED_EXTRA_UNIT;
+  out = calloc(1, RD_PACKED_FIXED + tail);
+  if (out == NULL)
+    return -1;
+  out[0] = (uint8_t)options;
+  out[1] = (uint8_t)extra;
+  for (i = 0; i < PIECES; i++)
+    memcpy(out + pieces[i].packed_at, image + pieces[i].file_at,
+           pieces[i].length);
+  memcpy(out + RD_PACKED_FIXED, image + MIB, tail);
+  *packed = out;
+  *packed_size = RD_PACKED_FIXED + tail;
+  return 0;
+}
+
+unsigned rd_packed_repair_options(unsigned options) {
+  unsigned flags = 0;
+  if ((options & 1u) == 0)
+    flags |= RD_REPAIR_HEADERS;
+  if ((options & 2u) == 0)
+    flags |= RD_REPAIR_REGIONS;
+  if ((options & 4u) == 0)
+    flags |= RD_REPAIR_ENTRIES;
+  if ((options & 8u) != 0)
+    flags |= RD_REPAIR_ENTRY_GUID;
+  if ((options & 16u) != 0)
+    flags |= RD_REPAIR_ENTRY_SEQUENCE;
+  return flags;
+}

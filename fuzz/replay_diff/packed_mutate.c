@@ -1,0 +1,223 @@
+/* Structure-aware mutation of packed images (see packed_mutate.h). Field
+ * offsets from the format digest (shared/vhdx-log-spec.md). */
+#include "packed_mutate.h"
+
+#include <string.h>
+
+#include "packed.h"
+
+#define SECTOR 4096u
+#define MIB 1048576u
+#define MAX_ENTRIES 64
+
+/* Packed offsets of the two headers (packed.h layout). */
+static const size_t header_at[2] = {10, 4106};
+
+typedef struct rng {
+  uint32_t s;
+} rng;
+
+static uint32_t next(rng *r) {
+  uint32_t x = r->s;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return r->s = x;
+}
+
+static uint32_t below(rng *r, uint32_t n) { return n > 0 ? next(r) % n : 0; }
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p) {
+  return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static void put64(uint8_t *p, uint64_t v) {
+  put32(p, (uint32_t)v);
+  put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* +1 or -1 (or 0 now and then, to copy a value unchanged). */
+static uint64_t nudge(rng *r, uint64_t v) {
+  switch (below(r, 5)) {
+  case 0:
+    return v - 1;
+  case 1:
+    return v;
+  default:
+    return v + 1;
+  }
+}
+
+/* Where the current header's log starts in the packed input, or the tail's
+ * start when the header names no log in it. */
+typedef struct log_view {
+  size_t base;    /* packed offset of log offset 0 */
+  size_t sectors; /* log sectors present in the input */
+} log_view;
+
+static log_view find_log(const uint8_t *data, size_t size) {
+  log_view v;
+  int cur = 0;
+  v.base = RD_PACKED_FIXED;
+  v.sectors = size > RD_PACKED_FIXED ? (size - RD_PACKED_FIXED) / SECTOR : 0;
+  if (size < header_at[1] + 80)
+    return v;
+  if (le64(data + header_at[1] + 8) > le64(data + header_at[0] + 8))
+    cur = 1;
+  {
+    const uint8_t *h = data + header_at[cur];
+    uint64_t off = le64(h + 72);
+    uint64_t len = le32(h + 68);
+    uint64_t at;
+    if (off < MIB || off % SECTOR != 0 || len == 0 ||
+        off - MIB > (uint64_t)size)
+      return v;
+    at = RD_PACKED_FIXED + (off - MIB);
+    if (at >= size)
+      return v;
+    v.base = (size_t)at;
+    v.sectors = (size - v.base) / SECTOR;
+    if (v.sectors > len / SECTOR)
+      v.sectors = (size_t)(len / SECTOR);
+  }
+  return v;
+}
+
+/* Descriptor sectors for `count` descriptors. */
+static uint32_t descriptor_sectors(uint32_t count) {
+  if (count <= 126)
+    return 1;
+  return 1 + (count - 126 + 127) / 128;
+}
+
+/* Packed offset of descriptor k of the entry at `e`, or 0 if not inside
+ * the input (entries that wrap are followed only up to the input's end). */
+static size_t descriptor_at(size_t e, uint32_t k, size_t size) {
+  size_t at = k < 126 ? e + 64 + 32 * (size_t)k
+                      : e + SECTOR * (1 + (size_t)(k - 126) / 128) +
+                            32 * (size_t)((k - 126) % 128);
+  return at + 32 <= size ? at : 0;
+}
+
+int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
+  size_t entries[MAX_ENTRIES];
+  size_t n = 0, i, e;
+  log_view log = find_log(data, size);
+  rng r;
+  uint8_t *h;
+  uint32_t count, length;
+
+  r.s = seed | 1u;
+  for (i = 0; i < log.sectors && n < MAX_ENTRIES; i++) {
+    size_t at = log.base + i * SECTOR;
+    if (at + 64 <= size && memcmp(data + at, "loge", 4) == 0)
+      entries[n++] = at;
+  }
+  if (n == 0)
+    return 0;
+  e = entries[below(&r, (uint32_t)n)];
+  h = data + e;
+  count = le32(h + 24);
+  length = le32(h + 8);
+
+  switch (below(&r, 10)) {
+  case 0: /* SequenceNumber: next to its own or another entry's */
+    put64(h + 16, nudge(&r, le64(data + entries[below(&r, (uint32_t)n)] + 16)));
+    break;
+  case 1: /* Tail: the start of an entry, or one sector off */
+    if (below(&r, 2) == 0)
+      put32(h + 12, (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
+    else
+      put32(h + 12, le32(h + 12) + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+    break;
+  case 2: /* LastFileOffset: a MiB boundary around the file's size */
+    put64(h + 56, (uint64_t)below(&r, 24) * MIB);
+    break;
+  case 3: /* FlushedFileOffset */
+    put64(h + 48, (uint64_t)below(&r, 8) * MIB);
+    break;
+  case 4: /* DescriptorCount */
+    put32(h + 24, (uint32_t)nudge(&r, count));
+    break;
+  case 5: { /* one descriptor */
+    size_t d = count > 0 ? descriptor_at(e, below(&r, count), size) : 0;
+    if (d == 0)
+      break;
+    switch (below(&r, 5)) {
+    case 0:
+      memcpy(data + d, memcmp(data + d, "desc", 4) == 0 ? "zero" : "desc", 4);
+      break;
+    case 1:
+      put64(data + d + 24, nudge(&r, le64(data + d + 24)));
+      break;
+    case 2:
+      put64(data + d + 16, (uint64_t)(1 + below(&r, 6)) * MIB +
+                               (uint64_t)below(&r, 16) * SECTOR);
+      break;
+    case 3:
+      put64(data + d + 8, (uint64_t)below(&r, 8) * SECTOR);
+      break;
+    default: { /* the file offset of another descriptor of the entry */
+      size_t o = descriptor_at(e, below(&r, count), size);
+      if (o != 0)
+        memcpy(data + d + 16, data + o + 16, 8);
+      break;
+    }
+    }
+    break;
+  }
+  case 6: { /* one data sector: signature or sequence halves */
+    uint32_t dsec = descriptor_sectors(count);
+    size_t s;
+    if (length / SECTOR <= dsec)
+      break;
+    s = e + SECTOR * (size_t)(dsec + below(&r, length / SECTOR - dsec));
+    if (s + SECTOR > size)
+      break;
+    switch (below(&r, 3)) {
+    case 0:
+      data[s + below(&r, 4)] ^= (uint8_t)(1u << below(&r, 8));
+      break;
+    case 1:
+      put32(data + s + 4, (uint32_t)nudge(&r, le32(data + s + 4)));
+      break;
+    default:
+      put32(data + s + 4092, (uint32_t)nudge(&r, le32(data + s + 4092)));
+      break;
+    }
+    break;
+  }
+  case 7: /* EntryLength: one sector more or less */
+    put32(h + 8, length + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+    break;
+  case 8: { /* copy the whole entry to another sector of the log */
+    size_t to = log.base + SECTOR * (size_t)below(&r, (uint32_t)log.sectors);
+    size_t len = length;
+    if (to == e || len == 0 || len % SECTOR != 0)
+      break;
+    if (e + len > size)
+      len = (size - e) / SECTOR * SECTOR;
+    if (to + len > size)
+      len = (size - to) / SECTOR * SECTOR;
+    memmove(data + to, data + e, len);
+    break;
+  }
+  default: /* the entry's LogGuid or Reserved */
+    h[below(&r, 2) ? 32 + below(&r, 16) : 28 + below(&r, 4)] ^=
+        (uint8_t)(1u << below(&r, 8));
+    break;
+  }
+  return 1;
+}

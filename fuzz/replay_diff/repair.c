@@ -1,0 +1,219 @@
+/*
+ * Checksum repair of whole images (see repair.h). Field offsets from the
+ * format digest (shared/vhdx-log-spec.md), encoded here on purpose rather
+ * than taken from lib/ or fuzz/model/.
+ */
+#include "repair.h"
+
+#include <string.h>
+
+#define SECTOR 4096u
+#define MIB 1048576u
+#define HEADER1 65536u
+#define HEADER2 131072u
+#define HEADER_SIZE 4096u
+#define REGION1 196608u
+#define REGION2 262144u
+#define REGION_SIZE 65536u
+#define DESC_FIRST 126u /* descriptors in the first descriptor sector */
+#define DESC_NEXT 128u  /* in each further one */
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p) {
+  return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static void put64(uint8_t *p, uint64_t v) {
+  put32(p, (uint32_t)v);
+  put32(p + 4, (uint32_t)(v >> 32));
+}
+
+void rd_crc_init(rd_crc_table *table) {
+  uint32_t i, c;
+  int k;
+  for (i = 0; i < 256; i++) {
+    c = i;
+    for (k = 0; k < 8; k++)
+      c = (c >> 1) ^ (c & 1u ? 0x82F63B78u : 0u);
+    table->t[i] = c;
+  }
+}
+
+uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
+                   size_t size) {
+  const uint8_t *p = data;
+  size_t i;
+  crc = ~crc;
+  for (i = 0; i < size; i++)
+    crc = (crc >> 8) ^ table->t[(crc ^ p[i]) & 0xFFu];
+  return ~crc;
+}
+
+/* CRC-32C of `n` bytes at `p` with bytes 4..7 counted as zero (n >= 8). */
+static uint32_t crc_field_zeroed(const rd_crc_table *t, const uint8_t *p,
+                                 size_t n) {
+  static const uint8_t zeros[4] = {0, 0, 0, 0};
+  uint32_t crc = rd_crc32c(t, 0, p, 4);
+  crc = rd_crc32c(t, crc, zeros, 4);
+  return rd_crc32c(t, crc, p + 8, n - 8);
+}
+
+static int is_zero(const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (p[i] != 0)
+      return 0;
+  return 1;
+}
+
+/* A log inside the image: `sectors` sectors at `log`. */
+typedef struct rd_log {
+  uint8_t *log;
+  uint32_t sectors;
+} rd_log;
+
+/* Sector `i` of the entry that starts at log sector `first` (entries wrap
+ * from the end of the log to its start). */
+static uint8_t *entry_sector(const rd_log *l, uint32_t first, uint32_t i) {
+  return l->log + (size_t)((first + (uint64_t)i) % l->sectors) * SECTOR;
+}
+
+/* Descriptor sectors an entry needs for `count` descriptors. */
+static uint64_t descriptor_sectors(uint32_t count) {
+  if (count <= DESC_FIRST)
+    return 1;
+  return 1 + ((uint64_t)count - DESC_FIRST + DESC_NEXT - 1) / DESC_NEXT;
+}
+
+/* The 32 bytes of descriptor `i` of the entry at sector `first`. */
+static uint8_t *descriptor(const rd_log *l, uint32_t first, uint32_t i) {
+  if (i < DESC_FIRST)
+    return entry_sector(l, first, 0) + 64 + 32 * i;
+  i -= DESC_FIRST;
+  return entry_sector(l, first, 1 + i / DESC_NEXT) + 32 * (i % DESC_NEXT);
+}
+
+/* Copy the entry's SequenceNumber into every descriptor and data sector the
+ * entry has room for (the data sector count comes from the "desc"
+ * descriptors, as the format says). */
+static void sync_sequence(const rd_log *l, uint32_t first, uint32_t sectors) {
+  const uint8_t *h = entry_sector(l, first, 0);
+  uint64_t seq = le64(h + 16);
+  uint32_t count = le32(h + 24);
+  uint64_t dsec = descriptor_sectors(count);
+  uint32_t i, data = 0;
+
+  if (dsec > sectors)
+    return; /* the entry cannot hold its descriptors: leave it */
+  for (i = 0; i < count; i++) {
+    uint8_t *d = descriptor(l, first, i);
+    put64(d + 24, seq);
+    if (memcmp(d, "desc", 4) == 0)
+      data++;
+  }
+  for (i = 0; i < data && dsec + i < sectors; i++) {
+    uint8_t *s = entry_sector(l, first, (uint32_t)dsec + i);
+    put32(s + 4, (uint32_t)(seq >> 32));
+    put32(s + 4092, (uint32_t)seq);
+  }
+}
+
+static void repair_log(const rd_crc_table *t, const rd_log *l,
+                       const uint8_t guid[16], unsigned options) {
+  static const uint8_t zeros[4] = {0, 0, 0, 0};
+  uint32_t s, i;
+
+  for (s = 0; s < l->sectors; s++) {
+    uint8_t *h = l->log + (size_t)s * SECTOR;
+    uint32_t length = le32(h + 8);
+    uint32_t sectors;
+    uint32_t crc;
+
+    if (memcmp(h, "loge", 4) != 0 || length == 0 || length % SECTOR != 0 ||
+        length / SECTOR > l->sectors)
+      continue;
+    sectors = length / SECTOR;
+    if ((options & RD_REPAIR_ENTRY_GUID) != 0 && !is_zero(guid, 16))
+      memcpy(h + 32, guid, 16);
+    if ((options & RD_REPAIR_ENTRY_SEQUENCE) != 0)
+      sync_sequence(l, s, sectors);
+    if ((options & RD_REPAIR_ENTRIES) == 0)
+      continue;
+    crc = rd_crc32c(t, 0, h, 4);
+    crc = rd_crc32c(t, crc, zeros, 4);
+    crc = rd_crc32c(t, crc, h + 8, SECTOR - 8);
+    for (i = 1; i < sectors; i++)
+      crc = rd_crc32c(t, crc, entry_sector(l, s, i), SECTOR);
+    put32(h + 4, crc);
+  }
+}
+
+/* The log header `which` names, if it lies in the image. */
+static int header_log(uint8_t *image, size_t size, uint32_t at, rd_log *l) {
+  const uint8_t *h = image + at;
+  uint32_t length = le32(h + 68);
+  uint64_t offset = le64(h + 72);
+
+  if (memcmp(h, "head", 4) != 0 || length == 0 || length % SECTOR != 0 ||
+      offset < MIB || offset > size || length > size - offset)
+    return 0;
+  l->log = image + offset;
+  l->sectors = length / SECTOR;
+  return 1;
+}
+
+void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
+  static const uint32_t headers[2] = {HEADER1, HEADER2};
+  static const uint32_t regions[2] = {REGION1, REGION2};
+  rd_crc_table t;
+  rd_log logs[2];
+  int have[2] = {0, 0};
+  int h, current, order[2];
+
+  if (image == NULL || size < MIB)
+    return;
+  rd_crc_init(&t);
+  for (h = 0; h < 2; h++) {
+    uint8_t *p = image + headers[h];
+    if ((options & RD_REPAIR_HEADERS) != 0 && memcmp(p, "head", 4) == 0)
+      put32(p + 4, crc_field_zeroed(&t, p, HEADER_SIZE));
+  }
+  for (h = 0; h < 2; h++) {
+    uint8_t *p = image + regions[h];
+    if ((options & RD_REPAIR_REGIONS) != 0 && memcmp(p, "regi", 4) == 0)
+      put32(p + 4, crc_field_zeroed(&t, p, REGION_SIZE));
+  }
+  if ((options & (RD_REPAIR_ENTRIES | RD_REPAIR_ENTRY_GUID |
+                  RD_REPAIR_ENTRY_SEQUENCE)) == 0)
+    return;
+
+  /* The current header by the greater SequenceNumber (header 1 on a tie);
+   * validity is not checked: this is repair, not validation. */
+  current = le64(image + HEADER2 + 8) > le64(image + HEADER1 + 8) ? 1 : 0;
+  order[0] = 1 - current;
+  order[1] = current;
+  for (h = 0; h < 2; h++)
+    have[h] = header_log(image, size, headers[h], &logs[h]);
+  for (h = 0; h < 2; h++) {
+    int w = order[h];
+    if (!have[w])
+      continue;
+    /* The same log under the same GUID needs one pass only. */
+    if (h == 0 && have[1 - w] && logs[w].log == logs[1 - w].log &&
+        logs[w].sectors == logs[1 - w].sectors &&
+        memcmp(image + headers[w] + 48, image + headers[1 - w] + 48, 16) == 0)
+      continue;
+    repair_log(&t, &logs[w], image + headers[w] + 48, options);
+  }
+}

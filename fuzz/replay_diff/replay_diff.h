@@ -1,0 +1,125 @@
+/*
+ * Differential replayer: runs one VHDX image through the library (lib/ + the
+ * memory backend of io/) and through the reference model (fuzz/model/) and
+ * checks that they agree, then checks the library against itself under
+ * re-runs, crashes and the read-only overlay.
+ *
+ * The checks, in the order they run (the first difference is reported):
+ *  1. library (vhdxlog_load() over an io/ memory file, vhdxlog_replay())
+ *     vs model_replay(): the same vhdxlog_status, and, unless the model says
+ *     VHDXLOG_E_IO (model.h: then only the status is compared), the same
+ *     resulting image, size included. On a validation error both must leave
+ *     the input unchanged. When both replayed: the same "replayed" and
+ *     "headers_repaired" flags and the same active sequence (tail, head,
+ *     entry count, head SequenceNumber).
+ *  0. (right after 1) the loader the repeated runs below use (the calls
+ *     vhdxlog_load() makes, over workspace buffers) agrees with
+ *     vhdxlog_load() on the input: same status, same plan.
+ *  2. idempotence:
+ *     a. the replayed image loads and its replay finds nothing to do: no
+ *        write is even attempted (read-only I/O); with
+ *        limits.model_on_result the model agrees with the library on it;
+ *     b. the log's writes applied twice give the bytes of one replay: a
+ *        first replay (the main plan, on a copy of the original) runs with
+ *        every header write intercepted and dropped, so the file keeps its
+ *        dirty headers but holds every descriptor write and its replayed
+ *        size; then a fresh load + plan + replay of that file must end with
+ *        the bytes of the uninterrupted replay.
+ *  3. crash recovery: for crash points k = 0 .. W-1 (W = write, write_zeros
+ *     and set_size calls of the uninterrupted replay), the replay of a copy
+ *     of the original (the main plan) with the memory backend's
+ *     fail_at_write = k must fail with VHDXLOG_E_IO after exactly k writes;
+ *     then, fault cleared, a fresh load + plan + replay of the same file
+ *     must succeed with the bytes of the uninterrupted replay. Each
+ *     interrupted file must also already carry the new FileWriteGuid in its
+ *     current header if any byte outside the header slots (or the size)
+ *     changed (MS-VHDX 2.2.2: FileWriteGuid changes before the first
+ *     modification), and read through the overlay of its own plan it must
+ *     show the bytes of the uninterrupted replay.
+ *  4. overlay: vhdxlog_overlay_read() of the whole replayed size, in chunks
+ *     of odd sizes at odd offsets, each chunk starting from the original
+ *     file's bytes (zeros past its end), equals the replayed image.
+ *
+ * The runs use different replay buffer sizes (one sector, a few sectors plus
+ * an odd tail, 64 KiB plus an odd tail), so the coalescing of data writes
+ * must not change any byte either.
+ *
+ * Allocates (the model, vhdxlog_load(), the workspace). No global state:
+ * safe to call concurrently on different inputs with different workspaces.
+ */
+#ifndef VHDXLOG_REPLAY_DIFF_H
+#define VHDXLOG_REPLAY_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bounds of one comparison, so that a fuzzer's input stays cheap. */
+typedef struct replay_diff_limits {
+  /* The replayed file may grow up to max(input size, max_size); beyond,
+   * both sides report VHDXLOG_E_IO and only the statuses are compared. */
+  uint64_t max_size;
+  /* Crash points tried: all of 0..W-1 when W <= max_crash_points, else a
+   * deterministic sample of max_crash_points (the first and the last
+   * quarter of the budget at both ends, the rest spread evenly). */
+  uint32_t max_crash_points;
+  /* Overlay reads: chunks are sized so that about this many calls cover the
+   * replayed size (each call costs a pass over the sequence). */
+  uint32_t overlay_calls;
+  /* 1: also compare the model with the library on the replayed image
+   * (check 2a), which costs a second model run. */
+  int model_on_result;
+} replay_diff_limits;
+
+/* 64 MiB, 64 crash points, 256 overlay calls, model on the result. */
+#define REPLAY_DIFF_DEFAULT_MAX_SIZE (64u * 1048576u)
+#define REPLAY_DIFF_DEFAULT_CRASH_POINTS 64u
+#define REPLAY_DIFF_DEFAULT_OVERLAY_CALLS 256u
+
+void replay_diff_default_limits(replay_diff_limits *limits);
+
+/*
+ * Compare library and model on `image` (the whole file, `size` bytes).
+ * Returns 0 when every check agrees. Otherwise non-zero, with a one-line
+ * description of the first difference in `why` (always NUL-terminated when
+ * why_size > 0), e.g.
+ *   "library E_LOG_NO_SEQUENCE vs model OK"
+ *   "replayed images differ at byte 0x11000 (lib 0x00, model 0x5a)"
+ *   "crash after write 3 then re-run: differs at 0x10010 (...)"
+ * Returns 1 for a difference; -1 (with a "cannot ..." description) when
+ * memory ran out, which is not a difference.
+ * max_size: see replay_diff_limits; the other limits take their defaults.
+ */
+int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
+                size_t why_size);
+
+/*
+ * Large buffers (memory files, header areas, logs, overlay chunks) kept
+ * from one call to the next. Why: under AddressSanitizer every block over
+ * 128 KiB is a fresh mmap, and a first touch of a page costs ~50 us on our
+ * virtual machines, so fresh 4 MiB copies made one execution ~100x slower
+ * than the work itself. The contents never carry over (every buffer is
+ * written before it is read); under ASan the unused tail of each buffer is
+ * poisoned. A fuzz target keeps one for the life of the process.
+ */
+typedef struct replay_diff_workspace replay_diff_workspace;
+replay_diff_workspace *replay_diff_workspace_new(void);
+void replay_diff_workspace_free(replay_diff_workspace *ws);
+/* A buffer of `size` bytes for the caller's own input image (e.g. a packed
+ * image expanded in place), valid until the next call with `ws`; NULL when
+ * memory ran out. */
+uint8_t *replay_diff_workspace_input(replay_diff_workspace *ws, size_t size);
+
+/* The same with every limit given, and a workspace (NULL: one for this
+ * call only). */
+int replay_diff_ex(const uint8_t *image, size_t size,
+                   const replay_diff_limits *limits, replay_diff_workspace *ws,
+                   char *why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
