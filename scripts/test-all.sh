@@ -69,7 +69,7 @@ stage_ossfuzz() {
 }
 stage_coverage() {
   VHDXLOG_COV_MIN_LINE=${VHDXLOG_COV_MIN_LINE:-95} \
-    VHDXLOG_COV_MIN_BRANCH=${VHDXLOG_COV_MIN_BRANCH:-85} bash .ci/coverage.sh
+    VHDXLOG_COV_MIN_BRANCH=${VHDXLOG_COV_MIN_BRANCH:-90} bash .ci/coverage.sh
 }
 stage_install() { bash .ci/install_test.sh; }
 
