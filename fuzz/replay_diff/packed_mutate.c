@@ -212,6 +212,10 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     if (to + len > size)
       len = (size - to) / SECTOR * SECTOR;
     memmove(data + to, data + e, len);
+    /* A copy of an entry that is a complete run on its own (Tail at
+     * itself) stays one: a second run with the same head number. */
+    if (len >= 64 && le32(data + to + 12) == (uint32_t)(e - log.base))
+      put32(data + to + 12, (uint32_t)(to - log.base));
     break;
   }
   default: /* the entry's LogGuid or Reserved */
