@@ -6,9 +6,11 @@
 # (findings), fuzz.log, and merged/ (the inputs that add coverage to the
 # checked-in corpus, for review before copying into corpus/<target>/).
 #
-#   fuzz/campaign.sh [TARGET...]          default: all four targets
+#   fuzz/campaign.sh [TARGET...]          default: all six targets
 # Environment: JOBS (default: nproc), MAX_TOTAL_TIME (default 3600 per
-# target), BUILD_DIR (default build-fuzz-campaign), CC (default clang).
+# target), BUILD_DIR (default build-fuzz-campaign), CC (default clang),
+# NO_BUILD=1 (use the binaries already in BUILD_DIR: lets several campaigns
+# run side by side, e.g. JOBS=1 per target on a 2-core machine).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,37 +20,60 @@ TIME=${MAX_TOTAL_TIME:-3600}
 if [ $# -gt 0 ]; then
   TARGETS="$*"
 else
-  TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"
+  TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
+fuzz_replay_diff fuzz_replay_diff_repaired"
 fi
 
+# As fuzz/oss-fuzz/build.sh and fuzz/replay_diff/README.md.
 max_len() {
   case $1 in
-    fuzz_image) echo 1114112 ;;
+    fuzz_image) echo 75806 ;;
+    fuzz_replay_diff) echo 4194304 ;;
+    fuzz_replay_diff_repaired) echo 1200000 ;;
     *) echo 65600 ;;
   esac
 }
+# The differential targets replay every crash point of an image: slower.
+timeout_for() {
+  case $1 in
+    fuzz_replay_diff*) echo 60 ;;
+    *) echo 10 ;;
+  esac
+}
+subdir() {
+  case $1 in
+    fuzz_replay_diff*) echo fuzz/replay_diff ;;
+    *) echo fuzz ;;
+  esac
+}
 
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="${CC:-clang}" \
-  -DVHDXLOG_FUZZ_ENGINE=libfuzzer -DVHDXLOG_BUILD_TESTS=OFF \
-  -DVHDXLOG_BUILD_TOOLS=OFF >/dev/null || exit 1
-# shellcheck disable=SC2086
-cmake --build "$BUILD" -j"$JOBS" --target $TARGETS >/dev/null || exit 1
+if [ -z "${NO_BUILD:-}" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="${CC:-clang}" \
+    -DVHDXLOG_FUZZ_ENGINE=libfuzzer -DVHDXLOG_BUILD_TESTS=OFF \
+    -DVHDXLOG_BUILD_TOOLS=OFF >/dev/null || exit 1
+  # shellcheck disable=SC2086
+  cmake --build "$BUILD" -j"$JOBS" --target $TARGETS >/dev/null || exit 1
+fi
 
 for t in $TARGETS; do
   dir=$ROOT/fuzz/findings-$t
+  bin=$BUILD/$(subdir "$t")/$t
+  dict=$ROOT/$(subdir "$t")/$t.dict
+  [ -f "$dict" ] || dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict
   mkdir -p "$dir/corpus"
   echo "== $t: $JOBS workers, ${TIME}s, in $dir"
-  (cd "$dir" && "$BUILD/fuzz/$t" -fork="$JOBS" -ignore_crashes=1 \
+  (cd "$dir" && "$bin" -fork="$JOBS" -ignore_crashes=1 \
     -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$TIME" \
-    -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-    -dict="$ROOT/fuzz/$t.dict" -artifact_prefix="$dir/" -print_final_stats=1 \
+    -timeout="$(timeout_for "$t")" -rss_limit_mb=4096 \
+    -max_len="$(max_len "$t")" \
+    -dict="$dict" -artifact_prefix="$dir/" -print_final_stats=1 \
     corpus "$ROOT/corpus/$t" >fuzz.log 2>&1)
   grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -n 1
   # New coverage only: start from the checked-in corpus, let -merge=1 add
   # the inputs that bring new features, then drop the checked-in files.
   rm -rf "$dir/merged"
   cp -r "$ROOT/corpus/$t" "$dir/merged"
-  "$BUILD/fuzz/$t" -merge=1 "$dir/merged" \
+  "$bin" -merge=1 -max_len=16777216 -rss_limit_mb=4096 "$dir/merged" \
     "$dir/corpus" >"$dir/merge.log" 2>&1
   (cd "$ROOT/corpus/$t" && for f in *; do rm -f "$dir/merged/$f"; done)
   n=$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' \

@@ -14,7 +14,8 @@
  *   fuzz_search        GUID[16] | log
  *   fuzz_log_repaired  options u8 | GUID[16] | log
  *   fuzz_image         file_size u64 | window off u64 | window size u32 |
- *                      image bytes (cut after their last non-zero byte)
+ *                      packed image (fuzz/replay_diff/packed.h; its tail
+ *                      cut after the last non-zero byte)
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "packed.h"
 #include "vhdx_builder.h"
 
 #define KIB 1024u
@@ -431,20 +433,27 @@ static void log_seeds(void) {
 /* Images.                                                                  */
 
 /* fuzz_image input: the file size, a window (over header 1 unless said
- * otherwise), the image cut after its last non-zero byte (the target pads
- * with zeros again). */
+ * otherwise), the image packed (what packing drops, e.g. region table bytes
+ * past 1 KiB, is zero in every image made here). */
 static void emit_image_sized(const char *name, const vtk_image *img,
                              uint64_t file_size, uint64_t window) {
-  size_t n = (size_t)img->size;
+  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
+  uint8_t *whole = calloc(1, n), *packed = NULL;
+  size_t packed_size = 0;
   buf b;
+  if (whole == NULL)
+    die("calloc");
+  memcpy(whole, img->data, (size_t)img->size);
+  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
+    die("rd_pack");
   memset(&b, 0, sizeof(b));
-  while (n > 0 && img->data[n - 1] == 0)
-    n--;
   put_u64(&b, file_size);
   put_u64(&b, window);
   put_u32(&b, 65535); /* 64 KiB window */
-  put(&b, img->data, n);
+  put(&b, packed, packed_size);
   emit("fuzz_image", name, &b);
+  free(packed);
+  free(whole);
 }
 
 static void emit_image(const char *name, const vtk_image *img) {

@@ -23,7 +23,7 @@ COMMON=(-timeout=10 -rss_limit_mb=2048)
 # there why); the corpus replay reads every seed whole.
 max_len() {
   case $1 in
-    fuzz_image) echo 1114112 ;;
+    fuzz_image) echo 75806 ;;
     *) echo 65600 ;;
   esac
 }

@@ -46,23 +46,25 @@ for src in "$ROOT"/fuzz/model/model_*.c; do
 done
 CFLAGS=$FULL_CFLAGS
 compile "$ROOT/fuzz/fuzz_common.c" -I"$ROOT/lib/include"
+compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
 common=$objs
 
 # Largest input each target mutates (the options file sets libFuzzer's
 # -max_len): a 64 KiB log (16 sectors: room for wrap, many entries and
-# multi-sector descriptor lists) or a 1 MiB image with 64 KiB of its log.
+# multi-sector descriptor lists) or a packed image with 64 KiB of its log.
 # Bigger inputs cost far more per execution (under ASan each one is a fresh
 # mmap) without reaching new code; longer seeds are cut to this when fuzzed.
 max_len() {
   case $1 in
-    fuzz_image) echo 1114112 ;;
+    fuzz_image) echo 75806 ;;
     *) echo 65600 ;;
   esac
 }
 
 for t in $TARGETS; do
   objs=""
-  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model"
+  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model" \
+    -I"$ROOT/fuzz/replay_diff"
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
   ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
 

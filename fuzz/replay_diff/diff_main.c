@@ -8,8 +8,8 @@
  * option applies to the paths after it, so one command can mix kinds:
  *   --whole       the file is a whole VHDX image (default)
  *   --fuzz-image  the file is a fuzz_image input (file_size u64 | window
- *                 u64 | window size u32 | the file's first bytes; zeros up
- *                 to file_size; file_size 0 = max(bytes, 1 MiB))
+ *                 u64 | window size u32 | packed image, not repaired;
+ *                 zeros up to file_size; file_size 0 = the packed size)
  *   --packed      the file is a fuzz_replay_diff_repaired input (packed.h):
  *                 expanded and checksum-repaired as that target does
  * Other options (anywhere before the paths they should affect):
@@ -37,8 +37,8 @@
 #include "repair.h"
 #include "replay_diff.h"
 
-/* fuzz_image cuts its input here (fuzz/fuzz_image.c MAX_IMAGE). */
-#define FUZZ_IMAGE_MAX (16u * 1048576u)
+/* fuzz_image cuts its tail here (fuzz/fuzz_image.c MAX_TAIL). */
+#define FUZZ_IMAGE_MAX_TAIL (15u * 1048576u)
 #define FUZZ_IMAGE_PREFIX 20u
 
 enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED };
@@ -124,37 +124,47 @@ static uint64_t le64(const uint8_t *p) {
 }
 
 /*
- * The whole image a fuzz_image input stands for: its bytes (cut at 16 MiB,
- * as the target cuts them) as the file's start, zeros up to file_size.
- * Returns 1 (skip) when that file would exceed the size cap.
+ * The whole image a fuzz_image input stands for: its packed image expanded
+ * (the tail cut at 15 MiB, as the target cuts it), then cut or padded with
+ * zeros to file_size. Returns 1 (skip) when that file would exceed the size
+ * cap.
  */
 static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
                            uint8_t **image, size_t *size, char *why,
                            size_t why_size) {
   uint8_t prefix[FUZZ_IMAGE_PREFIX];
-  const uint8_t *bytes = in + (n < FUZZ_IMAGE_PREFIX ? n : FUZZ_IMAGE_PREFIX);
+  const uint8_t *packed = in + (n < FUZZ_IMAGE_PREFIX ? n : FUZZ_IMAGE_PREFIX);
   size_t len = n > FUZZ_IMAGE_PREFIX ? n - FUZZ_IMAGE_PREFIX : 0;
+  uint8_t *whole = NULL;
+  size_t whole_size = 0;
+  unsigned opt;
   uint64_t file_size;
 
   memset(prefix, 0, sizeof prefix);
   memcpy(prefix, in, n < sizeof prefix ? n : sizeof prefix);
-  if (len > FUZZ_IMAGE_MAX)
-    len = FUZZ_IMAGE_MAX;
+  if (len > RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL)
+    len = RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL;
   file_size = le64(prefix);
   if (file_size == 0)
-    file_size = len > 1048576u ? len : 1048576u;
-  if (file_size > max_size || file_size > (uint64_t)SIZE_MAX) {
+    file_size = rd_unpacked_size(packed, len);
+  if (file_size > max_size || file_size > (uint64_t)SIZE_MAX ||
+      rd_unpacked_size(packed, len) > max_size) {
     snprintf(why, why_size,
              "skipped: fuzz_image file size 0x%llx above the size cap",
              (unsigned long long)file_size);
     return 1;
   }
   *image = calloc(1, file_size > 0 ? (size_t)file_size : 1);
-  if (*image == NULL) {
+  if (*image == NULL ||
+      rd_unpack(packed, len, max_size, &whole, &whole_size, &opt) != 0) {
+    free(*image);
+    *image = NULL;
     snprintf(why, why_size, "error: out of memory");
     return -1;
   }
-  memcpy(*image, bytes, len < file_size ? len : (size_t)file_size);
+  memcpy(*image, whole,
+         whole_size < file_size ? whole_size : (size_t)file_size);
+  free(whole);
   *size = (size_t)file_size;
   return 0;
 }

@@ -29,23 +29,35 @@ uint64_t rd_unpacked_size(const uint8_t *packed, size_t size) {
   return (uint64_t)MIB + tail + extra * RD_PACKED_EXTRA_UNIT;
 }
 
-void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
-                    unsigned *options) {
-  size_t tail = size > RD_PACKED_FIXED ? size - RD_PACKED_FIXED : 0;
+void rd_unpack_head(const uint8_t *packed, size_t size, uint8_t *head) {
   size_t i;
-
-  *options = size > 0 ? packed[0] : 0;
-  memset(image, 0, (size_t)rd_unpacked_size(packed, size));
+  memset(head, 0, MIB);
   for (i = 0; i < PIECES; i++) {
     const piece *p = &pieces[i];
     if (size > p->packed_at) {
       size_t n =
           size - p->packed_at < p->length ? size - p->packed_at : p->length;
-      memcpy(image + p->file_at, packed + p->packed_at, n);
+      memcpy(head + p->file_at, packed + p->packed_at, n);
     }
   }
+}
+
+const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
+                              size_t *length) {
+  *length = size > RD_PACKED_FIXED ? size - RD_PACKED_FIXED : 0;
+  return packed + (size > RD_PACKED_FIXED ? RD_PACKED_FIXED : size);
+}
+
+void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
+                    unsigned *options) {
+  size_t tail;
+  const uint8_t *tail_bytes = rd_packed_tail(packed, size, &tail);
+
+  *options = size > 0 ? packed[0] : 0;
+  rd_unpack_head(packed, size, image);
+  memset(image + MIB, 0, (size_t)rd_unpacked_size(packed, size) - MIB);
   if (tail > 0)
-    memcpy(image + MIB, packed + RD_PACKED_FIXED, tail);
+    memcpy(image + MIB, tail_bytes, tail);
 }
 
 int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,

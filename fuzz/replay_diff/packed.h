@@ -1,6 +1,7 @@
 /*
  * Packed images: a compact encoding of a VHDX image for the checksum-
- * repairing fuzz target.
+ * repairing differential target and for fuzz_image (which ignores the
+ * options byte: it parses the bytes as they are).
  *
  * Why: a whole image is at least 1 MiB (2 MiB with a log), and the bytes
  * that matter (identifier, two 4 KiB headers, the start of two region
@@ -48,6 +49,14 @@ extern "C" {
 
 /* The size of the whole image `size` bytes of packed form stand for. */
 uint64_t rd_unpacked_size(const uint8_t *packed, size_t size);
+
+/* The file's first 1 MiB (identifier, headers, region tables, zeros) into
+ * `head`, which holds 1 MiB. */
+void rd_unpack_head(const uint8_t *packed, size_t size, uint8_t *head);
+
+/* The tail (file bytes from 1 MiB on) inside `packed`; *length its size. */
+const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
+                              size_t *length);
 
 /* Expand into `image`, which holds rd_unpacked_size() bytes; *options gets
  * the options byte (0 if absent). */
