@@ -51,7 +51,7 @@ test_rc=0
 # gcovr reads the .gcda files of the build tree; --filter keeps lib/ only
 # (paths relative to the root given with -r). The generated
 # coverage-instrumented tests, tools and io/ are not counted.
-GCOVR=(gcovr -r "$ROOT" --object-directory "$B" --filter "$ROOT/lib/" -j "$JOBS")
+GCOVR=(gcovr -r "$ROOT" --object-directory "$B" --filter "$ROOT/lib/" -j "$JOBS" "$B")
 
 echo
 echo "==> line coverage of lib/"

@@ -223,6 +223,15 @@ size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
 /* ------------------------------------------------------------------------ */
 /* Comparisons.                                                             */
 
+void fuzz_check_status_text(vhdxlog_status st) {
+  const char *name = vhdxlog_status_name(st);
+  const char *text = vhdxlog_status_string(st);
+  FUZZ_CHECK(name != NULL && strncmp(name, "VHDXLOG_", 8) == 0 &&
+             strcmp(name, "VHDXLOG_UNKNOWN") != 0);
+  FUZZ_CHECK(text != NULL && text[0] != '\0' &&
+             strcmp(text, "unknown status") != 0);
+}
+
 int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b) {
   return a->status == b->status && a->cause == b->cause &&
          a->offset == b->offset && a->index == b->index;
@@ -466,6 +475,7 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
   vhdxlog_status st;
   fuzz_log_bind(l, guid, ctx);
   st = vhdxlog_log_search(ctx, seq, error);
+  fuzz_check_status_text(st);
   if (st == VHDXLOG_OK)
     check_sequence(l, ctx, seq);
   else

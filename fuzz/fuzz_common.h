@@ -87,6 +87,10 @@ size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
   ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
 void fuzz_fail(const char *file, int line, const char *what);
 
+/* Every status the library returns has its own symbolic name and text
+ * (vhdxlog_status_name/_string never fall back to "unknown" for them). */
+void fuzz_check_status_text(vhdxlog_status st);
+
 /* Same status, cause, offset and index. */
 int fuzz_same_error(const vhdxlog_error *a, const vhdxlog_error *b);
 int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b);

@@ -14,10 +14,15 @@
  *           bit 31 set: the low 31 bits as they are (usually not a sector
  *           start or past the end: both must refuse it).
  * The log is zero padded to a multiple of 4 KiB.
+ *
+ * Also, on a span of the log chosen by the first two offsets: the CRC-32C
+ * paths agree (portable slicing-by-8, the hardware path when the CPU has
+ * one, the public vhdxlog_crc32c()), at every alignment and length.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "crc32c.h"
 #include "fuzz_common.h"
 #include "model.h"
 
@@ -34,6 +39,7 @@ static void check_one(const fuzz_log *l, const vhdxlog_log *ctx,
   int at_sector = off % VHDXLOG_SECTOR_SIZE == 0 && off < l->length;
 
   FUZZ_CHECK(st == model);
+  fuzz_check_status_text(st);
   if (!at_sector)
     FUZZ_CHECK(st == VHDXLOG_E_ARGUMENT);
   if (st == VHDXLOG_OK) {
@@ -54,6 +60,18 @@ static void check_one(const fuzz_log *l, const vhdxlog_log *ctx,
                st <= VHDXLOG_E_ENTRY_CHECKSUM);
     FUZZ_CHECK(err.offset == off);
   }
+}
+
+/* The CRC-32C of log[from, from + n), n taken mod what is left, by every
+ * path the library has. */
+static void check_crc(const fuzz_log *l, uint32_t from, uint32_t n) {
+  const uint8_t *p = l->bytes + from % l->length;
+  size_t len = n % (l->length - from % l->length + 1);
+  uint32_t portable = vhdxlog_crc32c_update_portable(0xFFFFFFFFu, p, len);
+  if (vhdxlog_crc32c_hw_available())
+    FUZZ_CHECK(vhdxlog_crc32c_update_hw(0xFFFFFFFFu, p, len) == portable);
+  FUZZ_CHECK(vhdxlog_crc32c(0, p, len) == ~portable);
+  FUZZ_CHECK(vhdxlog_crc32c(portable, NULL, len) == portable);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -77,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     (options & 2u ? FUZZ_REPAIR_GUID : 0u) |
                         (options & 4u ? FUZZ_REPAIR_SEQUENCE : 0u));
   fuzz_log_bind(&l, guid, &ctx);
+  check_crc(&l, offsets[0], offsets[1]);
   for (i = 0; i < OFFSETS; i++) {
     uint32_t sectors = (uint32_t)(l.length / VHDXLOG_SECTOR_SIZE);
     size_t k;

@@ -299,6 +299,12 @@ static void log_seeds(void) {
   e[0] = entry(1, 0, d, 300);
   vtk_log_write_entry(log, len, 0, &e[0]);
   emit_log("log-300-descriptors", log, len, starts, 1, 3);
+  /* The same with descriptor 200 (in the middle descriptor sector) broken. */
+  if (vtk_entry_break(log, len, 0, VTK_BREAK_DESC_SIGNATURE, 200, 1) != 0) {
+    fprintf(stderr, "gen_corpus: cannot break descriptor 200\n");
+    exit(1);
+  }
+  emit_log("log-300-descriptors-middle-broken", log, len, starts, 1, 3);
   free(log);
 
   /* A ring: 256 KiB, 64 entries written round it twice, so the newest
@@ -529,6 +535,20 @@ static void image_seeds(void) {
   emit_image("image-header1-current", &img);
   vtk_header(&img, 0)[100] ^= 1; /* checksum now wrong: header 2 used */
   emit_image("image-header1-corrupt", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  vtk_header(&img, 1)[100] ^= 1; /* header 1 the only valid one */
+  emit_image("image-header2-corrupt", &img);
+  vtk_image_free(&img);
+
+  spec_clean(&s);
+  s.log_length = 0; /* a clean image without a log: allowed */
+  build(&img, &s);
+  drop_region_tables(&img, 1);
+  emit_image("image-clean-no-log", &img);
   vtk_image_free(&img);
 
   spec_clean(&s);

@@ -16,7 +16,8 @@
 #              FUZZ_SECONDS (default 60) each under ASan+UBSan
 #   ossfuzz    fuzz/oss-fuzz/build.sh run with OSS-Fuzz's variables set
 #              locally, each binary run on its seed zip
-#   coverage   line/branch coverage of lib/ by the tests (gcovr)
+#   coverage   line/branch coverage of lib/ by the tests (gcovr), and
+#              line coverage by the checked-in corpus alone (>= 95%)
 #   install    cmake --install, then a consumer via find_package and
 #              pkg-config
 #
@@ -69,7 +70,8 @@ stage_ossfuzz() {
 }
 stage_coverage() {
   VHDXLOG_COV_MIN_LINE=${VHDXLOG_COV_MIN_LINE:-95} \
-    VHDXLOG_COV_MIN_BRANCH=${VHDXLOG_COV_MIN_BRANCH:-90} bash .ci/coverage.sh
+    VHDXLOG_COV_MIN_BRANCH=${VHDXLOG_COV_MIN_BRANCH:-90} bash .ci/coverage.sh &&
+    CORPUS_COV_MIN_LINE=${CORPUS_COV_MIN_LINE:-95} bash fuzz/corpus_coverage.sh
 }
 stage_install() { bash .ci/install_test.sh; }
 
@@ -89,7 +91,7 @@ for s in $STAGES; do
     tail -n 40 "$LOGS/$s.log"
   fi
   # The closing lines of each stage: test counts, coverage, fuzz summary.
-  grep -E "tests passed|passed, .* failed|^lines:|^branches:|^(PASS|FAIL) |exec/s" \
+  grep -E "tests passed|passed, .* failed|^lines:|^branches:|^corpus-only|^(PASS|FAIL) |exec/s" \
     "$LOGS/$s.log" | tail -n 12 | sed 's/^/    /'
 done
 

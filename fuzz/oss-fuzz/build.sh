@@ -63,8 +63,8 @@ max_len() {
 
 for t in $TARGETS; do
   objs=""
-  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model" \
-    -I"$ROOT/fuzz/replay_diff"
+  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
+    -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
   ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
 
