@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "packed.h"
+#include "rd_le.h"
 #include "repair.h"
 #include "replay_diff.h"
 
@@ -115,14 +116,6 @@ static int write_file(const char *dir, const char *path, const uint8_t *data,
   return rc;
 }
 
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
 /*
  * The whole image a fuzz_image input stands for: its packed image expanded
  * (the tail cut at 15 MiB, as the target cuts it), then cut or padded with
@@ -144,7 +137,7 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
   memcpy(prefix, in, n < sizeof prefix ? n : sizeof prefix);
   if (len > RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL)
     len = RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL;
-  file_size = le64(prefix);
+  file_size = rd_le64(prefix);
   if (file_size == 0)
     file_size = rd_unpacked_size(packed, len);
   if (file_size > max_size || file_size > (uint64_t)SIZE_MAX ||

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "packed.h"
+#include "rd_le.h"
 
 #define SECTOR 4096u
 #define MIB 1048576u
@@ -26,27 +27,6 @@ static uint32_t next(rng *r) {
 }
 
 static uint32_t below(rng *r, uint32_t n) { return n > 0 ? next(r) % n : 0; }
-
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) {
-  return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v) {
-  put32(p, (uint32_t)v);
-  put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* +1 or -1 (or 0 now and then, to copy a value unchanged). */
 static uint64_t nudge(rng *r, uint64_t v) {
@@ -74,12 +54,12 @@ static log_view find_log(const uint8_t *data, size_t size) {
   v.sectors = size > RD_PACKED_FIXED ? (size - RD_PACKED_FIXED) / SECTOR : 0;
   if (size < header_at[1] + 80)
     return v;
-  if (le64(data + header_at[1] + 8) > le64(data + header_at[0] + 8))
+  if (rd_le64(data + header_at[1] + 8) > rd_le64(data + header_at[0] + 8))
     cur = 1;
   {
     const uint8_t *h = data + header_at[cur];
-    uint64_t off = le64(h + 72);
-    uint64_t len = le32(h + 68);
+    uint64_t off = rd_le64(h + 72);
+    uint64_t len = rd_le32(h + 68);
     uint64_t at;
     if (off < MIB || off % SECTOR != 0 || len == 0 ||
         off - MIB > (uint64_t)size)
@@ -129,27 +109,28 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     return 0;
   e = entries[below(&r, (uint32_t)n)];
   h = data + e;
-  count = le32(h + 24);
-  length = le32(h + 8);
+  count = rd_le32(h + 24);
+  length = rd_le32(h + 8);
 
   switch (below(&r, 10)) {
   case 0: /* SequenceNumber: next to its own or another entry's */
-    put64(h + 16, nudge(&r, le64(data + entries[below(&r, (uint32_t)n)] + 16)));
+    rd_put64(h + 16,
+             nudge(&r, rd_le64(data + entries[below(&r, (uint32_t)n)] + 16)));
     break;
   case 1: /* Tail: the start of an entry, or one sector off */
     if (below(&r, 2) == 0)
-      put32(h + 12, (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
+      rd_put32(h + 12, (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
     else
-      put32(h + 12, le32(h + 12) + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+      rd_put32(h + 12, rd_le32(h + 12) + (below(&r, 2) ? SECTOR : 0u - SECTOR));
     break;
   case 2: /* LastFileOffset: a MiB boundary around the file's size */
-    put64(h + 56, (uint64_t)below(&r, 24) * MIB);
+    rd_put64(h + 56, (uint64_t)below(&r, 24) * MIB);
     break;
   case 3: /* FlushedFileOffset */
-    put64(h + 48, (uint64_t)below(&r, 8) * MIB);
+    rd_put64(h + 48, (uint64_t)below(&r, 8) * MIB);
     break;
   case 4: /* DescriptorCount */
-    put32(h + 24, (uint32_t)nudge(&r, count));
+    rd_put32(h + 24, (uint32_t)nudge(&r, count));
     break;
   case 5: { /* one descriptor */
     size_t d = count > 0 ? descriptor_at(e, below(&r, count), size) : 0;
@@ -160,14 +141,14 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
       memcpy(data + d, memcmp(data + d, "desc", 4) == 0 ? "zero" : "desc", 4);
       break;
     case 1:
-      put64(data + d + 24, nudge(&r, le64(data + d + 24)));
+      rd_put64(data + d + 24, nudge(&r, rd_le64(data + d + 24)));
       break;
     case 2:
-      put64(data + d + 16, (uint64_t)(1 + below(&r, 6)) * MIB +
-                               (uint64_t)below(&r, 16) * SECTOR);
+      rd_put64(data + d + 16, (uint64_t)(1 + below(&r, 6)) * MIB +
+                                  (uint64_t)below(&r, 16) * SECTOR);
       break;
     case 3:
-      put64(data + d + 8, (uint64_t)below(&r, 8) * SECTOR);
+      rd_put64(data + d + 8, (uint64_t)below(&r, 8) * SECTOR);
       break;
     default: { /* the file offset of another descriptor of the entry */
       size_t o = descriptor_at(e, below(&r, count), size);
@@ -191,16 +172,16 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
       data[s + below(&r, 4)] ^= (uint8_t)(1u << below(&r, 8));
       break;
     case 1:
-      put32(data + s + 4, (uint32_t)nudge(&r, le32(data + s + 4)));
+      rd_put32(data + s + 4, (uint32_t)nudge(&r, rd_le32(data + s + 4)));
       break;
     default:
-      put32(data + s + 4092, (uint32_t)nudge(&r, le32(data + s + 4092)));
+      rd_put32(data + s + 4092, (uint32_t)nudge(&r, rd_le32(data + s + 4092)));
       break;
     }
     break;
   }
   case 7: /* EntryLength: one sector more or less */
-    put32(h + 8, length + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+    rd_put32(h + 8, length + (below(&r, 2) ? SECTOR : 0u - SECTOR));
     break;
   case 8: { /* copy the whole entry to another sector of the log */
     size_t to = log.base + SECTOR * (size_t)below(&r, (uint32_t)log.sectors);
@@ -214,8 +195,8 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     memmove(data + to, data + e, len);
     /* A copy of an entry that is a complete run on its own (Tail at
      * itself) stays one: a second run with the same head number. */
-    if (len >= 64 && le32(data + to + 12) == (uint32_t)(e - log.base))
-      put32(data + to + 12, (uint32_t)(to - log.base));
+    if (len >= 64 && rd_le32(data + to + 12) == (uint32_t)(e - log.base))
+      rd_put32(data + to + 12, (uint32_t)(to - log.base));
     break;
   }
   default: /* the entry's LogGuid or Reserved */

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "rd_le.h"
+
 #define SECTOR 4096u
 #define MIB 1048576u
 #define HEADER1 65536u
@@ -17,27 +19,6 @@
 #define REGION_SIZE 65536u
 #define DESC_FIRST 126u /* descriptors in the first descriptor sector */
 #define DESC_NEXT 128u  /* in each further one */
-
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) {
-  return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v) {
-  put32(p, (uint32_t)v);
-  put32(p + 4, (uint32_t)(v >> 32));
-}
 
 void rd_crc_init(rd_crc_table *table) {
   uint32_t i, c;
@@ -109,8 +90,8 @@ static uint8_t *descriptor(const rd_log *l, uint32_t first, uint32_t i) {
  * descriptors, as the format says). */
 static void sync_sequence(const rd_log *l, uint32_t first, uint32_t sectors) {
   const uint8_t *h = entry_sector(l, first, 0);
-  uint64_t seq = le64(h + 16);
-  uint32_t count = le32(h + 24);
+  uint64_t seq = rd_le64(h + 16);
+  uint32_t count = rd_le32(h + 24);
   uint64_t dsec = descriptor_sectors(count);
   uint32_t i, data = 0;
 
@@ -118,14 +99,14 @@ static void sync_sequence(const rd_log *l, uint32_t first, uint32_t sectors) {
     return; /* the entry cannot hold its descriptors: leave it */
   for (i = 0; i < count; i++) {
     uint8_t *d = descriptor(l, first, i);
-    put64(d + 24, seq);
+    rd_put64(d + 24, seq);
     if (memcmp(d, "desc", 4) == 0)
       data++;
   }
   for (i = 0; i < data && dsec + i < sectors; i++) {
     uint8_t *s = entry_sector(l, first, (uint32_t)dsec + i);
-    put32(s + 4, (uint32_t)(seq >> 32));
-    put32(s + 4092, (uint32_t)seq);
+    rd_put32(s + 4, (uint32_t)(seq >> 32));
+    rd_put32(s + 4092, (uint32_t)seq);
   }
 }
 
@@ -136,7 +117,7 @@ static void repair_log(const rd_crc_table *t, const rd_log *l,
 
   for (s = 0; s < l->sectors; s++) {
     uint8_t *h = l->log + (size_t)s * SECTOR;
-    uint32_t length = le32(h + 8);
+    uint32_t length = rd_le32(h + 8);
     uint32_t sectors;
     uint32_t crc;
 
@@ -155,15 +136,15 @@ static void repair_log(const rd_crc_table *t, const rd_log *l,
     crc = rd_crc32c(t, crc, h + 8, SECTOR - 8);
     for (i = 1; i < sectors; i++)
       crc = rd_crc32c(t, crc, entry_sector(l, s, i), SECTOR);
-    put32(h + 4, crc);
+    rd_put32(h + 4, crc);
   }
 }
 
 /* The log header `which` names, if it lies in the image. */
 static int header_log(uint8_t *image, size_t size, uint32_t at, rd_log *l) {
   const uint8_t *h = image + at;
-  uint32_t length = le32(h + 68);
-  uint64_t offset = le64(h + 72);
+  uint32_t length = rd_le32(h + 68);
+  uint64_t offset = rd_le64(h + 72);
 
   if (memcmp(h, "head", 4) != 0 || length == 0 || length % SECTOR != 0 ||
       offset < MIB || offset > size || length > size - offset)
@@ -187,12 +168,12 @@ void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + headers[h];
     if ((options & RD_REPAIR_HEADERS) != 0 && memcmp(p, "head", 4) == 0)
-      put32(p + 4, crc_field_zeroed(&t, p, HEADER_SIZE));
+      rd_put32(p + 4, crc_field_zeroed(&t, p, HEADER_SIZE));
   }
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + regions[h];
     if ((options & RD_REPAIR_REGIONS) != 0 && memcmp(p, "regi", 4) == 0)
-      put32(p + 4, crc_field_zeroed(&t, p, REGION_SIZE));
+      rd_put32(p + 4, crc_field_zeroed(&t, p, REGION_SIZE));
   }
   if ((options & (RD_REPAIR_ENTRIES | RD_REPAIR_ENTRY_GUID |
                   RD_REPAIR_ENTRY_SEQUENCE)) == 0)
@@ -200,7 +181,7 @@ void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
 
   /* The current header by the greater SequenceNumber (header 1 on a tie);
    * validity is not checked: this is repair, not validation. */
-  current = le64(image + HEADER2 + 8) > le64(image + HEADER1 + 8) ? 1 : 0;
+  current = rd_le64(image + HEADER2 + 8) > rd_le64(image + HEADER1 + 8) ? 1 : 0;
   order[0] = 1 - current;
   order[1] = current;
   for (h = 0; h < 2; h++)
