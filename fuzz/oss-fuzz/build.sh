@@ -57,20 +57,49 @@ common=$objs
 max_len() {
   case $1 in
     fuzz_image) echo 75806 ;;
+    fuzz_replay_diff) echo 4194304 ;;
+    fuzz_replay_diff_repaired) echo 1200000 ;;
     *) echo 65600 ;;
   esac
 }
 
-for t in $TARGETS; do
+# The differential replayer's targets need the I/O layer and their own
+# helpers on top; the structure-aware custom mutator calls
+# LLVMFuzzerMutate, which only libFuzzer has.
+DIFF_TARGETS="fuzz_replay_diff fuzz_replay_diff_repaired"
+diff_defs=""
+if [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ]; then
+  diff_defs="-DRD_CUSTOM_MUTATOR"
+fi
+objs=""
+for src in "$ROOT"/io/*.c "$ROOT"/fuzz/replay_diff/replay_diff.c \
+    "$ROOT"/fuzz/replay_diff/repair.c \
+    "$ROOT"/fuzz/replay_diff/fuzz_replay_diff_common.c \
+    "$ROOT"/fuzz/replay_diff/packed_mutate.c; do
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io" -I"$ROOT/fuzz/model" \
+    -I"$ROOT/fuzz/replay_diff"
+done
+diff_common=$objs
+
+for t in $TARGETS $DIFF_TARGETS; do
   objs=""
-  compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
-    -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
+  case $t in
+    fuzz_replay_diff*)
+      compile "$ROOT/fuzz/replay_diff/$t.c" $diff_defs -I"$ROOT/lib/include" \
+        -I"$ROOT/io" -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
+      objs="$objs $diff_common"
+      dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict ;;
+    *)
+      compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
+        -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
+      dict=$ROOT/fuzz/$t.dict ;;
+  esac
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
   ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
 
   rm -f "$OUT/${t}_seed_corpus.zip"
   (cd "$ROOT/corpus/$t" && zip -q -r -X "$OUT/${t}_seed_corpus.zip" .)
-  cp "$ROOT/fuzz/$t.dict" "$OUT/$t.dict"
+  cp "$dict" "$OUT/$t.dict"
   cat > "$OUT/$t.options" <<OPTIONS
 [libfuzzer]
 dict = $t.dict
