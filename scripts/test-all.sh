@@ -64,7 +64,8 @@ stage_ossfuzz() {
     [ -x "$t" ] && [ -f "${t}_seed_corpus.zip" ] || continue
     rm -rf "$work/seeds" && mkdir -p "$work/seeds" &&
       (cd "$work/seeds" && unzip -q "${t}_seed_corpus.zip") &&
-      "$t" -runs=0 "$work/seeds" >"$work/$(basename "$t").log" 2>&1 || {
+      "$t" -runs=0 -max_len=16777216 -rss_limit_mb=4096 "$work/seeds" \
+        >"$work/$(basename "$t").log" 2>&1 || {
       echo "$(basename "$t") failed on its seed corpus"; return 1; }
   done
 }
