@@ -35,18 +35,20 @@ compile() { # compile SOURCE INCLUDE-FLAGS...
 for src in "$ROOT"/lib/*.c; do
   compile "$src" -I"$ROOT/lib/include" -I"$ROOT/lib"
 done
-# The reference model keeps the sanitizers but loses the coverage flags
-# (the fuzzer steers by the library; see fuzz/CMakeLists.txt).
+# The reference model and the targets' helpers keep the sanitizers but
+# lose the coverage flags (the fuzzer steers by the library and io/; see
+# fuzz/CMakeLists.txt).
 FULL_CFLAGS=$CFLAGS
-CFLAGS=$(echo "$CFLAGS" | sed -e 's/-fsanitize=fuzzer-no-link//g' \
-                              -e 's/-fsanitize-coverage=[^ ]*//g')
+HELPER_CFLAGS=$(echo "$CFLAGS" | sed -e 's/-fsanitize=fuzzer-no-link//g' \
+                                     -e 's/-fsanitize-coverage=[^ ]*//g')
+CFLAGS=$HELPER_CFLAGS
 for src in "$ROOT"/fuzz/model/model_*.c; do
   case $src in *_selftest.c) continue ;; esac # its own main
   compile "$src" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model"
 done
-CFLAGS=$FULL_CFLAGS
 compile "$ROOT/fuzz/fuzz_common.c" -I"$ROOT/lib/include"
 compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
+CFLAGS=$FULL_CFLAGS
 common=$objs
 
 # Largest input each target mutates (the options file sets libFuzzer's
@@ -72,13 +74,18 @@ if [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ]; then
   diff_defs="-DRD_CUSTOM_MUTATOR"
 fi
 objs=""
-for src in "$ROOT"/io/*.c "$ROOT"/fuzz/replay_diff/replay_diff.c \
+for src in "$ROOT"/io/*.c; do # code under test: instrumented
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io"
+done
+CFLAGS=$HELPER_CFLAGS
+for src in "$ROOT"/fuzz/replay_diff/replay_diff.c \
     "$ROOT"/fuzz/replay_diff/repair.c \
     "$ROOT"/fuzz/replay_diff/fuzz_replay_diff_common.c \
     "$ROOT"/fuzz/replay_diff/packed_mutate.c; do
   compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io" -I"$ROOT/fuzz/model" \
     -I"$ROOT/fuzz/replay_diff"
 done
+CFLAGS=$FULL_CFLAGS
 diff_common=$objs
 
 for t in $TARGETS $DIFF_TARGETS; do
