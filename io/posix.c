@@ -3,7 +3,7 @@
  * memory, 64-bit offsets on every platform (sparse multi-GiB images).
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* fallocate(), FALLOC_FL_ZERO_RANGE */
+#define _GNU_SOURCE /* fallocate(), FALLOC_FL_ZERO_RANGE, F_OFD_SETLK */
 #endif
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
@@ -230,6 +230,39 @@ static int posix_flush(void *ctx) {
   return 0;
 }
 
+/*
+ * A writer must be alone: an exclusive lock on the whole file, owned by the
+ * open file description (F_OFD_SETLK) where the system has it, else a POSIX
+ * record lock. QEMU holds byte-range locks on every image it has open, so
+ * this also refuses an image a running VM (or qemu-img) is using, and QEMU
+ * cannot open the image while a replay runs. A conflict fails with EBUSY; a
+ * file system without locks (ENOLCK, EOPNOTSUPP) is used unlocked, as QEMU
+ * does. Readers take no lock: inspecting an image in use is allowed.
+ */
+static int lock_for_writing(int fd) {
+  struct flock l;
+  int rc;
+  memset(&l, 0, sizeof l);
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
+#ifdef F_OFD_SETLK
+  rc = fcntl(fd, F_OFD_SETLK, &l);
+  if (rc != 0 && errno == EINVAL) /* a kernel without OFD locks */
+    rc = fcntl(fd, F_SETLK, &l);
+#else
+  rc = fcntl(fd, F_SETLK, &l);
+#endif
+  if (rc == 0)
+    return 0;
+  if (errno == EAGAIN || errno == EACCES) {
+    errno = EBUSY;
+    return -1;
+  }
+  if (errno == ENOLCK || errno == EOPNOTSUPP)
+    return 0;
+  return -1;
+}
+
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable) {
   int fd;
 
@@ -244,6 +277,12 @@ int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable) {
   } while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return -1;
+  if (writable && lock_for_writing(fd) != 0) {
+    int saved = errno;
+    (void)close(fd);
+    errno = saved;
+    return -1;
+  }
   f->fd = fd;
   f->writable = writable ? 1 : 0;
   return 0;

@@ -40,7 +40,9 @@ typedef struct vhdxlog_posix_file {
   uint64_t flushes;
 } vhdxlog_posix_file;
 
-/* 0 on success, -1 with errno set. */
+/* 0 on success, -1 with errno set. `writable` also takes an exclusive lock
+ * on the whole file (errno EBUSY: another process, e.g. QEMU, has it open
+ * with a lock), released by vhdxlog_posix_close(). */
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable);
 int vhdxlog_posix_close(vhdxlog_posix_file *f);
 void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io);

@@ -329,5 +329,31 @@ if want sample && [ -f "$sample" ]; then
   check_case sample "$sample" same 0:64k:0xab
 fi
 
+# 11. An image QEMU has open (its byte-range locks) is not replayed; reading
+#     it is allowed.
+if want locked; then
+  case=locked
+  l="$work/locked.vhdx"
+  echo "== locked: qemu-io holds the image open while vhdxlog runs"
+  qemu-img create -q -f vhdx "$l" 8M
+  cp -- "$l" "$l.before"
+  qemu-io -f vhdx "$l" -c 'sleep 30000' >/dev/null 2>&1 &
+  qpid=$!
+  # Until qemu-io has opened it (a clean image: a replay would write nothing).
+  for _ in $(seq 100); do
+    run "$vhdxlog" replay "$l"
+    [ "$rc" = 3 ] && break
+    sleep 0.1
+  done
+  if [ "$rc" = 3 ] && printf '%s' "$out" | grep -q 'in use' && cmp -s "$l" "$l.before"; then
+    pass "vhdxlog replay refuses (exit 3, in use) while qemu-io has the image open"
+  else fail "vhdxlog replay: rc $rc (want 3, 'in use', file unchanged)"; printf '%s\n' "$out" | indent; fi
+  run "$vhdxlog" check "$l"
+  if [ "$rc" = 0 ]; then pass "vhdxlog check reads it meanwhile (exit 0)"
+  else fail "vhdxlog check: rc $rc (want 0)"; printf '%s\n' "$out" | indent; fi
+  kill "$qpid" 2>/dev/null
+  wait "$qpid" 2>/dev/null
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -3,10 +3,16 @@
  * a copy (-o OUT) or as a dry run that only prints the writes.
  * Exit 0 done or nothing to do, 2 corrupt (nothing written), 3 usage/I/O.
  */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fchmod, fsync */
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -45,8 +51,8 @@ static void describe_plan(const cli_image *img, const char *verb,
 }
 
 /* Open `path`, load, and replay it in place or (dry_run) through an I/O
- * that only prints. */
-static int run(const char *path, int dry_run) {
+ * that only prints. Messages name the file `shown`. */
+static int run(const char *path, const char *shown, int dry_run) {
   cli_image img;
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -55,11 +61,15 @@ static int run(const char *path, int dry_run) {
   vhdxlog_io dio;
   const vhdxlog_io *io;
   uint8_t *buffer;
-  int code, saved_errno;
+  int code, saved_errno, opened;
+  const int in_place = path == shown; /* else a temporary copy (-o) */
 
   /* Dry run: the file is opened read-only, so nothing can be written even
    * by mistake. */
-  if (cli_image_open(&img, path, !dry_run) != 0 || img.status != VHDXLOG_OK) {
+  opened = cli_image_open(&img, path, !dry_run);
+  img.path = shown;
+  path = shown;
+  if (opened != 0 || img.status != VHDXLOG_OK) {
     code = report_load_failure(&img);
     cli_image_close(&img);
     return code;
@@ -87,10 +97,11 @@ static int run(const char *path, int dry_run) {
   free(buffer);
   if (st != VHDXLOG_OK) {
     cli_print_error(stderr, path, &err, &img.loaded.image, saved_errno);
-    fprintf(stderr,
-            "%s: %s: the replay did not complete; running it again "
-            "finishes it\n",
-            CLI_PROGRAM, path);
+    if (in_place)
+      fprintf(stderr,
+              "%s: %s: the replay did not complete; running it again "
+              "finishes it\n",
+              CLI_PROGRAM, path);
     code = cli_exit_for_status(st);
     if (code == CLI_EXIT_OK)
       code = CLI_EXIT_ERROR;
@@ -116,28 +127,111 @@ static int run(const char *path, int dry_run) {
   return CLI_EXIT_OK;
 }
 
-/* -o OUT: validate FILE first so that a corrupt input creates no OUT, then
- * copy and replay the copy (which is loaded and validated again: FILE may
- * have changed in between). */
+/* Make the directory entry of `path` durable (after a rename into it). */
+static int sync_parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir;
+  int fd, rc;
+  if (slash == NULL) {
+    dir = malloc(2);
+    if (dir != NULL)
+      strcpy(dir, ".");
+  } else {
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    dir = malloc(n + 1);
+    if (dir != NULL) {
+      memcpy(dir, path, n);
+      dir[n] = '\0';
+    }
+  }
+  if (dir == NULL)
+    return -1;
+  fd = open(dir, O_RDONLY);
+  free(dir);
+  if (fd < 0)
+    return -1;
+  rc = fsync(fd);
+  (void)close(fd);
+  return rc;
+}
+
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+/*
+ * -o OUT: validate FILE first so that a corrupt input creates no OUT; copy
+ * it to a temporary file next to OUT, replay that (loaded and validated
+ * again: FILE may have changed in between), and only then rename it to OUT.
+ * OUT thus appears whole and replayed or not at all: a failure or an
+ * interruption leaves at most the temporary file (OUT.vhdxlog-XXXXXX),
+ * which a failure removes. An existing OUT is replaced only at the end.
+ */
 static int run_copy(const char *file, const char *out) {
+  static const char suffix[] = ".vhdxlog-XXXXXX";
   cli_image img;
   char msg[512];
-  int code;
+  char *tmp;
+  mode_t mask;
+  int code, fd;
   if (cli_image_open(&img, file, 0) != 0 || img.status != VHDXLOG_OK) {
     code = report_load_failure(&img);
     cli_image_close(&img);
     return code;
   }
   cli_image_close(&img);
-  if (cli_copy_file(file, out, msg, sizeof msg) != 0) {
-    fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
+  if (same_file(file, out)) {
+    fprintf(stderr, "%s: %s and %s are the same file\n", CLI_PROGRAM, file,
+            out);
     return CLI_EXIT_ERROR;
   }
-  return run(out, 0);
+  tmp = malloc(strlen(out) + sizeof suffix);
+  if (tmp == NULL) {
+    fprintf(stderr, "%s: out of memory\n", CLI_PROGRAM);
+    return CLI_EXIT_ERROR;
+  }
+  strcpy(tmp, out);
+  strcat(tmp, suffix);
+  fd = mkstemp(tmp);
+  if (fd < 0) {
+    fprintf(stderr, "%s: cannot create %s: %s\n", CLI_PROGRAM, tmp,
+            strerror(errno));
+    free(tmp);
+    return CLI_EXIT_ERROR;
+  }
+  /* mkstemp makes 0600; give OUT the mode a plain create would. */
+  mask = umask(0);
+  umask(mask);
+  (void)fchmod(fd, (mode_t)(0666 & ~mask));
+  (void)close(fd);
+
+  if (cli_copy_file(file, tmp, msg, sizeof msg) != 0) {
+    fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
+    code = CLI_EXIT_ERROR;
+  } else {
+    code = run(tmp, out, 0);
+  }
+  if (code == CLI_EXIT_OK && rename(tmp, out) != 0) {
+    fprintf(stderr, "%s: cannot rename %s to %s: %s\n", CLI_PROGRAM, tmp, out,
+            strerror(errno));
+    code = CLI_EXIT_ERROR;
+  }
+  if (code != CLI_EXIT_OK) {
+    (void)unlink(tmp);
+    fprintf(stderr, "%s: %s: not written\n", CLI_PROGRAM, out);
+  } else if (sync_parent_dir(out) != 0) {
+    fprintf(stderr, "%s: %s: cannot sync its directory: %s\n", CLI_PROGRAM, out,
+            strerror(errno));
+    code = CLI_EXIT_ERROR;
+  }
+  free(tmp);
+  return code;
 }
 
 int cli_cmd_replay(const cli_args *args) {
   if (args->out)
     return run_copy(args->file, args->out);
-  return run(args->file, args->dry_run);
+  return run(args->file, args->file, args->dry_run);
 }

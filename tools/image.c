@@ -14,8 +14,13 @@ int cli_image_open(cli_image *img, const char *path, int writable) {
   img->error.cause = VHDXLOG_E_IO;
   img->error.index = VHDXLOG_NO_INDEX;
   if (vhdxlog_posix_open(&img->file, path, writable) != 0) {
-    snprintf(img->message, sizeof img->message, "cannot open: %s",
-             strerror(errno));
+    if (writable && errno == EBUSY)
+      snprintf(img->message, sizeof img->message,
+               "in use: another process (a VM, qemu-img, another replay) "
+               "holds a lock on it; nothing written");
+    else
+      snprintf(img->message, sizeof img->message, "cannot open: %s",
+               strerror(errno));
     return -1;
   }
   img->file_open = 1;

@@ -362,6 +362,42 @@ expect 3 "replay -o onto a hard link of the input is refused" \
   "$V" replay "$W/dirty.vhdx" -o "$W/dirty.link"
 same "$W/dirty.vhdx" "$W/dirty.orig" "refused -o left the input intact"
 
+# -o goes through a temporary file renamed at the end: none is left behind,
+# and an existing OUT is replaced whole.
+tmpleft() { ls "$W"/*.vhdxlog-* >/dev/null 2>&1; }
+if tmpleft; then not_ok "replay -o left no temporary file"; else
+  ok "replay -o left no temporary file"; fi
+printf 'old contents\n' >"$W/existing.out"
+expect 0 "replay -o over an existing OUT exits 0" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/existing.out"
+same "$W/existing.out" "$W/dirty.out" "replay -o replaced the existing OUT whole"
+expect 3 "replay -o into a missing directory exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/no-such-dir/x.vhdx"
+has "$W/err" "cannot create" "replay -o into a missing directory says why"
+if tmpleft; then not_ok "failed replay -o left no temporary file"; else
+  ok "failed replay -o left no temporary file"; fi
+
+# A writer takes an exclusive lock: an image another process holds a lock
+# on (QEMU locks every image it opens) is not replayed; readers still work.
+cp "$W/dirty.orig" "$W/locked.vhdx"
+"$PY" -S -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_SH)
+open(sys.argv[2], "w").close()
+time.sleep(60)
+' "$W/locked.vhdx" "$W/locked.ready" &
+locker=$!
+for _ in $(seq 100); do [ -e "$W/locked.ready" ] && break; sleep 0.1; done
+expect 3 "locked: replay exits 3" "$V" replay "$W/locked.vhdx"
+has "$W/err" "in use" "locked: replay says the image is in use"
+same "$W/locked.vhdx" "$W/dirty.orig" "locked: replay wrote nothing"
+expect 1 "locked: check still reads it" "$V" check "$W/locked.vhdx"
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
+expect 0 "unlocked: replay exits 0" "$V" replay "$W/locked.vhdx"
+same "$W/locked.vhdx" "$W/dirty.out" "unlocked: replay gives the usual bytes"
+
 # ------------------------------------------------------------- corrupt
 corrupt() { # KIND NAME MESSAGE-FRAGMENT...
   kind=$1
