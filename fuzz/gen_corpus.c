@@ -381,53 +381,21 @@ static void log_seeds(void) {
   /* Every entry rule broken once (checksum recomputed, so only that rule
    * fails), on an entry with a zero, a data and a data descriptor. */
   {
-    static const struct {
-      vtk_break what;
-      uint32_t index;
-      const char *name;
-    } breaks[] = {
-        {VTK_BREAK_SIGNATURE, 0, "signature"},
-        {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
-        {VTK_BREAK_LENGTH_UNALIGNED, 0, "length-unaligned"},
-        {VTK_BREAK_LENGTH_TOO_BIG, 0, "length-too-big"},
-        {VTK_BREAK_TAIL_UNALIGNED, 0, "tail-unaligned"},
-        {VTK_BREAK_TAIL_TOO_BIG, 0, "tail-too-big"},
-        {VTK_BREAK_SEQUENCE_ZERO, 0, "sequence-zero"},
-        {VTK_BREAK_RESERVED, 0, "reserved"},
-        {VTK_BREAK_GUID, 0, "guid"},
-        {VTK_BREAK_FLUSHED_UNALIGNED, 0, "flushed-unaligned"},
-        {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
-        {VTK_BREAK_LAST_UNALIGNED, 0, "last-unaligned"},
-        {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
-        {VTK_BREAK_DESCRIPTOR_COUNT, 0, "descriptor-count"},
-        {VTK_BREAK_DESC_SIGNATURE, 1, "desc-signature"},
-        {VTK_BREAK_DESC_RESERVED, 0, "desc-reserved"},
-        {VTK_BREAK_DESC_LENGTH, 0, "desc-length"},
-        {VTK_BREAK_DESC_OFFSET_UNALIGNED, 1, "desc-offset-unaligned"},
-        {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, "desc-offset-too-big"},
-        {VTK_BREAK_DESC_OFFSET_OVERFLOW, 0, "desc-offset-overflow"},
-        {VTK_BREAK_DESC_SEQUENCE, 2, "desc-sequence"},
-        {VTK_BREAK_DATA_COUNT, 0, "data-count"},
-        {VTK_BREAK_DATA_SIGNATURE, 1, "data-signature"},
-        {VTK_BREAK_DATA_SEQUENCE_HIGH, 0, "data-sequence-high"},
-        {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
-        {VTK_BREAK_CHECKSUM, 0, "checksum"},
-    };
     d[0] = vtk_zero(AT_BAT, 8192);
     d[1] = data_desc(AT_META, 1);
     d[2] = data_desc(AT_META + VTK_SECTOR, 2);
-    n = (uint32_t)(sizeof(breaks) / sizeof(breaks[0]));
+    n = (uint32_t)vtk_break_case_count;
     for (i = 0; i < n; i++) {
+      const vtk_break_case *bc = &vtk_break_cases[i];
       char name[64];
       log = new_log(len);
       e[0] = entry(0x100000007ull, 0, d, 3); /* both sequence halves used */
       vtk_log_write_entry(log, len, 0, &e[0]);
-      if (vtk_entry_break(log, len, 0, breaks[i].what, breaks[i].index, 1) !=
-          0) {
-        fprintf(stderr, "gen_corpus: cannot break %s\n", breaks[i].name);
+      if (vtk_entry_break(log, len, 0, bc->what, bc->index, 1) != 0) {
+        fprintf(stderr, "gen_corpus: cannot break %s\n", bc->name);
         exit(1);
       }
-      snprintf(name, sizeof(name), "break-%s", breaks[i].name);
+      snprintf(name, sizeof(name), "break-%s", bc->name);
       starts[0] = 0;
       emit_log(name, log, len, starts, 1, 0);
       free(log);

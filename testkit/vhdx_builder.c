@@ -658,6 +658,37 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   return 0;
 }
 
+const vtk_break_case vtk_break_cases[] = {
+    {VTK_BREAK_SIGNATURE, 0, "signature"},
+    {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
+    {VTK_BREAK_LENGTH_UNALIGNED, 0, "length-unaligned"},
+    {VTK_BREAK_LENGTH_TOO_BIG, 0, "length-too-big"},
+    {VTK_BREAK_TAIL_UNALIGNED, 0, "tail-unaligned"},
+    {VTK_BREAK_TAIL_TOO_BIG, 0, "tail-too-big"},
+    {VTK_BREAK_SEQUENCE_ZERO, 0, "sequence-zero"},
+    {VTK_BREAK_RESERVED, 0, "reserved"},
+    {VTK_BREAK_GUID, 0, "guid"},
+    {VTK_BREAK_FLUSHED_UNALIGNED, 0, "flushed-unaligned"},
+    {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
+    {VTK_BREAK_LAST_UNALIGNED, 0, "last-unaligned"},
+    {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
+    {VTK_BREAK_DESCRIPTOR_COUNT, 0, "descriptor-count"},
+    {VTK_BREAK_DESC_SIGNATURE, 1, "desc-signature"},
+    {VTK_BREAK_DESC_RESERVED, 0, "desc-reserved"},
+    {VTK_BREAK_DESC_LENGTH, 0, "desc-length"},
+    {VTK_BREAK_DESC_OFFSET_UNALIGNED, 1, "desc-offset-unaligned"},
+    {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, "desc-offset-too-big"},
+    {VTK_BREAK_DESC_OFFSET_OVERFLOW, 0, "desc-offset-overflow"},
+    {VTK_BREAK_DESC_SEQUENCE, 2, "desc-sequence"},
+    {VTK_BREAK_DATA_COUNT, 0, "data-count"},
+    {VTK_BREAK_DATA_SIGNATURE, 1, "data-signature"},
+    {VTK_BREAK_DATA_SEQUENCE_HIGH, 0, "data-sequence-high"},
+    {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
+    {VTK_BREAK_CHECKSUM, 0, "checksum"},
+};
+const size_t vtk_break_case_count =
+    sizeof vtk_break_cases / sizeof vtk_break_cases[0];
+
 /* ------------------------------------------------------------------------ */
 /* Replay model. */
 

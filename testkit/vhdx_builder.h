@@ -256,6 +256,20 @@ typedef enum vtk_break {
 int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
                     vtk_break what, uint32_t index, int fix_crc);
 
+/*
+ * Every rule broken once, for the generators (fuzz/gen_corpus.c,
+ * fuzz/replay_diff/gen_images.c): the rule, a short name, and the index to
+ * break in an entry whose descriptors are [zero, data, data] (descriptor 0
+ * a zero descriptor, 1 and 2 data; data sectors 0 and 1).
+ */
+typedef struct vtk_break_case {
+  vtk_break what;
+  uint32_t index;
+  const char *name;
+} vtk_break_case;
+extern const vtk_break_case vtk_break_cases[];
+extern const size_t vtk_break_case_count;
+
 /* ------------------------------------------------------------------------ */
 /* Expected result of a replay, computed from what a test put in.            */
 

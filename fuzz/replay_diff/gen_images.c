@@ -548,38 +548,6 @@ static void interrupted_images(void) {
  * second entry, Tail at itself) is broken, with and without a fixed
  * checksum; the first entry is complete on its own. */
 static void corrupt_images(void) {
-  static const struct {
-    vtk_break what;
-    uint32_t index;
-    const char *name;
-  } breaks[] = {
-      {VTK_BREAK_SIGNATURE, 0, "signature"},
-      {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
-      {VTK_BREAK_LENGTH_UNALIGNED, 0, "length-unaligned"},
-      {VTK_BREAK_LENGTH_TOO_BIG, 0, "length-too-big"},
-      {VTK_BREAK_TAIL_UNALIGNED, 0, "tail-unaligned"},
-      {VTK_BREAK_TAIL_TOO_BIG, 0, "tail-too-big"},
-      {VTK_BREAK_SEQUENCE_ZERO, 0, "sequence-zero"},
-      {VTK_BREAK_RESERVED, 0, "reserved"},
-      {VTK_BREAK_GUID, 0, "guid"},
-      {VTK_BREAK_FLUSHED_UNALIGNED, 0, "flushed-unaligned"},
-      {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
-      {VTK_BREAK_LAST_UNALIGNED, 0, "last-unaligned"},
-      {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
-      {VTK_BREAK_DESCRIPTOR_COUNT, 0, "descriptor-count"},
-      {VTK_BREAK_DESC_SIGNATURE, 1, "desc-signature"},
-      {VTK_BREAK_DESC_RESERVED, 0, "desc-reserved"},
-      {VTK_BREAK_DESC_LENGTH, 0, "desc-length"},
-      {VTK_BREAK_DESC_OFFSET_UNALIGNED, 1, "desc-offset-unaligned"},
-      {VTK_BREAK_DESC_OFFSET_TOO_BIG, 1, "desc-offset-too-big"},
-      {VTK_BREAK_DESC_OFFSET_OVERFLOW, 1, "desc-offset-overflow"},
-      {VTK_BREAK_DESC_SEQUENCE, 1, "desc-sequence"},
-      {VTK_BREAK_DATA_COUNT, 0, "data-count"},
-      {VTK_BREAK_DATA_SIGNATURE, 0, "data-signature"},
-      {VTK_BREAK_DATA_SEQUENCE_HIGH, 1, "data-sequence-high"},
-      {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
-      {VTK_BREAK_CHECKSUM, 0, "checksum"},
-  };
   vtk_desc d[4];
   vtk_entry e[2];
   size_t i;
@@ -591,20 +559,21 @@ static void corrupt_images(void) {
   d[3] = data(2u * MIB + 9 * SECTOR, 53);             /* index 2 */
   e[0] = entry(70, 0, d, 1);
   e[1] = entry(71, vtk_entry_length(&e[0]), d + 1, 3);
-  for (i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+  for (i = 0; i < vtk_break_case_count; i++) {
+    const vtk_break_case *bc = &vtk_break_cases[i];
     for (fix = 1; fix >= 0; fix--) {
       vtk_image img;
       char name[96];
-      if (!fix && breaks[i].what == VTK_BREAK_CHECKSUM)
+      if (!fix && bc->what == VTK_BREAK_CHECKSUM)
         continue;
       base(&img, NULL);
       put_run(&img, e, 2, 0);
       if (vtk_entry_break(image_log(&img), MIB, vtk_entry_length(&e[0]),
-                          breaks[i].what, breaks[i].index, fix) != 0) {
-        fprintf(stderr, "replay_diff_gen: cannot break %s\n", breaks[i].name);
+                          bc->what, bc->index, fix) != 0) {
+        fprintf(stderr, "replay_diff_gen: cannot break %s\n", bc->name);
         exit(2);
       }
-      snprintf(name, sizeof name, "gen-corrupt-%s%s", breaks[i].name,
+      snprintf(name, sizeof name, "gen-corrupt-%s%s", bc->name,
                fix ? "" : "-bad-crc");
       emit(name, &img);
       vtk_image_free(&img);
