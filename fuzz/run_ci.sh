@@ -15,16 +15,32 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build-fuzz-ci}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
+fuzz_replay_diff fuzz_replay_diff_repaired"}
 OUT=$BUILD/fuzz-ci
-COMMON=(-timeout=10 -rss_limit_mb=2048)
 
 # Same limits as fuzz/oss-fuzz/build.sh writes into <target>.options (see
 # there why); the corpus replay reads every seed whole.
 max_len() {
   case $1 in
     fuzz_image) echo 75806 ;;
+    fuzz_replay_diff) echo 4194304 ;;
+    fuzz_replay_diff_repaired) echo 1200000 ;;
     *) echo 65600 ;;
+  esac
+}
+# The differential targets replay every crash point of whole images: slower
+# per input, and more memory.
+limits() {
+  case $1 in
+    fuzz_replay_diff*) echo "-timeout=60 -rss_limit_mb=4096" ;;
+    *) echo "-timeout=10 -rss_limit_mb=2048" ;;
+  esac
+}
+subdir() {
+  case $1 in
+    fuzz_replay_diff*) echo fuzz/replay_diff ;;
+    *) echo fuzz ;;
   esac
 }
 
@@ -43,7 +59,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=0
 summary=()
 for t in $TARGETS; do
-  bin=$BUILD/fuzz/$t
+  bin=$BUILD/$(subdir "$t")/$t
+  dict=$ROOT/$(subdir "$t")/$t.dict
+  [ -f "$dict" ] || dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict
+  read -r -a COMMON <<<"$(limits "$t")"
   dir=$OUT/$t
   rm -rf "$dir"
   mkdir -p "$dir/new"
@@ -63,7 +82,7 @@ for t in $TARGETS; do
   if [ "$SECONDS_EACH" -gt 0 ]; then
     "$bin" "${COMMON[@]}" -max_len="$(max_len "$t")" \
       -max_total_time="$SECONDS_EACH" \
-      -dict="$ROOT/fuzz/$t.dict" -print_final_stats=1 \
+      -dict="$dict" -print_final_stats=1 \
       -artifact_prefix="$dir/" "$dir/new" "$ROOT/corpus/$t" \
       >"$dir/fuzz.log" 2>&1
     rc=$?
@@ -86,7 +105,7 @@ for t in $TARGETS; do
     failed=1
     grep -E 'ERROR|invariant violated|SUMMARY' "$dir/fuzz.log" | head -n 5
   fi
-  summary+=("$(printf '%-18s %6ss  execs %-9s exec/s %-6s cov %-5s ft %-6s corp %-10s %s' \
+  summary+=("$(printf '%-26s %4ss  execs %-9s exec/s %-6s cov %-5s ft %-6s corp %-10s %s' \
     "$t" "$SECONDS_EACH" "${runs:-0}" "${execs:-0}" "${cov:-?}" "${ft:-?}" \
     "${corp:-?}" "$status")")
 done

@@ -12,7 +12,7 @@
 #   static     clang-tidy + cppcheck on lib/, clang-format on all sources
 #   port       unit tests on s390x (big-endian) and i686 (32-bit) under
 #              qemu-user; lib/ alone with -std=c99 -pedantic (gcc, clang)
-#   fuzz       every fuzz target replays its corpus, then fuzzes
+#   fuzz       every fuzz target (the differential ones too) replays its corpus, then fuzzes
 #              FUZZ_SECONDS (default 60) each under ASan+UBSan
 #   ossfuzz    fuzz/oss-fuzz/build.sh run with OSS-Fuzz's variables set
 #              locally, each binary run on its seed zip
