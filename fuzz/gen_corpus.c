@@ -168,8 +168,9 @@ static void emit_log(const char *name, const uint8_t *log, uint32_t length,
 
   put(&b, log_guid, 16);
   put_u32(&b, 0);         /* options: bytes as they are */
-  for (i = 0; i < 8; i++) /* sector numbers (bit 31 clear) */
+  for (i = 0; i < 7; i++) /* sector numbers (bit 31 clear) */
     put_u32(&b, nstarts ? starts[i % nstarts] / VTK_SECTOR : 0);
+  put_u32(&b, 0x80000000u | 512u); /* a raw offset inside a sector: refused */
   put(&b, log, length);
   emit("fuzz_entry", name, &b);
 }
