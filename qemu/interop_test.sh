@@ -337,21 +337,30 @@ if want locked; then
   echo "== locked: qemu-io holds the image open while vhdxlog runs"
   qemu-img create -q -f vhdx "$l" 8M
   cp -- "$l" "$l.before"
-  qemu-io -f vhdx "$l" -c 'sleep 30000' >/dev/null 2>&1 &
+  # qemu-io prints the read once it has opened (and locked) the image. Wait
+  # for that without probing with a replay: our lock would make a qemu-io
+  # that is still starting fail its own.
+  # Its commands come from a FIFO we hold open (its own 'sleep' command
+  # returned at once when run from this script); closing it ends qemu-io.
+  mkfifo "$l.cmd"
+  qemu-io -f vhdx "$l" <"$l.cmd" >"$l.qio" 2>&1 &
   qpid=$!
-  # Until qemu-io has opened it (a clean image: a replay would write nothing).
-  for _ in $(seq 100); do
-    run "$vhdxlog" replay "$l"
-    [ "$rc" = 3 ] && break
+  exec 9>"$l.cmd"
+  echo 'read 0 512' >&9
+  for _ in $(seq 300); do
+    grep -q 'read 512/512' "$l.qio" && break
+    kill -0 "$qpid" 2>/dev/null || break
     sleep 0.1
   done
+  run "$vhdxlog" replay "$l"
   if [ "$rc" = 3 ] && printf '%s' "$out" | grep -q 'in use' && cmp -s "$l" "$l.before"; then
     pass "vhdxlog replay refuses (exit 3, in use) while qemu-io has the image open"
-  else fail "vhdxlog replay: rc $rc (want 3, 'in use', file unchanged)"; printf '%s\n' "$out" | indent; fi
+  else fail "vhdxlog replay: rc $rc (want 3, 'in use', file unchanged)"; printf '%s\n' "$out" | indent
+    indent <"$l.qio"; fi
   run "$vhdxlog" check "$l"
   if [ "$rc" = 0 ]; then pass "vhdxlog check reads it meanwhile (exit 0)"
   else fail "vhdxlog check: rc $rc (want 0)"; printf '%s\n' "$out" | indent; fi
-  kill "$qpid" 2>/dev/null
+  exec 9>&-
   wait "$qpid" 2>/dev/null
 fi
 
