@@ -17,35 +17,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build-fuzz-campaign}
 JOBS=${JOBS:-$(nproc)}
 TIME=${MAX_TOTAL_TIME:-3600}
+# shellcheck source=fuzz/targets.sh
+. "$ROOT/fuzz/targets.sh"
 if [ $# -gt 0 ]; then
   TARGETS="$*"
 else
-  TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
-fuzz_replay_diff fuzz_replay_diff_repaired"
+  TARGETS=$FUZZ_ALL_TARGETS
 fi
-
-# As fuzz/oss-fuzz/build.sh and fuzz/replay_diff/README.md.
-max_len() {
-  case $1 in
-    fuzz_image) echo 75806 ;;
-    fuzz_replay_diff) echo 4194304 ;;
-    fuzz_replay_diff_repaired) echo 1200000 ;;
-    *) echo 65600 ;;
-  esac
-}
-# The differential targets replay every crash point of an image: slower.
-timeout_for() {
-  case $1 in
-    fuzz_replay_diff*) echo 60 ;;
-    *) echo 10 ;;
-  esac
-}
-subdir() {
-  case $1 in
-    fuzz_replay_diff*) echo fuzz/replay_diff ;;
-    *) echo fuzz ;;
-  esac
-}
 
 if [ -z "${NO_BUILD:-}" ]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="${CC:-clang}" \
@@ -57,15 +35,14 @@ fi
 
 for t in $TARGETS; do
   dir=$ROOT/fuzz/findings-$t
-  bin=$BUILD/$(subdir "$t")/$t
-  dict=$ROOT/$(subdir "$t")/$t.dict
-  [ -f "$dict" ] || dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict
+  bin=$BUILD/$(fuzz_subdir "$t")/$t
+  dict=$(fuzz_dict "$ROOT" "$t")
   mkdir -p "$dir/corpus"
   echo "== $t: $JOBS workers, ${TIME}s, in $dir"
   (cd "$dir" && "$bin" -fork="$JOBS" -ignore_crashes=1 \
     -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$TIME" \
-    -timeout="$(timeout_for "$t")" -rss_limit_mb=4096 \
-    -max_len="$(max_len "$t")" \
+    -timeout="$(fuzz_timeout "$t")" -rss_limit_mb=4096 \
+    -max_len="$(fuzz_max_len "$t")" \
     -dict="$dict" -artifact_prefix="$dir/" -print_final_stats=1 \
     corpus "$ROOT/corpus/$t" >fuzz.log 2>&1)
   grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -n 1

@@ -15,34 +15,10 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build-fuzz-ci}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
-fuzz_replay_diff fuzz_replay_diff_repaired"}
+# shellcheck source=fuzz/targets.sh
+. "$ROOT/fuzz/targets.sh"
+TARGETS=${FUZZ_TARGETS:-$FUZZ_ALL_TARGETS}
 OUT=$BUILD/fuzz-ci
-
-# Same limits as fuzz/oss-fuzz/build.sh writes into <target>.options (see
-# there why); the corpus replay reads every seed whole.
-max_len() {
-  case $1 in
-    fuzz_image) echo 75806 ;;
-    fuzz_replay_diff) echo 4194304 ;;
-    fuzz_replay_diff_repaired) echo 1200000 ;;
-    *) echo 65600 ;;
-  esac
-}
-# The differential targets replay every crash point of whole images: slower
-# per input, and more memory.
-limits() {
-  case $1 in
-    fuzz_replay_diff*) echo "-timeout=60 -rss_limit_mb=4096" ;;
-    *) echo "-timeout=10 -rss_limit_mb=2048" ;;
-  esac
-}
-subdir() {
-  case $1 in
-    fuzz_replay_diff*) echo fuzz/replay_diff ;;
-    *) echo fuzz ;;
-  esac
-}
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER="${CC:-clang}" \
   -DVHDXLOG_FUZZ_ENGINE=libfuzzer -DVHDXLOG_BUILD_TESTS=OFF \
@@ -59,10 +35,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=0
 summary=()
 for t in $TARGETS; do
-  bin=$BUILD/$(subdir "$t")/$t
-  dict=$ROOT/$(subdir "$t")/$t.dict
-  [ -f "$dict" ] || dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict
-  read -r -a COMMON <<<"$(limits "$t")"
+  bin=$BUILD/$(fuzz_subdir "$t")/$t
+  dict=$(fuzz_dict "$ROOT" "$t")
+  COMMON=(-timeout="$(fuzz_timeout "$t")" -rss_limit_mb="$(fuzz_rss_limit_mb "$t")")
   dir=$OUT/$t
   rm -rf "$dir"
   mkdir -p "$dir/new"
@@ -80,7 +55,7 @@ for t in $TARGETS; do
   # 2. Fuzz for a bounded time; new inputs go to a scratch folder, the
   #    checked-in corpus is only read.
   if [ "$SECONDS_EACH" -gt 0 ]; then
-    "$bin" "${COMMON[@]}" -max_len="$(max_len "$t")" \
+    "$bin" "${COMMON[@]}" -max_len="$(fuzz_max_len "$t")" \
       -max_total_time="$SECONDS_EACH" \
       -dict="$dict" -print_final_stats=1 \
       -artifact_prefix="$dir/" "$dir/new" "$ROOT/corpus/$t" \

@@ -51,19 +51,9 @@ compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
 CFLAGS=$FULL_CFLAGS
 common=$objs
 
-# Largest input each target mutates (the options file sets libFuzzer's
-# -max_len): a 64 KiB log (16 sectors: room for wrap, many entries and
-# multi-sector descriptor lists) or a packed image with 64 KiB of its log.
-# Bigger inputs cost far more per execution (under ASan each one is a fresh
-# mmap) without reaching new code; longer seeds are cut to this when fuzzed.
-max_len() {
-  case $1 in
-    fuzz_image) echo 75806 ;;
-    fuzz_replay_diff) echo 4194304 ;;
-    fuzz_replay_diff_repaired) echo 1200000 ;;
-    *) echo 65600 ;;
-  esac
-}
+# -max_len of each target (its .options file) and its dictionary.
+# shellcheck source=fuzz/targets.sh
+. "$ROOT/fuzz/targets.sh"
 
 # The differential replayer's targets need the I/O layer and their own
 # helpers on top; the structure-aware custom mutator calls
@@ -94,22 +84,20 @@ for t in $TARGETS $DIFF_TARGETS; do
     fuzz_replay_diff*)
       compile "$ROOT/fuzz/replay_diff/$t.c" $diff_defs -I"$ROOT/lib/include" \
         -I"$ROOT/io" -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
-      objs="$objs $diff_common"
-      dict=$ROOT/fuzz/replay_diff/fuzz_replay_diff.dict ;;
+      objs="$objs $diff_common" ;;
     *)
       compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
-        -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
-      dict=$ROOT/fuzz/$t.dict ;;
+        -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff" ;;
   esac
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
   ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
 
   rm -f "$OUT/${t}_seed_corpus.zip"
   (cd "$ROOT/corpus/$t" && zip -q -r -X "$OUT/${t}_seed_corpus.zip" .)
-  cp "$dict" "$OUT/$t.dict"
+  cp "$(fuzz_dict "$ROOT" "$t")" "$OUT/$t.dict"
   cat > "$OUT/$t.options" <<OPTIONS
 [libfuzzer]
 dict = $t.dict
-max_len = $(max_len "$t")
+max_len = $(fuzz_max_len "$t")
 OPTIONS
 done
