@@ -12,12 +12,59 @@
 #include "error.h"
 #include "log_internal.h"
 
-/* Direct check of `n` descriptor slots starting at `p`, the first being
- * descriptor `index` of its entry. */
+/* Signatures as little-endian words: one load and compare checks one. */
+#define SIGNATURE_WORD(a, b, c, d)                                             \
+  ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |                  \
+   (uint32_t)(d) << 24)
+
+/* 1 if all `n` slots at `p` keep every descriptor rule, with the number of
+ * data descriptors in *data; 0 if any breaks one. The rules of
+ * descriptor_shape() and descriptor_sequence() in fewer instructions: a
+ * zero descriptor's signature and Reserved field are one 8-byte compare,
+ * the count is a local (through a pointer, every slot would wait for the
+ * previous slot's store), and which rule failed is left to the slow path.
+ * Valid descriptors are the common case and, in a hostile log of
+ * 126-descriptor entries, the main cost (bench/README.md). */
+static int slots_valid(const uint8_t *p, uint32_t n, uint64_t seq,
+                       uint32_t *data) {
+  const uint64_t zero_and_reserved = SIGNATURE_WORD('z', 'e', 'r', 'o');
+  const uint32_t desc = SIGNATURE_WORD('d', 'e', 's', 'c');
+  uint32_t count = 0, k;
+  for (k = 0; k < n; k++) {
+    const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
+    uint64_t head = load_le64(d);
+    uint64_t offset = load_le64(d + 16);
+    uint64_t length;
+    if (head == zero_and_reserved) {
+      length = load_le64(d + 8);
+    } else if ((uint32_t)head == desc) {
+      length = VHDXLOG_SECTOR_SIZE; /* bytes 4..15 are data */
+      count++;
+    } else {
+      return 0;
+    }
+    if ((((offset | length) % VHDXLOG_SECTOR_SIZE) |
+         (load_le64(d + 24) ^ seq)) != 0 ||
+        length > VHDXLOG_MAX_FILE_OFFSET ||
+        offset > VHDXLOG_MAX_FILE_OFFSET - length) {
+      return 0;
+    }
+  }
+  *data = count;
+  return 1;
+}
+
+/* Check of `n` descriptor slots starting at `p`, the first being
+ * descriptor `index` of its entry; on failure, the first slot that breaks
+ * a rule, and the rule. */
 static vhdxlog_status check_slots(const uint8_t *p, uint32_t n, uint64_t seq,
                                   uint32_t index, uint32_t *data_count,
                                   uint32_t *bad_index) {
-  uint32_t k;
+  uint32_t k, data;
+  if (slots_valid(p, n, seq, &data)) {
+    *data_count += data;
+    return VHDXLOG_OK;
+  }
   for (k = 0; k < n; k++) {
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     int is_data = 0;
@@ -29,9 +76,10 @@ static vhdxlog_status check_slots(const uint8_t *p, uint32_t n, uint64_t seq,
       *bad_index = index + k;
       return st;
     }
-    *data_count += (uint32_t)is_data;
   }
-  return VHDXLOG_OK;
+  /* Not reached: slots_valid() and the loop apply the same rules. */
+  *bad_index = index;
+  return VHDXLOG_E_DESCRIPTOR_SIGNATURE;
 }
 
 typedef struct entry_scan {

@@ -46,30 +46,51 @@ static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
   }
 }
 
+/* The furthest write of `n` validated descriptor slots at `p` (0: none).
+ * In locals, two maxima for alternate slots: each maximum is a chain of
+ * dependent compares, and the loads of one slot need not wait for the
+ * previous slot's. */
+static uint64_t slots_write_end(const uint8_t *p, uint32_t n) {
+  uint64_t furthest[2] = {0, 0};
+  uint32_t k;
+  for (k = 0; k < n; k++) {
+    const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
+    uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
+    uint64_t write_end = length != 0 ? load_le64(d + 16) + length : 0;
+    if (write_end > furthest[k & 1]) { /* both terms <= 2^62 */
+      furthest[k & 1] = write_end;
+    }
+  }
+  return furthest[0] > furthest[1] ? furthest[0] : furthest[1];
+}
+
 /* Totals the caller wants but the scan does not need: descriptors and the
  * furthest write of the entries [pos, end) (unwrapped sectors), which the
  * scan has just validated; so this reads the descriptor slots and nothing
- * else, instead of walking them through the checking iterator. */
+ * else, sector by sector, instead of walking them through the checking
+ * iterator. */
 static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
                             vhdxlog_sequence *seq) {
-  seq->descriptor_count = 0;
-  seq->max_write_end = 0;
+  uint64_t count_total = 0, furthest = 0;
   while (pos < end) {
     const uint8_t *h = log_sector(ctx, pos);
-    uint32_t s = pos >= ctx->sectors ? pos - ctx->sectors : pos;
     uint32_t count = load_le32(h + 24);
-    uint32_t i;
-    for (i = 0; i < count; i++) {
-      const uint8_t *d = descriptor_at(ctx, s, i);
-      uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
-      uint64_t write_end = load_le64(d + 16) + length; /* both <= 2^62 */
-      if (length != 0 && write_end > seq->max_write_end) {
-        seq->max_write_end = write_end;
-      }
+    uint32_t left = count, in_sector, sector = pos;
+    const uint8_t *slots = h + ENTRY_HEADER_SIZE;
+    in_sector = DESCRIPTORS_IN_FIRST_SECTOR;
+    while (left > 0) {
+      uint32_t n = left < in_sector ? left : in_sector;
+      uint64_t write_end = slots_write_end(slots, n);
+      furthest = write_end > furthest ? write_end : furthest;
+      left -= n;
+      slots = log_sector(ctx, ++sector); /* < 2N: the entry is in the log */
+      in_sector = DESCRIPTORS_PER_SECTOR;
     }
-    seq->descriptor_count += count;
+    count_total += count;
     pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
   }
+  seq->descriptor_count = count_total;
+  seq->max_write_end = furthest;
 }
 
 /* Consecutive valid entries from sector `start` to `end` (unwrapped). */
