@@ -569,6 +569,13 @@ static void layout(gen *g, shape sh) {
   g->starts[i] = g->n;
 }
 
+/* What is wrong with every entry of a pattern, if anything. */
+typedef enum flaw {
+  FLAW_NONE,
+  FLAW_CRC,            /* the checksum */
+  FLAW_LAST_DESCRIPTOR /* heavy entries: the last descriptor's Reserved */
+} flaw;
+
 static void write_light(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
                         int bad_crc) {
   uint32_t s = g->starts[i], sectors = g->starts[i + 1] - s;
@@ -596,7 +603,7 @@ static void write_light(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
 }
 
 static void write_heavy(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
-                        int bad_crc) {
+                        flaw fl) {
   uint8_t *h = sector_at(g, g->starts[i]);
   uint32_t k;
   memset(h, 0, SECTOR);
@@ -607,13 +614,15 @@ static void write_heavy(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
         (((uint64_t)i * DESC_FIRST + k) % g->target_sectors) * SECTOR;
     put_zero_desc(desc_slot(h, k), off, SECTOR, seq);
   }
-  seal(h, 1, bad_crc);
+  if (fl == FLAW_LAST_DESCRIPTOR) /* all but the last slot pass */
+    desc_slot(h, DESC_FIRST - 1)[4] = 1;
+  seal(h, 1, fl == FLAW_CRC);
 }
 
 /* A log of entries in one of the shapes, numbered `step` apart in circular
  * order starting at the oldest entry, Tails per `rule`. */
 static void gen_entries(gen *g, shape sh, oldest_at old, tail_rule rule,
-                        uint32_t step, int bad_crc) {
+                        uint32_t step, flaw fl) {
   uint32_t i, m0 = 0;
   layout(g, sh);
   if (old == OLDEST_MIDDLE) {
@@ -637,11 +646,16 @@ static void gen_entries(gen *g, shape sh, oldest_at old, tail_rule rule,
       tail = g->starts[(back + m0) % g->m] * SECTOR;
     }
     if (sh == SHAPE_HEAVY)
-      write_heavy(g, i, seq, tail, bad_crc);
+      write_heavy(g, i, seq, tail, fl);
     else
-      write_light(g, i, seq, tail, bad_crc);
+      write_light(g, i, seq, tail, fl == FLAW_CRC);
   }
-  if (bad_crc) {
+  if (fl == FLAW_LAST_DESCRIPTOR) {
+    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
+    g->expect_cause = VHDXLOG_E_DESCRIPTOR_RESERVED;
+    return;
+  }
+  if (fl == FLAW_CRC) {
     g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
     g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
     return;
@@ -738,7 +752,7 @@ typedef struct pattern {
   oldest_at old;
   tail_rule rule;
   uint32_t step;
-  int bad_crc;
+  flaw fl;
   const char *what;
 } pattern;
 
@@ -752,7 +766,11 @@ static const pattern patterns[] = {
     {"h-hdr126", 1, G_HDR126, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
      "(a) every sector a header claiming the log, 126 valid descriptors"},
     {"h-zero126-badcrc", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
-     1, 1, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
+     1, FLAW_CRC, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
+    {"h-zero126-lastbad", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
+     1, FLAW_LAST_DESCRIPTOR,
+     "(a'') the same, CRC right, last descriptor's Reserved wrong: every "
+     "candidate takes the slow path for its error"},
     {"h-span-crc", 1, G_SPAN_CRC, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
      "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
     {"h-overlap", 1, G_OVERLAP, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
@@ -777,7 +795,7 @@ static void generate(gen *g, const pattern *pt) {
   g->expect_tail = 0;
   switch (pt->kind) {
   case G_ENTRIES:
-    gen_entries(g, pt->sh, pt->old, pt->rule, pt->step, pt->bad_crc);
+    gen_entries(g, pt->sh, pt->old, pt->rule, pt->step, pt->fl);
     break;
   case G_HDR126:
     gen_hdr126(g);

@@ -46,22 +46,31 @@ static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
   }
 }
 
+/* Where the write of a validated descriptor ends (0: it writes nothing). */
+static inline uint64_t slot_write_end(const uint8_t *d) {
+  uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
+  return length != 0 ? load_le64(d + 16) + length : 0; /* both <= 2^62 */
+}
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
 /* The furthest write of `n` validated descriptor slots at `p` (0: none).
- * In locals, two maxima for alternate slots: each maximum is a chain of
- * dependent compares, and the loads of one slot need not wait for the
- * previous slot's. */
+ * Four maxima in registers, for slots k mod 4: each is a chain of
+ * dependent compares, and four chains let slots overlap. */
 static uint64_t slots_write_end(const uint8_t *p, uint32_t n) {
-  uint64_t furthest[2] = {0, 0};
+  uint64_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
   uint32_t k;
-  for (k = 0; k < n; k++) {
+  for (k = 0; k + 4 <= n; k += 4) {
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
-    uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
-    uint64_t write_end = length != 0 ? load_le64(d + 16) + length : 0;
-    if (write_end > furthest[k & 1]) { /* both terms <= 2^62 */
-      furthest[k & 1] = write_end;
-    }
+    m0 = max_u64(m0, slot_write_end(d));
+    m1 = max_u64(m1, slot_write_end(d + DESCRIPTOR_SIZE));
+    m2 = max_u64(m2, slot_write_end(d + 2 * DESCRIPTOR_SIZE));
+    m3 = max_u64(m3, slot_write_end(d + 3 * DESCRIPTOR_SIZE));
   }
-  return furthest[0] > furthest[1] ? furthest[0] : furthest[1];
+  for (; k < n; k++) {
+    m0 = max_u64(m0, slot_write_end(p + (size_t)k * DESCRIPTOR_SIZE));
+  }
+  return max_u64(max_u64(m0, m1), max_u64(m2, m3));
 }
 
 /* Totals the caller wants but the scan does not need: descriptors and the
