@@ -51,10 +51,18 @@ typedef struct model_result {
    * plan check failed); zero otherwise. */
   uint32_t tail_offset, head_offset, entry_count;
   uint64_t head_sequence_number;
-  /* Resulting image (malloc'd; free with model_result_free). On any error:
-   * a copy of the input, unchanged. */
+  /* Resulting image (free with model_result_free). On any error: the
+   * input, unchanged. model_replay(): a malloc'd copy; model_replay_in():
+   * the caller's buffer, or a malloc'd block when the file grows past its
+   * capacity. */
   uint8_t *image;
   uint64_t image_size;
+  int image_owned; /* image is malloc'd (model_result_free frees it) */
+  /* Every byte range the replay wrote non-zero bytes into ([off, end)
+   * pairs, malloc'd): the header slots it updated and the data sectors.
+   * Zero descriptors and growth only write zeros and are not listed. */
+  uint64_t (*written)[2];
+  size_t written_count, written_cap;
 } model_result;
 
 /*
@@ -67,6 +75,15 @@ typedef struct model_result {
  */
 void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
                   model_result *out);
+/*
+ * The same in place: `buf` holds the image (`size` bytes) and has room for
+ * `capacity` bytes (capacity >= size); the bytes from size to capacity
+ * must be zero. The result is written into `buf` (out->image == buf) when
+ * the replayed size fits in `capacity`, else into a malloc'd copy
+ * (out->image_owned). Lets a caller keep one buffer across many images.
+ */
+void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
+                     uint64_t max_size, model_result *out);
 void model_result_free(model_result *r);
 
 /*

@@ -34,6 +34,8 @@ int mdl_is_zero(const uint8_t *p, size_t size);
 #define MDL_CRC_INIT 0xFFFFFFFFu
 uint32_t mdl_crc_byte(uint32_t reg, uint8_t byte);
 uint32_t mdl_crc_end(uint32_t reg);
+/* mdl_crc_byte() over `size` bytes (a table of it, zero runs at once). */
+uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size);
 /* CRC-32C of `size` bytes with bytes 4..7 counted as zero (every checksum
  * field of the format sits there). */
 uint32_t mdl_crc_field_zeroed(const uint8_t *p, size_t size);

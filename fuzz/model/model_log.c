@@ -116,10 +116,15 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
   /* 13: wrapped order, bytes 4..7 of the first sector as zero. */
   reg = MDL_CRC_INIT;
   for (j = 0; j < sectors; j++) {
+    static const uint8_t zeros[4] = {0, 0, 0, 0};
     const uint8_t *s = mdl_entry_sector(log, log_length, off, j);
-    uint32_t b;
-    for (b = 0; b < MDL_SECTOR; b++)
-      reg = mdl_crc_byte(reg, (j == 0 && b >= 4 && b < 8) ? 0 : s[b]);
+    if (j == 0) {
+      reg = mdl_crc_bytes(reg, s, 4);
+      reg = mdl_crc_bytes(reg, zeros, 4);
+      reg = mdl_crc_bytes(reg, s + 8, MDL_SECTOR - 8);
+    } else {
+      reg = mdl_crc_bytes(reg, s, MDL_SECTOR);
+    }
   }
   if (mdl_crc_end(reg) != mdl_le32(h + 4))
     return VHDXLOG_E_ENTRY_CHECKSUM;

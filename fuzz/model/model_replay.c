@@ -10,8 +10,24 @@ static const uint8_t zero_guid[16] = {0};
 /* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
  * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
  * written over the other slot. Returns the slot written (now current). */
+/* Note [off, off + length) in out->written. */
+static void note_write(model_result *out, uint64_t off, uint64_t length) {
+  if (out->written_count == out->written_cap) {
+    size_t cap = out->written_cap == 0 ? 16 : 2 * out->written_cap;
+    uint64_t(*w)[2] = mdl_malloc(cap * sizeof *w);
+    if (out->written_count > 0)
+      memcpy(w, out->written, out->written_count * sizeof *w);
+    free(out->written);
+    out->written = w;
+    out->written_cap = cap;
+  }
+  out->written[out->written_count][0] = off;
+  out->written[out->written_count][1] = off + length;
+  out->written_count++;
+}
+
 static int header_update(uint8_t *img, int from, const uint8_t fwg[16],
-                         const uint8_t lg[16]) {
+                         const uint8_t lg[16], model_result *out) {
   uint8_t h[VHDXLOG_HEADER_SIZE];
   int to = 1 - from;
   memcpy(h, img + mdl_header_offset(from), sizeof h);
@@ -20,6 +36,7 @@ static int header_update(uint8_t *img, int from, const uint8_t fwg[16],
   memcpy(h + 48, lg, 16);
   mdl_put32(h + 4, mdl_crc_field_zeroed(h, sizeof h));
   memcpy(img + mdl_header_offset(to), h, sizeof h);
+  note_write(out, mdl_header_offset(to), sizeof h);
   return to;
 }
 
@@ -86,7 +103,7 @@ static void complete_clean(const mdl_image *im, model_result *out) {
   model_derive_file_write_guid(ho + 48, f);
   if (memcmp(hc + 16, f, 16) != 0)
     return;
-  header_update(out->image, cur, f, zero_guid);
+  header_update(out->image, cur, f, zero_guid, out);
   out->headers_repaired = 1;
 }
 
@@ -96,7 +113,8 @@ static void complete_clean(const mdl_image *im, model_result *out) {
  * clipped to buf_size; data writes are 4 KiB-aligned and buf_size is a
  * multiple of 4 KiB, so a data sector is either wholly in or wholly out. */
 static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
-                         const mdl_seq *seq, const uint8_t *log) {
+                         const mdl_seq *seq, const uint8_t *log,
+                         model_result *out) {
   uint8_t f[16];
   uint64_t k;
   uint32_t i, data_seen;
@@ -105,7 +123,7 @@ static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
   model_derive_file_write_guid(im->log_guid, f);
   cur = im->current;
   if (memcmp(buf + mdl_header_offset(cur) + 16, f, 16) != 0)
-    cur = header_update(buf, cur, f, im->log_guid);
+    cur = header_update(buf, cur, f, im->log_guid, out);
 
   /* Replay 2: descriptors, tail to head, in order. The log is read from the
    * input, which no write may change (plan 1). */
@@ -122,6 +140,7 @@ static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
         memcpy(dst, w.desc + 8, 8);               /* LeadingBytes */
         memcpy(dst + 8, w.data_sector + 8, 4084); /* Data */
         memcpy(dst + 4092, w.desc + 4, 4);        /* TrailingBytes */
+        note_write(out, w.file_offset, MDL_SECTOR);
       } else if (w.length > 0) {
         memset(dst, 0,
                (size_t)(w.length < buf_size - w.file_offset
@@ -133,12 +152,13 @@ static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
   /* Replay 3: the file already has its replayed size. */
 
   /* Replay 4: clear the log, twice, so both copies are up to date. */
-  cur = header_update(buf, cur, f, zero_guid);
-  header_update(buf, cur, f, zero_guid);
+  cur = header_update(buf, cur, f, zero_guid, out);
+  header_update(buf, cur, f, zero_guid, out);
 }
 
-void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
-                  model_result *out) {
+void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
+                     uint64_t max_size, model_result *out) {
+  const uint8_t *image = buf;
   mdl_image im;
   mdl_seq seq;
   const uint8_t *log;
@@ -147,16 +167,10 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
   uint64_t replayed_size, k;
   uint32_t i, data_seen;
 
+  MDL_CHECK(capacity >= size && (buf != NULL || size == 0));
   memset(out, 0, sizeof *out);
-  out->image = mdl_malloc(size);
+  out->image = buf;
   out->image_size = size;
-  if (size > 0) {
-    if (image == NULL) {
-      set_error(out, VHDXLOG_E_ARGUMENT);
-      return;
-    }
-    memcpy(out->image, image, size);
-  }
 
   st = mdl_image_check(image, size, &im);
   if (st != VHDXLOG_OK) {
@@ -168,7 +182,6 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
     complete_clean(&im, out);
     return;
   }
-
   /* Search. */
   log = image + im.log_offset;
   st = mdl_search(log, im.log_length, im.log_guid, &seq);
@@ -231,25 +244,54 @@ void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
     return;
   }
 
-  /* The file as it will end: old bytes, then zeros up to the new size. */
-  if (replayed_size > size) {
+  /* The file as it will end: old bytes, then zeros up to the new size (in
+   * place when it fits: those bytes are zero already, model.h; the log is
+   * read from `image` either way). */
+  if (replayed_size > capacity) {
     uint8_t *grown = mdl_malloc((size_t)replayed_size);
-    memcpy(grown, out->image, size);
+    memcpy(grown, image, size);
     memset(grown + size, 0, (size_t)(replayed_size - size));
-    free(out->image);
     out->image = grown;
-    out->image_size = replayed_size;
+    out->image_owned = 1;
   }
-  apply_replay(out->image, out->image_size, &im, &seq, log);
+  if (replayed_size > size)
+    out->image_size = replayed_size;
+  apply_replay(out->image, out->image_size, &im, &seq, log, out);
   free(seq.entries);
   out->status = VHDXLOG_OK;
   out->replayed = 1;
 }
 
+void model_replay(const uint8_t *image, size_t size, uint64_t max_size,
+                  model_result *out) {
+  uint8_t *copy;
+  if (size > 0 && image == NULL) {
+    memset(out, 0, sizeof *out);
+    out->image = mdl_malloc(size);
+    out->image_owned = 1;
+    out->image_size = size;
+    set_error(out, VHDXLOG_E_ARGUMENT);
+    return;
+  }
+  copy = mdl_malloc(size);
+  if (size > 0)
+    memcpy(copy, image, size);
+  model_replay_in(copy, size, size, max_size, out);
+  if (out->image == copy)
+    out->image_owned = 1;
+  else
+    free(copy);
+}
+
 void model_result_free(model_result *r) {
   if (r == NULL)
     return;
-  free(r->image);
+  if (r->image_owned)
+    free(r->image);
+  free(r->written);
   r->image = NULL;
   r->image_size = 0;
+  r->image_owned = 0;
+  r->written = NULL;
+  r->written_count = r->written_cap = 0;
 }

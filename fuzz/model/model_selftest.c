@@ -253,6 +253,35 @@ static void test_crc_and_derive_agree_with_independent_versions(void) {
   EXPECT((b[7] >> 4) == 4 && (b[8] >> 6) == 2);
 }
 
+/* model_crc32c() skips runs of zeros and uses a table: over buffers with
+ * zero runs of every length around its threshold, at every alignment, it
+ * must agree with this file's own table. */
+static void test_crc_over_zero_runs(void) {
+  static uint8_t buf[3 * 4096];
+  size_t run, start, n;
+  int ok = 1;
+  for (run = 0; run < 200 && ok; run += 7) {
+    for (start = 0; start < 16; start++) {
+      memset(buf, 0, sizeof buf);
+      for (n = 0; n < start; n++)
+        buf[n] = (uint8_t)(n * 37 + 1);
+      for (n = start + run; n < start + run + 40; n++)
+        buf[n] = (uint8_t)(n * 11 + 3);
+      if (model_crc32c(buf, start + run + 40) !=
+          crc_more(0, buf, start + run + 40))
+        ok = 0;
+    }
+  }
+  EXPECT(ok);
+  for (n = 0; n < 512; n++)
+    buf[n] = (uint8_t)(n * 7); /* every byte value */
+  EXPECT(model_crc32c(buf, 512) == crc_more(0, buf, 512));
+  memset(buf, 0, sizeof buf);
+  EXPECT(model_crc32c(buf, sizeof buf) == crc_more(0, buf, sizeof buf));
+  buf[sizeof buf - 1] = 1;
+  EXPECT(model_crc32c(buf, sizeof buf) == crc_more(0, buf, sizeof buf));
+}
+
 /* The dirty image of several tests: one entry at log offset 0 with a data
  * descriptor past the end of the file (gap), a zero descriptor over existing
  * bytes, and a data descriptor right after it. */
@@ -307,6 +336,31 @@ static void test_dirty_one_entry_replays_to_expected_bytes(void) {
   EXPECT(r.head_sequence_number == D1_SEQ);
   EXPECT(same(&r, exp, exp_size));
   EXPECT(memcmp(in, in_copy, D1_SIZE) == 0); /* input untouched */
+  {
+    /* In place, in a buffer with room: the same bytes, the same result,
+     * and every changed byte inside a listed range. */
+    uint8_t *buf = calloc(1, exp_size);
+    model_result ri;
+    size_t i, k, outside = 0;
+    if (buf == NULL)
+      abort();
+    memcpy(buf, in, D1_SIZE);
+    model_replay_in(buf, D1_SIZE, exp_size, 64 * (uint64_t)MIB, &ri);
+    EXPECT(ri.status == VHDXLOG_OK && ri.replayed == 1 && ri.image == buf &&
+           !ri.image_owned);
+    EXPECT(same(&ri, exp, exp_size));
+    for (i = 0; i < exp_size; i++) {
+      int listed = 0;
+      if (buf[i] == (i < D1_SIZE ? in[i] : 0) || buf[i] == 0)
+        continue;
+      for (k = 0; k < ri.written_count; k++)
+        listed |= i >= ri.written[k][0] && i < ri.written[k][1];
+      outside += !listed;
+    }
+    EXPECT(outside == 0);
+    model_result_free(&ri);
+    free(buf);
+  }
 
   /* Replaying the result again: clean, nothing to do. */
   model_replay(r.image, (size_t)r.image_size, 64 * (uint64_t)MIB, &r2);
@@ -883,6 +937,7 @@ int main(int argc, char **argv) {
   int iterations = argc > 1 ? atoi(argv[1]) : 60;
   crc_init();
   test_crc_and_derive_agree_with_independent_versions();
+  test_crc_over_zero_runs();
   test_entry_rules_in_order();
   test_dirty_one_entry_replays_to_expected_bytes();
   test_rerun_after_interruption_reaches_same_bytes();

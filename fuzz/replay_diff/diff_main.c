@@ -10,15 +10,24 @@
  *   --fuzz-image  the file is a fuzz_image input (file_size u64 | window
  *                 u64 | window size u32 | packed image, not repaired;
  *                 zeros up to file_size; file_size 0 = the packed size)
- *   --packed      the file is a fuzz_replay_diff_repaired input (packed.h):
- *                 expanded and checksum-repaired as that target does
+ *   --packed      the file is a fuzz_replay_diff_repaired input (a 4-byte
+ *                 prefix, then a packed image, packed.h): expanded and
+ *                 checksum-repaired as that target does
+ *   --packed-raw  the file is a fuzz_replay_diff input (the same, not
+ *                 repaired)
  * Other options (anywhere before the paths they should affect):
  *   -q                  print differences only
  *   --max-size BYTES    replayed size cap (default 64 MiB; K/M/G suffixes)
  *   --crash-points N    crash points per input (default 64)
  *   --overlay-calls N   overlay reads per input (default 256)
+ *   --fuzz-mode         the fuzz targets' checks (replay_diff.h, fuzz mode)
+ *                       with the picks of each --packed/--packed-raw input's
+ *                       prefix (zeros for other inputs), instead of every
+ *                       check in full
  *   --expand-to DIR     also write the whole image each input stands for
- *   --pack-to DIR       also write each input's image in packed form
+ *   --pack-to DIR       also write each input's image as an input of the
+ *                       differential fuzz targets (a zero prefix, then the
+ *                       packed image, options 0)
  * Exit status: 0 all agree, 1 some
  * input differs, 2 usage or read errors (or memory ran out) and no
  * difference.
@@ -42,13 +51,18 @@
 #define FUZZ_IMAGE_MAX_TAIL (15u * 1048576u)
 #define FUZZ_IMAGE_PREFIX 20u
 
-enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED };
+enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED, MODE_PACKED_RAW };
+
+/* The differential targets' prefix (fuzz_replay_diff_common.h). */
+#define TARGET_PREFIX REPLAY_DIFF_FUZZ_PREFIX
+static const uint8_t zero_prefix[TARGET_PREFIX];
 
 typedef struct options {
   replay_diff_limits lim;
   replay_diff_workspace *ws; /* kept across inputs: see replay_diff.h */
   enum mode mode;
   int quiet;
+  int fuzz_mode;
   const char *expand_to;
   const char *pack_to;
 } options;
@@ -59,9 +73,10 @@ typedef struct totals {
 
 static void usage(FILE *out) {
   fputs("usage: vhdxlog-diff [-q] [--max-size BYTES] [--crash-points N]\n"
-        "                    [--overlay-calls N] [--expand-to DIR]\n"
-        "                    [--pack-to DIR]\n"
-        "                    [--whole|--fuzz-image|--packed] PATH...\n"
+        "                    [--overlay-calls N] [--fuzz-mode]\n"
+        "                    [--expand-to DIR] [--pack-to DIR]\n"
+        "                    [--whole|--fuzz-image|--packed|--packed-raw]\n"
+        "                    PATH...\n"
         "Compares the library's replay of each image with the reference\n"
         "model, re-runs, crash recovery and the overlay; prints\n"
         "\"PATH: ok\" or \"PATH: <first difference>\". Exit 1 if any\n"
@@ -96,8 +111,10 @@ static int read_file(const char *path, uint8_t **data, size_t *size) {
   return 0;
 }
 
-static int write_file(const char *dir, const char *path, const uint8_t *data,
-                      size_t size) {
+/* DIR/basename(PATH): `prefix` (TARGET_PREFIX bytes, or NULL: none), then
+ * `data`. */
+static int write_file(const char *dir, const char *path, const uint8_t *prefix,
+                      const uint8_t *data, size_t size) {
   const char *base = strrchr(path, '/');
   char out[4096];
   FILE *f;
@@ -109,6 +126,8 @@ static int write_file(const char *dir, const char *path, const uint8_t *data,
   f = fopen(out, "wb");
   if (f == NULL)
     return -1;
+  if (prefix != NULL && fwrite(prefix, 1, TARGET_PREFIX, f) != TARGET_PREFIX)
+    rc = -1;
   if (size > 0 && fwrite(data, 1, size, f) != size)
     rc = -1;
   if (fclose(f) != 0)
@@ -165,6 +184,8 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
 static void run_one(const char *path, const options *o, totals *t) {
   uint8_t *data = NULL, *image = NULL;
   size_t size = 0, image_size = 0;
+  uint8_t prefix[TARGET_PREFIX] = {0, 0, 0, 0};
+  replay_diff_limits lim = o->lim;
   char why[1024];
   int rc = 0;
 
@@ -184,17 +205,24 @@ static void run_one(const char *path, const options *o, totals *t) {
     rc = from_fuzz_image(data, size, o->lim.max_size, &image, &image_size, why,
                          sizeof why);
     break;
-  case MODE_PACKED: {
+  case MODE_PACKED:
+  case MODE_PACKED_RAW: {
+    size_t skip = size < TARGET_PREFIX ? size : TARGET_PREFIX;
     unsigned opt;
-    if (rd_unpack(data, size, o->lim.max_size, &image, &image_size, &opt) !=
-        0) {
+    memcpy(prefix, data, skip);
+    if (rd_unpack(data + skip, size - skip, o->lim.max_size, &image,
+                  &image_size, &opt) != 0) {
       snprintf(why, sizeof why, "skipped: packed image above the size cap");
       rc = 1;
-    } else {
+    } else if (o->mode == MODE_PACKED) {
       rd_repair_image(image, image_size, rd_packed_repair_options(opt));
     }
     break;
   }
+  }
+  if (o->fuzz_mode) {
+    replay_diff_fuzz_limits(prefix, sizeof prefix, &lim);
+    lim.max_size = o->lim.max_size;
   }
   free(data);
   if (rc != 0) {
@@ -208,7 +236,7 @@ static void run_one(const char *path, const options *o, totals *t) {
   }
 
   if (o->expand_to != NULL &&
-      write_file(o->expand_to, path, image, image_size) != 0) {
+      write_file(o->expand_to, path, NULL, image, image_size) != 0) {
     printf("%s: error: cannot write into %s\n", path, o->expand_to);
     t->errors++;
   }
@@ -218,7 +246,7 @@ static void run_one(const char *path, const options *o, totals *t) {
     if (rd_pack(image, image_size, 0, &packed, &packed_size) != 0) {
       printf("%s: note: not packed (under 1 MiB)\n", path);
     } else {
-      if (write_file(o->pack_to, path, packed, packed_size) != 0) {
+      if (write_file(o->pack_to, path, zero_prefix, packed, packed_size) != 0) {
         printf("%s: error: cannot write into %s\n", path, o->pack_to);
         t->errors++;
       }
@@ -226,7 +254,7 @@ static void run_one(const char *path, const options *o, totals *t) {
     }
   }
 
-  rc = replay_diff_ex(image, image_size, &o->lim, o->ws, why, sizeof why);
+  rc = replay_diff_ex(image, image_size, &lim, o->ws, why, sizeof why);
   free(image);
   if (rc == 0) {
     t->ok++;
@@ -327,6 +355,10 @@ int main(int argc, char **argv) {
       o.mode = MODE_FUZZ_IMAGE;
     } else if (strcmp(a, "--packed") == 0) {
       o.mode = MODE_PACKED;
+    } else if (strcmp(a, "--packed-raw") == 0) {
+      o.mode = MODE_PACKED_RAW;
+    } else if (strcmp(a, "--fuzz-mode") == 0) {
+      o.fuzz_mode = 1;
     } else if (i + 1 < argc && (strcmp(a, "--max-size") == 0 ||
                                 strcmp(a, "--crash-points") == 0 ||
                                 strcmp(a, "--overlay-calls") == 0)) {

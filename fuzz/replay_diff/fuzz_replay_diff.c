@@ -1,18 +1,21 @@
 /*
- * fuzz_replay_diff: the differential replayer (replay_diff.h) on the input
- * taken as a whole VHDX image, bytes as they are. Every check failing is a
+ * fuzz_replay_diff: the differential replayer (replay_diff.h) on a packed
+ * image taken as it is, checksums not repaired (the options byte is
+ * ignored), after the 4-byte prefix that picks the crash points and
+ * overlay reads (fuzz_replay_diff_common.h). Every check failing is a
  * finding: the library and the reference model disagree, or the library
  * disagrees with itself (re-run, crash recovery, overlay). The description
  * of the first difference goes to stderr, then abort().
  *
- * Inputs are whole files, so they are at least 1 MiB to get past the size
- * check and 2 MiB to hold a log: run with -max_len=4194304 or so. Checksums
- * are as the input has them, so mutations mostly test rejection;
- * fuzz_replay_diff_repaired reaches the replay logic.
+ * Checksums are as the input has them, so mutations mostly test
+ * rejection; fuzz_replay_diff_repaired reaches the replay logic. The
+ * packed form (packed.h) keeps the bytes that matter at fixed places, so
+ * an input is ~20-75 KiB instead of a 2+ MiB whole image.
  *
- * Bounds per input (see replay_diff_limits): the replayed file may grow to
- * 64 MiB (beyond, both sides must say E_IO), at most 64 crash points,
- * 64 overlay reads of the original plus 17 per crash point.
+ * Bounds per input (fuzz mode of replay_diff_limits): the replayed file
+ * may grow to 64 MiB (beyond, both sides must say E_IO), two crash
+ * points, and per overlay check both header slots and 4 chunks from a
+ * picked point.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +23,6 @@
 #include "fuzz_replay_diff_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzz_replay_diff_run(data, size);
+  fuzz_replay_diff_run(data, size, 0);
   return 0;
 }

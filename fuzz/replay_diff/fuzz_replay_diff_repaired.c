@@ -1,10 +1,12 @@
 /*
  * fuzz_replay_diff_repaired: the differential replayer on a packed image
  * (packed.h: identifier, both headers, the first 1 KiB of both region
- * tables and the bytes from 1 MiB on, ~20 KiB for a seed instead of
- * 2+ MiB), expanded to the whole file and checksum-repaired (repair.h)
- * before the comparison, so that mutations reach the log search, the plan
- * and the replay instead of failing a CRC-32C.
+ * tables and the bytes from 1 MiB on, ~20-75 KiB for a seed instead of
+ * 2+ MiB) after a 4-byte prefix that picks the crash points and overlay
+ * reads (fuzz_replay_diff_common.h), expanded to the whole file and
+ * checksum-repaired (repair.h) before the comparison, so that mutations
+ * reach the log search, the plan and the replay instead of failing a
+ * CRC-32C.
  *
  * Repair in the target, not in a custom mutator: it works the same under
  * libFuzzer, AFL++ and the standalone reproducer, and a saved crash input
@@ -22,25 +24,10 @@
 #include <stdint.h>
 
 #include "fuzz_replay_diff_common.h"
-#include "packed.h"
 #include "packed_mutate.h"
-#include "repair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  uint64_t image_size = rd_unpacked_size(data, size);
-  uint8_t *image;
-  unsigned options;
-
-  if (image_size > FUZZ_REPLAY_DIFF_MAX_SIZE)
-    return 0;
-  /* Expanded into the workspace: no fresh block per input. */
-  image = replay_diff_workspace_input(fuzz_replay_diff_workspace(),
-                                      (size_t)image_size);
-  if (image == NULL)
-    return 0;
-  rd_unpack_into(data, size, image, &options);
-  rd_repair_image(image, (size_t)image_size, rd_packed_repair_options(options));
-  fuzz_replay_diff_run(image, (size_t)image_size);
+  fuzz_replay_diff_run(data, size, 1);
   return 0;
 }
 
@@ -51,7 +38,11 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
                                unsigned int seed) {
-  if ((seed & 1u) == 0 && rd_mutate_packed(data, size, seed >> 1))
+  /* The structure-aware half works on the packed image after the
+   * prefix. */
+  if ((seed & 1u) == 0 && size > FUZZ_REPLAY_DIFF_PREFIX &&
+      rd_mutate_packed(data + FUZZ_REPLAY_DIFF_PREFIX,
+                       size - FUZZ_REPLAY_DIFF_PREFIX, seed >> 1))
     return size;
   return LLVMFuzzerMutate(data, size, max_size);
 }

@@ -60,6 +60,33 @@ void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
     memcpy(image + MIB, tail_bytes, tail);
 }
 
+size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
+                        unsigned *options,
+                        uint64_t ranges[RD_PACKED_RANGES][2]) {
+  size_t i, n = 0, tail;
+  const uint8_t *tail_bytes = rd_packed_tail(packed, size, &tail);
+
+  *options = size > 0 ? packed[0] : 0;
+  for (i = 0; i < PIECES; i++) {
+    const piece *p = &pieces[i];
+    if (size > p->packed_at) {
+      size_t len =
+          size - p->packed_at < p->length ? size - p->packed_at : p->length;
+      memcpy(image + p->file_at, packed + p->packed_at, len);
+      ranges[n][0] = p->file_at;
+      ranges[n][1] = p->file_at + len;
+      n++;
+    }
+  }
+  if (tail > 0) {
+    memcpy(image + MIB, tail_bytes, tail);
+    ranges[n][0] = MIB;
+    ranges[n][1] = (uint64_t)MIB + tail;
+    n++;
+  }
+  return n;
+}
+
 int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,
               uint8_t **image, size_t *image_size, unsigned *options) {
   uint64_t total = rd_unpacked_size(packed, size);

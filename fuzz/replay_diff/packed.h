@@ -63,6 +63,14 @@ const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
 void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
                     unsigned *options);
 
+/* The same into `image` when it is all zero already (rd_unpacked_size()
+ * bytes): writes only the kept pieces and the tail, and lists the ranges
+ * it wrote in `ranges` (at most RD_PACKED_RANGES); returns their count. */
+#define RD_PACKED_RANGES 6u
+size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
+                        unsigned *options,
+                        uint64_t ranges[RD_PACKED_RANGES][2]);
+
 /* The same into a new block (malloc'd, the caller frees). 0 on success, -1
  * when memory ran out or the image would exceed max_size. */
 int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,

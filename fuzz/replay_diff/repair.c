@@ -31,13 +31,51 @@ void rd_crc_init(rd_crc_table *table) {
   }
 }
 
+/* a * b modulo the (reflected) Castagnoli polynomial, x^0 in bit 31. */
+static uint32_t mult_mod_p(uint32_t a, uint32_t b) {
+  uint32_t m = (uint32_t)1 << 31, p = 0;
+  while (m != 0) {
+    if (a & m)
+      p ^= b;
+    m >>= 1;
+    b = (b & 1u) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+  }
+  return p;
+}
+
+/* The register after `n` zero bytes: times x^(8n) modulo P. */
+static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
+  uint32_t power = (uint32_t)1 << 23, product = (uint32_t)1 << 31;
+  while (n != 0) {
+    if (n & 1u)
+      product = mult_mod_p(power, product);
+    power = mult_mod_p(power, power);
+    n >>= 1;
+  }
+  return mult_mod_p(product, reg);
+}
+
 uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
                    size_t size) {
   const uint8_t *p = data;
-  size_t i;
+  size_t i = 0;
   crc = ~crc;
-  for (i = 0; i < size; i++)
-    crc = (crc >> 8) ^ table->t[(crc ^ p[i]) & 0xFFu];
+  while (i < size) {
+    size_t z = i;
+    uint64_t w;
+    /* Runs of zeros (most of an image) in one step. */
+    while (z + 8 <= size && (memcpy(&w, p + z, 8), w == 0))
+      z += 8;
+    while (z < size && p[z] == 0)
+      z++;
+    if (z - i >= 64) {
+      crc = crc_zeros(crc, z - i);
+      i = z;
+      continue;
+    }
+    for (; i < z || (i < size && p[i] != 0); i++)
+      crc = (crc >> 8) ^ table->t[(crc ^ p[i]) & 0xFFu];
+  }
   return ~crc;
 }
 
@@ -110,8 +148,21 @@ static void sync_sequence(const rd_log *l, uint32_t first, uint32_t sectors) {
   }
 }
 
+/* Where repair wrote: [off, end) of the image, for the caller's mark. */
+typedef struct rd_marker {
+  rd_mark_fn fn;
+  void *ctx;
+  const uint8_t *image;
+} rd_marker;
+
+static void mark(const rd_marker *m, const uint8_t *p, size_t n) {
+  if (m->fn != NULL)
+    m->fn(m->ctx, (uint64_t)(p - m->image), (uint64_t)(p - m->image) + n);
+}
+
 static void repair_log(const rd_crc_table *t, const rd_log *l,
-                       const uint8_t guid[16], unsigned options) {
+                       const uint8_t guid[16], unsigned options,
+                       const rd_marker *m) {
   static const uint8_t zeros[4] = {0, 0, 0, 0};
   uint32_t s, i;
 
@@ -125,6 +176,18 @@ static void repair_log(const rd_crc_table *t, const rd_log *l,
         length / SECTOR > l->sectors)
       continue;
     sectors = length / SECTOR;
+    /* The sequence edits stay inside the entry's sectors (wrapped); the
+     * others inside its first sector. */
+    if ((options & RD_REPAIR_ENTRY_SEQUENCE) != 0) {
+      if (s + sectors <= l->sectors) {
+        mark(m, h, (size_t)sectors * SECTOR);
+      } else {
+        mark(m, h, (size_t)(l->sectors - s) * SECTOR);
+        mark(m, l->log, (size_t)(s + sectors - l->sectors) * SECTOR);
+      }
+    } else {
+      mark(m, h, 64);
+    }
     if ((options & RD_REPAIR_ENTRY_GUID) != 0 && !is_zero(guid, 16))
       memcpy(h + 32, guid, 16);
     if ((options & RD_REPAIR_ENTRY_SEQUENCE) != 0)
@@ -155,6 +218,12 @@ static int header_log(uint8_t *image, size_t size, uint32_t at, rd_log *l) {
 }
 
 void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
+  rd_repair_image_marked(image, size, options, NULL, NULL);
+}
+
+void rd_repair_image_marked(uint8_t *image, size_t size, unsigned options,
+                            rd_mark_fn fn, void *ctx) {
+  rd_marker m;
   static const uint32_t headers[2] = {HEADER1, HEADER2};
   static const uint32_t regions[2] = {REGION1, REGION2};
   rd_crc_table t;
@@ -164,16 +233,23 @@ void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
 
   if (image == NULL || size < MIB)
     return;
+  m.fn = fn;
+  m.ctx = ctx;
+  m.image = image;
   rd_crc_init(&t);
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + headers[h];
-    if ((options & RD_REPAIR_HEADERS) != 0 && memcmp(p, "head", 4) == 0)
+    if ((options & RD_REPAIR_HEADERS) != 0 && memcmp(p, "head", 4) == 0) {
       rd_put32(p + 4, crc_field_zeroed(&t, p, HEADER_SIZE));
+      mark(&m, p + 4, 4);
+    }
   }
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + regions[h];
-    if ((options & RD_REPAIR_REGIONS) != 0 && memcmp(p, "regi", 4) == 0)
+    if ((options & RD_REPAIR_REGIONS) != 0 && memcmp(p, "regi", 4) == 0) {
       rd_put32(p + 4, crc_field_zeroed(&t, p, REGION_SIZE));
+      mark(&m, p + 4, 4);
+    }
   }
   if ((options & (RD_REPAIR_ENTRIES | RD_REPAIR_ENTRY_GUID |
                   RD_REPAIR_ENTRY_SEQUENCE)) == 0)
@@ -195,6 +271,6 @@ void rd_repair_image(uint8_t *image, size_t size, unsigned options) {
         logs[w].sectors == logs[1 - w].sectors &&
         memcmp(image + headers[w] + 48, image + headers[1 - w] + 48, 16) == 0)
       continue;
-    repair_log(&t, &logs[w], image + headers[w] + 48, options);
+    repair_log(&t, &logs[w], image + headers[w] + 48, options, &m);
   }
 }

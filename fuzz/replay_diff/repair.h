@@ -54,6 +54,12 @@ uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
  */
 void rd_repair_image(uint8_t *image, size_t size, unsigned options);
 
+/* The same, calling fn(ctx, off, end) for ranges that together hold every
+ * byte it changed (the checksum fields, each repaired entry's sectors). */
+typedef void (*rd_mark_fn)(void *ctx, uint64_t off, uint64_t end);
+void rd_repair_image_marked(uint8_t *image, size_t size, unsigned options,
+                            rd_mark_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -72,14 +72,38 @@ typedef struct replay_diff_limits {
   /* 1: also compare the model with the library on the replayed image
    * (check 2a), which costs a second model run. */
   int model_on_result;
+  /* 1: fuzz mode, fewer checks per input, each as exact, the input
+   * choosing which (the fuzz targets' 4-byte prefix):
+   *  - the main run loads with the loader of the repeated runs instead of
+   *    vhdxlog_load() (whose fresh 1 MiB blocks cost more than everything
+   *    else), so check 0 does not run;
+   *  - crash points crash_pick % W and W - 1 only;
+   *  - each overlay check (4, and the one of each crash point) reads both
+   *    header slots in two chunks split at an odd offset the pick chooses,
+   *    and overlay_calls chunks (odd sizes around 4 KiB) from the start of
+   *    the written or non-zero range overlay_pick chooses, moved back by
+   *    up to 4 KiB, instead of the whole file.
+   * 0: every check in full (vhdxlog-diff, CTest). */
+  int fuzz_mode;
+  uint16_t crash_pick;
+  uint16_t overlay_pick;
 } replay_diff_limits;
 
-/* 64 MiB, 64 crash points, 256 overlay calls, model on the result. */
+/* 64 MiB, 64 crash points, 256 overlay calls, model on the result, not
+ * fuzz mode. */
 #define REPLAY_DIFF_DEFAULT_MAX_SIZE (64u * 1048576u)
 #define REPLAY_DIFF_DEFAULT_CRASH_POINTS 64u
 #define REPLAY_DIFF_DEFAULT_OVERLAY_CALLS 256u
 
 void replay_diff_default_limits(replay_diff_limits *limits);
+
+/* The fuzz targets' limits: fuzz mode with the picks of a 4-byte prefix
+ * (crash_pick, overlay_pick, little-endian; zeros past prefix_size), the
+ * default max_size, 4 overlay chunks from the picked point, no model run
+ * on the result. */
+#define REPLAY_DIFF_FUZZ_PREFIX 4u
+void replay_diff_fuzz_limits(const uint8_t *prefix, size_t prefix_size,
+                             replay_diff_limits *limits);
 
 /*
  * Compare library and model on `image` (the whole file, `size` bytes).
@@ -97,21 +121,32 @@ int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
                 size_t why_size);
 
 /*
- * Large buffers (memory files, header areas, logs, overlay chunks) kept
- * from one call to the next. Why: under AddressSanitizer every block over
- * 128 KiB is a fresh mmap, and a first touch of a page costs ~50 us on our
- * virtual machines, so fresh 4 MiB copies made one execution ~100x slower
- * than the work itself. The contents never carry over (every buffer is
- * written before it is read); under ASan the unused tail of each buffer is
- * poisoned. A fuzz target keeps one for the life of the process.
+ * Large buffers (memory files, the model's image, header areas, logs,
+ * overlay chunks) kept from one call to the next. Why: under
+ * AddressSanitizer every block over 128 KiB is a fresh mmap, and a first
+ * touch of a page costs ~15-50 us on our virtual machines, so fresh 4 MiB
+ * copies made one execution ~100x slower than the work itself. Each buffer
+ * is kept all zero outside the ranges written since it was last cleaned,
+ * so that only those ranges are copied, compared and cleaned (replay_diff.c
+ * says how); nothing else carries over from one input to the next. Under
+ * ASan the unused tail of the load buffers is poisoned. A fuzz target
+ * keeps one for the life of the process.
  */
 typedef struct replay_diff_workspace replay_diff_workspace;
 replay_diff_workspace *replay_diff_workspace_new(void);
 void replay_diff_workspace_free(replay_diff_workspace *ws);
-/* A buffer of `size` bytes for the caller's own input image (e.g. a packed
- * image expanded in place), valid until the next call with `ws`; NULL when
- * memory ran out. */
+/* A buffer of `size` bytes, all zero, for the caller's own input image
+ * (e.g. a packed image expanded in place); NULL when memory ran out. The
+ * caller writes the image into it and names every range it wrote with
+ * replay_diff_workspace_mark() (a byte outside every marked range must be
+ * zero), then calls replay_diff_input(). Valid until the next call of
+ * replay_diff_workspace_input(). */
 uint8_t *replay_diff_workspace_input(replay_diff_workspace *ws, size_t size);
+void replay_diff_workspace_mark(replay_diff_workspace *ws, uint64_t offset,
+                                uint64_t end);
+/* replay_diff_ex() on that image. */
+int replay_diff_input(const replay_diff_limits *limits,
+                      replay_diff_workspace *ws, char *why, size_t why_size);
 
 /* The same with every limit given, and a workspace (NULL: one for this
  * call only). */
