@@ -84,15 +84,15 @@ static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
   while (pos < end) {
     const uint8_t *h = log_sector(ctx, pos);
     uint32_t count = load_le32(h + 24);
-    uint32_t left = count, in_sector, sector = pos;
+    uint32_t left = count, in_sector = DESCRIPTORS_IN_FIRST_SECTOR;
+    uint32_t sector = pos;
     const uint8_t *slots = h + ENTRY_HEADER_SIZE;
-    in_sector = DESCRIPTORS_IN_FIRST_SECTOR;
     while (left > 0) {
       uint32_t n = left < in_sector ? left : in_sector;
-      uint64_t write_end = slots_write_end(slots, n);
-      furthest = write_end > furthest ? write_end : furthest;
+      furthest = max_u64(furthest, slots_write_end(slots, n));
       left -= n;
-      slots = log_sector(ctx, ++sector); /* < 2N: the entry is in the log */
+      /* The next descriptor sector; at most `end` (< 2N) after the last. */
+      slots = log_sector(ctx, ++sector);
       in_sector = DESCRIPTORS_PER_SECTOR;
     }
     count_total += count;
