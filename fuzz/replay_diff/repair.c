@@ -20,6 +20,11 @@
 #define DESC_FIRST 126u /* descriptors in the first descriptor sector */
 #define DESC_NEXT 128u  /* in each further one */
 
+#if (defined(__x86_64__) || defined(__i386__)) &&                              \
+    (defined(__GNUC__) || defined(__clang__))
+#define RD_CRC_HW 1
+#endif
+
 void rd_crc_init(rd_crc_table *table) {
   uint32_t i, c;
   int k;
@@ -27,8 +32,16 @@ void rd_crc_init(rd_crc_table *table) {
     c = i;
     for (k = 0; k < 8; k++)
       c = (c >> 1) ^ (c & 1u ? 0x82F63B78u : 0u);
-    table->t[i] = c;
+    table->t[0][i] = c;
   }
+  for (i = 0; i < 256; i++)
+    for (k = 1; k < 8; k++)
+      table->t[k][i] =
+          (table->t[k - 1][i] >> 8) ^ table->t[0][table->t[k - 1][i] & 0xFFu];
+  table->hw = 0;
+#ifdef RD_CRC_HW
+  table->hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#endif
 }
 
 /* a * b modulo the (reflected) Castagnoli polynomial, x^0 in bit 31. */
@@ -55,6 +68,25 @@ static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
   return mult_mod_p(product, reg);
 }
 
+/* Bytes that are not a zero run: SSE4.2's CRC32 instruction where the CPU
+ * has it (the same register update as one table step per byte; the repair
+ * only has to be right, the library checks it), else slicing-by-8. */
+#ifdef RD_CRC_HW
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
+  while (n >= 4) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    crc = __builtin_ia32_crc32si(crc, w);
+    p += 4;
+    n -= 4;
+  }
+  while (n-- > 0)
+    crc = __builtin_ia32_crc32qi(crc, *p++);
+  return crc;
+}
+#endif
+
 uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
                    size_t size) {
   const uint8_t *p = data;
@@ -73,8 +105,32 @@ uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
       i = z;
       continue;
     }
-    for (; i < z || (i < size && p[i] != 0); i++)
-      crc = (crc >> 8) ^ table->t[(crc ^ p[i]) & 0xFFu];
+    /* Up to the next zero run (or the end). */
+#ifdef RD_CRC_HW
+    if (table->hw) {
+      size_t e = z;
+      while (e < size && p[e] != 0)
+        e++;
+      crc = crc_hw(crc, p + i, e - i);
+      i = e;
+      continue;
+    }
+#endif
+    for (; i < z || (i < size && p[i] != 0);) {
+      if (i + 8 <= size && (i + 8 <= z || (memcpy(&w, p + i, 8), w != 0))) {
+        uint32_t lo =
+            crc ^ ((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
+                   (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24);
+        crc = table->t[7][lo & 0xFFu] ^ table->t[6][(lo >> 8) & 0xFFu] ^
+              table->t[5][(lo >> 16) & 0xFFu] ^ table->t[4][lo >> 24] ^
+              table->t[3][p[i + 4]] ^ table->t[2][p[i + 5]] ^
+              table->t[1][p[i + 6]] ^ table->t[0][p[i + 7]];
+        i += 8;
+      } else {
+        crc = (crc >> 8) ^ table->t[0][(crc ^ p[i]) & 0xFFu];
+        i++;
+      }
+    }
   }
   return ~crc;
 }

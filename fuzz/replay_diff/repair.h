@@ -29,9 +29,12 @@ extern "C" {
   (RD_REPAIR_HEADERS | RD_REPAIR_REGIONS | RD_REPAIR_ENTRIES)
 
 /* Standard CRC-32C (init and final xor 0xFFFFFFFF); chain by passing the
- * previous result, start with 0. Table built on the caller's stack. */
+ * previous result, start with 0. Tables built on the caller's stack:
+ * t[0] the byte-wise table, t[k] eight bytes at a time (slicing-by-8);
+ * x86 CPUs with SSE4.2 use their CRC32 instruction instead. */
 typedef struct rd_crc_table {
-  uint32_t t[256];
+  uint32_t t[8][256];
+  int hw; /* the CPU's CRC32 instruction is used */
 } rd_crc_table;
 void rd_crc_init(rd_crc_table *table);
 uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,

@@ -16,7 +16,9 @@
  *    lists them, or replay_diff_ex() finds them, 4 KiB at a time);
  *  - a memory file is the input's non-zero ranges copied into a clean
  *    buffer; every successful write() through it is listed (write_zeros
- *    and growth only ever write zeros, so they need no listing);
+ *    and growth only ever write zeros, so the comparisons need no listing
+ *    of them; write_zeros over the input is listed anyway), so that the
+ *    next file of the same input only restores the listed ranges;
  *  - two files (or a file and the model's image) are compared over the
  *    union of their lists: outside it both hold the original's bytes there,
  *    which are zero, so the comparison is exact;
@@ -77,13 +79,15 @@
 typedef struct ext_list {
   uint64_t (*e)[2];
   size_t n, cap;
-  int oom; /* an addition failed: the list is incomplete */
+  size_t frozen; /* entries below this index take no merges */
+  int oom;       /* an addition failed: the list is incomplete */
 } ext_list;
 
 static void ext_add(ext_list *l, uint64_t off, uint64_t end) {
   if (end <= off)
     return;
-  if (l->n > 0 && off <= l->e[l->n - 1][1] && end >= l->e[l->n - 1][0]) {
+  if (l->n > l->frozen && off <= l->e[l->n - 1][1] &&
+      end >= l->e[l->n - 1][0]) {
     if (off < l->e[l->n - 1][0])
       l->e[l->n - 1][0] = off;
     if (end > l->e[l->n - 1][1])
@@ -111,12 +115,21 @@ typedef struct sbuf {
   size_t cap;
   size_t poisoned; /* [poisoned, cap) is poisoned under ASan */
   ext_list dirty;
+  /* Memory files: != 0 when the buffer holds the input of run `gen` in its
+   * first dirty.frozen ranges, and the ranges after those list every byte
+   * written since (file_open() then restores only those). */
+  uint64_t gen;
 } sbuf;
 
 /* Zero the listed ranges (they lie below b->poisoned: they were written
  * while that part was usable). */
 static void sb_clean(sbuf *b) {
   size_t i;
+  if (b->p != NULL && b->dirty.oom) {
+    /* The list is incomplete: all of it. */
+    memset(b->p, 0, b->poisoned);
+    b->dirty.n = 0;
+  }
   for (i = 0; b->p != NULL && i < b->dirty.n; i++) {
     uint64_t lo = b->dirty.e[i][0], hi = b->dirty.e[i][1];
     if (hi > b->poisoned)
@@ -125,7 +138,9 @@ static void sb_clean(sbuf *b) {
       memset(b->p + lo, 0, (size_t)(hi - lo));
   }
   b->dirty.n = 0;
+  b->dirty.frozen = 0;
   b->dirty.oom = 0;
+  b->gen = 0;
 }
 
 /* The buffer cleaned, with room for `size` bytes (for `want` if it has to
@@ -208,6 +223,7 @@ struct replay_diff_workspace {
   ws_buf replay; /* the replay buffer */
   ext_list scan; /* replay_diff_ex(): the non-zero ranges of the image */
   size_t input_size;
+  uint64_t gen; /* runs so far */
 };
 
 replay_diff_workspace *replay_diff_workspace_new(void) {
@@ -411,6 +427,7 @@ typedef struct input {
 typedef struct mfile {
   vhdxlog_mem_file mf;
   sbuf *b;
+  uint64_t input_size;
   vhdxlog_io mem;
   vhdxlog_io io;
 } mfile;
@@ -428,9 +445,16 @@ static int tr_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
   return rc;
 }
 
+/* Zeros need no listing for the comparisons (outside the lists both sides
+ * hold the input's zeros), but file_open() restores what they overwrote of
+ * the input. */
 static int tr_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   mfile *f = ctx;
-  return f->mem.write_zeros(f->mem.ctx, offset, size);
+  int rc = f->mem.write_zeros(f->mem.ctx, offset, size);
+  if (rc == 0 && size > 0 && offset < f->input_size)
+    ext_add(&f->b->dirty, offset,
+            size < f->input_size - offset ? offset + size : f->input_size);
+  return rc;
 }
 
 static int tr_get_size(void *ctx, uint64_t *size) {
@@ -461,12 +485,36 @@ static int file_open(diff *d, int slot, mfile *f, const input *in) {
   sbuf *b = &d->ws->b[slot];
   uint64_t max = file_max(d, in->size);
   size_t want = max > (uint64_t)SIZE_MAX ? in->size : (size_t)max;
-  uint8_t *p = sb_get(b, in->size, want, 0);
-  if (p == NULL)
-    return -1;
-  copy_ranges(p, &b->dirty, in->data, in->size, in->nz, 0, in->size);
+  uint8_t *p;
+  if (b->gen == d->ws->gen && b->p != NULL && !b->dirty.oom) {
+    /* Holds this input but for what was written since: put the input's
+     * bytes back there (zeros past its end). */
+    size_t i;
+    for (i = b->dirty.frozen; i < b->dirty.n; i++) {
+      uint64_t lo = b->dirty.e[i][0], hi = b->dirty.e[i][1];
+      if (hi > b->cap)
+        hi = b->cap;
+      if (lo < hi && lo < in->size) {
+        uint64_t m = hi < in->size ? hi : in->size;
+        memcpy(b->p + lo, in->data + lo, (size_t)(m - lo));
+        lo = m;
+      }
+      if (lo < hi)
+        memset(b->p + lo, 0, (size_t)(hi - lo));
+    }
+    b->dirty.n = b->dirty.frozen;
+    p = b->p;
+  } else {
+    p = sb_get(b, in->size, want, 0);
+    if (p == NULL)
+      return -1;
+    copy_ranges(p, &b->dirty, in->data, in->size, in->nz, 0, in->size);
+    b->dirty.frozen = b->dirty.n;
+    b->gen = d->ws->gen;
+  }
   memset(f, 0, sizeof *f);
   f->b = b;
+  f->input_size = in->size;
   f->mf.data = p;
   f->mf.size = in->size;
   f->mf.capacity = b->cap;
@@ -1218,6 +1266,7 @@ static int run(const uint8_t *image, size_t size, const ext_list *nz,
   in.data = image;
   in.size = size;
   in.nz = nz;
+  ws->gen++;
   d.buffer = wb_get(&ws->replay, BUF_MAIN);
   if (d.buffer == NULL)
     return say(&d, -1, "cannot allocate the replay buffer");
