@@ -165,11 +165,15 @@ static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
 }
 
 uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size) {
+  static const uint8_t zero_block[4096];
   size_t i = 0;
   while (i < size) {
     size_t z = i;
     uint64_t w;
     /* A run of zero bytes in one step (images are mostly zeros). */
+    while (z + sizeof zero_block <= size &&
+           memcmp(p + z, zero_block, sizeof zero_block) == 0)
+      z += sizeof zero_block;
     while (z + 8 <= size && (memcpy(&w, p + z, 8), w == 0))
       z += 8;
     while (z < size && p[z] == 0)

@@ -13,7 +13,7 @@
  * an input is ~20-75 KiB instead of a 2+ MiB whole image.
  *
  * Bounds per input (fuzz mode of replay_diff_limits): the replayed file
- * may grow to 8 MiB (beyond, both sides must say E_IO), two crash
+ * may grow to 64 MiB (beyond, both sides must say E_IO), two crash
  * points, and per overlay check both header slots and 4 chunks from a
  * picked point.
  */

@@ -61,7 +61,7 @@ void fuzz_replay_diff_run(const uint8_t *data, size_t size, int repair) {
   size_t n, i;
   char why[512];
 
-  if (image_size > FUZZ_REPLAY_DIFF_MAX_IMAGE)
+  if (image_size > FUZZ_REPLAY_DIFF_MAX_SIZE)
     return;
   /* Expanded into the workspace's clean input buffer: only the kept
    * pieces and the tail are written (and marked). */

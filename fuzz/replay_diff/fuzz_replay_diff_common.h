@@ -8,13 +8,8 @@
 #include <stdint.h>
 
 /* The replayed file may grow to max(input size, this); beyond, both sides
- * must say E_IO. 8 MiB, not the default 64: every memory file zero-fills
- * its growth (io/mem.c), four files per input, and growth to tens of MiB
- * took a third of the time without reaching other code. */
-#define FUZZ_REPLAY_DIFF_MAX_SIZE (8u * 1048576u)
-/* Inputs standing for a larger image are skipped (a packed input of
- * -max_len bytes stands for at most 1 MiB + 64 KiB + 255 * 64 KiB). */
-#define FUZZ_REPLAY_DIFF_MAX_IMAGE (64u * 1048576u)
+ * must say E_IO. Inputs standing for a larger image are skipped. */
+#define FUZZ_REPLAY_DIFF_MAX_SIZE (64u * 1048576u)
 
 /*
  * Input of both targets: a 4-byte prefix choosing the checks (fuzz mode of

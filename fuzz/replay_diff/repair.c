@@ -28,6 +28,12 @@
 void rd_crc_init(rd_crc_table *table) {
   uint32_t i, c;
   int k;
+  table->hw = 0;
+#ifdef RD_CRC_HW
+  table->hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+  if (table->hw)
+    return; /* the tables are not used */
+#endif
   for (i = 0; i < 256; i++) {
     c = i;
     for (k = 0; k < 8; k++)
@@ -38,10 +44,6 @@ void rd_crc_init(rd_crc_table *table) {
     for (k = 1; k < 8; k++)
       table->t[k][i] =
           (table->t[k - 1][i] >> 8) ^ table->t[0][table->t[k - 1][i] & 0xFFu];
-  table->hw = 0;
-#ifdef RD_CRC_HW
-  table->hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-#endif
 }
 
 /* a * b modulo the (reflected) Castagnoli polynomial, x^0 in bit 31. */
@@ -74,6 +76,17 @@ static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
 #ifdef RD_CRC_HW
 __attribute__((target("sse4.2"))) static uint32_t
 crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
+#if defined(__x86_64__)
+  uint64_t c = crc;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    c = __builtin_ia32_crc32di(c, w);
+    p += 8;
+    n -= 8;
+  }
+  crc = (uint32_t)c;
+#endif
   while (n >= 4) {
     uint32_t w;
     memcpy(&w, p, 4);
@@ -87,50 +100,63 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
 }
 #endif
 
+/* Slicing-by-8 over `n` bytes. */
+static uint32_t crc_sliced(const rd_crc_table *table, uint32_t crc,
+                           const uint8_t *p, size_t n) {
+  while (n >= 8) {
+    uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    crc = table->t[7][lo & 0xFFu] ^ table->t[6][(lo >> 8) & 0xFFu] ^
+          table->t[5][(lo >> 16) & 0xFFu] ^ table->t[4][lo >> 24] ^
+          table->t[3][p[4]] ^ table->t[2][p[5]] ^ table->t[1][p[6]] ^
+          table->t[0][p[7]];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0)
+    crc = (crc >> 8) ^ table->t[0][(crc ^ *p++) & 0xFFu];
+  return crc;
+}
+
+static uint64_t load64(const uint8_t *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
 uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
                    size_t size) {
   const uint8_t *p = data;
   size_t i = 0;
   crc = ~crc;
   while (i < size) {
-    size_t z = i;
-    uint64_t w;
-    /* Runs of zeros (most of an image) in one step. */
-    while (z + 8 <= size && (memcpy(&w, p + z, 8), w == 0))
+    static const uint8_t zero_block[4096];
+    size_t z = i, e;
+    /* A run of zero words (most of an image) in one step. */
+    while (z + sizeof zero_block <= size &&
+           memcmp(p + z, zero_block, sizeof zero_block) == 0)
+      z += sizeof zero_block;
+    while (z + 8 <= size && load64(p + z) == 0)
       z += 8;
-    while (z < size && p[z] == 0)
-      z++;
     if (z - i >= 64) {
       crc = crc_zeros(crc, z - i);
       i = z;
       continue;
     }
-    /* Up to the next zero run (or the end). */
+    /* Else up to the next zero word (or the end), 8 bytes at a time: at
+     * least 8 bytes, or the rest. */
+    e = z;
+    while (e + 8 <= size && load64(p + e) != 0)
+      e += 8;
+    if (e + 8 > size)
+      e = size;
 #ifdef RD_CRC_HW
-    if (table->hw) {
-      size_t e = z;
-      while (e < size && p[e] != 0)
-        e++;
+    if (table->hw)
       crc = crc_hw(crc, p + i, e - i);
-      i = e;
-      continue;
-    }
+    else
 #endif
-    for (; i < z || (i < size && p[i] != 0);) {
-      if (i + 8 <= size && (i + 8 <= z || (memcpy(&w, p + i, 8), w != 0))) {
-        uint32_t lo =
-            crc ^ ((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
-                   (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24);
-        crc = table->t[7][lo & 0xFFu] ^ table->t[6][(lo >> 8) & 0xFFu] ^
-              table->t[5][(lo >> 16) & 0xFFu] ^ table->t[4][lo >> 24] ^
-              table->t[3][p[i + 4]] ^ table->t[2][p[i + 5]] ^
-              table->t[1][p[i + 6]] ^ table->t[0][p[i + 7]];
-        i += 8;
-      } else {
-        crc = (crc >> 8) ^ table->t[0][(crc ^ p[i]) & 0xFFu];
-        i++;
-      }
-    }
+      crc = crc_sliced(table, crc, p + i, e - i);
+    i = e;
   }
   return ~crc;
 }

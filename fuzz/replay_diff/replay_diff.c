@@ -117,8 +117,11 @@ typedef struct sbuf {
   ext_list dirty;
   /* Memory files: != 0 when the buffer holds the input of run `gen` in its
    * first dirty.frozen ranges, and the ranges after those list every byte
-   * written since (file_open() then restores only those). */
+   * written since (file_open() then restores only those). Log buffers:
+   * != 0 when it holds the input's [key_off, key_off + key_len) of run
+   * `gen` (load_bytes() then reuses it). */
   uint64_t gen;
+  uint64_t key_off, key_len;
 } sbuf;
 
 /* Zero the listed ranges (they lie below b->poisoned: they were written
@@ -472,6 +475,85 @@ static int tr_flush(void *ctx) {
   return f->mem.flush(f->mem.ctx);
 }
 
+/*
+ * Fuzz mode: io/mem.c's callbacks (same semantics, same crash injection:
+ * the k-th mutating call and every later one fail and change nothing), but
+ * growth writes no zeros: the buffer is clean past the file's end (its
+ * bytes there were never written since it was cleaned or restored) and
+ * holds room for every size the file may reach, so nothing moves either.
+ * mem.c zero-filled up to 64 MiB per file, four files per input. Full
+ * mode keeps mem.c itself.
+ */
+static int sp_crashed(const vhdxlog_mem_file *f) {
+  return f->fail_at_write >= 0 && f->writes >= (uint64_t)f->fail_at_write;
+}
+
+/* Grow to `end` (the new bytes are zero already); -1 past max_size. */
+static int sp_grow(vhdxlog_mem_file *f, uint64_t end) {
+  if (end <= f->size)
+    return 0;
+  if (end > f->max_size || end > f->capacity)
+    return -1;
+  f->size = end;
+  return 0;
+}
+
+static int sp_read(void *ctx, uint64_t offset, void *buf, size_t size) {
+  vhdxlog_mem_file *f = ctx;
+  if (size > UINT64_MAX - offset || offset + size > f->size)
+    return -1;
+  if (size > 0)
+    memcpy(buf, f->data + (size_t)offset, size);
+  return 0;
+}
+
+static int sp_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
+  vhdxlog_mem_file *f = ctx;
+  if (sp_crashed(f) || size > UINT64_MAX - offset ||
+      sp_grow(f, offset + size) != 0)
+    return -1;
+  if (size > 0)
+    memcpy(f->data + (size_t)offset, buf, size);
+  f->writes++;
+  return 0;
+}
+
+static int sp_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
+  vhdxlog_mem_file *f = ctx;
+  if (sp_crashed(f) || size > UINT64_MAX - offset)
+    return -1;
+  if (size > 0) {
+    uint64_t old_size = f->size, end = offset + size;
+    if (sp_grow(f, end) != 0)
+      return -1;
+    if (offset < old_size)
+      memset(f->data + (size_t)offset, 0,
+             (size_t)((end < old_size ? end : old_size) - offset));
+  }
+  f->writes++;
+  return 0;
+}
+
+static int sp_get_size(void *ctx, uint64_t *size) {
+  vhdxlog_mem_file *f = ctx;
+  *size = f->size;
+  return 0;
+}
+
+static int sp_set_size(void *ctx, uint64_t size) {
+  vhdxlog_mem_file *f = ctx;
+  if (sp_crashed(f) || sp_grow(f, size) != 0)
+    return -1;
+  f->writes++;
+  return 0;
+}
+
+static int sp_flush(void *ctx) {
+  vhdxlog_mem_file *f = ctx;
+  f->flushes++;
+  return 0;
+}
+
 /* The largest size a replayed file may reach: max(input size, max_size),
  * the growth rule of model_replay(). */
 static uint64_t file_max(const diff *d, size_t size) {
@@ -521,6 +603,14 @@ static int file_open(diff *d, int slot, mfile *f, const input *in) {
   f->mf.max_size = max;
   f->mf.fail_at_write = -1;
   vhdxlog_mem_io(&f->mf, &f->mem);
+  if (d->lim->fuzz_mode && f->mf.capacity >= max) {
+    f->mem.read = sp_read;
+    f->mem.write = sp_write;
+    f->mem.write_zeros = sp_write_zeros;
+    f->mem.get_size = sp_get_size;
+    f->mem.set_size = sp_set_size;
+    f->mem.flush = sp_flush;
+  }
   f->io.ctx = f;
   f->io.read = tr_read;
   f->io.write = tr_write;
@@ -556,15 +646,28 @@ typedef struct loaded {
   vhdxlog_status status;
 } loaded;
 
+/* Does a range of l from index `from` on share a byte with [lo, hi)? */
+static int touches(const ext_list *l, size_t from, uint64_t lo, uint64_t hi) {
+  size_t i;
+  for (i = from; i < l->n; i++)
+    if (l->e[i][0] < hi && l->e[i][1] > lo)
+      return 1;
+  return 0;
+}
+
 /*
  * The calls vhdxlog_load() makes, in its order, on a file held in memory
  * (`data`, `size` bytes, zero outside the ranges of `l`): parse the
  * zero-padded header area, bind the log if dirty, build the plan. Buffers
  * come from the workspace (slots `area_slot`, area_slot + 1 for the log),
  * so the plan stays valid until the next load_bytes() into those slots.
+ * The file is the input but for the ranges of `l` from index `from` on
+ * (l->n: the input itself); where none of those touch the log, the log
+ * buffer of an earlier load of the same input and log is reused (nothing
+ * writes into a log buffer).
  */
 static vhdxlog_status load_bytes(diff *d, int area_slot, const uint8_t *data,
-                                 uint64_t size, const ext_list *l,
+                                 uint64_t size, const ext_list *l, size_t from,
                                  loaded *out) {
   sbuf *ab = &d->ws->b[area_slot], *lb = &d->ws->b[area_slot + 1];
   uint8_t *area, *log = NULL;
@@ -579,11 +682,22 @@ static vhdxlog_status load_bytes(diff *d, int area_slot, const uint8_t *data,
                            &out->error);
   if (st == VHDXLOG_OK && out->image.log_state == VHDXLOG_LOG_DIRTY) {
     /* The parser checked that a dirty log lies inside the file. */
-    log = sb_get(lb, out->image.log_length, out->image.log_length, 1);
-    if (log == NULL)
-      return out->status = VHDXLOG_E_IO;
-    copy_ranges(log, &lb->dirty, data, size, l, out->image.log_offset,
-                out->image.log_length);
+    uint64_t lo = out->image.log_offset, len = out->image.log_length;
+    int input_log = !touches(l, from, lo, lo + len);
+    if (input_log && lb->gen == d->ws->gen && lb->key_off == lo &&
+        lb->key_len == len && lb->p != NULL && !lb->dirty.oom) {
+      log = lb->p;
+    } else {
+      log = sb_get(lb, out->image.log_length, out->image.log_length, 1);
+      if (log == NULL)
+        return out->status = VHDXLOG_E_IO;
+      copy_ranges(log, &lb->dirty, data, size, l, lo, len);
+      if (input_log) {
+        lb->gen = d->ws->gen;
+        lb->key_off = lo;
+        lb->key_len = len;
+      }
+    }
     st = vhdxlog_log_init(&out->log, log, out->image.log_length,
                           out->image.log_guid);
   }
@@ -804,7 +918,8 @@ static int check_replay_again(diff *d, const mfile *main_file) {
   io.set_size = ro_set_size;
   io.flush = ro_flush;
   memset(&res, 0, sizeof res);
-  st = load_bytes(d, SB_AREA, rf.data, rf.size, &main_file->b->dirty, &l);
+  st = load_bytes(d, SB_AREA, rf.data, rf.size, &main_file->b->dirty,
+                  main_file->b->dirty.frozen, &l);
   if (st == VHDXLOG_OK)
     st = vhdxlog_replay(&l.plan, &io, d->buffer, BUF_MAIN, &res, &error);
   if (res.replayed || res.headers_repaired || rf.write_attempts != 0) {
@@ -864,7 +979,7 @@ static int check_writes_twice(diff *d, const input *in,
     rc = say(d, 1, "replay with header writes dropped: library %s",
              name_of(st).s);
   } else if ((st = load_bytes(d, SB_AREA, f.mf.data, f.mf.size, &f.b->dirty,
-                              &l)) != VHDXLOG_OK) {
+                              f.b->dirty.frozen, &l)) != VHDXLOG_OK) {
     rc = say(d, 1, "writes applied twice (header writes dropped once): load %s",
              name_of(st).s);
   } else if ((st = vhdxlog_replay(&l.plan, &f.io, d->buffer, BUF_TWICE, NULL,
@@ -1077,7 +1192,8 @@ static int crash_once(diff *d, const input *in, const vhdxlog_plan *main_plan,
   snprintf(context, sizeof context,
            "crash after write %llu then re-run:", (unsigned long long)k);
 
-  st = load_bytes(d, SB_AREA, f->mf.data, f->mf.size, &f->b->dirty, &l);
+  st = load_bytes(d, SB_AREA, f->mf.data, f->mf.size, &f->b->dirty,
+                  f->b->dirty.frozen, &l);
   if (st != VHDXLOG_OK)
     return say(d, 1, "%s load %s", context, name_of(st).s);
   if (main_plan->replay && data_modified(in, f) &&
@@ -1203,7 +1319,8 @@ static int run_checks(diff *d, const input *in) {
   memset(&result, 0, sizeof result);
   memset(&main_load, 0, sizeof main_load);
   if (d->lim->fuzz_mode) {
-    st = load_bytes(d, SB_MAIN_AREA, in->data, in->size, in->nz, &fast_load);
+    st = load_bytes(d, SB_MAIN_AREA, in->data, in->size, in->nz, in->nz->n,
+                    &fast_load);
     if (st == VHDXLOG_OK)
       main_plan = &fast_load.plan;
   } else {
@@ -1225,7 +1342,8 @@ static int run_checks(diff *d, const input *in) {
   /* 0. The loader of the repeated runs agrees with vhdxlog_load(). */
   if (rc == 0 && !d->lim->fuzz_mode) {
     loaded l;
-    vhdxlog_status ls = load_bytes(d, SB_AREA, in->data, in->size, in->nz, &l);
+    vhdxlog_status ls =
+        load_bytes(d, SB_AREA, in->data, in->size, in->nz, in->nz->n, &l);
     vhdxlog_status ms = main_load.plan_ready ? VHDXLOG_OK : st;
     if (ls != ms || (ls == VHDXLOG_OK && !same_plan(&l.plan, &main_load.plan)))
       rc = say(d, 1,
