@@ -56,9 +56,18 @@ static inline void store_le64(uint8_t *p, uint64_t v) {
   store_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* Signatures are compared as raw bytes (the spec prints some reversed). */
+/* Signatures are compared as raw bytes (the spec prints some reversed):
+ * both sides are read the same way, so the words are equal iff the bytes
+ * are. Loads, not memcmp: the search calls this for every sector, and
+ * sanitizer builds (every fuzz target) route each memcmp through an
+ * interceptor. */
 static inline int has_signature(const uint8_t *p, const char sig[4]) {
-  return memcmp(p, sig, 4) == 0;
+  return load_le32(p) == load_le32((const uint8_t *)sig);
+}
+
+/* Two 16-byte GUIDs, byte for byte (the same reasoning). */
+static inline int same_guid(const uint8_t *a, const uint8_t *b) {
+  return load_le64(a) == load_le64(b) && load_le64(a + 8) == load_le64(b + 8);
 }
 
 static inline int is_zero_bytes(const uint8_t *p, size_t n) {

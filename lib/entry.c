@@ -181,7 +181,7 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   if (load_le32(h + 28) != 0) {
     return VHDXLOG_E_ENTRY_RESERVED;
   }
-  if (memcmp(h + 32, ctx->guid, 16) != 0) {
+  if (!same_guid(h + 32, ctx->guid)) {
     return VHDXLOG_E_ENTRY_GUID;
   }
   if (flushed % VHDXLOG_MIB != 0 || flushed > VHDXLOG_MAX_FILE_OFFSET) {

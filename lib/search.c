@@ -41,7 +41,7 @@ static void note(failure_note *f, uint64_t seq, uint32_t sector,
 static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
                          uint32_t sector, const vhdxlog_error *why) {
   const uint8_t *h = log_sector(ctx, sector);
-  if (has_signature(h, "loge") && memcmp(h + 32, ctx->guid, 16) == 0) {
+  if (has_signature(h, "loge") && same_guid(h + 32, ctx->guid)) {
     note(f, load_le64(h + 16), sector, why->status, why->index);
   }
 }
