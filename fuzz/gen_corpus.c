@@ -220,6 +220,19 @@ static void log_seeds(void) {
   emit_log("log-one-entry", log, len, starts, 1, 3);
   free(log);
 
+  /* Valid writes at 2^61 and more: outside the descriptor check's fast
+   * form, so the exact bounds rules accept them (2^62 is the limit). */
+  {
+    vtk_desc big[2];
+    big[0] = vtk_zero(((uint64_t)1 << 62) - 8192, 8192);
+    big[1] = data_desc(((uint64_t)1 << 61) + VTK_SECTOR, 2);
+    log = new_log(len);
+    e[0] = entry(1, 0, big, 2);
+    vtk_log_write_entry(log, len, 0, &e[0]);
+    emit_log("log-writes-past-2-61", log, len, starts, 1, 3);
+    free(log);
+  }
+
   /* Two entries, the second the head, Tail at the first. */
   log = new_log(len);
   e[0] = entry(10, 0, d, 2);
