@@ -64,8 +64,8 @@ static uint64_t slots_write_end(const uint8_t *p, uint32_t n) {
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     m0 = max_u64(m0, slot_write_end(d));
     m1 = max_u64(m1, slot_write_end(d + DESCRIPTOR_SIZE));
-    m2 = max_u64(m2, slot_write_end(d + 2 * DESCRIPTOR_SIZE));
-    m3 = max_u64(m3, slot_write_end(d + 3 * DESCRIPTOR_SIZE));
+    m2 = max_u64(m2, slot_write_end(d + (size_t)2 * DESCRIPTOR_SIZE));
+    m3 = max_u64(m3, slot_write_end(d + (size_t)3 * DESCRIPTOR_SIZE));
   }
   for (; k < n; k++) {
     m0 = max_u64(m0, slot_write_end(p + (size_t)k * DESCRIPTOR_SIZE));
