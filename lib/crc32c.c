@@ -30,8 +30,9 @@ uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
   return reg;
 }
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 /*
- * Under AddressSanitizer the hardware loop reads without a check per 8-byte
+ * Under AddressSanitizer the x86 hardware loop reads without a check per 8-byte
  * load; instead the whole span is checked once on entry: the runtime finds
  * the first unaddressable byte, if any, and one ordinary (checked) read of
  * it gets the report the per-load checks would have made, with the same
@@ -65,6 +66,7 @@ static void check_span(const uint8_t *p, size_t size) {
 }
 #define UNCHECKED_READS
 #endif
+#endif /* x86 */
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <nmmintrin.h>
