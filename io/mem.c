@@ -70,8 +70,10 @@ static int grow(vhdxlog_mem_file *f, uint64_t end) {
       return -1;
     f->data = p;
     f->capacity = cap;
+    f->zero_past_size = 0; /* the new bytes are undefined */
   }
-  memset(f->data + (size_t)f->size, 0, (size_t)(end - f->size));
+  if (!f->zero_past_size)
+    memset(f->data + (size_t)f->size, 0, (size_t)(end - f->size));
   f->size = end;
   return 0;
 }

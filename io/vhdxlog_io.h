@@ -23,6 +23,9 @@ typedef struct vhdxlog_mem_file {
                             and change nothing: a crash after k writes */
   uint64_t writes;       /* successful write, write_zeros, set_size calls */
   uint64_t flushes;
+  int zero_past_size; /* 1: data[size, capacity) is all zero (a caller that
+                         built the file over its own buffer keeps it so):
+                         growth within capacity writes no zeros */
 } vhdxlog_mem_file;
 
 /* Copy `size` bytes into a new memory file. 0 on success, -1 on ENOMEM or if

@@ -475,85 +475,6 @@ static int tr_flush(void *ctx) {
   return f->mem.flush(f->mem.ctx);
 }
 
-/*
- * Fuzz mode: io/mem.c's callbacks (same semantics, same crash injection:
- * the k-th mutating call and every later one fail and change nothing), but
- * growth writes no zeros: the buffer is clean past the file's end (its
- * bytes there were never written since it was cleaned or restored) and
- * holds room for every size the file may reach, so nothing moves either.
- * mem.c zero-filled up to 64 MiB per file, four files per input. Full
- * mode keeps mem.c itself.
- */
-static int sp_crashed(const vhdxlog_mem_file *f) {
-  return f->fail_at_write >= 0 && f->writes >= (uint64_t)f->fail_at_write;
-}
-
-/* Grow to `end` (the new bytes are zero already); -1 past max_size. */
-static int sp_grow(vhdxlog_mem_file *f, uint64_t end) {
-  if (end <= f->size)
-    return 0;
-  if (end > f->max_size || end > f->capacity)
-    return -1;
-  f->size = end;
-  return 0;
-}
-
-static int sp_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  vhdxlog_mem_file *f = ctx;
-  if (size > UINT64_MAX - offset || offset + size > f->size)
-    return -1;
-  if (size > 0)
-    memcpy(buf, f->data + (size_t)offset, size);
-  return 0;
-}
-
-static int sp_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
-  vhdxlog_mem_file *f = ctx;
-  if (sp_crashed(f) || size > UINT64_MAX - offset ||
-      sp_grow(f, offset + size) != 0)
-    return -1;
-  if (size > 0)
-    memcpy(f->data + (size_t)offset, buf, size);
-  f->writes++;
-  return 0;
-}
-
-static int sp_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
-  vhdxlog_mem_file *f = ctx;
-  if (sp_crashed(f) || size > UINT64_MAX - offset)
-    return -1;
-  if (size > 0) {
-    uint64_t old_size = f->size, end = offset + size;
-    if (sp_grow(f, end) != 0)
-      return -1;
-    if (offset < old_size)
-      memset(f->data + (size_t)offset, 0,
-             (size_t)((end < old_size ? end : old_size) - offset));
-  }
-  f->writes++;
-  return 0;
-}
-
-static int sp_get_size(void *ctx, uint64_t *size) {
-  vhdxlog_mem_file *f = ctx;
-  *size = f->size;
-  return 0;
-}
-
-static int sp_set_size(void *ctx, uint64_t size) {
-  vhdxlog_mem_file *f = ctx;
-  if (sp_crashed(f) || sp_grow(f, size) != 0)
-    return -1;
-  f->writes++;
-  return 0;
-}
-
-static int sp_flush(void *ctx) {
-  vhdxlog_mem_file *f = ctx;
-  f->flushes++;
-  return 0;
-}
-
 /* The largest size a replayed file may reach: max(input size, max_size),
  * the growth rule of model_replay(). */
 static uint64_t file_max(const diff *d, size_t size) {
@@ -602,15 +523,13 @@ static int file_open(diff *d, int slot, mfile *f, const input *in) {
   f->mf.capacity = b->cap;
   f->mf.max_size = max;
   f->mf.fail_at_write = -1;
+  /* Fuzz mode: the buffer is clean past the file's end (its bytes there
+   * were never written since it was cleaned or restored) and holds every
+   * size the file may reach, so growth need not write zeros: mem.c
+   * zero-filled up to 64 MiB per file, four files per input. Full mode
+   * keeps mem.c's zero fill. */
+  f->mf.zero_past_size = d->lim->fuzz_mode && f->mf.capacity >= max;
   vhdxlog_mem_io(&f->mf, &f->mem);
-  if (d->lim->fuzz_mode && f->mf.capacity >= max) {
-    f->mem.read = sp_read;
-    f->mem.write = sp_write;
-    f->mem.write_zeros = sp_write_zeros;
-    f->mem.get_size = sp_get_size;
-    f->mem.set_size = sp_set_size;
-    f->mem.flush = sp_flush;
-  }
   f->io.ctx = f;
   f->io.read = tr_read;
   f->io.write = tr_write;

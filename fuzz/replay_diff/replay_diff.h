@@ -83,9 +83,8 @@ typedef struct replay_diff_limits {
    *    and overlay_calls chunks (odd sizes around 4 KiB) from the start of
    *    the written or non-zero range overlay_pick chooses, moved back by
    *    up to 4 KiB, instead of the whole file;
-   *  - the memory files have io/mem.c's semantics and crash injection
-   *    (replay_diff.c's copy) but do not zero-fill growth, their buffers
-   *    being clean past the end.
+   *  - the memory files are io/mem.c's with zero_past_size set: growth
+   *    writes no zeros, their buffers being clean past the end.
    * 0: every check in full, over io/mem.c (vhdxlog-diff, CTest). */
   int fuzz_mode;
   uint16_t crash_pick;
