@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../zero_run.h"
 #include "model_internal.h"
 
 void mdl_fail(const char *file, int line, const char *what) {
@@ -26,6 +27,11 @@ void *mdl_malloc(size_t size) {
 
 uint16_t mdl_le16(const uint8_t *p) {
   return (uint16_t)((unsigned)p[0] | ((unsigned)p[1] << 8));
+}
+
+int mdl_sig4(const uint8_t *p, const char *sig) {
+  return p[0] == (uint8_t)sig[0] && p[1] == (uint8_t)sig[1] &&
+         p[2] == (uint8_t)sig[2] && p[3] == (uint8_t)sig[3];
 }
 
 uint32_t mdl_le32(const uint8_t *p) {
@@ -151,35 +157,33 @@ static uint32_t mult_mod_p(uint32_t a, uint32_t b) {
 }
 
 /* Feeding a zero byte multiplies the register by x^8 modulo P, so `n` zero
- * bytes multiply it by x^(8n), computed by repeated squaring. */
+ * bytes multiply it by x^(8n): the product of x^(8 * 2^k) over the bits k
+ * set in n. Those powers, by repeated squaring, are filled in on first use
+ * (a run costs one multiplication per set bit instead of two per bit). */
+static uint32_t zero_powers[64];
+static int zero_powers_ready;
+
 static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
-  uint32_t power = (uint32_t)1 << 23;   /* x^8 */
   uint32_t product = (uint32_t)1 << 31; /* x^0 */
-  while (n != 0) {
-    if (n & 1u)
-      product = mult_mod_p(power, product);
-    power = mult_mod_p(power, power);
-    n >>= 1;
+  int k;
+  if (!zero_powers_ready) {
+    zero_powers[0] = (uint32_t)1 << 23; /* x^8 */
+    for (k = 1; k < 64; k++)
+      zero_powers[k] = mult_mod_p(zero_powers[k - 1], zero_powers[k - 1]);
+    zero_powers_ready = 1;
   }
+  for (k = 0; n != 0; k++, n >>= 1)
+    if (n & 1u)
+      product = mult_mod_p(zero_powers[k], product);
   return mult_mod_p(product, reg);
 }
 
 uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size) {
-  static const uint8_t zero_block[4096];
   size_t i = 0;
+  zr_check_span(p, size);
   while (i < size) {
-    size_t z = i;
-    uint64_t w;
     /* A run of zero bytes in one step (images are mostly zeros). */
-    /* The first word decides most blocks without a memcmp call (each one
-     * that differs costs a libFuzzer hook under the fuzz targets). */
-    while (z + sizeof zero_block <= size && (memcpy(&w, p + z, 8), w == 0) &&
-           memcmp(p + z, zero_block, sizeof zero_block) == 0)
-      z += sizeof zero_block;
-    while (z + 8 <= size && (memcpy(&w, p + z, 8), w == 0))
-      z += 8;
-    while (z < size && p[z] == 0)
-      z++;
+    size_t z = i + zr_zero_run(p + i, size - i);
     if (z - i >= 64) {
       reg = crc_zeros(reg, z - i);
       i = z;

@@ -28,6 +28,10 @@ uint64_t mdl_le64(const uint8_t *p);
 void mdl_put32(uint8_t *p, uint32_t v);
 void mdl_put64(uint8_t *p, uint64_t v);
 int mdl_is_zero(const uint8_t *p, size_t size);
+/* Do the 4 bytes at p spell `sig`? Compared byte by byte, not with memcmp:
+ * under the fuzz targets each memcmp that differs costs a libFuzzer hook,
+ * and most of the sectors and descriptors tested differ. */
+int mdl_sig4(const uint8_t *p, const char *sig);
 
 /* CRC-32C one byte at a time, one bit at a time: start with
  * MDL_CRC_INIT, feed bytes, finish with mdl_crc_end. */

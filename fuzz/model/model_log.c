@@ -35,9 +35,8 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
     return VHDXLOG_E_ARGUMENT;
 
   h = mdl_entry_sector(log, log_length, off, 0);
-  /* 1 (bytes, not memcmp: most sectors fail here, and under the fuzz
-   * targets each memcmp that differs costs a libFuzzer hook) */
-  if (h[0] != 'l' || h[1] != 'o' || h[2] != 'g' || h[3] != 'e')
+  /* 1 */
+  if (!mdl_sig4(h, "loge"))
     return VHDXLOG_E_ENTRY_SIGNATURE;
   /* 2 */
   length = mdl_le32(h + 8);
@@ -80,13 +79,13 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
     const uint8_t *d = mdl_descriptor(log, log_length, off, i);
     uint64_t write_length, file_offset;
     *index = i;
-    if (memcmp(d, "zero", 4) == 0) {
+    if (mdl_sig4(d, "zero")) {
       if (mdl_le32(d + 4) != 0)
         return VHDXLOG_E_DESCRIPTOR_RESERVED;
       write_length = mdl_le64(d + 8);
       if (write_length % MDL_SECTOR != 0)
         return VHDXLOG_E_DESCRIPTOR_LENGTH;
-    } else if (memcmp(d, "desc", 4) == 0) {
+    } else if (mdl_sig4(d, "desc")) {
       write_length = MDL_SECTOR;
       data_count++;
     } else {
@@ -107,7 +106,7 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
   for (i = 0; i < data_count; i++) {
     const uint8_t *s = mdl_entry_sector(log, log_length, off, desc_sectors + i);
     *index = i;
-    if (memcmp(s, "data", 4) != 0)
+    if (!mdl_sig4(s, "data"))
       return VHDXLOG_E_DATA_SIGNATURE;
     if (mdl_le32(s + 4) != (uint32_t)(seq >> 32) ||
         mdl_le32(s + 4092) != (uint32_t)(seq & 0xFFFFFFFFu))

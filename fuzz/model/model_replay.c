@@ -56,14 +56,14 @@ static mdl_write descriptor_write(const uint8_t *log, uint32_t log_length,
   w.desc = mdl_descriptor(log, log_length, e->offset, i);
   w.file_offset = mdl_le64(w.desc + 16);
   w.data_sector = NULL;
-  if (memcmp(w.desc, "desc", 4) == 0) {
+  if (mdl_sig4(w.desc, "desc")) {
     w.is_data = 1;
     w.length = MDL_SECTOR;
     w.data_sector = mdl_entry_sector(log, log_length, e->offset,
                                      (uint64_t)e->desc_sectors + *data_seen);
     *data_seen += 1;
   } else {
-    MDL_CHECK(memcmp(w.desc, "zero", 4) == 0); /* validated entry */
+    MDL_CHECK(mdl_sig4(w.desc, "zero")); /* validated entry */
     w.is_data = 0;
     w.length = mdl_le64(w.desc + 8);
   }

@@ -282,6 +282,25 @@ static void test_crc_over_zero_runs(void) {
   EXPECT(model_crc32c(buf, sizeof buf) == crc_more(0, buf, sizeof buf));
 }
 
+/* Long zero runs take one multiplication per bit set in their length:
+ * each bit up to 128 KiB, and its neighbours. */
+static void test_crc_over_long_zero_runs(void) {
+  static uint8_t buf[(1u << 17) + 64];
+  size_t k, d, run;
+  int ok = 1;
+  for (k = 6; k <= 17 && ok; k++) {
+    for (d = 0; d < 3; d++) {
+      run = ((size_t)1 << k) - 1 + d;
+      memset(buf, 0, sizeof buf);
+      buf[0] = (uint8_t)(k + 1);
+      buf[1 + run] = (uint8_t)(d + 7);
+      if (model_crc32c(buf, run + 2) != crc_more(0, buf, run + 2))
+        ok = 0;
+    }
+  }
+  EXPECT(ok);
+}
+
 /* The dirty image of several tests: one entry at log offset 0 with a data
  * descriptor past the end of the file (gap), a zero descriptor over existing
  * bytes, and a data descriptor right after it. */
@@ -938,6 +957,7 @@ int main(int argc, char **argv) {
   crc_init();
   test_crc_and_derive_agree_with_independent_versions();
   test_crc_over_zero_runs();
+  test_crc_over_long_zero_runs();
   test_entry_rules_in_order();
   test_dirty_one_entry_replays_to_expected_bytes();
   test_rerun_after_interruption_reaches_same_bytes();

@@ -17,6 +17,14 @@ static inline uint64_t rd_le64(const uint8_t *p) {
   return (uint64_t)rd_le32(p) | (uint64_t)rd_le32(p + 4) << 32;
 }
 
+/* Do the 4 bytes at p spell `sig`? Bytes, not memcmp: under the fuzz
+ * targets every memcmp that differs costs a libFuzzer hook, and most
+ * sectors and descriptors a signature is tested on differ. */
+static inline int rd_sig4(const uint8_t *p, const char sig[4]) {
+  return p[0] == (uint8_t)sig[0] && p[1] == (uint8_t)sig[1] &&
+         p[2] == (uint8_t)sig[2] && p[3] == (uint8_t)sig[3];
+}
+
 static inline void rd_put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)v;
   p[1] = (uint8_t)(v >> 8);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "../zero_run.h"
 #include "rd_le.h"
 
 #define SECTOR 4096u
@@ -25,15 +26,10 @@
 #define RD_CRC_HW 1
 #endif
 
-void rd_crc_init(rd_crc_table *table) {
+void rd_crc_init_sliced(rd_crc_table *table) {
   uint32_t i, c;
   int k;
   table->hw = 0;
-#ifdef RD_CRC_HW
-  table->hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-  if (table->hw)
-    return; /* the tables are not used */
-#endif
   for (i = 0; i < 256; i++) {
     c = i;
     for (k = 0; k < 8; k++)
@@ -44,6 +40,16 @@ void rd_crc_init(rd_crc_table *table) {
     for (k = 1; k < 8; k++)
       table->t[k][i] =
           (table->t[k - 1][i] >> 8) ^ table->t[0][table->t[k - 1][i] & 0xFFu];
+}
+
+void rd_crc_init(rd_crc_table *table) {
+#ifdef RD_CRC_HW
+  if (__builtin_cpu_supports("sse4.2")) {
+    table->hw = 1; /* the tables are not used */
+    return;
+  }
+#endif
+  rd_crc_init_sliced(table);
 }
 
 /* a * b modulo the (reflected) Castagnoli polynomial, x^0 in bit 31. */
@@ -58,15 +64,23 @@ static uint32_t mult_mod_p(uint32_t a, uint32_t b) {
   return p;
 }
 
-/* The register after `n` zero bytes: times x^(8n) modulo P. */
+/* The register after `n` zero bytes: times x^(8n) modulo P, the product
+ * of x^(8 * 2^k) over the bits k set in n (those powers by repeated
+ * squaring, on first use). */
 static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
-  uint32_t power = (uint32_t)1 << 23, product = (uint32_t)1 << 31;
-  while (n != 0) {
-    if (n & 1u)
-      product = mult_mod_p(power, product);
-    power = mult_mod_p(power, power);
-    n >>= 1;
+  static uint32_t powers[64];
+  static int ready;
+  uint32_t product = (uint32_t)1 << 31;
+  int k;
+  if (!ready) {
+    powers[0] = (uint32_t)1 << 23;
+    for (k = 1; k < 64; k++)
+      powers[k] = mult_mod_p(powers[k - 1], powers[k - 1]);
+    ready = 1;
   }
+  for (k = 0; n != 0; k++, n >>= 1)
+    if (n & 1u)
+      product = mult_mod_p(powers[k], product);
   return mult_mod_p(product, reg);
 }
 
@@ -129,17 +143,10 @@ uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
   const uint8_t *p = data;
   size_t i = 0;
   crc = ~crc;
+  zr_check_span(p, size);
   while (i < size) {
-    static const uint8_t zero_block[4096];
-    size_t z = i, e;
-    /* A run of zero words (most of an image) in one step. */
-    /* The first word decides most blocks without a memcmp call (each one
-     * that differs costs a libFuzzer hook under the fuzz targets). */
-    while (z + sizeof zero_block <= size && load64(p + z) == 0 &&
-           memcmp(p + z, zero_block, sizeof zero_block) == 0)
-      z += sizeof zero_block;
-    while (z + 8 <= size && load64(p + z) == 0)
-      z += 8;
+    /* A run of zeros (most of an image) in one step. */
+    size_t z = i + zr_zero_run(p + i, size - i), e;
     if (z - i >= 64) {
       crc = crc_zeros(crc, z - i);
       i = z;
@@ -222,7 +229,7 @@ static void sync_sequence(const rd_log *l, uint32_t first, uint32_t sectors) {
   for (i = 0; i < count; i++) {
     uint8_t *d = descriptor(l, first, i);
     rd_put64(d + 24, seq);
-    if (memcmp(d, "desc", 4) == 0)
+    if (rd_sig4(d, "desc"))
       data++;
   }
   for (i = 0; i < data && dsec + i < sectors; i++) {
@@ -256,7 +263,7 @@ static void repair_log(const rd_crc_table *t, const rd_log *l,
     uint32_t sectors;
     uint32_t crc;
 
-    if (memcmp(h, "loge", 4) != 0 || length == 0 || length % SECTOR != 0 ||
+    if (!rd_sig4(h, "loge") || length == 0 || length % SECTOR != 0 ||
         length / SECTOR > l->sectors)
       continue;
     sectors = length / SECTOR;
@@ -293,7 +300,7 @@ static int header_log(uint8_t *image, size_t size, uint32_t at, rd_log *l) {
   uint32_t length = rd_le32(h + 68);
   uint64_t offset = rd_le64(h + 72);
 
-  if (memcmp(h, "head", 4) != 0 || length == 0 || length % SECTOR != 0 ||
+  if (!rd_sig4(h, "head") || length == 0 || length % SECTOR != 0 ||
       offset < MIB || offset > size || length > size - offset)
     return 0;
   l->log = image + offset;
@@ -323,14 +330,14 @@ void rd_repair_image_marked(uint8_t *image, size_t size, unsigned options,
   rd_crc_init(&t);
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + headers[h];
-    if ((options & RD_REPAIR_HEADERS) != 0 && memcmp(p, "head", 4) == 0) {
+    if ((options & RD_REPAIR_HEADERS) != 0 && rd_sig4(p, "head")) {
       rd_put32(p + 4, crc_field_zeroed(&t, p, HEADER_SIZE));
       mark(&m, p + 4, 4);
     }
   }
   for (h = 0; h < 2; h++) {
     uint8_t *p = image + regions[h];
-    if ((options & RD_REPAIR_REGIONS) != 0 && memcmp(p, "regi", 4) == 0) {
+    if ((options & RD_REPAIR_REGIONS) != 0 && rd_sig4(p, "regi")) {
       rd_put32(p + 4, crc_field_zeroed(&t, p, REGION_SIZE));
       mark(&m, p + 4, 4);
     }

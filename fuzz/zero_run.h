@@ -1,0 +1,83 @@
+/*
+ * Zero-run scanning for the fuzz-side CRC-32C loops (the reference model's
+ * and the checksum repair's), which skip runs of zeros in one step: images
+ * are mostly zeros, and under AddressSanitizer the word-at-a-time scan
+ * through them cost more than the checksums themselves (every 8-byte load
+ * carried two shadow checks: 12% of fuzz_replay_diff_repaired's time).
+ *
+ * zr_check_span() checks a whole span once; the scan after it reads without
+ * per-load checks. If the span holds an unaddressable byte, one ordinary
+ * (checked) read of the first such byte gets the report the per-load checks
+ * would have made (the same kind and address). lib/crc32c.c does the same
+ * for its hardware loop; this file is not shared with lib/ on purpose (the
+ * model shares no code with the library).
+ *
+ * Sharing the scan between the model and the repair cannot hide a bug: a
+ * wrong zero run makes both compute the same wrong checksum, the repair
+ * stores it, the model accepts it and the library rejects it.
+ */
+#ifndef VHDXLOG_FUZZ_ZERO_RUN_H
+#define VHDXLOG_FUZZ_ZERO_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ZR_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(ZR_ASAN)
+#define ZR_ASAN 1
+#endif
+
+#ifdef ZR_ASAN
+/* Part of every ASan runtime's interface (sanitizer/asan_interface.h). */
+void *__asan_region_is_poisoned(void *beg, size_t size); /* NOLINT */
+#define ZR_UNCHECKED_READS __attribute__((no_sanitize_address))
+#else
+#define ZR_UNCHECKED_READS
+#endif
+
+/* Once per span, before zr_zero_run() reads any of it. */
+static inline void zr_check_span(const uint8_t *p, size_t size) {
+#ifdef ZR_ASAN
+  const volatile uint8_t *bad = __asan_region_is_poisoned((void *)p, size);
+  if (bad != NULL)
+    (void)*bad; /* reported here */
+#else
+  (void)p;
+  (void)size;
+#endif
+}
+
+ZR_UNCHECKED_READS static inline uint64_t zr_load64(const uint8_t *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+/* How many of the first `size` bytes at `p` are zero before the first
+ * non-zero one (a span zr_check_span() passed). 64 bytes per step, then
+ * words, then bytes. */
+ZR_UNCHECKED_READS static inline size_t zr_zero_run(const uint8_t *p,
+                                                    size_t size) {
+  size_t i = 0;
+  while (size - i >= 64) {
+    const uint8_t *q = p + i;
+    uint64_t any = zr_load64(q) | zr_load64(q + 8) | zr_load64(q + 16) |
+                   zr_load64(q + 24) | zr_load64(q + 32) | zr_load64(q + 40) |
+                   zr_load64(q + 48) | zr_load64(q + 56);
+    if (any != 0)
+      break;
+    i += 64;
+  }
+  while (size - i >= 8 && zr_load64(p + i) == 0)
+    i += 8;
+  while (i < size && p[i] == 0)
+    i++;
+  return i;
+}
+
+#endif
