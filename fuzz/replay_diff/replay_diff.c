@@ -584,6 +584,13 @@ static int touches(const ext_list *l, size_t from, uint64_t lo, uint64_t hi) {
   return 0;
 }
 
+/* Does log buffer `b` hold the input's [lo, lo + len) of this run? */
+static int holds_input_log(const diff *d, const sbuf *b, uint64_t lo,
+                           uint64_t len) {
+  return b->gen == d->ws->gen && b->key_off == lo && b->key_len == len &&
+         b->p != NULL && !b->dirty.oom;
+}
+
 /*
  * The calls vhdxlog_load() makes, in its order, on a file held in memory
  * (`data`, `size` bytes, zero outside the ranges of `l`): parse the
@@ -592,13 +599,14 @@ static int touches(const ext_list *l, size_t from, uint64_t lo, uint64_t hi) {
  * so the plan stays valid until the next load_bytes() into those slots.
  * The file is the input but for the ranges of `l` from index `from` on
  * (l->n: the input itself); where none of those touch the log, the log
- * buffer of an earlier load of the same input and log is reused (nothing
- * writes into a log buffer).
+ * buffer of an earlier load of the same input and log (this slot's or the
+ * main load's) is reused: nothing writes into a log buffer.
  */
 static vhdxlog_status load_bytes(diff *d, int area_slot, const uint8_t *data,
                                  uint64_t size, const ext_list *l, size_t from,
                                  loaded *out) {
   sbuf *ab = &d->ws->b[area_slot], *lb = &d->ws->b[area_slot + 1];
+  const sbuf *main_lb = &d->ws->b[SB_MAIN_LOG];
   uint8_t *area, *log = NULL;
   vhdxlog_status st;
 
@@ -613,9 +621,10 @@ static vhdxlog_status load_bytes(diff *d, int area_slot, const uint8_t *data,
     /* The parser checked that a dirty log lies inside the file. */
     uint64_t lo = out->image.log_offset, len = out->image.log_length;
     int input_log = !touches(l, from, lo, lo + len);
-    if (input_log && lb->gen == d->ws->gen && lb->key_off == lo &&
-        lb->key_len == len && lb->p != NULL && !lb->dirty.oom) {
+    if (input_log && holds_input_log(d, lb, lo, len)) {
       log = lb->p;
+    } else if (input_log && holds_input_log(d, main_lb, lo, len)) {
+      log = main_lb->p; /* the main load's copy */
     } else {
       log = sb_get(lb, out->image.log_length, out->image.log_length, 1);
       if (log == NULL)
