@@ -12,9 +12,13 @@
  * for its hardware loop; this file is not shared with lib/ on purpose (the
  * model shares no code with the library).
  *
- * Sharing the scan between the model and the repair cannot hide a bug: a
- * wrong zero run makes both compute the same wrong checksum, the repair
- * stores it, the model accepts it and the library rejects it.
+ * zr_crc_zeros() steps a CRC-32C register over such a run in one go.
+ *
+ * Sharing the scan and the step between the model and the repair cannot
+ * hide a bug: a wrong zero run or step makes both compute the same wrong
+ * checksum, the repair stores it, the model accepts it and the library
+ * rejects it (and repair_crc_test, the model self-test compare each with
+ * an independent CRC).
  */
 #ifndef VHDXLOG_FUZZ_ZERO_RUN_H
 #define VHDXLOG_FUZZ_ZERO_RUN_H
@@ -98,6 +102,41 @@ ZR_UNCHECKED_READS static inline size_t zr_zero_run(const uint8_t *p,
   while (i < size && p[i] == 0)
     i++;
   return i;
+}
+
+/* GF(2) polynomials modulo the Castagnoli polynomial, reflected (x^0 is
+ * bit 31): a * b mod P. */
+static inline uint32_t zr_mult_mod_p(uint32_t a, uint32_t b) {
+  uint32_t m = (uint32_t)1 << 31, p = 0;
+  while (m != 0) {
+    if (a & m)
+      p ^= b;
+    m >>= 1;
+    b = (b & 1u) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+  }
+  return p;
+}
+
+/* The CRC-32C register (not inverted) after `n` zero bytes. Feeding a zero
+ * byte multiplies the register by x^8 modulo P, so `n` zero bytes multiply
+ * it by x^(8n): the product of x^(8 * 2^k) over the bits k set in n. Those
+ * powers, by repeated squaring, are filled in on first use (a run costs one
+ * multiplication per set bit instead of two per bit). */
+static inline uint32_t zr_crc_zeros(uint32_t reg, uint64_t n) {
+  static uint32_t powers[64];
+  static int ready;
+  uint32_t product = (uint32_t)1 << 31; /* x^0 */
+  int k;
+  if (!ready) {
+    powers[0] = (uint32_t)1 << 23; /* x^8 */
+    for (k = 1; k < 64; k++)
+      powers[k] = zr_mult_mod_p(powers[k - 1], powers[k - 1]);
+    ready = 1;
+  }
+  for (k = 0; n != 0; k++, n >>= 1)
+    if (n & 1u)
+      product = zr_mult_mod_p(powers[k], product);
+  return zr_mult_mod_p(product, reg);
 }
 
 #endif

@@ -143,41 +143,6 @@ static const uint32_t crc_table[256] = {
     0xAD7D5351u,
 };
 
-/* GF(2) polynomials modulo the Castagnoli polynomial, reflected (x^0 is
- * bit 31): a * b mod P. */
-static uint32_t mult_mod_p(uint32_t a, uint32_t b) {
-  uint32_t m = (uint32_t)1 << 31, p = 0;
-  while (m != 0) {
-    if (a & m)
-      p ^= b;
-    m >>= 1;
-    b = (b & 1u) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
-  }
-  return p;
-}
-
-/* Feeding a zero byte multiplies the register by x^8 modulo P, so `n` zero
- * bytes multiply it by x^(8n): the product of x^(8 * 2^k) over the bits k
- * set in n. Those powers, by repeated squaring, are filled in on first use
- * (a run costs one multiplication per set bit instead of two per bit). */
-static uint32_t zero_powers[64];
-static int zero_powers_ready;
-
-static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
-  uint32_t product = (uint32_t)1 << 31; /* x^0 */
-  int k;
-  if (!zero_powers_ready) {
-    zero_powers[0] = (uint32_t)1 << 23; /* x^8 */
-    for (k = 1; k < 64; k++)
-      zero_powers[k] = mult_mod_p(zero_powers[k - 1], zero_powers[k - 1]);
-    zero_powers_ready = 1;
-  }
-  for (k = 0; n != 0; k++, n >>= 1)
-    if (n & 1u)
-      product = mult_mod_p(zero_powers[k], product);
-  return mult_mod_p(product, reg);
-}
-
 uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size) {
   size_t i = 0;
   zr_check_span(p, size);
@@ -185,7 +150,7 @@ uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size) {
     /* A run of zero bytes in one step (images are mostly zeros). */
     size_t z = i + zr_zero_run(p + i, size - i);
     if (z - i >= 64) {
-      reg = crc_zeros(reg, z - i);
+      reg = zr_crc_zeros(reg, z - i);
       i = z;
       continue;
     }

@@ -52,38 +52,6 @@ void rd_crc_init(rd_crc_table *table) {
   rd_crc_init_sliced(table);
 }
 
-/* a * b modulo the (reflected) Castagnoli polynomial, x^0 in bit 31. */
-static uint32_t mult_mod_p(uint32_t a, uint32_t b) {
-  uint32_t m = (uint32_t)1 << 31, p = 0;
-  while (m != 0) {
-    if (a & m)
-      p ^= b;
-    m >>= 1;
-    b = (b & 1u) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
-  }
-  return p;
-}
-
-/* The register after `n` zero bytes: times x^(8n) modulo P, the product
- * of x^(8 * 2^k) over the bits k set in n (those powers by repeated
- * squaring, on first use). */
-static uint32_t crc_zeros(uint32_t reg, uint64_t n) {
-  static uint32_t powers[64];
-  static int ready;
-  uint32_t product = (uint32_t)1 << 31;
-  int k;
-  if (!ready) {
-    powers[0] = (uint32_t)1 << 23;
-    for (k = 1; k < 64; k++)
-      powers[k] = mult_mod_p(powers[k - 1], powers[k - 1]);
-    ready = 1;
-  }
-  for (k = 0; n != 0; k++, n >>= 1)
-    if (n & 1u)
-      product = mult_mod_p(powers[k], product);
-  return mult_mod_p(product, reg);
-}
-
 /* Bytes that are not a zero run: SSE4.2's CRC32 instruction where the CPU
  * has it (the same register update as one table step per byte; the repair
  * only has to be right, the library checks it), else slicing-by-8. */
@@ -100,7 +68,7 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
     n -= 8;
   }
   crc = (uint32_t)c;
-#endif
+#else /* i386: 4 bytes at a time */
   while (n >= 4) {
     uint32_t w;
     memcpy(&w, p, 4);
@@ -108,6 +76,7 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
     p += 4;
     n -= 4;
   }
+#endif
   while (n-- > 0)
     crc = __builtin_ia32_crc32qi(crc, *p++);
   return crc;
@@ -148,7 +117,7 @@ uint32_t rd_crc32c(const rd_crc_table *table, uint32_t crc, const void *data,
     /* A run of zeros (most of an image) in one step. */
     size_t z = i + zr_zero_run(p + i, size - i), e;
     if (z - i >= 64) {
-      crc = crc_zeros(crc, z - i);
+      crc = zr_crc_zeros(crc, z - i);
       i = z;
       continue;
     }
