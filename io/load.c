@@ -17,10 +17,6 @@
 #include "io_internal.h"
 #include "vhdxlog_io.h"
 
-#if VHDXLOG_VERSION_MINOR < 2 /* TEMP: until main adds VHDXLOG_E_RESOURCE */
-#define VHDXLOG_E_RESOURCE VHDXLOG_E_IO
-#endif
-
 static vhdxlog_status fail(vhdxlog_error *error, vhdxlog_status status,
                            uint64_t offset) {
   if (error != NULL) {
@@ -96,8 +92,9 @@ static vhdxlog_status get_log(const vhdxlog_io *io, vhdxlog_loaded *out,
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
-                            vhdxlog_error *error) {
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
+                                   vhdxlog_policy policy, vhdxlog_loaded *out,
+                                   vhdxlog_error *error) {
   vhdxlog_image *image;
   vhdxlog_status st;
   uint64_t file_size = 0;
@@ -142,12 +139,18 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 
   /* The plan keeps pointers to out->image and out->log: *out must not move
    * while the plan is in use. */
-  st = vhdxlog_plan_init(&out->plan, image, out->log_ready ? &out->log : NULL,
-                         error);
+  st = vhdxlog_plan_init_policy(&out->plan, image,
+                                out->log_ready ? &out->log : NULL, policy,
+                                error);
   if (st != VHDXLOG_OK)
     return st;
   out->plan_ready = 1;
   return VHDXLOG_OK;
+}
+
+vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
+                            vhdxlog_error *error) {
+  return vhdxlog_load_policy(io, VHDXLOG_POLICY_DEFAULT, out, error);
 }
 
 void vhdxlog_loaded_free(vhdxlog_loaded *l) {

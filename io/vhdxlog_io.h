@@ -86,7 +86,8 @@ void vhdxlog_posix_unmap(vhdxlog_posix_view *v);
 
 /*
  * Everything needed to replay or inspect one image: the parsed image, the
- * header area, the log bytes, the log context and the plan.
+ * header area (which the plan reads: image.header_area points into it),
+ * the log bytes, the log context and the plan.
  * vhdxlog_load() reads through `io` (read + get_size only), parses and
  * validates. The header area is read into 1 MiB of memory. A dirty log is
  * mapped when `io` is a POSIX file (vhdxlog_posix_io: vhdxlog_posix_map),
@@ -114,6 +115,11 @@ typedef struct vhdxlog_loaded {
 
 vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
                             vhdxlog_error *error);
+/* The same, the plan built under `policy` (vhdxlog_plan_init_policy);
+ * vhdxlog_load() uses VHDXLOG_POLICY_DEFAULT. */
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
+                                   vhdxlog_policy policy, vhdxlog_loaded *out,
+                                   vhdxlog_error *error);
 void vhdxlog_loaded_free(vhdxlog_loaded *l);
 
 #ifdef __cplusplus
