@@ -29,10 +29,29 @@ GEN=(python3 "$ROOT/bench/sparse_image.py")
 
 kib_on_disk() { du -k "$1" | cut -f1; }
 
+# Peak RssAnon and peak Pss (KiB) of a command, sampled every 50 ms from
+# /proc: GNU time's maxRSS counts a shared page once per mapping of it, and
+# the loader maps one zero window over every hole, so maxRSS overstates what
+# memory the process holds; Pss divides each page by its mappings.
+sample_peaks() {
+  "$@" >"$WORK/out" 2>&1 &
+  local pid=$! anon=0 pss=0 a p
+  while kill -0 "$pid" 2>/dev/null; do
+    a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+    [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+    [ -n "$p" ] && [ "$p" -gt "$pss" ] && pss=$p
+    sleep 0.05
+  done
+  wait "$pid" || true
+  echo "$anon $pss"
+}
+
 echo "binary: $BIN"
 echo "workdir: $WORK ($(df -T "$WORK" | awk 'NR==2 {print $2}'))"
 echo
-printf '%-34s %12s %10s %8s %8s\n' image "apparent" "on disk" "maxRSS" "wall"
+printf '%-16s %10s %9s %9s %9s %9s %7s %6s %6s\n' image apparent "on disk" maxRSS \
+  "RssAnon" "Pss" wall user sys
 for spec in "normal-1M-log:--log-mib 1 --dense" \
   "sparse-2G-log:--log-mib 2048" "sparse-4G-log:--log-mib 4095"; do
   name=${spec%%:*}
@@ -41,12 +60,15 @@ for spec in "normal-1M-log:--log-mib 1 --dense" \
   "${GEN[@]}" "$img" ${spec#*:}
   # Warm cache: one untimed run first.
   "$BIN" check "$img" >/dev/null 2>&1 || true
-  /usr/bin/time -f '%M %e %x' -o "$WORK/time" "$BIN" check "$img" \
+  /usr/bin/time -f '%M %e %U %S %x' -o "$WORK/time" "$BIN" check "$img" \
     >"$WORK/out" 2>&1 || true
-  read -r rss wall rc < <(tail -n 1 "$WORK/time")
-  printf '%-34s %10sMiB %8sKiB %6sMiB %7ss   exit %s: %s\n' "$name" \
+  read -r rss wall user sys rc < <(tail -n 1 "$WORK/time")
+  out=$(head -c 60 "$WORK/out" | tr '\n' ' ')
+  read -r anon pss < <(sample_peaks "$BIN" check "$img")
+  printf '%-16s %7sMiB %6sKiB %6sMiB %6sMiB %6sMiB %6ss %5ss %5ss\n' "$name" \
     $(($(stat -c %s "$img") >> 20)) "$(kib_on_disk "$img")" $((rss / 1024)) \
-    "$wall" "$rc" "$(head -c 90 "$WORK/out" | tr '\n' ' ')"
+    $((anon / 1024)) $((pss / 1024)) "$wall" "$user" "$sys"
+  echo "    exit $rc: ${out#"$WORK"/}"
   rm -f "$img"
 done
 
