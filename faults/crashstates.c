@@ -231,7 +231,7 @@ static void write_file(const char *path, const uint8_t *buf, uint64_t size,
 static int run(char *const argv[]) {
   posix_spawn_file_actions_t fa;
   int status;
-  pid_t pid;
+  pid_t pid = -1;
   /* posix_spawn, not fork: this process holds several image-sized buffers
    * that a fork would have to map again for every state. */
   if (posix_spawn_file_actions_init(&fa) != 0 ||

@@ -7,7 +7,7 @@
  *
  * usage: mkmulti OUT EXPECTED [wrap]
  *   8 MiB file, log at 1 MiB (2 MiB long), BAT at 3 MiB, metadata at 4 MiB.
- *   Six entries, 330 data sectors and 12 zero descriptors in all: runs of
+ *   Six entries, 328 data sectors and 9 zero descriptors in all: runs of
  *   contiguous sectors (coalesced writes), scattered sectors, zero ranges
  *   that undo earlier entries' data, data inside earlier zero ranges, and
  *   writes past the end of the file (the replay grows it to 10 MiB).

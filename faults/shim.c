@@ -20,7 +20,9 @@
  * (fopen, mkstemp's own open) bypass the dynamic symbol table. Test code,
  * single-threaded like the CLI.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RTLD_NEXT, open64 and the other 64-bit names */
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
