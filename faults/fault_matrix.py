@@ -4,8 +4,9 @@
 
 For each image and command (check, info, dump, in-place replay, replay -o),
 one clean run under the fault shim counts the calls of each group; then the
-K-th call of each group is made to fail (EIO, ENOSPC, EINTR; pread/pwrite
-also SHORT: half the bytes, and ZERO: a return of 0) and the run is judged:
+K-th call of each group (every K; see calls_to_fault for replay -o) fails
+(EIO, ENOSPC, EINTR; pread/pwrite also SHORT: half the bytes, and ZERO: a
+return of 0) and the run is judged:
   EIO/ENOSPC  exit 3, stderr names the system's reason (strerror);
   ZERO        exit 3 and "Input/output error" (no progress is an error);
   EINTR/SHORT retried: same exit code, stdout and bytes as the clean run;
@@ -145,6 +146,20 @@ def judge(m, name, cmd, fault, kind, base, image, orig, expected):
     return bad
 
 
+def calls_to_fault(count, inplace):
+    """1..count, except that for replay -o (inplace: the calls of the in-place
+    replay, which runs inside it after the copy) the middle of the replay of
+    the copy is left out: the in-place runs fault each of those calls, and
+    for -o the cleanup after any of them is the same code path. Kept: every
+    call of the copy before it, the first of the replay, and the last two
+    (the rename and the directory sync come after it)."""
+    if inplace < 4:
+        return list(range(1, count + 1))
+    first = count - inplace + 1
+    return [k for k in range(1, count + 1)
+            if k <= first or k >= count - 1]
+
+
 def one_case(m, name, cmd, image, expected_path, only):
     orig = read(image)
     expected = read(expected_path)
@@ -164,11 +179,12 @@ def one_case(m, name, cmd, image, expected_path, only):
                        (name, cmd, rc, want, err.strip()))
         return
     base = (rc, out)
+    inplace = m.counts.get((name, "replay"), {}) if cmd == "replay-o" else {}
     for g in GROUPS:
         kinds = ["EIO", "ENOSPC", "EINTR"]
         if g in ("pread", "pwrite"):
             kinds += ["SHORT", "ZERO"]
-        for k in range(1, counts.get(g, 0) + 1):
+        for k in calls_to_fault(counts.get(g, 0), inplace.get(g, 0)):
             for kind in kinds:
                 fault = "%s:%d:%s" % (g, k, kind)
                 if only and fault != only:
