@@ -8,8 +8,8 @@
  * followed it; writes since the last barrier sit in a volatile cache and
  * reach the disk in 512-byte pieces, any subset, in any order (fallocate
  * ranges in 4 KiB file-system blocks, ftruncate as one piece). A cut point
- * is "before modifying call N", N = 0..calls (N = calls: the process ended,
- * nothing after its last barrier is durable either).
+ * is "before traced call N" (a write or a barrier), N = 0..calls (N = calls:
+ * the process ended; what follows its last barrier is not durable either).
  *
  * For every cut: no piece, all pieces, each piece alone, each piece missing
  * (capped by -c: when the window holds more pieces, a seeded sample of that
@@ -511,19 +511,22 @@ int main(int argc, char **argv) {
   G.disk_size = 0;
   base = durable;
 
-  /* Walk the calls; before each modifying one (and at the end), cut. */
+  /* Walk the calls and cut before each one and at the end: before a
+   * barrier too, since the power may fail while the fsync runs, with the
+   * writes before it still in the cache. */
   nwin = 0;
   for (i = 0; i <= nops; i++) {
-    if (i < nops && ops[i].kind == FT_BARRIER) {
+    base_size = durable_size;
+    check_cut(cut++, win, nwin);
+    if (i == nops)
+      break;
+    if (ops[i].kind == FT_BARRIER) {
       for (j = 0; j < nwin; j++)
         apply_piece(durable, &durable_size, &win[j]);
       nwin = 0;
-      continue;
-    }
-    base_size = durable_size;
-    check_cut(cut++, win, nwin);
-    if (i < nops)
+    } else {
       nwin += split(&ops[i], win + nwin);
+    }
   }
   printf("crashstates: %zu calls traced, %d cut points, %lu states built, "
          "%lu distinct checked, %lu failed\n",

@@ -87,7 +87,10 @@ class Matrix:
         shutil.copyfile(image, os.path.join(self.w, "in.img"))
 
     def leftovers(self):
-        return sorted(f for f in os.listdir(self.w) if ".vhdxlog-" in f)
+        """Files in OUT's folder other than the input and OUT itself (the
+        temporary copy is OUT.vhdxlog-XXXXXX)."""
+        return sorted(f for f in os.listdir(self.w)
+                      if f not in ("in.img", "out.img"))
 
 
 def read(path):
