@@ -146,13 +146,23 @@ static int sync_parent_dir(const char *path) {
   }
   if (dir == NULL)
     return -1;
-  fd = open(dir, O_RDONLY);
+  do
+    fd = open(dir, O_RDONLY);
+  while (fd < 0 && errno == EINTR);
   free(dir);
   if (fd < 0)
     return -1;
-  rc = fsync(fd);
+  do
+    rc = fsync(fd);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int saved = errno;
+    (void)close(fd);
+    errno = saved; /* the caller prints fsync's reason, not close's */
+    return -1;
+  }
   (void)close(fd);
-  return rc;
+  return 0;
 }
 
 static int same_file(const char *a, const char *b) {
