@@ -78,9 +78,19 @@ WORKLOADS = [
 STATES = ["clean", "replay", "clear-armed", "complete-clear", "corrupt"]
 
 
+SPENT = {}  # "tool subcommand" -> [calls, seconds]: where the time goes
+
+
 def run(cmd, env=None):
+    t0 = time.time()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        env=env, universal_newlines=True)
+    key = os.path.basename(cmd[0]) + " " + (cmd[1] if cmd[1] != "-f" else "")
+    if env is not None and "VHDXLOG_POWERCUT_FILE" in env:
+        key = "qemu-io (workload)"
+    acc = SPENT.setdefault(key.strip(), [0, 0.0])
+    acc[0] += 1
+    acc[1] += time.time() - t0
     return p.returncode, p.stdout
 
 
@@ -337,17 +347,29 @@ class Suite:
             bad = self.new_block_ok(b, newblock)
             if bad:
                 problems.append("our copy: " + bad)
-        bad = self.new_block_ok(a, newblock)
-        if bad:
-            obs.setdefault("qemu's copy (after qemu-img check -r all): " + bad, []).append(n)
+        # QEMU's repair leaves an armed log armed, and QEMU's allocating
+        # writes then fail: tried on the first such copy of a workload, then
+        # only noted (each try costs QEMU a scan of the whole log).
+        a_state = inspect_state(a)[0]
+        armed = []
+        if a_state != "clean":
+            armed = obs.setdefault("qemu-img check -r all left the log armed (LogGuid set)", [])
+            armed.append(n)
+        if a_state == "clean" or len(armed) == 1:
+            bad = self.new_block_ok(a, newblock)
+            if bad:
+                obs.setdefault("qemu's copy (after qemu-img check -r all): " + bad, []).append(n)
+        return self.finish(name, n, k, where, state, crc, problems, img)
 
+    def finish(self, name, n, k, where, state, crc, problems, img):
+        """Print the image's line, record a failure; the state to count."""
         line = "%-12s N=%3d/%d cut before %-46s state=%-14s check=%d" % (
             name, n, k, where, state, crc)
         if problems:
             line += "  FAIL: " + "; ".join(problems)
             self.failures.append((name, n, problems))
             if self.keep_failures:
-                shutil.copyfile(img, os.path.join(w, "fail-%s-%d.vhdx" % (name, n)))
+                sparse_copy(img, os.path.join(self.work, "fail-%s-%d.vhdx" % (name, n)))
         else:
             line += "  ok"
         if self.verbose or problems:
@@ -448,6 +470,8 @@ def main(argv):
         print("%-12s %4d %6d %6d %11d %14d %7d %6d %6d %7.1f" % (
             name, k, c["clean"], c["replay"], c["clear-armed"], c["complete-clear"],
             c["corrupt"], c["other"], nf, secs))
+    print("wall time by command: " + ", ".join(
+        "%s %d x %.1f s" % (k, v[0], v[1]) for k, v in sorted(SPENT.items(), key=lambda kv: -kv[1][1])))
     print("total: %d images, %d failed, %.1f s" % (
         sum(r[1] for r in suite.rows), len(suite.failures), time.time() - t0))
     return 1 if suite.failures else 0
