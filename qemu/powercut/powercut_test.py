@@ -29,6 +29,8 @@ shim killing qemu-io (SIGKILL) in front of write N, and check:
      check` of B is clean. The same on A (the first A of each state in a
      workload) is recorded as an observation only (QEMU leaves armed logs
      armed, so its allocating writes then fail).
+The committed samples/qemu-armed-8M.vhdx is judged the same way (workload
+"sample"; it must be armed).
 Exit status: 0 all passed, 1 a failure, 2 usage, 77 qemu-img/qemu-io missing.
 """
 import contextlib
@@ -42,6 +44,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU_DIR = os.path.dirname(HERE)
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -77,6 +80,8 @@ WORKLOADS = [
     ("over4G", "log_size=1M,block_size=1M", "6G",
      ["write -P 0x99 %d 1M" % (5 * G + 512 * 1024)], 6 * G - M),
 ]
+# Judged like a cut image: a log QEMU armed and never wrote (samples/README.md).
+SAMPLE = os.path.join(os.path.dirname(QEMU_DIR), "samples", "qemu-armed-8M.vhdx")
 STATES = ["clean", "replay", "clear-armed", "complete-clear", "corrupt"]
 
 
@@ -301,8 +306,7 @@ class Suite:
         return rc, buf.getvalue()
 
     def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
-        w = self.work
-        img, a, b, log = (os.path.join(w, x) for x in ("cut.vhdx", "a.vhdx", "b.vhdx", "cut.log"))
+        img, log = os.path.join(self.work, "cut.vhdx"), os.path.join(self.work, "cut.log")
         for p in (img, log):
             if os.path.exists(p):
                 os.unlink(p)
@@ -316,8 +320,12 @@ class Suite:
             where = "?"
         else:
             c = cut[0].split()[1:]
-            where = "%s %s %s [%s]" % (c[1], c[2], c[3], region_of(" ".join(c), regions))
+            where = "cut before %s %s %s [%s]" % (c[1], c[2], c[3], region_of(" ".join(c), regions))
+        return self.evaluate(name, n, k, img, where, problems, newblock, obs)
 
+    def evaluate(self, name, n, k, img, where, problems, newblock, obs):
+        """Checks 1-4 on img (left untouched); returns the state to count."""
+        a, b = os.path.join(self.work, "a.vhdx"), os.path.join(self.work, "b.vhdx")
         istate, other_armed = inspect_state(img)
         crc, cout = run([self.vhdxlog, "check", "--json", img])
         state, detail = tool_state(crc, cout)
@@ -371,7 +379,7 @@ class Suite:
 
     def finish(self, name, n, k, where, state, crc, problems, img):
         """Print the image's line, record a failure; the state to count."""
-        line = "%-12s N=%3d/%d cut before %-46s state=%-14s check=%d" % (
+        line = "%-12s N=%3d/%d %-57s state=%-14s check=%d" % (
             name, n, k, where, state, crc)
         if problems:
             line += "  FAIL: " + "; ".join(problems)
@@ -384,6 +392,37 @@ class Suite:
             print(line, flush=True)
         return state if state in STATES else "other"
 
+    def probe_strict(self, clean_image):
+        """Find out once whether the CLI has `check --strict`."""
+        if self.strict is None:
+            src, _ = run([self.vhdxlog, "check", "--strict", clean_image])
+            self.strict = src == 0
+            print("vhdxlog check --strict: %s" % ("supported" if self.strict else
+                  "not supported by this build (exit %d): not checked" % src))
+
+    def sample(self, path, newblock):
+        """The committed armed sample, judged like a cut image."""
+        t0 = time.time()
+        img = os.path.join(self.work, "cut.vhdx")
+        sparse_copy(path, img)
+        if self.strict is None:
+            clean = os.path.join(self.work, "pristine.vhdx")
+            run(["qemu-img", "create", "-q", "-f", "vhdx", clean, "8M"])
+            self.probe_strict(clean)
+        print("== sample: %s" % path, flush=True)
+        problems = []
+        if inspect_state(img)[0] != "armed":
+            problems.append("the sample is not armed (LogGuid set, no valid entry)")
+        counts = dict((s, 0) for s in STATES + ["other"])
+        obs = {}
+        nfail = len(self.failures)
+        counts[self.evaluate("sample", 0, 1, img, "samples/" + os.path.basename(path),
+                             problems, newblock, obs)] += 1
+        for o, ns in obs.items():
+            if o:
+                print("   observation: %s" % o)
+        self.rows.append(("sample", 1, counts, len(self.failures) - nfail, time.time() - t0))
+
     def workload(self, name, opts, size, cmds, newblock):
         t0 = time.time()
         pristine = os.path.join(self.work, "pristine.vhdx")
@@ -394,11 +433,7 @@ class Suite:
             self.failures.append((name, -1, ["qemu-img create: " + out.strip()]))
             print("%s: qemu-img create failed: %s" % (name, out.strip()))
             return
-        if self.strict is None:
-            src, _ = run([self.vhdxlog, "check", "--strict", pristine])
-            self.strict = src == 0
-            print("vhdxlog check --strict: %s" % ("supported" if self.strict else
-                  "not supported by this build (exit %d): not checked" % src))
+        self.probe_strict(pristine)
         regions = file_regions(pristine)
         # The uncut run: learn K and make sure the workload itself works.
         img, log = os.path.join(self.work, "uncut.vhdx"), os.path.join(self.work, "uncut.log")
@@ -454,8 +489,9 @@ def main(argv):
     if not (os.path.isfile(vhdxlog) and os.access(vhdxlog, os.X_OK)) or not os.path.isfile(shim):
         print("powercut_test: need VHDXLOG and SHIM (got %r, %r)" % (vhdxlog, shim), file=sys.stderr)
         return 2
-    wanted = [w for w in WORKLOADS if not only or w[0] in only.replace(",", " ").split()]
-    if not wanted:
+    names = only.replace(",", " ").split() or [w[0] for w in WORKLOADS] + ["sample"]
+    wanted = [w for w in WORKLOADS if w[0] in names]
+    if not wanted and "sample" not in names:
         print("powercut_test: no workload named %r" % only, file=sys.stderr)
         return 2
     work = tempfile.mkdtemp(prefix="vhdxlog-powercut.", dir=os.environ.get("TMPDIR"))
@@ -467,6 +503,8 @@ def main(argv):
     try:
         for w in wanted:
             suite.workload(*w)
+        if "sample" in names and os.path.exists(SAMPLE):
+            suite.sample(SAMPLE, 4 * M)
     finally:
         if keep:
             print("scratch directory kept: " + work)
