@@ -112,7 +112,8 @@ mk() {
 }
 
 for k in clean dirty dirty-wrap one-entry corrupt-log bad-checksum \
-  bad-data-sig target-header truncated tiny no-header; do
+  bad-data-sig target-header truncated tiny no-header armed-empty \
+  offset-limit; do
   mk "$k" "$W/$k.vhdx"
   cp "$W/$k.vhdx" "$W/$k.orig"
 done
@@ -130,7 +131,14 @@ else
   show "$W/out"
 fi
 expect 0 "--help exits 0" "$V" --help
-has "$W/out" "replay FILE [--dry-run | -o OUT]" "--help lists replay"
+has "$W/out" "replay FILE [--dry-run | -o OUT" "--help lists replay"
+has "$W/out" "qemu-img" "--help sets the exit codes beside qemu-img's"
+has "$W/out" "fsck" "--help sets the exit codes beside fsck's"
+expect 0 "check --help exits 0" "$V" check --help
+has "$W/out" "usage: vhdxlog check FILE" "check --help is check's own help"
+lacks "$W/out" "usage: vhdxlog replay" "check --help leaves out other commands"
+expect 0 "replay --help exits 0" "$V" replay --help
+has "$W/out" "--force" "replay --help documents --force"
 expect 3 "no arguments is a usage error" "$V"
 has "$W/err" "usage:" "usage line on stderr"
 expect 3 "unknown command" "$V" frobnicate "$W/clean.vhdx"
@@ -138,7 +146,10 @@ has "$W/err" "usage:" "usage line for an unknown command"
 expect 3 "unknown option" "$V" check --frob "$W/clean.vhdx"
 expect 3 "missing FILE" "$V" check
 expect 3 "two FILEs" "$V" info "$W/clean.vhdx" "$W/dirty.vhdx"
-expect 3 "--json not accepted by replay" "$V" replay --json "$W/dirty.vhdx"
+expect 3 "--force without -o" "$V" replay --force "$W/dirty.vhdx"
+expect 3 "--strict with --force-clear" \
+  "$V" replay --strict --force-clear "$W/dirty.vhdx"
+expect 3 "--force not accepted by check" "$V" check --force "$W/dirty.vhdx"
 expect 3 "--dry-run not accepted by check" "$V" check --dry-run "$W/dirty.vhdx"
 expect 3 "-o needs an argument" "$V" replay "$W/dirty.vhdx" -o
 expect 3 "--dry-run with -o" "$V" replay --dry-run -o "$W/x" "$W/dirty.vhdx"
@@ -147,9 +158,21 @@ expect 3 "missing file: check exits 3" "$V" check "$W/does-not-exist"
 has "$W/err" "does-not-exist" "missing file named on stderr"
 expect 3 "missing file: check --json exits 3" "$V" check --json "$W/nope"
 json "$W/out" "missing file: check --json is still JSON"
+pyjson "$W/out" "missing file: the system's reason reaches the JSON" \
+  'd["system_error"] == "No such file or directory"
+and "No such file or directory" in d["message"]'
+for c in info dump; do
+  expect 3 "missing file: $c --json exits 3" "$V" $c --json "$W/nope"
+  json "$W/out" "missing file: $c --json is still JSON"
+done
+expect 3 "missing file: replay --json exits 3" "$V" replay --json "$W/nope"
+json "$W/out" "missing file: replay --json is still JSON"
+pyjson "$W/out" "missing file: replay --json says why" \
+  'd["result"] == "error" and d["system_error"] == "No such file or directory"' 
 expect 3 "missing file: replay exits 3" "$V" replay "$W/nope"
 expect 3 "a directory: check exits 3" "$V" check "$W"
-has "$W/err" "VHDXLOG_E_IO" "a directory: check reports an I/O error"
+has "$W/err" "a directory: only regular files and block devices" \
+  "a directory: check says what it is"
 expect 3 "a directory: replay exits 3" "$V" replay "$W"
 
 # ------------------------------------------------------------- clean
