@@ -111,8 +111,10 @@ static void run(replay_run *r, const char *path, const char *shown,
   if (dry_run) {
     cli_dry_io_init(&dry, &img->io, r->args->json ? NULL : stdout, &dio);
     io = &dio;
-    if (!r->args->json)
+    if (!r->args->json) {
       describe_plan(img, "dry run: would replay", "dry run: would complete");
+      cli_print_armed(stdout, img);
+    }
   }
   errno = 0;
   st = vhdxlog_replay(&img->loaded.plan, io, buffer, REPLAY_BUFFER_SIZE, &res,
@@ -161,10 +163,8 @@ static void report_text(const replay_run *r) {
     return;
   }
   if (r->args->dry_run) {
-    if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED) {
-      cli_print_armed(stdout, img);
-      printf("%s: dry run: would clear the armed log; no data\n", img->path);
-    }
+    if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED)
+      printf("%s: dry run: would clear the armed log, no data\n", img->path);
     printf("%s: dry run: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
            " flush%s; nothing written\n",
            img->path, r->writes, plural(r->writes, "", "s"), r->bytes,
