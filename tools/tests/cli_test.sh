@@ -80,12 +80,36 @@ same() {
   if cmp -s "$1" "$2"; then ok "$3"; else not_ok "$3 ($1 differs from $2)"; fi
 }
 
-# json FILE DESC: valid JSON
+# The schema every --json document must follow; validated where python3
+# has jsonschema (Debian python3-jsonschema), else only parsed.
+SCHEMA="$(cd "$(dirname "$0")/../../docs/cli" && pwd)/vhdxlog.schema.json"
+if "$PY" -c 'import jsonschema' 2>/dev/null; then
+  HAVE_JSONSCHEMA=1
+else
+  HAVE_JSONSCHEMA=0
+  echo "# jsonschema not available: JSON output is parsed, not validated"
+fi
+
+# json FILE DESC: valid JSON, of format vhdxlog-json version 1, and valid
+# against the schema
 json() {
-  if "$PY" -S -m json.tool "$1" >/dev/null 2>"$W/json.err"; then
+  if "$PY" - "$1" "$SCHEMA" "$HAVE_JSONSCHEMA" >"$W/json.err" 2>&1 <<'EOF'; then
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+assert d["format"] == "vhdxlog-json" and d["version"] == 1, "format/version"
+if sys.argv[3] == "1":
+    import jsonschema
+    schema = json.load(open(sys.argv[2], encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    errs = sorted(jsonschema.Draft202012Validator(schema).iter_errors(d),
+                  key=lambda e: list(e.path))
+    for e in errs[:5]:
+        print("schema: %s: %s" % ("/".join(map(str, e.path)), e.message))
+    sys.exit(1 if errs else 0)
+EOF
     ok "$2"
   else
-    not_ok "$2 (invalid JSON)"
+    not_ok "$2 (invalid JSON or schema mismatch)"
     show "$W/json.err" "$1"
   fi
 }
@@ -803,6 +827,22 @@ d["log"]["state"] == "clean" and d["log"]["length"] > 0
 and d["regions"]["bat"]["length"] > 0 and d["regions"]["metadata"]["length"] > 0
 and all(h["valid"] for h in d["headers"])'
   expect 0 "qemu-img image: dump exits 0" "$V" dump "$W/qemu.vhdx"
+  # QEMU holds byte-range locks on an image it has open (as a running VM
+  # does): check warns that its verdict may be stale, replay -o refuses.
+  if command -v qemu-io >/dev/null 2>&1; then
+    (sleep 8 | qemu-io -f vhdx "$W/qemu.vhdx" >/dev/null 2>&1) &
+    qpid=$!
+    for _ in $(seq 60); do
+      "$V" check "$W/qemu.vhdx" 2>&1 | grep -q "in use" && break
+      sleep 0.1
+    done
+    expect 0 "held by qemu-io: check exits 0" "$V" check "$W/qemu.vhdx"
+    has "$W/err" "may be stale" "held by qemu-io: check warns"
+    expect 3 "held by qemu-io: replay -o exits 3" \
+      "$V" replay "$W/qemu.vhdx" -o "$W/qemu.out"
+    has "$W/err" "in use" "held by qemu-io: replay -o says it is in use"
+    wait "$qpid" 2>/dev/null
+  fi
 else
   n=$((n + 1))
   echo "ok $n - # SKIP qemu-img not available"
