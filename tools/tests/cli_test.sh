@@ -199,6 +199,27 @@ has "$W/err" "a directory: only regular files and block devices" \
   "a directory: check says what it is"
 expect 3 "a directory: replay exits 3" "$V" replay "$W"
 
+# ------------------------------------------------------------- docs
+# The man page and the completion know every option --help lists.
+DOCS="$(cd "$(dirname "$0")/../../docs/cli" && pwd)"
+"$V" --help >"$W/help.txt" 2>&1
+for o in --json --strict --force-clear --dry-run --output --force; do
+  has "$W/help.txt" "$o" "--help documents $o"
+  has "$DOCS/vhdxlog.1" "$(printf '%s' "$o" | sed 's/-/\\-/g')" \
+    "the man page documents $o"
+  has "$DOCS/vhdxlog.bash-completion" "$o" "bash completion offers $o"
+done
+has "$DOCS/vhdxlog.1" "qemu\-img check" "the man page compares exit codes"
+if command -v bash >/dev/null 2>&1 &&
+  bash -c '. "$1"; COMP_WORDS=(vhdxlog replay --f); COMP_CWORD=2; _vhdxlog
+    printf "%s\n" "${COMPREPLY[@]}"' sh "$DOCS/vhdxlog.bash-completion" \
+    >"$W/compl" 2>&1; then
+  has "$W/compl" "--force-clear" "bash completion completes replay --f"
+else
+  not_ok "bash completion runs"
+  show "$W/compl"
+fi
+
 # ------------------------------------------------------------- clean
 expect 0 "clean: check exits 0" "$V" check "$W/clean.vhdx"
 has "$W/out" "nothing to replay" "clean: check says so"
