@@ -88,6 +88,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
          " sectors), LogGuid %s\n",
          im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean", im->log_offset,
          im->log_length, im->log_length / VHDXLOG_SECTOR_SIZE, g);
+  printf("action: %s\n", l->plan_ready ? cli_action_name(l->plan.action)
+                                        : "none (refused)");
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
     printf("LogGuid is zero: the log is empty and is not read\n");
     return 0;
@@ -121,8 +123,6 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
   st = vhdxlog_log_search(&l->log, &seq, err);
   if (st != VHDXLOG_OK) {
     printf("active sequence: none\n");
-    printf("action: %s\n", l->plan_ready ? cli_action_name(l->plan.action)
-                                          : "none (refused)");
     cli_print_armed(stdout, img);
     return -1;
   }

@@ -274,6 +274,7 @@ and s["flushed_file_offset"] == 4194304 and s["last_file_offset"] == 6291456
 and d["log"]["state"] == "dirty" and d["replay"]["needed"] is True'
 expect 0 "dirty: dump exits 0" "$V" dump "$W/dirty.vhdx"
 has "$W/out" "2 candidates, 2 valid" "dirty: dump counts the candidates"
+has "$W/out" "action: replay" "dirty: dump names the action"
 expect 0 "dirty: dump --json exits 0" "$V" dump --json "$W/dirty.vhdx"
 json "$W/out" "dirty: dump --json is JSON"
 cp "$W/out" "$W/dirty.dump.json"
