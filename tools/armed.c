@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reporting of armed logs (LogGuid set, no complete sequence) and of the
  * plan's action, in text and JSON. A reader must be able to tell what a
@@ -66,8 +67,8 @@ static const vhdxlog_armed *armed_of(const cli_image *img) {
 static void where(char *buf, size_t size, const vhdxlog_error *e,
                   const vhdxlog_image *im) {
   const char *ik = cli_index_kind(e->status);
-  int r = snprintf(buf, size, "log offset 0x%" PRIx64 " (file offset 0x%" PRIx64
-                   ")",
+  int r = snprintf(buf, size,
+                   "log offset 0x%" PRIx64 " (file offset 0x%" PRIx64 ")",
                    e->offset, im->log_offset + e->offset);
   if (r >= 0 && (size_t)r < size && ik && e->index != VHDXLOG_NO_INDEX)
     snprintf(buf + r, size - (size_t)r, ", %s %" PRIu32, ik, e->index);
@@ -147,8 +148,7 @@ void cli_print_armed(FILE *f, const cli_image *img) {
   if (a == NULL)
     return;
   cut = a->kind == VHDXLOG_ARMED_EMPTY || a->kind == VHDXLOG_ARMED_TORN;
-  clears = img->loaded.plan_ready &&
-           plan->action == VHDXLOG_ACTION_CLEAR_ARMED;
+  clears = img->loaded.plan_ready && plan->action == VHDXLOG_ACTION_CLEAR_ARMED;
   if (cut)
     cut_reason(why, sizeof why, a);
   else
@@ -161,22 +161,25 @@ void cli_print_armed(FILE *f, const cli_image *img) {
             "nothing is written in place before its entry is flushed)\n",
             img->path, why);
   else if (clears)
-    fprintf(f, "%s: armed: %s; --force-clear: replay clears the log and "
-               "writes no data\n",
+    fprintf(f,
+            "%s: armed: %s; --force-clear: replay clears the log and "
+            "writes no data\n",
             img->path, why);
   else if (cut)
-    fprintf(f, "%s: armed log refused (--strict): %s; without --strict, "
-               "replay clears the log and writes no data\n",
+    fprintf(f,
+            "%s: armed log refused (--strict): %s; without --strict, "
+            "replay clears the log and writes no data\n",
             img->path, why);
   else
-    fprintf(f, "%s: armed log refused: %s; replay --force-clear clears the "
-               "log and writes no data\n",
+    fprintf(f,
+            "%s: armed log refused: %s; replay --force-clear clears the "
+            "log and writes no data\n",
             img->path, why);
   cli_print_armed_newest(f, img);
 }
 
-static void json_candidate(cli_json *j, const char *key,
-                           const vhdxlog_error *e, const vhdxlog_image *im) {
+static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
+                           const vhdxlog_image *im) {
   const char *ik = cli_index_kind(e->status);
   cli_json_object_begin(j, key);
   cli_json_u64(j, "offset", e->offset);

@@ -49,13 +49,13 @@ typedef struct cli_image {
   vhdxlog_status status; /* what the load and the plan returned */
   vhdxlog_error error;
   vhdxlog_policy policy; /* what the plan was built under */
-  int parsed;        /* vhdxlog_image_parse() accepted the header area */
-  int in_use;        /* another process holds a lock on the file */
-  const char *not_vhdx; /* set when the file is no VHDX at all: what it is
-                           ("a qcow2 image", "an empty file", ...) */
-  char message[256]; /* set when the file could not be opened */
-  int open_errno;    /* errno of a failed open, 0 if none */
-  int load_errno;    /* errno after a load that failed with E_IO */
+  int parsed;            /* vhdxlog_image_parse() accepted the header area */
+  int in_use;            /* another process holds a lock on the file */
+  const char *not_vhdx;  /* set when the file is no VHDX at all: what it is
+                            ("a qcow2 image", "an empty file", ...) */
+  char message[256];     /* set when the file could not be opened */
+  int open_errno;        /* errno of a failed open, 0 if none */
+  int load_errno;        /* errno after a load that failed with E_IO */
 } cli_image;
 
 /*
@@ -74,7 +74,7 @@ void cli_warn_in_use(const cli_image *img);
 /* The message of a writer refused by a lock, shared by in-place replay and
  * replay -o. */
 #define CLI_IN_USE_MESSAGE                                                     \
-  "in use: another process (a VM, qemu-img, another replay) holds a lock "    \
+  "in use: another process (a VM, qemu-img, another replay) holds a lock "     \
   "on it; nothing written"
 
 /* 1 if another process holds any lock on the open file `fd` (QEMU locks

@@ -88,8 +88,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
          " sectors), LogGuid %s\n",
          im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean", im->log_offset,
          im->log_length, im->log_length / VHDXLOG_SECTOR_SIZE, g);
-  printf("action: %s\n", l->plan_ready ? cli_action_name(l->plan.action)
-                                        : "none (refused)");
+  printf("action: %s\n",
+         l->plan_ready ? cli_action_name(l->plan.action) : "none (refused)");
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
     printf("LogGuid is zero: the log is empty and is not read\n");
     return 0;
@@ -330,8 +330,7 @@ int cli_cmd_dump(const cli_args *args) {
     cli_json_null(&j, "sequence");
     cli_json_array_begin(&j, "descriptors");
     cli_json_array_end(&j);
-    cli_json_error(&j, "error", &img.error, &img.loaded.image,
-                   img.load_errno);
+    cli_json_error(&j, "error", &img.error, &img.loaded.image, img.load_errno);
     cli_json_null(&j, "message");
     cli_json_object_end(&j);
     cli_json_finish(&j);

@@ -171,9 +171,8 @@ static void print_text(const cli_image *img) {
       printf("replay: nothing to do\n");
     }
   }
-  printf("action: %s\n", img->loaded.plan_ready
-                              ? cli_action_name(plan->action)
-                              : "none (refused)");
+  printf("action: %s\n", img->loaded.plan_ready ? cli_action_name(plan->action)
+                                                : "none (refused)");
   cli_print_armed(stdout, img);
 }
 

@@ -23,9 +23,9 @@
 
 typedef struct replay_run {
   const cli_args *args;
-  cli_image img;  /* the image replayed: FILE, or the copy for -o */
-  int have_img;   /* img was opened: close it */
-  int done;       /* the replay (or dry run) ran to its end */
+  cli_image img; /* the image replayed: FILE, or the copy for -o */
+  int have_img;  /* img was opened: close it */
+  int done;      /* the replay (or dry run) ran to its end */
   uint64_t writes, bytes, flushes;
   int code;
   char message[512]; /* a failure outside the image (OUT, the copy) */
@@ -183,14 +183,14 @@ static void report_text(const replay_run *r) {
   describe_plan(img, "replayed", "completed");
   printf("%s: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
          " flush%s; log cleared\n",
-         img->path, r->writes, plural(r->writes, "", "s"), r->bytes,
-         r->flushes, plural(r->flushes, "", "es"));
+         img->path, r->writes, plural(r->writes, "", "s"), r->bytes, r->flushes,
+         plural(r->flushes, "", "es"));
 }
 
 static const char *result_name(const replay_run *r) {
   const vhdxlog_plan *plan = &r->img.loaded.plan;
   if (r->code != CLI_EXIT_OK)
-    return r->img.not_vhdx ? "not-vhdx"
+    return r->img.not_vhdx               ? "not-vhdx"
            : r->code == CLI_EXIT_CORRUPT ? "corrupt"
                                          : "error";
   if (plan->action == VHDXLOG_ACTION_NONE)
@@ -241,8 +241,8 @@ static void json_headers(cli_json *j, const vhdxlog_plan *plan) {
 static void report_json(const replay_run *r, const char *file) {
   const cli_image *img = &r->img;
   const vhdxlog_plan *plan = &img->loaded.plan;
-  int acted = r->done && r->code == CLI_EXIT_OK &&
-              plan->action != VHDXLOG_ACTION_NONE;
+  int acted =
+      r->done && r->code == CLI_EXIT_OK && plan->action != VHDXLOG_ACTION_NONE;
   cli_json j;
   cli_json_init(&j, stdout);
   cli_json_document(&j, "replay", file);

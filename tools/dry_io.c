@@ -41,8 +41,7 @@ static int dry_get_size(void *ctx, uint64_t *size) {
 
 static void print_write(FILE *out, uint64_t offset, const uint8_t *p,
                         size_t size) {
-  fprintf(out, "write  offset 0x%012" PRIx64 " length 0x%08zx  ", offset,
-          size);
+  fprintf(out, "write  offset 0x%012" PRIx64 " length 0x%08zx  ", offset, size);
   if (size == VHDXLOG_HEADER_SIZE &&
       (offset == VHDXLOG_HEADER1_OFFSET || offset == VHDXLOG_HEADER2_OFFSET)) {
     /* A header update (MS-VHDX 2.2.2.1): show what it changes. */
@@ -87,8 +86,8 @@ static int dry_set_size(void *ctx, uint64_t size) {
   cli_dry_io *d = ctx;
   d->writes++;
   if (d->out)
-    fprintf(d->out,
-            "resize to   0x%012" PRIx64 "                     extend\n", size);
+    fprintf(d->out, "resize to   0x%012" PRIx64 "                     extend\n",
+            size);
   grow(d, size);
   return 0;
 }

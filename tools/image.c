@@ -122,9 +122,8 @@ static void replan(cli_image *img, vhdxlog_policy policy) {
   if (!img->parsed ||
       (l->image.log_state == VHDXLOG_LOG_DIRTY && !l->log_ready))
     return;
-  st = vhdxlog_plan_init_policy(&l->plan, &l->image,
-                                l->log_ready ? &l->log : NULL, policy,
-                                &img->error);
+  st = vhdxlog_plan_init_policy(
+      &l->plan, &l->image, l->log_ready ? &l->log : NULL, policy, &img->error);
   l->plan_ready = st == VHDXLOG_OK;
   img->status = st;
   img->load_errno = 0;
@@ -146,8 +145,7 @@ int cli_image_open(cli_image *img, const char *path, int writable,
     return -1;
   }
   if (!openable(st.st_mode)) {
-    fail_open(img, 0,
-              "%s: only regular files and block devices are read",
+    fail_open(img, 0, "%s: only regular files and block devices are read",
               type_name(st.st_mode));
     return -1;
   }
@@ -175,7 +173,7 @@ int cli_image_open(cli_image *img, const char *path, int writable,
    * library's status alone would only say "I/O callback failed". */
   img->load_errno =
       img->status == VHDXLOG_E_IO || img->status == VHDXLOG_E_RESOURCE ? errno
-                                                                        : 0;
+                                                                       : 0;
   img->loaded_init = 1;
   if (img->loaded.header_area != NULL) {
     /* The loader does not say how far it got: parse again (cheap: two
@@ -183,10 +181,9 @@ int cli_image_open(cli_image *img, const char *path, int writable,
      * of loaded.image is meaningful. */
     vhdxlog_image probe;
     vhdxlog_error perr;
-    img->parsed = vhdxlog_image_parse(img->loaded.header_area,
-                                      VHDXLOG_HEADER_AREA_SIZE,
-                                      img->loaded.image.file_size, &probe,
-                                      &perr) == VHDXLOG_OK;
+    img->parsed = vhdxlog_image_parse(
+                      img->loaded.header_area, VHDXLOG_HEADER_AREA_SIZE,
+                      img->loaded.image.file_size, &probe, &perr) == VHDXLOG_OK;
   }
   if (policy != VHDXLOG_POLICY_DEFAULT)
     replan(img, policy);

@@ -169,8 +169,8 @@ int main(int argc, char **argv) {
       return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
     } else if (!only_operands && (strcmp(a, "--strict") == 0 ||
                                   strcmp(a, "--force-clear") == 0)) {
-      vhdxlog_policy p = a[2] == 's' ? VHDXLOG_POLICY_STRICT
-                                     : VHDXLOG_POLICY_FORCE_CLEAR;
+      vhdxlog_policy p =
+          a[2] == 's' ? VHDXLOG_POLICY_STRICT : VHDXLOG_POLICY_FORCE_CLEAR;
       if ((seen & OPT_POLICY) && args.policy != p)
         return usage_error("%s", "--strict and --force-clear cannot be "
                                  "combined");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The output file of `replay -o OUT`: what may be replaced, and putting the
  * replayed temporary file in place. rename() replaces whatever the name
@@ -88,8 +89,10 @@ int cli_output_place(const char *tmp, const char *out, int force, char *msg,
     if (link(tmp, out) == 0) {
       (void)unlink(tmp);
     } else if (errno == EEXIST) {
-      snprintf(msg, msgsize, "%s: appeared while replaying; --force "
-                             "replaces it", out);
+      snprintf(msg, msgsize,
+               "%s: appeared while replaying; --force "
+               "replaces it",
+               out);
       return -1;
     } else if (rename(tmp, out) != 0) {
       /* No hard links here (vfat, some FUSE): OUT was absent a moment

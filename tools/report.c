@@ -162,8 +162,7 @@ void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
     if (r < 0 || (size_t)r >= size - n)
       return;
     n += (size_t)r;
-    format_where(buf + n, size - n, err->cause, err->offset, err->index,
-                 image);
+    format_where(buf + n, size - n, err->cause, err->offset, err->index, image);
     return;
   }
   format_where(buf + n, size - n, err->status, err->offset, err->index, image);
