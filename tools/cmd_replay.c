@@ -38,7 +38,12 @@ static void fail_message(replay_run *r, int code, int sys_errno,
                          const char *msg) {
   r->code = code;
   r->sys_errno = sys_errno;
-  snprintf(r->message, sizeof r->message, "%s", msg);
+  /* Truncation keeps a long path's message usable; stderr gets it whole. */
+  size_t n = strlen(msg);
+  if (n >= sizeof r->message)
+    n = sizeof r->message - 1;
+  memcpy(r->message, msg, n);
+  r->message[n] = '\0';
   fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
 }
 
