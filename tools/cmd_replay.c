@@ -334,9 +334,12 @@ static char *make_temp(replay_run *r, const char *out) {
     fail_message(r, CLI_EXIT_ERROR, ENOMEM, "out of memory");
     return NULL;
   }
-  strcpy(tmp, out);
-  strcat(tmp, suffix);
-  fd = mkstemp(tmp);
+  /* mkstemp may have changed the template before a signal stopped it. */
+  do {
+    strcpy(tmp, out);
+    strcat(tmp, suffix);
+    fd = mkstemp(tmp);
+  } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     int e = errno;
     snprintf(msg, sizeof msg, "cannot create %s: %s", tmp, strerror(e));
