@@ -27,11 +27,16 @@ for f in vhdxlog.c vhdxlog.h; do
 done
 [ "$status" -eq 0 ] && echo "PASS amalgamation up to date"
 
-build() { # build NAME COMPILER FLAGS...
-  local name=$1 cc=$2
-  shift 2
+build() { # build required|optional NAME COMPILER FLAGS...
+  local need=$1 name=$2 cc=$3
+  shift 3
   if ! command -v "$cc" >/dev/null; then
-    echo "SKIP $name: $cc not installed"
+    if [ "$need" = required ]; then
+      echo "FAIL $name: $cc not installed (scripts/install-deps.sh)"
+      status=1
+    else
+      echo "SKIP $name: $cc not installed"
+    fi
     return 0
   fi
   if ! "$cc" "$@" -Wall -Wextra -Werror -O2 -I"$AM" -c "$AM/vhdxlog.c" \
@@ -54,8 +59,8 @@ build() { # build NAME COMPILER FLAGS...
 }
 
 echo "==> build"
-build gcc gcc -std=c99 -pedantic
-build clang clang -std=c99 -pedantic
-build g++ g++ -x c++ -std=c++11 -pedantic
-build clang++ clang++ -x c++ -std=c++11 -pedantic
+build required gcc gcc -std=c99 -pedantic
+build required clang clang -std=c99 -pedantic
+build required g++ g++ -x c++ -std=c++11 -pedantic
+build optional clang++ clang++ -x c++ -std=c++11 -pedantic
 exit $status
