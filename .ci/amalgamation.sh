@@ -6,8 +6,12 @@
 #  2. builds on its own with -std=c99 -pedantic -Wall -Wextra -Werror under
 #     gcc and clang, and as C++ under g++ (and clang++ when installed);
 #  3. links and runs .ci/consumer_main.c, from each object (the C++ one
-#     too: the API keeps C linkage through the header's extern "C").
+#     too: the API keeps C linkage through the header's extern "C");
+#  4. passes the cmocka unit tests: the CMake build with
+#     -DVHDXLOG_USE_AMALGAMATION=ON (build-ci-amalgamation), ctest -R test_.
+#     VHDXLOG_AMALGAMATION_TESTS=0 skips this step.
 # Run scripts/amalgamate.py and commit its output when (1) fails.
+# Environment: JOBS (default 2).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,4 +67,20 @@ build required gcc gcc -std=c99 -pedantic
 build required clang clang -std=c99 -pedantic
 build required g++ g++ -x c++ -std=c++11 -pedantic
 build optional clang++ clang++ -x c++ -std=c++11 -pedantic
+
+if [ "${VHDXLOG_AMALGAMATION_TESTS:-1}" != 0 ]; then
+  echo "==> unit tests against the amalgamation"
+  B=$ROOT/build-ci-amalgamation
+  if cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release \
+    -DVHDXLOG_USE_AMALGAMATION=ON -DVHDXLOG_BUILD_TOOLS=OFF >"$TMP/cmake.log" 2>&1 &&
+    cmake --build "$B" -j "${JOBS:-2}" >>"$TMP/cmake.log" 2>&1 &&
+    ctest --test-dir "$B" -j "${JOBS:-2}" -R '^test_' --output-on-failure \
+      >"$TMP/ctest.log" 2>&1; then
+    echo "PASS unit tests: $(grep 'tests passed' "$TMP/ctest.log")"
+  else
+    cat "$TMP/cmake.log" "$TMP/ctest.log" 2>/dev/null | tail -n 40
+    echo "FAIL unit tests against the amalgamation"
+    status=1
+  fi
+fi
 exit $status
