@@ -1,7 +1,7 @@
 /*
  * Descriptor and data-sector rules (MS-VHDX 2.3.1.2 - 2.3.1.4), shared by
- * direct entry validation and the per-sector precomputation so that both
- * strategies apply exactly the same checks in the same order.
+ * entry validation and the iterator so that both apply exactly the same
+ * checks in the same order.
  */
 #ifndef VHDXLOG_DESCRIPTOR_H
 #define VHDXLOG_DESCRIPTOR_H
@@ -34,13 +34,18 @@ static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
   } else {
     return VHDXLOG_E_DESCRIPTOR_SIGNATURE;
   }
-  /* Written as a subtraction so that hostile values cannot overflow. */
-  if (file_offset % VHDXLOG_SECTOR_SIZE != 0 ||
-      length > VHDXLOG_MAX_FILE_OFFSET ||
-      file_offset > VHDXLOG_MAX_FILE_OFFSET - length) {
+  /* The spec's rule only; where the write ends is the plan's concern
+   * (VHDXLOG_E_OFFSET_LIMIT). */
+  if (file_offset % VHDXLOG_SECTOR_SIZE != 0) {
     return VHDXLOG_E_DESCRIPTOR_OFFSET;
   }
   return VHDXLOG_OK;
+}
+
+/* Where a write of `length` bytes at `offset` ends, UINT64_MAX when the
+ * sum does not fit (the plan refuses anything past 2^62 anyway). */
+static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
+  return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
 }
 
 static inline uint64_t descriptor_sequence(const uint8_t *d) {

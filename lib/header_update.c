@@ -17,27 +17,39 @@
 #define HDR_FILE_WRITE_GUID 16u
 #define HDR_LOG_GUID 48u
 
+/* SplitMix64's finaliser (Steele, Lea and Flood, 2014): xor-shifts and odd
+ * multiplications, so a bijection of 64 bits that is not affine over
+ * GF(2). */
+static uint64_t mix64(uint64_t z) {
+  z ^= z >> 30;
+  z *= 0xBF58476D1CE4E5B9u;
+  z ^= z >> 27;
+  z *= 0x94D049BB133111EBu;
+  return z ^ (z >> 31);
+}
+
 void vhdxlog_derive_file_write_guid(const uint8_t log_guid[16],
                                     uint8_t out[16]) {
-  /* docs/RULES.md "derive(L)": word i = CRC-32C(L || "vhdxlog-fwg" || i).
-   * The message is built in a local array so that out may alias log_guid. */
-  static const char tag[11] = {'v', 'h', 'd', 'x', 'l', 'o',
-                               'g', '-', 'f', 'w', 'g'};
-  uint8_t msg[16 + sizeof tag + 1];
+  /* docs/RULES.md "derive(L)": a keyed bijection of the 128 bits of L, so
+   * every bit of the result depends on every bit of L and no two LogGuids
+   * can be made to collide on purpose (a CRC would be affine). Each round
+   * step maps (a, b) one-to-one; the key separates this use of L. */
+  uint64_t a = load_le64(log_guid) ^ 0x6766772D676F6C78u; /* "xlog-fwg" */
+  uint64_t b = load_le64(log_guid + 8) ^ 0x786468762D667767u;
   uint8_t guid[16];
-  size_t i;
+  int round;
 
-  memcpy(msg, log_guid, 16);
-  memcpy(msg + 16, tag, sizeof tag);
-  for (i = 0; i < 4; i++) {
-    msg[sizeof msg - 1] = (uint8_t)i;
-    store_le32(guid + 4u * i, vhdxlog_crc32c(0, msg, sizeof msg));
+  for (round = 0; round < 4; round++) {
+    a = mix64(a + b);
+    b = mix64(b ^ a);
   }
+  store_le64(guid, a);
+  store_le64(guid + 8, b);
   /* RFC 4122 version 4 / variant 1 bits, in Microsoft's mixed-endian GUID
    * layout: Data3 is little-endian, so its version nibble is in byte 7. */
   guid[7] = (uint8_t)((guid[7] & 0x0Fu) | 0x40u);
   guid[8] = (uint8_t)((guid[8] & 0x3Fu) | 0x80u);
-  memcpy(out, guid, 16);
+  memcpy(out, guid, 16); /* out may alias log_guid */
 }
 
 void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],

@@ -65,8 +65,7 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
        * for a hand-made plan. */
       if (d.file_offset > VHDXLOG_MAX_FILE_OFFSET ||
           d.length > VHDXLOG_MAX_FILE_OFFSET - d.file_offset) {
-        return report(error, VHDXLOG_E_DESCRIPTOR_OFFSET, d.entry_offset,
-                      d.index);
+        return report(error, VHDXLOG_E_OFFSET_LIMIT, d.entry_offset, d.index);
       }
       if (d.length == 0 || d.file_offset >= end ||
           d.file_offset + d.length <= offset)
@@ -91,9 +90,9 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
     }
   }
 
-  /* Header slots: only a replay or the completion of one changes them
-   * (the log never writes there: plan rule E_DESCRIPTOR_TARGET). */
-  if ((plan->replay || plan->complete_header_update) && size > 0) {
+  /* Header slots: only the plan's header updates change them (the log
+   * never writes there: plan rule E_DESCRIPTOR_TARGET). */
+  if (plan->action != VHDXLOG_ACTION_NONE && size > 0) {
     for (slot = 0; slot < 2; slot++)
       patch(buf, offset, end,
             slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET

@@ -13,16 +13,18 @@
 #include "bytes.h"
 #include "error.h"
 #include "plan.h"
+#include "region.h"
 #include "vhdxlog.h"
 
 /* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
 #define HDR_FILE_WRITE_GUID 16u
 #define HDR_LOG_GUID 48u
 
-/* RULES.md "Plan" 1: no log write may touch the first 1 MiB (identifier,
- * headers, region tables). */
-#define HEADERS_BEGIN ((uint64_t)0)
-#define HEADERS_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
+/* RULES.md "Plan" 2: of the first 1 MiB, a log may write only the region
+ * tables [192 KiB, 320 KiB). */
+#define IDENTIFIER_AND_HEADERS_END ((uint64_t)VHDXLOG_REGION_AREA_BEGIN)
+#define RESERVED_BEGIN ((uint64_t)VHDXLOG_REGION_AREA_END)
+#define RESERVED_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
 
 /* [a, a_end) and [b, b_end) share a byte (both non-empty, no overflow). */
 static int ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b,
@@ -30,9 +32,20 @@ static int ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b,
   return a < b_end && b < a_end;
 }
 
+/* Our own bound, broken by a write or a size the spec allows: the field's
+ * rule is the cause. */
+static vhdxlog_status limit_error(vhdxlog_error *error, vhdxlog_status cause,
+                                  uint64_t entry_offset, uint32_t index) {
+  report(error, VHDXLOG_E_OFFSET_LIMIT, entry_offset, index);
+  if (error != NULL)
+    error->cause = cause;
+  return VHDXLOG_E_OFFSET_LIMIT;
+}
+
 vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
                                               const vhdxlog_log *log,
                                               const vhdxlog_sequence *seq,
+                                              vhdxlog_region_patch *patches,
                                               uint64_t *max_end,
                                               vhdxlog_error *error) {
   vhdxlog_iter it;
@@ -70,25 +83,31 @@ vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
       return report(error, VHDXLOG_E_DESCRIPTOR_SIGNATURE, d.entry_offset,
                     d.index);
     }
-    /* Entry validation already bounds every write by 2^62; re-check in a
-     * form that cannot overflow, since the rest of the replay relies on it. */
+    /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
     if (d.file_offset > VHDXLOG_MAX_FILE_OFFSET ||
         d.length > VHDXLOG_MAX_FILE_OFFSET - d.file_offset) {
-      return report(error, VHDXLOG_E_DESCRIPTOR_OFFSET, d.entry_offset,
-                    d.index);
+      return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, d.entry_offset,
+                         d.index);
     }
     if (d.length == 0)
       continue; /* a zero-length zero descriptor is a no-op: hits nothing */
     end = d.file_offset + d.length;
-    /* RULES.md "Plan" 1: a write into the header slots would break the
-     * crash-safe header update; a write into the log would change what a
-     * re-run replays. Either way an interrupted replay would not converge. */
-    if (ranges_overlap(d.file_offset, end, HEADERS_BEGIN, HEADERS_END) ||
+    /* RULES.md "Plan" 2: a write into the identifier or the header slots
+     * would break the crash-safe header update (2.2.2: headers are never
+     * updated through the log); a write into the log would change what a
+     * re-run replays; the reserved space holds nothing a log may change.
+     * Either way an interrupted replay could not converge. */
+    if (ranges_overlap(d.file_offset, end, 0, IDENTIFIER_AND_HEADERS_END) ||
+        ranges_overlap(d.file_offset, end, RESERVED_BEGIN, RESERVED_END) ||
         (image->log_length > 0 &&
          ranges_overlap(d.file_offset, end, log_begin, log_end))) {
       return report(error, VHDXLOG_E_DESCRIPTOR_TARGET, d.entry_offset,
                     d.index);
     }
+    if (patches != NULL && d.file_offset < VHDXLOG_REGION_AREA_END)
+      vhdxlog_region_patch_write(
+          patches, d.file_offset, d.length,
+          d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
     if (end > furthest)
       furthest = end;
   }
@@ -127,6 +146,21 @@ static void final_headers_dirty(vhdxlog_plan *plan,
   }
 }
 
+/* RULES.md "Armed logs": no data, so the FileWriteGuid changes with the
+ * first header write: o <- U1 = update(C, F, 0), c <- U2 = update(U1, F, 0).
+ * Cut after U1, the file is in the state interrupted_header_update()
+ * recognises. */
+static void final_headers_clear(vhdxlog_plan *plan,
+                                const vhdxlog_image *image) {
+  static const uint8_t zero_guid[16] = {0};
+  const int c = image->current;
+  const int o = 1 - c;
+  vhdxlog_header_update(image->current_header, plan->new_file_write_guid,
+                        zero_guid, plan->final_headers[o]);
+  vhdxlog_header_update(plan->final_headers[o], plan->new_file_write_guid,
+                        zero_guid, plan->final_headers[c]);
+}
+
 /*
  * RULES.md "Replay order", last paragraph: the current header is clean, the
  * other one is valid, one SequenceNumber older, still names a log L, and the
@@ -151,29 +185,152 @@ static int interrupted_header_update(const vhdxlog_image *image,
                 16) == 0;
 }
 
-vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
-                                 const vhdxlog_log *log, vhdxlog_error *error) {
-  static const uint8_t zero_guid[16] = {0};
+/* Header updates the action makes; each must yield a greater
+ * SequenceNumber, or it would not become current (RULES.md "Plan" 6). */
+static vhdxlog_status check_sequence_room(const vhdxlog_image *image,
+                                          unsigned updates,
+                                          vhdxlog_error *error) {
+  int c = image->current;
+  if (image->headers[c].sequence_number > UINT64_MAX - updates) {
+    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT,
+                  c == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET,
+                  VHDXLOG_NO_INDEX);
+  }
+  return VHDXLOG_OK;
+}
+
+static int file_write_guid_differs(const vhdxlog_plan *plan,
+                                   const vhdxlog_image *image) {
+  return memcmp(image->current_header + HDR_FILE_WRITE_GUID,
+                plan->new_file_write_guid, 16) != 0;
+}
+
+/* LogGuid set, no complete sequence: clear the log or refuse it, by the
+ * policy and what the candidates show (RULES.md "Armed logs"). `why` is
+ * the search's error, returned when the plan refuses. */
+static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
+                                 const vhdxlog_log *log,
+                                 const vhdxlog_error *why,
+                                 vhdxlog_error *error) {
+  vhdxlog_armed_kind kind = vhdxlog_log_classify_armed(log, &plan->armed);
+  int cut = kind == VHDXLOG_ARMED_EMPTY || kind == VHDXLOG_ARMED_TORN;
+  vhdxlog_status st;
+
+  if (plan->policy == VHDXLOG_POLICY_STRICT ||
+      (plan->policy == VHDXLOG_POLICY_DEFAULT && !cut)) {
+    if (error != NULL)
+      *error = *why;
+    return why->status;
+  }
+  /* Nothing is replayed, so the tables are judged as they are on disk. */
+  if (image->regions.error.status != VHDXLOG_OK) {
+    if (error != NULL)
+      *error = image->regions.error;
+    return image->regions.error.status;
+  }
+  plan->regions = image->regions;
+  st = check_sequence_room(image, 2u, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  vhdxlog_derive_file_write_guid(image->log_guid, plan->new_file_write_guid);
+  plan->need_file_write_guid = file_write_guid_differs(plan, image);
+  final_headers_clear(plan, image);
+  plan->action = VHDXLOG_ACTION_CLEAR_ARMED;
+  clear_error(error);
+  return VHDXLOG_OK;
+}
+
+/* A dirty log with an active sequence: every check a replay needs. */
+static vhdxlog_status plan_replay(vhdxlog_plan *plan, const vhdxlog_image *image,
+                                  const vhdxlog_log *log,
+                                  vhdxlog_error *error) {
   vhdxlog_status st;
   uint64_t max_end = 0;
   uint64_t size;
+
+  st = vhdxlog_plan_check_descriptors(image, log, &plan->seq,
+                                      plan->region_patches, &max_end, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  /* RULES.md "Plan" 1, for the sizes the head names. */
+  if (plan->seq.flushed_file_offset > VHDXLOG_MAX_FILE_OFFSET)
+    return limit_error(error, VHDXLOG_E_ENTRY_FLUSHED_OFFSET,
+                       plan->seq.head_offset, VHDXLOG_NO_INDEX);
+  if (plan->seq.last_file_offset > VHDXLOG_MAX_FILE_OFFSET)
+    return limit_error(error, VHDXLOG_E_ENTRY_LAST_OFFSET,
+                       plan->seq.head_offset, VHDXLOG_NO_INDEX);
+
+  /* RULES.md "Plan" 3 (MS-VHDX 2.3.3): data up to FlushedFileOffset was
+   * durable when the log was written; a shorter file lost some of it. */
+  if (image->file_size < plan->seq.flushed_file_offset) {
+    return report(error, VHDXLOG_E_FILE_TRUNCATED, image->file_size,
+                  VHDXLOG_NO_INDEX);
+  }
+
+  /* RULES.md "Plan" 4: the region tables as the replay leaves them. */
+  if (image->header_area == NULL)
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
+                            image->log_offset, image->log_length,
+                            &plan->regions);
+  if (st != VHDXLOG_OK) {
+    if (error != NULL)
+      *error = plan->regions.error;
+    return st;
+  }
+
+  /* RULES.md "Plan" 5. */
+  size = image->file_size;
+  if (max_end > size)
+    size = max_end;
+  if (plan->seq.last_file_offset > size)
+    size = plan->seq.last_file_offset;
+  plan->replayed_size = size;
+
+  vhdxlog_derive_file_write_guid(image->log_guid, plan->new_file_write_guid);
+  plan->need_file_write_guid = file_write_guid_differs(plan, image);
+  st = check_sequence_room(image, plan->need_file_write_guid ? 3u : 2u, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  final_headers_dirty(plan, image);
+  plan->action = VHDXLOG_ACTION_REPLAY;
+  plan->replay = 1;
+  clear_error(error);
+  return VHDXLOG_OK;
+}
+
+vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
+                                        const vhdxlog_image *image,
+                                        const vhdxlog_log *log,
+                                        vhdxlog_policy policy,
+                                        vhdxlog_error *error) {
+  static const uint8_t zero_guid[16] = {0};
+  vhdxlog_error why;
+  vhdxlog_status st;
   int c;
 
   if (plan == NULL || image == NULL ||
-      (image->current != 0 && image->current != 1)) {
+      (image->current != 0 && image->current != 1) ||
+      (policy != VHDXLOG_POLICY_DEFAULT && policy != VHDXLOG_POLICY_STRICT &&
+       policy != VHDXLOG_POLICY_FORCE_CLEAR)) {
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
   memset(plan, 0, sizeof *plan);
   plan->image = image;
   plan->log = log;
+  plan->policy = policy;
   plan->replayed_size = image->file_size;
+  clear_error(&plan->armed.decisive);
+  clear_error(&plan->armed.newest);
   c = image->current;
 
   if (image->log_state == VHDXLOG_LOG_CLEAN) {
     /* Nothing to replay. The current slot keeps its bytes; the other slot
-     * keeps its own, unless an interrupted replay of ours left it stale. */
+     * keeps its own, unless an interrupted clear of ours left it stale. */
+    plan->regions = image->regions;
     memcpy(plan->final_headers[c], image->current_header, VHDXLOG_HEADER_SIZE);
     if (interrupted_header_update(image, plan->new_file_write_guid)) {
+      plan->action = VHDXLOG_ACTION_COMPLETE_CLEAR;
       plan->complete_header_update = 1;
       vhdxlog_header_update(image->current_header, plan->new_file_write_guid,
                             zero_guid, plan->final_headers[1 - c]);
@@ -190,44 +347,19 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search(log, &plan->seq, error);
-  if (st != VHDXLOG_OK)
+  st = vhdxlog_log_search(log, &plan->seq, &why);
+  if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
+    return plan_armed(plan, image, log, &why, error);
+  if (st != VHDXLOG_OK) {
+    if (error != NULL)
+      *error = why;
     return st;
-
-  /* RULES.md "Plan" 1: every descriptor's target. */
-  st = vhdxlog_plan_check_descriptors(image, log, &plan->seq, &max_end, error);
-  if (st != VHDXLOG_OK)
-    return st;
-
-  /* RULES.md "Plan" 2 (MS-VHDX 2.3.3): data up to FlushedFileOffset was
-   * durable when the log was written; a shorter file lost some of it. */
-  if (image->file_size < plan->seq.flushed_file_offset) {
-    return report(error, VHDXLOG_E_FILE_TRUNCATED, image->file_size,
-                  VHDXLOG_NO_INDEX);
   }
+  return plan_replay(plan, image, log, error);
+}
 
-  /* RULES.md "Plan" 3. */
-  size = image->file_size;
-  if (max_end > size)
-    size = max_end;
-  if (plan->seq.last_file_offset > size)
-    size = plan->seq.last_file_offset;
-  plan->replayed_size = size;
-
-  vhdxlog_derive_file_write_guid(image->log_guid, plan->new_file_write_guid);
-  plan->need_file_write_guid =
-      memcmp(image->current_header + HDR_FILE_WRITE_GUID,
-             plan->new_file_write_guid, 16) != 0;
-  /* RULES.md "Plan" 3b: each header update adds one to SequenceNumber and
-   * must yield the greater number, or it would not become current. */
-  if (image->headers[c].sequence_number >
-      UINT64_MAX - (plan->need_file_write_guid ? 3u : 2u)) {
-    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT,
-                  c == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET,
-                  VHDXLOG_NO_INDEX);
-  }
-  final_headers_dirty(plan, image);
-  plan->replay = 1;
-  clear_error(error);
-  return VHDXLOG_OK;
+vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
+                                 const vhdxlog_log *log, vhdxlog_error *error) {
+  return vhdxlog_plan_init_policy(plan, image, log, VHDXLOG_POLICY_DEFAULT,
+                                  error);
 }

@@ -6,7 +6,8 @@
  *  - nothing is written before every check has passed;
  *  - no replayed write touches the header slots or the log (plan rule), so
  *    a re-run finds the same log and replays the same descriptors, which are
- *    idempotent (plain writes of fixed bytes);
+ *    idempotent (plain writes of fixed bytes); region tables it leaves torn
+ *    are judged on the replayed state again (plan rule 4);
  *  - the FileWriteGuid is derived from the LogGuid, so the header update of
  *    step 1 is the same bytes each time and is skipped once done;
  *  - an interruption between the two final header writes leaves a state the
@@ -140,16 +141,33 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
   c = image->current;
   o = 1 - c;
 
-  if (!plan->replay) {
-    if (plan->complete_header_update) {
-      /* RULES.md: the second write of step 4, then flush. */
-      st = write_header(io, o, plan->final_headers[o], result, error);
-      if (st != VHDXLOG_OK)
-        return st;
-      result->headers_repaired = 1;
-    }
+  result->action = plan->action;
+  switch (plan->action) {
+  case VHDXLOG_ACTION_NONE:
     clear_error(error);
     return VHDXLOG_OK;
+  case VHDXLOG_ACTION_COMPLETE_CLEAR:
+    /* RULES.md: the second write of step 4, then flush. */
+    st = write_header(io, o, plan->final_headers[o], result, error);
+    if (st != VHDXLOG_OK)
+      return st;
+    result->headers_repaired = 1;
+    clear_error(error);
+    return VHDXLOG_OK;
+  case VHDXLOG_ACTION_CLEAR_ARMED:
+    /* RULES.md "Armed logs": headers only, the non-current slot first. */
+    st = write_header(io, o, plan->final_headers[o], result, error);
+    if (st == VHDXLOG_OK)
+      st = write_header(io, c, plan->final_headers[c], result, error);
+    if (st != VHDXLOG_OK)
+      return st;
+    result->armed_cleared = 1;
+    clear_error(error);
+    return VHDXLOG_OK;
+  case VHDXLOG_ACTION_REPLAY:
+    break;
+  default:
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
   if (plan->log == NULL || io->write_zeros == NULL || io->get_size == NULL ||
@@ -167,8 +185,8 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
   }
   /* The descriptor pass is cheap next to the I/O and makes the replay safe
    * on its own: no write can land on the headers or the log. */
-  st = vhdxlog_plan_check_descriptors(image, plan->log, &plan->seq, &max_end,
-                                      error);
+  st = vhdxlog_plan_check_descriptors(image, plan->log, &plan->seq, NULL,
+                                      &max_end, error);
   if (st != VHDXLOG_OK)
     return st;
   target = plan->replayed_size;

@@ -49,7 +49,7 @@ static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
 /* Where the write of a validated descriptor ends (0: it writes nothing). */
 static inline uint64_t slot_write_end(const uint8_t *d) {
   uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
-  return length != 0 ? load_le64(d + 16) + length : 0; /* both <= 2^62 */
+  return length != 0 ? write_end_saturated(load_le64(d + 16), length) : 0;
 }
 
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -146,7 +146,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
     } else {
       vhdxlog_error why;
       uint32_t at = q >= n ? q - n : q;
-      if (entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
+      if (vhdxlog_entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
         note_invalid(&st->failure, ctx, at, &why);
         st->known_bad = q;
         break;

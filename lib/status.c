@@ -13,6 +13,8 @@ static const status_text status_texts[] = {
     {VHDXLOG_OK, "VHDXLOG_OK", "ok"},
     {VHDXLOG_E_ARGUMENT, "VHDXLOG_E_ARGUMENT", "invalid argument"},
     {VHDXLOG_E_IO, "VHDXLOG_E_IO", "I/O callback failed"},
+    {VHDXLOG_E_RESOURCE, "VHDXLOG_E_RESOURCE",
+     "could not allocate or map the memory the image needs"},
     {VHDXLOG_E_FILE_TOO_SMALL, "VHDXLOG_E_FILE_TOO_SMALL",
      "file smaller than the 1 MiB header area"},
     {VHDXLOG_E_FILE_SIGNATURE, "VHDXLOG_E_FILE_SIGNATURE",
@@ -56,9 +58,9 @@ static const status_text status_texts[] = {
     {VHDXLOG_E_ENTRY_GUID, "VHDXLOG_E_ENTRY_GUID",
      "entry LogGuid differs from the header's"},
     {VHDXLOG_E_ENTRY_FLUSHED_OFFSET, "VHDXLOG_E_ENTRY_FLUSHED_OFFSET",
-     "FlushedFileOffset is not a 1 MiB multiple or out of range"},
+     "FlushedFileOffset is not a 1 MiB multiple"},
     {VHDXLOG_E_ENTRY_LAST_OFFSET, "VHDXLOG_E_ENTRY_LAST_OFFSET",
-     "LastFileOffset is not a 1 MiB multiple or out of range"},
+     "LastFileOffset is not a 1 MiB multiple"},
     {VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, "VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT",
      "DescriptorCount needs more sectors than the entry has"},
     {VHDXLOG_E_DESCRIPTOR_SIGNATURE, "VHDXLOG_E_DESCRIPTOR_SIGNATURE",
@@ -68,7 +70,7 @@ static const status_text status_texts[] = {
     {VHDXLOG_E_DESCRIPTOR_LENGTH, "VHDXLOG_E_DESCRIPTOR_LENGTH",
      "zero descriptor ZeroLength is not a multiple of 4 KiB"},
     {VHDXLOG_E_DESCRIPTOR_OFFSET, "VHDXLOG_E_DESCRIPTOR_OFFSET",
-     "descriptor FileOffset misaligned or the write ends past 2^62"},
+     "descriptor FileOffset is not a multiple of 4 KiB"},
     {VHDXLOG_E_DESCRIPTOR_SEQUENCE, "VHDXLOG_E_DESCRIPTOR_SEQUENCE",
      "descriptor SequenceNumber differs from the entry's"},
     {VHDXLOG_E_DATA_COUNT, "VHDXLOG_E_DATA_COUNT",
@@ -82,12 +84,15 @@ static const status_text status_texts[] = {
     {VHDXLOG_E_LOG_NO_SEQUENCE, "VHDXLOG_E_LOG_NO_SEQUENCE",
      "log is not empty but holds no complete sequence"},
     {VHDXLOG_E_DESCRIPTOR_TARGET, "VHDXLOG_E_DESCRIPTOR_TARGET",
-     "descriptor would write into the first 1 MiB (identifier, headers, "
-     "region tables) or the log"},
+     "descriptor would write into the identifier, the headers or the "
+     "reserved space of the first 1 MiB, or into the log"},
     {VHDXLOG_E_FILE_TRUNCATED, "VHDXLOG_E_FILE_TRUNCATED",
      "file is smaller than the log's FlushedFileOffset"},
     {VHDXLOG_E_HEADER_SEQUENCE_LIMIT, "VHDXLOG_E_HEADER_SEQUENCE_LIMIT",
      "header SequenceNumber too large for the header updates a replay needs"},
+    {VHDXLOG_E_OFFSET_LIMIT, "VHDXLOG_E_OFFSET_LIMIT",
+     "the active sequence writes or sizes the file past 2^62, this "
+     "implementation's limit"},
     {VHDXLOG_END, "VHDXLOG_END", "end of iteration"},
 };
 
