@@ -21,6 +21,13 @@ if [ "${VHDXLOG_INSTALL_KEEP:-0}" != 1 ]; then
 fi
 PREFIX=$TMP/prefix
 START=$SECONDS
+# MAJOR.MINOR from the header: the package version and the soname.
+SOVER=$(sed -nE 's/^#define VHDXLOG_VERSION_(MAJOR|MINOR) ([0-9]+)$/\2/p' \
+  "$ROOT/lib/include/vhdxlog.h" | paste -sd . -)
+case $SOVER in
+  *.*) ;;
+  *) echo "install_test: no version in lib/include/vhdxlog.h" >&2; exit 1 ;;
+esac
 
 if ! command -v pkg-config >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -51,7 +58,7 @@ DESTDIR="$TMP/dest" cmake --install "$B" --prefix /opt/vhdxlog >/dev/null
 for f in include/vhdxlog.h include/vhdxlog_io.h; do
   test -f "$TMP/dest/opt/vhdxlog/$f" || { echo "DESTDIR install lacks $f" >&2; exit 1; }
 done
-for f in vhdxlog.pc vhdxlog_io.pc libvhdxlog.a libvhdxlog_io.a libvhdxlog.so.0.1 \
+for f in vhdxlog.pc vhdxlog_io.pc libvhdxlog.a libvhdxlog_io.a "libvhdxlog.so.$SOVER" \
   vhdxlogConfig.cmake vhdxlog_ioTargets.cmake; do
   test -n "$(find "$TMP/dest/opt/vhdxlog" -name "$f")" ||
     { echo "DESTDIR install lacks $f" >&2; exit 1; }
@@ -84,10 +91,10 @@ int main(void) {
   return st == VHDXLOG_OK ? 1 : 0;
 }
 EOF
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
+cat >"$TMP/consumer/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.13)
 project(vhdxlog_consumer C)
-find_package(vhdxlog 0.1 REQUIRED COMPONENTS io)
+find_package(vhdxlog $SOVER REQUIRED COMPONENTS io)
 add_executable(consumer main.c)
 target_link_libraries(consumer PRIVATE vhdxlog::vhdxlog)
 add_executable(consumer_shared main.c)
@@ -102,8 +109,9 @@ cmake --build "$TMP/consumer-build"
 "$TMP/consumer-build/consumer"
 "$TMP/consumer-build/consumer_shared"
 "$TMP/consumer-build/consumer_io"
-readelf -d "$TMP/consumer-build/consumer_shared" | grep -q 'NEEDED.*libvhdxlog\.so\.0\.1' ||
-  { echo "consumer_shared does not link libvhdxlog.so.0.1" >&2; exit 1; }
+readelf -d "$TMP/consumer-build/consumer_shared" |
+  grep -qF "Shared library: [libvhdxlog.so.$SOVER]" ||
+  { echo "consumer_shared does not link libvhdxlog.so.$SOVER" >&2; exit 1; }
 if readelf -d "$TMP/consumer-build/consumer" | grep -q 'NEEDED.*libvhdxlog'; then
   echo "consumer (vhdxlog::vhdxlog) links the shared library" >&2
   exit 1

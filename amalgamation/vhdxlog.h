@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vhdxlog 0.1.0 public header (copy of lib/include/vhdxlog.h, written by
+/* vhdxlog 0.2.0 public header (copy of lib/include/vhdxlog.h, written by
  * scripts/amalgamate.py next to the amalgamated vhdxlog.c). */
 /*
  * vhdxlog: parse, validate, search and replay the metadata log of VHDX files
@@ -13,8 +13,9 @@
  *   1. Read the first VHDXLOG_HEADER_AREA_SIZE bytes of the file and call
  *      vhdxlog_image_parse() -> headers, region table, log location.
  *   2. If image.log_state == VHDXLOG_LOG_DIRTY, read image.log_length bytes at
- *      image.log_offset, call vhdxlog_log_init() then vhdxlog_plan_init()
- *      (which runs vhdxlog_log_search()).
+ *      image.log_offset and call vhdxlog_log_init(). Then, dirty or clean,
+ *      vhdxlog_plan_init() (which runs vhdxlog_log_search()): plan.action
+ *      says what a replay will do, and why.
  *   3. Replay with vhdxlog_replay(), or read the replayed state without
  *      writing with vhdxlog_overlay_read().
  */
@@ -29,9 +30,9 @@ extern "C" {
 #endif
 
 #define VHDXLOG_VERSION_MAJOR 0
-#define VHDXLOG_VERSION_MINOR 1
+#define VHDXLOG_VERSION_MINOR 2
 #define VHDXLOG_VERSION_PATCH 0
-#define VHDXLOG_VERSION_STRING "0.1.0"
+#define VHDXLOG_VERSION_STRING "0.2.0"
 #define VHDXLOG_VERSION_NUMBER                                                 \
   (VHDXLOG_VERSION_MAJOR * 10000 + VHDXLOG_VERSION_MINOR * 100 +               \
    VHDXLOG_VERSION_PATCH)
@@ -50,11 +51,18 @@ extern "C" {
 #define VHDXLOG_REGION_TABLE_SIZE 65536u
 #define VHDXLOG_REGION_MAX_ENTRIES 2047u
 #define VHDXLOG_GUID_SIZE 16u
+/* The region tables, the only part of the first 1 MiB a log may write
+ * (MS-VHDX 2.2.3: region-table updates go through the log). */
+#define VHDXLOG_REGION_AREA_BEGIN VHDXLOG_REGION1_OFFSET
+#define VHDXLOG_REGION_AREA_END (VHDXLOG_REGION2_OFFSET + VHDXLOG_REGION_TABLE_SIZE)
 /*
- * Our own bound (not in the spec): every file offset the log asks us to write,
- * and every file size it names, must be at most 2^62. Any real VHDX is far
+ * Our own bound (not in the spec): every file offset a replay writes, and
+ * every file size it sets, must be at most 2^62. Any real VHDX is far
  * smaller (virtual disks stop at 64 TiB); the bound keeps offset + length
  * arithmetic free of overflow and every offset representable as an off_t.
+ * Entries are judged by the spec's rules alone; the bound applies to the
+ * chosen sequence, in the plan (VHDXLOG_E_OFFSET_LIMIT), so it can never
+ * make the search pick another sequence.
  */
 #define VHDXLOG_MAX_FILE_OFFSET (((uint64_t)1) << 62)
 
@@ -68,6 +76,9 @@ typedef enum vhdxlog_status {
   /* Caller errors. */
   VHDXLOG_E_ARGUMENT = 1, /* NULL pointer, span too small, bad size */
   VHDXLOG_E_IO,           /* an I/O callback failed */
+  VHDXLOG_E_RESOURCE,     /* the caller's layer (io/) could not allocate or
+                             map the memory an image needs; never returned
+                             by the library itself */
 
   /* Image structure (error.offset is a file offset). */
   VHDXLOG_E_FILE_TOO_SMALL = 20, /* file shorter than the 1 MiB header area */
@@ -93,14 +104,13 @@ typedef enum vhdxlog_status {
   VHDXLOG_E_ENTRY_SEQUENCE_ZERO,    /* SequenceNumber == 0 */
   VHDXLOG_E_ENTRY_RESERVED,         /* Reserved != 0 */
   VHDXLOG_E_ENTRY_GUID,             /* LogGuid differs from the header's */
-  VHDXLOG_E_ENTRY_FLUSHED_OFFSET,   /* not 1 MiB multiple, or > max */
-  VHDXLOG_E_ENTRY_LAST_OFFSET,      /* not 1 MiB multiple, or > max */
+  VHDXLOG_E_ENTRY_FLUSHED_OFFSET,   /* not a 1 MiB multiple */
+  VHDXLOG_E_ENTRY_LAST_OFFSET,      /* not a 1 MiB multiple */
   VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, /* descriptor sectors exceed the entry */
   VHDXLOG_E_DESCRIPTOR_SIGNATURE,   /* neither "zero" nor "desc" (index set) */
   VHDXLOG_E_DESCRIPTOR_RESERVED,    /* zero descriptor Reserved != 0 */
   VHDXLOG_E_DESCRIPTOR_LENGTH,      /* ZeroLength not a 4 KiB multiple */
-  VHDXLOG_E_DESCRIPTOR_OFFSET,      /* FileOffset not 4 KiB multiple, or the
-                                       write would end past the max offset */
+  VHDXLOG_E_DESCRIPTOR_OFFSET,      /* FileOffset not a 4 KiB multiple */
   VHDXLOG_E_DESCRIPTOR_SEQUENCE,    /* SequenceNumber != the entry's */
   VHDXLOG_E_DATA_COUNT,             /* data sectors != data descriptors */
   VHDXLOG_E_DATA_SIGNATURE,         /* data sector not "data" (index set) */
@@ -111,15 +121,26 @@ typedef enum vhdxlog_status {
   VHDXLOG_E_LOG_NO_SEQUENCE = 70,  /* LogGuid set but no complete sequence;
                                       error.cause/offset name the failure of
                                       the most recent candidate entry */
-  VHDXLOG_E_DESCRIPTOR_TARGET,     /* a write would hit the first 1 MiB
-                                      (identifier, headers, region tables) or
-                                      the log (error.offset = entry, index =
-                                      descriptor) */
+  VHDXLOG_E_DESCRIPTOR_TARGET,     /* a write would hit the identifier, the
+                                      header slots, the reserved space of the
+                                      first 1 MiB or the log: everything but
+                                      the region tables (error.offset =
+                                      entry, index = descriptor) */
   VHDXLOG_E_FILE_TRUNCATED,        /* file smaller than FlushedFileOffset
                                       (error.offset = the file size) */
   VHDXLOG_E_HEADER_SEQUENCE_LIMIT, /* the current header's SequenceNumber is
                                       too close to 2^64 for the header
                                       updates a replay needs */
+  VHDXLOG_E_OFFSET_LIMIT,          /* the active sequence writes past, or
+                                      names a file size above,
+                                      VHDXLOG_MAX_FILE_OFFSET: valid by the
+                                      spec, beyond this implementation.
+                                      error.cause = the field's rule
+                                      (VHDXLOG_E_DESCRIPTOR_OFFSET with the
+                                      descriptor index, or
+                                      VHDXLOG_E_ENTRY_FLUSHED_OFFSET /
+                                      VHDXLOG_E_ENTRY_LAST_OFFSET for the
+                                      head); offset = the entry */
 
   /* Iterator end (not an error). */
   VHDXLOG_END = 90
@@ -172,6 +193,8 @@ typedef struct vhdxlog_header_info {
 typedef struct vhdxlog_region_info {
   int valid[2]; /* checksum/signature/rules of each copy */
   int used;     /* 0 or 1: which copy the fields below come from */
+  vhdxlog_error error; /* status OK when a copy is usable; else what is
+                          wrong (copy 1's failure, or the log overlap) */
   uint32_t entry_count;
   uint64_t bat_offset;
   uint32_t bat_length;
@@ -185,6 +208,9 @@ typedef struct vhdxlog_image {
   int current;                    /* 0 or 1: index of the current header */
   int headers_identical;          /* equal-number tie accepted (QEMU quirk) */
   uint8_t current_header[VHDXLOG_HEADER_SIZE]; /* raw copy, for updates */
+  /* The region tables as on disk. With a dirty log they are judged again
+   * on the replayed state (vhdxlog_plan.regions): a torn copy may be
+   * repaired by the log, so their errors do not fail the parse then. */
   vhdxlog_region_info regions;
   vhdxlog_log_state log_state;
   uint64_t log_offset; /* from the current header */
@@ -194,6 +220,9 @@ typedef struct vhdxlog_image {
    * plan states the final bytes of both slots, and for a clean image the
    * other slot keeps what it holds. */
   uint8_t other_header[VHDXLOG_HEADER_SIZE];
+  /* The bytes given to vhdxlog_image_parse(), by reference: for a dirty
+   * log the plan reads the region tables there, so they must outlive it. */
+  const uint8_t *header_area;
 } vhdxlog_image;
 
 /*
@@ -202,7 +231,10 @@ typedef struct vhdxlog_image {
  * On success fills *image. On failure fills *error (offset = file offset;
  * for VHDXLOG_E_FILE_TOO_SMALL it is the file size). Fields of *image are
  * filled as far as parsing got: file_size always, headers[] whenever the
- * file is at least 1 MiB.
+ * file is at least 1 MiB. With a dirty log, region-table errors are kept
+ * in image->regions.error and judged again by the plan on the replayed
+ * state (MS-VHDX 2.3.3: nothing but the header and the log is read before
+ * replay). `data` is kept by reference (image->header_area).
  */
 vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
                                    uint64_t file_size, vhdxlog_image *image,
@@ -337,34 +369,130 @@ typedef struct vhdxlog_io {
 } vhdxlog_io;
 
 /*
- * Everything a replay needs, validated: the image, the log context and the
- * active sequence. vhdxlog_plan_check() verifies the image-level rules that
- * need both (descriptor targets, FlushedFileOffset against the file size).
+ * What a replay does with an image (docs/RULES.md "Plan").
+ */
+typedef enum vhdxlog_action {
+  VHDXLOG_ACTION_NONE = 0,           /* clean: nothing to write */
+  VHDXLOG_ACTION_REPLAY = 1,         /* apply the active sequence, clear */
+  VHDXLOG_ACTION_COMPLETE_CLEAR = 2, /* clean, but our own interrupted clear
+                                        left the other header stale */
+  VHDXLOG_ACTION_CLEAR_ARMED = 3     /* LogGuid set, no complete sequence,
+                                        as a power cut between arming the log
+                                        and a durable entry leaves it: clear
+                                        the log, write no data */
+} vhdxlog_action;
+
+/*
+ * How to treat an armed log: LogGuid set but no complete sequence
+ * (docs/RULES.md "Armed logs"). MS-VHDX 2.3.3 calls it corrupt, yet its own
+ * write order (2.2.2, 2.3) leaves it after every power cut between setting
+ * a new LogGuid and flushing an entry, and guarantees that nothing of that
+ * GUID was written in place.
+ */
+typedef enum vhdxlog_policy {
+  VHDXLOG_POLICY_DEFAULT = 0,    /* clear it when the log shows what a power
+                                    cut leaves (VHDXLOG_ARMED_EMPTY or
+                                    VHDXLOG_ARMED_TORN), else refuse */
+  VHDXLOG_POLICY_STRICT = 1,     /* refuse every armed log (the spec's
+                                    letter): VHDXLOG_E_LOG_NO_SEQUENCE */
+  VHDXLOG_POLICY_FORCE_CLEAR = 2 /* clear every armed log, damaged too */
+} vhdxlog_policy;
+
+/* What the entries carrying the header's LogGuid show, when there is no
+ * complete sequence. A "candidate" is a sector that starts with "loge" and
+ * holds the LogGuid at bytes 32..47. */
+typedef enum vhdxlog_armed_kind {
+  VHDXLOG_ARMED_NOT = 0,   /* the log is clean or holds a sequence */
+  VHDXLOG_ARMED_EMPTY = 1, /* no candidate: cut before the entry's write */
+  VHDXLOG_ARMED_TORN = 2,  /* every candidate is torn: sane header fields,
+                              and a checksum that does not match (some of
+                              its sectors still hold older bytes) */
+  VHDXLOG_ARMED_DAMAGED_HEADER = 3,   /* a candidate's header fields are ones
+                                         no correct writer writes */
+  VHDXLOG_ARMED_DAMAGED_CHECKSUM = 4, /* a candidate's checksum matches, yet
+                                         it breaks a rule */
+  VHDXLOG_ARMED_INCOMPLETE = 5        /* valid entries that form no complete
+                                         sequence */
+} vhdxlog_armed_kind;
+
+typedef struct vhdxlog_armed {
+  vhdxlog_armed_kind kind;
+  uint32_t candidates; /* sectors starting with "loge" + the LogGuid */
+  uint32_t torn;       /* of them, torn */
+  /* The candidate that decided `kind` (for the DAMAGED and INCOMPLETE
+   * kinds): its log offset, the rule it breaks (status), and the index. */
+  vhdxlog_error decisive;
+  /* The newest candidate (greatest SequenceNumber field, first on ties):
+   * what a log whose valid entry was later destroyed would show. */
+  int have_newest;
+  uint64_t newest_sequence_number;
+  vhdxlog_error newest; /* offset; status = the rule it breaks, or
+                           VHDXLOG_OK when it is a valid entry */
+} vhdxlog_armed;
+
+/*
+ * Classify an armed log (no complete sequence). Time linear in the log
+ * length on any input. *armed is always filled; returns its kind.
+ */
+vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
+                                              vhdxlog_armed *armed);
+
+/* Where one 4 KiB sector of the region tables comes from after a replay
+ * (plan-private). */
+typedef struct vhdxlog_region_patch {
+  uint8_t kind;        /* 0: as on disk; 1: zeros; 2: a data descriptor */
+  uint8_t leading[8];  /* data: LeadingBytes */
+  uint8_t trailing[4]; /* data: TrailingBytes */
+  uint32_t data_offset; /* data: log offset of the data sector */
+} vhdxlog_region_patch;
+#define VHDXLOG_REGION_PATCHES                                                 \
+  ((VHDXLOG_REGION_AREA_END - VHDXLOG_REGION_AREA_BEGIN) / VHDXLOG_SECTOR_SIZE)
+
+/*
+ * Everything a replay needs, validated: the image, the log context, the
+ * action, and for a replay the active sequence.
  */
 typedef struct vhdxlog_plan {
   const vhdxlog_image *image;
   const vhdxlog_log *log;
-  vhdxlog_sequence seq;       /* meaningful when image->log_state is DIRTY */
-  int replay;                 /* 1: the log must be applied and cleared */
-  int complete_header_update; /* 1: clean, but an interrupted replay of ours
-                                 left the non-current header stale */
+  vhdxlog_action action;
+  vhdxlog_policy policy;
+  vhdxlog_armed armed;        /* filled when the log is armed, also when the
+                                 plan refuses it */
+  vhdxlog_sequence seq;       /* meaningful when action is REPLAY */
+  int replay;                 /* 1: action REPLAY */
+  int complete_header_update; /* 1: action COMPLETE_CLEAR */
   int need_file_write_guid;   /* 1: the first header update changes FWG */
   uint8_t new_file_write_guid[16]; /* vhdxlog_derive_file_write_guid() */
   uint64_t replayed_size;          /* file size after replay */
   uint8_t final_headers[2][VHDXLOG_HEADER_SIZE]; /* both headers afterwards */
+  /* The region tables as the replay leaves them (MS-VHDX 2.3.3: with a
+   * dirty log they are judged on the replayed state). */
+  vhdxlog_region_info regions;
+  vhdxlog_region_patch region_patches[VHDXLOG_REGION_PATCHES];
 } vhdxlog_plan;
 
 /*
- * Build and validate a plan. For a clean image `log` may be NULL. For a dirty
- * one `log` must be initialised over the image's log bytes; the search runs
- * here. No I/O: pure validation.
+ * Build and validate a plan under `policy`. For a clean image `log` may be
+ * NULL. For a dirty one `log` must be initialised over the image's log
+ * bytes, and the header area given to vhdxlog_image_parse() must still be
+ * readable (the region tables are judged here, on the replayed state).
+ * The search runs here. No I/O: pure validation.
  */
+vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
+                                        const vhdxlog_image *image,
+                                        const vhdxlog_log *log,
+                                        vhdxlog_policy policy,
+                                        vhdxlog_error *error);
+/* The same with VHDXLOG_POLICY_DEFAULT. */
 vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
                                  const vhdxlog_log *log, vhdxlog_error *error);
 
 /* Result of a replay. */
 typedef struct vhdxlog_replay_result {
+  vhdxlog_action action; /* what was done (the plan's action) */
   int replayed;         /* 1: log applied and cleared */
+  int armed_cleared;    /* 1: an armed log was cleared (no data written) */
   int headers_repaired; /* 1: an interrupted header update completed */
   uint64_t writes;      /* write/write_zeros calls issued */
   uint64_t bytes_written;
@@ -372,8 +500,10 @@ typedef struct vhdxlog_replay_result {
 } vhdxlog_replay_result;
 
 /*
- * Replay a validated plan (vhdxlog_plan_init) through `io` (MS-VHDX 2.3.3).
- * Order:
+ * Carry out a validated plan (vhdxlog_plan_init) through `io`.
+ * VHDXLOG_ACTION_CLEAR_ARMED writes only headers: update(C, F, 0) over the
+ * non-current slot, flush, the same again over the other slot, flush.
+ * VHDXLOG_ACTION_REPLAY (MS-VHDX 2.3.3), in this order:
  *   1. header update: new FileWriteGuid (skipped if already set), flush;
  *   2. every descriptor, tail to head, adjacent data sectors coalesced into
  *      writes of up to `buffer_size` bytes taken from `buffer`;

@@ -11,6 +11,10 @@ dependency order; later includes of it are dropped. "vhdxlog.h" stays an
 include (the public header ships next to vhdxlog.c) and is written once. A
 system include (<x.h>) is dropped when the same include already appeared
 outside any #if block; conditional ones (e.g. <nmmintrin.h>) stay in place.
+A file-scope static name defined in more than one .c file would collide in
+one translation unit: within each such file's section it is renamed with a
+#define to <file>__<name> (and #undef'd after); the script says so on
+stderr, since lib/ had better keep those names unique.
 The output depends only on the tree's contents (no dates, no commit), so
 .ci/amalgamation.sh can regenerate it and diff.
 """
@@ -28,6 +32,13 @@ COND_OPEN = re.compile(r"^\s*#\s*if(n?def)?\b")
 COND_CLOSE = re.compile(r"^\s*#\s*endif\b")
 GUARD = re.compile(r"^\s*#\s*ifndef\s+(\w+)\s*$")
 DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)\s*$")
+# A file-scope static function or object, as clang-format lays them out:
+# "static" at column 0, the name before its "(", "[", "=" or ";".
+STATIC = re.compile(r"^static\b[^;={(]*?\b([A-Za-z_]\w*)\s*[(\[=;]")
+
+
+def file_statics(path):
+    return {m.group(1) for m in map(STATIC.match, read(path)) if m}
 
 
 def read(path):
@@ -107,11 +118,26 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     ver = version()
     sources = sorted(f for f in os.listdir(LIB) if f.endswith(".c"))
+    statics = {name: file_statics(os.path.join(LIB, name)) for name in sources}
+    seen = {}
+    for name in sources:
+        for ident in statics[name]:
+            seen.setdefault(ident, []).append(name)
+    clashes = {i: files for i, files in seen.items() if len(files) > 1}
+    for ident in sorted(clashes):
+        sys.stderr.write("amalgamate: static %s defined in %s: renamed per file\n"
+                         % (ident, ", ".join("lib/" + f for f in clashes[ident])))
     a = Amalgamator()
     for name in sources:
+        stem = name[:-2]
+        renamed = sorted(i for i in clashes if name in clashes[i])
         a.out.append("")
         a.out.append("/* ==== lib/%s ==== */" % name)
+        for ident in renamed:
+            a.out.append("#define %s %s__%s" % (ident, stem, ident))
         a.copy(os.path.join(LIB, name), "lib/" + name)
+        for ident in renamed:
+            a.out.append("#undef %s" % ident)
     banner = [
         "/* SPDX-License-Identifier: MIT */",
         "/*",
