@@ -218,11 +218,23 @@ def plan(path, final, pres):
 
 def derive_file_write_guid(log_guid):
     """docs/RULES.md derive(L): the FileWriteGuid our replay writes."""
-    words = [crc32c(bytes(log_guid) + b"vhdxlog-fwg" + bytes([i])) for i in range(4)]
-    b = bytearray(struct.pack("<4I", *words))
-    b[7] = (b[7] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    return bytes(b)
+    mask = (1 << 64) - 1
+
+    def mix(z):
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    a, b = struct.unpack("<QQ", bytes(log_guid))
+    a ^= 0x6766772D676F6C78
+    b ^= 0x786468762D667767
+    for _ in range(4):
+        a = mix((a + b) & mask)
+        b = mix(b ^ a)
+    out = bytearray(struct.pack("<QQ", a, b))
+    out[7] = (out[7] & 0x0F) | 0x40
+    out[8] = (out[8] & 0x3F) | 0x80
+    return bytes(out)
 
 
 def raw_headers(path):

@@ -231,9 +231,12 @@ typedef enum vtk_break {
   VTK_BREAK_RESERVED,              /* 5: Reserved = 1 */
   VTK_BREAK_GUID,                  /* 6: LogGuid byte 15 flipped */
   VTK_BREAK_FLUSHED_UNALIGNED,     /* 7: FlushedFileOffset + 4096 */
-  VTK_BREAK_FLUSHED_TOO_BIG,       /* 7: FlushedFileOffset = MAX + 1 MiB */
+  VTK_BREAK_FLUSHED_TOO_BIG,       /* FlushedFileOffset = MAX + 1 MiB: valid by
+                                      the spec, over our bound (the plan's
+                                      E_OFFSET_LIMIT); so are the next ones
+                                      marked "bound" */
   VTK_BREAK_LAST_UNALIGNED,        /* 8 */
-  VTK_BREAK_LAST_TOO_BIG,          /* 8 */
+  VTK_BREAK_LAST_TOO_BIG,          /* bound */
   VTK_BREAK_DESCRIPTOR_COUNT,      /* 9: DescriptorCount needs one sector more
                                       than the entry has */
   VTK_BREAK_DESC_SIGNATURE,        /* 10: descriptor `index` "desc"/"zero" ->
@@ -241,8 +244,8 @@ typedef enum vtk_break {
   VTK_BREAK_DESC_RESERVED,         /* 10: zero descriptor Reserved = 1 */
   VTK_BREAK_DESC_LENGTH,           /* 10: zero descriptor ZeroLength + 512 */
   VTK_BREAK_DESC_OFFSET_UNALIGNED, /* 10: FileOffset + 512 */
-  VTK_BREAK_DESC_OFFSET_TOO_BIG,   /* 10: write ends at MAX + 4096 */
-  VTK_BREAK_DESC_OFFSET_OVERFLOW,  /* 10: FileOffset + length wraps 2^64 */
+  VTK_BREAK_DESC_OFFSET_TOO_BIG,   /* bound: write ends at MAX + 4096 */
+  VTK_BREAK_DESC_OFFSET_OVERFLOW,  /* bound: FileOffset + length wraps 2^64 */
   VTK_BREAK_DESC_SEQUENCE,         /* 10: descriptor SequenceNumber + 1 */
   VTK_BREAK_DATA_COUNT,            /* 11: DescriptorCount - 1 (the last
                                       descriptor must be a data one and the
@@ -269,6 +272,10 @@ typedef struct vtk_break_case {
 } vtk_break_case;
 extern const vtk_break_case vtk_break_cases[];
 extern const size_t vtk_break_case_count;
+/* Each of our own 2^62 bounds broken once: entries valid by the spec that
+ * the plan refuses (VHDXLOG_E_OFFSET_LIMIT). */
+extern const vtk_break_case vtk_limit_cases[];
+extern const size_t vtk_limit_case_count;
 
 /* ------------------------------------------------------------------------ */
 /* Expected result of a replay, computed from what a test put in.            */
@@ -293,6 +300,10 @@ void vtk_header_update(const uint8_t cur[VTK_HEADER_SIZE],
  */
 void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
                       size_t n, vtk_image *after);
+/* Clearing an armed log (RULES.md "Armed logs"): two header updates with
+ * FileWriteGuid derive(LogGuid) and LogGuid 0, the non-current slot first;
+ * no data. */
+void vtk_model_clear(const vtk_image *before, vtk_image *after);
 /* Only the data part: apply descriptors and grow to `min_size`. */
 void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
                      uint64_t min_size);

@@ -653,14 +653,17 @@ static void test_replay_rejects_corrupt_headers(void **state) {
   sc_free(&s);
 }
 
+/* A checksum that matches an entry breaking a rule is damage, not a power
+ * cut: refused under the default policy (test_armed.c has the rest). */
 static void test_replay_rejects_corrupt_log(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_SINGLE);
-  vtk_entry_break(s.img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
+  vtk_entry_break(s.img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
+                  1);
   vhdxlog_error err;
   expect_rejected(&s.img, VHDXLOG_E_LOG_NO_SEQUENCE, &err);
-  assert_int_equal(err.cause, VHDXLOG_E_ENTRY_CHECKSUM);
+  assert_int_equal(err.cause, VHDXLOG_E_DATA_SIGNATURE);
   assert_int_equal(err.offset, 0);
   sc_free(&s);
 }
@@ -709,8 +712,9 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
       vtk_data(0, 5),              /* the file identifier */
       vtk_data(32768, 5),          /* the identifier's unused part */
       vtk_data(61440, 5),          /* just before header 1 */
-      vtk_data(196608, 5),         /* region table 1 */
-      vtk_data(262144 + 4096, 5),  /* region table 2 */
+      vtk_data(196608 - 4096, 5),  /* just before region table 1 */
+      vtk_data(327680, 5),         /* just after region table 2 (reserved) */
+      vtk_zero(262144, 65536 + 4096), /* region table 2 and on */
       vtk_data(M - 4096, 5),       /* the last sector of the first 1 MiB */
       vtk_zero(4096, 4096),        /* a zero range in the identifier */
   };
@@ -722,6 +726,65 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
     expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
     assert_int_equal(err.offset, 8192); /* the entry's log offset */
     assert_int_equal(err.index, 1);
+    vtk_image_free(&img);
+  }
+}
+
+/* Our 2^62 bound is the plan's (RULES.md "Plan" 1): the newest sequence
+ * stays the active one and the replay is refused, never replaced by an
+ * older sequence that keeps within the bound. */
+static void test_plan_refuses_active_sequence_past_bound(void **state) {
+  (void)state;
+  const uint64_t M = VTK_MIB;
+  static const struct {
+    int field; /* 0: a descriptor, 1: FlushedFileOffset, 2: LastFileOffset */
+    vhdxlog_status cause;
+    uint32_t index;
+  } c[] = {
+      {0, VHDXLOG_E_DESCRIPTOR_OFFSET, 1},
+      {1, VHDXLOG_E_ENTRY_FLUSHED_OFFSET, VHDXLOG_NO_INDEX},
+      {2, VHDXLOG_E_ENTRY_LAST_OFFSET, VHDXLOG_NO_INDEX},
+  };
+  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+    uint8_t g[16];
+    vtk_guid(g, 91);
+    vtk_image_spec spec;
+    vtk_image_spec_default(&spec);
+    vtk_image img;
+    vtk_image_build(&img, &spec);
+    vtk_desc old_d[1] = {vtk_data(2 * M, 1)};
+    vtk_desc new_d[2] = {vtk_data(2 * M, 2),
+                         c[i].field == 0 ? vtk_zero(VTK_MAX_OFFSET - 4096, 8192)
+                                         : vtk_data(2 * M + 4096, 3)};
+    vtk_entry older, newer;
+    memset(&older, 0, sizeof(older));
+    older.sequence_number = 3;
+    older.tail = 0;
+    memcpy(older.log_guid, g, 16);
+    older.flushed_file_offset = 4 * M;
+    older.last_file_offset = 4 * M;
+    older.descs = old_d;
+    older.desc_count = 1;
+    newer = older;
+    newer.sequence_number = 9;
+    newer.tail = 65536;
+    newer.descs = new_d;
+    newer.desc_count = 2;
+    if (c[i].field == 1)
+      newer.flushed_file_offset = VTK_MAX_OFFSET + M;
+    if (c[i].field == 2)
+      newer.last_file_offset = VTK_MAX_OFFSET + M;
+    uint8_t *log = calloc(1, M);
+    assert_non_null(log);
+    vtk_log_write_entry(log, (uint32_t)M, 0, &older);
+    vtk_log_write_entry(log, (uint32_t)M, 65536, &newer);
+    vtk_image_put_log(&img, log, (uint32_t)M, g);
+    free(log);
+    vhdxlog_error err;
+    expect_rejected(&img, VHDXLOG_E_OFFSET_LIMIT, &err);
+    assert_int_equal(err.cause, c[i].cause);
+    assert_int_equal(err.offset, 65536);
+    assert_int_equal(err.index, c[i].index);
     vtk_image_free(&img);
   }
 }
@@ -1079,6 +1142,7 @@ int main(void) {
       cmocka_unit_test(
           test_replay_rejects_descriptor_targeting_first_mib_or_log),
       cmocka_unit_test(test_replay_allows_descriptors_outside_protected_ranges),
+      cmocka_unit_test(test_plan_refuses_active_sequence_past_bound),
       cmocka_unit_test(test_replay_protects_log_away_from_first_mib),
       cmocka_unit_test(test_replay_reports_target_in_later_entry),
       cmocka_unit_test(test_replay_refuses_header_updates_that_wrap_sequence),

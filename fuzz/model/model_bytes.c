@@ -174,18 +174,28 @@ uint32_t mdl_crc_field_zeroed(const uint8_t *p, size_t size) {
   return mdl_crc_end(reg);
 }
 
-/* RULES.md: word i (little-endian) = CRC-32C(L || "vhdxlog-fwg" || i),
- * then the RFC 4122 version 4 / variant bits in the mixed-endian layout. */
+/* RULES.md "derive(L)": four rounds of a = m(a + b), b = m(b ^ a) over the
+ * keyed halves of L, m being SplitMix64's finaliser; then the RFC 4122
+ * version 4 / variant bits in the mixed-endian layout. */
+static uint64_t mdl_mix(uint64_t z) {
+  z ^= z >> 30;
+  z *= (uint64_t)0xBF58476D1CE4E5B9u;
+  z ^= z >> 27;
+  z *= (uint64_t)0x94D049BB133111EBu;
+  z ^= z >> 31;
+  return z;
+}
+
 void model_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]) {
-  static const char tag[] = "vhdxlog-fwg"; /* 11 bytes without the NUL */
-  uint8_t msg[28];
+  uint64_t a = mdl_le64(log_guid) ^ (uint64_t)0x6766772D676F6C78u;
+  uint64_t b = mdl_le64(log_guid + 8) ^ (uint64_t)0x786468762D667767u;
   int i;
-  memcpy(msg, log_guid, 16);
-  memcpy(msg + 16, tag, 11);
   for (i = 0; i < 4; i++) {
-    msg[27] = (uint8_t)i;
-    mdl_put32(out + 4 * i, model_crc32c(msg, sizeof msg));
+    a = mdl_mix(a + b);
+    b = mdl_mix(b ^ a);
   }
+  mdl_put64(out, a);
+  mdl_put64(out + 8, b);
   out[7] = (uint8_t)((out[7] & 0x0Fu) | 0x40u);
   out[8] = (uint8_t)((out[8] & 0x3Fu) | 0x80u);
 }

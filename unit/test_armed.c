@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/* Armed logs (docs/RULES.md "Armed logs"): LogGuid set, no complete
+ * sequence. What the candidates show decides between clearing the log and
+ * refusing it; the policy can tighten or force that. Expected bytes come
+ * from the testkit's own model (vtk_model_clear), never from the library. */
+#include "unit_common.h"
+#include "vhdxlog_io.h"
+
+#define S 4096u
+#define LOG_OFF VTK_MIB
+#define LOG_LEN VTK_MIB
+#define MAX_FILE (64u * VTK_MIB)
+
+/* An image whose current header names `guid` and whose log is `log`. */
+static void armed_image(vtk_image *img, const uint8_t *log,
+                        const uint8_t guid[16]) {
+  vtk_image_spec spec;
+  vtk_image_spec_default(&spec);
+  spec.fill_seed = 17;
+  vtk_image_build(img, &spec);
+  vtk_image_put_log(img, log, LOG_LEN, guid);
+}
+
+/* Everything the library needs, read from the image bytes in memory. */
+typedef struct loaded {
+  vhdxlog_image image;
+  vhdxlog_log log;
+  vhdxlog_plan plan;
+  vhdxlog_error error;
+  vhdxlog_status status;
+} loaded;
+
+static void load_policy(loaded *l, const vtk_image *img, vhdxlog_policy p) {
+  memset(l, 0, sizeof(*l));
+  assert_int_equal(vhdxlog_image_parse(img->data, (size_t)img->size, img->size,
+                                       &l->image, &l->error),
+                   VHDXLOG_OK);
+  const vhdxlog_log *ctx = NULL;
+  if (l->image.log_state == VHDXLOG_LOG_DIRTY) {
+    assert_int_equal(vhdxlog_log_init(&l->log, img->data + l->image.log_offset,
+                                      l->image.log_length, l->image.log_guid),
+                     VHDXLOG_OK);
+    ctx = &l->log;
+  }
+  l->status = vhdxlog_plan_init_policy(&l->plan, &l->image, ctx, p, &l->error);
+}
+
+static uint8_t *new_log(void) { return ulog_new(LOG_LEN); }
+
+/* A valid single entry at `off` (Tail = itself) with one data and one zero
+ * descriptor. */
+static void put_entry(uint8_t *log, uint32_t off, uint64_t seq,
+                      const uint8_t guid[16], vtk_desc *descs) {
+  descs[0] = vtk_data(2u * VTK_MIB + 8192, (uint32_t)seq);
+  descs[1] = vtk_zero(3u * VTK_MIB, 8192);
+  vtk_entry e;
+  memset(&e, 0, sizeof(e));
+  e.sequence_number = seq;
+  e.tail = off;
+  memcpy(e.log_guid, guid, 16);
+  e.flushed_file_offset = 4u * VTK_MIB;
+  e.last_file_offset = 4u * VTK_MIB;
+  e.descs = descs;
+  e.desc_count = 2;
+  assert_true(vtk_log_write_entry(log, LOG_LEN, off, &e) > 0);
+}
+
+/* Clear under `p`, check the bytes against the testkit's model and that the
+ * result is clean and needs nothing more. */
+static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
+  loaded l;
+  load_policy(&l, img, p);
+  if (l.status != VHDXLOG_OK)
+    print_error("plan: %s cause %s offset %llu\n",
+                vhdxlog_status_name(l.status),
+                vhdxlog_status_name(l.error.cause),
+                (unsigned long long)l.error.offset);
+  assert_int_equal(l.status, VHDXLOG_OK);
+  assert_int_equal(l.plan.action, VHDXLOG_ACTION_CLEAR_ARMED);
+  assert_int_equal(l.plan.replay, 0);
+
+  vtk_image want;
+  vtk_model_clear(img, &want);
+
+  /* The overlay shows the cleared state without writing. */
+  uint8_t *view = malloc(VTK_MIB);
+  assert_non_null(view);
+  memcpy(view, img->data, VTK_MIB);
+  assert_int_equal(vhdxlog_overlay_read(&l.plan, 0, view, VTK_MIB, NULL),
+                   VHDXLOG_OK);
+  assert_memory_equal(view, want.data, VTK_MIB);
+  free(view);
+
+  vhdxlog_mem_file f;
+  assert_int_equal(vhdxlog_mem_open(&f, img->data, (size_t)img->size, MAX_FILE),
+                   0);
+  f.fail_at_write = -1;
+  vhdxlog_io io;
+  vhdxlog_mem_io(&f, &io);
+  uint8_t buf[S];
+  vhdxlog_replay_result res;
+  assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, sizeof buf, &res, NULL),
+                   VHDXLOG_OK);
+  assert_int_equal(res.armed_cleared, 1);
+  assert_int_equal(res.replayed, 0);
+  assert_int_equal(res.writes, 2); /* two headers, no data */
+  assert_int_equal(f.size, want.size);
+  assert_memory_equal(f.data, want.data, (size_t)want.size);
+
+  vtk_image after = {f.data, f.size};
+  loaded again;
+  load_policy(&again, &after, VHDXLOG_POLICY_STRICT);
+  assert_int_equal(again.status, VHDXLOG_OK);
+  assert_int_equal(again.image.log_state, VHDXLOG_LOG_CLEAN);
+  assert_int_equal(again.plan.action, VHDXLOG_ACTION_NONE);
+  vhdxlog_mem_close(&f);
+  vtk_image_free(&want);
+}
+
+/* Refused under `p` with E_LOG_NO_SEQUENCE, nothing written. */
+static void expect_refused(const vtk_image *img, vhdxlog_policy p,
+                           vhdxlog_armed_kind kind) {
+  loaded l;
+  load_policy(&l, img, p);
+  assert_int_equal(l.status, VHDXLOG_E_LOG_NO_SEQUENCE);
+  assert_int_equal(l.error.status, VHDXLOG_E_LOG_NO_SEQUENCE);
+  if (p != VHDXLOG_POLICY_STRICT)
+    assert_int_equal(l.plan.armed.kind, kind);
+}
+
+static void test_armed_log_of_zeros_is_cleared(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 1);
+  uint8_t *log = new_log();
+  vtk_image img;
+  armed_image(&img, log, g);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_EMPTY);
+  assert_int_equal(l.plan.armed.candidates, 0);
+  assert_int_equal(l.plan.armed.have_newest, 0);
+  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_EMPTY);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* QEMU's commonest crash state: the log still holds the valid entries of
+ * earlier LogGuids, none of the armed one. */
+static void test_armed_log_with_older_guids_is_cleared(void **state) {
+  (void)state;
+  uint8_t g[16], old[16];
+  vtk_guid(g, 2);
+  uint8_t *log = new_log();
+  vtk_desc d[4][2];
+  for (uint32_t k = 0; k < 4; k++) {
+    vtk_guid(old, 100 + k);
+    put_entry(log, k * 8192u, 1, old, d[k]);
+  }
+  vtk_image img;
+  armed_image(&img, log, g);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_EMPTY);
+  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* A torn entry: its header sector is new, its data sector still holds an
+ * older entry's (same position, same SequenceNumber 1, other bytes). */
+static void test_armed_log_with_torn_entry_is_cleared(void **state) {
+  (void)state;
+  uint8_t g[16], old[16];
+  vtk_guid(g, 3);
+  vtk_guid(old, 33);
+  uint8_t *log = new_log();
+  vtk_desc d_old[2], d_new[2];
+  put_entry(log, 0, 1, old, d_old);
+  log[S + 100] ^= 0xFF; /* the older entry's data differ from the new one's */
+  uint8_t *torn = new_log();
+  put_entry(torn, 0, 1, g, d_new);
+  memcpy(log, torn, S); /* only the header sector reached the disk */
+  vtk_image img;
+  armed_image(&img, log, g);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(l.plan.armed.candidates, 1);
+  assert_int_equal(l.plan.armed.torn, 1);
+  assert_int_equal(l.plan.armed.have_newest, 1);
+  assert_int_equal(l.plan.armed.newest.offset, 0);
+  assert_int_equal(l.plan.armed.newest_sequence_number, 1);
+  assert_int_equal(l.plan.armed.newest.status, VHDXLOG_E_ENTRY_CHECKSUM);
+  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_TORN);
+  vtk_image_free(&img);
+  free(torn);
+  free(log);
+}
+
+/* Torn at 512-byte granularity inside the first sector: the header fields
+ * are new, the descriptors behind them old. */
+static void test_armed_log_torn_inside_first_sector_is_cleared(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 4);
+  for (uint32_t cut = 512; cut < S; cut += 512) {
+    uint8_t *log = new_log();
+    vtk_pattern(log, S, 77); /* older bytes */
+    uint8_t *fresh = new_log();
+    vtk_desc d[2];
+    put_entry(fresh, 0, 9, g, d);
+    memcpy(log, fresh, cut);
+    vtk_image img;
+    armed_image(&img, log, g);
+    loaded l;
+    load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+    assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
+    vtk_image_free(&img);
+    free(fresh);
+    free(log);
+  }
+}
+
+/* Header fields no correct writer writes: damage, not a cut. */
+static void test_armed_log_with_insane_header_is_refused(void **state) {
+  (void)state;
+  static const vtk_break insane[] = {
+      VTK_BREAK_SEQUENCE_ZERO, VTK_BREAK_LENGTH_UNALIGNED,
+      VTK_BREAK_LENGTH_TOO_BIG, VTK_BREAK_DESCRIPTOR_COUNT,
+      VTK_BREAK_RESERVED};
+  uint8_t g[16];
+  vtk_guid(g, 5);
+  for (size_t i = 0; i < sizeof insane / sizeof insane[0]; i++) {
+    uint8_t *log = new_log();
+    vtk_desc d[2];
+    put_entry(log, 8192, 4, g, d);
+    assert_int_equal(vtk_entry_break(log, LOG_LEN, 8192, insane[i], 0, 1), 0);
+    vtk_image img;
+    armed_image(&img, log, g);
+    expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_DAMAGED_HEADER);
+    loaded l;
+    load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+    assert_int_equal(l.plan.armed.decisive.offset, 8192);
+    expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
+    vtk_image_free(&img);
+    free(log);
+  }
+}
+
+/* A checksum that matches an entry that breaks a rule: written that way. */
+static void test_armed_log_with_checksummed_bad_entry_is_refused(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 6);
+  uint8_t *log = new_log();
+  vtk_desc d[2];
+  put_entry(log, 0, 4, g, d);
+  assert_int_equal(
+      vtk_entry_break(log, LOG_LEN, 0, VTK_BREAK_DESC_SIGNATURE, 1, 1), 0);
+  vtk_image img;
+  armed_image(&img, log, g);
+  expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_DAMAGED_CHECKSUM);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.decisive.status,
+                   VHDXLOG_E_DESCRIPTOR_SIGNATURE);
+  assert_int_equal(l.plan.armed.decisive.index, 1);
+  expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* A valid entry whose Tail points outside any run: no correct writer's cut
+ * leaves a valid entry that is not part of a complete sequence. */
+static void test_armed_log_with_incomplete_sequence_is_refused(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 7);
+  uint8_t *log = new_log();
+  vtk_desc d[2];
+  put_entry(log, 16384, 4, g, d);
+  /* Tail -> 64 KiB, where nothing starts */
+  vtk_put_le32(log + 16384 + 12, 65536);
+  vtk_entry_fix_checksum(log, LOG_LEN, 16384);
+  vtk_image img;
+  armed_image(&img, log, g);
+  expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_INCOMPLETE);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.newest.status, VHDXLOG_OK);
+  assert_int_equal(l.plan.armed.newest.offset, 16384);
+  expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* The newest candidate (greatest SequenceNumber) is the one reported. */
+static void test_armed_reports_newest_candidate(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 8);
+  uint8_t *log = new_log();
+  vtk_desc d[3][2];
+  put_entry(log, 0, 5, g, d[0]);
+  put_entry(log, 8192, 9, g, d[1]);
+  put_entry(log, 16384, 7, g, d[2]);
+  for (uint32_t k = 0; k < 3; k++)
+    assert_int_equal(vtk_entry_break(log, LOG_LEN, k * 8192u,
+                                     VTK_BREAK_CHECKSUM, 0, 0),
+                     0);
+  vtk_image img;
+  armed_image(&img, log, g);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(l.plan.armed.candidates, 3);
+  assert_int_equal(l.plan.armed.newest_sequence_number, 9);
+  assert_int_equal(l.plan.armed.newest.offset, 8192);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* A candidate whose span holds another "loge" sector: older bytes, so torn,
+ * and its checksum is not computed (the spans computed stay disjoint). */
+static void test_armed_candidate_over_other_entry_is_torn(void **state) {
+  (void)state;
+  uint8_t g[16], old[16];
+  vtk_guid(g, 9);
+  vtk_guid(old, 99);
+  uint8_t *log = new_log();
+  vtk_desc d[2][2];
+  put_entry(log, 0, 3, g, d[0]);
+  put_entry(log, 4096, 1, old, d[1]); /* overwrites the data sector */
+  vtk_image img;
+  armed_image(&img, log, g);
+  loaded l;
+  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(l.plan.armed.candidates, 1);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* A clear cut at every write, and each header write torn at 512 bytes,
+ * re-runs to the uninterrupted result. */
+static void test_armed_clear_converges_after_any_interruption(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 10);
+  uint8_t *log = new_log();
+  vtk_image img, want;
+  armed_image(&img, log, g);
+  vtk_model_clear(&img, &want);
+  for (int64_t k = 0; k < 2; k++) {
+    for (uint32_t torn = 0; torn < VHDXLOG_HEADER_SIZE; torn += 512) {
+      loaded l;
+      load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+      assert_int_equal(l.status, VHDXLOG_OK);
+      vhdxlog_mem_file f;
+      assert_int_equal(
+          vhdxlog_mem_open(&f, img.data, (size_t)img.size, MAX_FILE), 0);
+      f.fail_at_write = k;
+      vhdxlog_io io;
+      vhdxlog_mem_io(&f, &io);
+      uint8_t buf[S];
+      assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, NULL),
+                       VHDXLOG_E_IO);
+      /* The k-th write reached the disk only in part. */
+      int slot = k == 0 ? 1 - l.image.current : l.image.current;
+      uint64_t at = slot == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET;
+      memcpy(f.data + at, l.plan.final_headers[slot], torn);
+      vtk_image mid = {f.data, f.size};
+      loaded r;
+      load_policy(&r, &mid, VHDXLOG_POLICY_DEFAULT);
+      assert_int_equal(r.status, VHDXLOG_OK);
+      f.fail_at_write = -1;
+      assert_int_equal(vhdxlog_replay(&r.plan, &io, buf, sizeof buf, NULL, NULL),
+                       VHDXLOG_OK);
+      assert_memory_equal(f.data, want.data, (size_t)want.size);
+      vhdxlog_mem_close(&f);
+    }
+  }
+  vtk_image_free(&want);
+  vtk_image_free(&img);
+  free(log);
+}
+
+/* Linear time: a log whose every sector is a candidate claiming the whole
+ * log classifies in one pass (each span is computed at most once). The
+ * test bounds the result, the bench times it. */
+static void test_armed_every_sector_a_candidate(void **state) {
+  (void)state;
+  uint8_t g[16];
+  vtk_guid(g, 11);
+  uint8_t *log = new_log();
+  for (uint32_t s = 0; s < LOG_LEN / S; s++) {
+    uint8_t *h = log + (size_t)s * S;
+    memcpy(h, "loge", 4);
+    vtk_put_le32(h + 8, LOG_LEN);
+    vtk_put_le64(h + 16, 1 + s);
+    memcpy(h + 32, g, 16);
+  }
+  vhdxlog_log ctx;
+  assert_int_equal(vhdxlog_log_init(&ctx, log, LOG_LEN, g), VHDXLOG_OK);
+  vhdxlog_armed a;
+  assert_int_equal(vhdxlog_log_classify_armed(&ctx, &a), VHDXLOG_ARMED_TORN);
+  assert_int_equal(a.candidates, LOG_LEN / S);
+  assert_int_equal(a.newest_sequence_number, LOG_LEN / S);
+  free(log);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_armed_log_of_zeros_is_cleared),
+      cmocka_unit_test(test_armed_log_with_older_guids_is_cleared),
+      cmocka_unit_test(test_armed_log_with_torn_entry_is_cleared),
+      cmocka_unit_test(test_armed_log_torn_inside_first_sector_is_cleared),
+      cmocka_unit_test(test_armed_log_with_insane_header_is_refused),
+      cmocka_unit_test(test_armed_log_with_checksummed_bad_entry_is_refused),
+      cmocka_unit_test(test_armed_log_with_incomplete_sequence_is_refused),
+      cmocka_unit_test(test_armed_reports_newest_candidate),
+      cmocka_unit_test(test_armed_candidate_over_other_entry_is_torn),
+      cmocka_unit_test(test_armed_clear_converges_after_any_interruption),
+      cmocka_unit_test(test_armed_every_sector_a_candidate),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
