@@ -267,7 +267,9 @@ typedef struct vhdxlog_sequence {
   uint64_t flushed_file_offset; /* the head's */
   uint64_t last_file_offset;    /* the head's */
   uint64_t descriptor_count;    /* over all entries */
-  uint64_t max_write_end;       /* end of the furthest write (0: none) */
+  uint64_t max_write_end;       /* end of the furthest write (0: none;
+                                   UINT64_MAX when a write's end does not
+                                   fit in 64 bits) */
 } vhdxlog_sequence;
 
 /*

@@ -6,6 +6,7 @@
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), posix_memalign */
 #endif
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "io_internal.h"
 #include "vhdxlog_io.h"
 
 static vhdxlog_status fail(vhdxlog_error *error, vhdxlog_status status,
@@ -45,8 +47,54 @@ static uint8_t *alloc_log(uint32_t length) {
   return (uint8_t *)malloc(length);
 }
 
-vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
-                            vhdxlog_error *error) {
+/* E_RESOURCE: errno (ENOMEM) is the caller's to print, with `detail`. */
+static vhdxlog_status no_resource(vhdxlog_loaded *out, vhdxlog_error *error,
+                                  const char *detail, uint64_t offset) {
+  int saved = errno;
+  out->detail = detail;
+  (void)fail(error, VHDXLOG_E_RESOURCE, offset);
+  errno = saved;
+  return VHDXLOG_E_RESOURCE;
+}
+
+/*
+ * The dirty log's bytes into out->log_bytes: mapped when `io` is a POSIX
+ * file, else read into a buffer. The parser checked LogLength > 0 and
+ * LogOffset + LogLength <= file size for a dirty log, so both stay inside
+ * the file.
+ */
+static vhdxlog_status get_log(const vhdxlog_io *io, vhdxlog_loaded *out,
+                              vhdxlog_error *error) {
+  const vhdxlog_image *image = &out->image;
+  vhdxlog_posix_file *pf = vhdxlog_io_posix_file(io);
+
+  if (pf != NULL) {
+    if (vhdxlog_posix_map(pf, image->log_offset, image->log_length,
+                          &out->log_view_) == 0) {
+      out->log_bytes = out->log_view_.data;
+      return VHDXLOG_OK;
+    }
+    if (errno == ENOMEM)
+      return no_resource(out, error,
+                         "the log does not fit in this process's address "
+                         "space (a 32-bit host, or ulimit -v)",
+                         image->log_offset);
+    /* The file cannot be mapped (ENODEV...): read it. */
+  }
+  out->log_buffer_ = alloc_log(image->log_length);
+  if (out->log_buffer_ == NULL)
+    return no_resource(out, error, "cannot allocate memory for the log",
+                       image->log_offset);
+  if (io->read(io->ctx, image->log_offset, out->log_buffer_,
+               (size_t)image->log_length) != 0)
+    return fail(error, VHDXLOG_E_IO, image->log_offset);
+  out->log_bytes = out->log_buffer_;
+  return VHDXLOG_OK;
+}
+
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
+                                   vhdxlog_policy policy, vhdxlog_loaded *out,
+                                   vhdxlog_error *error) {
   vhdxlog_image *image;
   vhdxlog_status st;
   uint64_t file_size = 0;
@@ -63,11 +111,11 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 
   /* The header area, zero-filled past the end of a short file so that the
    * parser sees defined bytes (it reports E_FILE_TOO_SMALL from file_size
-   * before looking at them). Allocation failures are reported as E_IO: the
-   * image could not be read into memory. */
+   * before looking at them). */
   out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
   if (out->header_area == NULL)
-    return fail(error, VHDXLOG_E_IO, 0);
+    return no_resource(out, error, "cannot allocate memory for the headers",
+                       0);
   head_bytes = file_size < VHDXLOG_HEADER_AREA_SIZE ? (size_t)file_size
                                                     : VHDXLOG_HEADER_AREA_SIZE;
   if (head_bytes > 0 && io->read(io->ctx, 0, out->header_area, head_bytes) != 0)
@@ -79,15 +127,9 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
     return st;
 
   if (image->log_state == VHDXLOG_LOG_DIRTY) {
-    /* The parser checked LogLength > 0 and LogOffset + LogLength <= file
-     * size for a dirty log, so this read is within the file. */
-    out->log_bytes = alloc_log(image->log_length);
-    if (out->log_bytes == NULL)
-      return fail(error, VHDXLOG_E_IO, image->log_offset);
-    if (io->read(io->ctx, image->log_offset, out->log_bytes,
-                 (size_t)image->log_length) != 0)
-      return fail(error, VHDXLOG_E_IO, image->log_offset);
-
+    st = get_log(io, out, error);
+    if (st != VHDXLOG_OK)
+      return st;
     st = vhdxlog_log_init(&out->log, out->log_bytes, image->log_length,
                           image->log_guid);
     if (st != VHDXLOG_OK)
@@ -97,18 +139,25 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 
   /* The plan keeps pointers to out->image and out->log: *out must not move
    * while the plan is in use. */
-  st = vhdxlog_plan_init(&out->plan, image, out->log_ready ? &out->log : NULL,
-                         error);
+  st = vhdxlog_plan_init_policy(&out->plan, image,
+                                out->log_ready ? &out->log : NULL, policy,
+                                error);
   if (st != VHDXLOG_OK)
     return st;
   out->plan_ready = 1;
   return VHDXLOG_OK;
 }
 
+vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
+                            vhdxlog_error *error) {
+  return vhdxlog_load_policy(io, VHDXLOG_POLICY_DEFAULT, out, error);
+}
+
 void vhdxlog_loaded_free(vhdxlog_loaded *l) {
   if (l == NULL)
     return;
   free(l->header_area);
-  free(l->log_bytes);
+  free(l->log_buffer_);
+  vhdxlog_posix_unmap(&l->log_view_);
   memset(l, 0, sizeof *l);
 }

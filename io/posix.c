@@ -21,7 +21,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/fs.h> /* BLKGETSIZE64 */
+#include <sys/ioctl.h>
+#endif
 
+#include "io_internal.h"
 #include "vhdxlog_io.h"
 
 /* Every offset handed to the kernel must fit an off_t. The library bounds
@@ -32,7 +37,7 @@ typedef char off_t_is_64_bit[sizeof(off_t) == 8 ? 1 : -1];
 #define OFF_T_MAX ((uint64_t)INT64_MAX)
 
 /* Zero buffer of the pwrite fallback: read-only, so no mutable state. */
-#define ZERO_CHUNK ((size_t)1 << 20)
+#define ZERO_CHUNK ((size_t)64 << 10)
 static const uint8_t zero_chunk[ZERO_CHUNK];
 
 /* [offset, offset + size) lies within what off_t can address. */
@@ -44,9 +49,13 @@ static int range_ok(uint64_t offset, uint64_t size) {
  * after short reads, fail on end of file (the caller asked for bytes that
  * are not there). */
 static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
-  while (size > 0) {
-    size_t chunk = size > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : size;
-    ssize_t n = pread(fd, p, chunk, (off_t)offset);
+  size_t done = 0;
+  /* Pointers are formed as p + done with done < size only: a buffer that
+   * ends at the top of a 32-bit address space has no representable end. */
+  while (done < size) {
+    size_t left = size - done;
+    size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
+    ssize_t n = pread(fd, p + done, chunk, (off_t)(offset + done));
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -56,9 +65,7 @@ static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
       errno = EIO; /* short file */
       return -1;
     }
-    p += n;
-    offset += (uint64_t)n;
-    size -= (size_t)n;
+    done += (size_t)n;
   }
   return 0;
 }
@@ -68,25 +75,33 @@ static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
  * out, which cost most of the time of a replay with a 256 MiB log
  * (bench/README.md); a hole is zeroed in the buffer instead. */
 #define HOLE_AWARE_MIN ((size_t)1 << 20)
-
 /* Where the data at or after `pos` begins and ends, below `end`: 0 with
  * [*data, *hole) (*data == end: only a hole is left); -1 when the file
- * system cannot tell (then read everything). */
-static int next_data(int fd, uint64_t pos, uint64_t end, uint64_t *data,
-                     uint64_t *hole) {
+ * system cannot tell, or the answer makes no progress (the file changing
+ * under us): then the caller treats [pos, end) as data. */
+int vhdxlog_io_next_data(int fd, uint64_t pos, uint64_t end, uint64_t *data,
+                         uint64_t *hole) {
 #if defined(SEEK_DATA) && defined(SEEK_HOLE)
-  off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
-  off_t h;
+  off_t d, h;
+  if (pos > OFF_T_MAX || pos >= end)
+    return -1;
+  d = lseek(fd, (off_t)pos, SEEK_DATA);
   if (d < 0) {
     if (errno != ENXIO)
       return -1;
     *data = *hole = end; /* no data after pos (pos < end <= file size) */
     return 0;
   }
-  h = lseek(fd, d, SEEK_HOLE);
-  if (h < 0)
+  if ((uint64_t)d < pos)
     return -1;
-  *data = (uint64_t)d < end ? (uint64_t)d : end;
+  if ((uint64_t)d >= end) {
+    *data = *hole = end;
+    return 0;
+  }
+  h = lseek(fd, d, SEEK_HOLE);
+  if (h < 0 || h <= d)
+    return -1;
+  *data = (uint64_t)d;
   *hole = (uint64_t)h < end ? (uint64_t)h : end;
   return 0;
 #else
@@ -95,39 +110,69 @@ static int next_data(int fd, uint64_t pos, uint64_t end, uint64_t *data,
 #endif
 }
 
+int vhdxlog_io_file_size(int fd, uint64_t *size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return -1;
+  if (S_ISBLK(st.st_mode)) {
+    /* st_size is 0 for a block device: ask the device. */
+#if defined(__linux__) && defined(BLKGETSIZE64)
+    uint64_t bytes = 0;
+    if (ioctl(fd, BLKGETSIZE64, &bytes) != 0)
+      return -1;
+    *size = bytes;
+    return 0;
+#else
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0)
+      return -1;
+    *size = (uint64_t)end;
+    return 0;
+#endif
+  }
+  if (st.st_size < 0) {
+    errno = EIO;
+    return -1;
+  }
+  *size = (uint64_t)st.st_size;
+  return 0;
+}
+
 static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
   vhdxlog_posix_file *f = ctx;
   uint8_t *p = buf;
-  uint64_t pos = offset, end;
-  struct stat st;
+  uint64_t pos = offset, end, fsize;
 
   if (!range_ok(offset, size)) {
     errno = EINVAL;
     return -1;
   }
   end = offset + size;
-  if (size < HOLE_AWARE_MIN || fstat(f->fd, &st) != 0 || st.st_size < 0 ||
-      (uint64_t)st.st_size < end)
+  if (size < HOLE_AWARE_MIN || vhdxlog_io_file_size(f->fd, &fsize) != 0 ||
+      fsize < end)
     return pread_all(f->fd, offset, p, size); /* short file: EIO there */
   while (pos < end) {
     uint64_t data, hole;
-    /* No progress (the file changing under us): plain reads decide. */
-    if (next_data(f->fd, pos, end, &data, &hole) != 0 || data < pos ||
-        hole <= pos)
-      return pread_all(f->fd, pos, p + (pos - offset), (size_t)(end - pos));
-    memset(p + (pos - offset), 0, (size_t)(data - pos));
-    if (pread_all(f->fd, data, p + (data - offset), (size_t)(hole - data)) != 0)
+    if (vhdxlog_io_next_data(f->fd, pos, end, &data, &hole) != 0)
+      return pread_all(f->fd, pos, p + (size_t)(pos - offset),
+                       (size_t)(end - pos));
+    memset(p + (size_t)(pos - offset), 0, (size_t)(data - pos));
+    if (data < end &&
+        pread_all(f->fd, data, p + (size_t)(data - offset),
+                  (size_t)(hole - data)) != 0)
       return -1;
-    pos = hole;
+    pos = data < end ? hole : end;
   }
   return 0;
 }
 
 /* Write loop shared by write and the zero fallback. */
 static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
-  while (size > 0) {
-    size_t chunk = size > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : size;
-    ssize_t n = pwrite(fd, p, chunk, (off_t)offset);
+  size_t done = 0;
+  while (done < size) { /* p + done, done < size: see pread_all */
+    size_t left = size - done;
+    size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
+    ssize_t n = pwrite(fd, p + done, chunk, (off_t)(offset + done));
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -137,9 +182,7 @@ static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
       errno = EIO; /* no progress: do not spin */
       return -1;
     }
-    p += n;
-    offset += (uint64_t)n;
-    size -= (size_t)n;
+    done += (size_t)n;
   }
   return 0;
 }
@@ -162,34 +205,59 @@ static int posix_write(void *ctx, uint64_t offset, const void *buf,
   return 0;
 }
 
-static int file_size(int fd, uint64_t *size) {
-  struct stat st;
-  if (fstat(fd, &st) != 0)
-    return -1;
-  if (st.st_size < 0) {
-    errno = EIO;
+/* Grow a regular file to `size` (its new bytes read as zeros and take no
+ * space). A block device cannot grow: ENOSPC. */
+static int grow_to(const vhdxlog_posix_file *f, uint64_t size) {
+  if (f->is_block) {
+    errno = ENOSPC;
     return -1;
   }
-  *size = (uint64_t)st.st_size;
-  return 0;
-}
-
-static int truncate_to(int fd, uint64_t size) {
   for (;;) {
-    if (ftruncate(fd, (off_t)size) == 0)
+    if (ftruncate(f->fd, (off_t)size) == 0)
       return 0;
     if (errno != EINTR)
       return -1;
   }
 }
 
-/* Zero [offset, end) inside the file. FALLOC_FL_ZERO_RANGE writes no data
- * and keeps the blocks allocated; if the file system lacks it, pwrite zeros
- * in 1 MiB chunks. Never punches holes: a preallocated (fixed) image must
- * not lose its allocation to a replay. */
-static int zero_inside(int fd, uint64_t offset, uint64_t end) {
-  if (offset >= end)
-    return 0;
+/* Is the 4 KiB (or shorter) block all zero? */
+static int all_zero(const uint8_t *p, size_t n) {
+  return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Zero [offset, end) by writing, only over 4 KiB blocks that do not
+ * already read as zero: where the file system cannot say where its holes
+ * are, writing zeros over them would allocate space for nothing. */
+#define ZERO_BLOCK ((size_t)4096)
+static int zero_by_writing(int fd, uint64_t offset, uint64_t end) {
+  uint8_t buf[ZERO_CHUNK];
+  while (offset < end) {
+    uint64_t left = end - offset;
+    size_t chunk = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
+    size_t k = 0, run = 0; /* [run, k): non-zero blocks not yet written */
+    if (pread_all(fd, offset, buf, chunk) != 0)
+      return -1;
+    while (k < chunk) {
+      size_t n = chunk - k < ZERO_BLOCK ? chunk - k : ZERO_BLOCK;
+      if (all_zero(buf + k, n)) {
+        if (k > run && write_all(fd, offset + run, zero_chunk, k - run) != 0)
+          return -1;
+        run = k + n;
+      }
+      k += n;
+    }
+    if (k > run && write_all(fd, offset + run, zero_chunk, k - run) != 0)
+      return -1;
+    offset += chunk;
+  }
+  return 0;
+}
+
+/* Zero a range the file system reports as data. FALLOC_FL_ZERO_RANGE
+ * writes no data, and over blocks that are already allocated it allocates
+ * nothing; it never punches holes either, so a preallocated (fixed) image
+ * keeps its allocation. Without it (tmpfs, older kernels), write. */
+static int zero_data(int fd, uint64_t offset, uint64_t end) {
 #if defined(__linux__) && defined(FALLOC_FL_ZERO_RANGE)
   for (;;) {
     if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
@@ -200,25 +268,35 @@ static int zero_inside(int fd, uint64_t offset, uint64_t end) {
   }
   /* Unsupported here (file system, kernel): fall back. Any other error
    * (ENOSPC, EIO, EBADF...) is a real failure. */
-  if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+  if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL &&
+      errno != ENODEV)
     return -1;
 #endif
+  return zero_by_writing(fd, offset, end);
+}
+
+/* Zero [offset, end) inside the file without allocating space for what
+ * already reads as zero: holes are skipped, data ranges zeroed in place. */
+static int zero_inside(int fd, uint64_t offset, uint64_t end) {
   while (offset < end) {
-    uint64_t left = end - offset;
-    size_t chunk = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
-    if (write_all(fd, offset, zero_chunk, chunk) != 0)
+    uint64_t data, hole;
+    if (vhdxlog_io_next_data(fd, offset, end, &data, &hole) != 0)
+      return zero_by_writing(fd, offset, end); /* holes unknown */
+    if (data >= end)
+      return 0;
+    if (zero_data(fd, data, hole) != 0)
       return -1;
-    offset += chunk;
+    offset = hole;
   }
   return 0;
 }
 
 /*
  * Zero [offset, offset + size): one call from the library's point of view,
- * never one write per 4 KiB. The part inside the file is zeroed in place;
- * the part past its end is made by extending the file, which reads as
- * zeros and stays sparse (a zero descriptor far past the end of a sparse
- * multi-GiB image allocates nothing).
+ * never one write per 4 KiB. The part inside the file is zeroed in place
+ * (zero_inside); the part past its end is made by extending the file,
+ * which reads as zeros and stays sparse (a zero descriptor far past the end
+ * of a sparse multi-GiB image allocates nothing).
  */
 static int posix_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   vhdxlog_posix_file *f = ctx;
@@ -234,11 +312,11 @@ static int posix_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   }
   end = offset + size;
   if (size > 0) {
-    if (file_size(f->fd, &cur) != 0)
+    if (vhdxlog_io_file_size(f->fd, &cur) != 0)
       return -1;
     if (zero_inside(f->fd, offset, end < cur ? end : cur) != 0)
       return -1;
-    if (end > cur && truncate_to(f->fd, end) != 0)
+    if (end > cur && grow_to(f, end) != 0)
       return -1;
   }
   f->writes++;
@@ -247,7 +325,7 @@ static int posix_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
 
 static int posix_get_size(void *ctx, uint64_t *size) {
   vhdxlog_posix_file *f = ctx;
-  return file_size(f->fd, size);
+  return vhdxlog_io_file_size(f->fd, size);
 }
 
 /* Grow only: a replay never shrinks a file (a smaller size is a no-op). */
@@ -263,9 +341,9 @@ static int posix_set_size(void *ctx, uint64_t size) {
     errno = EFBIG;
     return -1;
   }
-  if (file_size(f->fd, &cur) != 0)
-    return -1;
-  if (size > cur && truncate_to(f->fd, size) != 0)
+  if (vhdxlog_io_file_size(f->fd, &cur) != 0)
+      return -1;
+  if (size > cur && grow_to(f, size) != 0)
     return -1;
   f->writes++;
   return 0;
@@ -316,7 +394,43 @@ static int lock_for_writing(int fd) {
   return -1;
 }
 
+/* Only regular files and block devices hold images. Anything else is
+ * refused with an errno the caller can print and a reason of our own:
+ * a FIFO or a terminal would block or return different bytes on every
+ * read, a directory has no bytes. */
+static int check_kind(vhdxlog_posix_file *f, const struct stat *st) {
+  if (S_ISREG(st->st_mode))
+    return 0;
+  if (S_ISBLK(st->st_mode)) {
+    f->is_block = 1;
+    return 0;
+  }
+  if (S_ISDIR(st->st_mode)) {
+    f->reason = "is a directory, not an image file";
+    errno = EISDIR;
+  } else if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
+    f->reason = "is a FIFO or socket, not an image file (images must be "
+                "seekable: a regular file or a block device)";
+    errno = ESPIPE;
+  } else {
+    f->reason = "is a character device or other special file, not an image "
+                "file (a regular file or a block device)";
+    errno = ENODEV;
+  }
+  return -1;
+}
+
+/* Clear O_NONBLOCK: it was only there so that opening a FIFO cannot wait
+ * for a writer before check_kind() refuses it. */
+static int clear_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0)
+    return -1;
+  return fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable) {
+  struct stat st;
   int fd;
 
   if (f == NULL || path == NULL) {
@@ -326,11 +440,13 @@ int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable) {
   memset(f, 0, sizeof *f);
   f->fd = -1;
   do {
-    fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+                        O_NONBLOCK);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return -1;
-  if (writable && lock_for_writing(fd) != 0) {
+  if (fstat(fd, &st) != 0 || check_kind(f, &st) != 0 ||
+      clear_nonblock(fd) != 0 || (writable && lock_for_writing(fd) != 0)) {
     int saved = errno;
     (void)close(fd);
     errno = saved;
@@ -360,4 +476,9 @@ void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io) {
   io->get_size = posix_get_size;
   io->set_size = posix_set_size;
   io->flush = posix_flush;
+}
+
+vhdxlog_posix_file *vhdxlog_io_posix_file(const vhdxlog_io *io) {
+  return io != NULL && io->read == posix_read ? (vhdxlog_posix_file *)io->ctx
+                                              : NULL;
 }

@@ -35,41 +35,91 @@ int vhdxlog_mem_open(vhdxlog_mem_file *f, const uint8_t *data, size_t size,
 void vhdxlog_mem_close(vhdxlog_mem_file *f);
 void vhdxlog_mem_io(vhdxlog_mem_file *f, vhdxlog_io *io);
 
-/* A real file, read with pread and never loaded whole. */
+/* A real file, read with pread and never loaded whole: a regular file or
+ * a block device. */
 typedef struct vhdxlog_posix_file {
   int fd;
   int writable;
+  int is_block; /* a block device: its size is the device's, it cannot grow */
   uint64_t writes;
   uint64_t flushes;
+  const char *reason; /* after a failed open: why the file was refused (a
+                         static string), or NULL when errno says it all */
 } vhdxlog_posix_file;
 
-/* 0 on success, -1 with errno set. `writable` also takes an exclusive lock
- * on the whole file (errno EBUSY: another process, e.g. QEMU, has it open
- * with a lock), released by vhdxlog_posix_close(). */
+/* 0 on success, -1 with errno set. Never blocks on a FIFO. Refuses what is
+ * neither a regular file nor a block device, with f->reason set and errno
+ * EISDIR (a directory), ESPIPE (a FIFO or socket) or ENODEV (a character
+ * device). `writable` also takes an exclusive lock on the whole file (errno
+ * EBUSY: another process, e.g. QEMU, has it open with a lock), released by
+ * vhdxlog_posix_close(). */
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable);
 int vhdxlog_posix_close(vhdxlog_posix_file *f);
+/* Replay writes: zeroing never allocates space for what already reads as
+ * zero (holes are skipped; data is zeroed in place, never punched), and
+ * the file grows by ftruncate, sparse. */
 void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io);
+
+/* A read-only view of part of a POSIX file. */
+typedef struct vhdxlog_posix_view {
+  const uint8_t *data; /* `length` readable bytes, or NULL */
+  uint64_t length;
+  void *base_;   /* private: the reservation, */
+  size_t size_;  /* and its size */
+} vhdxlog_posix_view;
+
+/*
+ * Map [offset, offset + length) of `f` read-only: the file's data ranges
+ * from the file (page cache, shared with other readers), its holes as
+ * anonymous zero pages, which take no memory. Memory follows what the file
+ * holds, not `length`. `offset` must be a multiple of the page size and
+ * the range must lie inside the file. 0 on success; -1 with errno:
+ * ENOMEM when the range does not fit this process's address space (a
+ * 32-bit host, ulimit -v), EINVAL (unaligned, outside the file), ENODEV or
+ * EACCES (the file cannot be mapped: read it instead).
+ * Hazard: while mapped, a file shrunk by another process kills this one
+ * with SIGBUS on the next access past its new end (as with any mapping).
+ */
+int vhdxlog_posix_map(vhdxlog_posix_file *f, uint64_t offset, uint64_t length,
+                      vhdxlog_posix_view *v);
+void vhdxlog_posix_unmap(vhdxlog_posix_view *v);
 
 /*
  * Everything needed to replay or inspect one image: the parsed image, the
- * header area, the log bytes, the log context and the plan.
- * vhdxlog_load() reads through `io` (read + get_size only), allocates the
- * buffers, parses and validates. On an image or plan error it returns that
+ * header area (which the plan reads: image.header_area points into it),
+ * the log bytes, the log context and the plan.
+ * vhdxlog_load() reads through `io` (read + get_size only), parses and
+ * validates. The header area is read into 1 MiB of memory. A dirty log is
+ * mapped when `io` is a POSIX file (vhdxlog_posix_io: vhdxlog_posix_map),
+ * so memory follows what the file holds, not LogLength; through any other
+ * io it is read into a buffer of LogLength bytes. When memory or address
+ * space runs out the status is VHDXLOG_E_RESOURCE, errno is kept and
+ * `detail` says what did not fit. On an image or plan error it returns that
  * error with *error filled, and what was loaded so far stays readable
  * (image always; log, when it was read). Always call vhdxlog_loaded_free().
  */
 typedef struct vhdxlog_loaded {
   vhdxlog_image image;
-  uint8_t *header_area; /* VHDXLOG_HEADER_AREA_SIZE bytes, or NULL */
-  uint8_t *log_bytes;   /* image.log_length bytes when DIRTY, else NULL */
+  uint8_t *header_area;     /* VHDXLOG_HEADER_AREA_SIZE bytes, or NULL */
+  const uint8_t *log_bytes; /* image.log_length bytes when DIRTY, else NULL */
   vhdxlog_log log;
   int log_ready; /* log context initialised */
   vhdxlog_plan plan;
-  int plan_ready; /* plan valid: replay/overlay may run */
+  int plan_ready;     /* plan valid: replay/overlay may run */
+  const char *detail; /* with VHDXLOG_E_RESOURCE: what could not be had (a
+                         static string), else NULL */
+  /* Private: how log_bytes is held. */
+  uint8_t *log_buffer_;
+  vhdxlog_posix_view log_view_;
 } vhdxlog_loaded;
 
 vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
                             vhdxlog_error *error);
+/* The same, the plan built under `policy` (vhdxlog_plan_init_policy);
+ * vhdxlog_load() uses VHDXLOG_POLICY_DEFAULT. */
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
+                                   vhdxlog_policy policy, vhdxlog_loaded *out,
+                                   vhdxlog_error *error);
 void vhdxlog_loaded_free(vhdxlog_loaded *l);
 
 #ifdef __cplusplus

@@ -8,7 +8,7 @@ want=(cmake make gcc g++ clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
       gcc-i686-linux-gnu libc6-dev-i386-cross gcovr cppcheck clang-tidy
       clang-format zip afl++ hyperfine)
 case "${1:-all}" in
-  demo) want=(cmake make gcc) ;;
+  demo) want=(cmake make gcc qemu-utils) ;;
   all) ;;
   *) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
 esac

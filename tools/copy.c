@@ -57,6 +57,10 @@ static int write_full(int fd, const void *buf, size_t n, off_t off) {
         continue;
       return -1;
     }
+    if (r == 0) {
+      errno = EIO; /* no progress: a retry could spin forever */
+      return -1;
+    }
     p += r;
     n -= (size_t)r;
     off += r;

@@ -42,11 +42,14 @@ extern "C" {
 
 typedef struct model_result {
   /* VHDXLOG_OK, or the error of RULES.md: an image error, E_LOG_NO_SEQUENCE,
-   * E_DESCRIPTOR_TARGET, E_FILE_TRUNCATED; E_IO when the image would grow
-   * beyond max_size; E_ARGUMENT for image == NULL with size > 0. */
+   * E_OFFSET_LIMIT, E_DESCRIPTOR_TARGET, E_FILE_TRUNCATED, a region rule of
+   * the replayed tables, E_HEADER_SEQUENCE_LIMIT; E_IO when the image would
+   * grow beyond max_size; E_ARGUMENT for image == NULL with size > 0. */
   vhdxlog_status status;
   int replayed;         /* 1 if the log was applied and cleared */
   int headers_repaired; /* 1 if the clean-image header completion applied */
+  int armed_cleared;    /* 1 if an armed log was cleared (RULES.md "Armed
+                           logs", default policy) */
   /* Set whenever the search found the active sequence (also when a later
    * plan check failed); zero otherwise. */
   uint32_t tail_offset, head_offset, entry_count;

@@ -81,10 +81,8 @@ static int header_valid(const uint8_t *h) {
 vhdxlog_status mdl_image_check(const uint8_t *img, uint64_t size,
                                mdl_image *out) {
   const uint8_t *h[2];
-  const uint8_t *cur, *table;
+  const uint8_t *cur;
   uint16_t log_version, version;
-  vhdxlog_status st;
-  uint32_t i, count;
 
   memset(out, 0, sizeof *out);
 
@@ -138,26 +136,38 @@ vhdxlog_status mdl_image_check(const uint8_t *img, uint64_t size,
       return VHDXLOG_E_LOG_BEYOND_FILE;
   }
 
+  /* 4, 5; with a dirty log the plan judges them on the replayed state. */
+  out->regions = mdl_regions_check(img, out->log_offset, out->log_length);
+  if (out->regions != VHDXLOG_OK && !out->dirty)
+    return out->regions;
+
+  /* 6. Clean or dirty: out->dirty. */
+  return VHDXLOG_OK;
+}
+
+vhdxlog_status mdl_regions_check(const uint8_t *area, uint64_t log_offset,
+                                 uint32_t log_length) {
+  const uint8_t *table;
+  vhdxlog_status st;
+  uint32_t count, i;
+
   /* 4. Region table: copy 1 if valid, else copy 2, else copy 1's error. */
-  table = img + VHDXLOG_REGION1_OFFSET;
+  table = area + VHDXLOG_REGION1_OFFSET;
   st = region_table_check(table);
   if (st != VHDXLOG_OK) {
-    table = img + VHDXLOG_REGION2_OFFSET;
+    table = area + VHDXLOG_REGION2_OFFSET;
     if (region_table_check(table) != VHDXLOG_OK)
       return st;
   }
-
   /* 5. The log against the regions of the copy in use. */
-  if (out->log_length > 0) {
+  if (log_length > 0) {
     count = mdl_le32(table + 8);
     for (i = 0; i < count; i++) {
       const uint8_t *e = region_entry(table, i);
-      if (ranges_overlap(out->log_offset, out->log_length, mdl_le64(e + 16),
+      if (ranges_overlap(log_offset, log_length, mdl_le64(e + 16),
                          mdl_le32(e + 24)))
         return VHDXLOG_E_REGION_OVERLAP;
     }
   }
-
-  /* 6. Clean or dirty: out->dirty. */
   return VHDXLOG_OK;
 }

@@ -52,7 +52,13 @@ typedef struct mdl_image {
   uint32_t log_length;
   uint8_t log_guid[16];
   int dirty; /* LogGuid != 0 */
+  /* Image rules 4 and 5 as on disk; with a dirty log they do not fail the
+   * image check (the plan judges the replayed state). */
+  vhdxlog_status regions;
 } mdl_image;
+/* Image rules 4 and 5 over a first 1 MiB `area` and the log location. */
+vhdxlog_status mdl_regions_check(const uint8_t *area, uint64_t log_offset,
+                                 uint32_t log_length);
 vhdxlog_status mdl_image_check(const uint8_t *img, uint64_t size,
                                mdl_image *out);
 uint64_t mdl_header_offset(int slot);
@@ -72,6 +78,14 @@ typedef struct mdl_entry {
 vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
                                const uint8_t guid[16], uint32_t off,
                                mdl_entry *e, uint32_t *index);
+/* Whether the CRC-32C over the entry at `off` (EntryLength from its first
+ * sector, checked to fit the log) matches its Checksum. */
+int mdl_entry_crc_matches(const uint8_t *log, uint32_t log_length,
+                          uint32_t off);
+/* RULES.md "Armed logs": the kind (a vhdxlog_armed_kind) of a log without a
+ * complete sequence. */
+int mdl_armed_kind(const uint8_t *log, uint32_t log_length,
+                   const uint8_t guid[16]);
 /* Pointer to sector `i` of the entry at log offset `off` (wrapping). */
 const uint8_t *mdl_entry_sector(const uint8_t *log, uint32_t log_length,
                                 uint32_t off, uint64_t i);

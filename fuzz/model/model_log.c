@@ -20,13 +20,32 @@ const uint8_t *mdl_descriptor(const uint8_t *log, uint32_t log_length,
          32 * (size_t)((i - 126) % 128);
 }
 
+int mdl_entry_crc_matches(const uint8_t *log, uint32_t log_length,
+                          uint32_t off) {
+  const uint8_t *h = mdl_entry_sector(log, log_length, off, 0);
+  uint32_t sectors = mdl_le32(h + 8) / MDL_SECTOR;
+  uint32_t reg = MDL_CRC_INIT;
+  uint64_t j;
+  for (j = 0; j < sectors; j++) {
+    static const uint8_t zeros[4] = {0, 0, 0, 0};
+    const uint8_t *s = mdl_entry_sector(log, log_length, off, j);
+    if (j == 0) {
+      reg = mdl_crc_bytes(reg, s, 4);
+      reg = mdl_crc_bytes(reg, zeros, 4);
+      reg = mdl_crc_bytes(reg, s + 8, MDL_SECTOR - 8);
+    } else {
+      reg = mdl_crc_bytes(reg, s, MDL_SECTOR);
+    }
+  }
+  return mdl_crc_end(reg) == mdl_le32(h + 4);
+}
+
 vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
                                const uint8_t guid[16], uint32_t off,
                                mdl_entry *e, uint32_t *index) {
   const uint8_t *h;
   uint32_t length, tail, count, reserved, sectors, i, data_count;
-  uint64_t seq, flushed, last, desc_sectors, j;
-  uint32_t reg;
+  uint64_t seq, flushed, last, desc_sectors;
 
   *index = VHDXLOG_NO_INDEX;
   memset(e, 0, sizeof *e);
@@ -60,10 +79,10 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
     return VHDXLOG_E_ENTRY_GUID;
   /* 7, 8 */
   flushed = mdl_le64(h + 48);
-  if (flushed % MDL_MIB != 0 || flushed > MDL_MAX)
+  if (flushed % MDL_MIB != 0)
     return VHDXLOG_E_ENTRY_FLUSHED_OFFSET;
   last = mdl_le64(h + 56);
-  if (last % MDL_MIB != 0 || last > MDL_MAX)
+  if (last % MDL_MIB != 0)
     return VHDXLOG_E_ENTRY_LAST_OFFSET;
   /* 9 */
   sectors = length / MDL_SECTOR;
@@ -77,7 +96,7 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
   data_count = 0;
   for (i = 0; i < count; i++) {
     const uint8_t *d = mdl_descriptor(log, log_length, off, i);
-    uint64_t write_length, file_offset;
+    uint64_t write_length;
     *index = i;
     if (mdl_sig4(d, "zero")) {
       if (mdl_le32(d + 4) != 0)
@@ -91,9 +110,8 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
     } else {
       return VHDXLOG_E_DESCRIPTOR_SIGNATURE;
     }
-    file_offset = mdl_le64(d + 16);
-    if (file_offset % MDL_SECTOR != 0 || write_length > MDL_MAX ||
-        file_offset > MDL_MAX - write_length)
+    (void)write_length; /* where it ends is the plan's concern */
+    if (mdl_le64(d + 16) % MDL_SECTOR != 0)
       return VHDXLOG_E_DESCRIPTOR_OFFSET;
     if (mdl_le64(d + 24) != seq)
       return VHDXLOG_E_DESCRIPTOR_SEQUENCE;
@@ -114,19 +132,7 @@ vhdxlog_status mdl_entry_check(const uint8_t *log, uint32_t log_length,
   }
   *index = VHDXLOG_NO_INDEX;
   /* 13: wrapped order, bytes 4..7 of the first sector as zero. */
-  reg = MDL_CRC_INIT;
-  for (j = 0; j < sectors; j++) {
-    static const uint8_t zeros[4] = {0, 0, 0, 0};
-    const uint8_t *s = mdl_entry_sector(log, log_length, off, j);
-    if (j == 0) {
-      reg = mdl_crc_bytes(reg, s, 4);
-      reg = mdl_crc_bytes(reg, zeros, 4);
-      reg = mdl_crc_bytes(reg, s + 8, MDL_SECTOR - 8);
-    } else {
-      reg = mdl_crc_bytes(reg, s, MDL_SECTOR);
-    }
-  }
-  if (mdl_crc_end(reg) != mdl_le32(h + 4))
+  if (!mdl_entry_crc_matches(log, log_length, off))
     return VHDXLOG_E_ENTRY_CHECKSUM;
 
   e->offset = off;
@@ -269,4 +275,38 @@ vhdxlog_status mdl_search(const uint8_t *log, uint32_t log_length,
   MDL_CHECK(brute_force_best(log, log_length, guid) ==
             (have_best ? best_head : 0));
   return have_best ? VHDXLOG_OK : VHDXLOG_E_LOG_NO_SEQUENCE;
+}
+
+/* RULES.md "Armed logs", written out plainly: every candidate judged on its
+ * own, the span scanned for "loge" sector by sector. */
+int mdl_armed_kind(const uint8_t *log, uint32_t log_length,
+                   const uint8_t guid[16]) {
+  uint32_t n = log_length / MDL_SECTOR, s, k;
+  int candidates = 0;
+  for (s = 0; s < n; s++) {
+    const uint8_t *h = log + (size_t)s * MDL_SECTOR;
+    mdl_entry e;
+    uint32_t index, sectors;
+    vhdxlog_status st;
+    int torn;
+    if (!mdl_sig4(h, "loge") || memcmp(h + 32, guid, 16) != 0)
+      continue;
+    candidates++;
+    st = mdl_entry_check(log, log_length, guid, s * MDL_SECTOR, &e, &index);
+    if (st == VHDXLOG_OK)
+      return VHDXLOG_ARMED_INCOMPLETE;
+    if (st >= VHDXLOG_E_ENTRY_SIGNATURE &&
+        st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT)
+      return VHDXLOG_ARMED_DAMAGED_HEADER;
+    sectors = mdl_le32(h + 8) / MDL_SECTOR;
+    torn = st == VHDXLOG_E_ENTRY_CHECKSUM;
+    for (k = 1; k < sectors && !torn; k++)
+      torn = mdl_sig4(mdl_entry_sector(log, log_length, s * MDL_SECTOR, k),
+                      "loge");
+    if (!torn)
+      torn = !mdl_entry_crc_matches(log, log_length, s * MDL_SECTOR);
+    if (!torn)
+      return VHDXLOG_ARMED_DAMAGED_CHECKSUM;
+  }
+  return candidates == 0 ? VHDXLOG_ARMED_EMPTY : VHDXLOG_ARMED_TORN;
 }

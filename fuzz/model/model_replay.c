@@ -70,12 +70,16 @@ static mdl_write descriptor_write(const uint8_t *log, uint32_t log_length,
   return w;
 }
 
-/* Both headers: [64 KiB, 192 KiB). */
-#define HEADERS_START ((uint64_t)0) /* the whole first 1 MiB */
-#define HEADERS_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
+/* RULES.md "Plan" 2: the identifier and both header slots, then the
+ * reserved space after the region tables. */
+#define FORBIDDEN_LOW_END ((uint64_t)VHDXLOG_REGION1_OFFSET)
+#define RESERVED_START                                                         \
+  ((uint64_t)VHDXLOG_REGION2_OFFSET + VHDXLOG_REGION_TABLE_SIZE)
+#define RESERVED_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
 
 /* Does the write share a byte with [start, start + length)? Every value is
- * at most 2^62 (entry rule 10, image rule 3), so the sums cannot overflow. */
+ * at most 2^62 (plan rule 1 runs first, image rule 3), so the sums cannot
+ * overflow. */
 static int hits(mdl_write w, uint64_t start, uint64_t length) {
   if (w.length == 0 || length == 0)
     return 0;
@@ -86,6 +90,40 @@ static void set_error(model_result *out, vhdxlog_status st) {
   out->status = st;
   out->replayed = 0;
   out->headers_repaired = 0;
+  out->armed_cleared = 0;
+}
+
+/* SequenceNumber + `updates` must not wrap (RULES.md "Plan" 6). */
+static int sequence_room(const uint8_t *image, const mdl_image *im,
+                         unsigned updates) {
+  return mdl_le64(image + mdl_header_offset(im->current) + 8) <=
+         UINT64_MAX - updates;
+}
+
+/* RULES.md "Armed logs", default policy: clear EMPTY and TORN logs with two
+ * header updates, refuse the rest. */
+static void clear_armed(const mdl_image *im, const uint8_t *log,
+                        model_result *out) {
+  int kind = mdl_armed_kind(log, im->log_length, im->log_guid);
+  uint8_t f[16];
+  int cur;
+  if (kind != VHDXLOG_ARMED_EMPTY && kind != VHDXLOG_ARMED_TORN) {
+    set_error(out, VHDXLOG_E_LOG_NO_SEQUENCE);
+    return;
+  }
+  if (im->regions != VHDXLOG_OK) {
+    set_error(out, im->regions);
+    return;
+  }
+  if (!sequence_room(out->image, im, 2u)) {
+    set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
+    return;
+  }
+  model_derive_file_write_guid(im->log_guid, f);
+  cur = header_update(out->image, im->current, f, zero_guid, out);
+  header_update(out->image, cur, f, zero_guid, out);
+  out->status = VHDXLOG_OK;
+  out->armed_cleared = 1;
 }
 
 /* RULES.md: the clean image whose replay (ours) stopped between the two
@@ -185,6 +223,10 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
   /* Search. */
   log = image + im.log_offset;
   st = mdl_search(log, im.log_length, im.log_guid, &seq);
+  if (st == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    clear_armed(&im, log, out);
+    return;
+  }
   if (st != VHDXLOG_OK) {
     set_error(out, st);
     return;
@@ -195,43 +237,73 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
   out->entry_count = seq.count;
   out->head_sequence_number = head->seq;
 
-  /* Plan 1: no write may touch the headers or the log. */
+  /* Plan 1 and 2, per descriptor in replay order: our 2^62 bound, then no
+   * write into the identifier, the header slots, the reserved space or the
+   * log. */
   replayed_size = size;
   for (k = 0; k < seq.count; k++) {
     const mdl_entry *e = &seq.entries[k];
     data_seen = 0;
     for (i = 0; i < e->count; i++) {
       mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
-      if (w.length == 0)
+      vhdxlog_status bad = VHDXLOG_OK;
+      if (w.file_offset > MDL_MAX || w.length > MDL_MAX - w.file_offset)
+        bad = VHDXLOG_E_OFFSET_LIMIT;
+      else if (w.length == 0)
         continue; /* zero-length zero descriptor: a no-op */
-      if (hits(w, HEADERS_START, HEADERS_END - HEADERS_START) ||
-          hits(w, im.log_offset, im.log_length)) {
+      else if (hits(w, 0, FORBIDDEN_LOW_END) ||
+               hits(w, RESERVED_START, RESERVED_END - RESERVED_START) ||
+               hits(w, im.log_offset, im.log_length))
+        bad = VHDXLOG_E_DESCRIPTOR_TARGET;
+      if (bad != VHDXLOG_OK) {
         free(seq.entries);
-        set_error(out, VHDXLOG_E_DESCRIPTOR_TARGET);
+        set_error(out, bad);
         return;
       }
       if (w.file_offset + w.length > replayed_size)
         replayed_size = w.file_offset + w.length;
     }
   }
-  /* Plan 2, 3. */
+  if (head->flushed > MDL_MAX || head->last > MDL_MAX) {
+    free(seq.entries);
+    set_error(out, VHDXLOG_E_OFFSET_LIMIT);
+    return;
+  }
+  /* Plan 3. */
   if (size < head->flushed) {
     free(seq.entries);
     set_error(out, VHDXLOG_E_FILE_TRUNCATED);
     return;
   }
+  /* Plan 4: the region tables as the replay leaves them, on a replayed copy
+   * of the first 1 MiB. */
+  {
+    uint8_t *area = mdl_malloc(VHDXLOG_HEADER_AREA_SIZE);
+    model_result scratch;
+    memset(&scratch, 0, sizeof scratch);
+    memcpy(area, image, VHDXLOG_HEADER_AREA_SIZE);
+    apply_replay(area, VHDXLOG_HEADER_AREA_SIZE, &im, &seq, log, &scratch);
+    st = mdl_regions_check(area, im.log_offset, im.log_length);
+    free(area);
+    model_result_free(&scratch);
+    if (st != VHDXLOG_OK) {
+      free(seq.entries);
+      set_error(out, st);
+      return;
+    }
+  }
+  /* Plan 5. */
   if (head->last > replayed_size)
     replayed_size = head->last;
-  /* Plan 3b: room for the header updates in SequenceNumber. */
+  /* Plan 6: room for the header updates in SequenceNumber. */
   {
     uint8_t fwg[16];
-    uint64_t current_seq = mdl_le64(image + mdl_header_offset(im.current) + 8);
     model_derive_file_write_guid(im.log_guid, fwg);
-    if (current_seq >
-        UINT64_MAX -
-            (memcmp(image + mdl_header_offset(im.current) + 16, fwg, 16) != 0
-                 ? 3u
-                 : 2u)) {
+    if (!sequence_room(
+            image, &im,
+            memcmp(image + mdl_header_offset(im.current) + 16, fwg, 16) != 0
+                ? 3u
+                : 2u)) {
       free(seq.entries);
       set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
       return;

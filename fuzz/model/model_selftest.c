@@ -527,11 +527,25 @@ static void test_corrupt_images_fail_unchanged(void) {
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_OVERLAP, __LINE__);
   free(in);
 
-  /* A broken entry: no complete sequence. */
+  /* No complete sequence, and the only candidate has a field no correct
+   * writer writes (SequenceNumber 0): damage, refused. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  in[LOG_OFF + SECTOR + 100] ^= 1;
+  put64(in + LOG_OFF + 16, 0);
   expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_LOG_NO_SEQUENCE,
                __LINE__);
+  free(in);
+
+  /* A torn entry (a data byte differs, so the checksum does not match):
+   * what a power cut leaves; the log is cleared, no data written. */
+  in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
+  in[LOG_OFF + SECTOR + 100] ^= 1;
+  model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
+  EXPECT(r.status == VHDXLOG_OK && r.armed_cleared == 1 && r.replayed == 0);
+  EXPECT(r.image_size == D1_SIZE &&
+         memcmp(r.image + 192 * KIB, in + 192 * KIB, D1_SIZE - 192 * KIB) == 0);
+  EXPECT(memcmp(r.image + 64 * KIB + 48, GUID_ZERO, 16) == 0 &&
+         memcmp(r.image + 128 * KIB + 48, GUID_ZERO, 16) == 0);
+  model_result_free(&r);
   free(in);
 
   /* FlushedFileOffset beyond the file. */
@@ -548,15 +562,15 @@ static void test_corrupt_images_fail_unchanged(void) {
   expect_error(in, D1_SIZE, 3 * (uint64_t)MIB - 1, VHDXLOG_E_IO, __LINE__);
   free(in);
 
-  /* Writes into the first MiB (header 2, a region table, the identifier)
-   * or into the log: refused before any write. */
+  /* Writes into the first MiB (header 2's slot, the reserved space, the
+   * identifier) or into the log: refused before any write. */
   bad.kind = 'd';
   bad.zero_length = 0;
   bad.leading = "12345678";
   bad.trailing = "abcd";
   bad.fill = 1;
   {
-    static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 192 * KIB, 0};
+    static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 320 * KIB, 0};
     int k;
     for (k = 0; k < 3; k++) {
       bad.file_offset = below_1mib[k];
@@ -899,10 +913,12 @@ static void test_entry_rules_in_order(void) {
   expect_entry(VHDXLOG_E_ENTRY_GUID, none, __LINE__);
   put64(h + 48, MIB + SECTOR);
   expect_entry(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, none, __LINE__);
+  /* Past our 2^62 bound: valid by the spec's rules (the plan refuses it);
+   * the checksum, not resealed here, is the first rule broken. */
   put64(h + 48, MAXOFF + MIB);
-  expect_entry(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, none, __LINE__);
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
   put64(h + 56, MAXOFF + MIB);
-  expect_entry(VHDXLOG_E_ENTRY_LAST_OFFSET, none, __LINE__);
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
   put64(h + 56, 5);
   expect_entry(VHDXLOG_E_ENTRY_LAST_OFFSET, none, __LINE__);
   put32(h + 24, 126 + 2 * 128 + 1); /* needs 4 descriptor sectors, has 3 */
@@ -918,14 +934,14 @@ static void test_entry_rules_in_order(void) {
   put64(d1 + 8, 4097);
   expect_entry(VHDXLOG_E_DESCRIPTOR_LENGTH, 1, __LINE__);
   put64(d1 + 8, ((uint64_t)1) << 63);
-  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 1, __LINE__);
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
   put64(d1 + 8, 8192);
   put64(d1 + 16, MAXOFF - 4096);
-  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 1, __LINE__);
-  put64(d1 + 16, MAXOFF - 8192); /* ends exactly at MAX: fine */
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
+  put64(d1 + 16, MAXOFF - 8192); /* ends exactly at MAX */
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
   put64(d2 + 16, MAXOFF);
-  expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 2, __LINE__);
+  expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
   put64(d2 + 16, 4095);
   expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 2, __LINE__);
   put64(d2 + 24, E_SEQ + 1);

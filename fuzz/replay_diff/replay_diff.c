@@ -800,10 +800,14 @@ static int check_model(diff *d, const lib_outcome *lib, const uint8_t *data,
   if (rc != 0 || m.status != VHDXLOG_OK)
     goto done;
   if (lib->result->replayed != m.replayed ||
-      lib->result->headers_repaired != m.headers_repaired) {
-    rc = say(d, 1, "%sreplayed/headers_repaired: library %d/%d vs model %d/%d",
+      lib->result->headers_repaired != m.headers_repaired ||
+      lib->result->armed_cleared != m.armed_cleared) {
+    rc = say(d, 1,
+             "%sreplayed/headers_repaired/armed_cleared: library %d/%d/%d vs "
+             "model %d/%d/%d",
              context, lib->result->replayed, lib->result->headers_repaired,
-             m.replayed, m.headers_repaired);
+             lib->result->armed_cleared, m.replayed, m.headers_repaired,
+             m.armed_cleared);
     goto done;
   }
   if (m.replayed && lib->plan != NULL) {
