@@ -38,7 +38,12 @@ static void fail_message(replay_run *r, int code, int sys_errno,
                          const char *msg) {
   r->code = code;
   r->sys_errno = sys_errno;
-  snprintf(r->message, sizeof r->message, "%s", msg);
+  /* Truncation keeps a long path's message usable; stderr gets it whole. */
+  size_t n = strlen(msg);
+  if (n >= sizeof r->message)
+    n = sizeof r->message - 1;
+  memcpy(r->message, msg, n);
+  r->message[n] = '\0';
   fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
 }
 
@@ -329,9 +334,12 @@ static char *make_temp(replay_run *r, const char *out) {
     fail_message(r, CLI_EXIT_ERROR, ENOMEM, "out of memory");
     return NULL;
   }
-  strcpy(tmp, out);
-  strcat(tmp, suffix);
-  fd = mkstemp(tmp);
+  /* mkstemp may have changed the template before a signal stopped it. */
+  do {
+    strcpy(tmp, out);
+    strcat(tmp, suffix);
+    fd = mkstemp(tmp);
+  } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     int e = errno;
     snprintf(msg, sizeof msg, "cannot create %s: %s", tmp, strerror(e));

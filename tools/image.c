@@ -114,21 +114,6 @@ static const char *sniff(int fd, uint64_t size) {
   return cli_sniff_format(head, hn, tail, tn, size);
 }
 
-/* Run the plan again under a policy other than the loader's default. The
- * plan keeps pointers into img->loaded, which does not move. */
-static void replan(cli_image *img, vhdxlog_policy policy) {
-  vhdxlog_loaded *l = &img->loaded;
-  vhdxlog_status st;
-  if (!img->parsed ||
-      (l->image.log_state == VHDXLOG_LOG_DIRTY && !l->log_ready))
-    return;
-  st = vhdxlog_plan_init_policy(
-      &l->plan, &l->image, l->log_ready ? &l->log : NULL, policy, &img->error);
-  l->plan_ready = st == VHDXLOG_OK;
-  img->status = st;
-  img->load_errno = 0;
-}
-
 int cli_image_open(cli_image *img, const char *path, int writable,
                    vhdxlog_policy policy) {
   struct stat st;
@@ -168,7 +153,8 @@ int cli_image_open(cli_image *img, const char *path, int writable,
   img->in_use = !writable && cli_lock_conflict(img->file.fd);
   vhdxlog_posix_io(&img->file, &img->io);
   errno = 0;
-  img->status = vhdxlog_load(&img->io, &img->loaded, &img->error);
+  img->status =
+      vhdxlog_load_policy(&img->io, policy, &img->loaded, &img->error);
   /* The backends leave errno set by the failed call (pread, malloc); the
    * library's status alone would only say "I/O callback failed". */
   img->load_errno =
@@ -185,8 +171,6 @@ int cli_image_open(cli_image *img, const char *path, int writable,
                       img->loaded.header_area, VHDXLOG_HEADER_AREA_SIZE,
                       img->loaded.image.file_size, &probe, &perr) == VHDXLOG_OK;
   }
-  if (policy != VHDXLOG_POLICY_DEFAULT)
-    replan(img, policy);
   if (img->status == VHDXLOG_E_FILE_TOO_SMALL ||
       img->status == VHDXLOG_E_FILE_SIGNATURE)
     img->not_vhdx = sniff(img->file.fd, img->loaded.image.file_size);

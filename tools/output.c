@@ -54,6 +54,22 @@ int cli_output_check(const char *out, int force, char *msg, size_t msgsize) {
   return 0;
 }
 
+static int link_retrying(const char *from, const char *to) {
+  int rc;
+  do
+    rc = link(from, to);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+static int rename_retrying(const char *from, const char *to) {
+  int rc;
+  do
+    rc = rename(from, to);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
 /* Make the directory entry of `path` durable (after a rename into it). */
 static int sync_parent_dir(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -96,7 +112,7 @@ int cli_output_place(const char *tmp, const char *out, int force, char *msg,
     return -1;
   if (!force) {
     /* link() never replaces: a name created meanwhile is kept. */
-    if (link(tmp, out) == 0) {
+    if (link_retrying(tmp, out) == 0) {
       (void)unlink(tmp);
     } else if (errno == EEXIST) {
       snprintf(msg, msgsize,
@@ -104,14 +120,14 @@ int cli_output_place(const char *tmp, const char *out, int force, char *msg,
                "replaces it",
                out);
       return -1;
-    } else if (rename(tmp, out) != 0) {
+    } else if (rename_retrying(tmp, out) != 0) {
       /* No hard links here (vfat, some FUSE): OUT was absent a moment
        * ago, rename is the best left. */
       snprintf(msg, msgsize, "cannot rename %s to %s: %s", tmp, out,
                strerror(errno));
       return -1;
     }
-  } else if (rename(tmp, out) != 0) {
+  } else if (rename_retrying(tmp, out) != 0) {
     snprintf(msg, msgsize, "cannot rename %s to %s: %s", tmp, out,
              strerror(errno));
     return -1;
