@@ -3,7 +3,7 @@
 # missing. Safe to run repeatedly; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
-want=(cmake make gcc clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
+want=(cmake make gcc g++ clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
       python3 qemu-utils qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-i686-linux-gnu libc6-dev-i386-cross gcovr cppcheck clang-tidy
       clang-format zip afl++ hyperfine)

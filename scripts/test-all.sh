@@ -18,15 +18,21 @@
 #              locally, each binary run on its seed zip
 #   coverage   line/branch coverage of lib/ by the tests (gcovr), and
 #              line coverage by the checked-in corpus alone (>= 95%)
-#   install    cmake --install, then a consumer via find_package and
-#              pkg-config
+#   install    cmake --install (static + shared library, io component),
+#              then consumers via find_package and pkg-config
+#   symbols    the library's external symbols (libvhdxlog.a, nm -g) and
+#              the shared library's exports (nm -D) are exactly the
+#              functions lib/include/vhdxlog.h declares
+#   vendor     amalgamation/ is current and builds (gcc, clang, g++,
+#              clang++); a parent project add_subdirectory()s the tree
+#              without cmocka and gets only the library
 #
 # Environment: STAGES="gcc asan ..." runs a subset; FUZZ_SECONDS; JOBS.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
-STAGES=${STAGES:-"gcc asan static port fuzz ossfuzz coverage install"}
+STAGES=${STAGES:-"gcc asan static port fuzz ossfuzz coverage install symbols vendor"}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 export JOBS
 LOGS=$ROOT/build-logs
@@ -75,6 +81,13 @@ stage_coverage() {
     CORPUS_COV_MIN_LINE=${CORPUS_COV_MIN_LINE:-95} bash fuzz/corpus_coverage.sh
 }
 stage_install() { bash .ci/install_test.sh; }
+stage_symbols() { bash .ci/symbols.sh; }
+stage_vendor() {
+  local rc=0
+  bash .ci/amalgamation.sh || rc=1
+  bash .ci/subproject_test.sh || rc=1
+  return $rc
+}
 
 passed=0
 failed=0
