@@ -7,6 +7,9 @@
 #  - libvhdxlog.so: nm -D --defined-only (the dynamic ABI)
 # The declared list comes from the compiler (gcc -aux-info), not a regex.
 #
+# The libraries checked are built from the one-file amalgamation, where the
+# functions lib/ files share are static (lib/linkage.h); the per-file build
+# keeps them external, prefixed vhdxlog_, for the project's own CRC tests.
 # Usage: .ci/symbols.sh [BUILD_DIR]. Without BUILD_DIR, builds the library
 # (static + shared, Release) in build-ci-symbols. Environment: JOBS.
 set -euo pipefail
@@ -17,6 +20,7 @@ B=${1:-}
 if [ -z "$B" ]; then
   B=$ROOT/build-ci-symbols
   cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DVHDXLOG_BUILD_SHARED=ON \
+    -DVHDXLOG_USE_AMALGAMATION=ON \
     -DVHDXLOG_BUILD_TOOLS=OFF -DVHDXLOG_BUILD_TESTS=OFF >/dev/null
   cmake --build "$B" -j "$JOBS" --target vhdxlog vhdxlog_shared >/dev/null
 fi

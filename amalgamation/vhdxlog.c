@@ -7,6 +7,9 @@
  * armed.c, crc32c.c, entry.c, header_update.c, image.c, iter.c, overlay.c,
  * plan.c, region.c, replay.c, search.c, status.c.
  */
+/* One file: the functions lib/ files share are static here, so the
+ * library exports exactly what vhdxlog.h declares (lib/linkage.h). */
+#define VHDXLOG_INTERNAL static
 
 /* ==== lib/armed.c ==== */
 /*
@@ -97,6 +100,10 @@ static inline int same_guid(const uint8_t *a, const uint8_t *b) {
   return load_le64(a) == load_le64(b) && load_le64(a + 8) == load_le64(b + 8);
 }
 
+static inline int is_mib_multiple(uint64_t v) {
+  return v % 1048576u == 0; /* MS-VHDX: offsets and lengths in MiB units */
+}
+
 static inline int is_zero_bytes(const uint8_t *p, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) {
@@ -143,21 +150,39 @@ static inline void clear_error(vhdxlog_error *error) {
 #ifndef VHDXLOG_LOG_INTERNAL_H
 #define VHDXLOG_LOG_INTERNAL_H
 
+/* ---- lib/linkage.h (included from lib/log_internal.h) ---- */
+/* SPDX-License-Identifier: MIT */
+/* Linkage of the functions that lib/ files share. The one-file library
+ * (amalgamation/vhdxlog.c, scripts/amalgamate.py) defines VHDXLOG_INTERNAL
+ * as `static`, so it exports exactly what vhdxlog.h declares
+ * (.ci/symbols.sh). The per-file build keeps them external, prefixed
+ * vhdxlog_, for the project's own tests of the CRC paths. */
+#ifndef VHDXLOG_LINKAGE_H
+#define VHDXLOG_LINKAGE_H
+#ifndef VHDXLOG_INTERNAL
+#define VHDXLOG_INTERNAL
+#endif
+#endif
+/* ---- end of lib/linkage.h ---- */
+
 
 /* Validate the entry starting at sector `s` (< ctx->sectors). */
-vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx, uint32_t s,
-                              vhdxlog_entry *out, vhdxlog_error *error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
+                                                       uint32_t s,
+                                                       vhdxlog_entry *out,
+                                                       vhdxlog_error *error);
 
 /* Whether the CRC-32C over the EntryLength bytes at sector `s` matches its
  * Checksum field. Only for an entry whose length was checked (entry rule
  * 2); costs a pass over those bytes. */
-int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx, uint32_t s);
+VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
+                                                    uint32_t s);
 
 /* The O(1) part of validation: entry rules 1, 2 and 9 (signature, length,
  * descriptor sectors), and *out's offset, length, tail, sequence number and
  * descriptor count. Enough to walk the entry without reading outside it. */
-vhdxlog_status vhdxlog_entry_check_layout(const vhdxlog_log *ctx, uint32_t s,
-                                  vhdxlog_entry *out);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
+    const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out);
 
 /* Byte pointer to log sector i, where i < 2N may be unwrapped. */
 static inline const uint8_t *log_sector(const vhdxlog_log *ctx, uint32_t i) {
@@ -174,7 +199,8 @@ static inline const uint8_t *log_sector(const vhdxlog_log *ctx, uint32_t i) {
  * cannot split them (all in the first 64 bytes), so a candidate that breaks
  * one was written that way. */
 static int is_header_rule(vhdxlog_status st) {
-  return st >= VHDXLOG_E_ENTRY_SIGNATURE && st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
+  return st >= VHDXLOG_E_ENTRY_SIGNATURE &&
+         st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
 }
 
 /* The kind a candidate at sector `s` shows; `next` (> s, unwrapped) is the
@@ -265,6 +291,7 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
 #ifndef VHDXLOG_CRC32C_H
 #define VHDXLOG_CRC32C_H
 
+
 #include <stddef.h>
 
 /*
@@ -272,12 +299,16 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
  * register `reg`, no pre/post inversion. The standard CRC-32C of a message
  * is ~crc32c_update(~0u, msg).
  */
-uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
-                                        size_t size);
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size);
-int vhdxlog_crc32c_hw_available(void);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_portable(uint32_t reg,
+                                                         const uint8_t *p,
+                                                         size_t size);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size);
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void);
 /* Dispatches to the hardware path when the CPU has one. */
-uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p,
+                                                size_t size);
 
 #endif
 /* ---- end of lib/crc32c.h ---- */
@@ -1167,8 +1198,9 @@ static const uint32_t crc32c_shift_256[4][256] = {
 #endif
 /* ---- end of lib/crc32c_table.h ---- */
 
-uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
-                                        size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_portable(uint32_t reg,
+                                                         const uint8_t *p,
+                                                         size_t size) {
   while (size >= 8) {
     uint32_t lo = load_le32(p) ^ reg;
     uint32_t hi = load_le32(p + 4);
@@ -1300,11 +1332,13 @@ crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
   return reg;
 }
 
-int vhdxlog_crc32c_hw_available(void) {
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) {
   return __builtin_cpu_supports("sse4.2") ? 1 : 0;
 }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
   check_span(p, size);
   return crc32c_sse42(reg, p, size);
 }
@@ -1313,9 +1347,11 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
 #include <arm_acle.h>
 #define VHDXLOG_HAVE_HW 1
 
-int vhdxlog_crc32c_hw_available(void) { return 1; }
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) { return 1; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
 #if defined(__aarch64__) && defined(__BYTE_ORDER__) &&                         \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   while (size >= 8) {
@@ -1337,14 +1373,17 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
 #else
 #define VHDXLOG_HAVE_HW 0
 
-int vhdxlog_crc32c_hw_available(void) { return 0; }
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) { return 0; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
   return vhdxlog_crc32c_update_portable(reg, p, size);
 }
 #endif
 
-uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p,
+                                                size_t size) {
 #if VHDXLOG_HAVE_HW
   if (vhdxlog_crc32c_hw_available()) {
     return vhdxlog_crc32c_update_hw(reg, p, size);
@@ -1638,8 +1677,10 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx, uint32_t s,
-                              vhdxlog_entry *out, vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
+                                                       uint32_t s,
+                                                       vhdxlog_entry *out,
+                                                       vhdxlog_error *error) {
   const uint8_t *h = log_sector(ctx, s);
   uint64_t where = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   entry_scan e;
@@ -1687,7 +1728,8 @@ vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx, uint32_t s,
   return VHDXLOG_OK;
 }
 
-int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx, uint32_t s) {
+VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
+                                                    uint32_t s) {
   const uint8_t *h = log_sector(ctx, s);
   entry_scan e;
   memset(&e, 0, sizeof e);
@@ -1697,8 +1739,8 @@ int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx, uint32_t s) {
   return entry_crc(&e) == load_le32(h + 4);
 }
 
-vhdxlog_status vhdxlog_entry_check_layout(const vhdxlog_log *ctx, uint32_t s,
-                                  vhdxlog_entry *out) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
+    const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out) {
   const uint8_t *h = log_sector(ctx, s);
   uint32_t length = load_le32(h + 8);
   if (!has_signature(h, "loge")) {
@@ -1727,7 +1769,8 @@ vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
       offset >= ctx->length) {
     return report(error, VHDXLOG_E_ARGUMENT, offset, VHDXLOG_NO_INDEX);
   }
-  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry, error);
+  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry,
+                                error);
 }
 
 vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
@@ -1820,7 +1863,6 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
 }
 
 /* ==== lib/image.c ==== */
-#define is_mib_multiple image__is_mib_multiple
 /*
  * The first 1 MiB of a VHDX file: identifier, the two headers (MS-VHDX
  * 2.2.2) and the two region tables (2.2.3), plus the log location the
@@ -1834,6 +1876,7 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
 #define VHDXLOG_REGION_H
 
 
+
 /*
  * Judge both region-table copies in `header_area` (the first 1 MiB), each
  * 4 KiB sector replaced as `patches` says (VHDXLOG_REGION_PATCHES entries,
@@ -1841,21 +1884,21 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
  * disk; `log` is read for data patches), then the log's overlap with the
  * copy in use. Fills *info (info->error too) and returns its status.
  */
-vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
-                                    const vhdxlog_log *log,
-                                    const vhdxlog_region_patch *patches,
-                                    uint64_t log_offset, uint64_t log_length,
-                                    vhdxlog_region_info *info);
+VHDXLOG_INTERNAL vhdxlog_status
+vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
+                     const vhdxlog_region_patch *patches, uint64_t log_offset,
+                     uint64_t log_length, vhdxlog_region_info *info);
 
 /* Record that a replay writes [offset, offset + length) with the data
  * descriptor `d` (NULL: zeros): the region-table sectors it covers take
  * their bytes from it. Ranges outside the region tables change nothing. */
-void vhdxlog_region_patch_write(vhdxlog_region_patch *patches, uint64_t offset,
-                                uint64_t length, const vhdxlog_descriptor *d);
+VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
+                                                 uint64_t offset,
+                                                 uint64_t length,
+                                                 const vhdxlog_descriptor *d);
 
 #endif
 /* ---- end of lib/region.h ---- */
-
 
 /* CRC-32C of a structure whose 4-byte checksum field at offset 4 counts as
  * zero (MS-VHDX 2.2.2, 2.2.3, 2.3.1). */
@@ -1910,8 +1953,6 @@ static vhdxlog_status select_header(const uint8_t *data, vhdxlog_image *img,
   }
   return VHDXLOG_OK;
 }
-
-static int is_mib_multiple(uint64_t v) { return (v % VHDXLOG_MIB) == 0; }
 
 static vhdxlog_status check_current_header(vhdxlog_image *img,
                                            vhdxlog_error *error) {
@@ -2000,7 +2041,6 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   clear_error(error);
   return VHDXLOG_OK;
 }
-#undef is_mib_multiple
 
 /* ==== lib/iter.c ==== */
 /*
@@ -2038,7 +2078,8 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
     uint64_t next = (uint64_t)it->entry_offset + it->entry_length;
     it->entry_offset = (uint32_t)(next % ctx->length);
   }
-  st = vhdxlog_entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE, &e);
+  st = vhdxlog_entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE,
+                                  &e);
   if (st != VHDXLOG_OK) {
     return st;
   }
@@ -2139,6 +2180,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
 #define VHDXLOG_PLAN_H
 
 
+
 /*
  * Walk every descriptor of `seq` through the iterator and apply the plan
  * rules of docs/RULES.md ("Plan" 1 and 2: our 2^62 bound, and no write
@@ -2147,12 +2189,10 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
  * `patches` is not NULL, the region-table sectors the replay writes are
  * recorded there. No I/O, no writes: this is what runs before any write.
  */
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              vhdxlog_error *error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, vhdxlog_error *error);
 
 #endif
 /* ---- end of lib/plan.h ---- */
@@ -2290,12 +2330,10 @@ static vhdxlog_status limit_error(vhdxlog_error *error, vhdxlog_status cause,
   return VHDXLOG_E_OFFSET_LIMIT;
 }
 
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, vhdxlog_error *error) {
   vhdxlog_iter it;
   vhdxlog_descriptor d;
   vhdxlog_status st;
@@ -2353,9 +2391,8 @@ vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
                     d.index);
     }
     if (patches != NULL && d.file_offset < VHDXLOG_REGION_AREA_END)
-      vhdxlog_region_patch_write(
-          patches, d.file_offset, d.length,
-          d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
+      vhdxlog_region_patch_write(patches, d.file_offset, d.length,
+                                 d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
     if (end > furthest)
       furthest = end;
   }
@@ -2489,7 +2526,8 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
 }
 
 /* A dirty log with an active sequence: every check a replay needs. */
-static vhdxlog_status plan_replay(vhdxlog_plan *plan, const vhdxlog_image *image,
+static vhdxlog_status plan_replay(vhdxlog_plan *plan,
+                                  const vhdxlog_image *image,
                                   const vhdxlog_log *log,
                                   vhdxlog_error *error) {
   vhdxlog_status st;
@@ -2613,7 +2651,6 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
 }
 
 /* ==== lib/region.c ==== */
-#define is_mib_multiple region__is_mib_multiple
 /*
  * Region tables (MS-VHDX 2.2.3). Rules and their order: docs/RULES.md
  * "Image" 4 and 5.
@@ -2813,8 +2850,6 @@ static uint64_t entry_file_offset(const table_view *t, uint32_t i) {
   return t->file_offset + REGION_HEADER_SIZE + (uint64_t)i * REGION_ENTRY_SIZE;
 }
 
-static int is_mib_multiple(uint64_t v) { return (v % VHDXLOG_MIB) == 0; }
-
 /* Sorted by offset, a span overlaps an earlier one iff it starts before the
  * furthest end seen so far. Zero-length spans overlap nothing. Returns the
  * index of an overlapping span, or -1. */
@@ -2927,11 +2962,10 @@ static vhdxlog_status check_log_overlap(table_view *t, vhdxlog_error *error) {
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
-                                    const vhdxlog_log *log,
-                                    const vhdxlog_region_patch *patches,
-                                    uint64_t log_offset, uint64_t log_length,
-                                    vhdxlog_region_info *info) {
+VHDXLOG_INTERNAL vhdxlog_status
+vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
+                     const vhdxlog_region_patch *patches, uint64_t log_offset,
+                     uint64_t log_length, vhdxlog_region_info *info) {
   static const uint64_t table_offsets[2] = {VHDXLOG_REGION1_OFFSET,
                                             VHDXLOG_REGION2_OFFSET};
   vhdxlog_error table_error[2];
@@ -2952,8 +2986,8 @@ vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
     views[t].file_offset = table_offsets[t];
     views[t].log_offset = log_offset;
     views[t].log_length = log_length;
-    valid[t] = check_table(&views[t], &tables[t], &table_error[t]) ==
-               VHDXLOG_OK;
+    valid[t] =
+        check_table(&views[t], &tables[t], &table_error[t]) == VHDXLOG_OK;
   }
   /* Copy 1 is used when valid, else copy 2; if neither, copy 1's error. */
   if (!valid[0] && !valid[1]) {
@@ -2969,10 +3003,12 @@ vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
   return check_log_overlap(&views[t], &info->error);
 }
 
-void vhdxlog_region_patch_write(vhdxlog_region_patch *patches, uint64_t offset,
-                                uint64_t length, const vhdxlog_descriptor *d) {
-  uint64_t begin = offset > VHDXLOG_REGION_AREA_BEGIN ? offset
-                                                      : VHDXLOG_REGION_AREA_BEGIN;
+VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
+                                                 uint64_t offset,
+                                                 uint64_t length,
+                                                 const vhdxlog_descriptor *d) {
+  uint64_t begin =
+      offset > VHDXLOG_REGION_AREA_BEGIN ? offset : VHDXLOG_REGION_AREA_BEGIN;
   uint64_t end = length > VHDXLOG_REGION_AREA_END ||
                          offset > VHDXLOG_REGION_AREA_END - length
                      ? VHDXLOG_REGION_AREA_END
@@ -2994,7 +3030,6 @@ void vhdxlog_region_patch_write(vhdxlog_region_patch *patches, uint64_t offset,
     }
   }
 }
-#undef is_mib_multiple
 
 /* ==== lib/replay.c ==== */
 /*
@@ -3478,100 +3513,23 @@ vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
 }
 
 /* ==== lib/status.c ==== */
-/* Names and descriptions of status codes: the words the CLI prints. */
+/* Names, descriptions and offset/index kinds of status codes: the words
+ * the CLI prints, from the one list in vhdxlog.h. */
 
 
 typedef struct status_text {
   vhdxlog_status status;
   const char *name;
   const char *text;
+  vhdxlog_offset_kind offset_kind;
+  vhdxlog_index_kind index_kind;
 } status_text;
 
 static const status_text status_texts[] = {
-    {VHDXLOG_OK, "VHDXLOG_OK", "ok"},
-    {VHDXLOG_E_ARGUMENT, "VHDXLOG_E_ARGUMENT", "invalid argument"},
-    {VHDXLOG_E_IO, "VHDXLOG_E_IO", "I/O callback failed"},
-    {VHDXLOG_E_RESOURCE, "VHDXLOG_E_RESOURCE",
-     "could not allocate or map the memory the image needs"},
-    {VHDXLOG_E_FILE_TOO_SMALL, "VHDXLOG_E_FILE_TOO_SMALL",
-     "file smaller than the 1 MiB header area"},
-    {VHDXLOG_E_FILE_SIGNATURE, "VHDXLOG_E_FILE_SIGNATURE",
-     "file identifier is not \"vhdxfile\""},
-    {VHDXLOG_E_NO_VALID_HEADER, "VHDXLOG_E_NO_VALID_HEADER",
-     "no header has a valid signature and checksum"},
-    {VHDXLOG_E_HEADER_SEQUENCE_TIE, "VHDXLOG_E_HEADER_SEQUENCE_TIE",
-     "both headers valid with equal sequence numbers but different contents"},
-    {VHDXLOG_E_HEADER_VERSION, "VHDXLOG_E_HEADER_VERSION",
-     "header Version is not 1"},
-    {VHDXLOG_E_HEADER_LOG_VERSION, "VHDXLOG_E_HEADER_LOG_VERSION",
-     "header LogVersion is not 0 while the log is not empty"},
-    {VHDXLOG_E_HEADER_LOG_LOCATION, "VHDXLOG_E_HEADER_LOG_LOCATION",
-     "header LogOffset/LogLength misaligned or out of range"},
-    {VHDXLOG_E_LOG_BEYOND_FILE, "VHDXLOG_E_LOG_BEYOND_FILE",
-     "log region extends past the end of the file"},
-    {VHDXLOG_E_NO_VALID_REGION_TABLE, "VHDXLOG_E_NO_VALID_REGION_TABLE",
-     "no region table has a valid signature and checksum"},
-    {VHDXLOG_E_REGION_COUNT, "VHDXLOG_E_REGION_COUNT",
-     "region table EntryCount exceeds 2047"},
-    {VHDXLOG_E_REGION_ENTRY, "VHDXLOG_E_REGION_ENTRY",
-     "region FileOffset/Length misaligned or out of range"},
-    {VHDXLOG_E_REGION_DUPLICATE, "VHDXLOG_E_REGION_DUPLICATE",
-     "region GUID appears twice"},
-    {VHDXLOG_E_REGION_UNKNOWN_REQUIRED, "VHDXLOG_E_REGION_UNKNOWN_REQUIRED",
-     "unknown region marked required"},
-    {VHDXLOG_E_REGION_MISSING, "VHDXLOG_E_REGION_MISSING",
-     "BAT or metadata region missing"},
-    {VHDXLOG_E_REGION_OVERLAP, "VHDXLOG_E_REGION_OVERLAP",
-     "regions or log overlap"},
-    {VHDXLOG_E_ENTRY_SIGNATURE, "VHDXLOG_E_ENTRY_SIGNATURE",
-     "entry signature is not \"loge\""},
-    {VHDXLOG_E_ENTRY_LENGTH, "VHDXLOG_E_ENTRY_LENGTH",
-     "EntryLength is zero, not a multiple of 4 KiB, or longer than the log"},
-    {VHDXLOG_E_ENTRY_TAIL, "VHDXLOG_E_ENTRY_TAIL",
-     "Tail is not a 4 KiB multiple inside the log, or not in the sequence"},
-    {VHDXLOG_E_ENTRY_SEQUENCE_ZERO, "VHDXLOG_E_ENTRY_SEQUENCE_ZERO",
-     "entry SequenceNumber is zero"},
-    {VHDXLOG_E_ENTRY_RESERVED, "VHDXLOG_E_ENTRY_RESERVED",
-     "entry Reserved field is not zero"},
-    {VHDXLOG_E_ENTRY_GUID, "VHDXLOG_E_ENTRY_GUID",
-     "entry LogGuid differs from the header's"},
-    {VHDXLOG_E_ENTRY_FLUSHED_OFFSET, "VHDXLOG_E_ENTRY_FLUSHED_OFFSET",
-     "FlushedFileOffset is not a 1 MiB multiple"},
-    {VHDXLOG_E_ENTRY_LAST_OFFSET, "VHDXLOG_E_ENTRY_LAST_OFFSET",
-     "LastFileOffset is not a 1 MiB multiple"},
-    {VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, "VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT",
-     "DescriptorCount needs more sectors than the entry has"},
-    {VHDXLOG_E_DESCRIPTOR_SIGNATURE, "VHDXLOG_E_DESCRIPTOR_SIGNATURE",
-     "descriptor signature is neither \"zero\" nor \"desc\""},
-    {VHDXLOG_E_DESCRIPTOR_RESERVED, "VHDXLOG_E_DESCRIPTOR_RESERVED",
-     "zero descriptor Reserved field is not zero"},
-    {VHDXLOG_E_DESCRIPTOR_LENGTH, "VHDXLOG_E_DESCRIPTOR_LENGTH",
-     "zero descriptor ZeroLength is not a multiple of 4 KiB"},
-    {VHDXLOG_E_DESCRIPTOR_OFFSET, "VHDXLOG_E_DESCRIPTOR_OFFSET",
-     "descriptor FileOffset is not a multiple of 4 KiB"},
-    {VHDXLOG_E_DESCRIPTOR_SEQUENCE, "VHDXLOG_E_DESCRIPTOR_SEQUENCE",
-     "descriptor SequenceNumber differs from the entry's"},
-    {VHDXLOG_E_DATA_COUNT, "VHDXLOG_E_DATA_COUNT",
-     "number of data sectors differs from the number of data descriptors"},
-    {VHDXLOG_E_DATA_SIGNATURE, "VHDXLOG_E_DATA_SIGNATURE",
-     "data sector signature is not \"data\""},
-    {VHDXLOG_E_DATA_SEQUENCE, "VHDXLOG_E_DATA_SEQUENCE",
-     "data sector SequenceHigh/Low differ from the entry's"},
-    {VHDXLOG_E_ENTRY_CHECKSUM, "VHDXLOG_E_ENTRY_CHECKSUM",
-     "entry checksum mismatch"},
-    {VHDXLOG_E_LOG_NO_SEQUENCE, "VHDXLOG_E_LOG_NO_SEQUENCE",
-     "log is not empty but holds no complete sequence"},
-    {VHDXLOG_E_DESCRIPTOR_TARGET, "VHDXLOG_E_DESCRIPTOR_TARGET",
-     "descriptor would write into the identifier, the headers or the "
-     "reserved space of the first 1 MiB, or into the log"},
-    {VHDXLOG_E_FILE_TRUNCATED, "VHDXLOG_E_FILE_TRUNCATED",
-     "file is smaller than the log's FlushedFileOffset"},
-    {VHDXLOG_E_HEADER_SEQUENCE_LIMIT, "VHDXLOG_E_HEADER_SEQUENCE_LIMIT",
-     "header SequenceNumber too large for the header updates a replay needs"},
-    {VHDXLOG_E_OFFSET_LIMIT, "VHDXLOG_E_OFFSET_LIMIT",
-     "the active sequence writes or sizes the file past 2^62, this "
-     "implementation's limit"},
-    {VHDXLOG_END, "VHDXLOG_END", "end of iteration"},
+#define STATUS_ROW(name, value, offset_kind, index_kind, text)                 \
+  {name, #name, text, VHDXLOG_OFFSET_##offset_kind, VHDXLOG_INDEX_##index_kind},
+    VHDXLOG_STATUS_LIST(STATUS_ROW)
+#undef STATUS_ROW
 };
 
 static const status_text *find_status(vhdxlog_status status) {
@@ -3592,4 +3550,14 @@ const char *vhdxlog_status_string(vhdxlog_status status) {
 const char *vhdxlog_status_name(vhdxlog_status status) {
   const status_text *t = find_status(status);
   return t != NULL ? t->name : "VHDXLOG_UNKNOWN";
+}
+
+vhdxlog_offset_kind vhdxlog_status_offset_kind(vhdxlog_status status) {
+  const status_text *t = find_status(status);
+  return t != NULL ? t->offset_kind : VHDXLOG_OFFSET_NONE;
+}
+
+vhdxlog_index_kind vhdxlog_status_index_kind(vhdxlog_status status) {
+  const status_text *t = find_status(status);
+  return t != NULL ? t->index_kind : VHDXLOG_INDEX_NONE;
 }

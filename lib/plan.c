@@ -42,12 +42,10 @@ static vhdxlog_status limit_error(vhdxlog_error *error, vhdxlog_status cause,
   return VHDXLOG_E_OFFSET_LIMIT;
 }
 
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, vhdxlog_error *error) {
   vhdxlog_iter it;
   vhdxlog_descriptor d;
   vhdxlog_status st;
@@ -105,9 +103,8 @@ vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
                     d.index);
     }
     if (patches != NULL && d.file_offset < VHDXLOG_REGION_AREA_END)
-      vhdxlog_region_patch_write(
-          patches, d.file_offset, d.length,
-          d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
+      vhdxlog_region_patch_write(patches, d.file_offset, d.length,
+                                 d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
     if (end > furthest)
       furthest = end;
   }
@@ -241,7 +238,8 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
 }
 
 /* A dirty log with an active sequence: every check a replay needs. */
-static vhdxlog_status plan_replay(vhdxlog_plan *plan, const vhdxlog_image *image,
+static vhdxlog_status plan_replay(vhdxlog_plan *plan,
+                                  const vhdxlog_image *image,
                                   const vhdxlog_log *log,
                                   vhdxlog_error *error) {
   vhdxlog_status st;

@@ -2,6 +2,8 @@
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
+#include "linkage.h"
+
 #include "vhdxlog.h"
 
 /*
@@ -12,11 +14,9 @@
  * `patches` is not NULL, the region-table sectors the replay writes are
  * recorded there. No I/O, no writes: this is what runs before any write.
  */
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              vhdxlog_error *error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, vhdxlog_error *error);
 
 #endif

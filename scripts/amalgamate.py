@@ -147,6 +147,9 @@ def main():
         " * with vhdxlog.h next to it. Files:",
     ] + [" * " + l for l in textwrap.wrap(", ".join(sources) + ".", 72)] + [
         " */",
+        "/* One file: the functions lib/ files share are static here, so the",
+        " * library exports exactly what vhdxlog.h declares (lib/linkage.h). */",
+        "#define VHDXLOG_INTERNAL static",
     ]
     with open(os.path.join(out_dir, "vhdxlog.c"), "w", encoding="utf-8") as f:
         f.write("\n".join(banner + a.out) + "\n")
