@@ -90,6 +90,11 @@ for t in $FUZZ_ALL_TARGETS; do
   mkdir -p "$d/seeds" "$d/new" "$d/out"
   (cd "$d/seeds" && unzip -q "$OUT/${t}_seed_corpus.zip") || { failed=1; continue; }
   lim=(-timeout="$(opt "$t" timeout)" -rss_limit_mb="$(opt "$t" rss_limit_mb)")
+  # OSS-Fuzz and ClusterFuzzLite grant no more than their defaults.
+  if [ "$(opt "$t" timeout)" -gt 25 ] || [ "$(opt "$t" rss_limit_mb)" -gt 2560 ]; then
+    echo "$t.options asks more than 25 s / 2560 MB"
+    failed=1
+  fi
   if [ "$FLAVOUR" = afl ]; then
     # AFL++: the seeds (those within AFL's 1 MiB), the dictionary, -G as
     # libFuzzer's max_len; ASan needs -m none.
