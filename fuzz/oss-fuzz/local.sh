@@ -74,19 +74,28 @@ else
   (cd "$SRC/vhdxlog" && bash -eu "$SRC/build.sh") >"$BASE/build.log" 2>&1
 fi || { echo "local.sh: $FLAVOUR build failed (see $BASE/build.log)"; tail -n 20 "$BASE/build.log"; exit 1; }
 
-# An i386 binary that this kernel will not run goes through qemu-i386.
-RUN=()
+# An i386 binary that this kernel will not run goes through qemu-i386. There
+# the runs happen on a tmpfs: under qemu-user a 32-bit readdir() of an ext4
+# folder fails (EOVERFLOW on its 64-bit offsets) and libFuzzer would see no
+# seeds. LeakSanitizer hangs under qemu-user, and with ASan's default
+# quarantine the 32-bit allocator soon maps memory where ASan does not
+# expect it (CHECK failed: AddrIsInMem); a small quarantine avoids that.
+RUN=() QEMU_OPTS=""
+RUNS=$WORK
 if [ "$FLAVOUR" = i386 ] && ! "$OUT/fuzz_search" -runs=0 >/dev/null 2>&1; then
   RUN=(qemu-i386)
+  QEMU_OPTS=:detect_leaks=0:quarantine_size_mb=4
+  RUNS=$(mktemp -d /dev/shm/vhdxlog-i386.XXXXXX) || exit 1
+  trap 'rm -rf "$RUNS"' EXIT
 fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1$([ ${#RUN[@]} -gt 0 ] && echo :detect_leaks=0)}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1$QEMU_OPTS}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:silence_unsigned_overflow=1}
 export MSAN_OPTIONS=${MSAN_OPTIONS:-halt_on_error=1}
 
 opt() { sed -n "s/^$2 = //p" "$OUT/$1.options"; }
 failed=0
 for t in $FUZZ_ALL_TARGETS; do
-  d=$WORK/run-$t
+  d=$RUNS/run-$t
   mkdir -p "$d/seeds" "$d/new" "$d/out"
   (cd "$d/seeds" && unzip -q "$OUT/${t}_seed_corpus.zip") || { failed=1; continue; }
   lim=(-timeout="$(opt "$t" timeout)" -rss_limit_mb="$(opt "$t" rss_limit_mb)")
