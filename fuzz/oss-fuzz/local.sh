@@ -124,15 +124,21 @@ for t in $FUZZ_ALL_TARGETS; do
       -artifact_prefix="$d/" "$d/seeds" >"$d/replay.log" 2>&1
     rc=$?
     if [ "$rc" -eq 0 ] && [ "$SECS" -gt 0 ]; then
-      "${RUN[@]}" "$OUT/$t" "${lim[@]}" -max_len="$(opt "$t" max_len)" \
+      timeout $((SECS + 300)) "${RUN[@]}" "$OUT/$t" "${lim[@]}" -max_len="$(opt "$t" max_len)" \
         -dict="$OUT/$t.dict" -max_total_time="$SECS" -print_final_stats=1 \
         -artifact_prefix="$d/" "$d/new" "$d/seeds" >"$d/fuzz.log" 2>&1
       rc=$?
     fi
+    # qemu-user only: 32-bit ASan's allocator CHECK (see fuzz/run_ci.sh).
+    note=""
+    if [ ${#RUN[@]} -gt 0 ] && grep -q 'CHECK failed: asan_.*AddrIsInMem' "$d/fuzz.log" 2>/dev/null; then
+      note=" (stopped early: qemu-user vs 32-bit ASan CHECK)"
+      rc=0
+    fi
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/fuzz.log" 2>/dev/null)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/fuzz.log" 2>/dev/null)
   fi
-  status=ok
+  status="ok${note:-}"
   if [ "$rc" -ne 0 ]; then
     status="FAILED (exit $rc, logs in $d)"
     failed=1
