@@ -3,9 +3,10 @@
  * turn the rest into a log span, repair entry checksums, and check the
  * invariants every successful search must satisfy.
  *
- * Everything here is per call: no state survives between inputs. The
- * checks (FUZZ_CHECK) call abort() when the library breaks a promise of
- * vhdxlog.h or docs/RULES.md, so that every crash is a finding.
+ * No state survives between inputs (the log span's block is reused, but
+ * rewritten whole). The checks (FUZZ_CHECK) call abort() when the library
+ * breaks a promise of vhdxlog.h or docs/RULES.md, so that every crash is a
+ * finding.
  */
 #ifndef VHDXLOG_FUZZ_COMMON_H
 #define VHDXLOG_FUZZ_COMMON_H
@@ -36,12 +37,12 @@ uint64_t fuzz_take_u64(fuzz_reader *r); /* little-endian */
 void fuzz_take_bytes(fuzz_reader *r, uint8_t *out, size_t n);
 
 /*
- * A log span in a heap block of exactly its own size, one per input: any
- * read past the span is past the block, so AddressSanitizer, valgrind and
- * a plain build's allocator all see it, as they would for the input itself
- * (standalone_main.c gives every input an exactly sized block too). Under
- * libFuzzer spans stay below -max_len (64-70 KiB), small enough for the
- * allocator's size classes rather than a fresh mmap per input.
+ * A log span in a heap block of exactly its own size: any read past the
+ * span is past the block, so AddressSanitizer, valgrind and a plain build's
+ * allocator all see it, as they would for the input itself
+ * (standalone_main.c gives every input an exactly sized block too). The
+ * block is reused by the next input whose span has the same length (every
+ * byte rewritten; see fuzz_common.c for why).
  */
 typedef struct fuzz_log {
   uint8_t *bytes;
@@ -52,7 +53,8 @@ typedef struct fuzz_log {
  * Copy `size` bytes (cut to FUZZ_MAX_LOG) into a new block and zero pad
  * them to max(4096, round_up(size, 4096), min_length) bytes. 0 on success,
  * -1 if min_length exceeds FUZZ_MAX_LOG or there is no memory (the target
- * then skips the log). Always pair with fuzz_log_done(), which frees it.
+ * then skips the log). Pair with fuzz_log_done(); the block stays valid
+ * until the next fuzz_log_init().
  */
 int fuzz_log_init(fuzz_log *l, const uint8_t *data, size_t size,
                   size_t min_length);

@@ -92,8 +92,8 @@ for t in $TARGETS; do
   fi
   findings=$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' \
     -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | wc -l)
-  execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log")
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log")
+  execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log" | tail -n 1)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log" | tail -n 1)
   last=$(grep -hE '^#[0-9]+' "$dir/fuzz.log" | tail -n 1)
   [ -n "$last" ] || last=$(grep -hE '^#[0-9]+' "$dir/replay.log" | tail -n 1)
   cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')

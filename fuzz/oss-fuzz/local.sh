@@ -115,9 +115,9 @@ for t in $FUZZ_ALL_TARGETS; do
       -i "$d/seeds" -o "$d/out" -- "$OUT/$t" >"$d/fuzz.log" 2>&1
     rc=$?
     stats=$d/out/default/fuzzer_stats
-    eps=$(sed -n 's/^execs_per_sec *: *//p' "$stats" 2>/dev/null)
-    runs=$(sed -n 's/^execs_done *: *//p' "$stats" 2>/dev/null)
-    crashes=$(sed -n 's/^saved_crashes *: *//p' "$stats" 2>/dev/null)
+    eps=$(sed -n 's/^execs_per_sec *: *//p' "$stats" 2>/dev/null | tail -n 1)
+    runs=$(sed -n 's/^execs_done *: *//p' "$stats" 2>/dev/null | tail -n 1)
+    crashes=$(sed -n 's/^saved_crashes *: *//p' "$stats" 2>/dev/null | tail -n 1)
     [ "${crashes:-0}" -eq 0 ] || rc=1
   else
     "${RUN[@]}" "$OUT/$t" "${lim[@]}" -runs=0 -max_len=16777216 \
@@ -135,8 +135,8 @@ for t in $FUZZ_ALL_TARGETS; do
       note=" (stopped early: qemu-user vs 32-bit ASan CHECK)"
       rc=0
     fi
-    eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/fuzz.log" 2>/dev/null)
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/fuzz.log" 2>/dev/null)
+    eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/fuzz.log" 2>/dev/null | tail -n 1)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/fuzz.log" 2>/dev/null | tail -n 1)
   fi
   status="ok${note:-}"
   if [ "$rc" -ne 0 ]; then
