@@ -108,6 +108,8 @@ for t in $FUZZ_ALL_TARGETS; do
     # AFL++: the seeds (those within AFL's 1 MiB), the dictionary, -G as
     # libFuzzer's max_len; ASan needs -m none.
     find "$d/seeds" -type f -size +1023k -delete
+    # afl-fuzz insists on symbolize=0 (it symbolizes nothing itself).
+    ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
       AFL_FAST_CAL=1 AFL_CMPLOG_ONLY_NEW=1 \
       timeout $((SECS + 120)) afl-fuzz -m none -t "$(($(opt "$t" timeout) * 1000))" \
