@@ -108,8 +108,9 @@ for t in $FUZZ_ALL_TARGETS; do
     # AFL++: the seeds (those within AFL's 1 MiB), the dictionary, -G as
     # libFuzzer's max_len; ASan needs -m none.
     find "$d/seeds" -type f -size +1023k -delete
-    # afl-fuzz insists on symbolize=0 (it symbolizes nothing itself).
+    # afl-fuzz insists on symbolize=0, and on MSAN_OPTIONS of its own.
     ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
+    MSAN_OPTIONS=exit_code=86:symbolize=0 UBSAN_OPTIONS=halt_on_error=1 \
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
       AFL_FAST_CAL=1 AFL_CMPLOG_ONLY_NEW=1 \
       timeout $((SECS + 120)) afl-fuzz -m none -t "$(($(opt "$t" timeout) * 1000))" \
@@ -122,10 +123,13 @@ for t in $FUZZ_ALL_TARGETS; do
     crashes=$(sed -n 's/^saved_crashes *: *//p' "$stats" 2>/dev/null | tail -n 1)
     [ "${crashes:-0}" -eq 0 ] || rc=1
   else
+    LLVM_PROFILE_FILE=$d/replay.profraw \
     "${RUN[@]}" "$OUT/$t" "${lim[@]}" -runs=0 -max_len=16777216 \
       -artifact_prefix="$d/" "$d/seeds" >"$d/replay.log" 2>&1
     rc=$?
-    if [ "$rc" -eq 0 ] && [ "$SECS" -gt 0 ]; then
+    # The coverage build has no fuzzer instrumentation (libFuzzer would
+    # find nothing to steer by): OSS-Fuzz only replays corpora through it.
+    if [ "$rc" -eq 0 ] && [ "$SECS" -gt 0 ] && [ "$FLAVOUR" != coverage ]; then
       timeout $((SECS + 300)) "${RUN[@]}" "$OUT/$t" "${lim[@]}" -max_len="$(opt "$t" max_len)" \
         -dict="$OUT/$t.dict" -max_total_time="$SECS" -print_final_stats=1 \
         -artifact_prefix="$d/" "$d/new" "$d/seeds" >"$d/fuzz.log" 2>&1
@@ -148,4 +152,17 @@ for t in $FUZZ_ALL_TARGETS; do
   printf '%-10s %-26s %4ss execs %-9s exec/s %-6s %s\n' "$FLAVOUR" "$t" \
     "$SECS" "${runs:-0}" "${eps:-0}" "$status"
 done
+if [ "$FLAVOUR" = coverage ]; then
+  # Line coverage of lib/ and io/ by the seed corpora alone, every target's
+  # profile merged (what OSS-Fuzz's coverage report starts from).
+  profs=() objs=()
+  for t in $FUZZ_ALL_TARGETS; do
+    [ -f "$RUNS/run-$t/replay.profraw" ] && profs+=("$RUNS/run-$t/replay.profraw")
+    objs+=(-object "$OUT/$t")
+  done
+  llvm-profdata merge -sparse "${profs[@]}" -o "$WORK/merged.profdata" &&
+    llvm-cov report "${objs[@]:1}" -instr-profile="$WORK/merged.profdata" \
+      "$SRC/vhdxlog/lib" "$SRC/vhdxlog/io" | tail -n 1 | sed 's/^/coverage of lib\/ and io\/ (regions, functions, lines, branches): /' ||
+    failed=1
+fi
 exit $failed
