@@ -6,7 +6,7 @@ set -euo pipefail
 want=(cmake make gcc g++ clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
       python3 qemu-utils qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-i686-linux-gnu libc6-dev-i386-cross gcovr cppcheck clang-tidy
-      clang-format zip unzip afl++ hyperfine valgrind gcc-multilib
+      clang-format zip unzip afl++ hyperfine valgrind
       libstdc++-12-dev-i386-cross python3-jsonschema)
 case "${1:-all}" in
   demo) want=(cmake make gcc qemu-utils) ;;
