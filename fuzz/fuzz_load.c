@@ -7,8 +7,9 @@
  * action and sequence.
  *
  * Input: the differential targets' 4-byte prefix, read here as policy
- * byte | extra MiB byte (the file grows by 0..64 MiB of zeros, so a header
- * can name a large, mostly empty log) | 2 unused; then a packed image
+ * byte | size byte: from 0xC0 on, the file grows by (byte - 0xC0) MiB of
+ * zeros (up to 63), so a header can name a large, mostly empty log; most
+ * inputs stay small and fast | 2 unused; then a packed image
  * (replay_diff/packed.h; its checksums repaired as its options byte says).
  * The differential targets' seeds and custom mutator fit it as they are.
  */
@@ -21,7 +22,7 @@
 #include "repair.h"
 #include "vhdxlog_io.h"
 
-#define MAX_EXTRA_MIB 64u
+#define GROW_FROM 0xC0u
 #define PREFIX 4u
 
 /* The library over the whole image in memory, as vhdxlog_load should. */
@@ -62,14 +63,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < PREFIX)
     return 0;
   policy = policies[data[0] % 3];
-  n = rd_unpacked_size(data + PREFIX, size - PREFIX) +
-      (uint64_t)(data[1] % (MAX_EXTRA_MIB + 1)) * 1048576u;
+  n = rd_unpacked_size(data + PREFIX, size - PREFIX);
+  if (data[1] >= GROW_FROM)
+    n += (uint64_t)(data[1] - GROW_FROM) * 1048576u;
   if (n > SIZE_MAX)
     return 0;
   image = calloc(1, (size_t)n);
   if (image == NULL)
     return 0;
-  rd_unpack_into(data + PREFIX, size - PREFIX, image, &options);
+  {
+    /* calloc's zeros stay untouched past the kept pieces: only the pages
+     * the image really holds are faulted in. */
+    uint64_t ranges[RD_PACKED_RANGES][2];
+    (void)rd_unpack_sparse(data + PREFIX, size - PREFIX, image, &options,
+                           ranges);
+  }
   rd_repair_image(image, (size_t)n, rd_packed_repair_options(options));
 
   /* The memory backend over the caller's bytes, no copy. */

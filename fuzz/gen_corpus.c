@@ -840,17 +840,17 @@ static void armed_and_plan_seeds(void) {
   emit_everywhere("image-region-table-replayed-invalid", &img);
   vtk_image_free(&img);
 
-  /* fuzz_load: headers naming a 32 MiB and a 63 MiB log that the file
-   * holds only as zeros (the prefix's second byte adds that many MiB, each
-   * policy once): the loader's memory must follow the file, not the
-   * header. */
+  /* fuzz_load: headers naming a 32 MiB and a 62 MiB log that the file
+   * holds only as zeros (the prefix's second byte, from 0xC0 on, adds that
+   * many MiB; each policy once): the loader's memory must follow the file,
+   * not the header. */
   {
     static const struct {
       const char *name;
       uint32_t log_mib, prefix;
-    } big[] = {{"load-sparse-log-32m", 32, 0x00002200u},
-               {"load-sparse-log-63m-strict", 63, 0x00004001u},
-               {"load-sparse-log-63m-force", 63, 0x00004002u}};
+    } big[] = {{"load-sparse-log-32m", 32, 0x0000E200u},
+               {"load-sparse-log-62m-strict", 62, 0x0000FF01u},
+               {"load-sparse-log-62m-force", 62, 0x0000FF02u}};
     size_t k;
     for (k = 0; k < sizeof(big) / sizeof(big[0]); k++) {
       int cur;
