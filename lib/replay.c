@@ -18,6 +18,7 @@
 #include "error.h"
 #include "plan.h"
 #include "vhdxlog.h"
+#include "walk.h"
 
 static uint64_t slot_offset(int slot) {
   return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
@@ -63,58 +64,146 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
   return do_flush(io, result, error);
 }
 
-/* Step 2: every descriptor, tail to head. Runs of data sectors that land
- * back to back are gathered in `buffer` and written with one call. */
+/* Pending writes of step 2: at most one of the two is non-empty. */
+typedef struct pending {
+  uint8_t *buffer;
+  size_t cap;            /* whole sectors of `buffer` */
+  uint64_t run_offset;   /* data sectors gathered back to back */
+  size_t run_length;
+  uint64_t zero_offset;  /* zero ranges merged into one */
+  uint64_t zero_end;     /* == zero_offset: none */
+} pending;
+
+static vhdxlog_status flush_run(const vhdxlog_io *io, pending *q,
+                                vhdxlog_replay_result *result,
+                                vhdxlog_error *error) {
+  vhdxlog_status st = VHDXLOG_OK;
+  if (q->run_length > 0)
+    st = do_write(io, q->run_offset, q->buffer, q->run_length, result, error);
+  q->run_length = 0;
+  return st;
+}
+
+/* One call per merged range: the backend zeroes (or punches) it at once. */
+static vhdxlog_status flush_zeros(const vhdxlog_io *io, pending *q,
+                                  vhdxlog_replay_result *result,
+                                  vhdxlog_error *error) {
+  uint64_t length = q->zero_end - q->zero_offset;
+  if (length > 0) {
+    if (io->write_zeros(io->ctx, q->zero_offset, length) != 0)
+      return io_error(error, q->zero_offset);
+    result->writes++;
+    result->bytes_written += length;
+  }
+  q->zero_end = q->zero_offset;
+  return VHDXLOG_OK;
+}
+
+/*
+ * Step 2: every descriptor, tail to head, over a sequence the descriptor
+ * pass has just checked on the same log (which must not change meanwhile).
+ * Order matters where writes overlap, so a pending write of one kind is
+ * issued before any write of the other kind:
+ *  - data sectors that land back to back are gathered in `buffer` and
+ *    written with one call;
+ *  - zero ranges that touch or overlap are merged into one write_zeros
+ *    call (zeroing is idempotent and order-free among zero ranges): a log
+ *    of many small zero descriptors over one area costs one call, not one
+ *    per descriptor.
+ */
 static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         const vhdxlog_io *io, uint8_t *buffer,
                                         size_t buffer_size,
                                         vhdxlog_replay_result *result,
                                         vhdxlog_error *error) {
-  const size_t cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
-  vhdxlog_iter it;
-  vhdxlog_descriptor d;
+  const vhdxlog_log *log = plan->log;
+  pending q;
+  walk w;
+  walk_entry e;
   vhdxlog_status st;
-  uint64_t run_offset = 0;
-  size_t run_length = 0;
 
-  st = vhdxlog_iter_init(&it, plan->log, &plan->seq);
+  memset(&q, 0, sizeof q);
+  q.buffer = buffer;
+  q.cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
+  st = walk_init(&w, log, &plan->seq);
   if (st != VHDXLOG_OK) {
     return report(error, st, plan->seq.tail_offset, VHDXLOG_NO_INDEX);
   }
   for (;;) {
-    st = vhdxlog_iter_next(&it, &d);
-    if (st != VHDXLOG_OK && st != VHDXLOG_END) {
-      /* Cannot happen after the pre-check over the same unchanged log. */
-      return report(error, st, it.entry_offset, VHDXLOG_NO_INDEX);
-    }
-    /* Write the pending run when it cannot take this descriptor. Order
-     * matters: a later descriptor may overwrite an earlier one. */
-    if (run_length > 0 &&
-        (st == VHDXLOG_END || d.kind != VHDXLOG_DESCRIPTOR_DATA ||
-         d.file_offset != run_offset + run_length ||
-         cap - run_length < VHDXLOG_SECTOR_SIZE)) {
-      vhdxlog_status wst =
-          do_write(io, run_offset, buffer, run_length, result, error);
-      if (wst != VHDXLOG_OK)
-        return wst;
-      run_length = 0;
-    }
+    uint32_t k, rank = 0;
+    st = walk_next(&w, &e);
     if (st == VHDXLOG_END)
-      return VHDXLOG_OK;
-    if (d.kind == VHDXLOG_DESCRIPTOR_DATA) {
-      if (run_length == 0)
-        run_offset = d.file_offset;
-      vhdxlog_descriptor_sector(plan->log, &d, buffer + run_length);
-      run_length += VHDXLOG_SECTOR_SIZE;
-    } else if (d.length > 0) {
-      /* One call per zero descriptor: the backend zeroes (or punches) the
-       * whole range at once, never 4 KiB at a time. */
-      if (io->write_zeros(io->ctx, d.file_offset, d.length) != 0)
-        return io_error(error, d.file_offset);
-      result->writes++;
-      result->bytes_written += d.length;
+      break;
+    if (st != VHDXLOG_OK) {
+      /* Cannot happen after the pre-check over the same unchanged log. */
+      return report(error, st, e.offset, VHDXLOG_NO_INDEX);
+    }
+    for (k = 0; k < e.desc_sectors; k++) {
+      uint32_t n, first, i;
+      const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
+      for (i = 0; i < n; i++) {
+        const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
+        uint64_t off = load_le64(d + 16);
+        if (d[0] == 'd') {
+          uint8_t *out;
+          /* Cannot happen after the pre-check; keeps the read in bounds. */
+          if (rank >= e.sectors - e.desc_sectors)
+            return report(error, VHDXLOG_E_DATA_COUNT, e.offset,
+                          VHDXLOG_NO_INDEX);
+          if (q.zero_end != q.zero_offset) {
+            st = flush_zeros(io, &q, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          if (q.run_length > 0 &&
+              (off != q.run_offset + q.run_length ||
+               q.cap - q.run_length < VHDXLOG_SECTOR_SIZE)) {
+            st = flush_run(io, &q, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          if (q.run_length == 0)
+            q.run_offset = off;
+          /* LeadingBytes, the data sector's middle, TrailingBytes. */
+          out = q.buffer + q.run_length;
+          memcpy(out, d + 8, 8);
+          memcpy(out + 8,
+                 log->log + walk_data_offset(&w, &e, rank) + 8,
+                 VHDXLOG_SECTOR_SIZE - 12);
+          memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
+          q.run_length += VHDXLOG_SECTOR_SIZE;
+          rank++;
+        } else {
+          uint64_t len = load_le64(d + 8), end;
+          if (len == 0)
+            continue;
+          end = off + len; /* <= 2^62: checked by the pre-check */
+          if (q.run_length > 0) {
+            st = flush_run(io, &q, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          if (q.zero_end != q.zero_offset && off <= q.zero_end &&
+              q.zero_offset <= end) {
+            if (off < q.zero_offset)
+              q.zero_offset = off;
+            if (end > q.zero_end)
+              q.zero_end = end;
+          } else {
+            st = flush_zeros(io, &q, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+            q.zero_offset = off;
+            q.zero_end = end;
+          }
+        }
+      }
     }
   }
+  st = flush_run(io, &q, result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  return flush_zeros(io, &q, result, error);
 }
 
 vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
@@ -183,10 +272,11 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
   if (size < plan->seq.flushed_file_offset) {
     return report(error, VHDXLOG_E_FILE_TRUNCATED, size, VHDXLOG_NO_INDEX);
   }
-  /* The descriptor pass is cheap next to the I/O and makes the replay safe
-   * on its own: no write can land on the headers or the log. */
+  /* The descriptor pass (one pass, cheap next to the I/O) makes the replay
+   * safe on its own: no write can land on the headers or the log, and
+   * step 2 relies on it instead of checking again. */
   st = vhdxlog_plan_check_descriptors(image, plan->log, &plan->seq, NULL,
-                                      &max_end, error);
+                                      &max_end, NULL, error);
   if (st != VHDXLOG_OK)
     return st;
   target = plan->replayed_size;
