@@ -32,4 +32,9 @@ vhdxlog_status vhdxlog_log_search_unsummed(const vhdxlog_log *ctx,
                                            vhdxlog_sequence *seq,
                                            vhdxlog_error *error);
 
+/* Patch the bytes of the two header slots the plan leaves into the window
+ * `buf` = file bytes [offset, end) (both overlay reads). */
+void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan, uint64_t offset,
+                                   uint64_t end, uint8_t *buf);
+
 #endif
