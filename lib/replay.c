@@ -64,38 +64,34 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
   return do_flush(io, result, error);
 }
 
-/* Pending writes of step 2: at most one of the two is non-empty. */
-typedef struct pending {
+/* Data sectors gathered back to back in the caller's buffer. */
+typedef struct data_run {
   uint8_t *buffer;
-  size_t cap;            /* whole sectors of `buffer` */
-  uint64_t run_offset;   /* data sectors gathered back to back */
-  size_t run_length;
-  uint64_t zero_offset;  /* zero ranges merged into one */
-  uint64_t zero_end;     /* == zero_offset: none */
-} pending;
+  size_t cap; /* whole sectors of `buffer` */
+  uint64_t offset;
+  size_t length;
+} data_run;
 
-static vhdxlog_status flush_run(const vhdxlog_io *io, pending *q,
+static vhdxlog_status flush_run(const vhdxlog_io *io, data_run *run,
                                 vhdxlog_replay_result *result,
                                 vhdxlog_error *error) {
   vhdxlog_status st = VHDXLOG_OK;
-  if (q->run_length > 0)
-    st = do_write(io, q->run_offset, q->buffer, q->run_length, result, error);
-  q->run_length = 0;
+  if (run->length > 0)
+    st = do_write(io, run->offset, run->buffer, run->length, result, error);
+  run->length = 0;
   return st;
 }
 
 /* One call per merged range: the backend zeroes (or punches) it at once. */
-static vhdxlog_status flush_zeros(const vhdxlog_io *io, pending *q,
-                                  vhdxlog_replay_result *result,
+static vhdxlog_status flush_zeros(const vhdxlog_io *io, uint64_t offset,
+                                  uint64_t end, vhdxlog_replay_result *result,
                                   vhdxlog_error *error) {
-  uint64_t length = q->zero_end - q->zero_offset;
-  if (length > 0) {
-    if (io->write_zeros(io->ctx, q->zero_offset, length) != 0)
-      return io_error(error, q->zero_offset);
+  if (end > offset) {
+    if (io->write_zeros(io->ctx, offset, end - offset) != 0)
+      return io_error(error, offset);
     result->writes++;
-    result->bytes_written += length;
+    result->bytes_written += end - offset;
   }
-  q->zero_end = q->zero_offset;
   return VHDXLOG_OK;
 }
 
@@ -110,6 +106,8 @@ static vhdxlog_status flush_zeros(const vhdxlog_io *io, pending *q,
  *    call (zeroing is idempotent and order-free among zero ranges): a log
  *    of many small zero descriptors over one area costs one call, not one
  *    per descriptor.
+ * The pending zero range lives in locals, not in memory a call could
+ * change: a hostile log makes this loop run 126 times per 4 KiB sector.
  */
 static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         const vhdxlog_io *io, uint8_t *buffer,
@@ -117,14 +115,16 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         vhdxlog_replay_result *result,
                                         vhdxlog_error *error) {
   const vhdxlog_log *log = plan->log;
-  pending q;
+  data_run run;
+  uint64_t zero_offset = 0, zero_end = 0; /* equal: none pending */
   walk w;
   walk_entry e;
   vhdxlog_status st;
 
-  memset(&q, 0, sizeof q);
-  q.buffer = buffer;
-  q.cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
+  run.buffer = buffer;
+  run.cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
+  run.offset = 0;
+  run.length = 0;
   st = walk_init(&w, log, &plan->seq);
   if (st != VHDXLOG_OK) {
     return report(error, st, plan->seq.tail_offset, VHDXLOG_NO_INDEX);
@@ -144,66 +144,63 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
       for (i = 0; i < n; i++) {
         const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
         uint64_t off = load_le64(d + 16);
-        if (d[0] == 'd') {
+        if (d[0] != 'd') {
+          uint64_t len = load_le64(d + 8);
+          uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
+          if (len == 0)
+            continue;
+          if (off <= zero_end && zero_offset <= end &&
+              zero_end != zero_offset) {
+            zero_offset = off < zero_offset ? off : zero_offset;
+            zero_end = end > zero_end ? end : zero_end;
+            continue;
+          }
+          if (run.length > 0) {
+            st = flush_run(io, &run, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          st = flush_zeros(io, zero_offset, zero_end, result, error);
+          if (st != VHDXLOG_OK)
+            return st;
+          zero_offset = off;
+          zero_end = end;
+        } else {
           uint8_t *out;
           /* Cannot happen after the pre-check; keeps the read in bounds. */
           if (rank >= e.sectors - e.desc_sectors)
             return report(error, VHDXLOG_E_DATA_COUNT, e.offset,
                           VHDXLOG_NO_INDEX);
-          if (q.zero_end != q.zero_offset) {
-            st = flush_zeros(io, &q, result, error);
+          if (zero_end != zero_offset) {
+            st = flush_zeros(io, zero_offset, zero_end, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+            zero_end = zero_offset;
+          }
+          if (run.length > 0 && (off != run.offset + run.length ||
+                                 run.cap - run.length < VHDXLOG_SECTOR_SIZE)) {
+            st = flush_run(io, &run, result, error);
             if (st != VHDXLOG_OK)
               return st;
           }
-          if (q.run_length > 0 &&
-              (off != q.run_offset + q.run_length ||
-               q.cap - q.run_length < VHDXLOG_SECTOR_SIZE)) {
-            st = flush_run(io, &q, result, error);
-            if (st != VHDXLOG_OK)
-              return st;
-          }
-          if (q.run_length == 0)
-            q.run_offset = off;
+          if (run.length == 0)
+            run.offset = off;
           /* LeadingBytes, the data sector's middle, TrailingBytes. */
-          out = q.buffer + q.run_length;
+          out = run.buffer + run.length;
           memcpy(out, d + 8, 8);
-          memcpy(out + 8,
-                 log->log + walk_data_offset(&w, &e, rank) + 8,
+          memcpy(out + 8, log->log + walk_data_offset(&w, &e, rank) + 8,
                  VHDXLOG_SECTOR_SIZE - 12);
           memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
-          q.run_length += VHDXLOG_SECTOR_SIZE;
+          run.length += VHDXLOG_SECTOR_SIZE;
           rank++;
-        } else {
-          uint64_t len = load_le64(d + 8), end;
-          if (len == 0)
-            continue;
-          end = off + len; /* <= 2^62: checked by the pre-check */
-          if (q.run_length > 0) {
-            st = flush_run(io, &q, result, error);
-            if (st != VHDXLOG_OK)
-              return st;
-          }
-          if (q.zero_end != q.zero_offset && off <= q.zero_end &&
-              q.zero_offset <= end) {
-            if (off < q.zero_offset)
-              q.zero_offset = off;
-            if (end > q.zero_end)
-              q.zero_end = end;
-          } else {
-            st = flush_zeros(io, &q, result, error);
-            if (st != VHDXLOG_OK)
-              return st;
-            q.zero_offset = off;
-            q.zero_end = end;
-          }
         }
       }
     }
   }
-  st = flush_run(io, &q, result, error);
+  st = flush_run(io, &run, result, error);
   if (st != VHDXLOG_OK)
     return st;
-  return flush_zeros(io, &q, result, error);
+  return flush_zeros(io, zero_offset, zero_end, result, error);
 }
 
 vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
