@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Install test: builds the library alone, installs it into a temporary
-# prefix with `cmake --install --prefix`, then builds and runs a tiny
-# consumer twice, once through find_package(vhdxlog) (vhdxlog::vhdxlog) and
-# once through pkg-config (vhdxlog.pc). Also checks that a DESTDIR install
-# puts the same files under DESTDIR.
+# SPDX-License-Identifier: MIT
+# Install test: builds the libraries alone (static, shared, io), installs
+# them into a temporary prefix with `cmake --install --prefix`, then builds
+# and runs tiny consumers: through find_package(vhdxlog) (vhdxlog::vhdxlog,
+# vhdxlog::vhdxlog_shared, component io -> vhdxlog::vhdxlog_io) and through
+# pkg-config (vhdxlog.pc, vhdxlog_io.pc). Also checks that a DESTDIR install
+# puts the same files under DESTDIR, and the exports of the installed .so.
 #
 # Environment: JOBS (default nproc), VHDXLOG_INSTALL_KEEP=1 keeps the temp
 # folder. Build directory: build-port-install.
@@ -19,6 +21,13 @@ if [ "${VHDXLOG_INSTALL_KEEP:-0}" != 1 ]; then
 fi
 PREFIX=$TMP/prefix
 START=$SECONDS
+# MAJOR.MINOR from the header: the package version and the soname.
+SOVER=$(sed -nE 's/^#define VHDXLOG_VERSION_(MAJOR|MINOR) ([0-9]+)$/\2/p' \
+  "$ROOT/lib/include/vhdxlog.h" | paste -sd . -)
+case $SOVER in
+  *.*) ;;
+  *) echo "install_test: no version in lib/include/vhdxlog.h" >&2; exit 1 ;;
+esac
 
 if ! command -v pkg-config >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -30,14 +39,15 @@ if ! command -v pkg-config >/dev/null; then
   fi
 fi
 
-echo "==> configure + build the library (tools, tests, fuzz off)"
+echo "==> configure + build the libraries (tools, tests, fuzz off)"
 rm -rf "$B"
 # The configure-time prefix is deliberately not the one used below:
 # `--prefix` at install time must be enough.
 cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_INSTALL_PREFIX="$TMP/not-this-prefix" \
-  -DVHDXLOG_BUILD_TOOLS=OFF -DVHDXLOG_BUILD_TESTS=OFF -DVHDXLOG_BUILD_BENCH=OFF
-cmake --build "$B" -j "$JOBS" --target vhdxlog
+  -DVHDXLOG_BUILD_TOOLS=OFF -DVHDXLOG_BUILD_TESTS=OFF -DVHDXLOG_BUILD_BENCH=OFF \
+  -DVHDXLOG_BUILD_SHARED=ON
+cmake --build "$B" -j "$JOBS"
 
 echo "==> install to $PREFIX"
 cmake --install "$B" --prefix "$PREFIX"
@@ -45,53 +55,75 @@ cmake --install "$B" --prefix "$PREFIX"
 
 echo "==> DESTDIR install"
 DESTDIR="$TMP/dest" cmake --install "$B" --prefix /opt/vhdxlog >/dev/null
-for f in include/vhdxlog.h; do
+for f in include/vhdxlog.h include/vhdxlog_io.h; do
   test -f "$TMP/dest/opt/vhdxlog/$f" || { echo "DESTDIR install lacks $f" >&2; exit 1; }
 done
-test -n "$(find "$TMP/dest/opt/vhdxlog" -name vhdxlog.pc)" ||
-  { echo "DESTDIR install lacks vhdxlog.pc" >&2; exit 1; }
+for f in vhdxlog.pc vhdxlog_io.pc libvhdxlog.a libvhdxlog_io.a "libvhdxlog.so.$SOVER" \
+  vhdxlogConfig.cmake vhdxlog_ioTargets.cmake; do
+  test -n "$(find "$TMP/dest/opt/vhdxlog" -name "$f")" ||
+    { echo "DESTDIR install lacks $f" >&2; exit 1; }
+done
 test ! -e "$TMP/not-this-prefix" ||
   { echo "install wrote to the configure-time prefix" >&2; exit 1; }
 
-# The consumer: uses the version macros, a constant, and three functions
-# from different parts of the library, so linking pulls real objects.
 mkdir -p "$TMP/consumer"
-cat >"$TMP/consumer/main.c" <<'EOF'
+cp "$ROOT/.ci/consumer_main.c" "$TMP/consumer/main.c"
+# The io consumer: a memory file of 16 zero bytes is no VHDX image.
+cat >"$TMP/consumer/io_main.c" <<'EOF'
 #include <stdio.h>
-#include <string.h>
 
-#include <vhdxlog.h>
-
-#if VHDXLOG_VERSION_NUMBER < 100
-#error "unexpected vhdxlog version"
-#endif
+#include <vhdxlog_io.h>
 
 int main(void) {
-  static const uint8_t zero[16];
-  uint8_t guid[16];
-  uint32_t crc = vhdxlog_crc32c(0, "123456789", 9);
-  const char *name = vhdxlog_status_name(VHDXLOG_E_ENTRY_CHECKSUM);
-  vhdxlog_derive_file_write_guid(zero, guid);
-  printf("vhdxlog %s crc=%08lx %s guid[7]=%02x\n", VHDXLOG_VERSION_STRING,
-         (unsigned long)crc, name, (unsigned)guid[7]);
-  if (crc != 0xE3069283u || strcmp(name, "VHDXLOG_E_ENTRY_CHECKSUM") != 0 ||
-      (guid[7] & 0xF0) != 0x40)
+  static const uint8_t bytes[16];
+  vhdxlog_mem_file f;
+  vhdxlog_io io;
+  vhdxlog_loaded loaded;
+  vhdxlog_error error;
+  vhdxlog_status st;
+  if (vhdxlog_mem_open(&f, bytes, sizeof bytes, 1u << 20) != 0)
     return 1;
-  return 0;
+  vhdxlog_mem_io(&f, &io);
+  st = vhdxlog_load(&io, &loaded, &error);
+  vhdxlog_loaded_free(&loaded);
+  vhdxlog_mem_close(&f);
+  printf("vhdxlog_load on 16 zero bytes: %s\n", vhdxlog_status_name(st));
+  return st == VHDXLOG_OK ? 1 : 0;
 }
 EOF
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
+cat >"$TMP/consumer/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.13)
 project(vhdxlog_consumer C)
-find_package(vhdxlog 0.1 REQUIRED)
+find_package(vhdxlog $SOVER REQUIRED COMPONENTS io)
 add_executable(consumer main.c)
 target_link_libraries(consumer PRIVATE vhdxlog::vhdxlog)
+add_executable(consumer_shared main.c)
+target_link_libraries(consumer_shared PRIVATE vhdxlog::vhdxlog_shared)
+add_executable(consumer_io io_main.c)
+target_link_libraries(consumer_io PRIVATE vhdxlog::vhdxlog_io)
 EOF
 
-echo "==> consumer via find_package(vhdxlog)"
+echo "==> consumers via find_package(vhdxlog COMPONENTS io)"
 cmake -S "$TMP/consumer" -B "$TMP/consumer-build" -DCMAKE_PREFIX_PATH="$PREFIX"
 cmake --build "$TMP/consumer-build"
 "$TMP/consumer-build/consumer"
+"$TMP/consumer-build/consumer_shared"
+"$TMP/consumer-build/consumer_io"
+readelf -d "$TMP/consumer-build/consumer_shared" |
+  grep -qF "Shared library: [libvhdxlog.so.$SOVER]" ||
+  { echo "consumer_shared does not link libvhdxlog.so.$SOVER" >&2; exit 1; }
+if readelf -d "$TMP/consumer-build/consumer" | grep -q 'NEEDED.*libvhdxlog'; then
+  echo "consumer (vhdxlog::vhdxlog) links the shared library" >&2
+  exit 1
+fi
+
+echo "==> exports of the installed libvhdxlog.so = the header's functions"
+mkdir -p "$TMP/symbols/lib"
+cp -P "$PREFIX"/lib*/libvhdxlog.so* "$PREFIX"/lib*/libvhdxlog.a "$TMP/symbols/lib/"
+# Only the shared half here: the static half is .ci/symbols.sh's own stage.
+bash "$ROOT/.ci/symbols.sh" "$TMP/symbols" >"$TMP/symbols.log" || true
+grep -A 20 " shared " "$TMP/symbols.log" || true
+grep -q "^PASS shared" "$TMP/symbols.log"
 
 echo "==> find_package(vhdxlog 9.0) must fail (version file)"
 cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
@@ -105,17 +137,43 @@ if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-v" -DCMAKE_PREFIX_PATH="$PRE
   exit 1
 fi
 
-echo "==> consumer via pkg-config"
+echo "==> find_package(vhdxlog COMPONENTS nosuch) must fail"
+cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.13)
+project(vhdxlog_consumer_c C)
+find_package(vhdxlog REQUIRED COMPONENTS nosuch)
+EOF
+if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-c" -DCMAKE_PREFIX_PATH="$PREFIX" \
+  >"$TMP/c.log" 2>&1; then
+  echo "find_package accepted component nosuch" >&2
+  exit 1
+fi
+
+echo "==> consumers via pkg-config"
 PCDIR=$(dirname "$(find "$PREFIX" -name vhdxlog.pc | head -n 1)")
+LIBDIR=$(dirname "$PCDIR")
 export PKG_CONFIG_PATH=$PCDIR
 pkg-config --modversion vhdxlog
+pkg-config --modversion vhdxlog_io
 CFLAGS_PC=$(pkg-config --cflags vhdxlog)
 LIBS_PC=$(pkg-config --libs vhdxlog)
 echo "cflags: $CFLAGS_PC"
 echo "libs:   $LIBS_PC"
+# -lvhdxlog: the linker takes the .so where both are installed (the
+# dynamic loader then needs LIBDIR), the .a with -static / --static.
 # shellcheck disable=SC2086 # word splitting of pkg-config output is intended
 cc -std=c99 -Wall -Wextra -Werror $CFLAGS_PC "$TMP/consumer/main.c" $LIBS_PC \
   -o "$TMP/consumer-pc"
-"$TMP/consumer-pc"
+LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-pc"
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror $CFLAGS_PC "$TMP/consumer/main.c" \
+  -Wl,-Bstatic $LIBS_PC -Wl,-Bdynamic -o "$TMP/consumer-pc-static"
+"$TMP/consumer-pc-static"
+LIBS_PC=$(pkg-config --libs vhdxlog_io)
+echo "io libs: $LIBS_PC"
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror $(pkg-config --cflags vhdxlog_io) \
+  "$TMP/consumer/io_main.c" $LIBS_PC -o "$TMP/consumer-io-pc"
+LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-io-pc"
 
 echo "install_test: OK ($((SECONDS - START))s)"

@@ -124,7 +124,7 @@ if wants format; then
   echo "==> clang-format"
   t0=$SECONDS
   dirs=()
-  for d in lib io tools unit fuzz testkit bench .ci; do
+  for d in lib io tools unit fuzz testkit bench faults qemu .ci; do
     [ -d "$d" ] && dirs+=("$d")
   done
   mapfile -t FILES < <(find "${dirs[@]}" -type f \( -name '*.c' -o -name '*.h' \) \

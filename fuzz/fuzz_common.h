@@ -3,9 +3,10 @@
  * turn the rest into a log span, repair entry checksums, and check the
  * invariants every successful search must satisfy.
  *
- * Everything here is per call: no state survives between inputs. The
- * checks (FUZZ_CHECK) call abort() when the library breaks a promise of
- * vhdxlog.h or docs/RULES.md, so that every crash is a finding.
+ * No state survives between inputs (the log span's block is reused, but
+ * rewritten whole). The checks (FUZZ_CHECK) call abort() when the library
+ * breaks a promise of vhdxlog.h or docs/RULES.md, so that every crash is a
+ * finding.
  */
 #ifndef VHDXLOG_FUZZ_COMMON_H
 #define VHDXLOG_FUZZ_COMMON_H
@@ -18,8 +19,7 @@
 /*
  * The largest log span a target builds (longer inputs are cut): 256
  * sectors, the size of every log QEMU and Hyper-V write. It bounds one
- * execution's cost whatever -max_len the engine uses, and lets the span live
- * on the target's stack (see fuzz_log).
+ * execution's cost whatever -max_len the engine uses.
  */
 #define FUZZ_MAX_LOG VHDXLOG_MIB
 
@@ -37,28 +37,27 @@ uint64_t fuzz_take_u64(fuzz_reader *r); /* little-endian */
 void fuzz_take_bytes(fuzz_reader *r, uint8_t *out, size_t n);
 
 /*
- * A log span in storage the target owns: a FUZZ_MAX_LOG array on its stack.
- * A fresh heap block per input would come from memory AddressSanitizer has
- * never handed out (its quarantine holds freed blocks back, and blocks over
- * 128 KiB are mmapped each time), so every execution paid for page faults:
- * up to 100x slower on a virtual machine. Bytes of the storage past
- * `length` are poisoned under AddressSanitizer, so reads past the span are
- * still reported as they would be for an exactly sized heap block.
+ * A log span in a heap block of exactly its own size: any read past the
+ * span is past the block, so AddressSanitizer, valgrind and a plain build's
+ * allocator all see it, as they would for the input itself
+ * (standalone_main.c gives every input an exactly sized block too). The
+ * block is reused by the next input whose span has the same length (every
+ * byte rewritten; see fuzz_common.c for why).
  */
 typedef struct fuzz_log {
   uint8_t *bytes;
   size_t length;
-  size_t capacity;
 } fuzz_log;
 
 /*
- * Copy `size` bytes (cut to the capacity) into `storage` and zero pad them
- * to max(4096, round_up(size, 4096), min_length) bytes. 0 on success, -1 if
- * min_length exceeds the capacity (the target then skips the log).
- * Always pair with fuzz_log_done() before the storage goes out of scope.
+ * Copy `size` bytes (cut to FUZZ_MAX_LOG) into a new block and zero pad
+ * them to max(4096, round_up(size, 4096), min_length) bytes. 0 on success,
+ * -1 if min_length exceeds FUZZ_MAX_LOG or there is no memory (the target
+ * then skips the log). Pair with fuzz_log_done(); the block stays valid
+ * until the next fuzz_log_init().
  */
-int fuzz_log_init(fuzz_log *l, uint8_t *storage, size_t capacity,
-                  const uint8_t *data, size_t size, size_t min_length);
+int fuzz_log_init(fuzz_log *l, const uint8_t *data, size_t size,
+                  size_t min_length);
 void fuzz_log_done(fuzz_log *l);
 
 /* vhdxlog_log_init() over the span; aborts unless it succeeds (the span

@@ -75,7 +75,6 @@ static void check_crc(const fuzz_log *l, uint32_t from, uint32_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  uint8_t storage[FUZZ_MAX_LOG]; /* see fuzz_log */
   fuzz_reader r;
   fuzz_log l;
   vhdxlog_log ctx;
@@ -88,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   options = fuzz_take_u32(&r);
   for (i = 0; i < OFFSETS; i++)
     offsets[i] = fuzz_take_u32(&r);
-  if (fuzz_log_init(&l, storage, sizeof(storage), r.p, r.left, 0) != 0)
+  if (fuzz_log_init(&l, r.p, r.left, 0) != 0)
     return 0;
   if (options & 1u)
     fuzz_repair_log(l.bytes, l.length, guid,

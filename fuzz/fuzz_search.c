@@ -13,7 +13,6 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  uint8_t storage[FUZZ_MAX_LOG]; /* see fuzz_log */
   fuzz_reader r;
   fuzz_log l;
   vhdxlog_log ctx;
@@ -23,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   fuzz_reader_init(&r, data, size);
   fuzz_take_bytes(&r, guid, sizeof(guid));
-  if (fuzz_log_init(&l, storage, sizeof(storage), r.p, r.left, 0) != 0)
+  if (fuzz_log_init(&l, r.p, r.left, 0) != 0)
     return 0;
   fuzz_search_and_check(&l, guid, &ctx, &seq, &error);
   fuzz_log_done(&l);

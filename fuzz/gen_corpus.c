@@ -398,9 +398,12 @@ static void log_seeds(void) {
     d[0] = vtk_zero(AT_BAT, 8192);
     d[1] = data_desc(AT_META, 1);
     d[2] = data_desc(AT_META + VTK_SECTOR, 2);
-    n = (uint32_t)vtk_break_case_count;
+    n = (uint32_t)(vtk_break_case_count + vtk_limit_case_count);
     for (i = 0; i < n; i++) {
-      const vtk_break_case *bc = &vtk_break_cases[i];
+      /* The limit cases are valid entries past our 2^62 bound. */
+      const vtk_break_case *bc =
+          i < vtk_break_case_count ? &vtk_break_cases[i]
+                                   : &vtk_limit_cases[i - vtk_break_case_count];
       char name[64];
       log = new_log(len);
       e[0] = entry(0x100000007ull, 0, d, 3); /* both sequence halves used */
@@ -705,6 +708,119 @@ static void image_seeds(void) {
   vtk_image_free(&img);
 }
 
+/* The same image for the differential targets: their 4-byte prefix
+ * (crash point and overlay range picks, zero: the defaults), then the
+ * packed image. */
+static void emit_replay_seed(const char *name, const vtk_image *img) {
+  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
+  uint8_t *whole = calloc(1, n), *packed = NULL;
+  size_t packed_size = 0;
+  buf b;
+  if (whole == NULL)
+    die("calloc");
+  memcpy(whole, img->data, (size_t)img->size);
+  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
+    die("rd_pack");
+  memset(&b, 0, sizeof(b));
+  put_u32(&b, 0);
+  put(&b, packed, packed_size);
+  emit("fuzz_replay_diff", name, &b);
+  emit("fuzz_replay_diff_repaired", name, &b);
+  free(packed);
+  free(whole);
+}
+
+static void emit_everywhere(const char *name, const vtk_image *img) {
+  emit_image(name, img);
+  emit_replay_seed(name, img);
+}
+
+/*
+ * RULES.md "Armed logs", the 2^62 bound of "Plan" 1 and logged region-table
+ * writes ("Plan" 2 and 4): one image per state and rule.
+ */
+static void armed_and_plan_seeds(void) {
+  vtk_image img;
+  vtk_desc d[4];
+  vtk_entry e[2];
+  uint8_t sector[VTK_SECTOR];
+
+  memset(e, 0, sizeof(e));
+  /* Armed, nothing carries the GUID: cleared. */
+  dirty(&img, e, 0, 0);
+  emit_everywhere("image-armed-empty", &img);
+  vtk_image_free(&img);
+
+  /* Armed, the entry torn (its checksum no longer matches): cleared. */
+  d[0] = data_desc(2u * VTK_MIB, 1);
+  e[0] = entry(5, 0, d, 1);
+  dirty(&img, e, 1, 0);
+  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
+  emit_everywhere("image-armed-torn", &img);
+  vtk_image_free(&img);
+
+  /* Armed and damaged: a header field no writer writes; a checksummed entry
+   * that breaks a rule; a valid entry outside a complete sequence. */
+  dirty(&img, e, 1, 0);
+  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
+  emit_everywhere("image-armed-damaged-header", &img);
+  vtk_image_free(&img);
+  dirty(&img, e, 1, 0);
+  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
+                  1);
+  emit_everywhere("image-armed-damaged-checksum", &img);
+  vtk_image_free(&img);
+  e[0].tail = 65536;
+  dirty(&img, e, 1, 0);
+  emit_everywhere("image-armed-incomplete", &img);
+  vtk_image_free(&img);
+
+  /* Armed and cleared, but no region table is valid on disk. */
+  dirty(&img, e, 0, 0);
+  vtk_region_table(&img, 0)[100] ^= 1;
+  emit_everywhere("image-armed-no-region-table", &img);
+  vtk_image_free(&img);
+
+  /* The newest sequence writes past 2^62: refused, not replaced by the
+   * older one. */
+  d[0] = data_desc(2u * VTK_MIB, 1);
+  d[1] = vtk_zero(VTK_MAX_OFFSET - VTK_SECTOR, 2u * VTK_SECTOR);
+  e[0] = entry(3, 0, d, 1);
+  e[1] = entry(9, 8192, d, 2);
+  dirty(&img, e, 2, 0);
+  emit_everywhere("image-limit-descriptor", &img);
+  vtk_image_free(&img);
+  e[1] = entry(9, 8192, d, 1);
+  e[1].last_file_offset = VTK_MAX_OFFSET + VTK_MIB;
+  dirty(&img, e, 2, 0);
+  emit_everywhere("image-limit-last-file-offset", &img);
+  vtk_image_free(&img);
+
+  /* Region table 1 torn on disk, its first sector rewritten by the log:
+   * judged on the replayed state, recovered. */
+  {
+    vtk_image clean;
+    vtk_image_spec sp;
+    spec_clean(&sp);
+    build(&clean, &sp);
+    memcpy(sector, vtk_region_table(&clean, 0), VTK_SECTOR);
+    vtk_image_free(&clean);
+  }
+  d[0] = vtk_data(VTK_REGION1, 0);
+  d[0].sector = sector;
+  e[0] = entry(4, 0, d, 1);
+  dirty(&img, e, 1, 0);
+  vtk_region_table(&img, 0)[100] ^= 1;
+  emit_everywhere("image-region-table-rewritten", &img);
+  vtk_image_free(&img);
+
+  /* The log leaves no valid region table: refused before any write. */
+  sector[200] ^= 1;
+  dirty(&img, e, 1, 0);
+  emit_everywhere("image-region-table-replayed-invalid", &img);
+  vtk_image_free(&img);
+}
+
 /* Images from SAMPLES_DIR, cut after the end of their log (or 1 MiB). */
 static void sample_seeds(const char *dir) {
   DIR *dp = opendir(dir);
@@ -767,6 +883,7 @@ int main(int argc, char **argv) {
   init_pool();
   log_seeds();
   image_seeds();
+  armed_and_plan_seeds();
   if (argc == 3)
     sample_seeds(argv[2]);
   printf("gen_corpus: %lu files, %llu bytes\n", files_written, bytes_written);

@@ -4,6 +4,8 @@
  * recursing into folders. Builds with any C99 compiler (gcc included), so a
  * crash can be replayed under a debugger or valgrind:
  *   ./fuzz_entry crash-1234         ./fuzz_image ../corpus/fuzz_image
+ * Each input gets a heap block of exactly its size, so valgrind and ASan
+ * see a read one byte past it (CTest overread_valgrind_input).
  * Exit status 0 when every input ran, 1 if a file could not be read.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -16,6 +18,20 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Sanitizer defaults of the reproducer (ASAN_OPTIONS / UBSAN_OPTIONS still
+ * override them): a report ends in abort(), not _exit(1), so that gdb stops
+ * with the whole stack (`gdb --args ./fuzz_search crash-FILE`, `run`,
+ * `bt`) and a core dump can be taken. Harmless without a sanitizer: nothing
+ * calls them then.
+ */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+const char *__asan_default_options(void) { return "abort_on_error=1"; }
+const char *__ubsan_default_options(void) {
+  return "abort_on_error=1:print_stacktrace=1";
+}
 
 static int run_file(const char *path, unsigned long *count) {
   FILE *f = fopen(path, "rb");

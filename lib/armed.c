@@ -22,7 +22,8 @@
  * cannot split them (all in the first 64 bytes), so a candidate that breaks
  * one was written that way. */
 static int is_header_rule(vhdxlog_status st) {
-  return st >= VHDXLOG_E_ENTRY_SIGNATURE && st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
+  return st >= VHDXLOG_E_ENTRY_SIGNATURE &&
+         st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
 }
 
 /* The kind a candidate at sector `s` shows; `next` (> s, unwrapped) is the

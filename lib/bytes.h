@@ -70,6 +70,10 @@ static inline int same_guid(const uint8_t *a, const uint8_t *b) {
   return load_le64(a) == load_le64(b) && load_le64(a + 8) == load_le64(b + 8);
 }
 
+static inline int is_mib_multiple(uint64_t v) {
+  return v % 1048576u == 0; /* MS-VHDX: offsets and lengths in MiB units */
+}
+
 static inline int is_zero_bytes(const uint8_t *p, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) {

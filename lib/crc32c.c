@@ -10,8 +10,9 @@
 #include "crc32c_table.h"
 #include "vhdxlog.h"
 
-uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
-                                        size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_portable(uint32_t reg,
+                                                         const uint8_t *p,
+                                                         size_t size) {
   while (size >= 8) {
     uint32_t lo = load_le32(p) ^ reg;
     uint32_t hi = load_le32(p + 4);
@@ -143,11 +144,13 @@ crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
   return reg;
 }
 
-int vhdxlog_crc32c_hw_available(void) {
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) {
   return __builtin_cpu_supports("sse4.2") ? 1 : 0;
 }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
   check_span(p, size);
   return crc32c_sse42(reg, p, size);
 }
@@ -156,9 +159,11 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
 #include <arm_acle.h>
 #define VHDXLOG_HAVE_HW 1
 
-int vhdxlog_crc32c_hw_available(void) { return 1; }
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) { return 1; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
 #if defined(__aarch64__) && defined(__BYTE_ORDER__) &&                         \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   while (size >= 8) {
@@ -180,14 +185,17 @@ uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
 #else
 #define VHDXLOG_HAVE_HW 0
 
-int vhdxlog_crc32c_hw_available(void) { return 0; }
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) { return 0; }
 
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size) {
   return vhdxlog_crc32c_update_portable(reg, p, size);
 }
 #endif
 
-uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size) {
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p,
+                                                size_t size) {
 #if VHDXLOG_HAVE_HW
   if (vhdxlog_crc32c_hw_available()) {
     return vhdxlog_crc32c_update_hw(reg, p, size);

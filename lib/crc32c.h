@@ -2,6 +2,8 @@
 #ifndef VHDXLOG_CRC32C_H
 #define VHDXLOG_CRC32C_H
 
+#include "linkage.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,11 +12,15 @@
  * register `reg`, no pre/post inversion. The standard CRC-32C of a message
  * is ~crc32c_update(~0u, msg).
  */
-uint32_t vhdxlog_crc32c_update_portable(uint32_t reg, const uint8_t *p,
-                                        size_t size);
-uint32_t vhdxlog_crc32c_update_hw(uint32_t reg, const uint8_t *p, size_t size);
-int vhdxlog_crc32c_hw_available(void);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_portable(uint32_t reg,
+                                                         const uint8_t *p,
+                                                         size_t size);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
+                                                   const uint8_t *p,
+                                                   size_t size);
+VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void);
 /* Dispatches to the hardware path when the CPU has one. */
-uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p, size_t size);
+VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p,
+                                                size_t size);
 
 #endif

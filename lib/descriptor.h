@@ -18,17 +18,14 @@
 /* Everything but the sequence number: docs/RULES.md entry rule 10. */
 static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
   uint64_t file_offset = load_le64(d + 16);
-  uint64_t length;
   if (has_signature(d, "desc")) {
     *is_data = 1;
-    length = VHDXLOG_SECTOR_SIZE;
   } else if (has_signature(d, "zero")) {
     *is_data = 0;
     if (load_le32(d + 4) != 0) {
       return VHDXLOG_E_DESCRIPTOR_RESERVED;
     }
-    length = load_le64(d + 8);
-    if (length % VHDXLOG_SECTOR_SIZE != 0) {
+    if (load_le64(d + 8) % VHDXLOG_SECTOR_SIZE != 0) {
       return VHDXLOG_E_DESCRIPTOR_LENGTH;
     }
   } else {

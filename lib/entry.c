@@ -197,8 +197,10 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx, uint32_t s,
-                              vhdxlog_entry *out, vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
+                                                       uint32_t s,
+                                                       vhdxlog_entry *out,
+                                                       vhdxlog_error *error) {
   const uint8_t *h = log_sector(ctx, s);
   uint64_t where = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   entry_scan e;
@@ -246,7 +248,8 @@ vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx, uint32_t s,
   return VHDXLOG_OK;
 }
 
-int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx, uint32_t s) {
+VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
+                                                    uint32_t s) {
   const uint8_t *h = log_sector(ctx, s);
   entry_scan e;
   memset(&e, 0, sizeof e);
@@ -256,8 +259,8 @@ int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx, uint32_t s) {
   return entry_crc(&e) == load_le32(h + 4);
 }
 
-vhdxlog_status vhdxlog_entry_check_layout(const vhdxlog_log *ctx, uint32_t s,
-                                  vhdxlog_entry *out) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
+    const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out) {
   const uint8_t *h = log_sector(ctx, s);
   uint32_t length = load_le32(h + 8);
   if (!has_signature(h, "loge")) {
@@ -286,7 +289,8 @@ vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
       offset >= ctx->length) {
     return report(error, VHDXLOG_E_ARGUMENT, offset, VHDXLOG_NO_INDEX);
   }
-  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry, error);
+  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry,
+                                error);
 }
 
 vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,

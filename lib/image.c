@@ -10,7 +10,6 @@
 #include "region.h"
 #include "vhdxlog.h"
 
-
 /* CRC-32C of a structure whose 4-byte checksum field at offset 4 counts as
  * zero (MS-VHDX 2.2.2, 2.2.3, 2.3.1). */
 static uint32_t checksum_with_field_zeroed(const uint8_t *p, size_t size) {
@@ -64,8 +63,6 @@ static vhdxlog_status select_header(const uint8_t *data, vhdxlog_image *img,
   }
   return VHDXLOG_OK;
 }
-
-static int is_mib_multiple(uint64_t v) { return (v % VHDXLOG_MIB) == 0; }
 
 static vhdxlog_status check_current_header(vhdxlog_image *img,
                                            vhdxlog_error *error) {

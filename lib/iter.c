@@ -37,7 +37,8 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
     uint64_t next = (uint64_t)it->entry_offset + it->entry_length;
     it->entry_offset = (uint32_t)(next % ctx->length);
   }
-  st = vhdxlog_entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE, &e);
+  st = vhdxlog_entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE,
+                                  &e);
   if (st != VHDXLOG_OK) {
     return st;
   }

@@ -95,8 +95,10 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
   return VHDXLOG_OK;
 }
 
-void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan, uint64_t offset,
-                                   uint64_t end, uint8_t *buf) {
+VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
+                                                    uint64_t offset,
+                                                    uint64_t end,
+                                                    uint8_t *buf) {
   int slot;
   /* Header slots: only the plan's header updates change them (the log
    * never writes there: plan rule E_DESCRIPTOR_TARGET). */

@@ -61,7 +61,7 @@ typedef struct check_area {
  * no index, as vhdxlog_iter_next reports them), then RULES.md "Plan" 1 and
  * 2. Records the region-table sectors it writes and its end.
  */
-static vhdxlog_status check_slot(const check_area *a, const walk *w,
+static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
                                  const walk_entry *e, const uint8_t *p,
                                  uint32_t index, uint32_t *data_seen,
                                  uint64_t *furthest, vhdxlog_error *error) {
@@ -123,10 +123,10 @@ static vhdxlog_status check_slot(const check_area *a, const walk *w,
  * Most descriptors are valid and write past the first 1 MiB, away from the
  * log: for them a few compares suffice (a hostile log packs 126 of them
  * into each 4 KiB sector, so this loop is the pass's cost). Any other slot
- * goes through check_slot(), which applies every rule in order; so errors
+ * goes through check_plan_slot(), which applies every rule in order; so errors
  * and region-table patches come out exactly as from a slot-by-slot pass.
  */
-static vhdxlog_status check_slots(const check_area *a, const walk *w,
+static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
                                   const walk_entry *e, const uint8_t *p,
                                   uint32_t n, uint32_t index,
                                   uint32_t *data_seen, uint64_t *furthest,
@@ -160,7 +160,7 @@ static vhdxlog_status check_slots(const check_area *a, const walk *w,
         far = end;
     } else {
       vhdxlog_status st =
-          check_slot(a, w, e, d, index + k, &seen, &far, error);
+          check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
       if (st != VHDXLOG_OK)
         return st;
     }
@@ -170,13 +170,10 @@ static vhdxlog_status check_slots(const check_area *a, const walk *w,
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              uint64_t *count,
-                                              vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, uint64_t *count, vhdxlog_error *error) {
   check_area area;
   walk w;
   walk_entry e;
@@ -208,7 +205,7 @@ vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
     for (k = 0; k < e.desc_sectors; k++) {
       uint32_t n, first;
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
-      st = check_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
+      st = check_plan_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
                        error);
       if (st != VHDXLOG_OK)
         return st;
@@ -347,7 +344,8 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
 }
 
 /* A dirty log with an active sequence: every check a replay needs. */
-static vhdxlog_status plan_replay(vhdxlog_plan *plan, const vhdxlog_image *image,
+static vhdxlog_status plan_replay(vhdxlog_plan *plan,
+                                  const vhdxlog_image *image,
                                   const vhdxlog_log *log,
                                   vhdxlog_error *error) {
   vhdxlog_status st;

@@ -3,6 +3,8 @@
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
+#include "linkage.h"
+
 #include "vhdxlog.h"
 
 /*
@@ -17,24 +19,22 @@
  * the replay writes are recorded there. No I/O, no writes: this is what
  * runs before any write.
  */
-vhdxlog_status vhdxlog_plan_check_descriptors(const vhdxlog_image *image,
-                                              const vhdxlog_log *log,
-                                              const vhdxlog_sequence *seq,
-                                              vhdxlog_region_patch *patches,
-                                              uint64_t *max_end,
-                                              uint64_t *count,
-                                              vhdxlog_error *error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
+    const vhdxlog_image *image, const vhdxlog_log *log,
+    const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
+    uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
 
 /* vhdxlog_log_search() without the descriptor totals (seq->descriptor_count
  * and seq->max_write_end are left 0): the plan's own descriptor pass
  * computes them. */
-vhdxlog_status vhdxlog_log_search_unsummed(const vhdxlog_log *ctx,
-                                           vhdxlog_sequence *seq,
-                                           vhdxlog_error *error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
+    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error);
 
 /* Patch the bytes of the two header slots the plan leaves into the window
  * `buf` = file bytes [offset, end) (both overlay reads). */
-void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan, uint64_t offset,
-                                   uint64_t end, uint8_t *buf);
+VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
+                                                    uint64_t offset,
+                                                    uint64_t end,
+                                                    uint8_t *buf);
 
 #endif

@@ -152,8 +152,6 @@ static uint64_t entry_file_offset(const table_view *t, uint32_t i) {
   return t->file_offset + REGION_HEADER_SIZE + (uint64_t)i * REGION_ENTRY_SIZE;
 }
 
-static int is_mib_multiple(uint64_t v) { return (v % VHDXLOG_MIB) == 0; }
-
 /* Sorted by offset, a span overlaps an earlier one iff it starts before the
  * furthest end seen so far. Zero-length spans overlap nothing. Returns the
  * index of an overlapping span, or -1. */
@@ -266,11 +264,10 @@ static vhdxlog_status check_log_overlap(table_view *t, vhdxlog_error *error) {
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
-                                    const vhdxlog_log *log,
-                                    const vhdxlog_region_patch *patches,
-                                    uint64_t log_offset, uint64_t log_length,
-                                    vhdxlog_region_info *info) {
+VHDXLOG_INTERNAL vhdxlog_status
+vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
+                     const vhdxlog_region_patch *patches, uint64_t log_offset,
+                     uint64_t log_length, vhdxlog_region_info *info) {
   static const uint64_t table_offsets[2] = {VHDXLOG_REGION1_OFFSET,
                                             VHDXLOG_REGION2_OFFSET};
   vhdxlog_error table_error[2];
@@ -291,8 +288,8 @@ vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
     views[t].file_offset = table_offsets[t];
     views[t].log_offset = log_offset;
     views[t].log_length = log_length;
-    valid[t] = check_table(&views[t], &tables[t], &table_error[t]) ==
-               VHDXLOG_OK;
+    valid[t] =
+        check_table(&views[t], &tables[t], &table_error[t]) == VHDXLOG_OK;
   }
   /* Copy 1 is used when valid, else copy 2; if neither, copy 1's error. */
   if (!valid[0] && !valid[1]) {
@@ -308,10 +305,12 @@ vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
   return check_log_overlap(&views[t], &info->error);
 }
 
-void vhdxlog_region_patch_write(vhdxlog_region_patch *patches, uint64_t offset,
-                                uint64_t length, const vhdxlog_descriptor *d) {
-  uint64_t begin = offset > VHDXLOG_REGION_AREA_BEGIN ? offset
-                                                      : VHDXLOG_REGION_AREA_BEGIN;
+VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
+                                                 uint64_t offset,
+                                                 uint64_t length,
+                                                 const vhdxlog_descriptor *d) {
+  uint64_t begin =
+      offset > VHDXLOG_REGION_AREA_BEGIN ? offset : VHDXLOG_REGION_AREA_BEGIN;
   uint64_t end = length > VHDXLOG_REGION_AREA_END ||
                          offset > VHDXLOG_REGION_AREA_END - length
                      ? VHDXLOG_REGION_AREA_END

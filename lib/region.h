@@ -3,6 +3,8 @@
 #ifndef VHDXLOG_REGION_H
 #define VHDXLOG_REGION_H
 
+#include "linkage.h"
+
 #include "vhdxlog.h"
 
 /*
@@ -12,16 +14,17 @@
  * disk; `log` is read for data patches), then the log's overlap with the
  * copy in use. Fills *info (info->error too) and returns its status.
  */
-vhdxlog_status vhdxlog_region_judge(const uint8_t *header_area,
-                                    const vhdxlog_log *log,
-                                    const vhdxlog_region_patch *patches,
-                                    uint64_t log_offset, uint64_t log_length,
-                                    vhdxlog_region_info *info);
+VHDXLOG_INTERNAL vhdxlog_status
+vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
+                     const vhdxlog_region_patch *patches, uint64_t log_offset,
+                     uint64_t log_length, vhdxlog_region_info *info);
 
 /* Record that a replay writes [offset, offset + length) with the data
  * descriptor `d` (NULL: zeros): the region-table sectors it covers take
  * their bytes from it. Ranges outside the region tables change nothing. */
-void vhdxlog_region_patch_write(vhdxlog_region_patch *patches, uint64_t offset,
-                                uint64_t length, const vhdxlog_descriptor *d);
+VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
+                                                 uint64_t offset,
+                                                 uint64_t length,
+                                                 const vhdxlog_descriptor *d);
 
 #endif

@@ -253,8 +253,7 @@ vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   return search(ctx, seq, 1, error);
 }
 
-vhdxlog_status vhdxlog_log_search_unsummed(const vhdxlog_log *ctx,
-                                           vhdxlog_sequence *seq,
-                                           vhdxlog_error *error) {
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
+    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
   return search(ctx, seq, 0, error);
 }

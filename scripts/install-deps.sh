@@ -3,12 +3,13 @@
 # missing. Safe to run repeatedly; needs root (or sudo) on Debian 12.
 set -euo pipefail
 
-want=(cmake make gcc clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
+want=(cmake make gcc g++ clang libclang-rt-14-dev llvm libcmocka-dev pkg-config
       python3 qemu-utils qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-i686-linux-gnu libc6-dev-i386-cross gcovr cppcheck clang-tidy
-      clang-format zip afl++ hyperfine)
+      clang-format zip unzip afl++ hyperfine valgrind
+      libstdc++-12-dev-i386-cross python3-jsonschema)
 case "${1:-all}" in
-  demo) want=(cmake make gcc) ;;
+  demo) want=(cmake make gcc qemu-utils) ;;
   all) ;;
   *) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
 esac

@@ -13,20 +13,28 @@
 #   port       unit tests on s390x (big-endian) and i686 (32-bit) under
 #              qemu-user; lib/ alone with -std=c99 -pedantic (gcc, clang)
 #   fuzz       every fuzz target (the differential ones too) replays its corpus, then fuzzes
-#              FUZZ_SECONDS (default 60) each under ASan+UBSan
+#              FUZZ_SECONDS (default 60) each under ASan+UBSan; then an i386
+#              (-m32) build, FUZZ_SECONDS_I386 (default 20) each
 #   ossfuzz    fuzz/oss-fuzz/build.sh run with OSS-Fuzz's variables set
-#              locally, each binary run on its seed zip
+#              locally, laid out as OSS-Fuzz and as ClusterFuzzLite would,
+#              each binary run on its seed zip
 #   coverage   line/branch coverage of lib/ by the tests (gcovr), and
 #              line coverage by the checked-in corpus alone (>= 95%)
-#   install    cmake --install, then a consumer via find_package and
-#              pkg-config
+#   install    cmake --install (static + shared library, io component),
+#              then consumers via find_package and pkg-config
+#   symbols    the library's external symbols (libvhdxlog.a, nm -g) and
+#              the shared library's exports (nm -D) are exactly the
+#              functions lib/include/vhdxlog.h declares
+#   vendor     amalgamation/ is current and builds (gcc, clang, g++,
+#              clang++); a parent project add_subdirectory()s the tree
+#              without cmocka and gets only the library
 #
 # Environment: STAGES="gcc asan ..." runs a subset; FUZZ_SECONDS; JOBS.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
-STAGES=${STAGES:-"gcc asan static port fuzz ossfuzz coverage install"}
+STAGES=${STAGES:-"gcc asan static port fuzz ossfuzz coverage install symbols vendor"}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 export JOBS
 LOGS=$ROOT/build-logs
@@ -54,20 +62,13 @@ stage_static() { bash .ci/static.sh; }
 stage_port() { VHDXLOG_PORT_REQUIRE_CMOCKA=1 bash .ci/portability.sh; }
 stage_fuzz() { FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash fuzz/run_ci.sh; }
 stage_ossfuzz() {
-  local out=$ROOT/build-ossfuzz/out work=$ROOT/build-ossfuzz/work t
-  rm -rf "$out" "$work" && mkdir -p "$out" "$work" || return 1
-  SRC=$ROOT/.. OUT=$out WORK=$work CC=clang \
-    CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address,undefined -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link" \
-    LIB_FUZZING_ENGINE=-fsanitize=fuzzer VHDXLOG_SRC=$ROOT \
-    bash fuzz/oss-fuzz/build.sh || return 1
-  for t in "$out"/fuzz_*; do
-    [ -x "$t" ] && [ -f "${t}_seed_corpus.zip" ] || continue
-    rm -rf "$work/seeds" && mkdir -p "$work/seeds" &&
-      (cd "$work/seeds" && unzip -q "${t}_seed_corpus.zip") &&
-      "$t" -runs=0 -max_len=16777216 -rss_limit_mb=4096 "$work/seeds" \
-        >"$work/$(basename "$t").log" 2>&1 || {
-      echo "$(basename "$t") failed on its seed corpus"; return 1; }
-  done
+  # fuzz/oss-fuzz/build.sh with OSS-Fuzz's variables (ASan, libFuzzer),
+  # laid out as OSS-Fuzz's image and as ClusterFuzzLite's; each target's
+  # seed zip replayed within its .options limits. Other flavours (UBSan,
+  # MSan, AFL++, i386, coverage): fuzz/oss-fuzz/local.sh FLAVOUR.
+  BASE=$ROOT/build-ossfuzz/oss-fuzz bash fuzz/oss-fuzz/local.sh address 0 &&
+    LAYOUT=cflite BASE=$ROOT/build-ossfuzz/cflite \
+      bash fuzz/oss-fuzz/local.sh address 0
 }
 stage_coverage() {
   VHDXLOG_COV_MIN_LINE=${VHDXLOG_COV_MIN_LINE:-95} \
@@ -75,6 +76,13 @@ stage_coverage() {
     CORPUS_COV_MIN_LINE=${CORPUS_COV_MIN_LINE:-95} bash fuzz/corpus_coverage.sh
 }
 stage_install() { bash .ci/install_test.sh; }
+stage_symbols() { bash .ci/symbols.sh; }
+stage_vendor() {
+  local rc=0
+  bash .ci/amalgamation.sh || rc=1
+  bash .ci/subproject_test.sh || rc=1
+  return $rc
+}
 
 passed=0
 failed=0

@@ -26,7 +26,9 @@ typedef struct cli_args {
   const char *file;
   int json;
   int dry_run;
-  const char *out; /* replay -o OUT, or NULL */
+  int force;             /* replay -o: replace an existing regular OUT */
+  vhdxlog_policy policy; /* --strict / --force-clear, else DEFAULT */
+  const char *out;       /* replay -o OUT, or NULL */
 } cli_args;
 
 int cli_cmd_info(const cli_args *args);
@@ -44,18 +46,44 @@ typedef struct cli_image {
   vhdxlog_io io;
   vhdxlog_loaded loaded;
   int loaded_init;       /* vhdxlog_load() was called: free it */
-  vhdxlog_status status; /* what vhdxlog_load() returned */
+  vhdxlog_status status; /* what the load and the plan returned */
   vhdxlog_error error;
-  char message[256]; /* set when the file could not be opened */
-  int load_errno;    /* errno after a load that failed with E_IO */
+  vhdxlog_policy policy; /* what the plan was built under */
+  int parsed;            /* vhdxlog_image_parse() accepted the header area */
+  int in_use;            /* another process holds a lock on the file */
+  const char *not_vhdx;  /* set when the file is no VHDX at all: what it is
+                            ("a qcow2 image", "an empty file", ...) */
+  char message[256];     /* set when the file could not be opened */
+  int open_errno;        /* errno of a failed open, 0 if none */
+  int load_errno;        /* errno after a load that failed with E_IO */
 } cli_image;
 
 /*
- * Open `path` (read-only unless `writable`) and load it. Returns 0 when the
- * file was opened and vhdxlog_load() ran (img->status says how it went), or
- * -1 when it could not be opened (img->message says why; exit code 3).
+ * Open `path` (read-only unless `writable`), load it and build the plan
+ * under `policy`. Only regular files and block devices are opened (a FIFO
+ * would block, a character device is no image). Returns 0 when the file was
+ * opened and loaded (img->status says how it went), or -1 when it could not
+ * be opened (img->message says why; exit code 3).
  */
-int cli_image_open(cli_image *img, const char *path, int writable);
+int cli_image_open(cli_image *img, const char *path, int writable,
+                   vhdxlog_policy policy);
+
+/* On stderr: the file is in use, so what was read may be stale. */
+void cli_warn_in_use(const cli_image *img);
+
+/* The message of a writer refused by a lock, shared by in-place replay and
+ * replay -o. */
+#define CLI_IN_USE_MESSAGE                                                     \
+  "in use: another process (a VM, qemu-img, another replay) holds a lock "     \
+  "on it; nothing written"
+
+/* 1 if another process holds any lock on the open file `fd` (QEMU locks
+ * bytes of every image it has open), 0 if not or the system cannot tell. */
+int cli_lock_conflict(int fd);
+/* Hold a read lock on `fd` until it is closed: no writer that locks (QEMU,
+ * an in-place replay) can start meanwhile. 0, or -1 with errno EBUSY when
+ * another process holds a write lock. */
+int cli_lock_shared(int fd);
 /* Report a failed open or load on `f` (the message, or the error with the
  * rule, the offset and, for I/O errors, the system's reason). */
 void cli_image_report(FILE *f, const cli_image *img);
@@ -75,15 +103,43 @@ int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq);
  * search or the plan), so that every field of loaded.image is meaningful. */
 int cli_image_parsed(const cli_image *img);
 
-/* 1 if the loaded image needs writes: a log to replay or an interrupted
- * header update of ours to complete. */
+/* 1 if the loaded image needs writes: a log to replay, an armed log to
+ * clear or an interrupted header update of ours to complete. */
 int cli_image_needs_replay(const cli_image *img);
+
+/* What the file is when it is no VHDX (by its signature), or NULL when it
+ * may be one. `head` holds the first `head_len` bytes, `tail` the last
+ * `tail_len` bytes of a file of `size` bytes. */
+const char *cli_sniff_format(const uint8_t *head, size_t head_len,
+                             const uint8_t *tail, size_t tail_len,
+                             uint64_t size);
 
 /* ------------------------------------------------------------------------ */
 /* report.c: exit codes and error reporting.                                */
 
-/* OK -> 0; caller and I/O errors -> 3; every format rule -> 2. */
+/* OK -> 0; caller, resource and I/O errors -> 3; every format rule -> 2. */
 int cli_exit_for_status(vhdxlog_status status);
+
+/* "none", "replay", "complete-clear", "clear-armed". */
+const char *cli_action_name(vhdxlog_action action);
+/* "empty", "torn", "damaged-header", "damaged-checksum", "incomplete", or
+ * NULL for VHDXLOG_ARMED_NOT. */
+const char *cli_armed_kind_name(vhdxlog_armed_kind kind);
+/* "default", "strict", "force-clear". */
+const char *cli_policy_name(vhdxlog_policy policy);
+
+/* The armed-log lines of check/replay: what a replay does and why that is
+ * safe (or why it is refused and what clears it), and the newest candidate
+ * carrying the LogGuid. Prints nothing when the log is not armed. */
+void cli_print_armed(FILE *f, const cli_image *img);
+/* The format identifier and version every JSON document carries; the
+ * version changes when a member changes meaning or goes away (new members
+ * do not change it). docs/cli/vhdxlog.schema.json describes version 1. */
+#define CLI_JSON_FORMAT "vhdxlog-json"
+#define CLI_JSON_VERSION 1
+
+/* The newest-candidate line alone ("<path>: newest candidate ..."). */
+void cli_print_armed_newest(FILE *f, const cli_image *img);
 
 /* "file", "log", "file size" or NULL: what error.offset of `status` is
  * (an offset in the file or the log, or the file's size). */
@@ -104,9 +160,19 @@ void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
                      const vhdxlog_image *image, int sys_errno);
 
 struct cli_json;
-/* An "error" object member (or null when err is NULL). */
+/* Begin the top-level object of every JSON document: "format", "version",
+ * "command", "file". */
+void cli_json_document(struct cli_json *j, const char *command,
+                       const char *path);
+/* An "error" object member (or null when err is NULL); `sys_errno` != 0
+ * adds the system's reason ("system_error"). */
 void cli_json_error(struct cli_json *j, const char *key,
-                    const vhdxlog_error *err, const vhdxlog_image *image);
+                    const vhdxlog_error *err, const vhdxlog_image *image,
+                    int sys_errno);
+/* The members every command's JSON carries about the plan: "policy",
+ * "action" (null without a plan), "armed" (null unless armed), "in_use",
+ * "not_vhdx". */
+void cli_json_plan(struct cli_json *j, const cli_image *img);
 /* The active sequence as an object member. */
 void cli_json_sequence(struct cli_json *j, const char *key,
                        const vhdxlog_sequence *seq);
@@ -140,5 +206,18 @@ void cli_dry_io_init(cli_dry_io *d, const vhdxlog_io *inner, FILE *out,
  * a message in msg.
  */
 int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize);
+
+/* ------------------------------------------------------------------------ */
+/* output.c: the OUT of replay -o.                                          */
+
+/* 0 if OUT may be written: absent, or a regular file and `force`; else -1
+ * with the reason in msg (a directory, device, FIFO or symbolic link is
+ * never replaced). */
+int cli_output_check(const char *out, int force, char *msg, size_t msgsize);
+/* Move the finished temporary file `tmp` to OUT (checked again; without
+ * `force` an OUT created meanwhile is kept) and sync the directory. 0, or
+ * -1 with msg. */
+int cli_output_place(const char *tmp, const char *out, int force, char *msg,
+                     size_t msgsize);
 
 #endif

@@ -2,11 +2,14 @@
  * replayed. Exit 0 clean, 1 replay needed, 2 corrupt, 3 usage/I/O. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "json.h"
 
-static const char *result_name(int code) {
+static const char *result_name(const cli_image *img, int code) {
+  if (img->not_vhdx)
+    return "not-vhdx";
   switch (code) {
   case CLI_EXIT_OK:
     return "clean";
@@ -26,9 +29,8 @@ static void print_json(const cli_image *img, int code) {
   int have_plan = img->loaded_init && img->loaded.plan_ready;
   int parsed = cli_image_parsed(img);
   cli_json_init(&j, stdout);
-  cli_json_object_begin(&j, NULL);
-  cli_json_string(&j, "file", img->path);
-  cli_json_string(&j, "result", result_name(code));
+  cli_json_document(&j, "check", img->path);
+  cli_json_string(&j, "result", result_name(img, code));
   cli_json_u64(&j, "exit_code", (uint64_t)code);
   if (parsed)
     cli_json_string(&j, "log_state",
@@ -36,6 +38,7 @@ static void print_json(const cli_image *img, int code) {
                                                                      : "clean");
   else
     cli_json_null(&j, "log_state");
+  cli_json_plan(&j, img);
   if (have_plan) {
     cli_json_bool(&j, "replay_needed", plan->replay);
     cli_json_bool(&j, "header_repair_needed", plan->complete_header_update);
@@ -50,11 +53,14 @@ static void print_json(const cli_image *img, int code) {
   else
     cli_json_null(&j, "sequence");
   if (img->loaded_init && img->status != VHDXLOG_OK) {
-    cli_json_error(&j, "error", &img->error, &img->loaded.image);
+    cli_json_error(&j, "error", &img->error, &img->loaded.image,
+                   img->load_errno);
     cli_json_null(&j, "message");
   } else if (!img->loaded_init) {
     cli_json_null(&j, "error");
     cli_json_string(&j, "message", img->message);
+    if (img->open_errno != 0)
+      cli_json_string(&j, "system_error", strerror(img->open_errno));
   } else {
     cli_json_null(&j, "error");
     cli_json_null(&j, "message");
@@ -72,7 +78,9 @@ static void print_text(const cli_image *img, int code) {
     printf("%s: clean: nothing to replay\n", img->path);
     break;
   case CLI_EXIT_DIRTY:
-    if (plan->replay && cli_image_sequence(img, &seq)) {
+    if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED) {
+      cli_print_armed(stdout, img);
+    } else if (plan->replay && cli_image_sequence(img, &seq)) {
       printf("%s: dirty: the log is valid and must be replayed: %" PRIu32
              " entr%s, sequence numbers %" PRIu64 "..%" PRIu64 ", %" PRIu64
              " descriptor%s, file size after replay 0x%" PRIx64 "\n",
@@ -87,6 +95,11 @@ static void print_text(const cli_image *img, int code) {
     }
     break;
   case CLI_EXIT_CORRUPT:
+    if (img->not_vhdx) {
+      printf("%s: not a VHDX file: %s (%s)\n", img->path, img->not_vhdx,
+             vhdxlog_status_name(img->status));
+      break;
+    }
     cli_format_error(buf, sizeof buf, &img->error, &img->loaded.image);
     printf("%s: corrupt: %s\n", img->path, buf);
     if (img->error.status == VHDXLOG_E_FILE_TRUNCATED &&
@@ -94,10 +107,7 @@ static void print_text(const cli_image *img, int code) {
       printf("%s: note: the log's head entry (seq %" PRIu64
              ") says the file was at least 0x%" PRIx64 " bytes long\n",
              img->path, seq.head_sequence_number, seq.flushed_file_offset);
-    if (img->error.status == VHDXLOG_E_LOG_NO_SEQUENCE)
-      printf("%s: note: QEMU opens such a file as if its log were empty; "
-             "the specification calls it corrupt\n",
-             img->path);
+    cli_print_armed(stdout, img);
     break;
   default:
     cli_image_report(stderr, img);
@@ -108,13 +118,14 @@ static void print_text(const cli_image *img, int code) {
 int cli_cmd_check(const cli_args *args) {
   cli_image img;
   int code;
-  if (cli_image_open(&img, args->file, 0) != 0) {
+  if (cli_image_open(&img, args->file, 0, args->policy) != 0) {
     code = CLI_EXIT_ERROR;
   } else if (img.status != VHDXLOG_OK) {
     code = cli_exit_for_status(img.status);
   } else {
     code = cli_image_needs_replay(&img) ? CLI_EXIT_DIRTY : CLI_EXIT_OK;
   }
+  cli_warn_in_use(&img);
   if (args->json) {
     print_json(&img, code);
     if (code == CLI_EXIT_ERROR)

@@ -62,6 +62,12 @@ static const char *kind_name(vhdxlog_descriptor_kind k) {
                                         : "?";
 }
 
+/* The plan clears an armed log: no sequence is expected. */
+static int armed_cleared(const cli_image *img) {
+  return img->loaded.plan_ready &&
+         img->loaded.plan.action == VHDXLOG_ACTION_CLEAR_ARMED;
+}
+
 /* ---------------------------------------------------------------- text */
 
 static int dump_text(const cli_image *img, vhdxlog_error *err) {
@@ -82,6 +88,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
          " sectors), LogGuid %s\n",
          im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean", im->log_offset,
          im->log_length, im->log_length / VHDXLOG_SECTOR_SIZE, g);
+  printf("action: %s\n",
+         l->plan_ready ? cli_action_name(l->plan.action) : "none (refused)");
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
     printf("LogGuid is zero: the log is empty and is not read\n");
     return 0;
@@ -115,6 +123,7 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
   st = vhdxlog_log_search(&l->log, &seq, err);
   if (st != VHDXLOG_OK) {
     printf("active sequence: none\n");
+    cli_print_armed(stdout, img);
     return -1;
   }
   printf("active sequence:\n");
@@ -163,8 +172,8 @@ static int dump_json(const cli_image *img, vhdxlog_error *err) {
   int rc = 0;
 
   cli_json_init(&j, stdout);
-  cli_json_object_begin(&j, NULL);
-  cli_json_string(&j, "file", img->path);
+  cli_json_document(&j, "dump", img->path);
+  cli_json_plan(&j, img);
   cli_json_object_begin(&j, "log");
   cli_json_string(&j, "state",
                   im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
@@ -181,6 +190,7 @@ static int dump_json(const cli_image *img, vhdxlog_error *err) {
     cli_json_array_begin(&j, "descriptors");
     cli_json_array_end(&j);
     cli_json_null(&j, "error");
+    cli_json_null(&j, "message");
     cli_json_object_end(&j);
     cli_json_finish(&j);
     return 0;
@@ -258,11 +268,12 @@ static int dump_json(const cli_image *img, vhdxlog_error *err) {
   /* The loader's own verdict comes first (a plan rule such as
    * E_FILE_TRUNCATED fails after a successful search). */
   if (img->status != VHDXLOG_OK)
-    cli_json_error(&j, "error", &img->error, im);
-  else if (rc != 0)
-    cli_json_error(&j, "error", err, im);
+    cli_json_error(&j, "error", &img->error, im, img->load_errno);
+  else if (rc != 0 && !armed_cleared(img))
+    cli_json_error(&j, "error", err, im, 0);
   else
     cli_json_null(&j, "error");
+  cli_json_null(&j, "message");
   cli_json_object_end(&j);
   cli_json_finish(&j);
   return rc;
@@ -273,10 +284,27 @@ int cli_cmd_dump(const cli_args *args) {
   vhdxlog_error err;
   int code, rc;
   memset(&err, 0, sizeof err);
-  if (cli_image_open(&img, args->file, 0) != 0) {
+  if (cli_image_open(&img, args->file, 0, args->policy) != 0) {
+    if (args->json) {
+      cli_json j;
+      cli_json_init(&j, stdout);
+      cli_json_document(&j, "dump", img.path);
+      cli_json_plan(&j, &img);
+      cli_json_null(&j, "log");
+      cli_json_array_begin(&j, "candidates");
+      cli_json_array_end(&j);
+      cli_json_null(&j, "sequence");
+      cli_json_array_begin(&j, "descriptors");
+      cli_json_array_end(&j);
+      cli_json_null(&j, "error");
+      cli_json_string(&j, "message", img.message);
+      cli_json_object_end(&j);
+      cli_json_finish(&j);
+    }
     cli_image_report(stderr, &img);
     return CLI_EXIT_ERROR;
   }
+  cli_warn_in_use(&img);
   code = cli_exit_for_status(img.status);
   /* Entries can be listed whenever the log was read, even when the search
    * or the plan failed: that is when a dump is most wanted. */
@@ -284,7 +312,7 @@ int cli_cmd_dump(const cli_args *args) {
       (img.status == VHDXLOG_OK &&
        img.loaded.image.log_state == VHDXLOG_LOG_CLEAN)) {
     rc = args->json ? dump_json(&img, &err) : dump_text(&img, &err);
-    if (rc != 0 && img.status == VHDXLOG_OK) {
+    if (rc != 0 && img.status == VHDXLOG_OK && !armed_cleared(&img)) {
       /* The loader accepted what the dump's own search rejects. */
       cli_print_error(stderr, img.path, &err, &img.loaded.image, 0);
       code = cli_exit_for_status(err.status);
@@ -294,15 +322,16 @@ int cli_cmd_dump(const cli_args *args) {
   } else if (args->json) {
     cli_json j;
     cli_json_init(&j, stdout);
-    cli_json_object_begin(&j, NULL);
-    cli_json_string(&j, "file", img.path);
+    cli_json_document(&j, "dump", img.path);
+    cli_json_plan(&j, &img);
     cli_json_null(&j, "log");
     cli_json_array_begin(&j, "candidates");
     cli_json_array_end(&j);
     cli_json_null(&j, "sequence");
     cli_json_array_begin(&j, "descriptors");
     cli_json_array_end(&j);
-    cli_json_error(&j, "error", &img.error, &img.loaded.image);
+    cli_json_error(&j, "error", &img.error, &img.loaded.image, img.load_errno);
+    cli_json_null(&j, "message");
     cli_json_object_end(&j);
     cli_json_finish(&j);
   }

@@ -24,7 +24,9 @@ static enum stage stage_of(const cli_image *img) {
   vhdxlog_status s = img->status;
   if (!img->loaded_init)
     return STAGE_NONE;
-  if (s == VHDXLOG_OK)
+  /* With a dirty log, region-table rules are judged by the plan, after a
+   * successful parse. */
+  if (s == VHDXLOG_OK || img->parsed)
     return STAGE_IMAGE;
   switch (s) {
   case VHDXLOG_E_FILE_TOO_SMALL:
@@ -50,6 +52,19 @@ static enum stage stage_of(const cli_image *img) {
     /* Caller and I/O errors leave no telling how far the loader got. */
     return cli_image_parsed(img) ? STAGE_IMAGE : STAGE_NONE;
   }
+}
+
+/* The region tables as a replay leaves them are known (the plan judged
+ * them): a dirty log whose plan succeeded or failed on those tables. */
+static int replayed_regions(const cli_image *img) {
+  vhdxlog_status s = img->status;
+  if (!img->parsed || img->loaded.image.log_state != VHDXLOG_LOG_DIRTY)
+    return 0;
+  return img->loaded.plan_ready ||
+         (img->loaded.plan.action == VHDXLOG_ACTION_NONE &&
+          s >= VHDXLOG_E_NO_VALID_REGION_TABLE &&
+          s <= VHDXLOG_E_REGION_OVERLAP &&
+          img->loaded.plan.regions.error.status == s);
 }
 
 static uint32_t header_offset(int i) {
@@ -86,10 +101,16 @@ static void text_header(const cli_image *img, int i, enum stage st) {
   printf("    %-16s 0x%" PRIx32 "\n", "LogLength", h->log_length);
 }
 
-static void text_regions(const vhdxlog_region_info *r, enum stage st) {
-  int usable = st == STAGE_IMAGE || r->valid[0] || r->valid[1];
-  printf("region table: copy 1 %s, copy 2 %s",
-         r->valid[0] ? "valid" : "invalid", r->valid[1] ? "valid" : "invalid");
+static void text_regions(const char *label, const vhdxlog_region_info *r,
+                         const vhdxlog_image *im) {
+  int usable = r->error.status == VHDXLOG_OK || r->valid[0] || r->valid[1];
+  printf("%s: copy 1 %s, copy 2 %s", label, r->valid[0] ? "valid" : "invalid",
+         r->valid[1] ? "valid" : "invalid");
+  if (r->error.status != VHDXLOG_OK) {
+    char buf[512];
+    cli_format_error(buf, sizeof buf, &r->error, im);
+    printf("; %s", buf);
+  }
   if (!usable) {
     printf("\n");
     return;
@@ -120,7 +141,12 @@ static void print_text(const cli_image *img) {
   for (i = 0; i < 2; i++)
     text_header(img, i, st);
   if (st >= STAGE_REGIONS)
-    text_regions(&im->regions, st);
+    text_regions(st == STAGE_IMAGE && im->log_state == VHDXLOG_LOG_DIRTY
+                     ? "region table (on disk)"
+                     : "region table",
+                 &im->regions, im);
+  if (replayed_regions(img))
+    text_regions("region table (as replayed)", &plan->regions, im);
   if (st < STAGE_IMAGE)
     return;
   cli_guid_format(im->log_guid, g);
@@ -138,10 +164,16 @@ static void print_text(const cli_image *img) {
              plan->need_file_write_guid ? "; FileWriteGuid changes first" : "");
     } else if (plan->complete_header_update) {
       printf("replay: header update of an interrupted replay to complete\n");
+    } else if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED) {
+      printf("replay: clears the armed log (%s); writes no data\n",
+             cli_armed_kind_name(plan->armed.kind));
     } else {
       printf("replay: nothing to do\n");
     }
   }
+  printf("action: %s\n", img->loaded.plan_ready ? cli_action_name(plan->action)
+                                                : "none (refused)");
+  cli_print_armed(stdout, img);
 }
 
 /* ---------------------------------------------------------------- json */
@@ -183,9 +215,32 @@ static void json_region(cli_json *j, const char *key, uint64_t offset,
   cli_json_object_end(j);
 }
 
+static void json_regions(cli_json *j, const char *key,
+                         const vhdxlog_region_info *r,
+                         const vhdxlog_image *im) {
+  int usable = r->error.status == VHDXLOG_OK || r->valid[0] || r->valid[1];
+  cli_json_object_begin(j, key);
+  cli_json_array_begin(j, "copy_valid");
+  cli_json_bool(j, NULL, r->valid[0]);
+  cli_json_bool(j, NULL, r->valid[1]);
+  cli_json_array_end(j);
+  if (usable) {
+    cli_json_u64(j, "used_copy", (uint64_t)(r->used + 1));
+    cli_json_u64(j, "entry_count", r->entry_count);
+    json_region(j, "bat", r->bat_offset, r->bat_length);
+    json_region(j, "metadata", r->metadata_offset, r->metadata_length);
+  } else {
+    cli_json_null(j, "used_copy");
+  }
+  if (r->error.status != VHDXLOG_OK)
+    cli_json_error(j, "error", &r->error, im, 0);
+  else
+    cli_json_null(j, "error");
+  cli_json_object_end(j);
+}
+
 static void print_json(const cli_image *img) {
   const vhdxlog_image *im = &img->loaded.image;
-  const vhdxlog_region_info *r = &im->regions;
   const vhdxlog_plan *plan = &img->loaded.plan;
   enum stage st = stage_of(img);
   vhdxlog_sequence seq;
@@ -193,8 +248,8 @@ static void print_json(const cli_image *img) {
   int i;
 
   cli_json_init(&j, stdout);
-  cli_json_object_begin(&j, NULL);
-  cli_json_string(&j, "file", img->path);
+  cli_json_document(&j, "info", img->path);
+  cli_json_plan(&j, img);
   if (st == STAGE_NONE)
     cli_json_null(&j, "file_size");
   else
@@ -216,25 +271,14 @@ static void print_json(const cli_image *img) {
     cli_json_null(&j, "headers_identical");
   }
 
-  if (st >= STAGE_REGIONS) {
-    int usable = st == STAGE_IMAGE || r->valid[0] || r->valid[1];
-    cli_json_object_begin(&j, "regions");
-    cli_json_array_begin(&j, "copy_valid");
-    cli_json_bool(&j, NULL, r->valid[0]);
-    cli_json_bool(&j, NULL, r->valid[1]);
-    cli_json_array_end(&j);
-    if (usable) {
-      cli_json_u64(&j, "used_copy", (uint64_t)(r->used + 1));
-      cli_json_u64(&j, "entry_count", r->entry_count);
-      json_region(&j, "bat", r->bat_offset, r->bat_length);
-      json_region(&j, "metadata", r->metadata_offset, r->metadata_length);
-    } else {
-      cli_json_null(&j, "used_copy");
-    }
-    cli_json_object_end(&j);
-  } else {
+  if (st >= STAGE_REGIONS)
+    json_regions(&j, "regions", &im->regions, im);
+  else
     cli_json_null(&j, "regions");
-  }
+  if (replayed_regions(img))
+    json_regions(&j, "regions_replayed", &plan->regions, im);
+  else
+    cli_json_null(&j, "regions_replayed");
 
   if (st == STAGE_IMAGE) {
     cli_json_object_begin(&j, "log");
@@ -255,10 +299,11 @@ static void print_json(const cli_image *img) {
 
   if (img->loaded_init && img->loaded.plan_ready) {
     cli_json_object_begin(&j, "replay");
-    cli_json_bool(&j, "needed", plan->replay);
+    cli_json_string(&j, "action", cli_action_name(plan->action));
+    cli_json_bool(&j, "needed", plan->action != VHDXLOG_ACTION_NONE);
     cli_json_bool(&j, "header_repair_needed", plan->complete_header_update);
     cli_json_bool(&j, "changes_file_write_guid", plan->need_file_write_guid);
-    if (plan->replay || plan->complete_header_update)
+    if (plan->action != VHDXLOG_ACTION_NONE)
       json_guid(&j, "new_file_write_guid", plan->new_file_write_guid);
     cli_json_u64(&j, "replayed_size", plan->replayed_size);
     cli_json_object_end(&j);
@@ -271,7 +316,7 @@ static void print_json(const cli_image *img) {
   else
     cli_json_null(&j, "message");
   if (img->loaded_init && img->status != VHDXLOG_OK)
-    cli_json_error(&j, "error", &img->error, im);
+    cli_json_error(&j, "error", &img->error, im, img->load_errno);
   else
     cli_json_null(&j, "error");
   cli_json_object_end(&j);
@@ -281,12 +326,13 @@ static void print_json(const cli_image *img) {
 int cli_cmd_info(const cli_args *args) {
   cli_image img;
   int code;
-  if (cli_image_open(&img, args->file, 0) != 0) {
+  if (cli_image_open(&img, args->file, 0, args->policy) != 0) {
     if (args->json)
       print_json(&img);
     cli_image_report(stderr, &img);
     return CLI_EXIT_ERROR;
   }
+  cli_warn_in_use(&img);
   if (args->json)
     print_json(&img);
   else

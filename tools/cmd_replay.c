@@ -2,11 +2,11 @@
  * vhdxlog replay: apply the log and clear it (MS-VHDX 2.3.3), in place, into
  * a copy (-o OUT) or as a dry run that only prints the writes.
  * Exit 0 done or nothing to do, 2 corrupt (nothing written), 3 usage/I/O.
+ * Success is reported only once it is true: for -o, after OUT is in place.
  */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fchmod, fsync */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fchmod */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,29 +15,56 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "guid.h"
+#include "json.h"
 
 /* Coalesced data writes go through this buffer (a multiple of 4 KiB). */
 #define REPLAY_BUFFER_SIZE ((size_t)1 << 20)
 
+typedef struct replay_run {
+  const cli_args *args;
+  cli_image img; /* the image replayed: FILE, or the copy for -o */
+  int have_img;  /* img was opened: close it */
+  int done;      /* the replay (or dry run) ran to its end */
+  uint64_t writes, bytes, flushes;
+  int code;
+  char message[512]; /* a failure outside the image (OUT, the copy) */
+  int sys_errno;
+  vhdxlog_error err; /* a failed vhdxlog_replay() */
+  int replay_failed;
+} replay_run;
+
+static void fail_message(replay_run *r, int code, int sys_errno,
+                         const char *msg) {
+  r->code = code;
+  r->sys_errno = sys_errno;
+  /* Truncation keeps a long path's message usable; stderr gets it whole. */
+  size_t n = strlen(msg);
+  if (n >= sizeof r->message)
+    n = sizeof r->message - 1;
+  memcpy(r->message, msg, n);
+  r->message[n] = '\0';
+  fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
+}
+
 static int report_load_failure(const cli_image *img) {
+  int code;
   cli_image_report(stderr, img);
   if (!img->loaded_init)
     return CLI_EXIT_ERROR;
-  if (img->error.status == VHDXLOG_E_LOG_NO_SEQUENCE)
-    fprintf(stderr,
-            "%s: %s: nothing written (QEMU would open this file as if its "
-            "log were empty)\n",
-            CLI_PROGRAM, img->path);
-  else if (cli_exit_for_status(img->status) == CLI_EXIT_CORRUPT)
+  code = cli_exit_for_status(img->status);
+  if (code == CLI_EXIT_CORRUPT) {
+    cli_print_armed(stderr, img);
     fprintf(stderr, "%s: %s: nothing written\n", CLI_PROGRAM, img->path);
-  return cli_exit_for_status(img->status);
+  }
+  return code;
 }
 
 static void describe_plan(const cli_image *img, const char *verb,
                           const char *header_verb) {
   const vhdxlog_plan *plan = &img->loaded.plan;
   vhdxlog_sequence seq;
-  if (plan->replay && cli_image_sequence(img, &seq))
+  if (plan->action == VHDXLOG_ACTION_REPLAY && cli_image_sequence(img, &seq))
     printf("%s: %s %" PRIu32 " entr%s (sequence numbers %" PRIu64 "..%" PRIu64
            ", %" PRIu64 " descriptor%s), file size afterwards "
            "0x%" PRIx64 "\n",
@@ -45,123 +72,247 @@ static void describe_plan(const cli_image *img, const char *verb,
            seq.tail_sequence_number, seq.head_sequence_number,
            seq.descriptor_count, seq.descriptor_count == 1 ? "" : "s",
            plan->replayed_size);
-  else
+  else if (plan->action == VHDXLOG_ACTION_COMPLETE_CLEAR)
     printf("%s: %s the header update of an interrupted replay\n", img->path,
            header_verb);
 }
 
-/* Open `path`, load, and replay it in place or (dry_run) through an I/O
- * that only prints. Messages name the file `shown`. */
-static int run(const char *path, const char *shown, int dry_run) {
-  cli_image img;
+/*
+ * Open `path`, load it, and replay it in place or (dry run) through an I/O
+ * that only prints. Messages name the file `shown`. Success lines are left
+ * to report_text(); errors go to stderr at once.
+ */
+static void run(replay_run *r, const char *path, const char *shown,
+                int dry_run) {
+  cli_image *img = &r->img;
   vhdxlog_replay_result res;
-  vhdxlog_error err;
   vhdxlog_status st;
   cli_dry_io dry;
   vhdxlog_io dio;
-  const vhdxlog_io *io;
+  const vhdxlog_io *io = &img->io;
   uint8_t *buffer;
-  int code, saved_errno, opened;
-  const int in_place = path == shown; /* else a temporary copy (-o) */
+  int saved_errno;
 
   /* Dry run: the file is opened read-only, so nothing can be written even
    * by mistake. */
-  opened = cli_image_open(&img, path, !dry_run);
-  img.path = shown;
-  path = shown;
-  if (opened != 0 || img.status != VHDXLOG_OK) {
-    code = report_load_failure(&img);
-    cli_image_close(&img);
-    return code;
+  r->have_img = 1;
+  if (cli_image_open(img, path, !dry_run, r->args->policy) != 0 ||
+      img->status != VHDXLOG_OK) {
+    img->path = shown;
+    r->code = report_load_failure(img);
+    return;
   }
-  if (!cli_image_needs_replay(&img)) {
-    printf("%s: clean: nothing to replay\n", path);
-    return cli_image_close(&img) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+  img->path = shown;
+  if (!cli_image_needs_replay(img)) {
+    r->done = 1;
+    r->code = CLI_EXIT_OK;
+    return;
   }
   buffer = malloc(REPLAY_BUFFER_SIZE);
   if (!buffer) {
-    fprintf(stderr, "%s: %s: out of memory\n", CLI_PROGRAM, path);
-    cli_image_close(&img);
-    return CLI_EXIT_ERROR;
+    fail_message(r, CLI_EXIT_ERROR, ENOMEM, "out of memory");
+    return;
   }
-  io = &img.io;
   if (dry_run) {
-    cli_dry_io_init(&dry, &img.io, stdout, &dio);
+    cli_dry_io_init(&dry, &img->io, r->args->json ? NULL : stdout, &dio);
     io = &dio;
-    describe_plan(&img, "dry run: would replay", "dry run: would complete");
+    if (!r->args->json) {
+      describe_plan(img, "dry run: would replay", "dry run: would complete");
+      cli_print_armed(stdout, img);
+    }
   }
   errno = 0;
-  st = vhdxlog_replay(&img.loaded.plan, io, buffer, REPLAY_BUFFER_SIZE, &res,
-                      &err);
+  st = vhdxlog_replay(&img->loaded.plan, io, buffer, REPLAY_BUFFER_SIZE, &res,
+                      &r->err);
   saved_errno = errno;
   free(buffer);
   if (st != VHDXLOG_OK) {
-    cli_print_error(stderr, path, &err, &img.loaded.image, saved_errno);
-    if (in_place)
+    r->replay_failed = 1;
+    r->sys_errno = saved_errno;
+    cli_print_error(stderr, shown, &r->err, &img->loaded.image, saved_errno);
+    if (path == shown)
       fprintf(stderr,
               "%s: %s: the replay did not complete; running it again "
               "finishes it\n",
-              CLI_PROGRAM, path);
-    code = cli_exit_for_status(st);
-    if (code == CLI_EXIT_OK)
-      code = CLI_EXIT_ERROR;
-    cli_image_close(&img);
-    return code;
+              CLI_PROGRAM, shown);
+    r->code = cli_exit_for_status(st);
+    if (r->code == CLI_EXIT_OK)
+      r->code = CLI_EXIT_ERROR;
+    return;
   }
-  if (dry_run) {
-    printf("%s: dry run: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
-           " flush%s; nothing written\n",
-           path, dry.writes, dry.writes == 1 ? "" : "s", dry.bytes, dry.flushes,
-           dry.flushes == 1 ? "" : "es");
-  } else {
-    describe_plan(&img, "replayed", "completed");
-    printf("%s: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
-           " flush%s; log cleared\n",
-           path, res.writes, res.writes == 1 ? "" : "s", res.bytes_written,
-           res.flushes, res.flushes == 1 ? "" : "es");
+  r->writes = dry_run ? dry.writes : res.writes;
+  r->bytes = dry_run ? dry.bytes : res.bytes_written;
+  r->flushes = dry_run ? dry.flushes : res.flushes;
+  /* A write error may surface only at close. */
+  if (vhdxlog_posix_close(&img->file) != 0) {
+    img->file_open = 0;
+    fail_message(r, CLI_EXIT_ERROR, errno, "error closing the file");
+    return;
   }
-  if (cli_image_close(&img) != 0) {
-    fprintf(stderr, "%s: %s: error closing the file\n", CLI_PROGRAM, path);
-    return CLI_EXIT_ERROR;
-  }
-  return CLI_EXIT_OK;
+  img->file_open = 0;
+  r->done = 1;
+  r->code = CLI_EXIT_OK;
 }
 
-/* Make the directory entry of `path` durable (after a rename into it). */
-static int sync_parent_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir;
-  int fd, rc;
-  if (slash == NULL) {
-    dir = malloc(2);
-    if (dir != NULL)
-      strcpy(dir, ".");
+static const char *plural(uint64_t n, const char *one, const char *many) {
+  return n == 1 ? one : many;
+}
+
+static void report_text(const replay_run *r) {
+  const cli_image *img = &r->img;
+  const vhdxlog_plan *plan = &img->loaded.plan;
+  if (!r->done || r->code != CLI_EXIT_OK)
+    return;
+  if (plan->action == VHDXLOG_ACTION_NONE) {
+    printf("%s: clean: nothing to replay\n", img->path);
+    return;
+  }
+  if (r->args->dry_run) {
+    if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED)
+      printf("%s: dry run: would clear the armed log, no data\n", img->path);
+    printf("%s: dry run: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
+           " flush%s; nothing written\n",
+           img->path, r->writes, plural(r->writes, "", "s"), r->bytes,
+           r->flushes, plural(r->flushes, "", "es"));
+    return;
+  }
+  if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED) {
+    cli_print_armed_newest(stdout, img);
+    printf("%s: log cleared: armed log (%s), no data written; %" PRIu64
+           " write%s (%" PRIu64 " bytes), %" PRIu64 " flush%s\n",
+           img->path, cli_armed_kind_name(plan->armed.kind), r->writes,
+           plural(r->writes, "", "s"), r->bytes, r->flushes,
+           plural(r->flushes, "", "es"));
+    return;
+  }
+  describe_plan(img, "replayed", "completed");
+  printf("%s: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
+         " flush%s; log cleared\n",
+         img->path, r->writes, plural(r->writes, "", "s"), r->bytes, r->flushes,
+         plural(r->flushes, "", "es"));
+}
+
+static const char *result_name(const replay_run *r) {
+  const vhdxlog_plan *plan = &r->img.loaded.plan;
+  if (r->code != CLI_EXIT_OK)
+    return r->img.not_vhdx               ? "not-vhdx"
+           : r->code == CLI_EXIT_CORRUPT ? "corrupt"
+                                         : "error";
+  if (plan->action == VHDXLOG_ACTION_NONE)
+    return "nothing-to-do";
+  if (r->args->dry_run)
+    return "dry-run";
+  switch (plan->action) {
+  case VHDXLOG_ACTION_REPLAY:
+    return "replayed";
+  case VHDXLOG_ACTION_COMPLETE_CLEAR:
+    return "header-update-completed";
+  default:
+    return "armed-log-cleared";
+  }
+}
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  int i;
+  for (i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+static void json_guid(cli_json *j, const char *key, const uint8_t *g) {
+  char buf[CLI_GUID_TEXT_SIZE];
+  cli_guid_format(g, buf);
+  cli_json_string(j, key, buf);
+}
+
+/* Both header slots as the replay leaves (or, dry, would leave) them. */
+static void json_headers(cli_json *j, const vhdxlog_plan *plan) {
+  int i;
+  cli_json_array_begin(j, "headers");
+  for (i = 0; i < 2; i++) {
+    const uint8_t *h = plan->final_headers[i];
+    cli_json_object_begin(j, NULL);
+    cli_json_u64(j, "slot", (uint64_t)(i + 1));
+    cli_json_u64(j, "sequence_number", le64(h + 8));
+    json_guid(j, "file_write_guid", h + 16);
+    json_guid(j, "data_write_guid", h + 32);
+    json_guid(j, "log_guid", h + 48);
+    cli_json_object_end(j);
+  }
+  cli_json_array_end(j);
+}
+
+static void report_json(const replay_run *r, const char *file) {
+  const cli_image *img = &r->img;
+  const vhdxlog_plan *plan = &img->loaded.plan;
+  int acted =
+      r->done && r->code == CLI_EXIT_OK && plan->action != VHDXLOG_ACTION_NONE;
+  cli_json j;
+  cli_json_init(&j, stdout);
+  cli_json_document(&j, "replay", file);
+  cli_json_string(&j, "output", r->args->out);
+  cli_json_bool(&j, "dry_run", r->args->dry_run);
+  cli_json_string(&j, "result", result_name(r));
+  cli_json_u64(&j, "exit_code", (uint64_t)r->code);
+  cli_json_plan(&j, img);
+  /* Counts of what was written (a dry run: what would be). */
+  cli_json_u64(&j, "writes", r->writes);
+  cli_json_u64(&j, "bytes_written", r->bytes);
+  cli_json_u64(&j, "flushes", r->flushes);
+  cli_json_bool(&j, "data_written",
+                acted && !r->args->dry_run &&
+                    plan->action == VHDXLOG_ACTION_REPLAY);
+  if (acted) {
+    cli_json_u64(&j, "file_size", plan->replayed_size);
+    json_headers(&j, plan);
   } else {
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir != NULL) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
+    cli_json_null(&j, "file_size");
+    cli_json_null(&j, "headers");
   }
-  if (dir == NULL)
-    return -1;
-  do
-    fd = open(dir, O_RDONLY);
-  while (fd < 0 && errno == EINTR);
-  free(dir);
-  if (fd < 0)
-    return -1;
-  do
-    rc = fsync(fd);
-  while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    int saved = errno;
-    (void)close(fd);
-    errno = saved; /* the caller prints fsync's reason, not close's */
+  if (r->replay_failed)
+    cli_json_error(&j, "error", &r->err, &img->loaded.image, r->sys_errno);
+  else if (img->loaded_init && img->status != VHDXLOG_OK)
+    cli_json_error(&j, "error", &img->error, &img->loaded.image,
+                   img->load_errno);
+  else
+    cli_json_null(&j, "error");
+  if (r->message[0] != '\0') {
+    cli_json_string(&j, "message", r->message);
+    cli_json_string(&j, "system_error",
+                    r->sys_errno ? strerror(r->sys_errno) : NULL);
+  } else if (r->have_img && !img->loaded_init) {
+    cli_json_string(&j, "message", img->message);
+    cli_json_string(&j, "system_error",
+                    img->open_errno ? strerror(img->open_errno) : NULL);
+  } else {
+    cli_json_null(&j, "message");
+    cli_json_null(&j, "system_error");
+  }
+  cli_json_object_end(&j);
+  cli_json_finish(&j);
+}
+
+/* The input of -o: loaded and validated (a corrupt input creates no OUT),
+ * not locked by another process (as an in-place replay would be refused),
+ * and read-locked while it is copied so that no locking writer starts
+ * meanwhile. 0 with r->img open, or -1 with r->code set. */
+static int open_input(replay_run *r, const char *file) {
+  cli_image *img = &r->img;
+  char msg[512];
+  r->have_img = 1;
+  if (cli_image_open(img, file, 0, r->args->policy) != 0 ||
+      img->status != VHDXLOG_OK) {
+    r->code = report_load_failure(img);
     return -1;
   }
-  (void)close(fd);
+  if (img->in_use || cli_lock_shared(img->file.fd) != 0) {
+    snprintf(msg, sizeof msg, "%s: %s", file,
+             img->in_use || errno == EBUSY ? CLI_IN_USE_MESSAGE
+                                           : strerror(errno));
+    fail_message(r, CLI_EXIT_ERROR, img->in_use ? EBUSY : errno, msg);
+    return -1;
+  }
   return 0;
 }
 
@@ -171,77 +322,98 @@ static int same_file(const char *a, const char *b) {
          sa.st_ino == sb.st_ino;
 }
 
-/*
- * -o OUT: validate FILE first so that a corrupt input creates no OUT; copy
- * it to a temporary file next to OUT, replay that (loaded and validated
- * again: FILE may have changed in between), and only then rename it to OUT.
- * OUT thus appears whole and replayed or not at all: a failure or an
- * interruption leaves at most the temporary file (OUT.vhdxlog-XXXXXX),
- * which a failure removes. An existing OUT is replaced only at the end.
- */
-static int run_copy(const char *file, const char *out) {
+/* A new temporary file next to OUT, with the mode a plain create gives;
+ * NULL with r->code set on failure. */
+static char *make_temp(replay_run *r, const char *out) {
   static const char suffix[] = ".vhdxlog-XXXXXX";
-  cli_image img;
-  char msg[512];
-  char *tmp;
+  char msg[600];
   mode_t mask;
-  int code, fd;
-  if (cli_image_open(&img, file, 0) != 0 || img.status != VHDXLOG_OK) {
-    code = report_load_failure(&img);
-    cli_image_close(&img);
-    return code;
-  }
-  cli_image_close(&img);
-  if (same_file(file, out)) {
-    fprintf(stderr, "%s: %s and %s are the same file\n", CLI_PROGRAM, file,
-            out);
-    return CLI_EXIT_ERROR;
-  }
-  tmp = malloc(strlen(out) + sizeof suffix);
+  char *tmp = malloc(strlen(out) + sizeof suffix);
+  int fd;
   if (tmp == NULL) {
-    fprintf(stderr, "%s: out of memory\n", CLI_PROGRAM);
-    return CLI_EXIT_ERROR;
+    fail_message(r, CLI_EXIT_ERROR, ENOMEM, "out of memory");
+    return NULL;
   }
-  strcpy(tmp, out);
-  strcat(tmp, suffix);
-  fd = mkstemp(tmp);
+  /* mkstemp may have changed the template before a signal stopped it. */
+  do {
+    strcpy(tmp, out);
+    strcat(tmp, suffix);
+    fd = mkstemp(tmp);
+  } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
-    fprintf(stderr, "%s: cannot create %s: %s\n", CLI_PROGRAM, tmp,
-            strerror(errno));
+    int e = errno;
+    snprintf(msg, sizeof msg, "cannot create %s: %s", tmp, strerror(e));
+    fail_message(r, CLI_EXIT_ERROR, e, msg);
     free(tmp);
-    return CLI_EXIT_ERROR;
+    return NULL;
   }
-  /* mkstemp makes 0600; give OUT the mode a plain create would. */
   mask = umask(0);
   umask(mask);
   (void)fchmod(fd, (mode_t)(0666 & ~mask));
   (void)close(fd);
+  return tmp;
+}
 
-  if (cli_copy_file(file, tmp, msg, sizeof msg) != 0) {
-    fprintf(stderr, "%s: %s\n", CLI_PROGRAM, msg);
-    code = CLI_EXIT_ERROR;
-  } else {
-    code = run(tmp, out, 0);
+/*
+ * -o OUT: check OUT, validate and lock FILE, copy it to a temporary file
+ * next to OUT, replay that (loaded and validated again), and only then put
+ * it in place. OUT thus appears whole and replayed or not at all: a failure
+ * or an interruption leaves at most the temporary file (OUT.vhdxlog-XXXXXX),
+ * which a failure removes.
+ */
+static void run_copy(replay_run *r, const char *file, const char *out) {
+  char msg[1200];
+  char *tmp;
+  int copied;
+  if (cli_output_check(out, r->args->force, msg, sizeof msg) != 0) {
+    fail_message(r, CLI_EXIT_ERROR, 0, msg);
+    return;
   }
-  if (code == CLI_EXIT_OK && rename(tmp, out) != 0) {
-    fprintf(stderr, "%s: cannot rename %s to %s: %s\n", CLI_PROGRAM, tmp, out,
-            strerror(errno));
-    code = CLI_EXIT_ERROR;
+  if (open_input(r, file) != 0)
+    return;
+  if (same_file(file, out)) {
+    snprintf(msg, sizeof msg, "%s and %s are the same file", file, out);
+    fail_message(r, CLI_EXIT_ERROR, 0, msg);
+    return;
   }
-  if (code != CLI_EXIT_OK) {
+  tmp = make_temp(r, out);
+  if (tmp == NULL)
+    return;
+  copied = cli_copy_file(file, tmp, msg, sizeof msg) == 0;
+  /* The copy is taken: the input's lock may go. */
+  cli_image_close(&r->img);
+  r->have_img = 0;
+  if (!copied)
+    fail_message(r, CLI_EXIT_ERROR, 0, msg);
+  else
+    run(r, tmp, out, 0);
+  if (r->code == CLI_EXIT_OK &&
+      cli_output_place(tmp, out, r->args->force, msg, sizeof msg) != 0)
+    fail_message(r, CLI_EXIT_ERROR, 0, msg);
+  if (r->code != CLI_EXIT_OK) {
     (void)unlink(tmp);
     fprintf(stderr, "%s: %s: not written\n", CLI_PROGRAM, out);
-  } else if (sync_parent_dir(out) != 0) {
-    fprintf(stderr, "%s: %s: cannot sync its directory: %s\n", CLI_PROGRAM, out,
-            strerror(errno));
-    code = CLI_EXIT_ERROR;
   }
   free(tmp);
-  return code;
 }
 
 int cli_cmd_replay(const cli_args *args) {
+  replay_run r;
+  memset(&r, 0, sizeof r);
+  r.args = args;
+  r.code = CLI_EXIT_ERROR;
   if (args->out)
-    return run_copy(args->file, args->out);
-  return run(args->file, args->file, args->dry_run);
+    run_copy(&r, args->file, args->out);
+  else
+    run(&r, args->file, args->file, args->dry_run);
+  if (args->json)
+    report_json(&r, args->file);
+  else
+    report_text(&r);
+  if (r.have_img && cli_image_close(&r.img) != 0 && r.code == CLI_EXIT_OK) {
+    fprintf(stderr, "%s: %s: error closing the file\n", CLI_PROGRAM,
+            args->file);
+    r.code = CLI_EXIT_ERROR;
+  }
+  return r.code;
 }

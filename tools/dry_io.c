@@ -39,26 +39,31 @@ static int dry_get_size(void *ctx, uint64_t *size) {
   return 0;
 }
 
-static int dry_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
-  cli_dry_io *d = ctx;
-  const uint8_t *p = buf;
-  d->writes++;
-  d->bytes += size;
-  fprintf(d->out, "write  offset 0x%012" PRIx64 " length 0x%08zx  ", offset,
-          size);
+static void print_write(FILE *out, uint64_t offset, const uint8_t *p,
+                        size_t size) {
+  fprintf(out, "write  offset 0x%012" PRIx64 " length 0x%08zx  ", offset, size);
   if (size == VHDXLOG_HEADER_SIZE &&
       (offset == VHDXLOG_HEADER1_OFFSET || offset == VHDXLOG_HEADER2_OFFSET)) {
     /* A header update (MS-VHDX 2.2.2.1): show what it changes. */
     char fwg[CLI_GUID_TEXT_SIZE], lg[CLI_GUID_TEXT_SIZE];
     cli_guid_format(p + 16, fwg);
     cli_guid_format(p + 48, lg);
-    fprintf(d->out,
+    fprintf(out,
             "header %d update: SequenceNumber %" PRIu64
             ", FileWriteGuid %s, LogGuid %s\n",
             offset == VHDXLOG_HEADER1_OFFSET ? 1 : 2, le64(p + 8), fwg, lg);
   } else {
-    fprintf(d->out, "data\n");
+    fprintf(out, "data\n");
   }
+}
+
+static int dry_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
+  cli_dry_io *d = ctx;
+  const uint8_t *p = buf;
+  d->writes++;
+  d->bytes += size;
+  if (d->out != NULL) /* NULL: count only (replay --dry-run --json) */
+    print_write(d->out, offset, p, size);
   if (size > 0)
     grow(d, offset + size);
   return 0;
@@ -68,9 +73,10 @@ static int dry_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   cli_dry_io *d = ctx;
   d->writes++;
   d->bytes += size;
-  fprintf(d->out,
-          "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64 "  zero\n",
-          offset, size);
+  if (d->out)
+    fprintf(d->out,
+            "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64 "  zero\n",
+            offset, size);
   if (size > 0)
     grow(d, offset + size);
   return 0;
@@ -79,8 +85,9 @@ static int dry_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
 static int dry_set_size(void *ctx, uint64_t size) {
   cli_dry_io *d = ctx;
   d->writes++;
-  fprintf(d->out, "resize to   0x%012" PRIx64 "                     extend\n",
-          size);
+  if (d->out)
+    fprintf(d->out, "resize to   0x%012" PRIx64 "                     extend\n",
+            size);
   grow(d, size);
   return 0;
 }
@@ -88,7 +95,8 @@ static int dry_set_size(void *ctx, uint64_t size) {
 static int dry_flush(void *ctx) {
   cli_dry_io *d = ctx;
   d->flushes++;
-  fprintf(d->out, "flush\n");
+  if (d->out)
+    fprintf(d->out, "flush\n");
   return 0;
 }
 

@@ -1,36 +1,179 @@
 /* Open an image through the POSIX backend and load it (header area and log
  * only: the file is read with pread and never loaded whole). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* F_OFD_GETLK, F_OFD_SETLK */
+#endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-int cli_image_open(cli_image *img, const char *path, int writable) {
+static void fail_open(cli_image *img, int err, const char *fmt,
+                      const char *what) {
+  img->open_errno = err;
+  snprintf(img->message, sizeof img->message, fmt, what);
+}
+
+/* What a path that is neither a regular file nor a block device is. */
+static const char *type_name(mode_t m) {
+  if (S_ISDIR(m))
+    return "a directory";
+  if (S_ISFIFO(m))
+    return "a FIFO";
+  if (S_ISCHR(m))
+    return "a character device";
+  if (S_ISSOCK(m))
+    return "a socket";
+  return "not a regular file";
+}
+
+static int openable(mode_t m) { return S_ISREG(m) || S_ISBLK(m); }
+
+/*
+ * The lock test QEMU makes before it writes: would a write lock on the
+ * whole file conflict? OFD locks see every other open file description,
+ * our own process's included; classic record locks are seen as well.
+ */
+int cli_lock_conflict(int fd) {
+  struct flock l;
+  int rc;
+  memset(&l, 0, sizeof l);
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
+#ifdef F_OFD_GETLK
+  rc = fcntl(fd, F_OFD_GETLK, &l);
+  if (rc != 0 && errno == EINVAL) {
+    memset(&l, 0, sizeof l);
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+    rc = fcntl(fd, F_GETLK, &l);
+  }
+#else
+  rc = fcntl(fd, F_GETLK, &l);
+#endif
+  return rc == 0 && l.l_type != F_UNLCK;
+}
+
+int cli_lock_shared(int fd) {
+  struct flock l;
+  int rc;
+  memset(&l, 0, sizeof l);
+  l.l_type = F_RDLCK;
+  l.l_whence = SEEK_SET;
+#ifdef F_OFD_SETLK
+  rc = fcntl(fd, F_OFD_SETLK, &l);
+  if (rc != 0 && errno == EINVAL)
+    rc = fcntl(fd, F_SETLK, &l);
+#else
+  rc = fcntl(fd, F_SETLK, &l);
+#endif
+  if (rc == 0)
+    return 0;
+  if (errno == EAGAIN || errno == EACCES) {
+    errno = EBUSY;
+    return -1;
+  }
+  /* No locks on this file system (NFS without lockd...): as the backend
+   * does for writers, go on unlocked. */
+  return errno == ENOLCK || errno == EOPNOTSUPP ? 0 : -1;
+}
+
+/* Read what is needed to name a non-VHDX file: 4 KiB at each end. */
+static const char *sniff(int fd, uint64_t size) {
+  uint8_t head[4096], tail[512];
+  size_t hn = size < sizeof head ? (size_t)size : sizeof head;
+  size_t tn = size < sizeof tail ? (size_t)size : sizeof tail;
+  ssize_t r;
+  if (hn > 0) {
+    r = pread(fd, head, hn, 0);
+    if (r < 0)
+      return NULL;
+    hn = (size_t)r;
+  }
+  if (tn > 0) {
+    r = pread(fd, tail, tn, (off_t)(size - tn));
+    if (r < 0)
+      return NULL;
+    tn = (size_t)r;
+  }
+  /* A header signature in either slot: a VHDX with a damaged identifier,
+   * not another format. */
+  if (size >= VHDXLOG_HEADER2_OFFSET + 4) {
+    uint8_t sig[4];
+    if (pread(fd, sig, 4, VHDXLOG_HEADER1_OFFSET) == 4 &&
+        memcmp(sig, "head", 4) == 0)
+      return NULL;
+    if (pread(fd, sig, 4, VHDXLOG_HEADER2_OFFSET) == 4 &&
+        memcmp(sig, "head", 4) == 0)
+      return NULL;
+  }
+  return cli_sniff_format(head, hn, tail, tn, size);
+}
+
+int cli_image_open(cli_image *img, const char *path, int writable,
+                   vhdxlog_policy policy) {
+  struct stat st;
   memset(img, 0, sizeof *img);
   img->path = path;
+  img->policy = policy;
   img->status = VHDXLOG_E_IO;
   img->error.status = VHDXLOG_E_IO;
   img->error.cause = VHDXLOG_E_IO;
   img->error.index = VHDXLOG_NO_INDEX;
+  /* Look before opening: open() on a FIFO waits for a writer. */
+  if (stat(path, &st) != 0) {
+    fail_open(img, errno, "cannot open: %s", strerror(errno));
+    return -1;
+  }
+  if (!openable(st.st_mode)) {
+    fail_open(img, 0, "%s: only regular files and block devices are read",
+              type_name(st.st_mode));
+    return -1;
+  }
   if (vhdxlog_posix_open(&img->file, path, writable) != 0) {
     if (writable && errno == EBUSY)
-      snprintf(img->message, sizeof img->message,
-               "in use: another process (a VM, qemu-img, another replay) "
-               "holds a lock on it; nothing written");
+      fail_open(img, errno, "%s", CLI_IN_USE_MESSAGE);
     else
-      snprintf(img->message, sizeof img->message, "cannot open: %s",
-               strerror(errno));
+      fail_open(img, errno, "cannot open: %s", strerror(errno));
     return -1;
   }
   img->file_open = 1;
+  /* The name may have been replaced between stat() and open(). */
+  if (fstat(img->file.fd, &st) != 0 || !openable(st.st_mode)) {
+    fail_open(img, 0, "%s: only regular files and block devices are read",
+              type_name(st.st_mode));
+    (void)vhdxlog_posix_close(&img->file);
+    img->file_open = 0;
+    return -1;
+  }
+  img->in_use = !writable && cli_lock_conflict(img->file.fd);
   vhdxlog_posix_io(&img->file, &img->io);
   errno = 0;
-  img->status = vhdxlog_load(&img->io, &img->loaded, &img->error);
+  img->status =
+      vhdxlog_load_policy(&img->io, policy, &img->loaded, &img->error);
   /* The backends leave errno set by the failed call (pread, malloc); the
    * library's status alone would only say "I/O callback failed". */
-  img->load_errno = img->status == VHDXLOG_E_IO ? errno : 0;
+  img->load_errno =
+      img->status == VHDXLOG_E_IO || img->status == VHDXLOG_E_RESOURCE ? errno
+                                                                       : 0;
   img->loaded_init = 1;
+  if (img->loaded.header_area != NULL) {
+    /* The loader does not say how far it got: parse again (cheap: two
+     * header checksums and the region tables) to know whether every field
+     * of loaded.image is meaningful. */
+    vhdxlog_image probe;
+    vhdxlog_error perr;
+    img->parsed = vhdxlog_image_parse(
+                      img->loaded.header_area, VHDXLOG_HEADER_AREA_SIZE,
+                      img->loaded.image.file_size, &probe, &perr) == VHDXLOG_OK;
+  }
+  if (img->status == VHDXLOG_E_FILE_TOO_SMALL ||
+      img->status == VHDXLOG_E_FILE_SIGNATURE)
+    img->not_vhdx = sniff(img->file.fd, img->loaded.image.file_size);
   if (img->status == VHDXLOG_OK) {
     /* The loader's contract; make a broken one visible instead of acting
      * on a plan that was never validated. */
@@ -51,9 +194,20 @@ int cli_image_open(cli_image *img, const char *path, int writable) {
 void cli_image_report(FILE *f, const cli_image *img) {
   if (!img->loaded_init)
     fprintf(f, "%s: %s: %s\n", CLI_PROGRAM, img->path, img->message);
+  else if (img->not_vhdx)
+    fprintf(f, "%s: %s: not a VHDX file: %s\n", CLI_PROGRAM, img->path,
+            img->not_vhdx);
   else
     cli_print_error(f, img->path, &img->error, &img->loaded.image,
                     img->load_errno);
+}
+
+void cli_warn_in_use(const cli_image *img) {
+  if (img->in_use)
+    fprintf(stderr,
+            "%s: %s: warning: in use: another process (a running VM, "
+            "qemu-img) holds a lock on it; what is shown may be stale\n",
+            CLI_PROGRAM, img->path);
 }
 
 int cli_image_close(cli_image *img) {
@@ -72,7 +226,7 @@ int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq) {
   if (!img->loaded_init)
     return 0;
   if (img->loaded.plan_ready) {
-    if (img->loaded.image.log_state != VHDXLOG_LOG_DIRTY)
+    if (img->loaded.plan.action != VHDXLOG_ACTION_REPLAY)
       return 0;
     *seq = img->loaded.plan.seq;
     return 1;
@@ -86,13 +240,47 @@ int cli_image_sequence(const cli_image *img, vhdxlog_sequence *seq) {
 }
 
 int cli_image_parsed(const cli_image *img) {
-  /* Entry and log rules are checked only after the image parsed. */
-  return img->loaded_init && (img->status == VHDXLOG_OK ||
-                              (img->status >= VHDXLOG_E_ENTRY_SIGNATURE &&
-                               img->status < VHDXLOG_END));
+  return img->loaded_init && img->parsed;
 }
 
 int cli_image_needs_replay(const cli_image *img) {
   return img->loaded_init && img->loaded.plan_ready &&
-         (img->loaded.plan.replay || img->loaded.plan.complete_header_update);
+         img->loaded.plan.action != VHDXLOG_ACTION_NONE;
+}
+
+/* Does `p` (of `n` bytes) hold `sig` at `at`? */
+static int has_sig(const uint8_t *p, size_t n, size_t at, const char *sig,
+                   size_t len) {
+  return n >= len && at <= n - len && memcmp(p + at, sig, len) == 0;
+}
+
+const char *cli_sniff_format(const uint8_t *head, size_t head_len,
+                             const uint8_t *tail, size_t tail_len,
+                             uint64_t size) {
+  /* A VHDX cut short is a damaged VHDX, not another format. */
+  if (has_sig(head, head_len, 0, "vhdxfile", 8))
+    return NULL;
+  if (size == 0)
+    return "an empty file";
+  if (has_sig(head, head_len, 0, "QFI\xfb", 4))
+    return "a qcow2 image (\"QFI\\xfb\" at offset 0)";
+  if (has_sig(head, head_len, 0, "QED\0", 4))
+    return "a QED image (\"QED\\0\" at offset 0)";
+  /* VHD: a 512-byte footer "conectix" at the end (a 511-byte one in old
+   * files), copied to offset 0 in dynamic and differencing disks. */
+  if (has_sig(tail, tail_len, tail_len >= 512 ? tail_len - 512 : tail_len,
+              "conectix", 8) ||
+      has_sig(tail, tail_len, tail_len >= 511 ? tail_len - 511 : tail_len,
+              "conectix", 8))
+    return "a VHD image (\"conectix\" footer at the end)";
+  if (has_sig(head, head_len, 0, "conectix", 8))
+    return "a VHD image (\"conectix\" at offset 0)";
+  if (has_sig(head, head_len, 0, "KDMV", 4))
+    return "a VMDK image (\"KDMV\" at offset 0)";
+  if (has_sig(head, head_len, 0, "# Disk DescriptorFile", 21))
+    return "a VMDK descriptor";
+  /* VDI: pre-header signature 0xBEDA107F, little-endian, at 0x40. */
+  if (has_sig(head, head_len, 0x40, "\x7f\x10\xda\xbe", 4))
+    return "a VDI image (signature 0xBEDA107F at offset 0x40)";
+  return "no known signature (\"vhdxfile\" expected at offset 0)";
 }

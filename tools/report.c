@@ -11,7 +11,8 @@ int cli_exit_for_status(vhdxlog_status status) {
     return CLI_EXIT_OK;
   /* Caller errors and I/O failures (the loader reports a failed
    * allocation as E_IO) say nothing about the file's validity. */
-  if (status == VHDXLOG_E_ARGUMENT || status == VHDXLOG_E_IO)
+  if (status == VHDXLOG_E_ARGUMENT || status == VHDXLOG_E_IO ||
+      status == VHDXLOG_E_RESOURCE)
     return CLI_EXIT_ERROR;
   return CLI_EXIT_CORRUPT;
 }
@@ -27,7 +28,7 @@ const char *cli_offset_kind(vhdxlog_status s) {
   if (s >= VHDXLOG_E_FILE_SIGNATURE && s <= VHDXLOG_E_REGION_OVERLAP)
     return "file";
   if (is_entry_rule(s) || s == VHDXLOG_E_LOG_NO_SEQUENCE ||
-      s == VHDXLOG_E_DESCRIPTOR_TARGET)
+      s == VHDXLOG_E_DESCRIPTOR_TARGET || s == VHDXLOG_E_OFFSET_LIMIT)
     return "log";
   return NULL;
 }
@@ -57,6 +58,20 @@ const char *cli_index_kind(vhdxlog_status s) {
 }
 
 static const char *safe_string(const char *s) { return s ? s : "?"; }
+
+/* The entry field a VHDXLOG_E_OFFSET_LIMIT cause stands for. */
+static const char *cli_limit_field(vhdxlog_status cause) {
+  switch (cause) {
+  case VHDXLOG_E_DESCRIPTOR_OFFSET:
+    return "FileOffset";
+  case VHDXLOG_E_ENTRY_FLUSHED_OFFSET:
+    return "FlushedFileOffset";
+  case VHDXLOG_E_ENTRY_LAST_OFFSET:
+    return "LastFileOffset";
+  default:
+    return NULL;
+  }
+}
 
 /* "<string> (<NAME>)" */
 static int format_rule(char *buf, size_t size, vhdxlog_status s) {
@@ -137,6 +152,19 @@ void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
                  err->offset, err->index, image);
     return;
   }
+  if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
+    /* error.cause names the field whose value is past the bound. */
+    const char *field = cli_limit_field(err->cause);
+    /* Only the field: the cause's own description (an alignment rule)
+     * is not what failed. */
+    r = snprintf(buf + n, size - n, ": field %s (%s)", field ? field : "?",
+                 safe_string(vhdxlog_status_name(err->cause)));
+    if (r < 0 || (size_t)r >= size - n)
+      return;
+    n += (size_t)r;
+    format_where(buf + n, size - n, err->cause, err->offset, err->index, image);
+    return;
+  }
   format_where(buf + n, size - n, err->status, err->offset, err->index, image);
 }
 
@@ -148,9 +176,18 @@ void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
           cli_exit_for_status(err->status) == CLI_EXIT_CORRUPT ? "corrupt"
                                                                : "error",
           buf);
-  if (err->status == VHDXLOG_E_IO && sys_errno != 0)
+  if ((err->status == VHDXLOG_E_IO || err->status == VHDXLOG_E_RESOURCE) &&
+      sys_errno != 0)
     fprintf(f, ": %s", strerror(sys_errno));
   fputc('\n', f);
+}
+
+void cli_json_document(cli_json *j, const char *command, const char *path) {
+  cli_json_object_begin(j, NULL);
+  cli_json_string(j, "format", CLI_JSON_FORMAT);
+  cli_json_u64(j, "version", CLI_JSON_VERSION);
+  cli_json_string(j, "command", command);
+  cli_json_string(j, "file", path);
 }
 
 static void json_rule(cli_json *j, vhdxlog_status s) {
@@ -176,7 +213,7 @@ static void json_where(cli_json *j, vhdxlog_status s, uint64_t offset,
 }
 
 void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
-                    const vhdxlog_image *image) {
+                    const vhdxlog_image *image, int sys_errno) {
   char buf[512];
   if (!err) {
     cli_json_null(j, key);
@@ -197,9 +234,19 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
                    : VHDXLOG_E_LOG_NO_SEQUENCE,
                err->offset, err->index, image);
     cli_json_object_end(j);
+  } else if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
+    cli_json_object_begin(j, "cause");
+    json_rule(j, err->cause);
+    cli_json_string(j, "field", cli_limit_field(err->cause));
+    json_where(j, err->cause, err->offset, err->index, image);
+    cli_json_object_end(j);
   } else {
     json_where(j, err->status, err->offset, err->index, image);
   }
+  if (sys_errno != 0)
+    cli_json_string(j, "system_error", strerror(sys_errno));
+  else
+    cli_json_null(j, "system_error");
   cli_json_object_end(j);
 }
 

@@ -38,7 +38,8 @@ int mdl_sig4(const uint8_t *p, const char *sig);
 #define MDL_CRC_INIT 0xFFFFFFFFu
 uint32_t mdl_crc_byte(uint32_t reg, uint8_t byte);
 uint32_t mdl_crc_end(uint32_t reg);
-/* mdl_crc_byte() over `size` bytes (a table of it, zero runs at once). */
+/* CRC-32C over `size` bytes, a plain table lookup per byte (zero runs at
+ * once). */
 uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size);
 /* CRC-32C of `size` bytes with bytes 4..7 counted as zero (every checksum
  * field of the format sits there). */

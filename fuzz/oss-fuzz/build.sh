@@ -1,16 +1,31 @@
 #!/bin/bash -eu
-# OSS-Fuzz build script (upstream: projects/vhdxlog/build.sh).
+# Copyright 2026 the vhdxlog authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+#
+################################################################################
+# OSS-Fuzz and ClusterFuzzLite build script (upstream: projects/vhdxlog/
+# build.sh, copied there out of the clone by the Dockerfile; the
+# ClusterFuzzLite image runs this same file through .clusterfuzzlite/build.sh).
 #
 # Compiles the library, the reference model and the targets with $CC $CFLAGS
-# (OSS-Fuzz chooses sanitizer and coverage flags), links each target with
-# $LIB_FUZZING_ENGINE, and puts into $OUT: the binaries,
+# (OSS-Fuzz chooses sanitizer, coverage flags and -m32 for i386), links each
+# target with $LIB_FUZZING_ENGINE, and puts into $OUT: the binaries,
 # <target>_seed_corpus.zip, <target>.dict and <target>.options. No CMake:
-# OSS-Fuzz passes none of our options.
+# OSS-Fuzz passes none of our options. The targets are fuzz/targets.sh's.
 #
-# Local test (from the repository root):
-#   export CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" \
-#          LIB_FUZZING_ENGINE=-fsanitize=fuzzer SRC=$PWD/.. OUT=/tmp/ossfuzz-out
-#   mkdir -p $OUT && bash fuzz/oss-fuzz/build.sh
+# Local test of every flavour (ASan, UBSan, MSan, AFL++, i386, coverage):
+# fuzz/oss-fuzz/local.sh.
 
 # The repository: $SRC/vhdxlog (as the Dockerfile clones it), or set
 # VHDXLOG_SRC to build another checkout.
@@ -20,7 +35,15 @@ BUILD=$WORK/vhdxlog-build
 rm -rf "$BUILD"
 mkdir -p "$BUILD" "$OUT"
 
-TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image"
+# shellcheck source=fuzz/targets.sh
+. "$ROOT/fuzz/targets.sh"
+TARGETS="" DIFF_TARGETS=""
+for t in $FUZZ_ALL_TARGETS; do
+  case $t in
+    fuzz_replay_diff*) DIFF_TARGETS="$DIFF_TARGETS $t" ;;
+    *) TARGETS="$TARGETS $t" ;;
+  esac
+done
 STD="-std=c99"
 
 objs=""
@@ -54,14 +77,9 @@ compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
 CFLAGS=$FULL_CFLAGS
 common=$objs
 
-# -max_len of each target (its .options file) and its dictionary.
-# shellcheck source=fuzz/targets.sh
-. "$ROOT/fuzz/targets.sh"
-
 # The differential replayer's targets need the I/O layer and their own
 # helpers on top; the structure-aware custom mutator calls
 # LLVMFuzzerMutate, which only libFuzzer has.
-DIFF_TARGETS="fuzz_replay_diff fuzz_replay_diff_repaired"
 diff_defs=""
 if [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ]; then
   diff_defs="-DRD_CUSTOM_MUTATOR"
@@ -98,9 +116,14 @@ for t in $TARGETS $DIFF_TARGETS; do
   rm -f "$OUT/${t}_seed_corpus.zip"
   (cd "$ROOT/corpus/$t" && zip -q -r -X "$OUT/${t}_seed_corpus.zip" .)
   cp "$(fuzz_dict "$ROOT" "$t")" "$OUT/$t.dict"
+  # -max_len, and the time and memory targets.sh gives each target (within
+  # OSS-Fuzz's defaults of 25 s and 2560 MB; stated so that a change to
+  # targets.sh reaches OSS-Fuzz too).
   cat > "$OUT/$t.options" <<OPTIONS
 [libfuzzer]
 dict = $t.dict
 max_len = $(fuzz_max_len "$t")
+timeout = $(fuzz_timeout "$t")
+rss_limit_mb = $(fuzz_rss_limit_mb "$t")
 OPTIONS
 done

@@ -1,5 +1,12 @@
 /* Structure-aware mutation of packed images (see packed_mutate.h). Field
- * offsets from the format digest (shared/vhdx-log-spec.md). */
+ * offsets from the format digest (shared/vhdx-log-spec.md).
+ *
+ * Every offset into the input is built from numbers read out of it, so each
+ * sum is checked against the room left (`x <= size - at`, never
+ * `at + x <= size`): with a 32-bit size_t an EntryLength near 4 GiB would
+ * wrap the sum. Wrapping the fuzzer asks for (a field one below zero) is
+ * written out with the helpers below, so that UBSan's
+ * unsigned-integer-overflow check (OSS-Fuzz's UBSan build) stays quiet. */
 #include "packed_mutate.h"
 
 #include <string.h>
@@ -18,12 +25,23 @@ typedef struct rng {
   uint32_t s;
 } rng;
 
+/* xorshift32; the masks drop the bits a left shift would push out. */
 static uint32_t next(rng *r) {
   uint32_t x = r->s;
-  x ^= x << 13;
+  x ^= (x & 0x7FFFFu) << 13;
   x ^= x >> 17;
-  x ^= x << 5;
+  x ^= (x & 0x7FFFFFFu) << 5;
   return r->s = x;
+}
+
+/* v + 1 and v - 1 modulo 2^64, without an arithmetic wrap. */
+static uint64_t inc64(uint64_t v) { return v == UINT64_MAX ? 0 : v + 1; }
+static uint64_t dec64(uint64_t v) { return v == 0 ? UINT64_MAX : v - 1; }
+
+/* v + SECTOR or v - SECTOR modulo 2^32 (a 32-bit field moved by a sector). */
+static uint32_t add_sector32(uint32_t v, int up) {
+  uint64_t w = (uint64_t)v + (up ? SECTOR : 0x100000000u - SECTOR);
+  return (uint32_t)(w & 0xFFFFFFFFu);
 }
 
 static uint32_t below(rng *r, uint32_t n) { return n > 0 ? next(r) % n : 0; }
@@ -32,11 +50,11 @@ static uint32_t below(rng *r, uint32_t n) { return n > 0 ? next(r) % n : 0; }
 static uint64_t nudge(rng *r, uint64_t v) {
   switch (below(r, 5)) {
   case 0:
-    return v - 1;
+    return dec64(v);
   case 1:
     return v;
   default:
-    return v + 1;
+    return inc64(v);
   }
 }
 
@@ -65,7 +83,7 @@ static log_view find_log(const uint8_t *data, size_t size) {
         off - MIB > (uint64_t)size)
       return v;
     at = RD_PACKED_FIXED + (off - MIB);
-    if (at >= size)
+    if (at >= (uint64_t)size)
       return v;
     v.base = (size_t)at;
     v.sectors = (size - v.base) / SECTOR;
@@ -79,16 +97,21 @@ static log_view find_log(const uint8_t *data, size_t size) {
 static uint32_t descriptor_sectors(uint32_t count) {
   if (count <= 126)
     return 1;
-  return 1 + (count - 126 + 127) / 128;
+  return 1 + (count - 126) / 128 + ((count - 126) % 128 != 0);
 }
 
-/* Packed offset of descriptor k of the entry at `e`, or 0 if not inside
- * the input (entries that wrap are followed only up to the input's end). */
+/* Packed offset of descriptor k of the entry at `e` (e < size), or 0 if
+ * not inside the input (entries that wrap are followed only up to the
+ * input's end). The offset within the entry is computed in 64 bits (k may
+ * be ~2^32: ~2^37 bytes) and compared with the room after `e`. */
 static size_t descriptor_at(size_t e, uint32_t k, size_t size) {
-  size_t at = k < 126 ? e + 64 + 32 * (size_t)k
-                      : e + SECTOR * (1 + (size_t)(k - 126) / 128) +
-                            32 * (size_t)((k - 126) % 128);
-  return at + 32 <= size ? at : 0;
+  uint64_t rel = k < 126 ? 64 + 32 * (uint64_t)k
+                         : SECTOR * (1 + (uint64_t)(k - 126) / 128) +
+                               32 * (uint64_t)((k - 126) % 128);
+  if (e >= size || rel > (uint64_t)(size - e) ||
+      32 > (uint64_t)(size - e) - rel)
+    return 0;
+  return e + (size_t)rel;
 }
 
 int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
@@ -101,8 +124,9 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
 
   r.s = seed | 1u;
   for (i = 0; i < log.sectors && n < MAX_ENTRIES; i++) {
+    /* log.base + log.sectors * SECTOR <= size (find_log): no wrap. */
     size_t at = log.base + i * SECTOR;
-    if (at + 64 <= size && memcmp(data + at, "loge", 4) == 0)
+    if (at < size && size - at >= 64 && memcmp(data + at, "loge", 4) == 0)
       entries[n++] = at;
   }
   if (n == 0)
@@ -121,7 +145,7 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     if (below(&r, 2) == 0)
       rd_put32(h + 12, (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
     else
-      rd_put32(h + 12, rd_le32(h + 12) + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+      rd_put32(h + 12, add_sector32(rd_le32(h + 12), below(&r, 2) != 0));
     break;
   case 2: /* LastFileOffset: a MiB boundary around the file's size */
     rd_put64(h + 56, (uint64_t)below(&r, 24) * MIB);
@@ -161,12 +185,15 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
   }
   case 6: { /* one data sector: signature or sequence halves */
     uint32_t dsec = descriptor_sectors(count);
+    uint64_t rel;
     size_t s;
     if (length / SECTOR <= dsec)
       break;
-    s = e + SECTOR * (size_t)(dsec + below(&r, length / SECTOR - dsec));
-    if (s + SECTOR > size)
+    /* dsec + below(...) < length / SECTOR < 2^20: the sum fits. */
+    rel = SECTOR * (uint64_t)(dsec + below(&r, length / SECTOR - dsec));
+    if (rel > (uint64_t)(size - e) || SECTOR > (uint64_t)(size - e) - rel)
       break;
+    s = e + (size_t)rel;
     switch (below(&r, 3)) {
     case 0:
       data[s + below(&r, 4)] ^= (uint8_t)(1u << below(&r, 8));
@@ -181,16 +208,18 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     break;
   }
   case 7: /* EntryLength: one sector more or less */
-    rd_put32(h + 8, length + (below(&r, 2) ? SECTOR : 0u - SECTOR));
+    rd_put32(h + 8, add_sector32(length, below(&r, 2) != 0));
     break;
   case 8: { /* copy the whole entry to another sector of the log */
     size_t to = log.base + SECTOR * (size_t)below(&r, (uint32_t)log.sectors);
     size_t len = length;
-    if (to == e || len == 0 || len % SECTOR != 0)
+    if (to == e || to >= size || len == 0 || len % SECTOR != 0)
       break;
-    if (e + len > size)
+    /* Room after each end, not `e + len > size`: that sum wraps when
+     * size_t is 32 bits and EntryLength is near 4 GiB. */
+    if (len > size - e)
       len = (size - e) / SECTOR * SECTOR;
-    if (to + len > size)
+    if (len > size - to)
       len = (size - to) / SECTOR * SECTOR;
     memmove(data + to, data + e, len);
     /* A copy of an entry that is a complete run on its own (Tail at

@@ -77,7 +77,9 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
     n -= 4;
   }
 #endif
-  while (n-- > 0)
+  /* Not `while (n-- > 0)`: its last test wraps n below zero, which UBSan's
+   * unsigned-integer-overflow check (OSS-Fuzz's UBSan build) reports. */
+  for (; n > 0; n--)
     crc = __builtin_ia32_crc32qi(crc, *p++);
   return crc;
 }
@@ -96,7 +98,7 @@ static uint32_t crc_sliced(const rd_crc_table *table, uint32_t crc,
     p += 8;
     n -= 8;
   }
-  while (n-- > 0)
+  for (; n > 0; n--) /* see crc_hw */
     crc = (crc >> 8) ^ table->t[0][(crc ^ *p++) & 0xFFu];
   return crc;
 }

@@ -64,84 +64,84 @@ extern "C" {
 #define VHDXLOG_MAX_FILE_OFFSET (((uint64_t)1) << 62)
 
 /*
- * Status codes. Each error names one rule of the format; the vhdxlog_error
- * that comes with it says where (see vhdxlog_error). Values are stable.
+ * Every status, once: X(name, value, offset kind, index kind, text).
+ * Each error names one rule of the format (docs/RULES.md); the
+ * vhdxlog_error that comes with it says where: error.offset is what the
+ * offset kind says (a file offset, a log offset of the entry, or the file's
+ * size) and error.index counts what the index kind says. Values are stable
+ * (unit/test_status.c pins them). Groups: 1-3 the caller's side, 20-34 the
+ * header area (VHDXLOG_E_REGION_* judged on the replayed state when the log
+ * is dirty), 40-57 entry rules in the order they are checked, 70-74 the log
+ * as a whole and the plan (VHDXLOG_E_LOG_NO_SEQUENCE: error.cause is the
+ * rule the most recent candidate broke; VHDXLOG_E_OFFSET_LIMIT: error.cause
+ * is the field's rule), 90 the iterator's end (not an error).
+ * VHDXLOG_E_RESOURCE is never returned by the library itself (io/ uses it).
  */
+#define VHDXLOG_STATUS_LIST(X)                                                 \
+  X(VHDXLOG_OK, 0, NONE, NONE, "ok") \
+  X(VHDXLOG_E_ARGUMENT, 1, NONE, NONE, "invalid argument") \
+  X(VHDXLOG_E_IO, 2, NONE, NONE, "I/O callback failed") \
+  X(VHDXLOG_E_RESOURCE, 3, NONE, NONE, "could not allocate or map the memory the image needs") \
+  X(VHDXLOG_E_FILE_TOO_SMALL, 20, FILE_SIZE, NONE, "file smaller than the 1 MiB header area") \
+  X(VHDXLOG_E_FILE_SIGNATURE, 21, FILE, NONE, "file identifier is not \"vhdxfile\"") \
+  X(VHDXLOG_E_NO_VALID_HEADER, 22, FILE, NONE, "no header has a valid signature and checksum") \
+  X(VHDXLOG_E_HEADER_SEQUENCE_TIE, 23, FILE, NONE, "both headers valid with equal sequence numbers but different contents") \
+  X(VHDXLOG_E_HEADER_VERSION, 24, FILE, NONE, "header Version is not 1") \
+  X(VHDXLOG_E_HEADER_LOG_VERSION, 25, FILE, NONE, "header LogVersion is not 0 while the log is not empty") \
+  X(VHDXLOG_E_HEADER_LOG_LOCATION, 26, FILE, NONE, "header LogOffset/LogLength misaligned or out of range") \
+  X(VHDXLOG_E_LOG_BEYOND_FILE, 27, FILE, NONE, "log region extends past the end of the file") \
+  X(VHDXLOG_E_NO_VALID_REGION_TABLE, 28, FILE, NONE, "no region table has a valid signature and checksum") \
+  X(VHDXLOG_E_REGION_COUNT, 29, FILE, REGION_ENTRY, "region table EntryCount exceeds 2047") \
+  X(VHDXLOG_E_REGION_ENTRY, 30, FILE, REGION_ENTRY, "region FileOffset/Length misaligned or out of range") \
+  X(VHDXLOG_E_REGION_DUPLICATE, 31, FILE, REGION_ENTRY, "region GUID appears twice") \
+  X(VHDXLOG_E_REGION_UNKNOWN_REQUIRED, 32, FILE, REGION_ENTRY, "unknown region marked required") \
+  X(VHDXLOG_E_REGION_MISSING, 33, FILE, REGION_ENTRY, "BAT or metadata region missing") \
+  X(VHDXLOG_E_REGION_OVERLAP, 34, FILE, REGION_ENTRY, "regions or log overlap") \
+  X(VHDXLOG_E_ENTRY_SIGNATURE, 40, LOG, NONE, "entry signature is not \"loge\"") \
+  X(VHDXLOG_E_ENTRY_LENGTH, 41, LOG, NONE, "EntryLength is zero, not a multiple of 4 KiB, or longer than the log") \
+  X(VHDXLOG_E_ENTRY_TAIL, 42, LOG, NONE, "Tail is not a 4 KiB multiple inside the log, or not in the sequence") \
+  X(VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 43, LOG, NONE, "entry SequenceNumber is zero") \
+  X(VHDXLOG_E_ENTRY_RESERVED, 44, LOG, NONE, "entry Reserved field is not zero") \
+  X(VHDXLOG_E_ENTRY_GUID, 45, LOG, NONE, "entry LogGuid differs from the header's") \
+  X(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, 46, LOG, NONE, "FlushedFileOffset is not a 1 MiB multiple") \
+  X(VHDXLOG_E_ENTRY_LAST_OFFSET, 47, LOG, NONE, "LastFileOffset is not a 1 MiB multiple") \
+  X(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, 48, LOG, NONE, "DescriptorCount needs more sectors than the entry has") \
+  X(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 49, LOG, DESCRIPTOR, "descriptor signature is neither \"zero\" nor \"desc\"") \
+  X(VHDXLOG_E_DESCRIPTOR_RESERVED, 50, LOG, DESCRIPTOR, "zero descriptor Reserved field is not zero") \
+  X(VHDXLOG_E_DESCRIPTOR_LENGTH, 51, LOG, DESCRIPTOR, "zero descriptor ZeroLength is not a multiple of 4 KiB") \
+  X(VHDXLOG_E_DESCRIPTOR_OFFSET, 52, LOG, DESCRIPTOR, "descriptor FileOffset is not a multiple of 4 KiB") \
+  X(VHDXLOG_E_DESCRIPTOR_SEQUENCE, 53, LOG, DESCRIPTOR, "descriptor SequenceNumber differs from the entry's") \
+  X(VHDXLOG_E_DATA_COUNT, 54, LOG, NONE, "number of data sectors differs from the number of data descriptors") \
+  X(VHDXLOG_E_DATA_SIGNATURE, 55, LOG, DATA_SECTOR, "data sector signature is not \"data\"") \
+  X(VHDXLOG_E_DATA_SEQUENCE, 56, LOG, DATA_SECTOR, "data sector SequenceHigh/Low differ from the entry's") \
+  X(VHDXLOG_E_ENTRY_CHECKSUM, 57, LOG, NONE, "entry checksum mismatch") \
+  X(VHDXLOG_E_LOG_NO_SEQUENCE, 70, LOG, NONE, "log is not empty but holds no complete sequence") \
+  X(VHDXLOG_E_DESCRIPTOR_TARGET, 71, LOG, DESCRIPTOR, "descriptor would write into the identifier, the headers or the reserved space of the first 1 MiB, or into the log") \
+  X(VHDXLOG_E_FILE_TRUNCATED, 72, FILE_SIZE, NONE, "file is smaller than the log's FlushedFileOffset") \
+  X(VHDXLOG_E_HEADER_SEQUENCE_LIMIT, 73, FILE, NONE, "header SequenceNumber too large for the header updates a replay needs") \
+  X(VHDXLOG_E_OFFSET_LIMIT, 74, LOG, DESCRIPTOR, "the active sequence writes or sizes the file past 2^62, this implementation's limit") \
+  X(VHDXLOG_END, 90, NONE, NONE, "end of iteration")
+
 typedef enum vhdxlog_status {
-  VHDXLOG_OK = 0,
-
-  /* Caller errors. */
-  VHDXLOG_E_ARGUMENT = 1, /* NULL pointer, span too small, bad size */
-  VHDXLOG_E_IO,           /* an I/O callback failed */
-  VHDXLOG_E_RESOURCE,     /* the caller's layer (io/) could not allocate or
-                             map the memory an image needs; never returned
-                             by the library itself */
-
-  /* Image structure (error.offset is a file offset). */
-  VHDXLOG_E_FILE_TOO_SMALL = 20, /* file shorter than the 1 MiB header area */
-  VHDXLOG_E_FILE_SIGNATURE,      /* identifier is not "vhdxfile" */
-  VHDXLOG_E_NO_VALID_HEADER,     /* neither header has signature + checksum */
-  VHDXLOG_E_HEADER_SEQUENCE_TIE, /* both valid, equal SequenceNumber, differ */
-  VHDXLOG_E_HEADER_VERSION,      /* current header Version != 1 */
-  VHDXLOG_E_HEADER_LOG_VERSION,  /* LogVersion != 0 while LogGuid != 0 */
-  VHDXLOG_E_HEADER_LOG_LOCATION, /* LogOffset/LogLength alignment or range */
-  VHDXLOG_E_LOG_BEYOND_FILE,     /* dirty log does not fit in the file */
-  VHDXLOG_E_NO_VALID_REGION_TABLE,   /* neither region table is valid */
-  VHDXLOG_E_REGION_COUNT,            /* EntryCount > 2047 */
-  VHDXLOG_E_REGION_ENTRY,            /* FileOffset/Length alignment or range */
-  VHDXLOG_E_REGION_DUPLICATE,        /* the same region GUID twice */
-  VHDXLOG_E_REGION_UNKNOWN_REQUIRED, /* unknown region marked Required */
-  VHDXLOG_E_REGION_MISSING,          /* BAT or metadata region absent */
-  VHDXLOG_E_REGION_OVERLAP, /* regions/log overlap each other or 1 MiB */
-
-  /* Log entry rules (error.offset is a log offset: the entry's start). */
-  VHDXLOG_E_ENTRY_SIGNATURE = 40,   /* not "loge" */
-  VHDXLOG_E_ENTRY_LENGTH,           /* 0, not 4 KiB multiple, or > log length */
-  VHDXLOG_E_ENTRY_TAIL,             /* not 4 KiB multiple or >= log length */
-  VHDXLOG_E_ENTRY_SEQUENCE_ZERO,    /* SequenceNumber == 0 */
-  VHDXLOG_E_ENTRY_RESERVED,         /* Reserved != 0 */
-  VHDXLOG_E_ENTRY_GUID,             /* LogGuid differs from the header's */
-  VHDXLOG_E_ENTRY_FLUSHED_OFFSET,   /* not a 1 MiB multiple */
-  VHDXLOG_E_ENTRY_LAST_OFFSET,      /* not a 1 MiB multiple */
-  VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, /* descriptor sectors exceed the entry */
-  VHDXLOG_E_DESCRIPTOR_SIGNATURE,   /* neither "zero" nor "desc" (index set) */
-  VHDXLOG_E_DESCRIPTOR_RESERVED,    /* zero descriptor Reserved != 0 */
-  VHDXLOG_E_DESCRIPTOR_LENGTH,      /* ZeroLength not a 4 KiB multiple */
-  VHDXLOG_E_DESCRIPTOR_OFFSET,      /* FileOffset not a 4 KiB multiple */
-  VHDXLOG_E_DESCRIPTOR_SEQUENCE,    /* SequenceNumber != the entry's */
-  VHDXLOG_E_DATA_COUNT,             /* data sectors != data descriptors */
-  VHDXLOG_E_DATA_SIGNATURE,         /* data sector not "data" (index set) */
-  VHDXLOG_E_DATA_SEQUENCE,          /* SequenceHigh/Low != the entry's */
-  VHDXLOG_E_ENTRY_CHECKSUM,         /* CRC-32C mismatch */
-
-  /* Log as a whole. */
-  VHDXLOG_E_LOG_NO_SEQUENCE = 70,  /* LogGuid set but no complete sequence;
-                                      error.cause/offset name the failure of
-                                      the most recent candidate entry */
-  VHDXLOG_E_DESCRIPTOR_TARGET,     /* a write would hit the identifier, the
-                                      header slots, the reserved space of the
-                                      first 1 MiB or the log: everything but
-                                      the region tables (error.offset =
-                                      entry, index = descriptor) */
-  VHDXLOG_E_FILE_TRUNCATED,        /* file smaller than FlushedFileOffset
-                                      (error.offset = the file size) */
-  VHDXLOG_E_HEADER_SEQUENCE_LIMIT, /* the current header's SequenceNumber is
-                                      too close to 2^64 for the header
-                                      updates a replay needs */
-  VHDXLOG_E_OFFSET_LIMIT,          /* the active sequence writes past, or
-                                      names a file size above,
-                                      VHDXLOG_MAX_FILE_OFFSET: valid by the
-                                      spec, beyond this implementation.
-                                      error.cause = the field's rule
-                                      (VHDXLOG_E_DESCRIPTOR_OFFSET with the
-                                      descriptor index, or
-                                      VHDXLOG_E_ENTRY_FLUSHED_OFFSET /
-                                      VHDXLOG_E_ENTRY_LAST_OFFSET for the
-                                      head); offset = the entry */
-
-  /* Iterator end (not an error). */
-  VHDXLOG_END = 90
+#define VHDXLOG_STATUS_ENUM_(name, value, offset_kind, index_kind, text)      \
+  name = value,
+  VHDXLOG_STATUS_LIST(VHDXLOG_STATUS_ENUM_)
+#undef VHDXLOG_STATUS_ENUM_
 } vhdxlog_status;
+
+/* What error.offset and error.index of a status are. */
+typedef enum vhdxlog_offset_kind {
+  VHDXLOG_OFFSET_NONE = 0,
+  VHDXLOG_OFFSET_FILE = 1,     /* a file offset */
+  VHDXLOG_OFFSET_LOG = 2,      /* a log offset: the entry's first sector */
+  VHDXLOG_OFFSET_FILE_SIZE = 3 /* the file's size */
+} vhdxlog_offset_kind;
+typedef enum vhdxlog_index_kind {
+  VHDXLOG_INDEX_NONE = 0,
+  VHDXLOG_INDEX_DESCRIPTOR = 1,  /* descriptor index within its entry */
+  VHDXLOG_INDEX_DATA_SECTOR = 2, /* data sector index within its entry */
+  VHDXLOG_INDEX_REGION_ENTRY = 3 /* region table entry index */
+} vhdxlog_index_kind;
 
 /* Where a check failed. */
 typedef struct vhdxlog_error {
@@ -162,6 +162,10 @@ typedef struct vhdxlog_error {
 const char *vhdxlog_status_string(vhdxlog_status status);
 /* Stable symbolic name of a status ("VHDXLOG_E_ENTRY_CHECKSUM"). */
 const char *vhdxlog_status_name(vhdxlog_status status);
+/* What error.offset and error.index of `status` are (NONE for an unknown
+ * status). */
+vhdxlog_offset_kind vhdxlog_status_offset_kind(vhdxlog_status status);
+vhdxlog_index_kind vhdxlog_status_index_kind(vhdxlog_status status);
 
 /* CRC-32C (Castagnoli). Start with crc = 0, chain by passing the result. */
 uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size);
@@ -264,7 +268,9 @@ typedef struct vhdxlog_sequence {
   uint64_t flushed_file_offset; /* the head's */
   uint64_t last_file_offset;    /* the head's */
   uint64_t descriptor_count;    /* over all entries */
-  uint64_t max_write_end;       /* end of the furthest write (0: none) */
+  uint64_t max_write_end;       /* end of the furthest write (0: none;
+                                   UINT64_MAX when a write's end does not
+                                   fit in 64 bits) */
 } vhdxlog_sequence;
 
 /*

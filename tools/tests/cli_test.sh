@@ -80,12 +80,36 @@ same() {
   if cmp -s "$1" "$2"; then ok "$3"; else not_ok "$3 ($1 differs from $2)"; fi
 }
 
-# json FILE DESC: valid JSON
+# The schema every --json document must follow; validated where python3
+# has jsonschema (Debian python3-jsonschema), else only parsed.
+SCHEMA="$(cd "$(dirname "$0")/../../docs/cli" && pwd)/vhdxlog.schema.json"
+if "$PY" -c 'import jsonschema' 2>/dev/null; then
+  HAVE_JSONSCHEMA=1
+else
+  HAVE_JSONSCHEMA=0
+  echo "# jsonschema not available: JSON output is parsed, not validated"
+fi
+
+# json FILE DESC: valid JSON, of format vhdxlog-json version 1, and valid
+# against the schema
 json() {
-  if "$PY" -S -m json.tool "$1" >/dev/null 2>"$W/json.err"; then
+  if "$PY" - "$1" "$SCHEMA" "$HAVE_JSONSCHEMA" >"$W/json.err" 2>&1 <<'EOF'; then
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+assert d["format"] == "vhdxlog-json" and d["version"] == 1, "format/version"
+if sys.argv[3] == "1":
+    import jsonschema
+    schema = json.load(open(sys.argv[2], encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    errs = sorted(jsonschema.Draft202012Validator(schema).iter_errors(d),
+                  key=lambda e: list(e.path))
+    for e in errs[:5]:
+        print("schema: %s: %s" % ("/".join(map(str, e.path)), e.message))
+    sys.exit(1 if errs else 0)
+EOF
     ok "$2"
   else
-    not_ok "$2 (invalid JSON)"
+    not_ok "$2 (invalid JSON or schema mismatch)"
     show "$W/json.err" "$1"
   fi
 }
@@ -112,7 +136,8 @@ mk() {
 }
 
 for k in clean dirty dirty-wrap one-entry corrupt-log bad-checksum \
-  bad-data-sig target-header truncated tiny no-header; do
+  bad-data-sig target-header truncated tiny no-header armed-empty \
+  offset-limit; do
   mk "$k" "$W/$k.vhdx"
   cp "$W/$k.vhdx" "$W/$k.orig"
 done
@@ -130,7 +155,14 @@ else
   show "$W/out"
 fi
 expect 0 "--help exits 0" "$V" --help
-has "$W/out" "replay FILE [--dry-run | -o OUT]" "--help lists replay"
+has "$W/out" "replay FILE [--dry-run | -o OUT" "--help lists replay"
+has "$W/out" "qemu-img" "--help sets the exit codes beside qemu-img's"
+has "$W/out" "fsck" "--help sets the exit codes beside fsck's"
+expect 0 "check --help exits 0" "$V" check --help
+has "$W/out" "usage: vhdxlog check FILE" "check --help is check's own help"
+lacks "$W/out" "usage: vhdxlog replay" "check --help leaves out other commands"
+expect 0 "replay --help exits 0" "$V" replay --help
+has "$W/out" "--force" "replay --help documents --force"
 expect 3 "no arguments is a usage error" "$V"
 has "$W/err" "usage:" "usage line on stderr"
 expect 3 "unknown command" "$V" frobnicate "$W/clean.vhdx"
@@ -138,7 +170,10 @@ has "$W/err" "usage:" "usage line for an unknown command"
 expect 3 "unknown option" "$V" check --frob "$W/clean.vhdx"
 expect 3 "missing FILE" "$V" check
 expect 3 "two FILEs" "$V" info "$W/clean.vhdx" "$W/dirty.vhdx"
-expect 3 "--json not accepted by replay" "$V" replay --json "$W/dirty.vhdx"
+expect 3 "--force without -o" "$V" replay --force "$W/dirty.vhdx"
+expect 3 "--strict with --force-clear" \
+  "$V" replay --strict --force-clear "$W/dirty.vhdx"
+expect 3 "--force not accepted by check" "$V" check --force "$W/dirty.vhdx"
 expect 3 "--dry-run not accepted by check" "$V" check --dry-run "$W/dirty.vhdx"
 expect 3 "-o needs an argument" "$V" replay "$W/dirty.vhdx" -o
 expect 3 "--dry-run with -o" "$V" replay --dry-run -o "$W/x" "$W/dirty.vhdx"
@@ -147,10 +182,43 @@ expect 3 "missing file: check exits 3" "$V" check "$W/does-not-exist"
 has "$W/err" "does-not-exist" "missing file named on stderr"
 expect 3 "missing file: check --json exits 3" "$V" check --json "$W/nope"
 json "$W/out" "missing file: check --json is still JSON"
+pyjson "$W/out" "missing file: the system's reason reaches the JSON" \
+  'd["system_error"] == "No such file or directory"
+and "No such file or directory" in d["message"]'
+for c in info dump; do
+  expect 3 "missing file: $c --json exits 3" "$V" $c --json "$W/nope"
+  json "$W/out" "missing file: $c --json is still JSON"
+done
+expect 3 "missing file: replay --json exits 3" "$V" replay --json "$W/nope"
+json "$W/out" "missing file: replay --json is still JSON"
+pyjson "$W/out" "missing file: replay --json says why" \
+  'd["result"] == "error" and d["system_error"] == "No such file or directory"' 
 expect 3 "missing file: replay exits 3" "$V" replay "$W/nope"
 expect 3 "a directory: check exits 3" "$V" check "$W"
-has "$W/err" "VHDXLOG_E_IO" "a directory: check reports an I/O error"
+has "$W/err" "a directory: only regular files and block devices" \
+  "a directory: check says what it is"
 expect 3 "a directory: replay exits 3" "$V" replay "$W"
+
+# ------------------------------------------------------------- docs
+# The man page and the completion know every option --help lists.
+DOCS="$(cd "$(dirname "$0")/../../docs/cli" && pwd)"
+"$V" --help >"$W/help.txt" 2>&1
+for o in --json --strict --force-clear --dry-run --output --force; do
+  has "$W/help.txt" "$o" "--help documents $o"
+  has "$DOCS/vhdxlog.1" "$(printf '%s' "$o" | sed 's/-/\\-/g')" \
+    "the man page documents $o"
+  has "$DOCS/vhdxlog.bash-completion" "$o" "bash completion offers $o"
+done
+has "$DOCS/vhdxlog.1" "qemu\-img check" "the man page compares exit codes"
+if command -v bash >/dev/null 2>&1 &&
+  bash -c '. "$1"; COMP_WORDS=(vhdxlog replay --f); COMP_CWORD=2; _vhdxlog
+    printf "%s\n" "${COMPREPLY[@]}"' sh "$DOCS/vhdxlog.bash-completion" \
+    >"$W/compl" 2>&1; then
+  has "$W/compl" "--force-clear" "bash completion completes replay --f"
+else
+  not_ok "bash completion runs"
+  show "$W/compl"
+fi
 
 # ------------------------------------------------------------- clean
 expect 0 "clean: check exits 0" "$V" check "$W/clean.vhdx"
@@ -206,6 +274,7 @@ and s["flushed_file_offset"] == 4194304 and s["last_file_offset"] == 6291456
 and d["log"]["state"] == "dirty" and d["replay"]["needed"] is True'
 expect 0 "dirty: dump exits 0" "$V" dump "$W/dirty.vhdx"
 has "$W/out" "2 candidates, 2 valid" "dirty: dump counts the candidates"
+has "$W/out" "action: replay" "dirty: dump names the action"
 expect 0 "dirty: dump --json exits 0" "$V" dump --json "$W/dirty.vhdx"
 json "$W/out" "dirty: dump --json is JSON"
 cp "$W/out" "$W/dirty.dump.json"
@@ -368,9 +437,64 @@ tmpleft() { ls "$W"/*.vhdxlog-* >/dev/null 2>&1; }
 if tmpleft; then not_ok "replay -o left no temporary file"; else
   ok "replay -o left no temporary file"; fi
 printf 'old contents\n' >"$W/existing.out"
-expect 0 "replay -o over an existing OUT exits 0" \
+cp "$W/existing.out" "$W/existing.orig"
+expect 3 "replay -o over an existing OUT without --force exits 3" \
   "$V" replay "$W/dirty.vhdx" -o "$W/existing.out"
+has "$W/err" "exists; --force replaces it" "replay -o names --force"
+same "$W/existing.out" "$W/existing.orig" "replay -o without --force kept OUT"
+expect 0 "replay -o --force over an existing OUT exits 0" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/existing.out" --force
 same "$W/existing.out" "$W/dirty.out" "replay -o replaced the existing OUT whole"
+# rename() would replace anything: OUT must be a regular file, --force or
+# not (as root, -o /dev/null would replace /dev/null).
+mkfifo "$W/fifo.out"
+expect 3 "replay -o onto a FIFO exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/fifo.out"
+has "$W/err" "a FIFO, not a regular file" "replay -o onto a FIFO says why"
+if [ -p "$W/fifo.out" ]; then ok "replay -o left the FIFO in place"; else
+  not_ok "replay -o left the FIFO in place"; fi
+expect 3 "replay -o --force onto a FIFO exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/fifo.out" --force
+if [ -p "$W/fifo.out" ]; then ok "replay -o --force left the FIFO in place"
+else not_ok "replay -o --force left the FIFO in place"; fi
+ln -s existing.orig "$W/link.out"
+expect 3 "replay -o onto a symbolic link exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/link.out"
+if [ -L "$W/link.out" ]; then ok "replay -o left the symbolic link in place"
+else not_ok "replay -o left the symbolic link in place"; fi
+if mknod "$W/null.out" c 1 3 2>/dev/null; then
+  expect 3 "replay -o onto a character device exits 3" \
+    "$V" replay "$W/dirty.vhdx" -o "$W/null.out"
+  if [ -c "$W/null.out" ]; then ok "replay -o left the device in place"; else
+    not_ok "replay -o left the device in place"; fi
+  rm -f "$W/null.out"
+else
+  n=$((n + 1))
+  echo "ok $n - # SKIP mknod not permitted"
+fi
+cp "$W/existing.orig" "$W/readonly.out"
+chmod 444 "$W/readonly.out"
+expect 3 "replay -o onto a read-only file without --force exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/readonly.out"
+same "$W/readonly.out" "$W/existing.orig" "replay -o kept the read-only file"
+mkdir "$W/outdir"
+expect 3 "replay -o onto a directory exits 3" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/outdir"
+lacks "$W/out" "log cleared" "replay -o onto a directory claims no success"
+has "$W/err" "a directory, not a regular file" \
+  "replay -o onto a directory says why"
+expect 0 "replay -o --json exits 0" \
+  "$V" replay "$W/dirty.vhdx" -o "$W/json.out" --json
+json "$W/out" "replay -o --json is JSON"
+pyjson "$W/out" "replay -o --json says what was done" '
+d["command"] == "replay" and d["result"] == "replayed"
+and d["action"] == "replay" and d["output"].endswith("json.out")
+and d["writes"] > 0 and d["bytes_written"] > 0 and d["flushes"] > 0
+and d["data_written"] is True and d["file_size"] == 6291456
+and all(h["log_guid"] == "{00000000-0000-0000-0000-000000000000}"
+        for h in d["headers"])
+and sorted(h["sequence_number"] for h in d["headers"]) == [4, 5]'
+same "$W/json.out" "$W/dirty.out" "replay -o --json wrote the usual bytes"
 expect 3 "replay -o into a missing directory exits 3" \
   "$V" replay "$W/dirty.vhdx" -o "$W/no-such-dir/x.vhdx"
 has "$W/err" "cannot create" "replay -o into a missing directory says why"
@@ -392,7 +516,19 @@ for _ in $(seq 100); do [ -e "$W/locked.ready" ] && break; sleep 0.1; done
 expect 3 "locked: replay exits 3" "$V" replay "$W/locked.vhdx"
 has "$W/err" "in use" "locked: replay says the image is in use"
 same "$W/locked.vhdx" "$W/dirty.orig" "locked: replay wrote nothing"
+rm -f "$W/locked.out"
+expect 3 "locked: replay -o exits 3 (as in place)" \
+  "$V" replay "$W/locked.vhdx" -o "$W/locked.out"
+has "$W/err" "in use" "locked: replay -o says the input is in use"
+if [ -e "$W/locked.out" ]; then not_ok "locked: replay -o created no output"
+else ok "locked: replay -o created no output"; fi
 expect 1 "locked: check still reads it" "$V" check "$W/locked.vhdx"
+has "$W/err" "warning: in use" "locked: check warns the image is in use"
+has "$W/err" "may be stale" "locked: check says the verdict may be stale"
+expect 1 "locked: check --json" "$V" check --json "$W/locked.vhdx"
+pyjson "$W/out" "locked: check --json in_use" 'd["in_use"] is True'
+expect 0 "locked: info warns too" "$V" info "$W/locked.vhdx"
+has "$W/err" "warning: in use" "locked: info warns the image is in use"
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
 expect 0 "unlocked: replay exits 0" "$V" replay "$W/locked.vhdx"
@@ -440,9 +576,8 @@ corrupt() { # KIND NAME MESSAGE-FRAGMENT...
 
 corrupt corrupt-log VHDXLOG_E_LOG_NO_SEQUENCE VHDXLOG_E_ENTRY_TAIL \
   "at log offset 0x2000 (file offset 0x102000)"
-corrupt bad-checksum VHDXLOG_E_LOG_NO_SEQUENCE VHDXLOG_E_ENTRY_CHECKSUM \
-  "at log offset 0x0 (file offset 0x100000)"
-expect 2 "bad-checksum: check --json" "$V" check --json "$W/bad-checksum.vhdx"
+expect 2 "bad-checksum: check --strict --json" \
+  "$V" check --strict --json "$W/bad-checksum.vhdx"
 pyjson "$W/out" "bad-checksum: check --json cause and offset" '
 d["error"]["cause"]["name"] == "VHDXLOG_E_ENTRY_CHECKSUM"
 and d["error"]["cause"]["offset"] == 0
@@ -489,6 +624,220 @@ json "$W/out" "invalid UTF-8 file name: check --json is JSON"
 pyjson "$W/out" "invalid UTF-8 file name: replaced by U+FFFD" \
   'd["file"].endswith("bad\ufffd\ufffdxy.vhdx")'
 
+# ------------------------------------------------------------- armed logs
+# LogGuid set, no complete sequence. A power cut between arming the log and
+# flushing its entry leaves no candidate, or torn ones: replay clears the
+# log and writes no data. Damaged candidates are refused unless
+# --force-clear; --strict refuses every armed log.
+# verify_cleared OUT ORIG: both headers valid with LogGuid 0, nothing else
+# changed (the header slots are all a clear writes).
+verify_cleared() {
+  "$PY" -S - "$1" "$2" <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+o = open(sys.argv[2], "rb").read()
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for x in data:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+errs = []
+if len(b) != len(o): errs.append("size changed")
+if b[:64 * 1024] != o[:64 * 1024]: errs.append("identifier changed")
+if b[192 * 1024:] != o[192 * 1024:]: errs.append("data changed")
+for off in (64 * 1024, 128 * 1024):
+    h = bytearray(b[off:off + 4096])
+    stored = struct.unpack_from("<I", h, 4)[0]
+    h[4:8] = bytes(4)
+    if h[:4] != b"head" or crc32c(bytes(h)) != stored:
+        errs.append("header at %d invalid" % off)
+    if h[48:64] != bytes(16): errs.append("LogGuid not cleared at %d" % off)
+if errs:
+    print("; ".join(errs))
+    sys.exit(1)
+EOF
+}
+
+A="$W/armed-empty.vhdx"
+expect 1 "armed-empty: check exits 1" "$V" check "$A"
+has "$W/out" "armed: LogGuid set, no entry carries it (a power cut between arming the log and writing its entry); replay clears the log and writes no data" \
+  "armed-empty: check says what replay does and why"
+if [ "$(wc -l <"$W/out")" -eq 1 ]; then ok "armed-empty: check says it in one line"
+else not_ok "armed-empty: check says it in one line"; show "$W/out"; fi
+expect 1 "armed-empty: check --json exits 1" "$V" check --json "$A"
+json "$W/out" "armed-empty: check --json is JSON"
+pyjson "$W/out" "armed-empty: check --json action and classification" '
+d["result"] == "replay-needed" and d["action"] == "clear-armed"
+and d["policy"] == "default" and d["armed"]["kind"] == "empty"
+and d["armed"]["candidates"] == 0 and d["armed"]["power_cut"] is True
+and d["armed"]["cleared_by_replay"] is True and d["armed"]["newest"] is None'
+expect 0 "armed-empty: info exits 0" "$V" info "$A"
+has "$W/out" "action: clear-armed" "armed-empty: info names the action"
+expect 0 "armed-empty: info --json exits 0" "$V" info --json "$A"
+json "$W/out" "armed-empty: info --json is JSON"
+pyjson "$W/out" "armed-empty: info --json action" '
+d["action"] == "clear-armed" and d["replay"]["action"] == "clear-armed"
+and d["armed"]["kind"] == "empty"'
+expect 0 "armed-empty: dump exits 0" "$V" dump "$A"
+has "$W/out" "action: clear-armed" "armed-empty: dump names the action"
+expect 0 "armed-empty: dump --json exits 0" "$V" dump --json "$A"
+json "$W/out" "armed-empty: dump --json is JSON"
+pyjson "$W/out" "armed-empty: dump --json action" '
+d["action"] == "clear-armed" and d["armed"]["kind"] == "empty"
+and d["error"] is None and d["candidates"] == []'
+expect 2 "armed-empty: check --strict exits 2" "$V" check --strict "$A"
+has "$W/out" "armed log refused (--strict)" "armed-empty: --strict says why"
+expect 2 "armed-empty: info --strict exits 2" "$V" info --strict "$A"
+expect 2 "armed-empty: dump --strict exits 2" "$V" dump --strict "$A"
+expect 2 "armed-empty: replay --strict exits 2" "$V" replay --strict "$A"
+same "$A" "$W/armed-empty.orig" "armed-empty: replay --strict wrote nothing"
+expect 0 "armed-empty: replay --dry-run exits 0" "$V" replay --dry-run "$A"
+has "$W/out" "would clear the armed log" "armed-empty: --dry-run says so"
+lacks "$W/out" "  data" "armed-empty: --dry-run shows no data write"
+same "$A" "$W/armed-empty.orig" "armed-empty: --dry-run wrote nothing"
+expect 0 "armed-empty: replay exits 0" "$V" replay "$A"
+has "$W/out" "log cleared: armed log (empty), no data written" \
+  "armed-empty: replay says it cleared the log"
+if verify_cleared "$A" "$W/armed-empty.orig" >"$W/verify" 2>&1; then
+  ok "armed-empty: replay changed only the headers, LogGuid cleared"
+else
+  not_ok "armed-empty: replay changed only the headers, LogGuid cleared"
+  show "$W/verify"
+fi
+expect 0 "armed-empty: clean after replay" "$V" check "$A"
+
+B="$W/bad-checksum.vhdx"
+expect 1 "torn: check exits 1" "$V" check "$B"
+has "$W/out" "armed: LogGuid set, only torn entries (1) carry it" \
+  "torn: check counts the torn entries"
+has "$W/out" "newest candidate with the LogGuid: log offset 0x0 (file offset 0x100000), sequence number 10, breaking entry checksum mismatch (VHDXLOG_E_ENTRY_CHECKSUM)" \
+  "torn: check shows the newest candidate and its rule"
+expect 1 "torn: check --json exits 1" "$V" check --json "$B"
+pyjson "$W/out" "torn: check --json newest candidate" '
+(a := d["armed"])["kind"] == "torn" and a["torn"] == 1
+and a["newest"]["offset"] == 0 and a["newest"]["file_offset"] == 1048576
+and a["newest"]["sequence_number"] == 10
+and a["newest"]["rule"]["name"] == "VHDXLOG_E_ENTRY_CHECKSUM"'
+expect 2 "torn: check --strict exits 2" "$V" check --strict "$B"
+has "$W/out" "VHDXLOG_E_ENTRY_CHECKSUM" "torn: --strict names the rule"
+has "$W/out" "without --strict, replay clears the log" \
+  "torn: --strict says what the default does"
+expect 0 "torn: replay --json exits 0" "$V" replay --json "$B"
+json "$W/out" "torn: replay --json is JSON"
+pyjson "$W/out" "torn: replay --json says the log was cleared, no data" '
+d["result"] == "armed-log-cleared" and d["action"] == "clear-armed"
+and d["data_written"] is False and d["writes"] == 2 and d["flushes"] == 2
+and all(h["log_guid"] == "{00000000-0000-0000-0000-000000000000}"
+        for h in d["headers"])'
+if verify_cleared "$B" "$W/bad-checksum.orig" >"$W/verify" 2>&1; then
+  ok "torn: replay changed only the headers"
+else
+  not_ok "torn: replay changed only the headers"
+  show "$W/verify"
+fi
+
+D="$W/bad-data-sig.vhdx"
+expect 2 "damaged: check exits 2" "$V" check "$D"
+has "$W/out" "armed log refused: the candidate at log offset 0x0" \
+  "damaged: check names the candidate"
+has "$W/out" "matching checksum" "damaged: check says why it is damage"
+has "$W/out" "--force-clear clears the log" "damaged: check names --force-clear"
+expect 2 "damaged: check --json exits 2" "$V" check --json "$D"
+pyjson "$W/out" "damaged: check --json classification" '
+d["action"] is None and (a := d["armed"])["kind"] == "damaged-checksum"
+and a["power_cut"] is False and a["cleared_by_replay"] is False
+and a["decisive"]["rule"]["name"] == "VHDXLOG_E_DATA_SIGNATURE"
+and a["decisive"]["offset"] == 0'
+cp "$D" "$W/damaged.vhdx"
+expect 1 "damaged: check --force-clear exits 1" \
+  "$V" check --force-clear "$W/damaged.vhdx"
+expect 0 "damaged: replay --force-clear exits 0" \
+  "$V" replay --force-clear "$W/damaged.vhdx"
+has "$W/out" "log cleared: armed log (damaged-checksum)" \
+  "damaged: replay --force-clear says so"
+expect 0 "damaged: clean after --force-clear" "$V" check "$W/damaged.vhdx"
+
+# ------------------------------------------------------------- offset limit
+expect 2 "offset-limit: check exits 2" "$V" check "$W/offset-limit.vhdx"
+has "$W/out" "(VHDXLOG_E_OFFSET_LIMIT): field FileOffset (VHDXLOG_E_DESCRIPTOR_OFFSET) at log offset 0x0 (file offset 0x100000), descriptor 1" \
+  "offset-limit: check names the field, the entry and the descriptor"
+expect 2 "offset-limit: check --json exits 2" \
+  "$V" check --json "$W/offset-limit.vhdx"
+json "$W/out" "offset-limit: check --json is JSON"
+pyjson "$W/out" "offset-limit: check --json cause" '
+(e := d["error"])["name"] == "VHDXLOG_E_OFFSET_LIMIT"
+and e["cause"]["name"] == "VHDXLOG_E_DESCRIPTOR_OFFSET"
+and e["cause"]["field"] == "FileOffset" and e["cause"]["index"] == 1'
+
+# ------------------------------------------------------------- regions
+expect 0 "dirty: info shows the region tables twice" "$V" info "$W/dirty.orig"
+has "$W/out" "region table (on disk): copy 1 valid" \
+  "dirty: info shows the tables on disk"
+has "$W/out" "region table (as replayed): copy 1 valid" \
+  "dirty: info shows the tables as replayed"
+expect 0 "dirty: info --json" "$V" info --json "$W/dirty.orig"
+pyjson "$W/out" "dirty: info --json regions on disk and replayed" '
+d["regions"]["error"] is None
+and d["regions_replayed"]["bat"] == {"offset": 2097152, "length": 1048576}'
+
+# ------------------------------------------------------------- special files
+# Only regular files and block devices are opened: open() on a FIFO blocks.
+mkfifo "$W/in.fifo"
+for c in check info dump; do
+  expect 3 "a FIFO: $c exits 3 without blocking" \
+    timeout 20 "$V" $c "$W/in.fifo"
+  has "$W/err" "a FIFO: only regular files and block devices" \
+    "a FIFO: $c says what it is"
+done
+expect 3 "a FIFO: replay -o exits 3 without blocking" \
+  timeout 20 "$V" replay "$W/in.fifo" -o "$W/fifo-in.out"
+expect 3 "a character device: check exits 3" "$V" check /dev/null
+has "$W/err" "a character device" "a character device: check says so"
+
+# ------------------------------------------------------------- not a VHDX
+# notvhdx FILE FRAGMENT: exit 2, "not a VHDX file", the format named.
+notvhdx() {
+  expect 2 "$1: check exits 2" "$V" check "$W/$1"
+  has "$W/out" "not a VHDX file: $2" "$1: check says not a VHDX: $2"
+  lacks "$W/out" "smaller than" "$1: check does not blame the size"
+  expect 2 "$1: check --json exits 2" "$V" check --json "$W/$1"
+  json "$W/out" "$1: check --json is JSON"
+  pyjson "$W/out" "$1: check --json result not-vhdx" \
+    "d['result'] == 'not-vhdx' and d['not_vhdx'].startswith('$2')"
+  expect 2 "$1: info exits 2" "$V" info "$W/$1"
+  has "$W/err" "not a VHDX file" "$1: info says not a VHDX"
+}
+: >"$W/empty.img"
+notvhdx empty.img "an empty file"
+printf 'hello, world\n' >"$W/text.img"
+notvhdx text.img "no known signature"
+"$PY" -S - "$W" <<'EOF'
+import sys
+w = sys.argv[1]
+def put(name, data):
+    open(w + "/" + name, "wb").write(data)
+put("fake.qcow2", b"QFI\xfb" + bytes(65532))
+put("fake.vhd", bytes(2 << 20) + b"conectix" + bytes(504))
+put("fake.vmdk", b"KDMV" + bytes(65532))
+put("fake.vdi", b"<<< Oracle VM VirtualBox Disk Image >>>\n".ljust(64, b"\0")
+    + b"\x7f\x10\xda\xbe" + bytes(65468))
+EOF
+notvhdx fake.qcow2 "a qcow2 image"
+notvhdx fake.vhd "a VHD image"
+notvhdx fake.vmdk "a VMDK image"
+notvhdx fake.vdi "a VDI image"
+if command -v qemu-img >/dev/null 2>&1; then
+  for f in qcow2:qcow2 vpc:VHD vmdk:VMDK vdi:VDI; do
+    fmt=${f%%:*}
+    name=${f#*:}
+    if qemu-img create -q -f "$fmt" "$W/real.$fmt" 64M >/dev/null 2>&1; then
+      notvhdx "real.$fmt" "a $name image"
+    fi
+  done
+fi
+
 # ------------------------------------------------------------- QEMU image
 # A clean image as QEMU writes it (its own region and metadata layout).
 if command -v qemu-img >/dev/null 2>&1 &&
@@ -500,6 +849,22 @@ d["log"]["state"] == "clean" and d["log"]["length"] > 0
 and d["regions"]["bat"]["length"] > 0 and d["regions"]["metadata"]["length"] > 0
 and all(h["valid"] for h in d["headers"])'
   expect 0 "qemu-img image: dump exits 0" "$V" dump "$W/qemu.vhdx"
+  # QEMU holds byte-range locks on an image it has open (as a running VM
+  # does): check warns that its verdict may be stale, replay -o refuses.
+  if command -v qemu-io >/dev/null 2>&1; then
+    (sleep 8 | qemu-io -f vhdx "$W/qemu.vhdx" >/dev/null 2>&1) &
+    qpid=$!
+    for _ in $(seq 60); do
+      "$V" check "$W/qemu.vhdx" 2>&1 | grep -q "in use" && break
+      sleep 0.1
+    done
+    expect 0 "held by qemu-io: check exits 0" "$V" check "$W/qemu.vhdx"
+    has "$W/err" "may be stale" "held by qemu-io: check warns"
+    expect 3 "held by qemu-io: replay -o exits 3" \
+      "$V" replay "$W/qemu.vhdx" -o "$W/qemu.out"
+    has "$W/err" "in use" "held by qemu-io: replay -o says it is in use"
+    wait "$qpid" 2>/dev/null
+  fi
 else
   n=$((n + 1))
   echo "ok $n - # SKIP qemu-img not available"

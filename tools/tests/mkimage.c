@@ -30,6 +30,10 @@
  *   truncated     dirty cut to 3 MiB (< FlushedFileOffset: E_FILE_TRUNCATED)
  *   tiny          512 KiB of a clean image (E_FILE_TOO_SMALL)
  *   no-header     both header checksums broken (E_NO_VALID_HEADER)
+ *   armed-empty   LogGuid set, log all zero: armed, no candidate (a power
+ *                 cut between arming the log and writing its entry)
+ *   offset-limit  one-entry whose zero descriptor (index 1) writes at 2^62:
+ *                 valid by the spec, past VHDXLOG_MAX_FILE_OFFSET
  *   sparse-dirty  one-entry log on a sparse file of SIZE_MIB MiB (default
  *                 8192); the entry writes F=0xD0 at SIZE - 1 MiB and sets
  *                 FlushedFileOffset SIZE, LastFileOffset SIZE + 1 MiB
@@ -282,6 +286,12 @@ int main(int argc, char **argv) {
     put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, e10, 2);
     memcpy(log + SECTOR, "dat!", 4);
     seal(log, 2 * SECTOR); /* the entry is 2 sectors, unwrapped at 0 */
+  } else if (strcmp(kind, "armed-empty") == 0) {
+    /* The log stays zero. */
+  } else if (strcmp(kind, "offset-limit") == 0) {
+    memcpy(bad, e10, sizeof bad);
+    bad[1].offset = (uint64_t)1 << 62;
+    put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, bad, 2);
   } else if (strcmp(kind, "target-header") == 0) {
     memcpy(bad, e10, sizeof bad);
     bad[0].offset = 65536;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The amalgamation (amalgamation/vhdxlog.c + vhdxlog.h):
+#  1. is up to date: scripts/amalgamate.py regenerates it into a temporary
+#     folder, which must equal the checked-in files byte for byte;
+#  2. builds on its own with -std=c99 -pedantic -Wall -Wextra -Werror under
+#     gcc and clang, and as C++ under g++ (and clang++ when installed);
+#  3. links and runs .ci/consumer_main.c, from each object (the C++ one
+#     too: the API keeps C linkage through the header's extern "C");
+#  4. passes the cmocka unit tests: the CMake build with
+#     -DVHDXLOG_USE_AMALGAMATION=ON (build-ci-amalgamation), ctest -R test_.
+#     VHDXLOG_AMALGAMATION_TESTS=0 skips this step.
+# Run scripts/amalgamate.py and commit its output when (1) fails.
+# Environment: JOBS (default 2).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+AM=$ROOT/amalgamation
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vhdxlog-amalgamation.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+status=0
+
+echo "==> up to date"
+python3 "$ROOT/scripts/amalgamate.py" "$TMP/gen"
+for f in vhdxlog.c vhdxlog.h; do
+  if ! diff -u "$AM/$f" "$TMP/gen/$f" >"$TMP/$f.diff"; then
+    echo "FAIL amalgamation/$f is stale (run scripts/amalgamate.py):"
+    head -n 40 "$TMP/$f.diff"
+    status=1
+  fi
+done
+[ "$status" -eq 0 ] && echo "PASS amalgamation up to date"
+
+build() { # build required|optional NAME COMPILER FLAGS...
+  local need=$1 name=$2 cc=$3
+  shift 3
+  if ! command -v "$cc" >/dev/null; then
+    if [ "$need" = required ]; then
+      echo "FAIL $name: $cc not installed (scripts/install-deps.sh)"
+      status=1
+    else
+      echo "SKIP $name: $cc not installed"
+    fi
+    return 0
+  fi
+  if ! "$cc" "$@" -Wall -Wextra -Werror -O2 -I"$AM" -c "$AM/vhdxlog.c" \
+    -o "$TMP/$name.o"; then
+    echo "FAIL $name: vhdxlog.c does not compile"
+    status=1
+    return 0
+  fi
+  cc -std=c99 -Wall -Wextra -Werror -I"$AM" -c "$ROOT/.ci/consumer_main.c" \
+    -o "$TMP/consumer.o"
+  # The C++ object needs the C++ runtime only if it calls into it; link
+  # with the compiler that built it.
+  if "$cc" "$TMP/consumer.o" "$TMP/$name.o" -o "$TMP/$name" &&
+    "$TMP/$name" >"$TMP/$name.out"; then
+    echo "PASS $name: $(cat "$TMP/$name.out")"
+  else
+    echo "FAIL $name: the consumer does not link or run"
+    status=1
+  fi
+}
+
+echo "==> build"
+build required gcc gcc -std=c99 -pedantic
+build required clang clang -std=c99 -pedantic
+build required g++ g++ -x c++ -std=c++11 -pedantic
+build optional clang++ clang++ -x c++ -std=c++11 -pedantic
+
+if [ "${VHDXLOG_AMALGAMATION_TESTS:-1}" != 0 ]; then
+  echo "==> unit tests against the amalgamation"
+  B=$ROOT/build-ci-amalgamation
+  if cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release \
+    -DVHDXLOG_USE_AMALGAMATION=ON -DVHDXLOG_BUILD_TOOLS=OFF >"$TMP/cmake.log" 2>&1 &&
+    cmake --build "$B" -j "${JOBS:-2}" >>"$TMP/cmake.log" 2>&1 &&
+    ctest --test-dir "$B" -j "${JOBS:-2}" -R '^test_' --output-on-failure \
+      >"$TMP/ctest.log" 2>&1; then
+    echo "PASS unit tests: $(grep 'tests passed' "$TMP/ctest.log")"
+  else
+    cat "$TMP/cmake.log" "$TMP/ctest.log" 2>/dev/null | tail -n 40
+    echo "FAIL unit tests against the amalgamation"
+    status=1
+  fi
+fi
+exit $status
