@@ -5,7 +5,7 @@
  * edit: change lib/ and regenerate. Build: cc -std=c99 -c vhdxlog.c,
  * with vhdxlog.h next to it. Files:
  * armed.c, crc32c.c, entry.c, header_update.c, image.c, iter.c, overlay.c,
- * plan.c, region.c, replay.c, search.c, status.c.
+ * overlay_index.c, plan.c, region.c, replay.c, search.c, status.c.
  */
 /* One file: the functions lib/ files share are static here, so the
  * library exports exactly what vhdxlog.h declares (lib/linkage.h). */
@@ -1426,17 +1426,14 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
 /* Everything but the sequence number: docs/RULES.md entry rule 10. */
 static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
   uint64_t file_offset = load_le64(d + 16);
-  uint64_t length;
   if (has_signature(d, "desc")) {
     *is_data = 1;
-    length = VHDXLOG_SECTOR_SIZE;
   } else if (has_signature(d, "zero")) {
     *is_data = 0;
     if (load_le32(d + 4) != 0) {
       return VHDXLOG_E_DESCRIPTOR_RESERVED;
     }
-    length = load_le64(d + 8);
-    if (length % VHDXLOG_SECTOR_SIZE != 0) {
+    if (load_le64(d + 8) % VHDXLOG_SECTOR_SIZE != 0) {
       return VHDXLOG_E_DESCRIPTOR_LENGTH;
     }
   } else {
@@ -2175,24 +2172,42 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
  */
 
 /* ---- lib/plan.h (included from lib/overlay.c) ---- */
-/* Internal: the descriptor checks shared by the plan and the replay. */
+/* Internal: the descriptor checks shared by the plan, the replay and the
+ * overlay index, and the search without its descriptor totals. */
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
 
 
 /*
- * Walk every descriptor of `seq` through the iterator and apply the plan
- * rules of docs/RULES.md ("Plan" 1 and 2: our 2^62 bound, and no write
- * outside the region tables in the first 1 MiB or into the log). On success
- * *max_end is the end of the furthest non-empty write (0 if none), and, when
- * `patches` is not NULL, the region-table sectors the replay writes are
- * recorded there. No I/O, no writes: this is what runs before any write.
+ * One pass over every descriptor of `seq`: the checks vhdxlog_iter makes
+ * (entry layout and numbering, each descriptor's rules, one data sector per
+ * data descriptor), then the plan rules of docs/RULES.md ("Plan" 1 and 2:
+ * our 2^62 bound, and no write outside the region tables in the first
+ * 1 MiB or into the log), descriptor by descriptor, with the errors the
+ * iterator-based pass reported. On success *max_end is the end of the
+ * furthest non-empty write (0 if none), *count (if not NULL) the number of
+ * descriptors, and, when `patches` is not NULL, the region-table sectors
+ * the replay writes are recorded there. No I/O, no writes: this is what
+ * runs before any write.
  */
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
-    uint64_t *max_end, vhdxlog_error *error);
+    uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
+
+/* vhdxlog_log_search() without the descriptor totals (seq->descriptor_count
+ * and seq->max_write_end are left 0): the plan's own descriptor pass
+ * computes them. */
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
+    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error);
+
+/* Patch the bytes of the two header slots the plan leaves into the window
+ * `buf` = file bytes [offset, end) (both overlay reads). */
+VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
+                                                    uint64_t offset,
+                                                    uint64_t end,
+                                                    uint8_t *buf);
 
 #endif
 /* ---- end of lib/plan.h ---- */
@@ -2227,7 +2242,6 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
   vhdxlog_descriptor d;
   vhdxlog_status st;
   uint64_t end;
-  int slot;
 
   if (plan == NULL || plan->image == NULL || (buf == NULL && size > 0) ||
       (uint64_t)size > UINT64_MAX - offset ||
@@ -2278,15 +2292,480 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
     }
   }
 
+  if (size > 0)
+    vhdxlog_overlay_patch_headers(plan, offset, end, buf);
+  clear_error(error);
+  return VHDXLOG_OK;
+}
+
+VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
+                                                    uint64_t offset,
+                                                    uint64_t end,
+                                                    uint8_t *buf) {
+  int slot;
   /* Header slots: only the plan's header updates change them (the log
    * never writes there: plan rule E_DESCRIPTOR_TARGET). */
-  if (plan->action != VHDXLOG_ACTION_NONE && size > 0) {
-    for (slot = 0; slot < 2; slot++)
-      patch(buf, offset, end,
-            slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                      : (uint64_t)VHDXLOG_HEADER2_OFFSET,
-            VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
+  if (plan->action == VHDXLOG_ACTION_NONE || end <= offset)
+    return;
+  for (slot = 0; slot < 2; slot++)
+    patch(buf, offset, end,
+          slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                    : (uint64_t)VHDXLOG_HEADER2_OFFSET,
+          VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
+}
+
+/* ==== lib/overlay_index.c ==== */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Overlay index: the final writer of every byte the active sequence writes,
+ * as sorted non-overlapping extents, so that a read costs a binary search
+ * instead of a pass over every descriptor (vhdxlog_overlay_read).
+ *
+ * Build, in caller scratch, for the n descriptors that write something
+ * (record r = the r-th in replay order; a greater r wins):
+ *  1. the plan's descriptor pass (every rule, so a hand-made plan cannot
+ *     lead anywhere unchecked), then one walk that records each write;
+ *  2. a stable LSD radix sort of the records by first sector (no
+ *     recursion; passes where every key has the same digit are skipped);
+ *  3. a sweep over the sorted starts with a max-heap of the records that
+ *     cover the current position (stale ones dropped when they surface):
+ *     the top is the final writer until the next start or its own end.
+ *     Every piece ends at a start (n at most) or at its writer's end (that
+ *     writer then leaves the heap: n at most), so there are at most 2n
+ *     extents. O(n log n) for the heap, O(n) for the rest.
+ * An extent stores its start and its writer only: it ends at its writer's
+ * end or at the next extent's start, whichever comes first.
+ */
+
+/* ---- lib/walk.h (included from lib/overlay_index.c) ---- */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal: walk the entries of an active sequence and hand out their
+ * descriptor slots in place, sector by sector, so that the passes over the
+ * descriptors (plan checks, replay, overlay index) are tight loops over
+ * 32-byte slots instead of one vhdxlog_descriptor struct per descriptor.
+ *
+ * Each entry is checked as vhdxlog_iter checks it (signature, length,
+ * descriptor sectors, consecutive numbering): O(1) per entry, so a
+ * sequence that does not match the log fails cleanly. Slots are not
+ * checked here; plan.c's descriptor pass does that.
+ */
+#ifndef VHDXLOG_WALK_H
+#define VHDXLOG_WALK_H
+
+
+
+typedef struct walk {
+  const vhdxlog_log *ctx;
+  uint32_t next_offset; /* log offset of the next entry */
+  uint32_t left;        /* entries not yet started */
+  int started;
+  uint64_t last_seq;
+} walk;
+
+typedef struct walk_entry {
+  uint32_t offset; /* log offset */
+  uint32_t s;      /* first sector */
+  uint32_t sectors;
+  uint32_t count; /* descriptors */
+  uint32_t desc_sectors;
+  uint64_t seq;
+} walk_entry;
+
+/* The checks of vhdxlog_iter_init. */
+static inline vhdxlog_status walk_init(walk *w, const vhdxlog_log *ctx,
+                                       const vhdxlog_sequence *seq) {
+  if (ctx == NULL || ctx->log == NULL || seq == NULL ||
+      seq->tail_offset % VHDXLOG_SECTOR_SIZE != 0 ||
+      seq->tail_offset >= ctx->length) {
+    return VHDXLOG_E_ARGUMENT;
   }
+  memset(w, 0, sizeof *w);
+  w->ctx = ctx;
+  w->next_offset = seq->tail_offset;
+  w->left = seq->entry_count;
+  return VHDXLOG_OK;
+}
+
+/* The next entry: VHDXLOG_OK, VHDXLOG_END, or what vhdxlog_iter_next would
+ * report for it (a layout rule, or VHDXLOG_E_ARGUMENT for a break in the
+ * numbering). On error e->offset is the entry that failed. */
+static inline vhdxlog_status walk_next(walk *w, walk_entry *e) {
+  vhdxlog_entry h;
+  vhdxlog_status st;
+  if (w->left == 0)
+    return VHDXLOG_END;
+  e->offset = w->next_offset;
+  st = vhdxlog_entry_check_layout(w->ctx, w->next_offset / VHDXLOG_SECTOR_SIZE,
+                                  &h);
+  if (st != VHDXLOG_OK)
+    return st;
+  if (w->started && h.sequence_number != w->last_seq + 1)
+    return VHDXLOG_E_ARGUMENT;
+  w->started = 1;
+  w->left--;
+  w->last_seq = h.sequence_number;
+  w->next_offset =
+      (uint32_t)(((uint64_t)w->next_offset + h.length) % w->ctx->length);
+  e->s = h.offset / VHDXLOG_SECTOR_SIZE;
+  e->sectors = h.length / VHDXLOG_SECTOR_SIZE;
+  e->count = h.descriptor_count;
+  e->desc_sectors = (uint32_t)descriptor_sectors(h.descriptor_count);
+  e->seq = h.sequence_number;
+  return VHDXLOG_OK;
+}
+
+/* Slots of descriptor sector `k` (< e->desc_sectors) of entry `e`: a
+ * pointer to the first, their number in *n and the first one's index in
+ * *first. */
+static inline const uint8_t *walk_slots(const walk *w, const walk_entry *e,
+                                        uint32_t k, uint32_t *n,
+                                        uint32_t *first) {
+  uint32_t rest;
+  if (k == 0) {
+    *first = 0;
+    *n = e->count < DESCRIPTORS_IN_FIRST_SECTOR ? e->count
+                                                : DESCRIPTORS_IN_FIRST_SECTOR;
+    return log_sector(w->ctx, e->s) + ENTRY_HEADER_SIZE;
+  }
+  *first = DESCRIPTORS_IN_FIRST_SECTOR + (k - 1) * DESCRIPTORS_PER_SECTOR;
+  rest = e->count - *first;
+  *n = rest < DESCRIPTORS_PER_SECTOR ? rest : DESCRIPTORS_PER_SECTOR;
+  return log_sector(w->ctx, e->s + k);
+}
+
+/* Log offset of data sector `rank` of entry `e` (rank < data sectors). */
+static inline uint32_t walk_data_offset(const walk *w, const walk_entry *e,
+                                        uint32_t rank) {
+  uint32_t sector = e->s + e->desc_sectors + rank;
+  if (sector >= w->ctx->sectors)
+    sector -= w->ctx->sectors;
+  return sector * VHDXLOG_SECTOR_SIZE;
+}
+
+/* Where a data or zero slot's write ends, for a slot the plan checked. */
+static inline uint64_t walk_slot_length(const uint8_t *d) {
+  return d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
+}
+
+#endif
+/* ---- end of lib/walk.h ---- */
+
+#define NO_DATA 0xFFFFFFFFu
+/* Keys are first sectors: offsets < 2^62, so sectors < 2^50, 7 bytes. */
+#define KEY_DIGITS 7u
+/* Bytes of scratch per descriptor: two key arrays, two order arrays, the
+ * record (2 x 32 bits) and two extents (64-bit start, 32-bit writer). */
+#define BYTES_PER_DESCRIPTOR (8u + 8u + 4u + 4u + 8u + 2u * (8u + 4u))
+#define ALIGN_SLACK 8u
+
+static size_t size_for(uint64_t n) {
+  if (n == 0)
+    return 0;
+  if (n > ((uint64_t)SIZE_MAX - ALIGN_SLACK) / BYTES_PER_DESCRIPTOR)
+    return SIZE_MAX;
+  return (size_t)n * BYTES_PER_DESCRIPTOR + ALIGN_SLACK;
+}
+
+size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
+  if (plan == NULL || !plan->replay)
+    return 0;
+  return size_for(plan->seq.descriptor_count);
+}
+
+/* Where record r's write ends, in sectors. */
+static uint64_t slot_end_sector(const uint8_t *d) {
+  return (load_le64(d + 16) + walk_slot_length(d)) / VHDXLOG_SECTOR_SIZE;
+}
+
+/* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
+ * back in (k0, o0); returns which (0 or 1). */
+static int radix_sort(uint64_t *k0, uint32_t *o0, uint64_t *k1, uint32_t *o1,
+                      size_t n) {
+  uint32_t hist[KEY_DIGITS][256];
+  uint64_t *ks = k0, *kd = k1;
+  uint32_t *os = o0, *od = o1;
+  size_t i;
+  unsigned digit;
+  int where = 0;
+
+  memset(hist, 0, sizeof hist);
+  for (i = 0; i < n; i++) {
+    uint64_t k = k0[i];
+    for (digit = 0; digit < KEY_DIGITS; digit++)
+      hist[digit][(k >> (8 * digit)) & 0xFF]++;
+  }
+  for (digit = 0; digit < KEY_DIGITS; digit++) {
+    uint32_t *h = hist[digit];
+    uint32_t sum = 0, c;
+    unsigned b;
+    /* Every key has the same digit here: the pass would change nothing. */
+    if (h[(k0[0] >> (8 * digit)) & 0xFF] == n)
+      continue;
+    for (b = 0; b < 256; b++) {
+      c = h[b];
+      h[b] = sum;
+      sum += c;
+    }
+    for (i = 0; i < n; i++) {
+      uint32_t at = h[(ks[i] >> (8 * digit)) & 0xFF]++;
+      kd[at] = ks[i];
+      od[at] = os[i];
+    }
+    {
+      uint64_t *tk = ks;
+      uint32_t *to = os;
+      ks = kd;
+      kd = tk;
+      os = od;
+      od = to;
+    }
+    where ^= 1;
+  }
+  return where;
+}
+
+/* Max-heap of record numbers (greater = later = wins). */
+static void heap_push(uint32_t *h, size_t *hn, uint32_t x) {
+  size_t i = (*hn)++;
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (h[parent] >= x)
+      break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = x;
+}
+
+static void heap_pop(uint32_t *h, size_t *hn) {
+  size_t n = --(*hn), i = 0;
+  uint32_t x = h[n];
+  if (n == 0)
+    return;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n)
+      break;
+    if (child + 1 < n && h[child + 1] > h[child])
+      child++;
+    if (h[child] <= x)
+      break;
+    h[i] = h[child];
+    i = child;
+  }
+  h[i] = x;
+}
+
+/* Step 1: records, keys (first sectors) and order, in replay order. */
+static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
+                      uint64_t *keys, uint32_t *order, uint64_t capacity) {
+  const vhdxlog_log *log = plan->log;
+  walk w;
+  walk_entry e;
+  size_t r = 0;
+
+  if (walk_init(&w, log, &plan->seq) != VHDXLOG_OK)
+    return 0; /* the descriptor pass has just accepted the same walk */
+  while (walk_next(&w, &e) == VHDXLOG_OK) {
+    uint32_t k, rank = 0;
+    for (k = 0; k < e.desc_sectors; k++) {
+      uint32_t n, first, i;
+      const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
+      for (i = 0; i < n; i++) {
+        const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
+        int is_data = d[0] == 'd';
+        uint32_t data = is_data ? walk_data_offset(&w, &e, rank) : NO_DATA;
+        rank += (uint32_t)is_data;
+        if (walk_slot_length(d) == 0 || r >= capacity)
+          continue;
+        records[2 * r] = (uint32_t)(d - log->log);
+        records[2 * r + 1] = data;
+        keys[r] = load_le64(d + 16) / VHDXLOG_SECTOR_SIZE;
+        order[r] = (uint32_t)r;
+        r++;
+      }
+    }
+  }
+  return r;
+}
+
+vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
+                                           void *scratch, size_t scratch_size,
+                                           vhdxlog_overlay_index *index,
+                                           vhdxlog_error *error) {
+  uint64_t max_end = 0, count = 0;
+  uint64_t *keys0, *keys1, *sorted, *ends;
+  uint32_t *order0, *order1, *sorted_order, *heap, *records, *owners;
+  uint64_t *begins;
+  uint8_t *base;
+  size_t n, j, hn, ne;
+  uint64_t cur, last_end;
+  vhdxlog_status st;
+
+  if (plan == NULL || plan->image == NULL || index == NULL ||
+      (plan->replay && plan->log == NULL)) {
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+  memset(index, 0, sizeof *index);
+  index->plan = plan;
+  if (!plan->replay) {
+    clear_error(error);
+    return VHDXLOG_OK;
+  }
+  st = vhdxlog_plan_check_descriptors(plan->image, plan->log, &plan->seq, NULL,
+                                      &max_end, &count, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  /* Sized by the descriptors the log holds; the caller's figure
+   * (seq.descriptor_count) must not be smaller. */
+  if (count > 0 && (scratch == NULL || scratch_size < size_for(count) ||
+                    size_for(count) == SIZE_MAX)) {
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+  if (count == 0) {
+    clear_error(error);
+    return VHDXLOG_OK;
+  }
+
+  base = (uint8_t *)scratch;
+  base += (ALIGN_SLACK - (size_t)((uintptr_t)base % ALIGN_SLACK)) % ALIGN_SLACK;
+  n = (size_t)count;
+  keys0 = (uint64_t *)(void *)base;
+  keys1 = keys0 + n;
+  begins = keys1 + n; /* 2n */
+  order0 = (uint32_t *)(void *)(begins + 2 * n);
+  order1 = order0 + n;
+  records = order1 + n; /* 2n */
+  owners = records + 2 * n; /* 2n */
+
+  n = collect(plan, records, keys0, order0, count);
+  if (n == 0) {
+    clear_error(error);
+    return VHDXLOG_OK;
+  }
+  if (radix_sort(keys0, order0, keys1, order1, n)) {
+    sorted = keys1;
+    sorted_order = order1;
+    ends = keys0;
+    heap = order0;
+  } else {
+    sorted = keys0;
+    sorted_order = order0;
+    ends = keys1;
+    heap = order1;
+  }
+  for (j = 0; j < n; j++)
+    ends[j] = slot_end_sector(plan->log->log + records[2 * j]);
+
+  /* Step 3 (in sectors). */
+  j = 0;
+  hn = 0;
+  ne = 0;
+  cur = 0;
+  last_end = 0;
+  for (;;) {
+    uint32_t top;
+    uint64_t next;
+    while (hn > 0 && ends[heap[0]] <= cur)
+      heap_pop(heap, &hn);
+    if (hn == 0) {
+      if (j == n)
+        break;
+      cur = sorted[j];
+    }
+    while (j < n && sorted[j] <= cur)
+      heap_push(heap, &hn, sorted_order[j++]);
+    top = heap[0];
+    next = ends[top];
+    if (j < n && sorted[j] < next)
+      next = sorted[j];
+    if (ne == 0 || owners[ne - 1] != top || last_end != cur) {
+      begins[ne] = cur * VHDXLOG_SECTOR_SIZE;
+      owners[ne] = top;
+      ne++;
+    }
+    last_end = next;
+    cur = next;
+  }
+  index->records = records;
+  index->begins = begins;
+  index->owners = owners;
+  index->extents = ne;
+  clear_error(error);
+  return VHDXLOG_OK;
+}
+
+/* Bytes [from, to) of the sector a data descriptor writes: LeadingBytes,
+ * the data sector's middle, TrailingBytes. */
+static void data_part(uint8_t *out, const uint8_t *slot, const uint8_t *data,
+                      uint32_t from, uint32_t to) {
+  while (from < to) {
+    uint32_t k;
+    if (from < 8u) {
+      k = (to < 8u ? to : 8u) - from;
+      memcpy(out, slot + 8 + from, k);
+    } else if (from < VHDXLOG_SECTOR_SIZE - 4u) {
+      k = (to < VHDXLOG_SECTOR_SIZE - 4u ? to : VHDXLOG_SECTOR_SIZE - 4u) -
+          from;
+      memcpy(out, data + from, k);
+    } else {
+      k = to - from;
+      memcpy(out, slot + 4 + (from - (VHDXLOG_SECTOR_SIZE - 4u)), k);
+    }
+    out += k;
+    from += k;
+  }
+}
+
+vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
+                                            uint64_t offset, uint8_t *buf,
+                                            size_t size, vhdxlog_error *error) {
+  const vhdxlog_plan *plan;
+  uint64_t end;
+  size_t lo, hi, i;
+
+  if (index == NULL || index->plan == NULL || index->plan->image == NULL ||
+      (buf == NULL && size > 0) || (uint64_t)size > UINT64_MAX - offset ||
+      (index->extents > 0 && index->plan->log == NULL)) {
+    return report(error, VHDXLOG_E_ARGUMENT, offset, VHDXLOG_NO_INDEX);
+  }
+  plan = index->plan;
+  end = offset + (uint64_t)size;
+
+  if (index->extents > 0 && size > 0) {
+    const uint8_t *log = plan->log->log;
+    /* The last extent starting at or before `offset` (or the first). */
+    lo = 0;
+    hi = index->extents;
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (index->begins[mid] <= offset)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    for (i = lo; i < index->extents && index->begins[i] < end; i++) {
+      uint32_t r = index->owners[i];
+      const uint8_t *slot = log + index->records[2 * r];
+      uint64_t at = load_le64(slot + 16);
+      uint64_t stop = at + walk_slot_length(slot);
+      uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
+      if (i + 1 < index->extents && index->begins[i + 1] < stop)
+        stop = index->begins[i + 1];
+      if (stop > end)
+        stop = end;
+      if (from >= stop)
+        continue;
+      if (index->records[2 * r + 1] == NO_DATA)
+        memset(buf + (size_t)(from - offset), 0, (size_t)(stop - from));
+      else
+        data_part(buf + (size_t)(from - offset), slot,
+                  log + index->records[2 * r + 1], (uint32_t)(from - at),
+                  (uint32_t)(stop - at));
+    }
+  }
+  vhdxlog_overlay_patch_headers(plan, offset, end, buf);
   clear_error(error);
   return VHDXLOG_OK;
 }
@@ -2330,16 +2809,143 @@ static vhdxlog_status limit_error(vhdxlog_error *error, vhdxlog_status cause,
   return VHDXLOG_E_OFFSET_LIMIT;
 }
 
+/* What a descriptor pass needs to know about the image. */
+typedef struct check_area {
+  uint64_t log_begin, log_end; /* [0, 0) when the log is empty */
+  vhdxlog_region_patch *patches;
+} check_area;
+
+/* Signatures as little-endian words: a zero descriptor's signature and
+ * Reserved field are one 8-byte compare. */
+#define ZERO_AND_RESERVED                                                      \
+  ((uint64_t)('z' | 'e' << 8 | 'r' << 16 | (uint32_t)'o' << 24))
+#define DESC_WORD ((uint32_t)('d' | 'e' << 8 | 's' << 16 | (uint32_t)'c' << 24))
+
+/*
+ * Every rule, in order, for descriptor `index` of entry `e` at `p`: the
+ * iterator's (descriptor rules, then the data count; errors at the entry,
+ * no index, as vhdxlog_iter_next reports them), then RULES.md "Plan" 1 and
+ * 2. Records the region-table sectors it writes and its end.
+ */
+static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
+                                 const walk_entry *e, const uint8_t *p,
+                                 uint32_t index, uint32_t *data_seen,
+                                 uint64_t *furthest, vhdxlog_error *error) {
+  int is_data = 0;
+  vhdxlog_status st = descriptor_shape(p, &is_data);
+  uint64_t off = load_le64(p + 16), len, end;
+
+  if (st == VHDXLOG_OK && descriptor_sequence(p) != e->seq)
+    st = VHDXLOG_E_DESCRIPTOR_SEQUENCE;
+  if (st != VHDXLOG_OK)
+    return report(error, st, e->offset, VHDXLOG_NO_INDEX);
+  if (is_data) {
+    if (*data_seen >= e->sectors - e->desc_sectors)
+      return report(error, VHDXLOG_E_DATA_COUNT, e->offset, VHDXLOG_NO_INDEX);
+    len = VHDXLOG_SECTOR_SIZE;
+  } else {
+    len = load_le64(p + 8);
+  }
+  /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
+  if (off > VHDXLOG_MAX_FILE_OFFSET || len > VHDXLOG_MAX_FILE_OFFSET - off)
+    return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, e->offset, index);
+  if (len != 0) {
+    end = off + len;
+    /* RULES.md "Plan" 2: a write into the identifier or the header slots
+     * would break the crash-safe header update (2.2.2: headers are never
+     * updated through the log); a write into the log would change what a
+     * re-run replays; the reserved space holds nothing a log may change.
+     * Either way an interrupted replay could not converge. */
+    if (ranges_overlap(off, end, 0, IDENTIFIER_AND_HEADERS_END) ||
+        ranges_overlap(off, end, RESERVED_BEGIN, RESERVED_END) ||
+        (a->log_end > a->log_begin &&
+         ranges_overlap(off, end, a->log_begin, a->log_end))) {
+      return report(error, VHDXLOG_E_DESCRIPTOR_TARGET, e->offset, index);
+    }
+    if (a->patches != NULL && off < VHDXLOG_REGION_AREA_END) {
+      vhdxlog_descriptor d;
+      memset(&d, 0, sizeof d);
+      d.kind = is_data ? VHDXLOG_DESCRIPTOR_DATA : VHDXLOG_DESCRIPTOR_ZERO;
+      d.file_offset = off;
+      d.length = len;
+      d.entry_offset = e->offset;
+      d.index = index;
+      if (is_data) {
+        d.data_offset = walk_data_offset(w, e, *data_seen);
+        memcpy(d.trailing, p + 4, 4);
+        memcpy(d.leading, p + 8, 8);
+      }
+      vhdxlog_region_patch_write(a->patches, off, len, is_data ? &d : NULL);
+    }
+    if (end > *furthest)
+      *furthest = end;
+  }
+  *data_seen += (uint32_t)is_data;
+  return VHDXLOG_OK;
+}
+
+/*
+ * The `n` slots at `p`, the first being descriptor `index` of entry `e`.
+ * Most descriptors are valid and write past the first 1 MiB, away from the
+ * log: for them a few compares suffice (a hostile log packs 126 of them
+ * into each 4 KiB sector, so this loop is the pass's cost). Any other slot
+ * goes through check_plan_slot(), which applies every rule in order; so errors
+ * and region-table patches come out exactly as from a slot-by-slot pass.
+ */
+static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
+                                  const walk_entry *e, const uint8_t *p,
+                                  uint32_t n, uint32_t index,
+                                  uint32_t *data_seen, uint64_t *furthest,
+                                  vhdxlog_error *error) {
+  /* Aligned and below 2^61: offset + length cannot pass 2^62. */
+  const uint64_t unaligned_or_big =
+      ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
+  const uint32_t data_limit = e->sectors - e->desc_sectors;
+  uint64_t far = *furthest;
+  uint32_t seen = *data_seen, k;
+
+  for (k = 0; k < n; k++) {
+    const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
+    uint64_t head = load_le64(d);
+    uint64_t off = load_le64(d + 16);
+    uint64_t len, end;
+    int fast;
+    if (head == ZERO_AND_RESERVED) {
+      len = load_le64(d + 8);
+      fast = 1;
+    } else {
+      len = VHDXLOG_SECTOR_SIZE;
+      fast = (uint32_t)head == DESC_WORD && seen < data_limit;
+    }
+    end = off + len;
+    if (fast && ((off | len) & unaligned_or_big) == 0 &&
+        load_le64(d + 24) == e->seq && off >= RESERVED_END &&
+        (end <= a->log_begin || off >= a->log_end)) {
+      seen += (uint32_t)(head != ZERO_AND_RESERVED);
+      if (len != 0 && end > far)
+        far = end;
+    } else {
+      vhdxlog_status st =
+          check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
+      if (st != VHDXLOG_OK)
+        return st;
+    }
+  }
+  *furthest = far;
+  *data_seen = seen;
+  return VHDXLOG_OK;
+}
+
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
-    uint64_t *max_end, vhdxlog_error *error) {
-  vhdxlog_iter it;
-  vhdxlog_descriptor d;
+    uint64_t *max_end, uint64_t *count, vhdxlog_error *error) {
+  check_area area;
+  walk w;
+  walk_entry e;
   vhdxlog_status st;
-  uint64_t furthest = 0;
+  uint64_t furthest = 0, total = 0;
   uint64_t log_begin = image->log_offset;
-  uint64_t log_end;
 
   /* The image parser guarantees LogOffset + LogLength <= 2^62; check again
    * here so that a caller-built image cannot make the sum wrap. */
@@ -2347,56 +2953,34 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     return report(error, VHDXLOG_E_HEADER_LOG_LOCATION, log_begin,
                   VHDXLOG_NO_INDEX);
   }
-  log_end = log_begin + image->log_length;
+  area.log_begin = image->log_length > 0 ? log_begin : 0;
+  area.log_end = image->log_length > 0 ? log_begin + image->log_length : 0;
+  area.patches = patches;
 
-  st = vhdxlog_iter_init(&it, log, seq);
+  st = walk_init(&w, log, seq);
   if (st != VHDXLOG_OK) {
     return report(error, st, seq->tail_offset, VHDXLOG_NO_INDEX);
   }
   for (;;) {
-    uint64_t end;
-
-    st = vhdxlog_iter_next(&it, &d);
+    uint32_t k, data_seen = 0;
+    st = walk_next(&w, &e);
     if (st == VHDXLOG_END)
       break;
-    if (st != VHDXLOG_OK) {
-      return report(error, st, it.entry_offset, VHDXLOG_NO_INDEX);
+    if (st != VHDXLOG_OK)
+      return report(error, st, e.offset, VHDXLOG_NO_INDEX);
+    for (k = 0; k < e.desc_sectors; k++) {
+      uint32_t n, first;
+      const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
+      st = check_plan_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
+                       error);
+      if (st != VHDXLOG_OK)
+        return st;
     }
-    if ((d.kind != VHDXLOG_DESCRIPTOR_DATA &&
-         d.kind != VHDXLOG_DESCRIPTOR_ZERO) ||
-        (d.kind == VHDXLOG_DESCRIPTOR_DATA &&
-         d.length != VHDXLOG_SECTOR_SIZE)) {
-      return report(error, VHDXLOG_E_DESCRIPTOR_SIGNATURE, d.entry_offset,
-                    d.index);
-    }
-    /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
-    if (d.file_offset > VHDXLOG_MAX_FILE_OFFSET ||
-        d.length > VHDXLOG_MAX_FILE_OFFSET - d.file_offset) {
-      return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, d.entry_offset,
-                         d.index);
-    }
-    if (d.length == 0)
-      continue; /* a zero-length zero descriptor is a no-op: hits nothing */
-    end = d.file_offset + d.length;
-    /* RULES.md "Plan" 2: a write into the identifier or the header slots
-     * would break the crash-safe header update (2.2.2: headers are never
-     * updated through the log); a write into the log would change what a
-     * re-run replays; the reserved space holds nothing a log may change.
-     * Either way an interrupted replay could not converge. */
-    if (ranges_overlap(d.file_offset, end, 0, IDENTIFIER_AND_HEADERS_END) ||
-        ranges_overlap(d.file_offset, end, RESERVED_BEGIN, RESERVED_END) ||
-        (image->log_length > 0 &&
-         ranges_overlap(d.file_offset, end, log_begin, log_end))) {
-      return report(error, VHDXLOG_E_DESCRIPTOR_TARGET, d.entry_offset,
-                    d.index);
-    }
-    if (patches != NULL && d.file_offset < VHDXLOG_REGION_AREA_END)
-      vhdxlog_region_patch_write(patches, d.file_offset, d.length,
-                                 d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
-    if (end > furthest)
-      furthest = end;
+    total += e.count;
   }
   *max_end = furthest;
+  if (count != NULL)
+    *count = total;
   return VHDXLOG_OK;
 }
 
@@ -2534,10 +3118,14 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
   uint64_t max_end = 0;
   uint64_t size;
 
+  /* The plan's one pass over the descriptors; it also yields the totals
+   * the search leaves to it. */
   st = vhdxlog_plan_check_descriptors(image, log, &plan->seq,
-                                      plan->region_patches, &max_end, error);
+                                      plan->region_patches, &max_end,
+                                      &plan->seq.descriptor_count, error);
   if (st != VHDXLOG_OK)
     return st;
+  plan->seq.max_write_end = max_end;
   /* RULES.md "Plan" 1, for the sizes the head names. */
   if (plan->seq.flushed_file_offset > VHDXLOG_MAX_FILE_OFFSET)
     return limit_error(error, VHDXLOG_E_ENTRY_FLUSHED_OFFSET,
@@ -2633,7 +3221,7 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search(log, &plan->seq, &why);
+  st = vhdxlog_log_search_unsummed(log, &plan->seq, &why);
   if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
     return plan_armed(plan, image, log, &why, error);
   if (st != VHDXLOG_OK) {
@@ -3093,58 +3681,143 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
   return do_flush(io, result, error);
 }
 
-/* Step 2: every descriptor, tail to head. Runs of data sectors that land
- * back to back are gathered in `buffer` and written with one call. */
+/* Data sectors gathered back to back in the caller's buffer. */
+typedef struct data_run {
+  uint8_t *buffer;
+  size_t cap; /* whole sectors of `buffer` */
+  uint64_t offset;
+  size_t length;
+} data_run;
+
+static vhdxlog_status flush_run(const vhdxlog_io *io, data_run *run,
+                                vhdxlog_replay_result *result,
+                                vhdxlog_error *error) {
+  vhdxlog_status st = VHDXLOG_OK;
+  if (run->length > 0)
+    st = do_write(io, run->offset, run->buffer, run->length, result, error);
+  run->length = 0;
+  return st;
+}
+
+/* One call per merged range: the backend zeroes (or punches) it at once. */
+static vhdxlog_status flush_zeros(const vhdxlog_io *io, uint64_t offset,
+                                  uint64_t end, vhdxlog_replay_result *result,
+                                  vhdxlog_error *error) {
+  if (end > offset) {
+    if (io->write_zeros(io->ctx, offset, end - offset) != 0)
+      return io_error(error, offset);
+    result->writes++;
+    result->bytes_written += end - offset;
+  }
+  return VHDXLOG_OK;
+}
+
+/*
+ * Step 2: every descriptor, tail to head, over a sequence the descriptor
+ * pass has just checked on the same log (which must not change meanwhile).
+ * Order matters where writes overlap, so a pending write of one kind is
+ * issued before any write of the other kind:
+ *  - data sectors that land back to back are gathered in `buffer` and
+ *    written with one call;
+ *  - zero ranges that touch or overlap are merged into one write_zeros
+ *    call (zeroing is idempotent and order-free among zero ranges): a log
+ *    of many small zero descriptors over one area costs one call, not one
+ *    per descriptor.
+ * The pending zero range lives in locals, not in memory a call could
+ * change: a hostile log makes this loop run 126 times per 4 KiB sector.
+ */
 static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         const vhdxlog_io *io, uint8_t *buffer,
                                         size_t buffer_size,
                                         vhdxlog_replay_result *result,
                                         vhdxlog_error *error) {
-  const size_t cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
-  vhdxlog_iter it;
-  vhdxlog_descriptor d;
+  const vhdxlog_log *log = plan->log;
+  data_run run;
+  uint64_t zero_offset = 0, zero_end = 0; /* equal: none pending */
+  walk w;
+  walk_entry e;
   vhdxlog_status st;
-  uint64_t run_offset = 0;
-  size_t run_length = 0;
 
-  st = vhdxlog_iter_init(&it, plan->log, &plan->seq);
+  run.buffer = buffer;
+  run.cap = buffer_size - buffer_size % VHDXLOG_SECTOR_SIZE;
+  run.offset = 0;
+  run.length = 0;
+  st = walk_init(&w, log, &plan->seq);
   if (st != VHDXLOG_OK) {
     return report(error, st, plan->seq.tail_offset, VHDXLOG_NO_INDEX);
   }
   for (;;) {
-    st = vhdxlog_iter_next(&it, &d);
-    if (st != VHDXLOG_OK && st != VHDXLOG_END) {
-      /* Cannot happen after the pre-check over the same unchanged log. */
-      return report(error, st, it.entry_offset, VHDXLOG_NO_INDEX);
-    }
-    /* Write the pending run when it cannot take this descriptor. Order
-     * matters: a later descriptor may overwrite an earlier one. */
-    if (run_length > 0 &&
-        (st == VHDXLOG_END || d.kind != VHDXLOG_DESCRIPTOR_DATA ||
-         d.file_offset != run_offset + run_length ||
-         cap - run_length < VHDXLOG_SECTOR_SIZE)) {
-      vhdxlog_status wst =
-          do_write(io, run_offset, buffer, run_length, result, error);
-      if (wst != VHDXLOG_OK)
-        return wst;
-      run_length = 0;
-    }
+    uint32_t k, rank = 0;
+    st = walk_next(&w, &e);
     if (st == VHDXLOG_END)
-      return VHDXLOG_OK;
-    if (d.kind == VHDXLOG_DESCRIPTOR_DATA) {
-      if (run_length == 0)
-        run_offset = d.file_offset;
-      vhdxlog_descriptor_sector(plan->log, &d, buffer + run_length);
-      run_length += VHDXLOG_SECTOR_SIZE;
-    } else if (d.length > 0) {
-      /* One call per zero descriptor: the backend zeroes (or punches) the
-       * whole range at once, never 4 KiB at a time. */
-      if (io->write_zeros(io->ctx, d.file_offset, d.length) != 0)
-        return io_error(error, d.file_offset);
-      result->writes++;
-      result->bytes_written += d.length;
+      break;
+    if (st != VHDXLOG_OK) {
+      /* Cannot happen after the pre-check over the same unchanged log. */
+      return report(error, st, e.offset, VHDXLOG_NO_INDEX);
+    }
+    for (k = 0; k < e.desc_sectors; k++) {
+      uint32_t n, first, i;
+      const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
+      for (i = 0; i < n; i++) {
+        const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
+        uint64_t off = load_le64(d + 16);
+        if (d[0] != 'd') {
+          uint64_t len = load_le64(d + 8);
+          uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
+          if (len == 0)
+            continue;
+          if (off <= zero_end && zero_offset <= end &&
+              zero_end != zero_offset) {
+            zero_offset = off < zero_offset ? off : zero_offset;
+            zero_end = end > zero_end ? end : zero_end;
+            continue;
+          }
+          if (run.length > 0) {
+            st = flush_run(io, &run, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          st = flush_zeros(io, zero_offset, zero_end, result, error);
+          if (st != VHDXLOG_OK)
+            return st;
+          zero_offset = off;
+          zero_end = end;
+        } else {
+          uint8_t *out;
+          /* Cannot happen after the pre-check; keeps the read in bounds. */
+          if (rank >= e.sectors - e.desc_sectors)
+            return report(error, VHDXLOG_E_DATA_COUNT, e.offset,
+                          VHDXLOG_NO_INDEX);
+          if (zero_end != zero_offset) {
+            st = flush_zeros(io, zero_offset, zero_end, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+            zero_end = zero_offset;
+          }
+          if (run.length > 0 && (off != run.offset + run.length ||
+                                 run.cap - run.length < VHDXLOG_SECTOR_SIZE)) {
+            st = flush_run(io, &run, result, error);
+            if (st != VHDXLOG_OK)
+              return st;
+          }
+          if (run.length == 0)
+            run.offset = off;
+          /* LeadingBytes, the data sector's middle, TrailingBytes. */
+          out = run.buffer + run.length;
+          memcpy(out, d + 8, 8);
+          memcpy(out + 8, log->log + walk_data_offset(&w, &e, rank) + 8,
+                 VHDXLOG_SECTOR_SIZE - 12);
+          memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
+          run.length += VHDXLOG_SECTOR_SIZE;
+          rank++;
+        }
+      }
     }
   }
+  st = flush_run(io, &run, result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  return flush_zeros(io, zero_offset, zero_end, result, error);
 }
 
 vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
@@ -3213,10 +3886,11 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
   if (size < plan->seq.flushed_file_offset) {
     return report(error, VHDXLOG_E_FILE_TRUNCATED, size, VHDXLOG_NO_INDEX);
   }
-  /* The descriptor pass is cheap next to the I/O and makes the replay safe
-   * on its own: no write can land on the headers or the log. */
+  /* The descriptor pass (one pass, cheap next to the I/O) makes the replay
+   * safe on its own: no write can land on the headers or the log, and
+   * step 2 relies on it instead of checking again. */
   st = vhdxlog_plan_check_descriptors(image, plan->log, &plan->seq, NULL,
-                                      &max_end, error);
+                                      &max_end, NULL, error);
   if (st != VHDXLOG_OK)
     return st;
   target = plan->replayed_size;
@@ -3434,8 +4108,8 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
   r->end = q;
 }
 
-vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
-                                  vhdxlog_error *error) {
+static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                             int sum, vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
@@ -3507,9 +4181,20 @@ vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
     }
     return VHDXLOG_E_LOG_NO_SEQUENCE;
   }
-  sum_descriptors(ctx, best_pos, best_end, &best);
+  if (sum)
+    sum_descriptors(ctx, best_pos, best_end, &best);
   *seq = best;
   return VHDXLOG_OK;
+}
+
+vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                                  vhdxlog_error *error) {
+  return search(ctx, seq, 1, error);
+}
+
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
+    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
+  return search(ctx, seq, 0, error);
 }
 
 /* ==== lib/status.c ==== */

@@ -531,11 +531,51 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
  * Read-only view: patch `buf`, which holds the file's current bytes at
  * [offset, offset + size) (zeros past its end), into the bytes a replay would
  * leave there, headers included. No I/O. Cost: one pass over the sequence's
- * descriptors.
+ * descriptors (see vhdxlog_overlay_read_indexed() for repeated reads).
  */
 vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
                                     uint8_t *buf, size_t size,
                                     vhdxlog_error *error);
+
+/*
+ * Read-only view with an index: the same bytes as vhdxlog_overlay_read(),
+ * at a cost per read logarithmic in the number of descriptors (plus the
+ * pieces the window covers), for readers that call it once per I/O.
+ *
+ * The index holds, for every byte range the sequence writes, its final
+ * writer (later descriptors win), as sorted non-overlapping extents. It
+ * lives in caller scratch of vhdxlog_overlay_index_size() bytes, which
+ * grows with seq.descriptor_count (the descriptors the log holds, about
+ * 56 bytes each), and refers to the plan and its log, which must outlive it
+ * unchanged. Fields are private.
+ */
+typedef struct vhdxlog_overlay_index {
+  const vhdxlog_plan *plan;
+  const uint32_t *records; /* per descriptor that writes: log offset of its
+                              slot, then of its data sector */
+  const uint64_t *begins;  /* extents: first byte, ascending */
+  const uint32_t *owners;  /* extents: the record that writes it */
+  size_t extents;
+} vhdxlog_overlay_index;
+
+/* Scratch bytes vhdxlog_overlay_index_build() needs for `plan` (0 when the
+ * plan replays nothing; SIZE_MAX when the size does not fit in a size_t). */
+size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan);
+
+/* Build the index of a plan from vhdxlog_plan_init(): one checked pass over
+ * the descriptors (the plan's descriptor rules), a radix sort and a sweep;
+ * O(n log n) at worst in the number of descriptors, no recursion.
+ * VHDXLOG_E_ARGUMENT when scratch is smaller than the size the log's own
+ * descriptor count needs. */
+vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
+                                           void *scratch, size_t scratch_size,
+                                           vhdxlog_overlay_index *index,
+                                           vhdxlog_error *error);
+
+/* vhdxlog_overlay_read() through an index built for the plan. */
+vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
+                                            uint64_t offset, uint8_t *buf,
+                                            size_t size, vhdxlog_error *error);
 
 /*
  * The FileWriteGuid a replay sets (MS-VHDX 2.2.2: it must change before the

@@ -235,7 +235,7 @@ typedef struct options {
   int reps;         /* 0: by size */
   const char *only; /* hostile patterns whose name contains this */
   const char *just; /* only this pattern, no benign reference (profiling) */
-  int crc, search, replay;
+  int crc, search, phases, replay;
 } options;
 
 static size_t parse_list(const char *s, uint32_t *out, size_t cap) {
@@ -263,7 +263,7 @@ static void usage(void) {
       "  --only=NAME       hostile patterns whose name contains NAME (the\n"
       "                    benign ones always run: they are the reference)\n"
       "  --just=NAME       that one pattern alone, no reference (profiling)\n"
-      "  --no-crc --no-search --no-replay   skip a part\n"
+      "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
       "  --quick           sizes 1,64 and replay 64\n");
 }
 
@@ -272,7 +272,7 @@ static void parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->nsizes = parse_list("1,64,1024", o->sizes_mib, MAX_SIZES);
   o->nreplay = parse_list("64,1024", o->replay_mib, MAX_SIZES);
-  o->crc = o->search = o->replay = 1;
+  o->crc = o->search = o->phases = o->replay = 1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--json") == 0)
@@ -293,6 +293,8 @@ static void parse_options(int argc, char **argv, options *o) {
       o->search = 0;
     else if (strcmp(a, "--no-replay") == 0)
       o->replay = 0;
+    else if (strcmp(a, "--no-phases") == 0)
+      o->phases = 0;
     else if (strcmp(a, "--quick") == 0) {
       o->nsizes = parse_list("1,64", o->sizes_mib, MAX_SIZES);
       o->nreplay = parse_list("64", o->replay_mib, MAX_SIZES);
@@ -1100,6 +1102,446 @@ static void bench_search(const options *o, FILE *tab) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Part 2b: every phase on every pattern: search, plan, replay, overlay.     */
+
+/* Image layout: headers | BAT at 1 MiB | metadata at 2 MiB | the 64 MiB the
+ * patterns write, from 8 MiB | the log at 80 MiB. */
+#define PH_LOG_OFFSET (80ull * MIB)
+#define PH_READS 4096       /* indexed overlay reads per timing */
+#define PH_LINEAR_READS 4   /* linear overlay reads (context only) */
+/* Phases are timed interleaved when every pattern's image fits in this. */
+#define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
+
+enum {
+  PH_SEARCH,
+  PH_PLAN,
+  PH_REPLAY,
+  PH_REPLAY_NULL,
+  PH_BUILD,
+  PH_READ,
+  PH_COUNT
+};
+static const char *const ph_names[PH_COUNT] = {
+    "search",          "plan",        "replay (memory file)",
+    "replay (null I/O)", "index build", "overlay read"};
+
+/* A backend that accepts every call and stores nothing: the replay's own
+ * cost, without the bytes the log makes the backend write. */
+static int null_read(void *ctx, uint64_t offset, void *buf, size_t size) {
+  (void)ctx;
+  (void)offset;
+  memset(buf, 0, size);
+  return 0;
+}
+static int null_write(void *ctx, uint64_t offset, const void *buf,
+                      size_t size) {
+  (void)ctx;
+  (void)offset;
+  (void)buf;
+  (void)size;
+  return 0;
+}
+static int null_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
+  (void)ctx;
+  (void)offset;
+  (void)size;
+  return 0;
+}
+static int null_get_size(void *ctx, uint64_t *size) {
+  *size = *(const uint64_t *)ctx;
+  return 0;
+}
+static int null_set_size(void *ctx, uint64_t size) {
+  (void)ctx;
+  (void)size;
+  return 0;
+}
+static int null_flush(void *ctx) {
+  (void)ctx;
+  return 0;
+}
+
+typedef struct ph_case {
+  const pattern *pt;
+  vtk_image img;
+  vhdxlog_image image;
+  vhdxlog_log ctx;
+  vhdxlog_plan plan;
+  vhdxlog_status plan_status;
+  vhdxlog_mem_file file; /* over img.data: replay writes into the image */
+  vhdxlog_io io;
+  vhdxlog_io null_io;
+  uint64_t null_size;
+  uint64_t reads[PH_READS]; /* 4 KiB-aligned offsets the log writes */
+  void *scratch;
+  size_t scratch_size;
+  vhdxlog_overlay_index index;
+  uint64_t writes, descriptors, extents;
+  double linear_read_s; /* one linear overlay read, best of a few; 0: none */
+  samples sm[PH_COUNT];
+  timing t[PH_COUNT];
+  int has[PH_COUNT];
+} ph_case;
+
+static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
+                     int reps) {
+  vtk_image_spec spec;
+  vhdxlog_error err;
+  int i;
+
+  memset(c, 0, sizeof *c);
+  c->pt = pt;
+  vtk_image_spec_default(&spec);
+  spec.log_offset = PH_LOG_OFFSET;
+  spec.log_length = (uint32_t)bytes;
+  spec.bat_offset = MIB;
+  spec.bat_length = MIB;
+  spec.metadata_offset = 2ull * MIB;
+  spec.metadata_length = MIB;
+  spec.file_size = PH_LOG_OFFSET + bytes;
+  spec.fill_seed = 0;
+  memcpy(spec.log_guid, g->guid, 16);
+  vtk_image_build(&c->img, &spec);
+  g->log = c->img.data + PH_LOG_OFFSET;
+  generate(g, pt);
+  g->log = NULL;
+  if (vhdxlog_image_parse(c->img.data, VHDXLOG_HEADER_AREA_SIZE, c->img.size,
+                          &c->image, &err) != VHDXLOG_OK ||
+      c->image.log_state != VHDXLOG_LOG_DIRTY)
+    die("phases: image does not parse as dirty");
+  if (vhdxlog_log_init(&c->ctx, c->img.data + PH_LOG_OFFSET, (size_t)bytes,
+                       c->image.log_guid) != VHDXLOG_OK)
+    die("phases: vhdxlog_log_init");
+  c->plan_status = vhdxlog_plan_init(&c->plan, &c->image, &c->ctx, &err);
+  /* Patterns with a sequence must make a replay plan; the others are
+   * refused (damaged armed logs under the default policy). */
+  if ((g->expect == VHDXLOG_OK) !=
+      (c->plan_status == VHDXLOG_OK &&
+       c->plan.action == VHDXLOG_ACTION_REPLAY))
+    die("phases: unexpected plan");
+  c->file.data = c->img.data;
+  c->file.size = c->file.capacity = c->img.size;
+  c->file.max_size = c->img.size;
+  c->file.fail_at_write = -1;
+  vhdxlog_mem_io(&c->file, &c->io);
+  c->null_size = c->img.size;
+  c->null_io.ctx = &c->null_size;
+  c->null_io.read = null_read;
+  c->null_io.write = null_write;
+  c->null_io.write_zeros = null_write_zeros;
+  c->null_io.get_size = null_get_size;
+  c->null_io.set_size = null_set_size;
+  c->null_io.flush = null_flush;
+  if (c->plan.replay) {
+    /* Reads land on bytes the log writes: a reservoir sample of written
+     * sectors over every descriptor, so that every pattern's reads copy
+     * (or zero) a whole sector. */
+    vhdxlog_iter it;
+    vhdxlog_descriptor d;
+    uint64_t seen = 0;
+    vtk_rng rng;
+    vtk_rng_seed(&rng, 0x0E7Au);
+    if (vhdxlog_iter_init(&it, &c->ctx, &c->plan.seq) != VHDXLOG_OK)
+      die("phases: iter");
+    while (vhdxlog_iter_next(&it, &d) == VHDXLOG_OK) {
+      uint64_t at, slot;
+      if (d.length == 0)
+        continue;
+      at = d.file_offset + (vtk_rng_next(&rng) % (d.length / SECTOR)) * SECTOR;
+      slot = seen < PH_READS ? seen : vtk_rng_next(&rng) % (seen + 1);
+      if (slot < PH_READS)
+        c->reads[slot] = at;
+      seen++;
+    }
+    for (i = 0; seen > 0 && (uint64_t)i < PH_READS; i++)
+      if ((uint64_t)i >= seen)
+        c->reads[i] = c->reads[(uint64_t)i % seen];
+    c->descriptors = c->plan.seq.descriptor_count;
+    c->scratch_size = vhdxlog_overlay_index_size(&c->plan);
+    if (c->scratch_size == SIZE_MAX)
+      die("phases: index too large for size_t");
+    c->scratch = c->scratch_size > 0 ? xmalloc(c->scratch_size) : NULL;
+    if (c->scratch != NULL)
+      memset(c->scratch, 0, c->scratch_size); /* fault it in untimed */
+  }
+  if (c->plan.replay && c->plan.seq.descriptor_count == 0)
+    die("phases: a replay pattern without descriptors");
+  for (i = 0; i < PH_COUNT; i++) {
+    c->has[i] = i <= PH_PLAN || c->plan.replay;
+    samples_init(&c->sm[i], reps);
+  }
+}
+
+static void ph_free(ph_case *c) {
+  int i;
+  for (i = 0; i < PH_COUNT; i++)
+    samples_free(&c->sm[i]);
+  free(c->scratch);
+  vtk_image_free(&c->img);
+}
+
+/* One round of every phase; timed into c->sm when `timed`. */
+static void ph_run(ph_case *c, uint8_t *buffer, size_t buffer_size,
+                   uint8_t *sector, int timed) {
+  const uint64_t *reads = c->reads;
+  vhdxlog_sequence seq;
+  vhdxlog_error err;
+  vhdxlog_status st;
+  vhdxlog_plan plan;
+  vhdxlog_replay_result res;
+  stopwatch w;
+  int i;
+
+  run_search(c->ctx.log, c->ctx.length, c->image.log_guid, &st, &seq, &err,
+             timed ? &c->sm[PH_SEARCH] : NULL);
+  w = sw_start();
+  st = vhdxlog_plan_init(&plan, &c->image, &c->ctx, &err);
+  if (timed)
+    sw_lap(&c->sm[PH_PLAN], w);
+  if (st != c->plan_status)
+    die("phases: plan differs between runs");
+  if (!c->plan.replay)
+    return;
+  w = sw_start();
+  st = vhdxlog_replay(&c->plan, &c->io, buffer, buffer_size, &res, &err);
+  if (timed)
+    sw_lap(&c->sm[PH_REPLAY], w);
+  if (st != VHDXLOG_OK || !res.replayed)
+    die("phases: replay failed");
+  c->writes = res.writes;
+  w = sw_start();
+  st = vhdxlog_replay(&c->plan, &c->null_io, buffer, buffer_size, &res, &err);
+  if (timed)
+    sw_lap(&c->sm[PH_REPLAY_NULL], w);
+  if (st != VHDXLOG_OK || !res.replayed || res.writes != c->writes)
+    die("phases: replay (null I/O) failed");
+  w = sw_start();
+  st = vhdxlog_overlay_index_build(&c->plan, c->scratch, c->scratch_size,
+                                   &c->index, &err);
+  if (timed)
+    sw_lap(&c->sm[PH_BUILD], w);
+  if (st != VHDXLOG_OK)
+    die("phases: index build failed");
+  c->extents = c->index.extents;
+  w = sw_start();
+  for (i = 0; i < PH_READS; i++)
+    if (vhdxlog_overlay_read_indexed(&c->index, reads[i], sector, SECTOR,
+                                     &err) != VHDXLOG_OK)
+      die("phases: indexed read failed");
+  if (timed)
+    sw_lap(&c->sm[PH_READ], w);
+}
+
+/* A few linear overlay reads, for comparison (not a phase of the table). */
+static void ph_linear(ph_case *c, uint8_t *sector, uint8_t *check) {
+  const uint64_t *reads = c->reads;
+  vhdxlog_error err;
+  int i;
+  if (!c->plan.replay)
+    return;
+  for (i = 0; i < PH_LINEAR_READS; i++) {
+    double t0 = cpu_s(), t;
+    if (vhdxlog_overlay_read(&c->plan, reads[i], sector, SECTOR, &err) !=
+        VHDXLOG_OK)
+      die("phases: linear read failed");
+    t = cpu_s() - t0;
+    if (c->linear_read_s == 0 || t < c->linear_read_s)
+      c->linear_read_s = t;
+    /* the index must give the same bytes (both over the same buffer) */
+    memcpy(check, sector, SECTOR);
+    if (vhdxlog_overlay_read_indexed(&c->index, reads[i], check, SECTOR,
+                                     &err) != VHDXLOG_OK ||
+        memcmp(check, sector, SECTOR) != 0)
+      die("phases: indexed and linear overlay differ");
+  }
+}
+
+static double ph_ratio(double t, double ref) { return ref > 0 ? t / ref : 0; }
+
+static void bench_phases(const options *o, FILE *tab) {
+  const size_t buffer_size = MIB;
+  uint8_t *buffer = xmalloc(buffer_size);
+  uint8_t *sector = xmalloc(SECTOR), *check = xmalloc(SECTOR);
+  ph_case *cases = xmalloc(sizeof(ph_case) * NPATTERNS);
+  double worst[MAX_SIZES][PH_COUNT];
+  const pattern *worst_pt[MAX_SIZES][PH_COUNT];
+  size_t si, pi;
+  gen g;
+  int r, ph;
+
+  memset(&g, 0, sizeof g);
+  vtk_guid(g.guid, 0x106u);
+  g.target_base = 8ull * MIB;
+  g.target_sectors = 16384; /* 64 MiB of targets */
+  memset(worst, 0, sizeof worst);
+  memset(worst_pt, 0, sizeof worst_pt);
+
+  fprintf(tab, "\n== Phases: search, plan, replay (memory file), overlay "
+               "index build, %d indexed 4 KiB reads ==\n",
+          PH_READS);
+  fprintf(tab,
+          "best thread-CPU ms of N runs; x = / b-full (same log size, whole "
+          "log active), search and plan also / cheapest benign (c);\n"
+          "replay into a memory file over the image (idempotent re-runs); "
+          "writes = write + write_zeros calls;\nlinear = one "
+          "vhdxlog_overlay_read of 4 KiB (best of %d), for comparison\n",
+          PH_LINEAR_READS);
+  fprintf(tab,
+          "%-7s %-17s %3s %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s %9s "
+          "%6s %8s %5s %9s %9s\n",
+          "size", "pattern", "N", "search ms", "x", "c", "plan ms", "x", "c",
+          "replay ms", "x", "null ms", "x", "writes", "build ms", "x",
+          "read us", "x", "linear us", "descs");
+
+  for (si = 0; si < o->nsizes; si++) {
+    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
+    int reps = reps_for(o, bytes);
+    size_t npick = 0;
+    const pattern *pick[NPATTERNS];
+    double full[PH_COUNT], cheap[PH_COUNT];
+    int interleave;
+    char sz[32];
+
+    fmt_size(sz, sizeof sz, bytes);
+    g.n = (uint32_t)(bytes / SECTOR);
+    g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
+    for (pi = 0; pi < NPATTERNS; pi++) {
+      const pattern *pt = &patterns[pi];
+      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
+        continue;
+      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
+        continue;
+      pick[npick++] = pt;
+    }
+    interleave =
+        (uint64_t)npick * (bytes + PH_LOG_OFFSET) <= PH_INTERLEAVE_MAX_BYTES;
+    if (interleave) {
+      for (pi = 0; pi < npick; pi++)
+        ph_build(&cases[pi], pick[pi], bytes, &g, reps);
+      for (r = 0; r < reps; r++)
+        for (pi = 0; pi < npick; pi++) {
+          ph_run(&cases[pi], buffer, buffer_size, sector, 0);
+          ph_run(&cases[pi], buffer, buffer_size, sector, 1);
+        }
+      for (pi = 0; pi < npick; pi++)
+        ph_linear(&cases[pi], sector, check);
+    } else {
+      /* One image at a time, kept only for its timings. */
+      for (pi = 0; pi < npick; pi++) {
+        ph_case *c = &cases[pi];
+        ph_build(c, pick[pi], bytes, &g, reps);
+        ph_run(c, buffer, buffer_size, sector, 0);
+        for (r = 0; r < reps; r++)
+          ph_run(c, buffer, buffer_size, sector, 1);
+        if (bytes <= 256ull * MIB)
+          ph_linear(c, sector, check);
+        free(c->scratch);
+        c->scratch = NULL;
+        vtk_image_free(&c->img);
+      }
+    }
+    free(g.starts);
+    g.starts = NULL;
+
+    for (ph = 0; ph < PH_COUNT; ph++)
+      full[ph] = cheap[ph] = 0;
+    for (pi = 0; pi < npick; pi++) {
+      ph_case *c = &cases[pi];
+      for (ph = 0; ph < PH_COUNT; ph++) {
+        if (!c->has[ph])
+          continue;
+        c->t[ph] = summarize_samples(&c->sm[ph]);
+        if (!c->pt->hostile) {
+          if (cheap[ph] == 0 || c->t[ph].cpu.best < cheap[ph])
+            cheap[ph] = c->t[ph].cpu.best;
+          if (strcmp(c->pt->name, "b-full") == 0)
+            full[ph] = c->t[ph].cpu.best;
+        }
+      }
+    }
+    fprintf(tab, "(%s: %s, %d runs)\n", sz,
+            interleave ? "patterns interleaved run by run"
+                       : "patterns one after another",
+            reps);
+    for (pi = 0; pi < npick; pi++) {
+      ph_case *c = &cases[pi];
+      char cell[PH_COUNT][3][24], lin[24], desc[24], wr[24];
+      for (ph = 0; ph < PH_COUNT; ph++) {
+        double t = c->t[ph].cpu.best;
+        double x = ph_ratio(t, full[ph]);
+        /* Target: search and plan against the cheapest benign log, the
+         * phases over the active sequence against b-full (whole log
+         * active: as much to replay as the hostile full logs). */
+        double target = ph <= PH_PLAN ? ph_ratio(t, cheap[ph]) : x;
+        if (!c->has[ph]) {
+          snprintf(cell[ph][0], 24, "-");
+          snprintf(cell[ph][1], 24, "-");
+          snprintf(cell[ph][2], 24, "-");
+          continue;
+        }
+        snprintf(cell[ph][0], 24, "%.3f",
+                 ph == PH_READ ? t * 1e6 / PH_READS : t * 1e3);
+        snprintf(cell[ph][1], 24, "%.2f", x);
+        snprintf(cell[ph][2], 24, "%.2f", ph_ratio(t, cheap[ph]));
+        if (c->pt->hostile && target > worst[si][ph]) {
+          worst[si][ph] = target;
+          worst_pt[si][ph] = c->pt;
+        }
+        json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
+                 "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+                 "\"wall_median_s\": %.6f, \"ratio_b_full\": %.3f, "
+                 "\"ratio_cheapest_benign\": %.3f, \"interleaved\": %s},\n",
+                 (unsigned long long)bytes, c->pt->name, ph_names[ph],
+                 c->t[ph].cpu.reps, t, c->t[ph].wall.median, x,
+                 ph_ratio(t, cheap[ph]), interleave ? "true" : "false");
+      }
+      if (c->linear_read_s > 0)
+        snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
+      else
+        snprintf(lin, sizeof lin, "-");
+      snprintf(desc, sizeof desc, "%llu", (unsigned long long)c->descriptors);
+      snprintf(wr, sizeof wr, "%llu", (unsigned long long)c->writes);
+      fprintf(tab,
+              "%-7s %-17s %3d %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s "
+              "%9s %6s %8s %5s %9s %9s\n",
+              sz, c->pt->name, reps, cell[PH_SEARCH][0], cell[PH_SEARCH][1],
+              cell[PH_SEARCH][2], cell[PH_PLAN][0], cell[PH_PLAN][1],
+              cell[PH_PLAN][2], cell[PH_REPLAY][0], cell[PH_REPLAY][1],
+              cell[PH_REPLAY_NULL][0], cell[PH_REPLAY_NULL][1],
+              c->plan.replay ? wr : "-", cell[PH_BUILD][0], cell[PH_BUILD][1],
+              cell[PH_READ][0], cell[PH_READ][1], lin,
+              c->plan.replay ? desc : "-");
+      ph_free(c);
+    }
+    fflush(tab);
+  }
+
+  fprintf(tab, "\n== Phases: worst hostile ratio (search, plan: / cheapest "
+               "benign; the others: / b-full; target <= 3) ==\n");
+  fprintf(tab, "%-20s", "phase");
+  for (si = 0; si < o->nsizes; si++) {
+    char sz[32];
+    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
+    fprintf(tab, " %28s", sz);
+  }
+  fprintf(tab, "\n");
+  for (ph = 0; ph < PH_COUNT; ph++) {
+    fprintf(tab, "%-20s", ph_names[ph]);
+    for (si = 0; si < o->nsizes; si++) {
+      char cell[48];
+      snprintf(cell, sizeof cell, "%.2f (%s)", worst[si][ph],
+               worst_pt[si][ph] != NULL ? worst_pt[si][ph]->name : "-");
+      fprintf(tab, " %28s", cell);
+    }
+    fprintf(tab, "\n");
+  }
+  free(cases);
+  free(sector);
+  free(check);
+  free(buffer);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Part 3: replay through the in-memory backend.                             */
 
 static void bench_replay(const options *o, FILE *tab) {
@@ -1278,6 +1720,11 @@ int main(int argc, char **argv) {
     bench_crc(&o, tab);
   if (o.search)
     bench_search(&o, tab);
+  if (o.phases) {
+    json_add("  \"phases\": [\n");
+    bench_phases(&o, tab);
+    json_add("    {\"end\": true}\n  ],\n");
+  }
   if (o.replay)
     bench_replay(&o, tab);
   json_add("  \"done\": true\n}\n");

@@ -39,7 +39,6 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
   vhdxlog_descriptor d;
   vhdxlog_status st;
   uint64_t end;
-  int slot;
 
   if (plan == NULL || plan->image == NULL || (buf == NULL && size > 0) ||
       (uint64_t)size > UINT64_MAX - offset ||
@@ -90,15 +89,24 @@ vhdxlog_status vhdxlog_overlay_read(const vhdxlog_plan *plan, uint64_t offset,
     }
   }
 
-  /* Header slots: only the plan's header updates change them (the log
-   * never writes there: plan rule E_DESCRIPTOR_TARGET). */
-  if (plan->action != VHDXLOG_ACTION_NONE && size > 0) {
-    for (slot = 0; slot < 2; slot++)
-      patch(buf, offset, end,
-            slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                      : (uint64_t)VHDXLOG_HEADER2_OFFSET,
-            VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
-  }
+  if (size > 0)
+    vhdxlog_overlay_patch_headers(plan, offset, end, buf);
   clear_error(error);
   return VHDXLOG_OK;
+}
+
+VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
+                                                    uint64_t offset,
+                                                    uint64_t end,
+                                                    uint8_t *buf) {
+  int slot;
+  /* Header slots: only the plan's header updates change them (the log
+   * never writes there: plan rule E_DESCRIPTOR_TARGET). */
+  if (plan->action == VHDXLOG_ACTION_NONE || end <= offset)
+    return;
+  for (slot = 0; slot < 2; slot++)
+    patch(buf, offset, end,
+          slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                    : (uint64_t)VHDXLOG_HEADER2_OFFSET,
+          VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
 }

@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "region.h"
 #include "vhdxlog.h"
+#include "walk.h"
 
 /* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
 #define HDR_FILE_WRITE_GUID 16u
@@ -42,16 +43,143 @@ static vhdxlog_status limit_error(vhdxlog_error *error, vhdxlog_status cause,
   return VHDXLOG_E_OFFSET_LIMIT;
 }
 
+/* What a descriptor pass needs to know about the image. */
+typedef struct check_area {
+  uint64_t log_begin, log_end; /* [0, 0) when the log is empty */
+  vhdxlog_region_patch *patches;
+} check_area;
+
+/* Signatures as little-endian words: a zero descriptor's signature and
+ * Reserved field are one 8-byte compare. */
+#define ZERO_AND_RESERVED                                                      \
+  ((uint64_t)('z' | 'e' << 8 | 'r' << 16 | (uint32_t)'o' << 24))
+#define DESC_WORD ((uint32_t)('d' | 'e' << 8 | 's' << 16 | (uint32_t)'c' << 24))
+
+/*
+ * Every rule, in order, for descriptor `index` of entry `e` at `p`: the
+ * iterator's (descriptor rules, then the data count; errors at the entry,
+ * no index, as vhdxlog_iter_next reports them), then RULES.md "Plan" 1 and
+ * 2. Records the region-table sectors it writes and its end.
+ */
+static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
+                                 const walk_entry *e, const uint8_t *p,
+                                 uint32_t index, uint32_t *data_seen,
+                                 uint64_t *furthest, vhdxlog_error *error) {
+  int is_data = 0;
+  vhdxlog_status st = descriptor_shape(p, &is_data);
+  uint64_t off = load_le64(p + 16), len, end;
+
+  if (st == VHDXLOG_OK && descriptor_sequence(p) != e->seq)
+    st = VHDXLOG_E_DESCRIPTOR_SEQUENCE;
+  if (st != VHDXLOG_OK)
+    return report(error, st, e->offset, VHDXLOG_NO_INDEX);
+  if (is_data) {
+    if (*data_seen >= e->sectors - e->desc_sectors)
+      return report(error, VHDXLOG_E_DATA_COUNT, e->offset, VHDXLOG_NO_INDEX);
+    len = VHDXLOG_SECTOR_SIZE;
+  } else {
+    len = load_le64(p + 8);
+  }
+  /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
+  if (off > VHDXLOG_MAX_FILE_OFFSET || len > VHDXLOG_MAX_FILE_OFFSET - off)
+    return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, e->offset, index);
+  if (len != 0) {
+    end = off + len;
+    /* RULES.md "Plan" 2: a write into the identifier or the header slots
+     * would break the crash-safe header update (2.2.2: headers are never
+     * updated through the log); a write into the log would change what a
+     * re-run replays; the reserved space holds nothing a log may change.
+     * Either way an interrupted replay could not converge. */
+    if (ranges_overlap(off, end, 0, IDENTIFIER_AND_HEADERS_END) ||
+        ranges_overlap(off, end, RESERVED_BEGIN, RESERVED_END) ||
+        (a->log_end > a->log_begin &&
+         ranges_overlap(off, end, a->log_begin, a->log_end))) {
+      return report(error, VHDXLOG_E_DESCRIPTOR_TARGET, e->offset, index);
+    }
+    if (a->patches != NULL && off < VHDXLOG_REGION_AREA_END) {
+      vhdxlog_descriptor d;
+      memset(&d, 0, sizeof d);
+      d.kind = is_data ? VHDXLOG_DESCRIPTOR_DATA : VHDXLOG_DESCRIPTOR_ZERO;
+      d.file_offset = off;
+      d.length = len;
+      d.entry_offset = e->offset;
+      d.index = index;
+      if (is_data) {
+        d.data_offset = walk_data_offset(w, e, *data_seen);
+        memcpy(d.trailing, p + 4, 4);
+        memcpy(d.leading, p + 8, 8);
+      }
+      vhdxlog_region_patch_write(a->patches, off, len, is_data ? &d : NULL);
+    }
+    if (end > *furthest)
+      *furthest = end;
+  }
+  *data_seen += (uint32_t)is_data;
+  return VHDXLOG_OK;
+}
+
+/*
+ * The `n` slots at `p`, the first being descriptor `index` of entry `e`.
+ * Most descriptors are valid and write past the first 1 MiB, away from the
+ * log: for them a few compares suffice (a hostile log packs 126 of them
+ * into each 4 KiB sector, so this loop is the pass's cost). Any other slot
+ * goes through check_plan_slot(), which applies every rule in order; so errors
+ * and region-table patches come out exactly as from a slot-by-slot pass.
+ */
+static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
+                                  const walk_entry *e, const uint8_t *p,
+                                  uint32_t n, uint32_t index,
+                                  uint32_t *data_seen, uint64_t *furthest,
+                                  vhdxlog_error *error) {
+  /* Aligned and below 2^61: offset + length cannot pass 2^62. */
+  const uint64_t unaligned_or_big =
+      ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
+  const uint32_t data_limit = e->sectors - e->desc_sectors;
+  uint64_t far = *furthest;
+  uint32_t seen = *data_seen, k;
+
+  for (k = 0; k < n; k++) {
+    const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
+    uint64_t head = load_le64(d);
+    uint64_t off = load_le64(d + 16);
+    uint64_t len, end;
+    int fast;
+    if (head == ZERO_AND_RESERVED) {
+      len = load_le64(d + 8);
+      fast = 1;
+    } else {
+      len = VHDXLOG_SECTOR_SIZE;
+      fast = (uint32_t)head == DESC_WORD && seen < data_limit;
+    }
+    end = off + len;
+    if (fast && ((off | len) & unaligned_or_big) == 0 &&
+        load_le64(d + 24) == e->seq && off >= RESERVED_END &&
+        (end <= a->log_begin || off >= a->log_end)) {
+      seen += (uint32_t)(head != ZERO_AND_RESERVED);
+      if (len != 0 && end > far)
+        far = end;
+    } else {
+      vhdxlog_status st =
+          check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
+      if (st != VHDXLOG_OK)
+        return st;
+    }
+  }
+  *furthest = far;
+  *data_seen = seen;
+  return VHDXLOG_OK;
+}
+
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
-    uint64_t *max_end, vhdxlog_error *error) {
-  vhdxlog_iter it;
-  vhdxlog_descriptor d;
+    uint64_t *max_end, uint64_t *count, vhdxlog_error *error) {
+  check_area area;
+  walk w;
+  walk_entry e;
   vhdxlog_status st;
-  uint64_t furthest = 0;
+  uint64_t furthest = 0, total = 0;
   uint64_t log_begin = image->log_offset;
-  uint64_t log_end;
 
   /* The image parser guarantees LogOffset + LogLength <= 2^62; check again
    * here so that a caller-built image cannot make the sum wrap. */
@@ -59,56 +187,34 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     return report(error, VHDXLOG_E_HEADER_LOG_LOCATION, log_begin,
                   VHDXLOG_NO_INDEX);
   }
-  log_end = log_begin + image->log_length;
+  area.log_begin = image->log_length > 0 ? log_begin : 0;
+  area.log_end = image->log_length > 0 ? log_begin + image->log_length : 0;
+  area.patches = patches;
 
-  st = vhdxlog_iter_init(&it, log, seq);
+  st = walk_init(&w, log, seq);
   if (st != VHDXLOG_OK) {
     return report(error, st, seq->tail_offset, VHDXLOG_NO_INDEX);
   }
   for (;;) {
-    uint64_t end;
-
-    st = vhdxlog_iter_next(&it, &d);
+    uint32_t k, data_seen = 0;
+    st = walk_next(&w, &e);
     if (st == VHDXLOG_END)
       break;
-    if (st != VHDXLOG_OK) {
-      return report(error, st, it.entry_offset, VHDXLOG_NO_INDEX);
+    if (st != VHDXLOG_OK)
+      return report(error, st, e.offset, VHDXLOG_NO_INDEX);
+    for (k = 0; k < e.desc_sectors; k++) {
+      uint32_t n, first;
+      const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
+      st = check_plan_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
+                       error);
+      if (st != VHDXLOG_OK)
+        return st;
     }
-    if ((d.kind != VHDXLOG_DESCRIPTOR_DATA &&
-         d.kind != VHDXLOG_DESCRIPTOR_ZERO) ||
-        (d.kind == VHDXLOG_DESCRIPTOR_DATA &&
-         d.length != VHDXLOG_SECTOR_SIZE)) {
-      return report(error, VHDXLOG_E_DESCRIPTOR_SIGNATURE, d.entry_offset,
-                    d.index);
-    }
-    /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
-    if (d.file_offset > VHDXLOG_MAX_FILE_OFFSET ||
-        d.length > VHDXLOG_MAX_FILE_OFFSET - d.file_offset) {
-      return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, d.entry_offset,
-                         d.index);
-    }
-    if (d.length == 0)
-      continue; /* a zero-length zero descriptor is a no-op: hits nothing */
-    end = d.file_offset + d.length;
-    /* RULES.md "Plan" 2: a write into the identifier or the header slots
-     * would break the crash-safe header update (2.2.2: headers are never
-     * updated through the log); a write into the log would change what a
-     * re-run replays; the reserved space holds nothing a log may change.
-     * Either way an interrupted replay could not converge. */
-    if (ranges_overlap(d.file_offset, end, 0, IDENTIFIER_AND_HEADERS_END) ||
-        ranges_overlap(d.file_offset, end, RESERVED_BEGIN, RESERVED_END) ||
-        (image->log_length > 0 &&
-         ranges_overlap(d.file_offset, end, log_begin, log_end))) {
-      return report(error, VHDXLOG_E_DESCRIPTOR_TARGET, d.entry_offset,
-                    d.index);
-    }
-    if (patches != NULL && d.file_offset < VHDXLOG_REGION_AREA_END)
-      vhdxlog_region_patch_write(patches, d.file_offset, d.length,
-                                 d.kind == VHDXLOG_DESCRIPTOR_DATA ? &d : NULL);
-    if (end > furthest)
-      furthest = end;
+    total += e.count;
   }
   *max_end = furthest;
+  if (count != NULL)
+    *count = total;
   return VHDXLOG_OK;
 }
 
@@ -246,10 +352,14 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
   uint64_t max_end = 0;
   uint64_t size;
 
+  /* The plan's one pass over the descriptors; it also yields the totals
+   * the search leaves to it. */
   st = vhdxlog_plan_check_descriptors(image, log, &plan->seq,
-                                      plan->region_patches, &max_end, error);
+                                      plan->region_patches, &max_end,
+                                      &plan->seq.descriptor_count, error);
   if (st != VHDXLOG_OK)
     return st;
+  plan->seq.max_write_end = max_end;
   /* RULES.md "Plan" 1, for the sizes the head names. */
   if (plan->seq.flushed_file_offset > VHDXLOG_MAX_FILE_OFFSET)
     return limit_error(error, VHDXLOG_E_ENTRY_FLUSHED_OFFSET,
@@ -345,7 +455,7 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search(log, &plan->seq, &why);
+  st = vhdxlog_log_search_unsummed(log, &plan->seq, &why);
   if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
     return plan_armed(plan, image, log, &why, error);
   if (st != VHDXLOG_OK) {

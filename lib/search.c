@@ -16,6 +16,7 @@
 #include "descriptor.h"
 #include "error.h"
 #include "log_internal.h"
+#include "plan.h"
 
 /* The "most recent candidate" reported when no sequence is complete. */
 typedef struct failure_note {
@@ -168,8 +169,8 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
   r->end = q;
 }
 
-vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
-                                  vhdxlog_error *error) {
+static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                             int sum, vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
@@ -241,7 +242,18 @@ vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
     }
     return VHDXLOG_E_LOG_NO_SEQUENCE;
   }
-  sum_descriptors(ctx, best_pos, best_end, &best);
+  if (sum)
+    sum_descriptors(ctx, best_pos, best_end, &best);
   *seq = best;
   return VHDXLOG_OK;
+}
+
+vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
+                                  vhdxlog_error *error) {
+  return search(ctx, seq, 1, error);
+}
+
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
+    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
+  return search(ctx, seq, 0, error);
 }
