@@ -343,6 +343,14 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
   return VHDXLOG_OK;
 }
 
+static int writes_region_tables(const vhdxlog_region_patch *patches) {
+  size_t k;
+  for (k = 0; k < VHDXLOG_REGION_PATCHES; k++)
+    if (patches[k].kind != 0)
+      return 1;
+  return 0;
+}
+
 /* A dirty log with an active sequence: every check a replay needs. */
 static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                                   const vhdxlog_image *image,
@@ -375,12 +383,18 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                   VHDXLOG_NO_INDEX);
   }
 
-  /* RULES.md "Plan" 4: the region tables as the replay leaves them. */
-  if (image->header_area == NULL)
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
-                            image->log_offset, image->log_length,
-                            &plan->regions);
+  /* RULES.md "Plan" 4: the region tables as the replay leaves them; when
+   * no write lands in them, that is as the parse judged them on disk. */
+  if (writes_region_tables(plan->region_patches)) {
+    if (image->header_area == NULL)
+      return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+    st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
+                              image->log_offset, image->log_length,
+                              &plan->regions);
+  } else {
+    plan->regions = image->regions;
+    st = image->regions.error.status;
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = plan->regions.error;
