@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Portability check for vhdxlog.
 #
 #  1. Installs what it needs through apt-get (only what `command -v` /

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Line and branch coverage of lib/ reached by the checked-in corpus alone:
 # every fuzz target built as a plain reproducer (gcc --coverage -O0), run
 # once over its corpus/<target>/ folder, then gcovr over lib/ only. No unit

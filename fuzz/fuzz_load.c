@@ -45,8 +45,9 @@ static vhdxlog_status direct(const uint8_t *image, uint64_t size,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const vhdxlog_policy policies[3] = {
-      VHDXLOG_POLICY_DEFAULT, VHDXLOG_POLICY_STRICT, VHDXLOG_POLICY_FORCE_CLEAR};
+  static const vhdxlog_policy policies[3] = {VHDXLOG_POLICY_DEFAULT,
+                                             VHDXLOG_POLICY_STRICT,
+                                             VHDXLOG_POLICY_FORCE_CLEAR};
   vhdxlog_policy policy;
   vhdxlog_mem_file f;
   vhdxlog_io io;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_corpus: writes the seed corpus of every fuzz target, the same bytes
  * on every run, into CORPUS/<target>/seed-*, built with the testkit
@@ -782,7 +783,8 @@ static void armed_and_plan_seeds(void) {
   /* Armed and damaged: a header field no writer writes; a checksummed entry
    * that breaks a rule; a valid entry outside a complete sequence. */
   dirty(&img, e, 1, 0);
-  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
+  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0,
+                  1);
   emit_everywhere("image-armed-damaged-header", &img);
   vtk_image_free(&img);
   dirty(&img, e, 1, 0);

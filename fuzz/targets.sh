@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Per-target fuzzing settings, sourced by fuzz/run_ci.sh, fuzz/campaign.sh,
 # fuzz/oss-fuzz/build.sh (the OSS-Fuzz / ClusterFuzzLite .options) and
 # fuzz/oss-fuzz/local.sh so that they agree. The one list of targets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The active sequence (MS-VHDX 2.3.3), by the spec's own scan; see
  * docs/RULES.md "Active sequence" for the exact loop and tie rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plan checks and replay: RULES.md "Plan" and "Replay order", on a plain
  * in-memory copy of the image. */
 #include <stdlib.h>
@@ -148,8 +149,8 @@ static void complete_clean(const mdl_image *im, model_result *out) {
 }
 
 /* RULES.md "Replay order" on `buf`, the file's first buf_size bytes (the
- * whole file, or its first REGIONS_END bytes for plan check 4): header update 1, the
- * descriptors tail to head, the two clearing header updates. Writes are
+ * whole file, or its first REGIONS_END bytes for plan check 4): header update
+ * 1, the descriptors tail to head, the two clearing header updates. Writes are
  * clipped to buf_size; data writes are 4 KiB-aligned and buf_size is a
  * multiple of 4 KiB, so a data sector is either wholly in or wholly out. */
 static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Command-line tests of vhdxlog: exit codes, messages, --json validity,
 # byte-exact replay results, and that nothing is written when nothing may be.
 #
