@@ -134,7 +134,11 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
   /* Aligned and below 2^61: offset + length cannot pass 2^62. */
   const uint64_t unaligned_or_big =
       ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
+  /* In locals: the compiler cannot keep fields read through pointers in
+   * registers across the call below. */
   const uint32_t data_limit = e->sectors - e->desc_sectors;
+  const uint64_t seq = e->seq;
+  const uint64_t log_begin = a->log_begin, log_end = a->log_end;
   uint64_t far = *furthest;
   uint32_t seen = *data_seen, k;
 
@@ -152,12 +156,12 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
       fast = (uint32_t)head == DESC_WORD && seen < data_limit;
     }
     end = off + len;
-    if (fast && ((off | len) & unaligned_or_big) == 0 &&
-        load_le64(d + 24) == e->seq && off >= RESERVED_END &&
-        (end <= a->log_begin || off >= a->log_end)) {
+    /* A zero-length write takes the slow path: it may lie anywhere. */
+    if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
+        load_le64(d + 24) == seq && off >= RESERVED_END &&
+        (end <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
-      if (len != 0 && end > far)
-        far = end;
+      far = end > far ? end : far;
     } else {
       vhdxlog_status st =
           check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
