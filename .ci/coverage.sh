@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Coverage of lib/ by the test suite: builds with gcc and
 # -DVHDXLOG_COVERAGE=ON (--coverage -O0) in build-port-coverage, runs ctest,
 # then prints gcovr's line and branch coverage of lib/ only.
@@ -46,7 +47,7 @@ if [ "${ntests:-0}" -eq 0 ]; then
   exit 1
 fi
 test_rc=0
-(cd "$B" && ctest --output-on-failure -j "$JOBS") || test_rc=$?
+(cd "$B" && ctest --output-on-failure -LE slow -j "$JOBS") || test_rc=$?
 
 # gcovr reads the .gcda files of the build tree; --filter keeps lib/ only
 # (paths relative to the root given with -r). The generated

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Static checks for vhdxlog:
 #  1. clang-tidy on lib/*.c with the root .clang-tidy (bugprone-*, cert-*,
 #     clang-analyzer-*, a few documented exclusions; every finding is an

@@ -12,6 +12,7 @@
 #define VHDXLOG_INTERNAL static
 
 /* ==== lib/armed.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Armed logs: LogGuid set, no complete sequence (docs/RULES.md "Armed
  * logs"). MS-VHDX's write order (2.2.2: a new LogGuid before log space is
@@ -29,6 +30,7 @@
 #include <string.h>
 
 /* ---- lib/bytes.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /*
  * Little-endian loads and stores over byte pointers. File bytes are never
  * cast to structs or wider types: these work on any host byte order and any
@@ -117,6 +119,7 @@ static inline int is_zero_bytes(const uint8_t *p, size_t n) {
 #endif
 /* ---- end of lib/bytes.h ---- */
 /* ---- lib/error.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* Filling a vhdxlog_error: every failure goes through report(). */
 #ifndef VHDXLOG_ERROR_H
 #define VHDXLOG_ERROR_H
@@ -146,6 +149,7 @@ static inline void clear_error(vhdxlog_error *error) {
 #endif
 /* ---- end of lib/error.h ---- */
 /* ---- lib/log_internal.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by entry.c, search.c and iter.c. */
 #ifndef VHDXLOG_LOG_INTERNAL_H
 #define VHDXLOG_LOG_INTERNAL_H
@@ -280,6 +284,7 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
 }
 
 /* ==== lib/crc32c.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
  * every VHDX structure. A portable slicing-by-8 path, a hardware path
@@ -287,6 +292,7 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
  * targets it). Both compute the same raw register update.
  */
 /* ---- lib/crc32c.h (included from lib/crc32c.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* CRC-32C internals shared by the library, its tests and the benchmark. */
 #ifndef VHDXLOG_CRC32C_H
 #define VHDXLOG_CRC32C_H
@@ -314,6 +320,7 @@ VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update(uint32_t reg, const uint8_t *p,
 /* ---- end of lib/crc32c.h ---- */
 
 /* ---- lib/crc32c_table.h (included from lib/crc32c.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* CRC-32C slicing-by-8 tables (reflected polynomial 0x82F63B78).
  * Written by scripts/gen_crc32c_table.py (CI checks it is current);
  * unit/test_crc32c checks every entry against the bitwise definition. */
@@ -1400,6 +1407,7 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
 }
 
 /* ==== lib/entry.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Validation of one log entry (MS-VHDX 2.3.1), every rule in the order of
  * docs/RULES.md: header fields, descriptors, data sectors, checksum last.
@@ -1409,6 +1417,7 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
  */
 
 /* ---- lib/descriptor.h (included from lib/entry.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /*
  * Descriptor and data-sector rules (MS-VHDX 2.3.1.2 - 2.3.1.4), shared by
  * entry validation and the iterator so that both apply exactly the same
@@ -1784,6 +1793,7 @@ vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
 }
 
 /* ==== lib/header_update.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Header updates (MS-VHDX 2.2.2.1) and the FileWriteGuid a replay sets.
  *
@@ -1860,6 +1870,7 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
 }
 
 /* ==== lib/image.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * The first 1 MiB of a VHDX file: identifier, the two headers (MS-VHDX
  * 2.2.2) and the two region tables (2.2.3), plus the log location the
@@ -1867,6 +1878,7 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
  */
 
 /* ---- lib/region.h (included from lib/image.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* Internal: the region tables (MS-VHDX 2.2.3), judged as on disk or as a
  * replay leaves them. */
 #ifndef VHDXLOG_REGION_H
@@ -2040,6 +2052,7 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
 }
 
 /* ==== lib/iter.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Descriptors of the active sequence in replay order: entries from tail to
  * head, descriptors in index order, the k-th data descriptor paired with
@@ -2080,7 +2093,9 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
   if (st != VHDXLOG_OK) {
     return st;
   }
-  if (it->started && e.sequence_number != it->sequence_number + 1) {
+  /* Written without a wrapping "+ 1"; a SequenceNumber of 0 never follows. */
+  if (it->started && (e.sequence_number == 0 ||
+                      e.sequence_number - 1u != it->sequence_number)) {
     return VHDXLOG_E_ARGUMENT;
   }
   it->started = 1;
@@ -2165,6 +2180,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
 }
 
 /* ==== lib/overlay.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Read-only replay (MS-VHDX 2.3.3: a reader that cannot write must replay
  * the log in memory rather than read stale metadata): patch a buffer of
@@ -2172,6 +2188,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
  */
 
 /* ---- lib/plan.h (included from lib/overlay.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* Internal: the descriptor checks shared by the plan, the replay and the
  * overlay index, and the search without its descriptor totals. */
 #ifndef VHDXLOG_PLAN_H
@@ -2206,8 +2223,7 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
  * `buf` = file bytes [offset, end) (both overlay reads). */
 VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
                                                     uint64_t offset,
-                                                    uint64_t end,
-                                                    uint8_t *buf);
+                                                    uint64_t end, uint8_t *buf);
 
 #endif
 /* ---- end of lib/plan.h ---- */
@@ -2636,7 +2652,7 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   begins = keys1 + n; /* 2n */
   order0 = (uint32_t *)(void *)(begins + 2 * n);
   order1 = order0 + n;
-  records = order1 + n; /* 2n */
+  records = order1 + n;     /* 2n */
   owners = records + 2 * n; /* 2n */
 
   n = collect(plan, records, keys0, order0, count);
@@ -2747,7 +2763,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     }
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
-      const uint8_t *slot = log + index->records[2 * r];
+      const uint8_t *slot = log + index->records[(size_t)2 * r];
       uint64_t at = load_le64(slot + 16);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
@@ -2771,6 +2787,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
 }
 
 /* ==== lib/plan.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Replay plan: everything a replay will do, validated before any write
  * (docs/RULES.md "Plan" and "Replay order").
@@ -2828,9 +2845,10 @@ typedef struct check_area {
  * 2. Records the region-table sectors it writes and its end.
  */
 static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
-                                 const walk_entry *e, const uint8_t *p,
-                                 uint32_t index, uint32_t *data_seen,
-                                 uint64_t *furthest, vhdxlog_error *error) {
+                                      const walk_entry *e, const uint8_t *p,
+                                      uint32_t index, uint32_t *data_seen,
+                                      uint64_t *furthest,
+                                      vhdxlog_error *error) {
   int is_data = 0;
   vhdxlog_status st = descriptor_shape(p, &is_data);
   uint64_t off = load_le64(p + 16), len, end;
@@ -2893,10 +2911,10 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
  * and region-table patches come out exactly as from a slot-by-slot pass.
  */
 static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
-                                  const walk_entry *e, const uint8_t *p,
-                                  uint32_t n, uint32_t index,
-                                  uint32_t *data_seen, uint64_t *furthest,
-                                  vhdxlog_error *error) {
+                                       const walk_entry *e, const uint8_t *p,
+                                       uint32_t n, uint32_t index,
+                                       uint32_t *data_seen, uint64_t *furthest,
+                                       vhdxlog_error *error) {
   /* Aligned and below 2^61: offset + length cannot pass 2^62. */
   const uint64_t unaligned_or_big =
       ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
@@ -2976,7 +2994,7 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
       uint32_t n, first;
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
       st = check_plan_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
-                       error);
+                            error);
       if (st != VHDXLOG_OK)
         return st;
     }
@@ -3113,6 +3131,14 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
   return VHDXLOG_OK;
 }
 
+static int writes_region_tables(const vhdxlog_region_patch *patches) {
+  size_t k;
+  for (k = 0; k < VHDXLOG_REGION_PATCHES; k++)
+    if (patches[k].kind != 0)
+      return 1;
+  return 0;
+}
+
 /* A dirty log with an active sequence: every check a replay needs. */
 static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                                   const vhdxlog_image *image,
@@ -3145,12 +3171,18 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                   VHDXLOG_NO_INDEX);
   }
 
-  /* RULES.md "Plan" 4: the region tables as the replay leaves them. */
-  if (image->header_area == NULL)
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
-                            image->log_offset, image->log_length,
-                            &plan->regions);
+  /* RULES.md "Plan" 4: the region tables as the replay leaves them; when
+   * no write lands in them, that is as the parse judged them on disk. */
+  if (writes_region_tables(plan->region_patches)) {
+    if (image->header_area == NULL)
+      return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+    st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
+                              image->log_offset, image->log_length,
+                              &plan->regions);
+  } else {
+    plan->regions = image->regions;
+    st = image->regions.error.status;
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = plan->regions.error;
@@ -3243,6 +3275,7 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
 }
 
 /* ==== lib/region.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Region tables (MS-VHDX 2.2.3). Rules and their order: docs/RULES.md
  * "Image" 4 and 5.
@@ -3256,6 +3289,7 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
  */
 
 /* ---- lib/heapsort.h (included from lib/region.c) ---- */
+/* SPDX-License-Identifier: MIT */
 /* In-place heapsort of small index arrays: O(n log n), no recursion, no
  * allocation. Used by image.c to find duplicate GUIDs and overlapping
  * regions among up to 2048 entries without a quadratic scan. */
@@ -3573,8 +3607,9 @@ vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
     clear_error(&table_error[t]);
     views[t].disk = header_area + table_offsets[t];
     views[t].log = log;
-    views[t].patch =
-        patches == NULL || log == NULL ? NULL : patches + t * PATCHES_PER_TABLE;
+    views[t].patch = patches == NULL || log == NULL
+                         ? NULL
+                         : patches + (size_t)t * PATCHES_PER_TABLE;
     views[t].file_offset = table_offsets[t];
     views[t].log_offset = log_offset;
     views[t].log_length = log_length;
@@ -3624,6 +3659,7 @@ VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
 }
 
 /* ==== lib/replay.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * Log replay through caller I/O callbacks (MS-VHDX 2.3.3, in the crash-safe
  * order of docs/RULES.md "Replay order").
@@ -3948,6 +3984,7 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
 }
 
 /* ==== lib/search.c ==== */
+/* SPDX-License-Identifier: MIT */
 /*
  * The active sequence (MS-VHDX 2.3.3), by the spec's own scan; see
  * docs/RULES.md "Active sequence" for the exact loop and tie rules.
@@ -4078,7 +4115,8 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
       /* Its entries are valid and consecutive: they continue this run iff
        * the numbering does. No sector inside it starts an entry, so a run
        * cannot reach it anywhere but at its start. */
-      if (st->first.first_sequence_number != r->head.sequence_number + 1) {
+      /* Valid entries number from 1: "- 1" cannot wrap, "+ 1" could. */
+      if (st->first.first_sequence_number - 1u != r->head.sequence_number) {
         break;
       }
       r->count += st->first.count;
@@ -4098,7 +4136,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
         break;
       }
     }
-    if (r->count > 0 && e.sequence_number != r->head.sequence_number + 1) {
+    if (r->count > 0 && e.sequence_number - 1u != r->head.sequence_number) {
       st->have_carry = 1;
       st->carry_pos = q;
       st->carry = e;
@@ -4204,6 +4242,7 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
 }
 
 /* ==== lib/status.c ==== */
+/* SPDX-License-Identifier: MIT */
 /* Names, descriptions and offset/index kinds of status codes: the words
  * the CLI prints, from the one list in vhdxlog.h. */
 

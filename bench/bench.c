@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog_bench: the figures of issue "Performance", measured in one run.
  *
@@ -1107,8 +1108,8 @@ static void bench_search(const options *o, FILE *tab) {
 /* Image layout: headers | BAT at 1 MiB | metadata at 2 MiB | the 64 MiB the
  * patterns write, from 8 MiB | the log at 80 MiB. */
 #define PH_LOG_OFFSET (80ull * MIB)
-#define PH_READS 4096       /* indexed overlay reads per timing */
-#define PH_LINEAR_READS 4   /* linear overlay reads (context only) */
+#define PH_READS 4096     /* indexed overlay reads per timing */
+#define PH_LINEAR_READS 4 /* linear overlay reads (context only) */
 /* Phases are timed interleaved when every pattern's image fits in this. */
 #define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
 
@@ -1122,8 +1123,8 @@ enum {
   PH_COUNT
 };
 static const char *const ph_names[PH_COUNT] = {
-    "search",          "plan",        "replay (memory file)",
-    "replay (null I/O)", "index build", "overlay read"};
+    "search",      "plan",        "replay (memory file)", "replay (null I/O)",
+    "index build", "overlay read"};
 
 /* A backend that accepts every call and stores nothing: the replay's own
  * cost, without the bytes the log makes the backend write. */
@@ -1216,8 +1217,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   /* Patterns with a sequence must make a replay plan; the others are
    * refused (damaged armed logs under the default policy). */
   if ((g->expect == VHDXLOG_OK) !=
-      (c->plan_status == VHDXLOG_OK &&
-       c->plan.action == VHDXLOG_ACTION_REPLAY))
+      (c->plan_status == VHDXLOG_OK && c->plan.action == VHDXLOG_ACTION_REPLAY))
     die("phases: unexpected plan");
   c->file.data = c->img.data;
   c->file.size = c->file.capacity = c->img.size;
@@ -1376,8 +1376,9 @@ static void bench_phases(const options *o, FILE *tab) {
   memset(worst, 0, sizeof worst);
   memset(worst_pt, 0, sizeof worst_pt);
 
-  fprintf(tab, "\n== Phases: search, plan, replay (memory file), overlay "
-               "index build, %d indexed 4 KiB reads ==\n",
+  fprintf(tab,
+          "\n== Phases: search, plan, replay (memory file), overlay "
+          "index build, %d indexed 4 KiB reads ==\n",
           PH_READS);
   fprintf(tab,
           "best thread-CPU ms of N runs; x = / b-full (same log size, whole "

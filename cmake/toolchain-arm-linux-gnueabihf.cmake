@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 32-bit ARM (ARMv7, hard float), little-endian: 32-bit size_t, and 8-byte
 # alignment of uint64_t. Needs gcc-arm-linux-gnueabihf,
 # libc6-dev-armhf-cross, qemu-user and, for the unit tests,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared part of the Debian cross toolchain files in this folder. The including
 # file sets VHDXLOG_CROSS_TRIPLE (GNU triple of the cross compiler, e.g.
 # s390x-linux-gnu), VHDXLOG_CROSS_MULTIARCH (Debian multiarch directory name,

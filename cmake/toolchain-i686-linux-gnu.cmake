@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # x86, 32-bit little-endian: size_t and pointers are 32 bits, uint64_t is
 # 4-byte aligned in structs. Catches size_t truncation of 64-bit offsets.
 # Needs gcc-i686-linux-gnu, libc6-dev-i386-cross, qemu-user and, for the unit

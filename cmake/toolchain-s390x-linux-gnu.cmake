@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # IBM Z, 64-bit big-endian: catches byte-order bugs in the decoders.
 # Needs gcc-s390x-linux-gnu, libc6-dev-s390x-cross, qemu-user and, for the
 # unit tests, libcmocka-dev:s390x (see .ci/portability.sh).

@@ -28,13 +28,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,8 +251,8 @@ static void fail(int cut, const char *what, const char *why) {
   G.failed++;
   snprintf(path, sizeof path, "%s/fail-%d-%s.img", G.workdir, cut, what);
   write_file(path, G.state, G.state_size, NULL, 0);
-  fprintf(stderr, "FAIL cut %d %s: %s (state saved as %s; output in %s)\n",
-          cut, what, why, path, G.log);
+  fprintf(stderr, "FAIL cut %d %s: %s (state saved as %s; output in %s)\n", cut,
+          what, why, path, G.log);
   if (G.failed >= 20) {
     fprintf(stderr, "crashstates: stopping after 20 failures\n");
     exit(1);
@@ -355,8 +355,8 @@ static size_t choose(const piece *p, size_t n, size_t *out, uint64_t *seed) {
 }
 
 static void check_cut(int cut, const piece *p, size_t n) {
-  size_t *idx = malloc((n + 1) * sizeof *idx), *sel = malloc((n + 1) *
-                                                             sizeof *sel);
+  size_t *idx = malloc((n + 1) * sizeof *idx),
+         *sel = malloc((n + 1) * sizeof *sel);
   size_t i, j, k, nsel, m;
   uint64_t seed = G.seed ^ ((uint64_t)cut * 0x9E3779B97F4A7C15ull) ^ 1;
   char what[64];

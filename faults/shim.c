@@ -37,25 +37,34 @@
 
 #include "trace_format.h"
 
-enum { G_OPEN, G_PREAD, G_PWRITE, G_FALLOCATE, G_FTRUNCATE, G_FSYNC,
-       G_RENAME, G_MKSTEMP, G_COUNT };
+enum {
+  G_OPEN,
+  G_PREAD,
+  G_PWRITE,
+  G_FALLOCATE,
+  G_FTRUNCATE,
+  G_FSYNC,
+  G_RENAME,
+  G_MKSTEMP,
+  G_COUNT
+};
 static const char *const group_name[G_COUNT] = {
-    "open", "pread", "pwrite", "fallocate", "ftruncate", "fsync", "rename",
-    "mkstemp"};
+    "open",      "pread", "pwrite", "fallocate",
+    "ftruncate", "fsync", "rename", "mkstemp"};
 
 enum { K_NONE, K_ERRNO, K_SHORT, K_ZERO };
 
 static struct {
   int ready;
   unsigned long calls[G_COUNT];
-  int group;              /* the group to fail, -1: none */
-  unsigned long nth;      /* which call of it */
+  int group;         /* the group to fail, -1: none */
+  unsigned long nth; /* which call of it */
   int kind, err;
-  const char *counts;     /* VHDXLOG_FAULT_COUNTS */
-  int trace_fd;           /* -1: not recording */
+  const char *counts; /* VHDXLOG_FAULT_COUNTS */
+  int trace_fd;       /* -1: not recording */
   dev_t trace_dev;
   ino_t trace_ino;
-  int traced[1024];       /* fds open on the traced image */
+  int traced[1024]; /* fds open on the traced image */
 } S;
 
 static void *real(const char *name) {
@@ -95,11 +104,11 @@ static void setup(void) {
       S.err = ENOSPC;
     else if (strcmp(k, "EINTR") == 0)
       S.err = EINTR;
-    else if (strcmp(k, "SHORT") == 0 && (S.group == G_PREAD ||
-                                         S.group == G_PWRITE))
+    else if (strcmp(k, "SHORT") == 0 &&
+             (S.group == G_PREAD || S.group == G_PWRITE))
       S.kind = K_SHORT;
-    else if (strcmp(k, "ZERO") == 0 && (S.group == G_PREAD ||
-                                        S.group == G_PWRITE))
+    else if (strcmp(k, "ZERO") == 0 &&
+             (S.group == G_PREAD || S.group == G_PWRITE))
       S.kind = K_ZERO;
     else
       S.group = -1;
@@ -287,7 +296,7 @@ PWRITE_WRAPPER(pwrite64)
       r = real(#name);                                                         \
     rc = r(fd, mode, off, len);                                                \
     if (rc == 0 && is_traced(fd))                                              \
-      record(FT_FALLOCATE, (uint64_t)off, (uint64_t)len, (uint32_t)mode,      \
+      record(FT_FALLOCATE, (uint64_t)off, (uint64_t)len, (uint32_t)mode,       \
              NULL);                                                            \
     return rc;                                                                 \
   }

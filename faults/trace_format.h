@@ -16,7 +16,12 @@
 #include <string.h>
 
 #define FT_RECORD 24
-enum { FT_WRITE = 'W', FT_BARRIER = 'B', FT_TRUNCATE = 'T', FT_FALLOCATE = 'Z' };
+enum {
+  FT_WRITE = 'W',
+  FT_BARRIER = 'B',
+  FT_TRUNCATE = 'T',
+  FT_FALLOCATE = 'Z'
+};
 
 static inline void ft_put64(uint8_t *p, uint64_t v) {
   int i;

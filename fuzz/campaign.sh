@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A long local fuzzing campaign: for each target, libFuzzer in fork mode with
 # JOBS parallel workers for MAX_TOTAL_TIME seconds, crashes collected rather
 # than stopping the run. Everything lands in fuzz/findings-<target>/

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Line and branch coverage of lib/ reached by the checked-in corpus alone:
 # every fuzz target built as a plain reproducer (gcc --coverage -O0), run
 # once over its corpus/<target>/ folder, then gcovr over lib/ only. No unit
@@ -15,8 +16,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 B=${BUILD_DIR:-$ROOT/build-corpus-coverage}
 JOBS=$(nproc 2>/dev/null || echo 2)
-TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
-fuzz_replay_diff fuzz_replay_diff_repaired"
+# shellcheck source=fuzz/targets.sh
+. "$ROOT/fuzz/targets.sh"
+TARGETS=$FUZZ_ALL_TARGETS
 
 rm -rf "$B"
 CC=gcc cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Debug \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the fuzz targets: take fields from the front of an input,
  * turn the rest into a log span, repair entry checksums, and check the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_entry: vhdxlog_log_entry() at offsets chosen by the input, on an
  * arbitrary log span, checked against the reference model's

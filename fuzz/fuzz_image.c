@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_image: vhdxlog_image_parse() on arbitrary bytes, then, for a dirty
  * image whose log lies inside the input, the log search and the replay plan;
@@ -310,7 +311,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
    * The header area is static, reused: a fresh 1 MiB per input is a fresh
    * mmap and costs page faults. It is exactly the size given to the
    * parser, so a read past it lands in ASan's redzone after the global
-   * (valgrind cannot see that one: replay such a crash under ASan). Only the header area is passed to the parser
+   * (valgrind cannot see that one: replay such a crash under ASan). Only the
+   * header area is passed to the parser
    * ("only that much is read"); the log and the overlay read the tail in
    * the input itself.
    */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_log_repaired: like fuzz_search, but the checksum of every sector that
  * starts with "loge" and has an EntryLength that fits is recomputed first,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_search: vhdxlog_log_search() on an arbitrary log span, bytes as they
  * are (checksums included, so this target mostly tests rejection), then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_corpus: writes the seed corpus of every fuzz target, the same bytes
  * on every run, into CORPUS/<target>/seed-*, built with the testkit
@@ -711,6 +712,25 @@ static void image_seeds(void) {
 /* The same image for the differential targets: their 4-byte prefix
  * (crash point and overlay range picks, zero: the defaults), then the
  * packed image. */
+static void emit_packed(const char *target, const char *name,
+                        const vtk_image *img, uint32_t prefix) {
+  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
+  uint8_t *whole = calloc(1, n), *packed = NULL;
+  size_t packed_size = 0;
+  buf b;
+  if (whole == NULL)
+    die("calloc");
+  memcpy(whole, img->data, (size_t)img->size);
+  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
+    die("rd_pack");
+  memset(&b, 0, sizeof(b));
+  put_u32(&b, prefix);
+  put(&b, packed, packed_size);
+  emit(target, name, &b);
+  free(packed);
+  free(whole);
+}
+
 static void emit_replay_seed(const char *name, const vtk_image *img) {
   size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
   uint8_t *whole = calloc(1, n), *packed = NULL;
@@ -726,6 +746,7 @@ static void emit_replay_seed(const char *name, const vtk_image *img) {
   put(&b, packed, packed_size);
   emit("fuzz_replay_diff", name, &b);
   emit("fuzz_replay_diff_repaired", name, &b);
+  emit("fuzz_load", name, &b);
   free(packed);
   free(whole);
 }
@@ -762,7 +783,8 @@ static void armed_and_plan_seeds(void) {
   /* Armed and damaged: a header field no writer writes; a checksummed entry
    * that breaks a rule; a valid entry outside a complete sequence. */
   dirty(&img, e, 1, 0);
-  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
+  vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0,
+                  1);
   emit_everywhere("image-armed-damaged-header", &img);
   vtk_image_free(&img);
   dirty(&img, e, 1, 0);
@@ -819,6 +841,28 @@ static void armed_and_plan_seeds(void) {
   dirty(&img, e, 1, 0);
   emit_everywhere("image-region-table-replayed-invalid", &img);
   vtk_image_free(&img);
+
+  /* fuzz_load: headers naming a 32 MiB and a 62 MiB log that the file
+   * holds only as zeros (the prefix's second byte, from 0xC0 on, adds that
+   * many MiB; each policy once): the loader's memory must follow the file,
+   * not the header. */
+  {
+    static const struct {
+      const char *name;
+      uint32_t log_mib, prefix;
+    } big[] = {{"load-sparse-log-32m", 32, 0x0000E200u},
+               {"load-sparse-log-62m-strict", 62, 0x0000FF01u},
+               {"load-sparse-log-62m-force", 62, 0x0000FF02u}};
+    size_t k;
+    for (k = 0; k < sizeof(big) / sizeof(big[0]); k++) {
+      int cur;
+      dirty(&img, e, 0, 0);
+      cur = vtk_image_current(&img);
+      vtk_header_set_log_location(&img, cur, VTK_MIB, big[k].log_mib * VTK_MIB);
+      emit_packed("fuzz_load", big[k].name, &img, big[k].prefix);
+      vtk_image_free(&img);
+    }
+  }
 }
 
 /* Images from SAMPLES_DIR, cut after the end of their log (or 1 MiB). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # CI fuzzing: build the libFuzzer targets (clang, ASan + UBSan), replay each
 # target's whole checked-in corpus (any crash, leak or timeout fails), then
 # fuzz each target for a bounded time. Exit status non-zero on any finding.

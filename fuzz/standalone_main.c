@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Plain reproducer: links instead of a fuzzing engine and calls
  * LLVMFuzzerTestOneInput() once on every file named on the command line,

@@ -1,9 +1,10 @@
+# SPDX-License-Identifier: MIT
 # Per-target fuzzing settings, sourced by fuzz/run_ci.sh, fuzz/campaign.sh,
 # fuzz/oss-fuzz/build.sh (the OSS-Fuzz / ClusterFuzzLite .options) and
 # fuzz/oss-fuzz/local.sh so that they agree. The one list of targets.
 
 FUZZ_ALL_TARGETS="fuzz_entry fuzz_search fuzz_log_repaired fuzz_image \
-fuzz_replay_diff fuzz_replay_diff_repaired"
+fuzz_replay_diff fuzz_replay_diff_repaired fuzz_load"
 
 # Largest input libFuzzer mutates: a 64 KiB log (16 sectors: room for wrap,
 # many entries and multi-sector descriptor lists), or a packed image with
@@ -15,7 +16,7 @@ fuzz_replay_diff fuzz_replay_diff_repaired"
 fuzz_max_len() {
   case $1 in
     fuzz_image) echo 75806 ;;
-    fuzz_replay_diff*) echo 75790 ;;
+    fuzz_replay_diff* | fuzz_load) echo 75790 ;;
     *) echo 65600 ;;
   esac
 }
@@ -49,7 +50,7 @@ fuzz_subdir() {
 # Its dictionary (the differential targets share one).
 fuzz_dict() { # fuzz_dict ROOT TARGET
   case $2 in
-    fuzz_replay_diff*) echo "$1/fuzz/replay_diff/fuzz_replay_diff.dict" ;;
+    fuzz_replay_diff* | fuzz_load) echo "$1/fuzz/replay_diff/fuzz_replay_diff.dict" ;;
     *) echo "$1/fuzz/$2.dict" ;;
   esac
 }

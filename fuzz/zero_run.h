@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Zero-run scanning for the fuzz-side CRC-32C loops (the reference model's
  * and the checksum repair's), which skip runs of zeros in one step: images

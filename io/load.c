@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Load an image for the library: the 1 MiB header area, the log when it is
  * dirty, the log context and the plan. Reads go through the caller's
@@ -92,9 +93,8 @@ static vhdxlog_status get_log(const vhdxlog_io *io, vhdxlog_loaded *out,
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
-                                   vhdxlog_policy policy, vhdxlog_loaded *out,
-                                   vhdxlog_error *error) {
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
+                                   vhdxlog_loaded *out, vhdxlog_error *error) {
   vhdxlog_image *image;
   vhdxlog_status st;
   uint64_t file_size = 0;
@@ -114,8 +114,7 @@ vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
    * before looking at them). */
   out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
   if (out->header_area == NULL)
-    return no_resource(out, error, "cannot allocate memory for the headers",
-                       0);
+    return no_resource(out, error, "cannot allocate memory for the headers", 0);
   head_bytes = file_size < VHDXLOG_HEADER_AREA_SIZE ? (size_t)file_size
                                                     : VHDXLOG_HEADER_AREA_SIZE;
   if (head_bytes > 0 && io->read(io->ctx, 0, out->header_area, head_bytes) != 0)
@@ -139,9 +138,8 @@ vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
 
   /* The plan keeps pointers to out->image and out->log: *out must not move
    * while the plan is in use. */
-  st = vhdxlog_plan_init_policy(&out->plan, image,
-                                out->log_ready ? &out->log : NULL, policy,
-                                error);
+  st = vhdxlog_plan_init_policy(
+      &out->plan, image, out->log_ready ? &out->log : NULL, policy, error);
   if (st != VHDXLOG_OK)
     return st;
   out->plan_ready = 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * In-memory file backend with crash injection (SQLite-style: the k-th
  * mutating call and every later one fail without effect, which is what a

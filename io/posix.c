@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * POSIX file backend: positioned reads and writes, never the whole file in
  * memory, 64-bit offsets on every platform (sparse multi-GiB images).
@@ -157,9 +158,8 @@ static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
       return pread_all(f->fd, pos, p + (size_t)(pos - offset),
                        (size_t)(end - pos));
     memset(p + (size_t)(pos - offset), 0, (size_t)(data - pos));
-    if (data < end &&
-        pread_all(f->fd, data, p + (size_t)(data - offset),
-                  (size_t)(hole - data)) != 0)
+    if (data < end && pread_all(f->fd, data, p + (size_t)(data - offset),
+                                (size_t)(hole - data)) != 0)
       return -1;
     pos = data < end ? hole : end;
   }
@@ -342,7 +342,7 @@ static int posix_set_size(void *ctx, uint64_t size) {
     return -1;
   }
   if (vhdxlog_io_file_size(f->fd, &cur) != 0)
-      return -1;
+    return -1;
   if (size > cur && grow_to(f, size) != 0)
     return -1;
   f->writes++;

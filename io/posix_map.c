@@ -122,8 +122,8 @@ static int cover_zeros(cover *c, uint64_t a, uint64_t b) {
     return cover_file(c, a, b);
   while (a < b) {
     uint64_t n = b - a < ZERO_WINDOW ? b - a : ZERO_WINDOW;
-    if (map_at(c->base + (size_t)(a - c->offset), n, c->zfd, 0,
-               MAP_POPULATE) != 0)
+    if (map_at(c->base + (size_t)(a - c->offset), n, c->zfd, 0, MAP_POPULATE) !=
+        0)
       return -1;
     c->maps++;
     a += n;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * I/O backends for vhdxlog_replay(), and a loader that reads an image into
  * memory the library can work on. These allocate and do I/O; the core in
@@ -64,8 +65,8 @@ void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io);
 typedef struct vhdxlog_posix_view {
   const uint8_t *data; /* `length` readable bytes, or NULL */
   uint64_t length;
-  void *base_;   /* private: the reservation, */
-  size_t size_;  /* and its size */
+  void *base_;  /* private: the reservation, */
+  size_t size_; /* and its size */
 } vhdxlog_posix_view;
 
 /*
@@ -117,9 +118,8 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
                             vhdxlog_error *error);
 /* The same, the plan built under `policy` (vhdxlog_plan_init_policy);
  * vhdxlog_load() uses VHDXLOG_POLICY_DEFAULT. */
-vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io,
-                                   vhdxlog_policy policy, vhdxlog_loaded *out,
-                                   vhdxlog_error *error);
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
+                                   vhdxlog_loaded *out, vhdxlog_error *error);
 void vhdxlog_loaded_free(vhdxlog_loaded *l);
 
 #ifdef __cplusplus

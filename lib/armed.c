@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Armed logs: LogGuid set, no complete sequence (docs/RULES.md "Armed
  * logs"). MS-VHDX's write order (2.2.2: a new LogGuid before log space is

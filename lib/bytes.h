@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Little-endian loads and stores over byte pointers. File bytes are never
  * cast to structs or wider types: these work on any host byte order and any

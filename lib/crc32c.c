@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
  * every VHDX structure. A portable slicing-by-8 path, a hardware path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CRC-32C internals shared by the library, its tests and the benchmark. */
 #ifndef VHDXLOG_CRC32C_H
 #define VHDXLOG_CRC32C_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CRC-32C slicing-by-8 tables (reflected polynomial 0x82F63B78).
  * Written by scripts/gen_crc32c_table.py (CI checks it is current);
  * unit/test_crc32c checks every entry against the bitwise definition. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Descriptor and data-sector rules (MS-VHDX 2.3.1.2 - 2.3.1.4), shared by
  * entry validation and the iterator so that both apply exactly the same

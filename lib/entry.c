@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Validation of one log entry (MS-VHDX 2.3.1), every rule in the order of
  * docs/RULES.md: header fields, descriptors, data sectors, checksum last.

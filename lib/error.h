@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Filling a vhdxlog_error: every failure goes through report(). */
 #ifndef VHDXLOG_ERROR_H
 #define VHDXLOG_ERROR_H

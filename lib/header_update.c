@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Header updates (MS-VHDX 2.2.2.1) and the FileWriteGuid a replay sets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* In-place heapsort of small index arrays: O(n log n), no recursion, no
  * allocation. Used by image.c to find duplicate GUIDs and overlapping
  * regions among up to 2048 entries without a quadratic scan. */

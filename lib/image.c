@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The first 1 MiB of a VHDX file: identifier, the two headers (MS-VHDX
  * 2.2.2) and the two region tables (2.2.3), plus the log location the

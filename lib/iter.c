@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Descriptors of the active sequence in replay order: entries from tail to
  * head, descriptors in index order, the k-th data descriptor paired with
@@ -42,7 +43,9 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
   if (st != VHDXLOG_OK) {
     return st;
   }
-  if (it->started && e.sequence_number != it->sequence_number + 1) {
+  /* Written without a wrapping "+ 1"; a SequenceNumber of 0 never follows. */
+  if (it->started && (e.sequence_number == 0 ||
+                      e.sequence_number - 1u != it->sequence_number)) {
     return VHDXLOG_E_ARGUMENT;
   }
   it->started = 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by entry.c, search.c and iter.c. */
 #ifndef VHDXLOG_LOG_INTERNAL_H
 #define VHDXLOG_LOG_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Read-only replay (MS-VHDX 2.3.3: a reader that cannot write must replay
  * the log in memory rather than read stale metadata): patch a buffer of

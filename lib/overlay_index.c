@@ -212,7 +212,7 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   begins = keys1 + n; /* 2n */
   order0 = (uint32_t *)(void *)(begins + 2 * n);
   order1 = order0 + n;
-  records = order1 + n; /* 2n */
+  records = order1 + n;     /* 2n */
   owners = records + 2 * n; /* 2n */
 
   n = collect(plan, records, keys0, order0, count);
@@ -323,7 +323,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     }
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
-      const uint8_t *slot = log + index->records[2 * r];
+      const uint8_t *slot = log + index->records[(size_t)2 * r];
       uint64_t at = load_le64(slot + 16);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replay plan: everything a replay will do, validated before any write
  * (docs/RULES.md "Plan" and "Replay order").
@@ -62,9 +63,10 @@ typedef struct check_area {
  * 2. Records the region-table sectors it writes and its end.
  */
 static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
-                                 const walk_entry *e, const uint8_t *p,
-                                 uint32_t index, uint32_t *data_seen,
-                                 uint64_t *furthest, vhdxlog_error *error) {
+                                      const walk_entry *e, const uint8_t *p,
+                                      uint32_t index, uint32_t *data_seen,
+                                      uint64_t *furthest,
+                                      vhdxlog_error *error) {
   int is_data = 0;
   vhdxlog_status st = descriptor_shape(p, &is_data);
   uint64_t off = load_le64(p + 16), len, end;
@@ -127,10 +129,10 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
  * and region-table patches come out exactly as from a slot-by-slot pass.
  */
 static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
-                                  const walk_entry *e, const uint8_t *p,
-                                  uint32_t n, uint32_t index,
-                                  uint32_t *data_seen, uint64_t *furthest,
-                                  vhdxlog_error *error) {
+                                       const walk_entry *e, const uint8_t *p,
+                                       uint32_t n, uint32_t index,
+                                       uint32_t *data_seen, uint64_t *furthest,
+                                       vhdxlog_error *error) {
   /* Aligned and below 2^61: offset + length cannot pass 2^62. */
   const uint64_t unaligned_or_big =
       ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
@@ -210,7 +212,7 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
       uint32_t n, first;
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
       st = check_plan_slots(&area, &w, &e, p, n, first, &data_seen, &furthest,
-                       error);
+                            error);
       if (st != VHDXLOG_OK)
         return st;
     }
@@ -347,6 +349,14 @@ static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
   return VHDXLOG_OK;
 }
 
+static int writes_region_tables(const vhdxlog_region_patch *patches) {
+  size_t k;
+  for (k = 0; k < VHDXLOG_REGION_PATCHES; k++)
+    if (patches[k].kind != 0)
+      return 1;
+  return 0;
+}
+
 /* A dirty log with an active sequence: every check a replay needs. */
 static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                                   const vhdxlog_image *image,
@@ -379,12 +389,18 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                   VHDXLOG_NO_INDEX);
   }
 
-  /* RULES.md "Plan" 4: the region tables as the replay leaves them. */
-  if (image->header_area == NULL)
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
-                            image->log_offset, image->log_length,
-                            &plan->regions);
+  /* RULES.md "Plan" 4: the region tables as the replay leaves them; when
+   * no write lands in them, that is as the parse judged them on disk. */
+  if (writes_region_tables(plan->region_patches)) {
+    if (image->header_area == NULL)
+      return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+    st = vhdxlog_region_judge(image->header_area, log, plan->region_patches,
+                              image->log_offset, image->log_length,
+                              &plan->regions);
+  } else {
+    plan->regions = image->regions;
+    st = image->regions.error.status;
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = plan->regions.error;

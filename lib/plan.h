@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the descriptor checks shared by the plan, the replay and the
  * overlay index, and the search without its descriptor totals. */
 #ifndef VHDXLOG_PLAN_H
@@ -34,7 +35,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
  * `buf` = file bytes [offset, end) (both overlay reads). */
 VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
                                                     uint64_t offset,
-                                                    uint64_t end,
-                                                    uint8_t *buf);
+                                                    uint64_t end, uint8_t *buf);
 
 #endif

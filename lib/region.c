@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Region tables (MS-VHDX 2.2.3). Rules and their order: docs/RULES.md
  * "Image" 4 and 5.
@@ -283,8 +284,9 @@ vhdxlog_region_judge(const uint8_t *header_area, const vhdxlog_log *log,
     clear_error(&table_error[t]);
     views[t].disk = header_area + table_offsets[t];
     views[t].log = log;
-    views[t].patch =
-        patches == NULL || log == NULL ? NULL : patches + t * PATCHES_PER_TABLE;
+    views[t].patch = patches == NULL || log == NULL
+                         ? NULL
+                         : patches + (size_t)t * PATCHES_PER_TABLE;
     views[t].file_offset = table_offsets[t];
     views[t].log_offset = log_offset;
     views[t].log_length = log_length;

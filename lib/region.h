@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the region tables (MS-VHDX 2.2.3), judged as on disk or as a
  * replay leaves them. */
 #ifndef VHDXLOG_REGION_H

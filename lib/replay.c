@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Log replay through caller I/O callbacks (MS-VHDX 2.3.3, in the crash-safe
  * order of docs/RULES.md "Replay order").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The active sequence (MS-VHDX 2.3.3), by the spec's own scan; see
  * docs/RULES.md "Active sequence" for the exact loop and tie rules.
@@ -133,7 +134,8 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
       /* Its entries are valid and consecutive: they continue this run iff
        * the numbering does. No sector inside it starts an entry, so a run
        * cannot reach it anywhere but at its start. */
-      if (st->first.first_sequence_number != r->head.sequence_number + 1) {
+      /* Valid entries number from 1: "- 1" cannot wrap, "+ 1" could. */
+      if (st->first.first_sequence_number - 1u != r->head.sequence_number) {
         break;
       }
       r->count += st->first.count;
@@ -153,7 +155,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
         break;
       }
     }
-    if (r->count > 0 && e.sequence_number != r->head.sequence_number + 1) {
+    if (r->count > 0 && e.sequence_number - 1u != r->head.sequence_number) {
       st->have_carry = 1;
       st->carry_pos = q;
       st->carry = e;

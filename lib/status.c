@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Names, descriptions and offset/index kinds of status codes: the words
  * the CLI prints, from the one list in vhdxlog.h. */
 #include "vhdxlog.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench_replay.sh: time `vhdxlog replay` against `qemu-img check -r all` on a
 # QEMU-made dirty image with a large log (default 256 MiB) and one pending
 # entry. Every timed run works on a fresh sparse copy of the dirty image (the

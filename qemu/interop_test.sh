@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # interop_test.sh: our replay against QEMU's, on logs QEMU itself left dirty.
 #
 # Usage: interop_test.sh [VHDXLOG]    (or VHDXLOG=/path/to/vhdxlog)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make_dirty.sh: make a VHDX image whose metadata log was left DIRTY by QEMU
 # itself (a log entry QEMU wrote and flushed but never applied or cleared).
 #

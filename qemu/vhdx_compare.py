@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compare two replayed copies of one VHDX image, ignoring the two headers.
 
 Usage: vhdx_compare.py QEMU_COPY OUR_COPY

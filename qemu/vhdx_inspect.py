@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Print the headers, region table and pending log entries of a VHDX file.
 
 Independent of the vhdxlog library: plain struct unpacking of MS-VHDX 2.2/2.3

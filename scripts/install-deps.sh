@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages the build and the test suite need, only those
 # missing. Safe to run repeatedly; needs root (or sudo) on Debian 12.
 set -euo pipefail

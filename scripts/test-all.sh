@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole test suite, from a fresh clone on a fresh Debian 12 machine:
 # installs missing packages, then runs every stage below and prints one
 # line per stage and a closing "N passed, N failed". Exit 0 only if all

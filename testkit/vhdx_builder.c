@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test-side builders for VHDX images and log entries. Deliberately shares no
  * code with lib/: see vhdx_builder.h. */
 #include "vhdx_builder.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog testkit: builds VHDX images and log entries in memory for the unit
  * tests, the fuzz corpus generator and the benchmark.

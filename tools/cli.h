@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared declarations of the vhdxlog command-line tool. Each command lives in
  * its own cmd_*.c file; helpers are split by job (json.c, guid.c, report.c,

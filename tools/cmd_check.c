@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vhdxlog check: validate an image and say whether its log must be
  * replayed. Exit 0 clean, 1 replay needed, 2 corrupt, 3 usage/I/O. */
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog dump: every entry candidate of the log (each sector that starts
  * with "loge"), the active sequence and its descriptors in replay order.

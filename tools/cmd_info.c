@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vhdxlog info: headers, region table, log state and the active sequence.
  * Prints as much as parsing reached, then the error if there was one.
  * Exit 0 when the image loaded (dirty or not), 2 corrupt, 3 usage/I/O. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog replay: apply the log and clear it (MS-VHDX 2.3.3), in place, into
  * a copy (-o OUT) or as a dry run that only prints the writes.

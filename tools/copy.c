@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Sparse-aware file copy for `replay -o OUT`. VHDX images are usually
  * sparse and many GiB large: copy only the data (SEEK_DATA/SEEK_HOLE where

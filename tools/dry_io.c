@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A vhdxlog_io for `replay --dry-run`: reads go to the real file, every
  * mutating call is only printed (and counted), so the replay runs its real

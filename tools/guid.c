@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GUID formatting; see guid.h. */
 #include "guid.h"
 

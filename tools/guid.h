@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GUID text form for the CLI. */
 #ifndef VHDXLOG_CLI_GUID_H
 #define VHDXLOG_CLI_GUID_H

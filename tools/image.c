@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Open an image through the POSIX backend and load it (header area and log
  * only: the file is read with pread and never loaded whole). */
 #if defined(__linux__) && !defined(_GNU_SOURCE)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A tiny streaming JSON writer: pretty-printed, with string escaping that
  * always yields valid JSON (control characters escaped, invalid UTF-8

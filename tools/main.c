@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vhdxlog command line: argument parsing and dispatch. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exit codes and error reporting shared by the commands. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Built only with VHDXLOG_SANITIZE: a CRC over a span one byte longer than
  * its heap block must still be reported by AddressSanitizer, although the

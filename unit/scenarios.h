@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dirty images shared by the replay and overlay tests. Each scenario keeps
  * the entries of its active sequence so that the expected result is
  * computed from what the test put in (vtk_model_replay), never stored. */

@@ -71,10 +71,9 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   loaded l;
   load_policy(&l, img, p);
   if (l.status != VHDXLOG_OK)
-    print_error("plan: %s cause %s offset %llu\n",
-                vhdxlog_status_name(l.status),
-                vhdxlog_status_name(l.error.cause),
-                (unsigned long long)l.error.offset);
+    print_error(
+        "plan: %s cause %s offset %llu\n", vhdxlog_status_name(l.status),
+        vhdxlog_status_name(l.error.cause), (unsigned long long)l.error.offset);
   assert_int_equal(l.status, VHDXLOG_OK);
   assert_int_equal(l.plan.action, VHDXLOG_ACTION_CLEAR_ARMED);
   assert_int_equal(l.plan.replay, 0);
@@ -229,8 +228,7 @@ static void test_armed_log_with_insane_header_is_refused(void **state) {
   (void)state;
   static const vtk_break insane[] = {
       VTK_BREAK_SEQUENCE_ZERO, VTK_BREAK_LENGTH_UNALIGNED,
-      VTK_BREAK_LENGTH_TOO_BIG, VTK_BREAK_DESCRIPTOR_COUNT,
-      VTK_BREAK_RESERVED};
+      VTK_BREAK_LENGTH_TOO_BIG, VTK_BREAK_DESCRIPTOR_COUNT, VTK_BREAK_RESERVED};
   uint8_t g[16];
   vtk_guid(g, 5);
   for (size_t i = 0; i < sizeof insane / sizeof insane[0]; i++) {
@@ -308,9 +306,8 @@ static void test_armed_reports_newest_candidate(void **state) {
   put_entry(log, 8192, 9, g, d[1]);
   put_entry(log, 16384, 7, g, d[2]);
   for (uint32_t k = 0; k < 3; k++)
-    assert_int_equal(vtk_entry_break(log, LOG_LEN, k * 8192u,
-                                     VTK_BREAK_CHECKSUM, 0, 0),
-                     0);
+    assert_int_equal(
+        vtk_entry_break(log, LOG_LEN, k * 8192u, VTK_BREAK_CHECKSUM, 0, 0), 0);
   vtk_image img;
   armed_image(&img, log, g);
   loaded l;
@@ -366,8 +363,9 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       vhdxlog_io io;
       vhdxlog_mem_io(&f, &io);
       uint8_t buf[S];
-      assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, NULL),
-                       VHDXLOG_E_IO);
+      assert_int_equal(
+          vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, NULL),
+          VHDXLOG_E_IO);
       /* The k-th write reached the disk only in part. */
       int slot = k == 0 ? 1 - l.image.current : l.image.current;
       uint64_t at = slot == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET;
@@ -377,8 +375,9 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       load_policy(&r, &mid, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(r.status, VHDXLOG_OK);
       f.fail_at_write = -1;
-      assert_int_equal(vhdxlog_replay(&r.plan, &io, buf, sizeof buf, NULL, NULL),
-                       VHDXLOG_OK);
+      assert_int_equal(
+          vhdxlog_replay(&r.plan, &io, buf, sizeof buf, NULL, NULL),
+          VHDXLOG_OK);
       assert_memory_equal(f.data, want.data, (size_t)want.size);
       vhdxlog_mem_close(&f);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The API's caller contract: every public function refuses NULL and
  * out-of-range arguments with VHDXLOG_E_ARGUMENT, and a plan or sequence
  * that does not match its log yields an error and no write. */

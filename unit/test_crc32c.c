@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CRC-32C: public function, portable and hardware paths against the
  * testkit's independent reference. */
 #include "unit_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Entry checks 1..13 of RULES.md: each accepted and rejected with the exact
  * status, offset and index, in plain and wrapped entries. */
 #include "unit_common.h"
@@ -366,7 +367,7 @@ static void test_entry_reports_first_of_two_broken_rules(void **state) {
       {VTK_BREAK_RESERVED, 0, VHDXLOG_E_ENTRY_RESERVED, NI},
       {VTK_BREAK_GUID, 0, VHDXLOG_E_ENTRY_GUID, NI},
       {VTK_BREAK_FLUSHED_UNALIGNED, 0, VHDXLOG_E_ENTRY_FLUSHED_OFFSET, NI},
-        {VTK_BREAK_DESCRIPTOR_COUNT, 0, VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, NI},
+      {VTK_BREAK_DESCRIPTOR_COUNT, 0, VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, NI},
       {VTK_BREAK_DESC_SIGNATURE, 2, VHDXLOG_E_DESCRIPTOR_SIGNATURE, 2},
       {VTK_BREAK_DATA_COUNT, 0, VHDXLOG_E_DATA_COUNT, NI},
       {VTK_BREAK_DATA_SIGNATURE, 1, VHDXLOG_E_DATA_SIGNATURE, 1},
@@ -543,7 +544,8 @@ static void test_entry_accepts_writes_past_max_by_spec_rules(void **state) {
   }
 }
 
-static void test_entry_accepts_file_offsets_past_max_by_spec_rules(void **state) {
+static void
+test_entry_accepts_file_offsets_past_max_by_spec_rules(void **state) {
   (void)state;
   vtk_entry e = std_entry(0);
   e.flushed_file_offset = (uint64_t)0 - VTK_MIB;

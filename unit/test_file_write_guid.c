@@ -26,7 +26,7 @@ static void test_derive_matches_rules_transcription(void **state) {
     assert_memory_equal(a, b, 16);
     derive(l, l); /* output may alias the input */
     assert_memory_equal(l, a, 16);
-    assert_int_equal(a[7] >> 4, 4);     /* RFC 4122 version 4 */
+    assert_int_equal(a[7] >> 4, 4);      /* RFC 4122 version 4 */
     assert_int_equal(a[8] & 0xC0, 0x80); /* variant 1 */
   }
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Image rules of RULES.md "Image" 1..6: each with a passing and a failing
  * case, and the order in which they are checked. */
 #include "unit_common.h"

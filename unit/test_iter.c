@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Descriptor iterator: replay order across entries and descriptor sectors,
  * data sector assembly (leading + data + trailing), wrapped entries. */
 #include "unit_common.h"

@@ -160,9 +160,8 @@ static void test_load_through_other_io_reads(void **state) {
   assert_int_equal(pread(fd, data, (size_t)s.file_size, 0),
                    (ssize_t)s.file_size);
   assert_int_equal(close(fd), 0);
-  assert_int_equal(vhdxlog_mem_open(&mf, data, (size_t)s.file_size,
-                                    s.file_size),
-                   0);
+  assert_int_equal(
+      vhdxlog_mem_open(&mf, data, (size_t)s.file_size, s.file_size), 0);
   vhdxlog_mem_io(&mf, &io);
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_memory_equal(l.log_bytes, data + SP_MIB, (size_t)s.log_length);

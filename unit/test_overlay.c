@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Read-only overlay: every range read through vhdxlog_overlay_read() equals
  * the image a replay would leave, and nothing is written. */
 #include "scenarios.h"

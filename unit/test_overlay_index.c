@@ -127,8 +127,8 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
 }
 
 /* Model, real replay, linear and indexed overlay all agree. */
-static void check_all(const vtk_image *img, const vtk_entry *entries,
-                      size_t n, uint64_t seed) {
+static void check_all(const vtk_image *img, const vtk_entry *entries, size_t n,
+                      uint64_t seed) {
   vtk_image want, got;
   uint64_t writes;
   vtk_model_replay(img, entries, n, &want);
@@ -160,8 +160,8 @@ static void test_index_of_clean_image_is_identity(void **state) {
   vhdxlog_overlay_index index;
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
-  assert_int_equal(
-      vhdxlog_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
+  assert_int_equal(vhdxlog_mem_open(&f, img.data, (size_t)img.size, img.size),
+                   0);
   vhdxlog_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);

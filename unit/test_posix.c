@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The POSIX backend: holes of sparse files read as zeros into any buffer,
  * data lands where it belongs, a read past the end fails; zeroing never
  * allocates space for what already reads as zero; only regular files and

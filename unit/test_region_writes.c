@@ -37,9 +37,8 @@ static void rt_build(rt_case *c, int copies) {
       continue;
     for (uint32_t k = 0; k < TABLE_SECTORS; k++) {
       vtk_desc *d = &c->descs[n++];
-      *d = vtk_data(VTK_REGION1 + (uint64_t)t * VTK_REGION_SIZE +
-                        (uint64_t)k * S,
-                    0);
+      *d = vtk_data(
+          VTK_REGION1 + (uint64_t)t * VTK_REGION_SIZE + (uint64_t)k * S, 0);
       d->sector = vtk_region_table(&c->next, t) + (size_t)k * S;
     }
   }
@@ -227,7 +226,8 @@ static void test_one_copy_rewritten(void **state) {
 }
 
 /* Cut before each write: the re-run reaches the uninterrupted bytes. */
-static void test_region_replay_converges_after_cut_at_every_write(void **state) {
+static void
+test_region_replay_converges_after_cut_at_every_write(void **state) {
   (void)state;
   rt_case c;
   rt_build(&c, 3);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replay through the io/ memory backend: expected bytes from the testkit's
  * model, header state, crash injection at every write (with and without
  * loss of unflushed writes), and rejected inputs leaving the file as is. */
@@ -701,22 +702,22 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
   (void)state;
   const uint64_t M = VTK_MIB;
   vtk_desc bad[] = {
-      vtk_data(M + 12288, 5),      /* inside the log */
-      vtk_data(2 * M - 4096, 5),   /* the log's last sector */
-      vtk_zero(M - 4096, 8192),    /* across the log's start */
-      vtk_zero(0, 4 * M),          /* everything */
-      vtk_data(65536, 5),          /* header 1 */
-      vtk_zero(61440, 8192),       /* across header 1's start */
-      vtk_data(131072 + 61440, 5), /* the end of header 2's slot */
-      vtk_data(131072, 5),         /* header 2 */
-      vtk_data(0, 5),              /* the file identifier */
-      vtk_data(32768, 5),          /* the identifier's unused part */
-      vtk_data(61440, 5),          /* just before header 1 */
-      vtk_data(196608 - 4096, 5),  /* just before region table 1 */
-      vtk_data(327680, 5),         /* just after region table 2 (reserved) */
+      vtk_data(M + 12288, 5),         /* inside the log */
+      vtk_data(2 * M - 4096, 5),      /* the log's last sector */
+      vtk_zero(M - 4096, 8192),       /* across the log's start */
+      vtk_zero(0, 4 * M),             /* everything */
+      vtk_data(65536, 5),             /* header 1 */
+      vtk_zero(61440, 8192),          /* across header 1's start */
+      vtk_data(131072 + 61440, 5),    /* the end of header 2's slot */
+      vtk_data(131072, 5),            /* header 2 */
+      vtk_data(0, 5),                 /* the file identifier */
+      vtk_data(32768, 5),             /* the identifier's unused part */
+      vtk_data(61440, 5),             /* just before header 1 */
+      vtk_data(196608 - 4096, 5),     /* just before region table 1 */
+      vtk_data(327680, 5),            /* just after region table 2 (reserved) */
       vtk_zero(262144, 65536 + 4096), /* region table 2 and on */
-      vtk_data(M - 4096, 5),       /* the last sector of the first 1 MiB */
-      vtk_zero(4096, 4096),        /* a zero range in the identifier */
+      vtk_data(M - 4096, 5),          /* the last sector of the first 1 MiB */
+      vtk_zero(4096, 4096),           /* a zero range in the identifier */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vtk_image img;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Active-sequence search (RULES.md "Active sequence"): which run wins, what
  * is replayed, and what E_LOG_NO_SEQUENCE names. */
 #include "unit_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status names and descriptions: stable, complete, never NULL. */
 #include "unit_common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Self-checks of the testkit, using only its own code: if the builders were
  * wrong, every library test built on them would be meaningless. */
 #include <setjmp.h>

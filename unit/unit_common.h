@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared helpers of the cmocka unit tests: cmocka includes, log contexts,
  * error assertions. */
 #ifndef VHDXLOG_UNIT_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reference model of vhdxlog: docs/RULES.md written out as plainly as
  * possible, for differential fuzzing against lib/.

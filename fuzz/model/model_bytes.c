@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bytes: little-endian loads, CRC-32C (defined bit by bit; computed a byte
  * at a time from a table of that definition, runs of zeros in one step),
  * the FileWriteGuid derivation of RULES.md "Replay order". Plain rather

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Image rules: RULES.md "Image", steps 1 to 6, in that order. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the model's own files (never by lib/). */
 #ifndef VHDXLOG_MODEL_INTERNAL_H
 #define VHDXLOG_MODEL_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Log entries and the active sequence: RULES.md "Entry at log offset o" and
  * "Active sequence", plus a brute-force cross-check of the search. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plan checks and replay: RULES.md "Plan" and "Replay order", on a plain
  * in-memory copy of the image. */
 #include <stdlib.h>
@@ -76,6 +77,8 @@ static mdl_write descriptor_write(const uint8_t *log, uint32_t log_length,
 #define RESERVED_START                                                         \
   ((uint64_t)VHDXLOG_REGION2_OFFSET + VHDXLOG_REGION_TABLE_SIZE)
 #define RESERVED_END ((uint64_t)VHDXLOG_HEADER_AREA_SIZE)
+/* The file up to the end of region table 2. */
+#define REGIONS_END ((size_t)RESERVED_START)
 
 /* Does the write share a byte with [start, start + length)? Every value is
  * at most 2^62 (plan rule 1 runs first, image rule 3), so the sums cannot
@@ -146,8 +149,8 @@ static void complete_clean(const mdl_image *im, model_result *out) {
 }
 
 /* RULES.md "Replay order" on `buf`, the file's first buf_size bytes (the
- * whole file, or its first 1 MiB for plan check 4): header update 1, the
- * descriptors tail to head, the two clearing header updates. Writes are
+ * whole file, or its first REGIONS_END bytes for plan check 4): header update
+ * 1, the descriptors tail to head, the two clearing header updates. Writes are
  * clipped to buf_size; data writes are 4 KiB-aligned and buf_size is a
  * multiple of 4 KiB, so a data sector is either wholly in or wholly out. */
 static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
@@ -204,6 +207,7 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
   vhdxlog_status st;
   uint64_t replayed_size, k;
   uint32_t i, data_seen;
+  int writes_regions = 0;
 
   MDL_CHECK(capacity >= size && (buf != NULL || size == 0));
   memset(out, 0, sizeof *out);
@@ -262,6 +266,8 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
       }
       if (w.file_offset + w.length > replayed_size)
         replayed_size = w.file_offset + w.length;
+      if (hits(w, FORBIDDEN_LOW_END, RESERVED_START - FORBIDDEN_LOW_END))
+        writes_regions = 1;
     }
   }
   if (head->flushed > MDL_MAX || head->last > MDL_MAX) {
@@ -275,17 +281,21 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
     set_error(out, VHDXLOG_E_FILE_TRUNCATED);
     return;
   }
-  /* Plan 4: the region tables as the replay leaves them, on a replayed copy
-   * of the first 1 MiB. */
-  {
-    uint8_t *area = mdl_malloc(VHDXLOG_HEADER_AREA_SIZE);
+  /* Plan 4: the region tables as the replay leaves them: as on disk when no
+   * write lands in them, else on a replayed copy of the file's first
+   * REGIONS_END bytes (the headers and both tables). */
+  st = im.regions;
+  if (writes_regions) {
+    uint8_t *area = mdl_malloc(REGIONS_END);
     model_result scratch;
     memset(&scratch, 0, sizeof scratch);
-    memcpy(area, image, VHDXLOG_HEADER_AREA_SIZE);
-    apply_replay(area, VHDXLOG_HEADER_AREA_SIZE, &im, &seq, log, &scratch);
+    memcpy(area, image, REGIONS_END);
+    apply_replay(area, REGIONS_END, &im, &seq, log, &scratch);
     st = mdl_regions_check(area, im.log_offset, im.log_length);
     free(area);
     model_result_free(&scratch);
+  }
+  {
     if (st != VHDXLOG_OK) {
       free(seq.entries);
       set_error(out, st);

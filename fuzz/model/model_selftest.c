@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Self-test of the reference model: tiny images built by hand, expected
  * bytes computed here independently (own table-driven CRC-32C, own header

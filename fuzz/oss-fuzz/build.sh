@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 the vhdxlog authors
 #
 # Licensed under the Apache License, Version 2.0 (the "License");
@@ -40,7 +41,7 @@ mkdir -p "$BUILD" "$OUT"
 TARGETS="" DIFF_TARGETS=""
 for t in $FUZZ_ALL_TARGETS; do
   case $t in
-    fuzz_replay_diff*) DIFF_TARGETS="$DIFF_TARGETS $t" ;;
+    fuzz_replay_diff* | fuzz_load) DIFF_TARGETS="$DIFF_TARGETS $t" ;;
     *) TARGETS="$TARGETS $t" ;;
   esac
 done
@@ -105,6 +106,10 @@ for t in $TARGETS $DIFF_TARGETS; do
     fuzz_replay_diff*)
       compile "$ROOT/fuzz/replay_diff/$t.c" $diff_defs -I"$ROOT/lib/include" \
         -I"$ROOT/io" -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
+      objs="$objs $diff_common" ;;
+    fuzz_load)
+      compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/io" \
+        -I"$ROOT/fuzz" -I"$ROOT/fuzz/replay_diff"
       objs="$objs $diff_common" ;;
     *)
       compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \

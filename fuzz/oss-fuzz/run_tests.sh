@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 the vhdxlog authors
 #
 # Licensed under the Apache License, Version 2.0 (the "License");

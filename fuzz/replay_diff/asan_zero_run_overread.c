@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Built only with VHDXLOG_SANITIZE: the model's and the repair's CRC-32C
  * scan zero runs without ASan's per-load checks (fuzz/zero_run.h checks

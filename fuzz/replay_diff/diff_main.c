@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog-diff: run the differential replayer (replay_diff.h) on files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_replay_diff: the differential replayer (replay_diff.h) on a packed
  * image taken as it is, checksums not repaired (the options byte is

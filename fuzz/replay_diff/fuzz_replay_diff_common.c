@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "fuzz_replay_diff_common.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the replay_diff fuzz targets: the input format, and
  * replay_diff_input() with the fuzzing limits, abort() with the
  * description on a difference. */

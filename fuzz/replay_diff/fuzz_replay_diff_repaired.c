@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_replay_diff_repaired: the differential replayer on a packed image
  * (packed.h: identifier, both headers, the first 1 KiB of both region

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay_diff_gen [--seed-form] OUTDIR: write whole VHDX images, built with the
  * testkit (testkit/vhdx_builder.h, independent of lib/ and fuzz/model/), that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Packed images (see packed.h). */
 #include "packed.h"
 #include "repair.h"

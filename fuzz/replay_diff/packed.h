@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Packed images: a compact encoding of a VHDX image for the checksum-
  * repairing differential target and for fuzz_image (which ignores the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Structure-aware mutation of packed images (see packed_mutate.h). Field
  * offsets from the format digest (shared/vhdx-log-spec.md).
  *

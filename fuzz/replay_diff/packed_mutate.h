@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Structure-aware mutation of packed images (packed.h): change one field of
  * one log entry (a header field, a descriptor, a data sector) or copy one

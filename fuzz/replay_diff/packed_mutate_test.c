@@ -20,9 +20,9 @@
 #define LOG_SECTORS 8u
 
 static const uint32_t lengths[] = {0xFFFFF000u, 0xFFFFE000u, 0x80000000u,
-                                   2 * SECTOR, SECTOR, 0};
+                                   2 * SECTOR,  SECTOR,      0};
 static const uint32_t counts[] = {0xFFFFFFFFu, 0xFFFFFF80u, 0x80000000u,
-                                  127, 1, 0};
+                                  127,         1,           0};
 
 int main(int argc, char **argv) {
   /* Seeds to try (argument; default 5000, a few seconds under qemu-user). */

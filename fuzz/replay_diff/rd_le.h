@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Little-endian loads and stores for the differential replayer's helpers
  * (repair, packed-form mutator, vhdxlog-diff). Their own, not lib/bytes.h:

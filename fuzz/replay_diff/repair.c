@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Checksum repair of whole images (see repair.h). Field offsets from the
  * format digest (shared/vhdx-log-spec.md), encoded here on purpose rather

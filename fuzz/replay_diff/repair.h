@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Checksum repair of a whole VHDX image, for the fuzz target that must get
  * past the CRC-32C checks to reach the log search and the replay (a fuzzer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * repair_crc_test: the repair's own CRC-32C (repair.h) agrees with the
  * library's on buffers built to reach each of its paths: zero runs of every

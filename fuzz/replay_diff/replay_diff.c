@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Differential replayer: library vs reference model, then the library
  * against itself (re-runs, crash points, overlay). See replay_diff.h for the

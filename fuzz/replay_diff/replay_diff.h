@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Differential replayer: runs one VHDX image through the library (lib/ + the
  * memory backend of io/) and through the reference model (fuzz/model/) and

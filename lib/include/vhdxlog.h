@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vhdxlog: parse, validate, search and replay the metadata log of VHDX files
  * (MS-VHDX v1.00, log version 0).
@@ -51,7 +52,8 @@ extern "C" {
 /* The region tables, the only part of the first 1 MiB a log may write
  * (MS-VHDX 2.2.3: region-table updates go through the log). */
 #define VHDXLOG_REGION_AREA_BEGIN VHDXLOG_REGION1_OFFSET
-#define VHDXLOG_REGION_AREA_END (VHDXLOG_REGION2_OFFSET + VHDXLOG_REGION_TABLE_SIZE)
+#define VHDXLOG_REGION_AREA_END                                                \
+  (VHDXLOG_REGION2_OFFSET + VHDXLOG_REGION_TABLE_SIZE)
 /*
  * Our own bound (not in the spec): every file offset a replay writes, and
  * every file size it sets, must be at most 2^62. Any real VHDX is far
@@ -78,53 +80,92 @@ extern "C" {
  * VHDXLOG_E_RESOURCE is never returned by the library itself (io/ uses it).
  */
 #define VHDXLOG_STATUS_LIST(X)                                                 \
-  X(VHDXLOG_OK, 0, NONE, NONE, "ok") \
-  X(VHDXLOG_E_ARGUMENT, 1, NONE, NONE, "invalid argument") \
-  X(VHDXLOG_E_IO, 2, NONE, NONE, "I/O callback failed") \
-  X(VHDXLOG_E_RESOURCE, 3, NONE, NONE, "could not allocate or map the memory the image needs") \
-  X(VHDXLOG_E_FILE_TOO_SMALL, 20, FILE_SIZE, NONE, "file smaller than the 1 MiB header area") \
-  X(VHDXLOG_E_FILE_SIGNATURE, 21, FILE, NONE, "file identifier is not \"vhdxfile\"") \
-  X(VHDXLOG_E_NO_VALID_HEADER, 22, FILE, NONE, "no header has a valid signature and checksum") \
-  X(VHDXLOG_E_HEADER_SEQUENCE_TIE, 23, FILE, NONE, "both headers valid with equal sequence numbers but different contents") \
-  X(VHDXLOG_E_HEADER_VERSION, 24, FILE, NONE, "header Version is not 1") \
-  X(VHDXLOG_E_HEADER_LOG_VERSION, 25, FILE, NONE, "header LogVersion is not 0 while the log is not empty") \
-  X(VHDXLOG_E_HEADER_LOG_LOCATION, 26, FILE, NONE, "header LogOffset/LogLength misaligned or out of range") \
-  X(VHDXLOG_E_LOG_BEYOND_FILE, 27, FILE, NONE, "log region extends past the end of the file") \
-  X(VHDXLOG_E_NO_VALID_REGION_TABLE, 28, FILE, NONE, "no region table has a valid signature and checksum") \
-  X(VHDXLOG_E_REGION_COUNT, 29, FILE, REGION_ENTRY, "region table EntryCount exceeds 2047") \
-  X(VHDXLOG_E_REGION_ENTRY, 30, FILE, REGION_ENTRY, "region FileOffset/Length misaligned or out of range") \
-  X(VHDXLOG_E_REGION_DUPLICATE, 31, FILE, REGION_ENTRY, "region GUID appears twice") \
-  X(VHDXLOG_E_REGION_UNKNOWN_REQUIRED, 32, FILE, REGION_ENTRY, "unknown region marked required") \
-  X(VHDXLOG_E_REGION_MISSING, 33, FILE, REGION_ENTRY, "BAT or metadata region missing") \
-  X(VHDXLOG_E_REGION_OVERLAP, 34, FILE, REGION_ENTRY, "regions or log overlap") \
-  X(VHDXLOG_E_ENTRY_SIGNATURE, 40, LOG, NONE, "entry signature is not \"loge\"") \
-  X(VHDXLOG_E_ENTRY_LENGTH, 41, LOG, NONE, "EntryLength is zero, not a multiple of 4 KiB, or longer than the log") \
-  X(VHDXLOG_E_ENTRY_TAIL, 42, LOG, NONE, "Tail is not a 4 KiB multiple inside the log, or not in the sequence") \
-  X(VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 43, LOG, NONE, "entry SequenceNumber is zero") \
-  X(VHDXLOG_E_ENTRY_RESERVED, 44, LOG, NONE, "entry Reserved field is not zero") \
-  X(VHDXLOG_E_ENTRY_GUID, 45, LOG, NONE, "entry LogGuid differs from the header's") \
-  X(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, 46, LOG, NONE, "FlushedFileOffset is not a 1 MiB multiple") \
-  X(VHDXLOG_E_ENTRY_LAST_OFFSET, 47, LOG, NONE, "LastFileOffset is not a 1 MiB multiple") \
-  X(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, 48, LOG, NONE, "DescriptorCount needs more sectors than the entry has") \
-  X(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 49, LOG, DESCRIPTOR, "descriptor signature is neither \"zero\" nor \"desc\"") \
-  X(VHDXLOG_E_DESCRIPTOR_RESERVED, 50, LOG, DESCRIPTOR, "zero descriptor Reserved field is not zero") \
-  X(VHDXLOG_E_DESCRIPTOR_LENGTH, 51, LOG, DESCRIPTOR, "zero descriptor ZeroLength is not a multiple of 4 KiB") \
-  X(VHDXLOG_E_DESCRIPTOR_OFFSET, 52, LOG, DESCRIPTOR, "descriptor FileOffset is not a multiple of 4 KiB") \
-  X(VHDXLOG_E_DESCRIPTOR_SEQUENCE, 53, LOG, DESCRIPTOR, "descriptor SequenceNumber differs from the entry's") \
-  X(VHDXLOG_E_DATA_COUNT, 54, LOG, NONE, "number of data sectors differs from the number of data descriptors") \
-  X(VHDXLOG_E_DATA_SIGNATURE, 55, LOG, DATA_SECTOR, "data sector signature is not \"data\"") \
-  X(VHDXLOG_E_DATA_SEQUENCE, 56, LOG, DATA_SECTOR, "data sector SequenceHigh/Low differ from the entry's") \
-  X(VHDXLOG_E_ENTRY_CHECKSUM, 57, LOG, NONE, "entry checksum mismatch") \
-  X(VHDXLOG_E_LOG_NO_SEQUENCE, 70, LOG, NONE, "log is not empty but holds no complete sequence") \
-  X(VHDXLOG_E_DESCRIPTOR_TARGET, 71, LOG, DESCRIPTOR, "descriptor would write into the identifier, the headers or the reserved space of the first 1 MiB, or into the log") \
-  X(VHDXLOG_E_FILE_TRUNCATED, 72, FILE_SIZE, NONE, "file is smaller than the log's FlushedFileOffset") \
-  X(VHDXLOG_E_HEADER_SEQUENCE_LIMIT, 73, FILE, NONE, "header SequenceNumber too large for the header updates a replay needs") \
-  X(VHDXLOG_E_OFFSET_LIMIT, 74, LOG, DESCRIPTOR, "the active sequence writes or sizes the file past 2^62, this implementation's limit") \
+  X(VHDXLOG_OK, 0, NONE, NONE, "ok")                                           \
+  X(VHDXLOG_E_ARGUMENT, 1, NONE, NONE, "invalid argument")                     \
+  X(VHDXLOG_E_IO, 2, NONE, NONE, "I/O callback failed")                        \
+  X(VHDXLOG_E_RESOURCE, 3, NONE, NONE,                                         \
+    "could not allocate or map the memory the image needs")                    \
+  X(VHDXLOG_E_FILE_TOO_SMALL, 20, FILE_SIZE, NONE,                             \
+    "file smaller than the 1 MiB header area")                                 \
+  X(VHDXLOG_E_FILE_SIGNATURE, 21, FILE, NONE,                                  \
+    "file identifier is not \"vhdxfile\"")                                     \
+  X(VHDXLOG_E_NO_VALID_HEADER, 22, FILE, NONE,                                 \
+    "no header has a valid signature and checksum")                            \
+  X(VHDXLOG_E_HEADER_SEQUENCE_TIE, 23, FILE, NONE,                             \
+    "both headers valid with equal sequence numbers but different contents")   \
+  X(VHDXLOG_E_HEADER_VERSION, 24, FILE, NONE, "header Version is not 1")       \
+  X(VHDXLOG_E_HEADER_LOG_VERSION, 25, FILE, NONE,                              \
+    "header LogVersion is not 0 while the log is not empty")                   \
+  X(VHDXLOG_E_HEADER_LOG_LOCATION, 26, FILE, NONE,                             \
+    "header LogOffset/LogLength misaligned or out of range")                   \
+  X(VHDXLOG_E_LOG_BEYOND_FILE, 27, FILE, NONE,                                 \
+    "log region extends past the end of the file")                             \
+  X(VHDXLOG_E_NO_VALID_REGION_TABLE, 28, FILE, NONE,                           \
+    "no region table has a valid signature and checksum")                      \
+  X(VHDXLOG_E_REGION_COUNT, 29, FILE, REGION_ENTRY,                            \
+    "region table EntryCount exceeds 2047")                                    \
+  X(VHDXLOG_E_REGION_ENTRY, 30, FILE, REGION_ENTRY,                            \
+    "region FileOffset/Length misaligned or out of range")                     \
+  X(VHDXLOG_E_REGION_DUPLICATE, 31, FILE, REGION_ENTRY,                        \
+    "region GUID appears twice")                                               \
+  X(VHDXLOG_E_REGION_UNKNOWN_REQUIRED, 32, FILE, REGION_ENTRY,                 \
+    "unknown region marked required")                                          \
+  X(VHDXLOG_E_REGION_MISSING, 33, FILE, REGION_ENTRY,                          \
+    "BAT or metadata region missing")                                          \
+  X(VHDXLOG_E_REGION_OVERLAP, 34, FILE, REGION_ENTRY,                          \
+    "regions or log overlap")                                                  \
+  X(VHDXLOG_E_ENTRY_SIGNATURE, 40, LOG, NONE,                                  \
+    "entry signature is not \"loge\"")                                         \
+  X(VHDXLOG_E_ENTRY_LENGTH, 41, LOG, NONE,                                     \
+    "EntryLength is zero, not a multiple of 4 KiB, or longer than the log")    \
+  X(VHDXLOG_E_ENTRY_TAIL, 42, LOG, NONE,                                       \
+    "Tail is not a 4 KiB multiple inside the log, or not in the sequence")     \
+  X(VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 43, LOG, NONE,                              \
+    "entry SequenceNumber is zero")                                            \
+  X(VHDXLOG_E_ENTRY_RESERVED, 44, LOG, NONE,                                   \
+    "entry Reserved field is not zero")                                        \
+  X(VHDXLOG_E_ENTRY_GUID, 45, LOG, NONE,                                       \
+    "entry LogGuid differs from the header's")                                 \
+  X(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, 46, LOG, NONE,                             \
+    "FlushedFileOffset is not a 1 MiB multiple")                               \
+  X(VHDXLOG_E_ENTRY_LAST_OFFSET, 47, LOG, NONE,                                \
+    "LastFileOffset is not a 1 MiB multiple")                                  \
+  X(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, 48, LOG, NONE,                           \
+    "DescriptorCount needs more sectors than the entry has")                   \
+  X(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 49, LOG, DESCRIPTOR,                       \
+    "descriptor signature is neither \"zero\" nor \"desc\"")                   \
+  X(VHDXLOG_E_DESCRIPTOR_RESERVED, 50, LOG, DESCRIPTOR,                        \
+    "zero descriptor Reserved field is not zero")                              \
+  X(VHDXLOG_E_DESCRIPTOR_LENGTH, 51, LOG, DESCRIPTOR,                          \
+    "zero descriptor ZeroLength is not a multiple of 4 KiB")                   \
+  X(VHDXLOG_E_DESCRIPTOR_OFFSET, 52, LOG, DESCRIPTOR,                          \
+    "descriptor FileOffset is not a multiple of 4 KiB")                        \
+  X(VHDXLOG_E_DESCRIPTOR_SEQUENCE, 53, LOG, DESCRIPTOR,                        \
+    "descriptor SequenceNumber differs from the entry's")                      \
+  X(VHDXLOG_E_DATA_COUNT, 54, LOG, NONE,                                       \
+    "number of data sectors differs from the number of data descriptors")      \
+  X(VHDXLOG_E_DATA_SIGNATURE, 55, LOG, DATA_SECTOR,                            \
+    "data sector signature is not \"data\"")                                   \
+  X(VHDXLOG_E_DATA_SEQUENCE, 56, LOG, DATA_SECTOR,                             \
+    "data sector SequenceHigh/Low differ from the entry's")                    \
+  X(VHDXLOG_E_ENTRY_CHECKSUM, 57, LOG, NONE, "entry checksum mismatch")        \
+  X(VHDXLOG_E_LOG_NO_SEQUENCE, 70, LOG, NONE,                                  \
+    "log is not empty but holds no complete sequence")                         \
+  X(VHDXLOG_E_DESCRIPTOR_TARGET, 71, LOG, DESCRIPTOR,                          \
+    "descriptor would write into the identifier, the headers or the reserved " \
+    "space of the first 1 MiB, or into the log")                               \
+  X(VHDXLOG_E_FILE_TRUNCATED, 72, FILE_SIZE, NONE,                             \
+    "file is smaller than the log's FlushedFileOffset")                        \
+  X(VHDXLOG_E_HEADER_SEQUENCE_LIMIT, 73, FILE, NONE,                           \
+    "header SequenceNumber too large for the header updates a replay needs")   \
+  X(VHDXLOG_E_OFFSET_LIMIT, 74, LOG, DESCRIPTOR,                               \
+    "the active sequence writes or sizes the file past 2^62, this "            \
+    "implementation's limit")                                                  \
   X(VHDXLOG_END, 90, NONE, NONE, "end of iteration")
 
 typedef enum vhdxlog_status {
-#define VHDXLOG_STATUS_ENUM_(name, value, offset_kind, index_kind, text)      \
-  name = value,
+#define VHDXLOG_STATUS_ENUM_(name, value, offset_kind, index_kind, text)       \
+  name = (value),
   VHDXLOG_STATUS_LIST(VHDXLOG_STATUS_ENUM_)
 #undef VHDXLOG_STATUS_ENUM_
 } vhdxlog_status;
@@ -192,14 +233,14 @@ typedef struct vhdxlog_header_info {
 } vhdxlog_header_info;
 
 typedef struct vhdxlog_region_info {
-  int valid[2]; /* checksum/signature/rules of each copy */
-  int used;     /* 0 or 1: which copy the fields below come from */
   vhdxlog_error error; /* status OK when a copy is usable; else what is
                           wrong (copy 1's failure, or the log overlap) */
-  uint32_t entry_count;
   uint64_t bat_offset;
-  uint32_t bat_length;
   uint64_t metadata_offset;
+  int valid[2]; /* checksum/signature/rules of each copy */
+  int used;     /* 0 or 1: which copy the fields below come from */
+  uint32_t entry_count;
+  uint32_t bat_length;
   uint32_t metadata_length;
 } vhdxlog_region_info;
 
@@ -443,9 +484,9 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
 /* Where one 4 KiB sector of the region tables comes from after a replay
  * (plan-private). */
 typedef struct vhdxlog_region_patch {
-  uint8_t kind;        /* 0: as on disk; 1: zeros; 2: a data descriptor */
-  uint8_t leading[8];  /* data: LeadingBytes */
-  uint8_t trailing[4]; /* data: TrailingBytes */
+  uint8_t kind;         /* 0: as on disk; 1: zeros; 2: a data descriptor */
+  uint8_t leading[8];   /* data: LeadingBytes */
+  uint8_t trailing[4];  /* data: TrailingBytes */
   uint32_t data_offset; /* data: log offset of the data sector */
 } vhdxlog_region_patch;
 #define VHDXLOG_REGION_PATCHES                                                 \
@@ -494,10 +535,10 @@ vhdxlog_status vhdxlog_plan_init(vhdxlog_plan *plan, const vhdxlog_image *image,
 /* Result of a replay. */
 typedef struct vhdxlog_replay_result {
   vhdxlog_action action; /* what was done (the plan's action) */
-  int replayed;         /* 1: log applied and cleared */
-  int armed_cleared;    /* 1: an armed log was cleared (no data written) */
-  int headers_repaired; /* 1: an interrupted header update completed */
-  uint64_t writes;      /* write/write_zeros calls issued */
+  int replayed;          /* 1: log applied and cleared */
+  int armed_cleared;     /* 1: an armed log was cleared (no data written) */
+  int headers_repaired;  /* 1: an interrupted header update completed */
+  uint64_t writes;       /* write/write_zeros calls issued */
   uint64_t bytes_written;
   uint64_t flushes;
 } vhdxlog_replay_result;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Command-line tests of vhdxlog: exit codes, messages, --json validity,
 # byte-exact replay results, and that nothing is written when nothing may be.
 #
@@ -83,7 +84,16 @@ same() {
 # The schema every --json document must follow; validated where python3
 # has jsonschema (Debian python3-jsonschema), else only parsed.
 SCHEMA="$(cd "$(dirname "$0")/../../docs/cli" && pwd)/vhdxlog.schema.json"
-if "$PY" -c 'import jsonschema' 2>/dev/null; then
+# Debian's python3-jsonschema serves /usr/bin/python3, which may not be
+# the python3 first on PATH.
+SCHEMA_PY=$PY
+for p in "$PY" /usr/bin/python3; do
+  if "$p" -c 'import jsonschema' 2>/dev/null; then
+    SCHEMA_PY=$p
+    break
+  fi
+done
+if "$SCHEMA_PY" -c 'import jsonschema' 2>/dev/null; then
   HAVE_JSONSCHEMA=1
 else
   HAVE_JSONSCHEMA=0
@@ -93,7 +103,7 @@ fi
 # json FILE DESC: valid JSON, of format vhdxlog-json version 1, and valid
 # against the schema
 json() {
-  if "$PY" - "$1" "$SCHEMA" "$HAVE_JSONSCHEMA" >"$W/json.err" 2>&1 <<'EOF'; then
+  if "$SCHEMA_PY" - "$1" "$SCHEMA" "$HAVE_JSONSCHEMA" >"$W/json.err" 2>&1 <<'EOF'; then
 import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
 assert d["format"] == "vhdxlog-json" and d["version"] == 1, "format/version"

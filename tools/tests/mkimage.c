@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mkimage: writes small VHDX images for the CLI tests (tools/tests/
  * cli_test.sh). Test code: it allocates and exits on errors. It encodes the
