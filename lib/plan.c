@@ -148,7 +148,7 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
     uint64_t off = load_le64(d + 16);
-    uint64_t len, end;
+    uint64_t len;
     int fast;
     if (head == ZERO_AND_RESERVED) {
       len = load_le64(d + 8);
@@ -157,13 +157,13 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
       len = VHDXLOG_SECTOR_SIZE;
       fast = (uint32_t)head == DESC_WORD && seen < data_limit;
     }
-    end = off + len;
-    /* A zero-length write takes the slow path: it may lie anywhere. */
+    /* A zero-length write takes the slow path: it may lie anywhere. The
+     * sum is formed only once both terms are known to be below 2^61. */
     if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
         load_le64(d + 24) == seq && off >= RESERVED_END &&
-        (end <= log_begin || off >= log_end)) {
+        (off + len <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
-      far = end > far ? end : far;
+      far = off + len > far ? off + len : far;
     } else {
       vhdxlog_status st =
           check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
