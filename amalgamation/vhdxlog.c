@@ -2416,7 +2416,10 @@ static inline vhdxlog_status walk_next(walk *w, walk_entry *e) {
                                   &h);
   if (st != VHDXLOG_OK)
     return st;
-  if (w->started && h.sequence_number != w->last_seq + 1)
+  /* As vhdxlog_iter: no wrapping "+ 1"; a SequenceNumber of 0 never
+   * follows. */
+  if (w->started &&
+      (h.sequence_number == 0 || h.sequence_number - 1u != w->last_seq))
     return VHDXLOG_E_ARGUMENT;
   w->started = 1;
   w->left--;
@@ -2918,7 +2921,11 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
   /* Aligned and below 2^61: offset + length cannot pass 2^62. */
   const uint64_t unaligned_or_big =
       ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
+  /* In locals: the compiler cannot keep fields read through pointers in
+   * registers across the call below. */
   const uint32_t data_limit = e->sectors - e->desc_sectors;
+  const uint64_t seq = e->seq;
+  const uint64_t log_begin = a->log_begin, log_end = a->log_end;
   uint64_t far = *furthest;
   uint32_t seen = *data_seen, k;
 
@@ -2926,7 +2933,7 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
     uint64_t off = load_le64(d + 16);
-    uint64_t len, end;
+    uint64_t len;
     int fast;
     if (head == ZERO_AND_RESERVED) {
       len = load_le64(d + 8);
@@ -2935,13 +2942,13 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
       len = VHDXLOG_SECTOR_SIZE;
       fast = (uint32_t)head == DESC_WORD && seen < data_limit;
     }
-    end = off + len;
-    if (fast && ((off | len) & unaligned_or_big) == 0 &&
-        load_le64(d + 24) == e->seq && off >= RESERVED_END &&
-        (end <= a->log_begin || off >= a->log_end)) {
+    /* A zero-length write takes the slow path: it may lie anywhere. The
+     * sum is formed only once both terms are known to be below 2^61. */
+    if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
+        load_le64(d + 24) == seq && off >= RESERVED_END &&
+        (off + len <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
-      if (len != 0 && end > far)
-        far = end;
+      far = off + len > far ? off + len : far;
     } else {
       vhdxlog_status st =
           check_plan_slot(a, w, e, d, index + k, &seen, &far, error);
@@ -3769,7 +3776,9 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         vhdxlog_error *error) {
   const vhdxlog_log *log = plan->log;
   data_run run;
-  uint64_t zero_offset = 0, zero_end = 0; /* equal: none pending */
+  /* The pending zero range; none: [UINT64_MAX, 0), which no range
+   * touches, so the merge test needs no flag. */
+  uint64_t zero_offset = UINT64_MAX, zero_end = 0;
   walk w;
   walk_entry e;
   vhdxlog_status st;
@@ -3802,8 +3811,7 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
           if (len == 0)
             continue;
-          if (off <= zero_end && zero_offset <= end &&
-              zero_end != zero_offset) {
+          if (off <= zero_end && zero_offset <= end) {
             zero_offset = off < zero_offset ? off : zero_offset;
             zero_end = end > zero_end ? end : zero_end;
             continue;
@@ -3824,11 +3832,12 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           if (rank >= e.sectors - e.desc_sectors)
             return report(error, VHDXLOG_E_DATA_COUNT, e.offset,
                           VHDXLOG_NO_INDEX);
-          if (zero_end != zero_offset) {
+          if (zero_end > zero_offset) {
             st = flush_zeros(io, zero_offset, zero_end, result, error);
             if (st != VHDXLOG_OK)
               return st;
-            zero_end = zero_offset;
+            zero_offset = UINT64_MAX;
+            zero_end = 0;
           }
           if (run.length > 0 && (off != run.offset + run.length ||
                                  run.cap - run.length < VHDXLOG_SECTOR_SIZE)) {

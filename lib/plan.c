@@ -136,7 +136,11 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
   /* Aligned and below 2^61: offset + length cannot pass 2^62. */
   const uint64_t unaligned_or_big =
       ~((((uint64_t)1) << 61) - VHDXLOG_SECTOR_SIZE);
+  /* In locals: the compiler cannot keep fields read through pointers in
+   * registers across the call below. */
   const uint32_t data_limit = e->sectors - e->desc_sectors;
+  const uint64_t seq = e->seq;
+  const uint64_t log_begin = a->log_begin, log_end = a->log_end;
   uint64_t far = *furthest;
   uint32_t seen = *data_seen, k;
 
@@ -144,7 +148,7 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
     uint64_t off = load_le64(d + 16);
-    uint64_t len, end;
+    uint64_t len;
     int fast;
     if (head == ZERO_AND_RESERVED) {
       len = load_le64(d + 8);
@@ -153,13 +157,13 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
       len = VHDXLOG_SECTOR_SIZE;
       fast = (uint32_t)head == DESC_WORD && seen < data_limit;
     }
-    end = off + len;
-    if (fast && ((off | len) & unaligned_or_big) == 0 &&
-        load_le64(d + 24) == e->seq && off >= RESERVED_END &&
-        (end <= a->log_begin || off >= a->log_end)) {
+    /* A zero-length write takes the slow path: it may lie anywhere. The
+     * sum is formed only once both terms are known to be below 2^61. */
+    if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
+        load_le64(d + 24) == seq && off >= RESERVED_END &&
+        (off + len <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
-      if (len != 0 && end > far)
-        far = end;
+      far = off + len > far ? off + len : far;
     } else {
       vhdxlog_status st =
           check_plan_slot(a, w, e, d, index + k, &seen, &far, error);

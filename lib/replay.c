@@ -117,7 +117,9 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
                                         vhdxlog_error *error) {
   const vhdxlog_log *log = plan->log;
   data_run run;
-  uint64_t zero_offset = 0, zero_end = 0; /* equal: none pending */
+  /* The pending zero range; none: [UINT64_MAX, 0), which no range
+   * touches, so the merge test needs no flag. */
+  uint64_t zero_offset = UINT64_MAX, zero_end = 0;
   walk w;
   walk_entry e;
   vhdxlog_status st;
@@ -150,8 +152,7 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
           if (len == 0)
             continue;
-          if (off <= zero_end && zero_offset <= end &&
-              zero_end != zero_offset) {
+          if (off <= zero_end && zero_offset <= end) {
             zero_offset = off < zero_offset ? off : zero_offset;
             zero_end = end > zero_end ? end : zero_end;
             continue;
@@ -172,11 +173,12 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           if (rank >= e.sectors - e.desc_sectors)
             return report(error, VHDXLOG_E_DATA_COUNT, e.offset,
                           VHDXLOG_NO_INDEX);
-          if (zero_end != zero_offset) {
+          if (zero_end > zero_offset) {
             st = flush_zeros(io, zero_offset, zero_end, result, error);
             if (st != VHDXLOG_OK)
               return st;
-            zero_end = zero_offset;
+            zero_offset = UINT64_MAX;
+            zero_end = 0;
           }
           if (run.length > 0 && (off != run.offset + run.length ||
                                  run.cap - run.length < VHDXLOG_SECTOR_SIZE)) {

@@ -64,7 +64,10 @@ static inline vhdxlog_status walk_next(walk *w, walk_entry *e) {
                                   &h);
   if (st != VHDXLOG_OK)
     return st;
-  if (w->started && h.sequence_number != w->last_seq + 1)
+  /* As vhdxlog_iter: no wrapping "+ 1"; a SequenceNumber of 0 never
+   * follows. */
+  if (w->started &&
+      (h.sequence_number == 0 || h.sequence_number - 1u != w->last_seq))
     return VHDXLOG_E_ARGUMENT;
   w->started = 1;
   w->left--;
