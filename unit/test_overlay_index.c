@@ -196,7 +196,7 @@ static void random_case(uint64_t seed) {
   spec.fill_seed = 3 + (uint32_t)seed;
   vtk_image_build(&img, &spec);
 
-  n = 1 + vtk_rng_next(&rng) % R_ENTRIES;
+  n = (size_t)(1 + vtk_rng_next(&rng) % R_ENTRIES);
   for (size_t i = 0; i < n; i++) {
     uint32_t count = (uint32_t)(vtk_rng_next(&rng) % (R_DESCS + 1));
     for (uint32_t k = 0; k < count; k++) {
