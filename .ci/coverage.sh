@@ -60,7 +60,9 @@ echo "==> line coverage of lib/"
 echo "==> branch coverage of lib/"
 "${GCOVR[@]}" --txt --branches
 
-summary=$("${GCOVR[@]}" --print-summary -o /dev/null)
+# -o names a file of ours: gcovr replaces its output file, and as root
+# it would replace /dev/null with a regular file.
+summary=$("${GCOVR[@]}" --print-summary -o "$B/coverage-summary.txt")
 echo "$summary"
 line=$(sed -n 's/^lines: *\([0-9.]*\)%.*/\1/p' <<<"$summary")
 branch=$(sed -n 's/^branches: *\([0-9.]*\)%.*/\1/p' <<<"$summary")
