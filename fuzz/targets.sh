@@ -28,13 +28,13 @@ fuzz_max_len() {
 # seed in under 10 s even on a loaded 2-core VM (ASan, OSS-Fuzz flags).
 fuzz_timeout() {
   case $1 in
-    fuzz_replay_diff*) echo 25 ;;
+    fuzz_replay_diff* | fuzz_load) echo 25 ;;
     *) echo 10 ;;
   esac
 }
 fuzz_rss_limit_mb() {
   case $1 in
-    fuzz_replay_diff*) echo 2560 ;;
+    fuzz_replay_diff* | fuzz_load) echo 2560 ;;
     *) echo 2048 ;;
   esac
 }
@@ -42,7 +42,7 @@ fuzz_rss_limit_mb() {
 # Source folder of a target (also where its build tree puts the binary).
 fuzz_subdir() {
   case $1 in
-    fuzz_replay_diff*) echo fuzz/replay_diff ;;
+    fuzz_replay_diff* | fuzz_load) echo fuzz/replay_diff ;;
     *) echo fuzz ;;
   esac
 }

@@ -96,9 +96,34 @@ static void test_status_unknown_value_still_gives_text(void **state) {
   }
 }
 
+/* What error.offset and error.index mean, from the one status list. */
+static void test_status_offset_and_index_kinds(void **state) {
+  (void)state;
+  assert_int_equal(vhdxlog_status_offset_kind(VHDXLOG_E_FILE_TRUNCATED),
+                   VHDXLOG_OFFSET_FILE_SIZE);
+  assert_int_equal(vhdxlog_status_offset_kind(VHDXLOG_E_REGION_ENTRY),
+                   VHDXLOG_OFFSET_FILE);
+  assert_int_equal(vhdxlog_status_offset_kind(VHDXLOG_E_ENTRY_CHECKSUM),
+                   VHDXLOG_OFFSET_LOG);
+  assert_int_equal(vhdxlog_status_offset_kind(VHDXLOG_OK), VHDXLOG_OFFSET_NONE);
+  assert_int_equal(vhdxlog_status_index_kind(VHDXLOG_E_DESCRIPTOR_TARGET),
+                   VHDXLOG_INDEX_DESCRIPTOR);
+  assert_int_equal(vhdxlog_status_index_kind(VHDXLOG_E_DATA_SEQUENCE),
+                   VHDXLOG_INDEX_DATA_SECTOR);
+  assert_int_equal(vhdxlog_status_index_kind(VHDXLOG_E_REGION_DUPLICATE),
+                   VHDXLOG_INDEX_REGION_ENTRY);
+  assert_int_equal(vhdxlog_status_index_kind(VHDXLOG_E_ENTRY_CHECKSUM),
+                   VHDXLOG_INDEX_NONE);
+  assert_int_equal(vhdxlog_status_offset_kind((vhdxlog_status)12345),
+                   VHDXLOG_OFFSET_NONE);
+  assert_int_equal(vhdxlog_status_index_kind((vhdxlog_status)12345),
+                   VHDXLOG_INDEX_NONE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_values_are_stable),
+      cmocka_unit_test(test_status_offset_and_index_kinds),
       cmocka_unit_test(test_status_name_is_the_symbol),
       cmocka_unit_test(test_status_strings_are_distinct_and_non_empty),
       cmocka_unit_test(test_status_unknown_value_still_gives_text),
