@@ -68,29 +68,29 @@ test ! -e "$TMP/not-this-prefix" ||
 
 mkdir -p "$TMP/consumer"
 cp "$ROOT/.ci/consumer_main.c" "$TMP/consumer/main.c"
-# The io consumer: a memory file of 16 zero bytes is no VHDX image.
+# The io consumer: a file of 16 zero bytes is no VHDX image.
 cat >"$TMP/consumer/io_main.c" <<'EOF'
 #include <stdio.h>
 
 #include <vhdxlog_io.h>
 
-int main(void) {
-  static const uint8_t bytes[16];
-  vhdxlog_mem_file f;
+int main(int argc, char **argv) {
+  vhdxlog_posix_file f;
   vhdxlog_io io;
   vhdxlog_loaded loaded;
   vhdxlog_error error;
   vhdxlog_status st;
-  if (vhdxlog_mem_open(&f, bytes, sizeof bytes, 1u << 20) != 0)
+  if (argc != 2 || vhdxlog_posix_open(&f, argv[1], 0) != 0)
     return 1;
-  vhdxlog_mem_io(&f, &io);
+  vhdxlog_posix_io(&f, &io);
   st = vhdxlog_load(&io, &loaded, &error);
   vhdxlog_loaded_free(&loaded);
-  vhdxlog_mem_close(&f);
+  vhdxlog_posix_close(&f);
   printf("vhdxlog_load on 16 zero bytes: %s\n", vhdxlog_status_name(st));
   return st == VHDXLOG_OK ? 1 : 0;
 }
 EOF
+head -c 16 /dev/zero >"$TMP/consumer/zeros.bin"
 cat >"$TMP/consumer/CMakeLists.txt" <<EOF
 cmake_minimum_required(VERSION 3.13)
 project(vhdxlog_consumer C)
@@ -108,7 +108,7 @@ cmake -S "$TMP/consumer" -B "$TMP/consumer-build" -DCMAKE_PREFIX_PATH="$PREFIX"
 cmake --build "$TMP/consumer-build"
 "$TMP/consumer-build/consumer"
 "$TMP/consumer-build/consumer_shared"
-"$TMP/consumer-build/consumer_io"
+"$TMP/consumer-build/consumer_io" "$TMP/consumer/zeros.bin"
 readelf -d "$TMP/consumer-build/consumer_shared" |
   grep -qF "Shared library: [libvhdxlog.so.$SOVER]" ||
   { echo "consumer_shared does not link libvhdxlog.so.$SOVER" >&2; exit 1; }

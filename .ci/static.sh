@@ -8,7 +8,7 @@
 #  2. cppcheck on lib/ (--enable=warning,portability,performance
 #     --error-exitcode=1 --inline-suppr), C99.
 #  3. clang-format --dry-run --Werror with the root .clang-format on every
-#     .c/.h file of lib/ io/ tools/ unit/ fuzz/ testkit/ bench/ (and the
+#     .c/.h file of lib/ io/ cli/ unit/ fuzz/ testkit/ bench/ (and the
 #     C files in .ci/).
 # All three always run; prints a summary and exits non-zero if any failed.
 # Installs clang-tidy, clang-format, cppcheck, clang and cmake if missing.
@@ -125,7 +125,7 @@ if wants format; then
   echo "==> clang-format"
   t0=$SECONDS
   dirs=()
-  for d in lib io tools unit fuzz testkit bench faults qemu .ci; do
+  for d in lib io cli oracle unit fuzz testkit bench faults qemu .ci; do
     [ -d "$d" ] && dirs+=("$d")
   done
   mapfile -t FILES < <(find "${dirs[@]}" -type f \( -name '*.c' -o -name '*.h' \) \

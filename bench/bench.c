@@ -36,6 +36,7 @@
 #include "crc32c.h"
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define SECTOR 4096u
@@ -1169,7 +1170,7 @@ typedef struct ph_case {
   vhdxlog_log ctx;
   vhdxlog_plan plan;
   vhdxlog_status plan_status;
-  vhdxlog_mem_file file; /* over img.data: replay writes into the image */
+  vtk_mem_file file; /* over img.data: replay writes into the image */
   vhdxlog_io io;
   vhdxlog_io null_io;
   uint64_t null_size;
@@ -1223,7 +1224,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   c->file.size = c->file.capacity = c->img.size;
   c->file.max_size = c->img.size;
   c->file.fail_at_write = -1;
-  vhdxlog_mem_io(&c->file, &c->io);
+  vtk_mem_io(&c->file, &c->io);
   c->null_size = c->img.size;
   c->null_io.ctx = &c->null_size;
   c->null_io.read = null_read;
@@ -1605,7 +1606,7 @@ static void bench_replay(const options *o, FILE *tab) {
     samples_init(&sreplay, reps);
     samples_init(&stotal, reps);
     for (r = -1; r < reps; r++) { /* r == -1: the cold run */
-      vhdxlog_mem_file f;
+      vtk_mem_file f;
       vhdxlog_io io;
       vhdxlog_loaded *l = xmalloc(sizeof *l); /* must not move: plan */
       vhdxlog_replay_result res;
@@ -1614,9 +1615,9 @@ static void bench_replay(const options *o, FILE *tab) {
       stopwatch w0, w1;
       double c0;
 
-      if (vhdxlog_mem_open(&f, img.data, (size_t)img.size, UINT64_MAX) != 0)
-        die("vhdxlog_mem_open");
-      vhdxlog_mem_io(&f, &io);
+      if (vtk_mem_open(&f, img.data, (size_t)img.size, UINT64_MAX) != 0)
+        die("vtk_mem_open");
+      vtk_mem_io(&f, &io);
       c0 = cpu_s();
       w0 = sw_start();
       st = vhdxlog_load(&io, l, &err);
@@ -1647,7 +1648,7 @@ static void bench_replay(const options *o, FILE *tab) {
       writes = res.writes;
       vhdxlog_loaded_free(l);
       free(l);
-      vhdxlog_mem_close(&f);
+      vtk_mem_close(&f);
     }
     tl = summarize_samples(&sload);
     tr = summarize_samples(&sreplay);

@@ -11,13 +11,13 @@
 # Images come from bench/sparse_image.py. Not a test: it prints figures.
 #
 # Usage: bench/io_figures.sh [VHDXLOG_BINARY] [WORKDIR]
-#   default binary build-rel/tools/vhdxlog, default workdir a mktemp dir
+#   default binary build-rel/cli/vhdxlog, default workdir a mktemp dir
 #   (removed afterwards). The workdir must be on a file system with holes
 #   (ext4, xfs, btrfs, tmpfs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${1:-$ROOT/build-rel/tools/vhdxlog}
+BIN=${1:-$ROOT/build-rel/cli/vhdxlog}
 WORK=${2:-}
 if [ -z "$WORK" ]; then
   WORK=$(mktemp -d)

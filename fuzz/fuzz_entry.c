@@ -2,7 +2,7 @@
 /*
  * fuzz_entry: vhdxlog_log_entry() at offsets chosen by the input, on an
  * arbitrary log span, checked against the reference model's
- * model_entry_check() (fuzz/model/: docs/RULES.md written out plainly,
+ * model_entry_check() (oracle/: docs/RULES.md written out plainly,
  * no shared code). Both must report the same rule, at the same descriptor
  * or data sector index, for every offset.
  *

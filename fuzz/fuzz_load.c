@@ -20,6 +20,7 @@
 #include "fuzz_common.h"
 #include "packed.h"
 #include "repair.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define GROW_FROM 0xC0u
@@ -49,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                              VHDXLOG_POLICY_STRICT,
                                              VHDXLOG_POLICY_FORCE_CLEAR};
   vhdxlog_policy policy;
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
   vhdxlog_image img;
@@ -88,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.capacity = n;
   f.max_size = n;
   f.fail_at_write = -1;
-  vhdxlog_mem_io(&f, &io);
+  vtk_mem_io(&f, &io);
 
   ls = vhdxlog_load_policy(&io, policy, &l, &le);
   ds = direct(image, n, policy, &img, &log, &plan, &de);

@@ -13,29 +13,6 @@
 extern "C" {
 #endif
 
-/* An image held in memory (tests, fuzzing, the differential replayer). */
-typedef struct vhdxlog_mem_file {
-  uint8_t *data;
-  uint64_t size;
-  uint64_t capacity;
-  uint64_t max_size;     /* growth beyond this fails (VHDXLOG_E_IO) */
-  int64_t fail_at_write; /* -1: never; k: the k-th write/write_zeros/
-                            set_size call (0-based) and all later ones fail
-                            and change nothing: a crash after k writes */
-  uint64_t writes;       /* successful write, write_zeros, set_size calls */
-  uint64_t flushes;
-  int zero_past_size; /* 1: data[size, capacity) is all zero (a caller that
-                         built the file over its own buffer keeps it so):
-                         growth within capacity writes no zeros */
-} vhdxlog_mem_file;
-
-/* Copy `size` bytes into a new memory file. 0 on success, -1 on ENOMEM or if
- * size > max_size. */
-int vhdxlog_mem_open(vhdxlog_mem_file *f, const uint8_t *data, size_t size,
-                     uint64_t max_size);
-void vhdxlog_mem_close(vhdxlog_mem_file *f);
-void vhdxlog_mem_io(vhdxlog_mem_file *f, vhdxlog_io *io);
-
 /* A real file, read with pread and never loaded whole: a regular file or
  * a block device. */
 typedef struct vhdxlog_posix_file {

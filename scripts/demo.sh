@@ -12,7 +12,7 @@ cd "$ROOT"
 bash scripts/install-deps.sh demo
 cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DVHDXLOG_BUILD_TESTS=OFF >/dev/null
 cmake --build build-demo -j"$(nproc)" --target vhdxlog_cli >/dev/null
-VHDXLOG=build-demo/tools/vhdxlog
+VHDXLOG=build-demo/cli/vhdxlog
 SAMPLE=samples/qemu-dirty-8M.vhdx
 OUT=build-demo/qemu-dirty-8M.replayed.vhdx
 

@@ -4,6 +4,7 @@
  * refusing it; the policy can tighten or force that. Expected bytes come
  * from the testkit's own model (vtk_model_clear), never from the library. */
 #include "unit_common.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define S 4096u
@@ -90,12 +91,12 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   assert_memory_equal(view, want.data, VTK_MIB);
   free(view);
 
-  vhdxlog_mem_file f;
-  assert_int_equal(vhdxlog_mem_open(&f, img->data, (size_t)img->size, MAX_FILE),
+  vtk_mem_file f;
+  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, MAX_FILE),
                    0);
   f.fail_at_write = -1;
   vhdxlog_io io;
-  vhdxlog_mem_io(&f, &io);
+  vtk_mem_io(&f, &io);
   uint8_t buf[S];
   vhdxlog_replay_result res;
   assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, sizeof buf, &res, NULL),
@@ -112,7 +113,7 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   assert_int_equal(again.status, VHDXLOG_OK);
   assert_int_equal(again.image.log_state, VHDXLOG_LOG_CLEAN);
   assert_int_equal(again.plan.action, VHDXLOG_ACTION_NONE);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&want);
 }
 
@@ -356,12 +357,12 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       loaded l;
       load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(l.status, VHDXLOG_OK);
-      vhdxlog_mem_file f;
+      vtk_mem_file f;
       assert_int_equal(
-          vhdxlog_mem_open(&f, img.data, (size_t)img.size, MAX_FILE), 0);
+          vtk_mem_open(&f, img.data, (size_t)img.size, MAX_FILE), 0);
       f.fail_at_write = k;
       vhdxlog_io io;
-      vhdxlog_mem_io(&f, &io);
+      vtk_mem_io(&f, &io);
       uint8_t buf[S];
       assert_int_equal(
           vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, NULL),
@@ -379,7 +380,7 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
           vhdxlog_replay(&r.plan, &io, buf, sizeof buf, NULL, NULL),
           VHDXLOG_OK);
       assert_memory_equal(f.data, want.data, (size_t)want.size);
-      vhdxlog_mem_close(&f);
+      vtk_mem_close(&f);
     }
   }
   vtk_image_free(&want);

@@ -4,6 +4,7 @@
  * that does not match its log yields an error and no write. */
 #include "scenarios.h"
 
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #include <cmocka.h>
@@ -11,7 +12,7 @@
 /* A loaded dirty scenario: image, log context and plan. */
 typedef struct loaded {
   scenario s;
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
 } loaded;
@@ -19,17 +20,17 @@ typedef struct loaded {
 static void load_single(loaded *x) {
   vhdxlog_error err;
   sc_build(&x->s, SC_SINGLE);
-  assert_int_equal(vhdxlog_mem_open(&x->f, x->s.img.data, (size_t)x->s.img.size,
+  assert_int_equal(vtk_mem_open(&x->f, x->s.img.data, (size_t)x->s.img.size,
                                     64u * VTK_MIB),
                    0);
-  vhdxlog_mem_io(&x->f, &x->io);
+  vtk_mem_io(&x->f, &x->io);
   assert_int_equal(vhdxlog_load(&x->io, &x->l, &err), VHDXLOG_OK);
   assert_int_equal(x->l.plan.replay, 1);
 }
 
 static void unload(loaded *x) {
   vhdxlog_loaded_free(&x->l);
-  vhdxlog_mem_close(&x->f);
+  vtk_mem_close(&x->f);
   sc_free(&x->s);
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "sparse_image.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define BIG_LOG ((uint32_t)256 << 20)
@@ -144,7 +145,7 @@ static void test_posix_map_refuses_bad_ranges(void **state) {
 /* Any other vhdxlog_io still loads by reading (the memory backend). */
 static void test_load_through_other_io_reads(void **state) {
   sparse_image s;
-  vhdxlog_mem_file mf;
+  vtk_mem_file mf;
   vhdxlog_io io;
   vhdxlog_loaded l;
   vhdxlog_error err;
@@ -161,12 +162,12 @@ static void test_load_through_other_io_reads(void **state) {
                    (ssize_t)s.file_size);
   assert_int_equal(close(fd), 0);
   assert_int_equal(
-      vhdxlog_mem_open(&mf, data, (size_t)s.file_size, s.file_size), 0);
-  vhdxlog_mem_io(&mf, &io);
+      vtk_mem_open(&mf, data, (size_t)s.file_size, s.file_size), 0);
+  vtk_mem_io(&mf, &io);
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_memory_equal(l.log_bytes, data + SP_MIB, (size_t)s.log_length);
   vhdxlog_loaded_free(&l);
-  vhdxlog_mem_close(&mf);
+  vtk_mem_close(&mf);
   free(data);
   unlink(s.path);
 }

@@ -2,16 +2,17 @@
 /* Read-only overlay: every range read through vhdxlog_overlay_read() equals
  * the image a replay would leave, and nothing is written. */
 #include "scenarios.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 /* Load `img` read-only; the caller frees with vhdxlog_loaded_free and
- * vhdxlog_mem_close. */
-static void load_ro(const vtk_image *img, vhdxlog_mem_file *f,
+ * vtk_mem_close. */
+static void load_ro(const vtk_image *img, vtk_mem_file *f,
                     vhdxlog_loaded *l) {
-  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size, img->size),
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, img->size),
                    0);
   vhdxlog_io io;
-  vhdxlog_mem_io(f, &io);
+  vtk_mem_io(f, &io);
   vhdxlog_error err;
   memset(l, 0, sizeof(*l));
   vhdxlog_status st = vhdxlog_load(&io, l, &err);
@@ -39,7 +40,7 @@ static void overlay(const vhdxlog_loaded *l, const vtk_image *cur, uint64_t off,
 
 static void check_overlay_equals_replay(const vtk_image *img,
                                         const vtk_image *want) {
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_loaded l;
   load_ro(img, &f, &l);
   assert_int_equal(l.plan.replayed_size, want->size);
@@ -76,7 +77,7 @@ static void check_overlay_equals_replay(const vtk_image *img,
   assert_int_equal(f.writes, 0);
   assert_bytes_equal(f.data, f.size, img->data, img->size, "file untouched");
   vhdxlog_loaded_free(&l);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
 }
 
 static void check_scenario(int which) {
@@ -129,11 +130,11 @@ static void test_overlay_equals_actual_replay(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_WRAPPED_MULTI);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   assert_int_equal(
-      vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size, 64u * VTK_MIB), 0);
+      vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 64u * VTK_MIB), 0);
   vhdxlog_io io;
-  vhdxlog_mem_io(&f, &io);
+  vtk_mem_io(&f, &io);
   vhdxlog_loaded l;
   vhdxlog_error err;
   memset(&l, 0, sizeof(l));
@@ -149,7 +150,7 @@ static void test_overlay_equals_actual_replay(void **state) {
   replayed.size = 0;
   vtk_image_resize(&replayed, f.size);
   memcpy(replayed.data, f.data, (size_t)f.size);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   check_overlay_equals_replay(&s.img, &replayed);
   vtk_image_free(&replayed);
   sc_free(&s);

@@ -5,6 +5,7 @@
  * multi-entry logs whose zero and data writes overlap; and the replay's
  * merged write_zeros calls. */
 #include "scenarios.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define M ((uint64_t)VTK_MIB)
@@ -13,7 +14,7 @@
  * and *writes the write/write_zeros calls. */
 static void real_replay(const vtk_image *img, vtk_image *out,
                         uint64_t *writes) {
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
   vhdxlog_error err;
@@ -21,8 +22,8 @@ static void real_replay(const vtk_image *img, vtk_image *out,
   uint8_t *buf = malloc(65536);
   assert_non_null(buf);
   assert_int_equal(
-      vhdxlog_mem_open(&f, img->data, (size_t)img->size, 256u * VTK_MIB), 0);
-  vhdxlog_mem_io(&f, &io);
+      vtk_mem_open(&f, img->data, (size_t)img->size, 256u * VTK_MIB), 0);
+  vtk_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, 65536, &res, &err),
@@ -35,7 +36,7 @@ static void real_replay(const vtk_image *img, vtk_image *out,
   out->size = 0;
   vtk_image_resize(out, f.size);
   memcpy(out->data, f.data, (size_t)f.size);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
 }
 
 /* Current bytes of `img` at [off, off + size), zeros past its end. */
@@ -52,7 +53,7 @@ static void current(const vtk_image *img, uint64_t off, uint8_t *buf,
  * `want` over every 4 KiB sector and `reads` random windows. */
 static void check_indexed(const vtk_image *img, const vtk_image *want,
                           uint64_t seed, int reads) {
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
   vhdxlog_error err;
@@ -65,8 +66,8 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
   assert_non_null(b);
 
   assert_int_equal(
-      vhdxlog_mem_open(&f, img->data, (size_t)img->size, img->size), 0);
-  vhdxlog_mem_io(&f, &io);
+      vtk_mem_open(&f, img->data, (size_t)img->size, img->size), 0);
+  vtk_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_true(l.plan_ready);
@@ -123,7 +124,7 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
   free(a);
   free(b);
   vhdxlog_loaded_free(&l);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
 }
 
 /* Model, real replay, linear and indexed overlay all agree. */
@@ -153,23 +154,23 @@ static void test_index_of_clean_image_is_identity(void **state) {
   (void)state;
   vtk_image_spec spec;
   vtk_image img;
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
   vhdxlog_error err;
   vhdxlog_overlay_index index;
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
-  assert_int_equal(vhdxlog_mem_open(&f, img.data, (size_t)img.size, img.size),
+  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size),
                    0);
-  vhdxlog_mem_io(&f, &io);
+  vtk_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_int_equal(vhdxlog_overlay_index_size(&l.plan), 0);
   assert_int_equal(vhdxlog_overlay_index_build(&l.plan, NULL, 0, &index, &err),
                    VHDXLOG_OK);
   vhdxlog_loaded_free(&l);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   check_indexed(&img, &img, 5, 100);
   vtk_image_free(&img);
 }

@@ -5,6 +5,7 @@
  * torn at 512-byte granularity. Expected bytes come from the testkit's
  * model (vtk_model_replay). */
 #include "unit_common.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define S 4096u
@@ -62,11 +63,11 @@ static void rt_free(rt_case *c) {
   vtk_image_free(&c->next);
 }
 
-static vhdxlog_status replay_image(vhdxlog_mem_file *f, int64_t fail_at,
+static vhdxlog_status replay_image(vtk_mem_file *f, int64_t fail_at,
                                    vhdxlog_error *err) {
   vhdxlog_io io;
   vhdxlog_loaded l;
-  vhdxlog_mem_io(f, &io);
+  vtk_mem_io(f, &io);
   f->fail_at_write = fail_at;
   vhdxlog_status st = vhdxlog_load(&io, &l, err);
   if (st == VHDXLOG_OK) {
@@ -78,8 +79,8 @@ static vhdxlog_status replay_image(vhdxlog_mem_file *f, int64_t fail_at,
   return st;
 }
 
-static void open_copy(vhdxlog_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
+static void open_copy(vtk_mem_file *f, const vtk_image *img) {
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
                    0);
   f->fail_at_write = -1;
 }
@@ -102,14 +103,14 @@ static void test_region_tables_rewritten_through_log(void **state) {
   rt_build(&c, 3);
   vtk_image want;
   vtk_model_replay(&c.img, &c.entry, 1, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &c.img);
   vhdxlog_error err;
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
   assert_int_equal(f.size, want.size);
   assert_memory_equal(f.data, want.data, (size_t)want.size);
   expect_parsed_metadata_at(f.data, f.size, 4u * VTK_MIB);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&want);
   rt_free(&c);
 }
@@ -120,10 +121,10 @@ static void test_plan_shows_replayed_region_tables(void **state) {
   (void)state;
   rt_case c;
   rt_build(&c, 3);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &c.img);
   vhdxlog_io io;
-  vhdxlog_mem_io(&f, &io);
+  vtk_mem_io(&f, &io);
   vhdxlog_loaded l;
   assert_int_equal(vhdxlog_load(&io, &l, NULL), VHDXLOG_OK);
   assert_int_equal(l.image.regions.metadata_offset, 3u * VTK_MIB);
@@ -140,7 +141,7 @@ static void test_plan_shows_replayed_region_tables(void **state) {
                       VTK_REGION_SIZE);
   free(view);
   vhdxlog_loaded_free(&l);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   rt_free(&c);
 }
 
@@ -163,11 +164,11 @@ static void test_torn_tables_recovered_from_log(void **state) {
       vhdxlog_image_parse(torn.data, (size_t)torn.size, torn.size, &img, &err),
       VHDXLOG_OK);
   assert_int_equal(img.regions.error.status, VHDXLOG_E_NO_VALID_REGION_TABLE);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &torn);
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
   assert_memory_equal(f.data, want.data, (size_t)want.size);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&torn);
   vtk_image_free(&want);
   rt_free(&c);
@@ -190,14 +191,14 @@ static void test_replay_refused_when_replayed_tables_invalid(void **state) {
   assert_true(vtk_log_write_entry(log, VTK_MIB, 0, &c.entry) > 0);
   vtk_image_put_log(&c.img, log, VTK_MIB, c.guid);
   free(log);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &c.img);
   vhdxlog_error err;
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_E_NO_VALID_REGION_TABLE);
   assert_int_equal(err.offset, VTK_REGION1);
   assert_int_equal(f.writes, 0);
   assert_memory_equal(f.data, c.img.data, (size_t)c.img.size);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   rt_free(&c);
 }
 
@@ -209,7 +210,7 @@ static void test_one_copy_rewritten(void **state) {
   rt_build(&c, 1);
   vtk_image want;
   vtk_model_replay(&c.img, &c.entry, 1, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &c.img);
   vhdxlog_error err;
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
@@ -220,7 +221,7 @@ static void test_one_copy_rewritten(void **state) {
       VHDXLOG_OK);
   assert_int_equal(img.regions.used, 0);
   assert_int_equal(img.regions.metadata_offset, 4u * VTK_MIB);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&want);
   rt_free(&c);
 }
@@ -233,19 +234,19 @@ test_region_replay_converges_after_cut_at_every_write(void **state) {
   rt_build(&c, 3);
   vtk_image want;
   vtk_model_replay(&c.img, &c.entry, 1, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &c.img);
   vhdxlog_error err;
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
   uint64_t total = f.writes;
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   assert_true(total > 2 * TABLE_SECTORS);
   for (uint64_t k = 0; k < total; k++) {
     open_copy(&f, &c.img);
     assert_int_equal(replay_image(&f, (int64_t)k, &err), VHDXLOG_E_IO);
     assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
     assert_memory_equal(f.data, want.data, (size_t)want.size);
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
   }
   vtk_image_free(&want);
   rt_free(&c);
@@ -267,7 +268,7 @@ static void torn_mix_converges(const rt_case *c, const vtk_image *want,
       if (new_piece[p])
         memcpy(mid.data + base + 512u * p, want->data + base + 512u * p, 512);
   }
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_copy(&f, &mid);
   vhdxlog_error err;
   vhdxlog_status st = replay_image(&f, -1, &err);
@@ -276,7 +277,7 @@ static void torn_mix_converges(const rt_case *c, const vtk_image *want,
                 (unsigned long long)err.offset);
   assert_int_equal(st, VHDXLOG_OK);
   assert_memory_equal(f.data, want->data, (size_t)want->size);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&mid);
 }
 

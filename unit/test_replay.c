@@ -3,12 +3,13 @@
  * model, header state, crash injection at every write (with and without
  * loss of unflushed writes), and rejected inputs leaving the file as is. */
 #include "scenarios.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define MAX_FILE (64u * VTK_MIB)
 
-static void open_mem(vhdxlog_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vhdxlog_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
+static void open_mem(vtk_mem_file *f, const vtk_image *img) {
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
                    0);
   f->fail_at_write = -1;
 }
@@ -39,15 +40,15 @@ static vhdxlog_status load_and_replay(const vhdxlog_io *io, size_t bufsize,
   return st;
 }
 
-static vhdxlog_status replay_mem(vhdxlog_mem_file *f, size_t bufsize,
+static vhdxlog_status replay_mem(vtk_mem_file *f, size_t bufsize,
                                  vhdxlog_replay_result *res, vhdxlog_error *err,
                                  int plan_flags[3]) {
   vhdxlog_io io;
-  vhdxlog_mem_io(f, &io);
+  vtk_mem_io(f, &io);
   return load_and_replay(&io, bufsize, res, err, plan_flags);
 }
 
-static void assert_file(const vhdxlog_mem_file *f, const vtk_image *want,
+static void assert_file(const vtk_mem_file *f, const vtk_image *want,
                         const char *what) {
   assert_bytes_equal(f->data, f->size, want->data, want->size, what);
 }
@@ -59,7 +60,7 @@ static void check_scenario(int which, size_t bufsize) {
   sc_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -82,7 +83,7 @@ static void check_scenario(int which, size_t bufsize) {
   /* step 1 (unless skipped), step 3, step 4 twice */
   assert_true(res.flushes >= (which == SC_FWG_ALREADY_SET ? 3u : 4u));
   assert_file(&f, &want, s.name);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&want);
   sc_free(&s);
 }
@@ -137,14 +138,14 @@ static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_SINGLE);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
   assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
   assert_int_equal(f.writes, 0);
   assert_file(&f, &s.img, "untouched");
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   sc_free(&s);
 }
 
@@ -152,7 +153,7 @@ static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_SINGLE); /* header 2 (seq 2) current */
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -174,7 +175,7 @@ static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   /* everything else of the header is kept */
   assert_memory_equal(h1 + 32, vtk_header(&s.img, 1) + 32, 16);
   assert_memory_equal(h1 + 64, vtk_header(&s.img, 1) + 64, 4096 - 64);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   sc_free(&s);
 }
 
@@ -195,7 +196,7 @@ static void test_replay_twice_is_a_no_op(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_WRAPPED_MULTI);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -216,7 +217,7 @@ static void test_replay_twice_is_a_no_op(void **state) {
   assert_int_equal(f.writes, w);
   assert_file(&f, &once, "second replay");
   vtk_image_free(&once);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   sc_free(&s);
 }
 
@@ -226,7 +227,7 @@ static void test_replay_clean_image_writes_nothing(void **state) {
   vtk_image img;
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -237,7 +238,7 @@ static void test_replay_clean_image_writes_nothing(void **state) {
   assert_int_equal(res.replayed, 0);
   assert_int_equal(f.writes, 0);
   assert_file(&f, &img, "clean");
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&img);
 }
 
@@ -265,7 +266,7 @@ static void test_replay_completes_interrupted_header_update(void **state) {
       vtk_header_set_log_guid(&img, 0, L); /* the stale slot */
     if (variant == 3)
       vtk_header(&img, 0)[200] ^= 1;
-    vhdxlog_mem_file f;
+    vtk_mem_file f;
     open_mem(&f, &img);
     vhdxlog_replay_result res;
     vhdxlog_error err;
@@ -289,7 +290,7 @@ static void test_replay_completes_interrupted_header_update(void **state) {
       assert_int_equal(f.writes, 0);
       assert_file(&f, &img, "not repaired");
     }
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
     vtk_image_free(&img);
   }
 }
@@ -303,13 +304,13 @@ static void crash_at_every_write(int which) {
   sc_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
   open_mem(&f, &s.img);
   assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
   uint64_t total = f.writes;
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   assert_true(total >= 3);
   for (uint64_t k = 0; k < total; k++) {
     open_mem(&f, &s.img);
@@ -337,7 +338,7 @@ static void crash_at_every_write(int which) {
       assert_int_equal(flags[0], 1);
     }
     assert_file(&f, &want, s.name);
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
   }
   vtk_image_free(&want);
   sc_free(&s);
@@ -380,13 +381,13 @@ static void test_replay_survives_crash_during_recovery(void **state) {
   sc_build(&s, SC_SINGLE); /* every (k, j) pair: keep the write count small */
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
   open_mem(&f, &s.img);
   assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
   uint64_t total = f.writes;
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   for (uint64_t k = 0; k < total; k++) {
     for (uint64_t j = 0; j < total; j++) {
       open_mem(&f, &s.img);
@@ -398,7 +399,7 @@ static void test_replay_survives_crash_during_recovery(void **state) {
       f.fail_at_write = -1;
       assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
       assert_file(&f, &want, "double crash");
-      vhdxlog_mem_close(&f);
+      vtk_mem_close(&f);
     }
   }
   vtk_image_free(&want);
@@ -417,7 +418,7 @@ typedef struct jrec {
 } jrec;
 
 typedef struct jfile {
-  vhdxlog_mem_file *f;
+  vtk_mem_file *f;
   vhdxlog_io inner;
   int64_t fail_at;
   uint64_t calls;
@@ -507,7 +508,7 @@ static int j_flush(void *c) {
 /* Power loss: undo the unflushed writes newest first; keep_last re-applies
  * the newest one afterwards. */
 static void j_power_loss(jfile *jf, int keep_last) {
-  vhdxlog_mem_file *f = jf->f;
+  vtk_mem_file *f = jf->f;
   for (size_t i = jf->n; i-- > 0;) {
     jrec *r = &jf->j[i];
     if (r->old)
@@ -538,19 +539,19 @@ static void crash_with_lost_cache(int which, int keep_last) {
   sc_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
   open_mem(&f, &s.img);
   assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
   uint64_t total = f.writes;
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   for (uint64_t k = 0; k <= total; k++) {
     open_mem(&f, &s.img);
     jfile jf;
     memset(&jf, 0, sizeof(jf));
     jf.f = &f;
-    vhdxlog_mem_io(&f, &jf.inner);
+    vtk_mem_io(&f, &jf.inner);
     jf.fail_at = (int64_t)k;
     vhdxlog_io io = {&jf,        j_read,     j_write, j_write_zeros,
                      j_get_size, j_set_size, j_flush};
@@ -564,7 +565,7 @@ static void crash_with_lost_cache(int which, int keep_last) {
                   (unsigned long long)k, keep_last, vhdxlog_status_name(st));
     assert_int_equal(st, VHDXLOG_OK);
     assert_file(&f, &want, s.name);
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
   }
   vtk_image_free(&want);
   sc_free(&s);
@@ -583,7 +584,7 @@ static void test_replay_crash_losing_unflushed_writes(void **state) {
 
 static void expect_rejected(const vtk_image *img, vhdxlog_status want,
                             vhdxlog_error *out) {
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -599,7 +600,7 @@ static void expect_rejected(const vtk_image *img, vhdxlog_status want,
   assert_file(&f, img, "rejected input");
   if (out)
     *out = err;
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
 }
 
 static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
@@ -807,7 +808,7 @@ test_replay_allows_descriptors_outside_protected_ranges(void **state) {
     scenario s;
     target_image(&img, ok[i], &s);
     vtk_model_replay(&img, s.active, 1, &want);
-    vhdxlog_mem_file f;
+    vtk_mem_file f;
     open_mem(&f, &img);
     vhdxlog_replay_result res;
     vhdxlog_error err;
@@ -816,7 +817,7 @@ test_replay_allows_descriptors_outside_protected_ranges(void **state) {
       print_error("case %zu: %s\n", i, vhdxlog_status_name(st));
     assert_int_equal(st, VHDXLOG_OK);
     assert_file(&f, &want, "next to protected range");
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
     vtk_image_free(&want);
     vtk_image_free(&img);
   }
@@ -845,13 +846,13 @@ static void test_replay_protects_log_away_from_first_mib(void **state) {
     if (c[i].ok) {
       vtk_image want;
       vtk_model_replay(&img, s.active, 1, &want);
-      vhdxlog_mem_file f;
+      vtk_mem_file f;
       open_mem(&f, &img);
       vhdxlog_replay_result res;
       vhdxlog_error err;
       assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
       assert_file(&f, &want, "next to the log");
-      vhdxlog_mem_close(&f);
+      vtk_mem_close(&f);
       vtk_image_free(&want);
     } else {
       vhdxlog_error err;
@@ -874,7 +875,7 @@ static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
   if (ok) {
     vtk_image want;
     vtk_model_replay(&s.img, s.active, s.n_active, &want);
-    vhdxlog_mem_file f;
+    vtk_mem_file f;
     open_mem(&f, &s.img);
     vhdxlog_replay_result res;
     vhdxlog_error err;
@@ -883,7 +884,7 @@ static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
     uint64_t a = vtk_get_le64(f.data + VTK_HEADER1 + 8);
     uint64_t b = vtk_get_le64(f.data + VTK_HEADER2 + 8);
     assert_int_equal(a > b ? a : b, current + (fwg_derived ? 2 : 3));
-    vhdxlog_mem_close(&f);
+    vtk_mem_close(&f);
     vtk_image_free(&want);
   } else {
     expect_rejected(&s.img, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, NULL);
@@ -926,7 +927,7 @@ static void test_replay_no_completion_at_sequence_limit(void **state) {
   memcpy(spec.file_write_guid, F, 16);
   vtk_image_build(&img, &spec);
   vtk_header_set_log_guid(&img, 0, L);
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   open_mem(&f, &img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -936,7 +937,7 @@ static void test_replay_no_completion_at_sequence_limit(void **state) {
   assert_int_equal(res.headers_repaired, 0);
   assert_int_equal(f.writes, 0);
   assert_file(&f, &img, "no completion");
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   vtk_image_free(&img);
 }
 
@@ -1091,9 +1092,9 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   (void)state;
   scenario s;
   sc_build(&s, SC_WRAPPED_MULTI); /* grows to 8 MiB */
-  vhdxlog_mem_file f;
+  vtk_mem_file f;
   assert_int_equal(
-      vhdxlog_mem_open(&f, s.img.data, (size_t)s.img.size, 6u * VTK_MIB), 0);
+      vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 6u * VTK_MIB), 0);
   f.fail_at_write = -1;
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -1105,7 +1106,7 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   assert_file(&f, &want, "after growth failure");
   vtk_image_free(&want);
-  vhdxlog_mem_close(&f);
+  vtk_mem_close(&f);
   sc_free(&s);
 }
 

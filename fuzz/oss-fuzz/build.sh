@@ -69,9 +69,9 @@ for src in "$ROOT"/lib/*.c; do
   compile "$src" -I"$ROOT/lib/include" -I"$ROOT/lib"
 done
 CFLAGS=$HELPER_CFLAGS
-for src in "$ROOT"/fuzz/model/model_*.c; do
+for src in "$ROOT"/oracle/model_*.c; do
   case $src in *_selftest.c) continue ;; esac # its own main
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/fuzz/model"
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/oracle"
 done
 compile "$ROOT/fuzz/fuzz_common.c" -I"$ROOT/lib/include"
 compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
@@ -93,9 +93,10 @@ CFLAGS=$HELPER_CFLAGS
 for src in "$ROOT"/fuzz/replay_diff/replay_diff.c \
     "$ROOT"/fuzz/replay_diff/repair.c \
     "$ROOT"/fuzz/replay_diff/fuzz_replay_diff_common.c \
-    "$ROOT"/fuzz/replay_diff/packed_mutate.c; do
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io" -I"$ROOT/fuzz/model" \
-    -I"$ROOT/fuzz/replay_diff"
+    "$ROOT"/fuzz/replay_diff/packed_mutate.c \
+    "$ROOT"/testkit/mem_file.c; do
+  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io" -I"$ROOT/oracle" \
+    -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
 done
 CFLAGS=$FULL_CFLAGS
 diff_common=$objs
@@ -105,15 +106,15 @@ for t in $TARGETS $DIFF_TARGETS; do
   case $t in
     fuzz_replay_diff*)
       compile "$ROOT/fuzz/replay_diff/$t.c" $diff_defs -I"$ROOT/lib/include" \
-        -I"$ROOT/io" -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff"
+        -I"$ROOT/io" -I"$ROOT/oracle" -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
       objs="$objs $diff_common" ;;
     fuzz_load)
       compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/io" \
-        -I"$ROOT/fuzz" -I"$ROOT/fuzz/replay_diff"
+        -I"$ROOT/fuzz" -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
       objs="$objs $diff_common" ;;
     *)
       compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
-        -I"$ROOT/fuzz/model" -I"$ROOT/fuzz/replay_diff" ;;
+        -I"$ROOT/oracle" -I"$ROOT/fuzz/replay_diff" ;;
   esac
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
   ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Built only with VHDXLOG_SANITIZE: the model's and the repair's CRC-32C
- * scan zero runs without ASan's per-load checks (fuzz/zero_run.h checks
+ * scan zero runs without ASan's per-load checks (oracle/zero_run.h checks
  * each span once). A CRC over a span one byte longer than its heap block,
  * all zeros so that the unchecked scan is what reaches the bad byte, must
  * still be reported. Argument: "model" or "repair". CTest passes this when

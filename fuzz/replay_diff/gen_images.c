@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * replay_diff_gen [--seed-form] OUTDIR: write whole VHDX images, built with the
- * testkit (testkit/vhdx_builder.h, independent of lib/ and fuzz/model/), that
+ * testkit (testkit/vhdx_builder.h, independent of lib/ and oracle/), that
  * exercise the replay paths the differential replayer compares: one and
  * many entries, wrapped entries and runs, zero descriptors, more than 126
  * descriptors, writes beyond the end of the file, LastFileOffset growth,

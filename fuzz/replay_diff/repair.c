@@ -2,13 +2,13 @@
 /*
  * Checksum repair of whole images (see repair.h). Field offsets from the
  * format digest (shared/vhdx-log-spec.md), encoded here on purpose rather
- * than taken from lib/ or fuzz/model/.
+ * than taken from lib/ or oracle/.
  */
 #include "repair.h"
 
 #include <string.h>
 
-#include "../zero_run.h"
+#include "zero_run.h"
 #include "rd_le.h"
 
 #define SECTOR 4096u

@@ -40,6 +40,7 @@
 
 #include "model.h"
 #include "vhdxlog.h"
+#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #if defined(__has_feature)
@@ -435,11 +436,11 @@ typedef struct input {
   const ext_list *nz;
 } input;
 
-/* A vhdxlog_mem_file (io/mem.c) over a clean workspace buffer holding the
+/* A vtk_mem_file (io/mem.c) over a clean workspace buffer holding the
  * input; `io` is mem.c's I/O with every successful write() noted in the
  * buffer's list. */
 typedef struct mfile {
-  vhdxlog_mem_file mf;
+  vtk_mem_file mf;
   sbuf *b;
   uint64_t input_size;
   vhdxlog_io mem;
@@ -540,7 +541,7 @@ static int file_open(diff *d, int slot, mfile *f, const input *in) {
    * zero-filled up to 64 MiB per file, four files per input. Full mode
    * keeps mem.c's zero fill. */
   f->mf.zero_past_size = d->lim->fuzz_mode && f->mf.capacity >= max;
-  vhdxlog_mem_io(&f->mf, &f->mem);
+  vtk_mem_io(&f->mf, &f->mem);
   f->io.ctx = f;
   f->io.read = tr_read;
   f->io.write = tr_write;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Differential replayer: runs one VHDX image through the library (lib/ + the
- * memory backend of io/) and through the reference model (fuzz/model/) and
+ * memory backend of io/) and through the reference model (oracle/) and
  * checks that they agree, then checks the library against itself under
  * re-runs, crashes and the read-only overlay.
  *

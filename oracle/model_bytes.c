@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../zero_run.h"
+#include "zero_run.h"
 #include "model_internal.h"
 
 void mdl_fail(const char *file, int line, const char *what) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mkimage: writes small VHDX images for the CLI tests (tools/tests/
+ * mkimage: writes small VHDX images for the CLI tests (cli/tests/
  * cli_test.sh). Test code: it allocates and exits on errors. It encodes the
  * structures straight from the format digest (shared/vhdx-log-spec.md) with
  * its own CRC-32C, so that it does not share bugs with the library.

@@ -4,7 +4,7 @@
 # byte-exact replay results, and that nothing is written when nothing may be.
 #
 # usage: cli_test.sh VHDXLOG MKIMAGE WORKDIR
-#   VHDXLOG  the vhdxlog binary; MKIMAGE the image maker (tools/tests/
+#   VHDXLOG  the vhdxlog binary; MKIMAGE the image maker (cli/tests/
 #   mkimage.c); WORKDIR is emptied and used for images.
 # Prints TAP-like lines; exits 1 if any test failed.
 # Set CLI_TEST_BIG_MIB to change the size of the sparse image (default 8192).

@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * In-memory file backend with crash injection (SQLite-style: the k-th
- * mutating call and every later one fail without effect, which is what a
- * power cut after k completed writes looks like to a re-run).
- */
+/* The memory file of mem_file.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhdxlog_io.h"
+#include "mem_file.h"
 
-int vhdxlog_mem_open(vhdxlog_mem_file *f, const uint8_t *data, size_t size,
-                     uint64_t max_size) {
+int vtk_mem_open(vtk_mem_file *f, const uint8_t *data, size_t size,
+                 uint64_t max_size) {
   if (f == NULL)
     return -1;
   memset(f, 0, sizeof *f);
@@ -30,7 +26,7 @@ int vhdxlog_mem_open(vhdxlog_mem_file *f, const uint8_t *data, size_t size,
   return 0;
 }
 
-void vhdxlog_mem_close(vhdxlog_mem_file *f) {
+void vtk_mem_close(vtk_mem_file *f) {
   if (f == NULL)
     return;
   free(f->data);
@@ -41,13 +37,13 @@ void vhdxlog_mem_close(vhdxlog_mem_file *f) {
 
 /* The crash point: once `writes` calls have succeeded, every mutating call
  * fails (and changes nothing). */
-static int crashed(const vhdxlog_mem_file *f) {
+static int crashed(const vtk_mem_file *f) {
   return f->fail_at_write >= 0 && f->writes >= (uint64_t)f->fail_at_write;
 }
 
 /* Make room for `end` bytes; new bytes between size and end are zeroed.
  * On failure nothing changes. */
-static int grow(vhdxlog_mem_file *f, uint64_t end) {
+static int grow(vtk_mem_file *f, uint64_t end) {
   uint64_t cap;
   uint8_t *p;
 
@@ -88,7 +84,7 @@ static int range_end(uint64_t offset, uint64_t size, uint64_t *end) {
 }
 
 static int mem_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
   uint64_t end;
 
   if (range_end(offset, size, &end) != 0 || end > f->size)
@@ -99,7 +95,7 @@ static int mem_read(void *ctx, uint64_t offset, void *buf, size_t size) {
 }
 
 static int mem_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
   uint64_t end;
 
   if (crashed(f) || range_end(offset, size, &end) != 0 || grow(f, end) != 0)
@@ -111,7 +107,7 @@ static int mem_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
 }
 
 static int mem_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
   uint64_t end;
 
   if (crashed(f) || range_end(offset, size, &end) != 0)
@@ -130,14 +126,14 @@ static int mem_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
 }
 
 static int mem_get_size(void *ctx, uint64_t *size) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
   *size = f->size;
   return 0;
 }
 
 /* Only ever grows: a smaller size is a successful no-op. */
 static int mem_set_size(void *ctx, uint64_t size) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
 
   if (crashed(f) || grow(f, size) != 0)
     return -1;
@@ -146,12 +142,12 @@ static int mem_set_size(void *ctx, uint64_t size) {
 }
 
 static int mem_flush(void *ctx) {
-  vhdxlog_mem_file *f = ctx;
+  vtk_mem_file *f = ctx;
   f->flushes++;
   return 0;
 }
 
-void vhdxlog_mem_io(vhdxlog_mem_file *f, vhdxlog_io *io) {
+void vtk_mem_io(vtk_mem_file *f, vhdxlog_io *io) {
   io->ctx = f;
   io->read = mem_read;
   io->write = mem_write;
