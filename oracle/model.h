@@ -103,6 +103,14 @@ vhdxlog_status model_entry_check(const uint8_t *log, uint32_t log_length,
 
 /* The model's own CRC-32C (bit by bit) and FileWriteGuid derivation, exposed
  * so tests can compare them with lib/ on their own. */
+/*
+ * The search by brute force: from every start sector, follow valid entries
+ * with consecutive numbers; of the complete runs (one holds its head's
+ * Tail), the greatest head number. 0 if none (a valid number is never 0).
+ * Quadratic in the sectors: a check on small logs, not a search.
+ */
+uint64_t model_best_head(const uint8_t *log, uint32_t log_length,
+                         const uint8_t guid[16]);
 uint32_t model_crc32c(const uint8_t *data, size_t size);
 void model_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]);
 

@@ -177,8 +177,8 @@ typedef struct brute_cache {
   mdl_entry entry;
 } brute_cache;
 
-static uint64_t brute_force_best(const uint8_t *log, uint32_t log_length,
-                                 const uint8_t guid[16]) {
+uint64_t model_best_head(const uint8_t *log, uint32_t log_length,
+                         const uint8_t guid[16]) {
   uint32_t n = log_length / MDL_SECTOR;
   brute_cache *cache = mdl_malloc(sizeof *cache * n);
   uint32_t *starts = mdl_malloc(sizeof *starts * n);
@@ -273,7 +273,7 @@ vhdxlog_status mdl_search(const uint8_t *log, uint32_t log_length,
   free(run);
 
   /* Self-check: no start sector the scan skipped hides a better head. */
-  MDL_CHECK(brute_force_best(log, log_length, guid) ==
+  MDL_CHECK(model_best_head(log, log_length, guid) ==
             (have_best ? best_head : 0));
   return have_best ? VHDXLOG_OK : VHDXLOG_E_LOG_NO_SEQUENCE;
 }
