@@ -3,6 +3,7 @@
  * out-of-range arguments with VHDXLOG_E_ARGUMENT, and a plan or sequence
  * that does not match its log yields an error and no write. */
 #include "scenarios.h"
+#include "unit_common.h"
 
 #include "mem_file.h"
 #include "vhdxlog_io.h"
@@ -11,7 +12,7 @@
 
 /* A loaded dirty scenario: image, log context and plan. */
 typedef struct loaded {
-  scenario s;
+  vtk_scenario s;
   vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded l;
@@ -19,10 +20,10 @@ typedef struct loaded {
 
 static void load_single(loaded *x) {
   vhdxlog_error err;
-  sc_build(&x->s, SC_SINGLE);
-  assert_int_equal(vtk_mem_open(&x->f, x->s.img.data, (size_t)x->s.img.size,
-                                    64u * VTK_MIB),
-                   0);
+  vtk_scenario_build(&x->s, VTK_SC_SINGLE);
+  assert_int_equal(
+      vtk_mem_open(&x->f, x->s.img.data, (size_t)x->s.img.size, 64u * VTK_MIB),
+      0);
   vtk_mem_io(&x->f, &x->io);
   assert_int_equal(vhdxlog_load(&x->io, &x->l, &err), VHDXLOG_OK);
   assert_int_equal(x->l.plan.replay, 1);
@@ -31,7 +32,7 @@ static void load_single(loaded *x) {
 static void unload(loaded *x) {
   vhdxlog_loaded_free(&x->l);
   vtk_mem_close(&x->f);
-  sc_free(&x->s);
+  vtk_scenario_free(&x->s);
 }
 
 static void test_contract_log_init_rejects_bad_arguments(void **state) {

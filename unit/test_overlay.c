@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Read-only overlay: every range read through vhdxlog_overlay_read() equals
  * the image a replay would leave, and nothing is written. */
-#include "scenarios.h"
 #include "mem_file.h"
+#include "scenarios.h"
+#include "unit_common.h"
 #include "vhdxlog_io.h"
 
 /* Load `img` read-only; the caller frees with vhdxlog_loaded_free and
  * vtk_mem_close. */
-static void load_ro(const vtk_image *img, vtk_mem_file *f,
-                    vhdxlog_loaded *l) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, img->size),
-                   0);
+static void load_ro(const vtk_image *img, vtk_mem_file *f, vhdxlog_loaded *l) {
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, img->size), 0);
   vhdxlog_io io;
   vtk_mem_io(f, &io);
   vhdxlog_error err;
@@ -81,55 +80,55 @@ static void check_overlay_equals_replay(const vtk_image *img,
 }
 
 static void check_scenario(int which) {
-  scenario s;
-  sc_build(&s, which);
+  vtk_scenario s;
+  vtk_scenario_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   check_overlay_equals_replay(&s.img, &want);
   vtk_image_free(&want);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_overlay_single_entry_equals_replay(void **state) {
   (void)state;
-  check_scenario(SC_SINGLE);
+  check_scenario(VTK_SC_SINGLE);
 }
 
 static void test_overlay_wrapped_multi_entry_equals_replay(void **state) {
   (void)state;
-  check_scenario(SC_WRAPPED_MULTI);
+  check_scenario(VTK_SC_WRAPPED_MULTI);
 }
 
 static void test_overlay_zero_descriptor_entry_equals_replay(void **state) {
   (void)state;
-  check_scenario(SC_NO_DESCRIPTORS);
+  check_scenario(VTK_SC_NO_DESCRIPTORS);
 }
 
 static void test_overlay_applies_only_from_head_tail(void **state) {
   (void)state;
-  check_scenario(SC_TAIL_NOT_FIRST);
+  check_scenario(VTK_SC_TAIL_NOT_FIRST);
 }
 
 static void test_overlay_with_file_write_guid_already_derived(void **state) {
   (void)state;
-  check_scenario(SC_FWG_ALREADY_SET);
+  check_scenario(VTK_SC_FWG_ALREADY_SET);
 }
 
 static void test_overlay_with_header_one_current(void **state) {
   (void)state;
-  check_scenario(SC_HEADER1_CURRENT);
+  check_scenario(VTK_SC_HEADER1_CURRENT);
 }
 
 static void test_overlay_with_identical_headers_of_equal_number(void **state) {
   (void)state;
-  check_scenario(SC_IDENTICAL_HEADERS);
+  check_scenario(VTK_SC_IDENTICAL_HEADERS);
 }
 
 /* The overlay must equal what the real replay wrote, not only the model. */
 static void test_overlay_equals_actual_replay(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_WRAPPED_MULTI);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
   vtk_mem_file f;
   assert_int_equal(
       vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 64u * VTK_MIB), 0);
@@ -153,7 +152,7 @@ static void test_overlay_equals_actual_replay(void **state) {
   vtk_mem_close(&f);
   check_overlay_equals_replay(&s.img, &replayed);
   vtk_image_free(&replayed);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_overlay_of_clean_image_is_identity(void **state) {

@@ -4,8 +4,9 @@
  * testkit's model, over random reads, on the shared scenarios and on random
  * multi-entry logs whose zero and data writes overlap; and the replay's
  * merged write_zeros calls. */
-#include "scenarios.h"
 #include "mem_file.h"
+#include "scenarios.h"
+#include "unit_common.h"
 #include "vhdxlog_io.h"
 
 #define M ((uint64_t)VTK_MIB)
@@ -65,8 +66,8 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
   assert_non_null(a);
   assert_non_null(b);
 
-  assert_int_equal(
-      vtk_mem_open(&f, img->data, (size_t)img->size, img->size), 0);
+  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, img->size),
+                   0);
   vtk_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
@@ -142,11 +143,11 @@ static void check_all(const vtk_image *img, const vtk_entry *entries, size_t n,
 
 static void test_index_on_every_scenario(void **state) {
   (void)state;
-  for (int which = 0; which < SC_COUNT; which++) {
-    scenario s;
-    sc_build(&s, which);
+  for (int which = 0; which < VTK_SC_COUNT; which++) {
+    vtk_scenario s;
+    vtk_scenario_build(&s, which);
     check_all(&s.img, s.active, s.n_active, 77 + (uint64_t)which);
-    sc_free(&s);
+    vtk_scenario_free(&s);
   }
 }
 
@@ -161,8 +162,7 @@ static void test_index_of_clean_image_is_identity(void **state) {
   vhdxlog_overlay_index index;
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
-  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size),
-                   0);
+  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
   vtk_mem_io(&f, &io);
   memset(&l, 0, sizeof(l));
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);

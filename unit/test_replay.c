@@ -2,15 +2,15 @@
 /* Replay through the io/ memory backend: expected bytes from the testkit's
  * model, header state, crash injection at every write (with and without
  * loss of unflushed writes), and rejected inputs leaving the file as is. */
-#include "scenarios.h"
 #include "mem_file.h"
+#include "scenarios.h"
+#include "unit_common.h"
 #include "vhdxlog_io.h"
 
 #define MAX_FILE (64u * VTK_MIB)
 
 static void open_mem(vtk_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
-                   0);
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE), 0);
   f->fail_at_write = -1;
 }
 
@@ -56,8 +56,8 @@ static void assert_file(const vtk_mem_file *f, const vtk_image *want,
 /* --- results ----------------------------------------------------------- */
 
 static void check_scenario(int which, size_t bufsize) {
-  scenario s;
-  sc_build(&s, which);
+  vtk_scenario s;
+  vtk_scenario_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   vtk_mem_file f;
@@ -73,7 +73,7 @@ static void check_scenario(int which, size_t bufsize) {
   assert_int_equal(st, VHDXLOG_OK);
   assert_int_equal(flags[0], 1);
   assert_int_equal(flags[1], 0);
-  assert_int_equal(flags[2], which != SC_FWG_ALREADY_SET);
+  assert_int_equal(flags[2], which != VTK_SC_FWG_ALREADY_SET);
   assert_int_equal(res.replayed, 1);
   assert_int_equal(res.headers_repaired, 0);
   /* result.writes counts write/write_zeros; the backend also counts the
@@ -81,63 +81,63 @@ static void check_scenario(int which, size_t bufsize) {
   assert_true(f.writes == res.writes || f.writes == res.writes + 1);
   assert_int_equal(res.flushes, f.flushes);
   /* step 1 (unless skipped), step 3, step 4 twice */
-  assert_true(res.flushes >= (which == SC_FWG_ALREADY_SET ? 3u : 4u));
+  assert_true(res.flushes >= (which == VTK_SC_FWG_ALREADY_SET ? 3u : 4u));
   assert_file(&f, &want, s.name);
   vtk_mem_close(&f);
   vtk_image_free(&want);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_single_entry_matches_model(void **state) {
   (void)state;
-  check_scenario(SC_SINGLE, 65536);
+  check_scenario(VTK_SC_SINGLE, 65536);
 }
 
 static void test_replay_wrapped_multi_entry_log_matches_model(void **state) {
   (void)state;
-  check_scenario(SC_WRAPPED_MULTI, 65536);
+  check_scenario(VTK_SC_WRAPPED_MULTI, 65536);
 }
 
 static void
 test_replay_zero_descriptor_entry_only_grows_and_clears(void **state) {
   (void)state;
-  check_scenario(SC_NO_DESCRIPTORS, 65536);
+  check_scenario(VTK_SC_NO_DESCRIPTORS, 65536);
 }
 
 static void test_replay_applies_only_from_head_tail(void **state) {
   (void)state;
-  check_scenario(SC_TAIL_NOT_FIRST, 65536);
+  check_scenario(VTK_SC_TAIL_NOT_FIRST, 65536);
 }
 
 static void
 test_replay_skips_first_update_when_file_write_guid_derived(void **state) {
   (void)state;
-  check_scenario(SC_FWG_ALREADY_SET, 65536);
+  check_scenario(VTK_SC_FWG_ALREADY_SET, 65536);
 }
 
 static void test_replay_with_header_one_current(void **state) {
   (void)state;
-  check_scenario(SC_HEADER1_CURRENT, 65536);
+  check_scenario(VTK_SC_HEADER1_CURRENT, 65536);
 }
 
 static void test_replay_with_identical_headers_of_equal_number(void **state) {
   (void)state;
-  check_scenario(SC_IDENTICAL_HEADERS, 65536);
+  check_scenario(VTK_SC_IDENTICAL_HEADERS, 65536);
 }
 
 static void test_replay_result_independent_of_buffer_size(void **state) {
   (void)state;
   static const size_t sizes[] = {4096, 8192, 12288, 4096 * 3 + 100, VTK_MIB};
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-    check_scenario(SC_WRAPPED_MULTI, sizes[i]);
-    check_scenario(SC_SINGLE, sizes[i]);
+    check_scenario(VTK_SC_WRAPPED_MULTI, sizes[i]);
+    check_scenario(VTK_SC_SINGLE, sizes[i]);
   }
 }
 
 static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
@@ -146,13 +146,13 @@ static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   assert_int_equal(f.writes, 0);
   assert_file(&f, &s.img, "untouched");
   vtk_mem_close(&f);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE); /* header 2 (seq 2) current */
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE); /* header 2 (seq 2) current */
   vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
@@ -176,26 +176,26 @@ static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   assert_memory_equal(h1 + 32, vtk_header(&s.img, 1) + 32, 16);
   assert_memory_equal(h1 + 64, vtk_header(&s.img, 1) + 64, 4096 - 64);
   vtk_mem_close(&f);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_header_update_matches_testkit(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   uint8_t a[4096], b[4096], fwg[16], lg[16];
   vtk_guid(fwg, 1);
   vtk_guid(lg, 2);
   vhdxlog_header_update(vtk_header(&s.img, 1), fwg, lg, a);
   vtk_header_update(vtk_header(&s.img, 1), fwg, lg, b);
   assert_memory_equal(a, b, 4096);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_twice_is_a_no_op(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_WRAPPED_MULTI);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
   vtk_mem_file f;
   open_mem(&f, &s.img);
   vhdxlog_replay_result res;
@@ -218,7 +218,7 @@ static void test_replay_twice_is_a_no_op(void **state) {
   assert_file(&f, &once, "second replay");
   vtk_image_free(&once);
   vtk_mem_close(&f);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_clean_image_writes_nothing(void **state) {
@@ -300,8 +300,8 @@ static void test_replay_completes_interrupted_header_update(void **state) {
 /* For every write index k: crash there (the k-th and later writes fail),
  * then re-run on the same file and compare with the uninterrupted result. */
 static void crash_at_every_write(int which) {
-  scenario s;
-  sc_build(&s, which);
+  vtk_scenario s;
+  vtk_scenario_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   vtk_mem_file f;
@@ -341,44 +341,45 @@ static void crash_at_every_write(int which) {
     vtk_mem_close(&f);
   }
   vtk_image_free(&want);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_crash_at_every_write_single(void **state) {
   (void)state;
-  crash_at_every_write(SC_SINGLE);
+  crash_at_every_write(VTK_SC_SINGLE);
 }
 
 static void test_replay_crash_at_every_write_wrapped_multi(void **state) {
   (void)state;
-  crash_at_every_write(SC_WRAPPED_MULTI);
+  crash_at_every_write(VTK_SC_WRAPPED_MULTI);
 }
 
 static void test_replay_crash_at_every_write_no_descriptors(void **state) {
   (void)state;
-  crash_at_every_write(SC_NO_DESCRIPTORS);
+  crash_at_every_write(VTK_SC_NO_DESCRIPTORS);
 }
 
 static void test_replay_crash_at_every_write_fwg_already_set(void **state) {
   (void)state;
-  crash_at_every_write(SC_FWG_ALREADY_SET);
+  crash_at_every_write(VTK_SC_FWG_ALREADY_SET);
 }
 
 static void test_replay_crash_at_every_write_header1_current(void **state) {
   (void)state;
-  crash_at_every_write(SC_HEADER1_CURRENT);
+  crash_at_every_write(VTK_SC_HEADER1_CURRENT);
 }
 
 /* Crash twice: at k, then at j during the recovery, then recover. */
 static void test_replay_crash_at_every_write_identical_headers(void **state) {
   (void)state;
-  crash_at_every_write(SC_IDENTICAL_HEADERS);
+  crash_at_every_write(VTK_SC_IDENTICAL_HEADERS);
 }
 
 static void test_replay_survives_crash_during_recovery(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE); /* every (k, j) pair: keep the write count small */
+  vtk_scenario s;
+  vtk_scenario_build(
+      &s, VTK_SC_SINGLE); /* every (k, j) pair: keep the write count small */
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   vtk_mem_file f;
@@ -403,7 +404,7 @@ static void test_replay_survives_crash_during_recovery(void **state) {
     }
   }
   vtk_image_free(&want);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 /* A backend with a volatile write cache: writes since the last flush are
@@ -535,8 +536,8 @@ static void j_power_loss(jfile *jf, int keep_last) {
 }
 
 static void crash_with_lost_cache(int which, int keep_last) {
-  scenario s;
-  sc_build(&s, which);
+  vtk_scenario s;
+  vtk_scenario_build(&s, which);
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   vtk_mem_file f;
@@ -568,12 +569,13 @@ static void crash_with_lost_cache(int which, int keep_last) {
     vtk_mem_close(&f);
   }
   vtk_image_free(&want);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_crash_losing_unflushed_writes(void **state) {
   (void)state;
-  static const int which[] = {SC_SINGLE, SC_WRAPPED_MULTI, SC_FWG_ALREADY_SET};
+  static const int which[] = {VTK_SC_SINGLE, VTK_SC_WRAPPED_MULTI,
+                              VTK_SC_FWG_ALREADY_SET};
   for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
     crash_with_lost_cache(which[i], 0);
     crash_with_lost_cache(which[i], 1);
@@ -605,74 +607,76 @@ static void expect_rejected(const vtk_image *img, vhdxlog_status want,
 
 static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
+  vtk_scenario s;
+  vtk_scenario_build(
+      &s, VTK_SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
   vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
   vhdxlog_error err;
   expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB - 4096); /* the file size */
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_accepts_file_exactly_flushed_offset(void **state) {
   (void)state;
-  check_scenario(SC_SINGLE, 65536); /* 4 MiB file, FlushedFileOffset 4 MiB */
+  check_scenario(VTK_SC_SINGLE,
+                 65536); /* 4 MiB file, FlushedFileOffset 4 MiB */
 }
 
 static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_WRAPPED_MULTI);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
   /* rewrite the head with FlushedFileOffset past the end */
   uint8_t *log = s.img.data + VTK_MIB;
-  uint32_t head = 1 * SC_S;
+  uint32_t head = 1 * VTK_SECTOR;
   vtk_put_le64(vtk_log_at(log, VTK_MIB, head, 48), 5u * VTK_MIB);
   vtk_entry_fix_checksum(log, VTK_MIB, head);
   vhdxlog_error err;
   expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB); /* the file size */
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_rejects_file_cut_inside_log(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vtk_image_resize(&s.img, 2u * VTK_MIB - 4096);
   expect_rejected(&s.img, VHDXLOG_E_LOG_BEYOND_FILE, NULL);
   vtk_image_resize(&s.img, VTK_MIB - 4096);
   expect_rejected(&s.img, VHDXLOG_E_FILE_TOO_SMALL, NULL);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_rejects_corrupt_headers(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vtk_header(&s.img, 0)[10] ^= 1;
   vtk_header(&s.img, 1)[10] ^= 1;
   expect_rejected(&s.img, VHDXLOG_E_NO_VALID_HEADER, NULL);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 /* A checksum that matches an entry breaking a rule is damage, not a power
  * cut: refused under the default policy (test_armed.c has the rest). */
 static void test_replay_rejects_corrupt_log(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vtk_entry_break(s.img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
                   1);
   vhdxlog_error err;
   expect_rejected(&s.img, VHDXLOG_E_LOG_NO_SEQUENCE, &err);
   assert_int_equal(err.cause, VHDXLOG_E_DATA_SIGNATURE);
   assert_int_equal(err.offset, 0);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 /* A dirty image whose single entry (at log offset 8 KiB) has descriptor 1
  * writing [off, off + len). */
-static void target_image_at(vtk_image *img, vtk_desc bad, scenario *s,
+static void target_image_at(vtk_image *img, vtk_desc bad, vtk_scenario *s,
                             uint64_t log_offset) {
   memset(s, 0, sizeof(*s));
   vtk_guid(s->guid, 77);
@@ -684,8 +688,8 @@ static void target_image_at(vtk_image *img, vtk_desc bad, scenario *s,
   vtk_image_build(img, &spec);
   s->descs[0][0] = vtk_data(2u * VTK_MIB, 1);
   s->descs[0][1] = bad;
-  s->descs[0][2] = vtk_data(2u * VTK_MIB + SC_S, 2);
-  s->active[0] = sc_entry(s, 0, 3, 8192, 4u * VTK_MIB, 3);
+  s->descs[0][2] = vtk_data(2u * VTK_MIB + VTK_SECTOR, 2);
+  s->active[0] = vtk_scenario_entry(s, 0, 3, 8192, 4u * VTK_MIB, 3);
   s->n_active = 1;
   uint8_t *log = calloc(1, VTK_MIB);
   vtk_log_write_entry(log, VTK_MIB, 8192, &s->active[0]);
@@ -694,7 +698,7 @@ static void target_image_at(vtk_image *img, vtk_desc bad, scenario *s,
 }
 
 /* The default layout: log at [1, 2) MiB, right after the first 1 MiB. */
-static void target_image(vtk_image *img, vtk_desc bad, scenario *s) {
+static void target_image(vtk_image *img, vtk_desc bad, vtk_scenario *s) {
   target_image_at(img, bad, s, VTK_MIB);
 }
 
@@ -722,7 +726,7 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vtk_image img;
-    scenario s;
+    vtk_scenario s;
     target_image(&img, bad[i], &s);
     vhdxlog_error err;
     expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
@@ -805,7 +809,7 @@ test_replay_allows_descriptors_outside_protected_ranges(void **state) {
   };
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     vtk_image img, want;
-    scenario s;
+    vtk_scenario s;
     target_image(&img, ok[i], &s);
     vtk_model_replay(&img, s.active, 1, &want);
     vtk_mem_file f;
@@ -839,7 +843,7 @@ static void test_replay_protects_log_away_from_first_mib(void **state) {
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_image img;
-    scenario s;
+    vtk_scenario s;
     vtk_desc d =
         c[i].len ? vtk_zero(c[i].off, c[i].len) : vtk_data(c[i].off, 7);
     target_image_at(&img, d, &s, L);
@@ -867,8 +871,8 @@ static void test_replay_protects_log_away_from_first_mib(void **state) {
 /* RULES.md Plan 3b: the replay's header updates (3, or 2 when the
  * FileWriteGuid is already derived) must not wrap SequenceNumber. */
 static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
-  scenario s;
-  sc_build(&s, fwg_derived ? SC_FWG_ALREADY_SET : SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, fwg_derived ? VTK_SC_FWG_ALREADY_SET : VTK_SC_SINGLE);
   /* header 2 current with `current`, header 1 one less */
   vtk_header_set_seq(&s.img, 0, current - 1);
   vtk_header_set_seq(&s.img, 1, current);
@@ -889,7 +893,7 @@ static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
   } else {
     expect_rejected(&s.img, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, NULL);
   }
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void
@@ -904,13 +908,13 @@ test_replay_refuses_header_updates_that_wrap_sequence(void **state) {
 
 static void test_replay_checks_file_size_before_sequence_limit(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vtk_header_set_seq(&s.img, 0, UINT64_MAX - 1);
   vtk_header_set_seq(&s.img, 1, UINT64_MAX);
   vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
   expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_replay_no_completion_at_sequence_limit(void **state) {
@@ -943,17 +947,18 @@ static void test_replay_no_completion_at_sequence_limit(void **state) {
 
 static void test_replay_reports_target_in_later_entry(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_WRAPPED_MULTI);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
   /* the head (log offset 4 KiB) writes into header 2 with descriptor 3 */
   uint8_t *log = s.img.data + VTK_MIB;
-  vtk_put_le64(vtk_log_at(log, VTK_MIB, SC_S, vtk_desc_pos(3) + 16), 131072);
-  vtk_entry_fix_checksum(log, VTK_MIB, SC_S);
+  vtk_put_le64(vtk_log_at(log, VTK_MIB, VTK_SECTOR, vtk_desc_pos(3) + 16),
+               131072);
+  vtk_entry_fix_checksum(log, VTK_MIB, VTK_SECTOR);
   vhdxlog_error err;
   expect_rejected(&s.img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
-  assert_int_equal(err.offset, SC_S);
+  assert_int_equal(err.offset, VTK_SECTOR);
   assert_int_equal(err.index, 3);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 /* --- the plan, without I/O ------------------------------------------------ */
@@ -997,7 +1002,7 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   /* zero-length zero descriptor past the end: no write, no growth */
   {
     vtk_image img;
-    scenario s;
+    vtk_scenario s;
     target_image(&img, vtk_zero(10 * M, 0), &s);
     planned p;
     assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
@@ -1007,7 +1012,7 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   }
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_image img;
-    scenario s;
+    vtk_scenario s;
     target_image(&img, vtk_data(c[i].data_at, 9), &s);
     /* rewrite the entry with the case's LastFileOffset */
     uint8_t *log = img.data + VTK_MIB;
@@ -1028,7 +1033,7 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
 static void test_plan_checks_targets_before_file_size(void **state) {
   (void)state;
   vtk_image img;
-  scenario s;
+  vtk_scenario s;
   target_image(&img, vtk_data(65536, 5), &s);
   uint8_t *log = img.data + VTK_MIB;
   vtk_put_le64(log + 8192 + 48, 16u * VTK_MIB); /* FlushedFileOffset */
@@ -1056,8 +1061,8 @@ static void test_plan_of_clean_image_needs_no_log(void **state) {
 
 static void test_plan_of_dirty_image_requires_log(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_SINGLE);
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_SINGLE);
   vhdxlog_image image;
   vhdxlog_plan plan;
   vhdxlog_error err;
@@ -1066,14 +1071,14 @@ static void test_plan_of_dirty_image_requires_log(void **state) {
       VHDXLOG_OK);
   assert_int_equal(vhdxlog_plan_init(&plan, &image, NULL, &err),
                    VHDXLOG_E_ARGUMENT);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 static void test_plan_final_headers_match_model(void **state) {
   (void)state;
-  for (int which = 0; which < SC_COUNT; which++) {
-    scenario s;
-    sc_build(&s, which);
+  for (int which = 0; which < VTK_SC_COUNT; which++) {
+    vtk_scenario s;
+    vtk_scenario_build(&s, which);
     vtk_image want;
     vtk_model_replay(&s.img, s.active, s.n_active, &want);
     planned p;
@@ -1084,14 +1089,14 @@ static void test_plan_final_headers_match_model(void **state) {
     vtk_derive_file_write_guid(s.guid, fwg);
     assert_memory_equal(p.plan.new_file_write_guid, fwg, 16);
     vtk_image_free(&want);
-    sc_free(&s);
+    vtk_scenario_free(&s);
   }
 }
 
 static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   (void)state;
-  scenario s;
-  sc_build(&s, SC_WRAPPED_MULTI); /* grows to 8 MiB */
+  vtk_scenario s;
+  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI); /* grows to 8 MiB */
   vtk_mem_file f;
   assert_int_equal(
       vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 6u * VTK_MIB), 0);
@@ -1107,7 +1112,7 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   assert_file(&f, &want, "after growth failure");
   vtk_image_free(&want);
   vtk_mem_close(&f);
-  sc_free(&s);
+  vtk_scenario_free(&s);
 }
 
 int main(void) {

@@ -50,4 +50,23 @@ static inline uint8_t *ulog_new(uint32_t len) {
   return p;
 }
 
+/* First differing byte, or -1; sizes must match. */
+static inline void assert_bytes_equal(const uint8_t *got, uint64_t got_size,
+                                      const uint8_t *want, uint64_t want_size,
+                                      const char *what) {
+  if (got_size != want_size)
+    print_error("%s: size %llu, want %llu\n", what,
+                (unsigned long long)got_size, (unsigned long long)want_size);
+  assert_int_equal(got_size, want_size);
+  if (memcmp(got, want, (size_t)want_size) != 0) {
+    uint64_t i = 0;
+    while (got[i] == want[i])
+      i++;
+    print_error("%s: first difference at byte %llu (0x%llx): %02x, want %02x\n",
+                what, (unsigned long long)i, (unsigned long long)i, got[i],
+                want[i]);
+    fail();
+  }
+}
+
 #endif
