@@ -101,8 +101,6 @@ vhdxlog_status model_entry_check(const uint8_t *log, uint32_t log_length,
                                  const uint8_t guid[16], uint32_t off,
                                  uint32_t *error_index);
 
-/* The model's own CRC-32C (bit by bit) and FileWriteGuid derivation, exposed
- * so tests can compare them with lib/ on their own. */
 /*
  * The search by brute force: from every start sector, follow valid entries
  * with consecutive numbers; of the complete runs (one holds its head's
@@ -111,6 +109,9 @@ vhdxlog_status model_entry_check(const uint8_t *log, uint32_t log_length,
  */
 uint64_t model_best_head(const uint8_t *log, uint32_t log_length,
                          const uint8_t guid[16]);
+/* The model's own CRC-32C (its definition bit by bit, computed from a table
+ * of it) and FileWriteGuid derivation, exposed so tests can compare them
+ * with lib/ on their own. */
 uint32_t model_crc32c(const uint8_t *data, size_t size);
 void model_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]);
 

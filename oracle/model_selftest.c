@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Self-test of the reference model: tiny images built by hand, expected
- * bytes computed here independently (own table-driven CRC-32C, own header
- * builder, own FileWriteGuid derivation), compared byte for byte.
- * Returns non-zero on any failure.
+ * Self-test of the reference model: small images written with testkit (the
+ * test side's writer, which shares no code with the model: its own CRC-32C,
+ * encoders and header update), expected bytes worked out here from the
+ * rules, compared byte for byte. Returns non-zero on any failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
+#include "vhdx_builder.h"
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
@@ -30,48 +31,7 @@ static int checks;
     }                                                                          \
   } while (0)
 
-/* ---- Independent helpers ------------------------------------------------ */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void) {
-  uint32_t n, k, c;
-  for (n = 0; n < 256; n++) {
-    c = n;
-    for (k = 0; k < 8; k++)
-      c = (c & 1u) ? (0x82F63B78u ^ (c >> 1)) : (c >> 1);
-    crc_table[n] = c;
-  }
-}
-
-/* Table-driven CRC-32C over several spans, chained. */
-static uint32_t crc_more(uint32_t crc, const uint8_t *p, size_t n) {
-  size_t i;
-  crc = ~crc;
-  for (i = 0; i < n; i++)
-    crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
-  return ~crc;
-}
-
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v) {
-  put16(p, (uint16_t)v);
-  put16(p + 2, (uint16_t)(v >> 16));
-}
-static void put64(uint8_t *p, uint64_t v) {
-  put32(p, (uint32_t)v);
-  put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Checksum of a structure whose bytes 4..7 hold the CRC: zero, compute,
- * store. */
-static void seal(uint8_t *p, size_t n) {
-  put32(p + 4, 0);
-  put32(p + 4, crc_more(0, p, n));
-}
+/* ---- Images and entries, written with testkit ------------------------- */
 
 /* derive(GUID_L) of docs/RULES.md "derive(L)", computed by the independent
  * Python transcription (qemu/vhdx_inspect.py derive_file_write_guid): a
@@ -92,145 +52,109 @@ static const uint8_t GUID_FWG[16] = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
                                      0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C,
                                      0x1D, 0x1E, 0x1F, 0x20};
 static const uint8_t GUID_ZERO[16] = {0};
-static const uint8_t BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6, 0x00, 0x42,
-                                0x9D, 0x64, 0x11, 0x5E, 0x9B, 0xFD, 0x4A, 0x08};
-static const uint8_t META[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
-                                 0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
-                                 0x05, 0x0F, 0x88, 0x6E};
 
-/* A header built from its fields (not copied), `marker` in reserved space
- * so that a header update is seen to keep the rest of the 4 KiB. */
-static void make_header(uint8_t *h, uint64_t seq, const uint8_t fwg[16],
-                        const uint8_t lg[16], uint8_t marker) {
-  uint32_t i;
-  memset(h, 0, 4096);
-  memcpy(h, "head", 4);
-  put64(h + 8, seq);
-  memcpy(h + 16, fwg, 16);
-  for (i = 0; i < 16; i++)
-    h[32 + i] = (uint8_t)(0xD0 + i); /* DataWriteGuid */
-  memcpy(h + 48, lg, 16);
-  put16(h + 64, 0);
-  put16(h + 66, 1);
-  put32(h + 68, LOG_LEN);
-  put64(h + 72, LOG_OFF);
-  h[1000] = marker;
-  seal(h, 4096);
+/* Header 1 and region table 1 of base_image(): templates for the headers
+ * and tables the tests write later. */
+static uint8_t header1[VTK_HEADER_SIZE];
+static uint8_t region_table[VTK_REGION_SIZE];
+
+/* Put a byte in a header's reserved space, so that a header update is seen
+ * to keep the rest of the 4 KiB. */
+static void mark_header(vtk_image *img, int slot, uint8_t marker) {
+  vtk_header(img, slot)[1000] = marker;
+  vtk_header_fix_checksum(img, slot);
 }
 
-static void set_header(uint8_t *img, int slot, uint64_t seq,
-                       const uint8_t fwg[16], const uint8_t lg[16],
-                       uint8_t marker) {
-  make_header(img + (slot == 0 ? 64 * KIB : 128 * KIB), seq, fwg, lg, marker);
-}
-
-/* Region table: BAT at 2 MiB and metadata at 3 MiB, 1 MiB each. */
-static void make_region_table(uint8_t *t) {
-  memset(t, 0, 64 * KIB);
-  memcpy(t, "regi", 4);
-  put32(t + 8, 2);
-  memcpy(t + 16, BAT, 16);
-  put64(t + 32, 2 * (uint64_t)MIB);
-  put32(t + 40, MIB);
-  put32(t + 44, 1);
-  memcpy(t + 48, META, 16);
-  put64(t + 64, 3 * (uint64_t)MIB);
-  put32(t + 72, MIB);
-  put32(t + 76, 1);
-  seal(t, 64 * KIB);
-}
-
-/* A file of `size` bytes: identifier, header 1 (seq h1, LogGuid lg1),
- * header 2 (seq h2, LogGuid zero, stale), both region tables, an empty log,
- * bytes past 2 MiB set to 0xAB and 4 KiB at 512 KiB set to 0xCD. */
+/* A file of `size` bytes: header 1 (seq h1, LogGuid lg1), header 2 (seq h2,
+ * LogGuid zero unless h2 >= h1), FileWriteGuid GUID_FWG, both region tables
+ * (BAT at 2 MiB, metadata at 3 MiB), an empty log at 1 MiB, bytes past
+ * 2 MiB set to 0xAB and 4 KiB at 512 KiB set to 0xCD. free() it. */
 static uint8_t *base_image(size_t size, uint64_t h1, const uint8_t lg1[16],
                            uint64_t h2) {
-  uint8_t *img = calloc(1, size);
-  if (img == NULL)
-    abort();
-  memcpy(img, "vhdxfile", 8);
-  img[8] = 'x'; /* creator string: informational */
-  set_header(img, 0, h1, GUID_FWG, lg1, 0x5A);
-  set_header(img, 1, h2, GUID_FWG, GUID_ZERO, 0x33);
-  make_region_table(img + 192 * KIB);
-  make_region_table(img + 256 * KIB);
-  memset(img + 512 * KIB, 0xCD, 4096);
+  vtk_image_spec spec;
+  vtk_image img;
+  vtk_image_spec_default(&spec);
+  spec.file_size = size;
+  spec.header_seq[0] = h1;
+  spec.header_seq[1] = h2;
+  memcpy(spec.log_guid, lg1, 16);
+  memcpy(spec.file_write_guid, GUID_FWG, 16);
+  spec.fill_seed = 0;
+  vtk_image_build(&img, &spec);
+  mark_header(&img, 0, 0x5A);
+  mark_header(&img, 1, 0x33);
+  memset(img.data + 512 * KIB, 0xCD, 4096);
   if (size > 2 * (size_t)MIB)
-    memset(img + 2 * MIB, 0xAB, size - 2 * (size_t)MIB);
-  return img;
+    memset(img.data + 2 * MIB, 0xAB, size - 2 * (size_t)MIB);
+  if (h1 > h2)
+    memcpy(header1, vtk_header(&img, 0), VTK_HEADER_SIZE);
+  memcpy(region_table, vtk_region_table(&img, 0), VTK_REGION_SIZE);
+  return img.data;
 }
 
-/* One descriptor of a hand-built entry. */
-typedef struct tdesc {
-  char kind; /* 'd' data, 'z' zero */
-  uint64_t file_offset;
-  uint64_t zero_length;
-  const char *leading;  /* 8 bytes */
-  const char *trailing; /* 4 bytes */
-  uint8_t fill;         /* Data[i] = fill + i */
-} tdesc;
-
-/* The 4 KiB a data descriptor writes, from its definition. */
-static void expected_sector(const tdesc *d, uint8_t out[4096]) {
-  uint32_t i;
-  memcpy(out, d->leading, 8);
-  for (i = 0; i < 4084; i++)
-    out[8 + i] = (uint8_t)(d->fill + i);
-  memcpy(out + 4092, d->trailing, 4);
+/* Header `slot` of `img`: header 1 of base_image() with SequenceNumber
+ * `seq`, FileWriteGuid `fwg` and LogGuid `lg`. */
+static void set_header(uint8_t *img, int slot, uint64_t seq,
+                       const uint8_t fwg[16], const uint8_t lg[16]) {
+  uint8_t *h = img + (slot == 0 ? VTK_HEADER1 : VTK_HEADER2);
+  vtk_header_update(header1, fwg, lg, h);
+  vtk_put_le64(h + 8, seq);
+  vtk_header_raw_fix_checksum(h);
 }
 
-/* Write an entry (descriptor sectors, then one data sector per data
- * descriptor) at log sector `sector`, wrapping, with a correct checksum. */
+/* The headers a replay leaves after base_image(.., 5, GUID_L, 4): seq 6
+ * (F, L) over slot 2, seq 7 (F, 0) over slot 1, seq 8 (F, 0) over slot 2. */
+static void set_replayed_headers(uint8_t *img) {
+  uint8_t f[16];
+  derive(GUID_L, f);
+  set_header(img, 0, 7, f, GUID_ZERO);
+  set_header(img, 1, 8, f, GUID_ZERO);
+}
+
+/* Region table copy 1 of `img` (`size` bytes) back to base_image()'s. */
+static void reset_region_table(uint8_t *img) {
+  memcpy(img + VTK_REGION1, region_table, VTK_REGION_SIZE);
+}
+
+/* Region table copy 1's entry `index`: set it (raising EntryCount) or
+ * change its count, and fix its checksum. */
+static void set_region(uint8_t *img, size_t size, uint32_t index,
+                       const uint8_t guid[16], uint64_t off, uint32_t len) {
+  vtk_image v;
+  vtk_region r;
+  v.data = img;
+  v.size = size;
+  memcpy(r.guid, guid, 16);
+  r.file_offset = off;
+  r.length = len;
+  r.required = 1;
+  vtk_region_set(&v, 0, index, &r);
+}
+
+static void set_region_count(uint8_t *img, size_t size, uint32_t count) {
+  vtk_image v;
+  v.data = img;
+  v.size = size;
+  vtk_region_set_count(&v, 0, count);
+}
+
+/* Write an entry at log sector `sector`, wrapping, with a correct
+ * checksum. */
 static void write_entry(uint8_t *log, uint32_t log_len, uint32_t sector,
                         uint64_t seq, uint32_t tail, uint64_t flushed,
-                        uint64_t last, const uint8_t lg[16], const tdesc *d,
+                        uint64_t last, const uint8_t lg[16], const vtk_desc *d,
                         uint32_t nd) {
-  uint32_t ndata = 0, i, k, sectors, dsec, n = log_len / SECTOR;
-  uint8_t *buf;
-  for (i = 0; i < nd; i++)
-    ndata += d[i].kind == 'd';
-  /* 126 descriptors in the first sector, 128 in each further one. */
-  dsec = nd <= 126 ? 1 : 1 + (nd - 126 + 127) / 128;
-  sectors = dsec + ndata;
-  buf = calloc(sectors, SECTOR);
-  if (buf == NULL)
+  vtk_entry e;
+  memset(&e, 0, sizeof e);
+  e.sequence_number = seq;
+  e.tail = tail;
+  memcpy(e.log_guid, lg, 16);
+  e.flushed_file_offset = flushed;
+  e.last_file_offset = last;
+  e.descs = d;
+  e.desc_count = nd;
+  if (vtk_log_write_entry(log, log_len, sector * SECTOR, &e) == 0)
     abort();
-  memcpy(buf, "loge", 4);
-  put32(buf + 8, sectors * SECTOR);
-  put32(buf + 12, tail);
-  put64(buf + 16, seq);
-  put32(buf + 24, nd);
-  memcpy(buf + 32, lg, 16);
-  put64(buf + 48, flushed);
-  put64(buf + 56, last);
-  for (i = 0, k = 0; i < nd; i++) {
-    uint8_t *p =
-        i < 126 ? buf + 64 + 32 * i
-                : buf + (1 + (i - 126) / 128) * SECTOR + 32 * ((i - 126) % 128);
-    if (d[i].kind == 'd') {
-      uint8_t *s = buf + (dsec + k) * SECTOR;
-      uint32_t j;
-      memcpy(p, "desc", 4);
-      memcpy(p + 4, d[i].trailing, 4);
-      memcpy(p + 8, d[i].leading, 8);
-      memcpy(s, "data", 4);
-      put32(s + 4, (uint32_t)(seq >> 32));
-      for (j = 0; j < 4084; j++)
-        s[8 + j] = (uint8_t)(d[i].fill + j);
-      put32(s + 4092, (uint32_t)seq);
-      k++;
-    } else {
-      memcpy(p, "zero", 4);
-      put64(p + 8, d[i].zero_length);
-    }
-    put64(p + 16, d[i].file_offset);
-    put64(p + 24, seq);
-  }
-  seal(buf, (size_t)sectors * SECTOR);
-  for (i = 0; i < sectors; i++)
-    memcpy(log + (size_t)((sector + i) % n) * SECTOR, buf + (size_t)i * SECTOR,
-           SECTOR);
-  free(buf);
 }
 
 static int same(const model_result *r, const uint8_t *exp, size_t size) {
@@ -243,18 +167,20 @@ static int same(const model_result *r, const uint8_t *exp, size_t size) {
 static void test_crc_and_derive_agree_with_independent_versions(void) {
   const uint8_t vec[9] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
   uint8_t a[16], b[16];
-  EXPECT(crc_more(0, vec, 9) == 0xE3069283u);
+  EXPECT(vtk_crc32c(0, vec, 9) == 0xE3069283u);
   EXPECT(model_crc32c(vec, 9) == 0xE3069283u);
   EXPECT(model_crc32c(vec, 0) == 0);
   derive(GUID_L, a);
   model_derive_file_write_guid(GUID_L, b);
+  EXPECT(memcmp(a, b, 16) == 0);
+  vtk_derive_file_write_guid(GUID_L, a);
   EXPECT(memcmp(a, b, 16) == 0);
   EXPECT((b[7] >> 4) == 4 && (b[8] >> 6) == 2);
 }
 
 /* model_crc32c() skips runs of zeros and uses a table: over buffers with
  * zero runs of every length around its threshold, at every alignment, it
- * must agree with this file's own table. */
+ * must agree with testkit's CRC. */
 static void test_crc_over_zero_runs(void) {
   static uint8_t buf[3 * 4096];
   size_t run, start, n;
@@ -267,18 +193,18 @@ static void test_crc_over_zero_runs(void) {
       for (n = start + run; n < start + run + 40; n++)
         buf[n] = (uint8_t)(n * 11 + 3);
       if (model_crc32c(buf, start + run + 40) !=
-          crc_more(0, buf, start + run + 40))
+          vtk_crc32c(0, buf, start + run + 40))
         ok = 0;
     }
   }
   EXPECT(ok);
   for (n = 0; n < 512; n++)
     buf[n] = (uint8_t)(n * 7); /* every byte value */
-  EXPECT(model_crc32c(buf, 512) == crc_more(0, buf, 512));
+  EXPECT(model_crc32c(buf, 512) == vtk_crc32c(0, buf, 512));
   memset(buf, 0, sizeof buf);
-  EXPECT(model_crc32c(buf, sizeof buf) == crc_more(0, buf, sizeof buf));
+  EXPECT(model_crc32c(buf, sizeof buf) == vtk_crc32c(0, buf, sizeof buf));
   buf[sizeof buf - 1] = 1;
-  EXPECT(model_crc32c(buf, sizeof buf) == crc_more(0, buf, sizeof buf));
+  EXPECT(model_crc32c(buf, sizeof buf) == vtk_crc32c(0, buf, sizeof buf));
 }
 
 /* Long zero runs take one multiplication per bit set in their length:
@@ -293,7 +219,7 @@ static void test_crc_over_long_zero_runs(void) {
       memset(buf, 0, sizeof buf);
       buf[0] = (uint8_t)(k + 1);
       buf[1 + run] = (uint8_t)(d + 7);
-      if (model_crc32c(buf, run + 2) != crc_more(0, buf, run + 2))
+      if (model_crc32c(buf, run + 2) != vtk_crc32c(0, buf, run + 2))
         ok = 0;
     }
   }
@@ -305,10 +231,10 @@ static void test_crc_over_long_zero_runs(void) {
  * bytes, and a data descriptor right after it. */
 #define D1_SIZE (2 * (size_t)MIB + 12 * KIB)
 #define D1_SEQ ((((uint64_t)7) << 32) | 9u)
-static const tdesc d1_descs[3] = {
-    {'d', 2 * (uint64_t)MIB + 16 * KIB, 0, "LEADING8", "TRL4", 0x10},
-    {'z', 2 * (uint64_t)MIB, 8192, NULL, NULL, 0},
-    {'d', 2 * (uint64_t)MIB + 8 * KIB, 0, "lead-two", "tr-2", 0x70}};
+static const vtk_desc d1_descs[3] = {
+    {VTK_DATA, 2 * (uint64_t)MIB + 16 * KIB, 0, NULL, 0x10},
+    {VTK_ZERO, 2 * (uint64_t)MIB, 8192, NULL, 0},
+    {VTK_DATA, 2 * (uint64_t)MIB + 8 * KIB, 0, NULL, 0x70}};
 
 static uint8_t *dirty_image(uint64_t flushed, uint64_t last) {
   uint8_t *img = base_image(D1_SIZE, 5, GUID_L, 4);
@@ -325,13 +251,12 @@ static uint8_t *dirty_expected(size_t *size) {
   if (exp == NULL)
     abort();
   memcpy(exp, in, D1_SIZE);
-  expected_sector(&d1_descs[0], exp + 2 * MIB + 16 * KIB);
+  vtk_desc_sector(&d1_descs[0], exp + 2 * MIB + 16 * KIB);
   memset(exp + 2 * MIB, 0, 8192);
-  expected_sector(&d1_descs[2], exp + 2 * MIB + 8 * KIB);
+  vtk_desc_sector(&d1_descs[2], exp + 2 * MIB + 8 * KIB);
   derive(GUID_L, f);
   /* seq 6 (F, L) over slot 2, seq 7 (F, 0) over slot 1, seq 8 over slot 2 */
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  set_replayed_headers(exp);
   free(in);
   *size = 3 * (size_t)MIB;
   return exp;
@@ -402,7 +327,7 @@ static void test_rerun_after_interruption_reaches_same_bytes(void) {
 
   /* Stopped after step 1 (slot 2: seq 6, F, L) and one descriptor. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  set_header(in, 1, 6, f, GUID_L, 0x5A);
+  set_header(in, 1, 6, f, GUID_L);
   memset(in + 2 * MIB, 0, 8192);
   model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
@@ -416,22 +341,22 @@ static void test_rerun_after_interruption_reaches_same_bytes(void) {
   if (in == NULL)
     abort();
   memcpy(in, exp, exp_size);
-  set_header(in, 1, 6, f, GUID_L, 0x5A);
+  set_header(in, 1, 6, f, GUID_L);
   model_replay(in, exp_size, 0, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 0 && r.headers_repaired == 1);
   EXPECT(same(&r, exp, exp_size));
   model_result_free(&r);
 
   /* Not our interruption: the other header's number is not one less. */
-  set_header(in, 1, 5, f, GUID_L, 0x5A);
+  set_header(in, 1, 5, f, GUID_L);
   model_replay(in, exp_size, 0, &r);
   EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
   EXPECT(same(&r, in, exp_size));
   model_result_free(&r);
 
   /* Not our interruption: current FileWriteGuid is not derive(L). */
-  set_header(in, 1, 6, f, GUID_L, 0x5A);
-  set_header(in, 0, 7, GUID_FWG, GUID_ZERO, 0x5A);
+  set_header(in, 1, 6, f, GUID_L);
+  set_header(in, 0, 7, GUID_FWG, GUID_ZERO);
   model_replay(in, exp_size, 0, &r);
   EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
   EXPECT(same(&r, in, exp_size));
@@ -464,9 +389,9 @@ static void expect_error(uint8_t *in, size_t size, uint64_t max_size,
 }
 
 static void test_corrupt_images_fail_unchanged(void) {
-  uint8_t *in;
+  uint8_t *in, unknown[16];
   model_result r;
-  tdesc bad;
+  vtk_desc bad;
 
   /* Image rules. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
@@ -499,39 +424,31 @@ static void test_corrupt_images_fail_unchanged(void) {
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_NO_VALID_REGION_TABLE,
                __LINE__);
   /* Copy 1 valid but without the metadata region: its rule is reported. */
-  make_region_table(in + 192 * KIB);
-  put32(in + 192 * KIB + 8, 1);
-  seal(in + 192 * KIB, 64 * KIB);
+  reset_region_table(in);
+  set_region_count(in, 2 * (size_t)MIB, 1);
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_MISSING, __LINE__);
   /* Each region rule is checked over all entries before the next rule, in
    * RULES.md's order: entry fields, duplicates, unknown Required, missing,
    * overlap. Entry 2: unknown GUID marked Required; entry 3: the same GUID
    * again, and (second case) FileOffset 0. */
-  make_region_table(in + 192 * KIB);
-  put32(in + 192 * KIB + 8, 4);
-  memset(in + 192 * KIB + 80, 0x77, 16);
-  put64(in + 192 * KIB + 96, 5 * (uint64_t)MIB);
-  put32(in + 192 * KIB + 104, MIB);
-  put32(in + 192 * KIB + 108, 1);
-  memcpy(in + 192 * KIB + 112, in + 192 * KIB + 80, 32);
-  put64(in + 192 * KIB + 128, 6 * (uint64_t)MIB);
-  seal(in + 192 * KIB, 64 * KIB);
+  memset(unknown, 0x77, 16);
+  reset_region_table(in);
+  set_region(in, 2 * (size_t)MIB, 2, unknown, 5 * (uint64_t)MIB, MIB);
+  set_region(in, 2 * (size_t)MIB, 3, unknown, 6 * (uint64_t)MIB, MIB);
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_DUPLICATE, __LINE__);
-  in[192 * KIB + 112] ^= 1;
-  put64(in + 192 * KIB + 128, 0);
-  seal(in + 192 * KIB, 64 * KIB);
+  unknown[0] ^= 1;
+  set_region(in, 2 * (size_t)MIB, 3, unknown, 0, MIB);
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_ENTRY, __LINE__);
   /* The log over the BAT region. */
-  make_region_table(in + 192 * KIB);
-  put64(in + 192 * KIB + 32, LOG_OFF);
-  seal(in + 192 * KIB, 64 * KIB);
+  reset_region_table(in);
+  set_region(in, 2 * (size_t)MIB, 0, VTK_GUID_BAT, LOG_OFF, MIB);
   expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_OVERLAP, __LINE__);
   free(in);
 
   /* No complete sequence, and the only candidate has a field no correct
    * writer writes (SequenceNumber 0): damage, refused. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  put64(in + LOG_OFF + 16, 0);
+  vtk_put_le64(in + LOG_OFF + 16, 0);
   expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_LOG_NO_SEQUENCE,
                __LINE__);
   free(in);
@@ -565,16 +482,11 @@ static void test_corrupt_images_fail_unchanged(void) {
 
   /* Writes into the first MiB (header 2's slot, the reserved space, the
    * identifier) or into the log: refused before any write. */
-  bad.kind = 'd';
-  bad.zero_length = 0;
-  bad.leading = "12345678";
-  bad.trailing = "abcd";
-  bad.fill = 1;
   {
     static const uint64_t below_1mib[3] = {128 * KIB + 4 * KIB, 320 * KIB, 0};
     int k;
     for (k = 0; k < 3; k++) {
-      bad.file_offset = below_1mib[k];
+      bad = vtk_data(below_1mib[k], 1);
       in = base_image(D1_SIZE, 5, GUID_L, 4);
       write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
       expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
@@ -582,9 +494,7 @@ static void test_corrupt_images_fail_unchanged(void) {
       free(in);
     }
   }
-  bad.kind = 'z';
-  bad.zero_length = 8192;
-  bad.file_offset = LOG_OFF + LOG_LEN - 4096;
+  bad = vtk_zero(LOG_OFF + LOG_LEN - 4096, 8192);
   in = base_image(D1_SIZE, 5, GUID_L, 4);
   write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
   expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
@@ -595,30 +505,22 @@ static void test_corrupt_images_fail_unchanged(void) {
 static void test_descriptor_edges(void) {
   uint8_t *in, *exp;
   model_result r;
-  tdesc d[2];
+  vtk_desc d[2];
   uint8_t f[16];
   derive(GUID_L, f);
 
   /* A zero-length zero descriptor far past the end is a no-op: the file
    * does not grow. A data write just past the log, inside the file. */
-  d[0].kind = 'z';
-  d[0].zero_length = 0;
-  d[0].file_offset = 100 * (uint64_t)MIB;
-  d[1].kind = 'd';
-  d[1].zero_length = 0;
-  d[1].file_offset = 2 * (uint64_t)MIB + 4 * KIB; /* after the log */
-  d[1].leading = "LLLLLLLL";
-  d[1].trailing = "TTTT";
-  d[1].fill = 0x42;
+  d[0] = vtk_zero(100 * (uint64_t)MIB, 0);
+  d[1] = vtk_data(2 * (uint64_t)MIB + 4 * KIB, 0x42); /* after the log */
   in = base_image(D1_SIZE, 5, GUID_L, 4);
   write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, d, 2);
   exp = malloc(D1_SIZE);
   if (exp == NULL)
     abort();
   memcpy(exp, in, D1_SIZE);
-  expected_sector(&d[1], exp + 2 * MIB + 4 * KIB);
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  vtk_desc_sector(&d[1], exp + 2 * MIB + 4 * KIB);
+  set_replayed_headers(exp);
   model_replay(in, D1_SIZE, D1_SIZE, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
   EXPECT(same(&r, exp, D1_SIZE));
@@ -630,27 +532,17 @@ static void test_descriptor_edges(void) {
 static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   const size_t size = 2 * (size_t)MIB + 64 * KIB;
   const uint32_t tail = 254 * SECTOR;
-  tdesc a[2], b[1], c[1];
+  vtk_desc a[2], b[1], c[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
   uint8_t f[16];
   model_result r;
   uint64_t x = 2 * (uint64_t)MIB + 8 * KIB, y = 2 * (uint64_t)MIB + 32 * KIB;
 
-  a[0].kind = 'd';
-  a[0].file_offset = x;
-  a[0].leading = "A0A0A0A0";
-  a[0].trailing = "a0a0";
-  a[0].fill = 1;
-  a[1] = a[0];
-  a[1].file_offset = y;
-  a[1].leading = "A1A1A1A1";
-  a[1].fill = 2;
-  b[0] = a[0];
-  b[0].leading = "B0B0B0B0";
-  b[0].fill = 3;
-  c[0] = a[0];
-  c[0].fill = 9;
+  a[0] = vtk_data(x, 1);
+  a[1] = vtk_data(y, 2);
+  b[0] = vtk_data(x, 3);
+  c[0] = vtk_data(x, 9);
   /* A: sectors 254, 255, 0 (wraps), seq 20. B: sectors 1, 2, seq 21.
    * Both name A as tail. */
   write_entry(in + LOG_OFF, LOG_LEN, 254, 20, tail, 0, 0, GUID_L, a, 2);
@@ -663,11 +555,10 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   if (exp == NULL)
     abort();
   memcpy(exp, in, size);
-  expected_sector(&b[0], exp + x); /* B overwrote A's first write */
-  expected_sector(&a[1], exp + y);
+  vtk_desc_sector(&b[0], exp + x); /* B overwrote A's first write */
+  vtk_desc_sector(&a[1], exp + y);
   derive(GUID_L, f);
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  set_replayed_headers(exp);
 
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
@@ -679,9 +570,8 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   /* Break A: B alone is incomplete, the old one-entry sequence wins. */
   in[LOG_OFF + 255 * SECTOR + 50] ^= 1;
   memcpy(exp, in, size);
-  expected_sector(&c[0], exp + x);
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  vtk_desc_sector(&c[0], exp + x);
+  set_replayed_headers(exp);
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
   EXPECT(r.tail_offset == 10 * SECTOR && r.head_offset == 10 * SECTOR);
@@ -695,7 +585,7 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
 static void test_ties_pick_header1_and_first_found_sequence(void) {
   const size_t size = 2 * (size_t)MIB + 64 * KIB;
   uint64_t x = 2 * (uint64_t)MIB + 8 * KIB;
-  tdesc a[1], b[1];
+  vtk_desc a[1], b[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
   uint8_t f[16];
@@ -704,15 +594,8 @@ static void test_ties_pick_header1_and_first_found_sequence(void) {
   /* Byte-identical headers with equal numbers: header 1 is current, so the
    * first update goes over header 2. */
   memcpy(in + 128 * KIB, in + 64 * KIB, 4096);
-  a[0].kind = 'd';
-  a[0].file_offset = x;
-  a[0].zero_length = 0;
-  a[0].leading = "first-a ";
-  a[0].trailing = "AAAA";
-  a[0].fill = 0x61;
-  b[0] = a[0];
-  b[0].leading = "second-b";
-  b[0].fill = 0x62;
+  a[0] = vtk_data(x, 0x61);
+  b[0] = vtk_data(x, 0x62);
   /* Two complete sequences with the same head number: the first one the
    * scan finds (lower log offset) is kept. */
   write_entry(in + LOG_OFF, LOG_LEN, 50, 9, 50 * SECTOR, 0, 0, GUID_L, b, 1);
@@ -722,10 +605,9 @@ static void test_ties_pick_header1_and_first_found_sequence(void) {
   if (exp == NULL)
     abort();
   memcpy(exp, in, size);
-  expected_sector(&a[0], exp + x);
+  vtk_desc_sector(&a[0], exp + x);
   derive(GUID_L, f);
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  set_replayed_headers(exp);
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
   EXPECT(r.tail_offset == 5 * SECTOR && r.head_sequence_number == 9);
@@ -741,8 +623,8 @@ static void test_run_filling_the_whole_log(void) {
    * The run covers exactly the N sectors of the log. */
   const size_t size = 2 * (size_t)MIB + 64 * KIB;
   uint64_t x = 2 * (uint64_t)MIB;
-  tdesc *a = calloc(254, sizeof *a);
-  tdesc b[1];
+  vtk_desc *a = calloc(254, sizeof *a);
+  vtk_desc b[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
   uint8_t f[16];
@@ -751,18 +633,10 @@ static void test_run_filling_the_whole_log(void) {
   if (a == NULL)
     abort();
   for (i = 0; i < 253; i++) {
-    a[i].kind = 'd';
-    a[i].file_offset = x + SECTOR * (i % 4); /* later ones win */
-    a[i].leading = "many-dat";
-    a[i].trailing = "MANY";
-    a[i].fill = (uint8_t)i;
+    a[i] = vtk_data(x + SECTOR * (i % 4), i); /* later ones win */
   }
-  a[253].kind = 'z';
-  a[253].zero_length = SECTOR;
-  a[253].file_offset = x + 5 * SECTOR;
-  b[0].kind = 'z';
-  b[0].zero_length = 2 * SECTOR;
-  b[0].file_offset = x + 7 * SECTOR;
+  a[253] = vtk_zero(x + 5 * SECTOR, SECTOR);
+  b[0] = vtk_zero(x + 7 * SECTOR, 2 * SECTOR);
   write_entry(in + LOG_OFF, LOG_LEN, 0, 40, 0, 0, 0, GUID_L, a, 254);
   write_entry(in + LOG_OFF, LOG_LEN, 255, 41, 0, 0, 0, GUID_L, b, 1);
   EXPECT(model_entry_check(in + LOG_OFF, LOG_LEN, GUID_L, 0, &i) == VHDXLOG_OK);
@@ -772,12 +646,11 @@ static void test_run_filling_the_whole_log(void) {
     abort();
   memcpy(exp, in, size);
   for (i = 249; i < 253; i++)
-    expected_sector(&a[i], exp + x + SECTOR * (i % 4));
+    vtk_desc_sector(&a[i], exp + x + SECTOR * (i % 4));
   memset(exp + x + 5 * SECTOR, 0, SECTOR);
   memset(exp + x + 7 * SECTOR, 0, 2 * SECTOR);
   derive(GUID_L, f);
-  set_header(exp, 0, 7, f, GUID_ZERO, 0x5A);
-  set_header(exp, 1, 8, f, GUID_ZERO, 0x5A);
+  set_replayed_headers(exp);
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
   EXPECT(r.tail_offset == 0 && r.head_offset == 255 * SECTOR);
@@ -810,16 +683,15 @@ static void test_random_logs_keep_model_consistent(int iterations) {
       uint32_t start = rnd(256), at = start, m = 1 + rnd(4), j;
       uint64_t seq = 1 + rnd(6);
       for (j = 0; j < m; j++) {
-        tdesc d[3];
+        vtk_desc d[3];
         uint32_t nd = 1 + rnd(3), k, sectors = 1, tail;
         for (k = 0; k < nd; k++) {
-          d[k].kind = rnd(3) == 0 ? 'z' : 'd';
-          d[k].file_offset = 2 * (uint64_t)MIB + SECTOR * (uint64_t)rnd(64);
-          d[k].zero_length = SECTOR * (uint64_t)rnd(3);
-          d[k].leading = "rnd-lead";
-          d[k].trailing = "rndt";
-          d[k].fill = (uint8_t)rnd(256);
-          sectors += d[k].kind == 'd';
+          int zero = rnd(3) == 0;
+          uint64_t off = 2 * (uint64_t)MIB + SECTOR * (uint64_t)rnd(64);
+          uint64_t len = SECTOR * (uint64_t)rnd(3);
+          uint32_t seed = rnd(256);
+          d[k] = zero ? vtk_zero(off, len) : vtk_data(off, seed);
+          sectors += d[k].kind == VTK_DATA;
         }
         tail = rnd(4) == 0 ? rnd(256) * SECTOR : start * SECTOR;
         write_entry(in + LOG_OFF, LOG_LEN, at, seq + j, tail, 0,
@@ -852,10 +724,10 @@ static void test_random_logs_keep_model_consistent(int iterations) {
 
 /* Entry rules one at a time: build a valid entry, break one field. */
 static uint8_t *entry_log;
-static const tdesc e_descs[3] = {
-    {'d', 8 * (uint64_t)MIB, 0, "LEADING8", "TRL4", 0x10},
-    {'z', 9 * (uint64_t)MIB, 8192, NULL, NULL, 0},
-    {'d', 10 * (uint64_t)MIB, 0, "leading8", "trl4", 0x20}};
+static const vtk_desc e_descs[3] = {
+    {VTK_DATA, 8 * (uint64_t)MIB, 0, NULL, 0x10},
+    {VTK_ZERO, 9 * (uint64_t)MIB, 8192, NULL, 0},
+    {VTK_DATA, 10 * (uint64_t)MIB, 0, NULL, 0x20}};
 #define E_SEQ ((((uint64_t)3) << 32) | 1u)
 
 static void fresh_entry(void) {
@@ -896,68 +768,69 @@ static void test_entry_rules_in_order(void) {
 
   h[3] = 'E';
   expect_entry(VHDXLOG_E_ENTRY_SIGNATURE, none, __LINE__);
-  put32(h + 8, 0);
+  vtk_put_le32(h + 8, 0);
   expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
-  put32(h + 8, 3 * SECTOR + 1);
+  vtk_put_le32(h + 8, 3 * SECTOR + 1);
   expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
-  put32(h + 8, LOG_LEN + SECTOR);
+  vtk_put_le32(h + 8, LOG_LEN + SECTOR);
   expect_entry(VHDXLOG_E_ENTRY_LENGTH, none, __LINE__);
-  put32(h + 12, 2048);
+  vtk_put_le32(h + 12, 2048);
   expect_entry(VHDXLOG_E_ENTRY_TAIL, none, __LINE__);
-  put32(h + 12, LOG_LEN);
+  vtk_put_le32(h + 12, LOG_LEN);
   expect_entry(VHDXLOG_E_ENTRY_TAIL, none, __LINE__);
-  put64(h + 16, 0);
+  vtk_put_le64(h + 16, 0);
   expect_entry(VHDXLOG_E_ENTRY_SEQUENCE_ZERO, none, __LINE__);
-  put32(h + 28, 1);
+  vtk_put_le32(h + 28, 1);
   expect_entry(VHDXLOG_E_ENTRY_RESERVED, none, __LINE__);
   h[47] ^= 1;
   expect_entry(VHDXLOG_E_ENTRY_GUID, none, __LINE__);
-  put64(h + 48, MIB + SECTOR);
+  vtk_put_le64(h + 48, MIB + SECTOR);
   expect_entry(VHDXLOG_E_ENTRY_FLUSHED_OFFSET, none, __LINE__);
   /* Past our 2^62 bound: valid by the spec's rules (the plan refuses it);
    * the checksum, not resealed here, is the first rule broken. */
-  put64(h + 48, MAXOFF + MIB);
+  vtk_put_le64(h + 48, MAXOFF + MIB);
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(h + 56, MAXOFF + MIB);
+  vtk_put_le64(h + 56, MAXOFF + MIB);
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(h + 56, 5);
+  vtk_put_le64(h + 56, 5);
   expect_entry(VHDXLOG_E_ENTRY_LAST_OFFSET, none, __LINE__);
-  put32(h + 24, 126 + 2 * 128 + 1); /* needs 4 descriptor sectors, has 3 */
+  vtk_put_le32(h + 24,
+               126 + 2 * 128 + 1); /* needs 4 descriptor sectors, has 3 */
   expect_entry(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, none, __LINE__);
-  put32(h + 24, 0xFFFFFFFFu);
+  vtk_put_le32(h + 24, 0xFFFFFFFFu);
   expect_entry(VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT, none, __LINE__);
-  put32(h + 24, 127); /* fits (2 sectors) but descriptor 3 is empty */
+  vtk_put_le32(h + 24, 127); /* fits (2 sectors) but descriptor 3 is empty */
   expect_entry(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 3, __LINE__);
   memcpy(d1, "zerO", 4);
   expect_entry(VHDXLOG_E_DESCRIPTOR_SIGNATURE, 1, __LINE__);
-  put32(d1 + 4, 1);
+  vtk_put_le32(d1 + 4, 1);
   expect_entry(VHDXLOG_E_DESCRIPTOR_RESERVED, 1, __LINE__);
-  put64(d1 + 8, 4097);
+  vtk_put_le64(d1 + 8, 4097);
   expect_entry(VHDXLOG_E_DESCRIPTOR_LENGTH, 1, __LINE__);
-  put64(d1 + 8, ((uint64_t)1) << 63);
+  vtk_put_le64(d1 + 8, ((uint64_t)1) << 63);
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(d1 + 8, 8192);
-  put64(d1 + 16, MAXOFF - 4096);
+  vtk_put_le64(d1 + 8, 8192);
+  vtk_put_le64(d1 + 16, MAXOFF - 4096);
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(d1 + 16, MAXOFF - 8192); /* ends exactly at MAX */
+  vtk_put_le64(d1 + 16, MAXOFF - 8192); /* ends exactly at MAX */
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(d2 + 16, MAXOFF);
+  vtk_put_le64(d2 + 16, MAXOFF);
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
-  put64(d2 + 16, 4095);
+  vtk_put_le64(d2 + 16, 4095);
   expect_entry(VHDXLOG_E_DESCRIPTOR_OFFSET, 2, __LINE__);
-  put64(d2 + 24, E_SEQ + 1);
+  vtk_put_le64(d2 + 24, E_SEQ + 1);
   expect_entry(VHDXLOG_E_DESCRIPTOR_SEQUENCE, 2, __LINE__);
-  put32(h + 8, 4 * SECTOR);
+  vtk_put_le32(h + 8, 4 * SECTOR);
   expect_entry(VHDXLOG_E_DATA_COUNT, none, __LINE__);
   memcpy(d2, "zero", 4); /* now 1 data descriptor, 2 data sectors */
-  put32(d2 + 4, 0);
-  put64(d2 + 8, 0);
+  vtk_put_le32(d2 + 4, 0);
+  vtk_put_le64(d2 + 8, 0);
   expect_entry(VHDXLOG_E_DATA_COUNT, none, __LINE__);
   memcpy(h + 2 * SECTOR, "datA", 4);
   expect_entry(VHDXLOG_E_DATA_SIGNATURE, 1, __LINE__);
-  put32(h + SECTOR + 4, 4);
+  vtk_put_le32(h + SECTOR + 4, 4);
   expect_entry(VHDXLOG_E_DATA_SEQUENCE, 0, __LINE__);
-  put32(h + 2 * SECTOR + 4092, 2);
+  vtk_put_le32(h + 2 * SECTOR + 4092, 2);
   expect_entry(VHDXLOG_E_DATA_SEQUENCE, 1, __LINE__);
   h[2 * SECTOR + 100] ^= 0x80;
   expect_entry(VHDXLOG_E_ENTRY_CHECKSUM, none, __LINE__);
@@ -969,7 +842,6 @@ static void test_entry_rules_in_order(void) {
 /* Optional argument: iterations of the random test (default 60). */
 int main(int argc, char **argv) {
   int iterations = argc > 1 ? atoi(argv[1]) : 60;
-  crc_init();
   test_crc_and_derive_agree_with_independent_versions();
   test_crc_over_zero_runs();
   test_crc_over_long_zero_runs();

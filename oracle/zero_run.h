@@ -1,25 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Zero-run scanning for the fuzz-side CRC-32C loops (the reference model's
- * and the checksum repair's), which skip runs of zeros in one step: images
- * are mostly zeros, and under AddressSanitizer the word-at-a-time scan
- * through them cost more than the checksums themselves (every 8-byte load
- * carried two shadow checks: 12% of fuzz_replay_diff_repaired's time).
+ * Zero-run scanning for the test side's CRC-32C loops (the reference
+ * model's and the fuzz checksum repair's), which step over runs of zeros at
+ * once: images are mostly zeros. Test code only; lib/ has its own.
  *
- * zr_check_span() checks a whole span once; the scan after it reads without
- * per-load checks. If the span holds an unaddressable byte, one ordinary
+ * zr_check_span() checks a whole span once under AddressSanitizer; the scan
+ * after it reads without per-load checks, which would otherwise cost more
+ * than the checksum. If the span holds an unaddressable byte, one ordinary
  * (checked) read of the first such byte gets the report the per-load checks
- * would have made (the same kind and address). lib/crc32c.c does the same
- * for its hardware loop; this file is not shared with lib/ on purpose (the
- * model shares no code with the library).
+ * would have made (the same kind and address).
  *
  * zr_crc_zeros() steps a CRC-32C register over such a run in one go.
  *
  * Sharing the scan and the step between the model and the repair cannot
  * hide a bug: a wrong zero run or step makes both compute the same wrong
  * checksum, the repair stores it, the model accepts it and the library
- * rejects it (and repair_crc_test, the model self-test compare each with
- * an independent CRC).
+ * rejects it; and the model's self-test compares it with testkit's CRC.
  */
 #ifndef VHDXLOG_FUZZ_ZERO_RUN_H
 #define VHDXLOG_FUZZ_ZERO_RUN_H
@@ -70,8 +66,7 @@ ZR_UNCHECKED_READS static inline uint64_t zr_load64(const uint8_t *p) {
 }
 
 #if defined(__GNUC__) || defined(__clang__)
-/* 16-byte vectors (SSE2 on x86-64, NEON on AArch64): the scan runs at
- * twice the speed of 8-byte words. */
+/* 16-byte vectors (SSE2 on x86-64, NEON on AArch64), four per step. */
 typedef uint64_t zr_block __attribute__((vector_size(16)));
 ZR_UNCHECKED_READS static inline int zr_block_any(const uint8_t *q) {
   zr_block a, b, c, d, o;
