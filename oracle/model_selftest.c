@@ -247,14 +247,12 @@ static uint8_t *dirty_image(uint64_t flushed, uint64_t last) {
 static uint8_t *dirty_expected(size_t *size) {
   uint8_t *in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
   uint8_t *exp = calloc(1, 3 * (size_t)MIB);
-  uint8_t f[16];
   if (exp == NULL)
     abort();
   memcpy(exp, in, D1_SIZE);
   vtk_desc_sector(&d1_descs[0], exp + 2 * MIB + 16 * KIB);
   memset(exp + 2 * MIB, 0, 8192);
   vtk_desc_sector(&d1_descs[2], exp + 2 * MIB + 8 * KIB);
-  derive(GUID_L, f);
   /* seq 6 (F, L) over slot 2, seq 7 (F, 0) over slot 1, seq 8 over slot 2 */
   set_replayed_headers(exp);
   free(in);
@@ -506,8 +504,6 @@ static void test_descriptor_edges(void) {
   uint8_t *in, *exp;
   model_result r;
   vtk_desc d[2];
-  uint8_t f[16];
-  derive(GUID_L, f);
 
   /* A zero-length zero descriptor far past the end is a no-op: the file
    * does not grow. A data write just past the log, inside the file. */
@@ -535,7 +531,6 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   vtk_desc a[2], b[1], c[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
-  uint8_t f[16];
   model_result r;
   uint64_t x = 2 * (uint64_t)MIB + 8 * KIB, y = 2 * (uint64_t)MIB + 32 * KIB;
 
@@ -557,7 +552,6 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   memcpy(exp, in, size);
   vtk_desc_sector(&b[0], exp + x); /* B overwrote A's first write */
   vtk_desc_sector(&a[1], exp + y);
-  derive(GUID_L, f);
   set_replayed_headers(exp);
 
   model_replay(in, size, size, &r);
@@ -588,7 +582,6 @@ static void test_ties_pick_header1_and_first_found_sequence(void) {
   vtk_desc a[1], b[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
-  uint8_t f[16];
   model_result r;
 
   /* Byte-identical headers with equal numbers: header 1 is current, so the
@@ -606,7 +599,6 @@ static void test_ties_pick_header1_and_first_found_sequence(void) {
     abort();
   memcpy(exp, in, size);
   vtk_desc_sector(&a[0], exp + x);
-  derive(GUID_L, f);
   set_replayed_headers(exp);
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
@@ -627,7 +619,6 @@ static void test_run_filling_the_whole_log(void) {
   vtk_desc b[1];
   uint8_t *in = base_image(size, 5, GUID_L, 4);
   uint8_t *exp;
-  uint8_t f[16];
   uint32_t i;
   model_result r;
   if (a == NULL)
@@ -649,7 +640,6 @@ static void test_run_filling_the_whole_log(void) {
     vtk_desc_sector(&a[i], exp + x + SECTOR * (i % 4));
   memset(exp + x + 5 * SECTOR, 0, SECTOR);
   memset(exp + x + 7 * SECTOR, 0, 2 * SECTOR);
-  derive(GUID_L, f);
   set_replayed_headers(exp);
   model_replay(in, size, size, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
