@@ -144,15 +144,7 @@ static void write_entry(uint8_t *log, uint32_t log_len, uint32_t sector,
                         uint64_t seq, uint32_t tail, uint64_t flushed,
                         uint64_t last, const uint8_t lg[16], const vtk_desc *d,
                         uint32_t nd) {
-  vtk_entry e;
-  memset(&e, 0, sizeof e);
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, lg, 16);
-  e.flushed_file_offset = flushed;
-  e.last_file_offset = last;
-  e.descs = d;
-  e.desc_count = nd;
+  vtk_entry e = vtk_entry_make(seq, tail, lg, flushed, last, d, nd);
   if (vtk_log_write_entry(log, log_len, sector * SECTOR, &e) == 0)
     abort();
 }

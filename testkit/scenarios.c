@@ -8,16 +8,8 @@
 
 vtk_entry vtk_scenario_entry(vtk_scenario *s, size_t i, uint64_t seq,
                              uint32_t tail, uint64_t last, size_t ndesc) {
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, s->guid, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = last;
-  e.descs = s->descs[i];
-  e.desc_count = (uint32_t)ndesc;
-  return e;
+  return vtk_entry_make(seq, tail, s->guid, 4u * VTK_MIB, last, s->descs[i],
+                        (uint32_t)ndesc);
 }
 
 static void sc_single(vtk_scenario *s, uint8_t *log) {

@@ -166,7 +166,7 @@ static uint64_t image_cap(const vtk_image *img) {
   return img->size < VTK_MIB ? VTK_MIB : img->size;
 }
 
-static void put_region(uint8_t *e, const vtk_region *r) {
+void vtk_region_put(uint8_t *e, const vtk_region *r) {
   memcpy(e, r->guid, 16);
   vtk_put_le64(e + 16, r->file_offset);
   vtk_put_le32(e + 24, r->length);
@@ -211,13 +211,13 @@ void vtk_image_build(vtk_image *img, const vtk_image_spec *s) {
     meta.file_offset = s->metadata_offset;
     meta.length = s->metadata_length;
     meta.required = 1;
-    put_region(t + 16, &bat);
-    put_region(t + 48, &meta);
+    vtk_region_put(t + 16, &bat);
+    vtk_region_put(t + 48, &meta);
     uint32_t n = s->extra_count;
     if (n > VTK_MAX_EXTRA_REGIONS)
       die("too many extra regions");
     for (uint32_t i = 0; i < n; i++)
-      put_region(t + 16 + 32 * (2 + i), &s->extra[i]);
+      vtk_region_put(t + 16 + 32 * (2 + i), &s->extra[i]);
     vtk_put_le32(t + 8, 2 + n);
     vtk_region_fix_checksum(img, w);
   }
@@ -307,7 +307,7 @@ uint8_t *vtk_region_entry(vtk_image *img, int which, uint32_t index) {
 
 void vtk_region_set(vtk_image *img, int which, uint32_t index,
                     const vtk_region *r) {
-  put_region(vtk_region_entry(img, which, index), r);
+  vtk_region_put(vtk_region_entry(img, which, index), r);
   uint8_t *t = vtk_region_table(img, which);
   if (index >= vtk_get_le32(t + 8))
     vtk_put_le32(t + 8, index + 1);
@@ -394,6 +394,23 @@ vtk_desc vtk_zero(uint64_t file_offset, uint64_t length) {
   return d;
 }
 
+vtk_entry vtk_entry_make(uint64_t sequence_number, uint32_t tail,
+                         const uint8_t log_guid[16],
+                         uint64_t flushed_file_offset,
+                         uint64_t last_file_offset, const vtk_desc *descs,
+                         uint32_t desc_count) {
+  vtk_entry e;
+  memset(&e, 0, sizeof(e));
+  e.sequence_number = sequence_number;
+  e.tail = tail;
+  memcpy(e.log_guid, log_guid, 16);
+  e.flushed_file_offset = flushed_file_offset;
+  e.last_file_offset = last_file_offset;
+  e.descs = descs;
+  e.desc_count = desc_count;
+  return e;
+}
+
 uint32_t vtk_desc_sectors(uint32_t count) {
   if (count <= VTK_DESC_FIRST)
     return 1;
@@ -426,6 +443,39 @@ uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
   return log + s * VTK_SECTOR + pos % VTK_SECTOR;
 }
 
+void vtk_desc_put(uint8_t *p, const vtk_desc *d, uint64_t seq) {
+  if (d->kind == VTK_ZERO) {
+    memcpy(p, "zero", 4);
+    vtk_put_le32(p + 4, 0);
+    vtk_put_le64(p + 8, d->zero_length);
+  } else {
+    uint8_t sector[VTK_SECTOR];
+    vtk_desc_sector(d, sector);
+    memcpy(p, "desc", 4);
+    memcpy(p + 4, sector + 4092, 4); /* TrailingBytes, as stored */
+    memcpy(p + 8, sector, 8);        /* LeadingBytes, as stored */
+  }
+  vtk_put_le64(p + 16, d->file_offset);
+  vtk_put_le64(p + 24, seq);
+}
+
+void vtk_data_sector_put(uint8_t *s, const vtk_desc *d, uint64_t seq) {
+  uint8_t sector[VTK_SECTOR];
+  vtk_desc_sector(d, sector);
+  memcpy(s, "data", 4);
+  vtk_put_le32(s + 4, (uint32_t)(seq >> 32));
+  memcpy(s + 8, sector + 8, 4084);
+  vtk_put_le32(s + 4092, (uint32_t)seq);
+}
+
+void vtk_entry_header_put(uint8_t *h, uint32_t length, uint64_t seq,
+                          const uint8_t guid[16]) {
+  memcpy(h, "loge", 4);
+  vtk_put_le32(h + 8, length);
+  vtk_put_le64(h + 16, seq);
+  memcpy(h + 32, guid, 16);
+}
+
 uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length, uint32_t offset,
                              const vtk_entry *e) {
   uint32_t len = vtk_entry_length(e);
@@ -436,38 +486,18 @@ uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length, uint32_t offset,
   uint32_t dsec = vtk_desc_sectors(e->desc_count);
   uint64_t seq = e->sequence_number;
 
-  memcpy(buf, "loge", 4);
-  vtk_put_le32(buf + 8, len);
+  vtk_entry_header_put(buf, len, seq, e->log_guid);
   vtk_put_le32(buf + 12, e->tail);
-  vtk_put_le64(buf + 16, seq);
   vtk_put_le32(buf + 24, e->desc_count);
-  vtk_put_le32(buf + 28, 0);
-  memcpy(buf + 32, e->log_guid, 16);
   vtk_put_le64(buf + 48, e->flushed_file_offset);
   vtk_put_le64(buf + 56, e->last_file_offset);
 
   uint32_t k = 0; /* data sectors written so far */
-  uint8_t sector[VTK_SECTOR];
   for (uint32_t i = 0; i < e->desc_count; i++) {
     const vtk_desc *d = &e->descs[i];
-    uint8_t *p = buf + vtk_desc_pos(i);
-    if (d->kind == VTK_ZERO) {
-      memcpy(p, "zero", 4);
-      vtk_put_le64(p + 8, d->zero_length);
-    } else {
-      vtk_desc_sector(d, sector);
-      memcpy(p, "desc", 4);
-      memcpy(p + 4, sector + 4092, 4); /* TrailingBytes, as stored */
-      memcpy(p + 8, sector, 8);        /* LeadingBytes, as stored */
-      uint8_t *ds = buf + (size_t)(dsec + k) * VTK_SECTOR;
-      memcpy(ds, "data", 4);
-      vtk_put_le32(ds + 4, (uint32_t)(seq >> 32));
-      memcpy(ds + 8, sector + 8, 4084);
-      vtk_put_le32(ds + 4092, (uint32_t)seq);
-      k++;
-    }
-    vtk_put_le64(p + 16, d->file_offset);
-    vtk_put_le64(p + 24, seq);
+    vtk_desc_put(buf + vtk_desc_pos(i), d, seq);
+    if (d->kind == VTK_DATA)
+      vtk_data_sector_put(buf + (size_t)(dsec + k++) * VTK_SECTOR, d, seq);
   }
   vtk_put_le32(buf + 4, vtk_crc32c(0, buf, len));
 

@@ -133,6 +133,8 @@ uint8_t *vtk_region_table(vtk_image *img, int which);
 void vtk_region_fix_checksum(vtk_image *img, int which);
 /* Entry `index` of copy `which` (pointer to its 32 bytes). */
 uint8_t *vtk_region_entry(vtk_image *img, int which, uint32_t index);
+/* Encode a 32-byte region table entry at `e` (no count, no checksum). */
+void vtk_region_put(uint8_t *e, const vtk_region *r);
 /* Write entry `index` (raising EntryCount when index >= count) and fix the
  * checksum of that copy. */
 void vtk_region_set(vtk_image *img, int which, uint32_t index,
@@ -182,6 +184,13 @@ typedef struct vtk_entry {
   uint32_t desc_count;
 } vtk_entry;
 
+/* An entry: every field given, Reserved 0. */
+vtk_entry vtk_entry_make(uint64_t sequence_number, uint32_t tail,
+                         const uint8_t log_guid[16],
+                         uint64_t flushed_file_offset,
+                         uint64_t last_file_offset, const vtk_desc *descs,
+                         uint32_t desc_count);
+
 /* Descriptor sectors for `count` descriptors (RULES.md entry check 9). */
 uint32_t vtk_desc_sectors(uint32_t count);
 uint32_t vtk_entry_data_count(const vtk_entry *e);
@@ -199,6 +208,18 @@ uint32_t vtk_log_write_entry(uint8_t *log, uint32_t log_length, uint32_t offset,
  * past the last one (mod log_length). Tails are taken from the entries. */
 uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
                            const vtk_entry *e, size_t n);
+
+/* Encode one 32-byte descriptor of an entry numbered `seq` at `p`
+ * ("desc" with the data's trailing/leading bytes, or "zero"). */
+void vtk_desc_put(uint8_t *p, const vtk_desc *d, uint64_t seq);
+/* Encode the data sector of data descriptor `d` at `s` (4 KiB). */
+void vtk_data_sector_put(uint8_t *s, const vtk_desc *d, uint64_t seq);
+/* Only the fixed fields of an entry header at `h`: "loge", EntryLength
+ * `length`, SequenceNumber `seq`, LogGuid `guid`; everything else (Tail,
+ * the checksum, the descriptors) is left as it is. For logs of candidates
+ * that are not entries. */
+void vtk_entry_header_put(uint8_t *h, uint32_t length, uint64_t seq,
+                          const uint8_t guid[16]);
 
 /* Pointer to byte `pos` of the entry at `offset` (wrapping per sector). */
 uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
