@@ -3,8 +3,8 @@
  * sequence. What the candidates show decides between clearing the log and
  * refusing it; the policy can tighten or force that. Expected bytes come
  * from the testkit's own model (vtk_model_clear), never from the library. */
-#include "unit_common.h"
 #include "mem_file.h"
+#include "unit_common.h"
 #include "vhdxlog_io.h"
 
 #define S 4096u
@@ -54,15 +54,8 @@ static void put_entry(uint8_t *log, uint32_t off, uint64_t seq,
                       const uint8_t guid[16], vtk_desc *descs) {
   descs[0] = vtk_data(2u * VTK_MIB + 8192, (uint32_t)seq);
   descs[1] = vtk_zero(3u * VTK_MIB, 8192);
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = seq;
-  e.tail = off;
-  memcpy(e.log_guid, guid, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = 4u * VTK_MIB;
-  e.descs = descs;
-  e.desc_count = 2;
+  vtk_entry e =
+      vtk_entry_make(seq, off, guid, 4u * VTK_MIB, 4u * VTK_MIB, descs, 2);
   assert_true(vtk_log_write_entry(log, LOG_LEN, off, &e) > 0);
 }
 
@@ -92,8 +85,7 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   free(view);
 
   vtk_mem_file f;
-  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, MAX_FILE),
-                   0);
+  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, MAX_FILE), 0);
   f.fail_at_write = -1;
   vhdxlog_io io;
   vtk_mem_io(&f, &io);
@@ -358,8 +350,8 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(l.status, VHDXLOG_OK);
       vtk_mem_file f;
-      assert_int_equal(
-          vtk_mem_open(&f, img.data, (size_t)img.size, MAX_FILE), 0);
+      assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, MAX_FILE),
+                       0);
       f.fail_at_write = k;
       vhdxlog_io io;
       vtk_mem_io(&f, &io);
@@ -397,11 +389,7 @@ static void test_armed_every_sector_a_candidate(void **state) {
   vtk_guid(g, 11);
   uint8_t *log = new_log();
   for (uint32_t s = 0; s < LOG_LEN / S; s++) {
-    uint8_t *h = log + (size_t)s * S;
-    memcpy(h, "loge", 4);
-    vtk_put_le32(h + 8, LOG_LEN);
-    vtk_put_le64(h + 16, 1 + s);
-    memcpy(h + 32, g, 16);
+    vtk_entry_header_put(log + (size_t)s * S, LOG_LEN, 1 + s, g);
   }
   vhdxlog_log ctx;
   assert_int_equal(vhdxlog_log_init(&ctx, log, LOG_LEN, g), VHDXLOG_OK);

@@ -90,16 +90,8 @@ static vtk_entry std_entry(uint32_t tail) {
   std_descs[0] = vtk_zero(5u * VTK_MIB, 8192);
   std_descs[1] = vtk_data(6u * VTK_MIB, 11);
   std_descs[2] = vtk_data(6u * VTK_MIB + 4096, 12);
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = SEQ;
-  e.tail = tail;
-  memcpy(e.log_guid, guid, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = 8u * VTK_MIB;
-  e.descs = std_descs;
-  e.desc_count = 3;
-  return e;
+  return vtk_entry_make(SEQ, tail, guid, 4u * VTK_MIB, 8u * VTK_MIB, std_descs,
+                        3);
 }
 
 static uint8_t *log_with_std_entry(uint32_t off) {
@@ -493,10 +485,8 @@ test_entry_rejects_more_data_descriptors_than_sectors(void **state) {
   (void)state;
   uint8_t *log = log_with_std_entry(0);
   /* a valid fourth descriptor that has no data sector */
-  uint8_t *p = log + vtk_desc_pos(3);
-  memcpy(p, "desc", 4);
-  vtk_put_le64(p + 16, 7u * VTK_MIB);
-  vtk_put_le64(p + 24, SEQ);
+  vtk_desc extra = vtk_data(7u * VTK_MIB, 13);
+  vtk_desc_put(log + vtk_desc_pos(3), &extra, SEQ);
   vtk_put_le32(log + 24, 4);
   vtk_entry_fix_checksum(log, LOG_LEN, 0);
   expect_entry_error(log, 0, VHDXLOG_E_DATA_COUNT, NI);
@@ -508,10 +498,8 @@ test_entry_rejects_more_sectors_than_data_descriptors(void **state) {
   (void)state;
   uint8_t *log = log_with_std_entry(0);
   /* one more sector, formatted like a data sector of this entry */
-  uint8_t *s = log + 3 * 4096;
-  memcpy(s, "data", 4);
-  vtk_put_le32(s + 4, (uint32_t)(SEQ >> 32));
-  vtk_put_le32(s + 4092, (uint32_t)SEQ);
+  vtk_desc extra = vtk_data(7u * VTK_MIB, 13);
+  vtk_data_sector_put(log + 3 * 4096, &extra, SEQ);
   vtk_put_le32(log + 8, 4 * 4096);
   vtk_entry_fix_checksum(log, LOG_LEN, 0);
   expect_entry_error(log, 0, VHDXLOG_E_DATA_COUNT, NI);

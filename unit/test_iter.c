@@ -35,14 +35,8 @@ static void build_run(built *b, uint32_t start, uint32_t tail) {
 }
 
 static vtk_entry entry(uint64_t seq, const vtk_desc *d, uint32_t n) {
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = seq;
-  e.flushed_file_offset = VTK_MIB;
-  e.last_file_offset = 16u * VTK_MIB;
-  e.descs = d;
-  e.desc_count = n;
-  return e;
+  static const uint8_t zero[16];
+  return vtk_entry_make(seq, 0, zero, VTK_MIB, 16u * VTK_MIB, d, n);
 }
 
 /* Iterate the active sequence and compare with entries first..n-1. */

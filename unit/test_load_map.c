@@ -10,8 +10,8 @@
 
 #include <errno.h>
 
-#include "sparse_image.h"
 #include "mem_file.h"
+#include "sparse_image.h"
 #include "vhdxlog_io.h"
 
 #define BIG_LOG ((uint32_t)256 << 20)
@@ -161,8 +161,8 @@ static void test_load_through_other_io_reads(void **state) {
   assert_int_equal(pread(fd, data, (size_t)s.file_size, 0),
                    (ssize_t)s.file_size);
   assert_int_equal(close(fd), 0);
-  assert_int_equal(
-      vtk_mem_open(&mf, data, (size_t)s.file_size, s.file_size), 0);
+  assert_int_equal(vtk_mem_open(&mf, data, (size_t)s.file_size, s.file_size),
+                   0);
   vtk_mem_io(&mf, &io);
   assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
   assert_memory_equal(l.log_bytes, data + SP_MIB, (size_t)s.log_length);

@@ -210,14 +210,8 @@ static void random_case(uint64_t seed) {
         d[i][k] = vtk_data(off, (uint32_t)(seed * 1000 + i * 64 + k));
       }
     }
-    memset(&e[i], 0, sizeof(e[i]));
-    e[i].sequence_number = 50 + i;
-    e[i].tail = 0;
-    memcpy(e[i].log_guid, guid, 16);
-    e[i].flushed_file_offset = 4 * M;
-    e[i].last_file_offset = (4 + vtk_rng_next(&rng) % 3) * M;
-    e[i].descs = d[i];
-    e[i].desc_count = count;
+    e[i] = vtk_entry_make(50 + i, 0, guid, 4 * M,
+                          (4 + vtk_rng_next(&rng) % 3) * M, d[i], count);
   }
   vtk_log_write_run(log, VTK_MIB, 0, e, n);
   vtk_image_put_log(&img, log, VTK_MIB, guid);
@@ -261,13 +255,7 @@ static void test_replay_merges_zero_ranges(void **state) {
       d[i][2] = vtk_zero(2 * M + 9 * VTK_SECTOR, VTK_SECTOR);
       count = 3;
     }
-    memset(&e[i], 0, sizeof(e[i]));
-    e[i].sequence_number = 10 + i;
-    memcpy(e[i].log_guid, guid, 16);
-    e[i].flushed_file_offset = 4 * M;
-    e[i].last_file_offset = 4 * M;
-    e[i].descs = d[i];
-    e[i].desc_count = count;
+    e[i] = vtk_entry_make(10 + i, 0, guid, 4 * M, 4 * M, d[i], count);
   }
   vtk_log_write_run(log, VTK_MIB, 0, e, ENTRIES + 1);
   vtk_image_put_log(&img, log, VTK_MIB, guid);

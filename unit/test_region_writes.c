@@ -4,8 +4,8 @@
  * before any write, and convergent when a replay is cut or a table copy is
  * torn at 512-byte granularity. Expected bytes come from the testkit's
  * model (vtk_model_replay). */
-#include "unit_common.h"
 #include "mem_file.h"
+#include "unit_common.h"
 #include "vhdxlog_io.h"
 
 #define S 4096u
@@ -44,14 +44,8 @@ static void rt_build(rt_case *c, int copies) {
     }
   }
   c->descs[n++] = vtk_data(2u * VTK_MIB + 3u * S, 9);
-  memset(&c->entry, 0, sizeof(c->entry));
-  c->entry.sequence_number = 12;
-  c->entry.tail = 0;
-  memcpy(c->entry.log_guid, c->guid, 16);
-  c->entry.flushed_file_offset = 5u * VTK_MIB;
-  c->entry.last_file_offset = 5u * VTK_MIB;
-  c->entry.descs = c->descs;
-  c->entry.desc_count = n;
+  c->entry =
+      vtk_entry_make(12, 0, c->guid, 5u * VTK_MIB, 5u * VTK_MIB, c->descs, n);
   uint8_t *log = ulog_new(VTK_MIB);
   assert_true(vtk_log_write_entry(log, VTK_MIB, 0, &c->entry) > 0);
   vtk_image_put_log(&c->img, log, VTK_MIB, c->guid);
@@ -80,8 +74,7 @@ static vhdxlog_status replay_image(vtk_mem_file *f, int64_t fail_at,
 }
 
 static void open_copy(vtk_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE),
-                   0);
+  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE), 0);
   f->fail_at_write = -1;
 }
 

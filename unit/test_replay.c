@@ -762,20 +762,8 @@ static void test_plan_refuses_active_sequence_past_bound(void **state) {
     vtk_desc new_d[2] = {vtk_data(2 * M, 2),
                          c[i].field == 0 ? vtk_zero(VTK_MAX_OFFSET - 4096, 8192)
                                          : vtk_data(2 * M + 4096, 3)};
-    vtk_entry older, newer;
-    memset(&older, 0, sizeof(older));
-    older.sequence_number = 3;
-    older.tail = 0;
-    memcpy(older.log_guid, g, 16);
-    older.flushed_file_offset = 4 * M;
-    older.last_file_offset = 4 * M;
-    older.descs = old_d;
-    older.desc_count = 1;
-    newer = older;
-    newer.sequence_number = 9;
-    newer.tail = 65536;
-    newer.descs = new_d;
-    newer.desc_count = 2;
+    vtk_entry older = vtk_entry_make(3, 0, g, 4 * M, 4 * M, old_d, 1);
+    vtk_entry newer = vtk_entry_make(9, 65536, g, 4 * M, 4 * M, new_d, 2);
     if (c[i].field == 1)
       newer.flushed_file_offset = VTK_MAX_OFFSET + M;
     if (c[i].field == 2)

@@ -24,19 +24,11 @@ static vtk_desc descs[64];
 
 static vtk_entry make(uint64_t seq, uint32_t tail, uint32_t ndata,
                       const uint8_t *g) {
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
   for (uint32_t i = 0; i < ndata; i++)
     descs[i] = vtk_data(8u * VTK_MIB + (seq % 16) * 65536 + S * i,
                         (uint32_t)seq * 100 + i);
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, g, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = (8u + (uint32_t)(seq % 8)) * VTK_MIB;
-  e.descs = descs;
-  e.desc_count = ndata;
-  return e;
+  return vtk_entry_make(seq, tail, g, 4u * VTK_MIB,
+                        (8u + (uint32_t)(seq % 8)) * VTK_MIB, descs, ndata);
 }
 
 /* Write an entry; returns its length. */
@@ -558,11 +550,7 @@ static void test_search_runs_in_linear_time_on_hostile_logs(void **state) {
   clock_t t0 = clock();
   /* 1: every sector a header claiming the whole log, no descriptors */
   for (uint32_t i = 0; i < n; i++) {
-    uint8_t *h = log + (size_t)i * S;
-    memcpy(h, "loge", 4);
-    vtk_put_le32(h + 8, len);
-    vtk_put_le64(h + 16, 1);
-    memcpy(h + 32, G, 16);
+    vtk_entry_header_put(log + (size_t)i * S, len, 1, G);
   }
   expect_no_seq_in(log, len, VHDXLOG_E_DATA_COUNT, 0);
   /* 2: back-to-back entries of 127 sectors with a bad checksum */
@@ -572,13 +560,7 @@ static void test_search_runs_in_linear_time_on_hostile_logs(void **state) {
     d[i] = vtk_data(VTK_MIB + S * i, i);
   uint32_t last = 0;
   for (uint32_t k = 0; (k + 1) * 127 <= n; k++) {
-    vtk_entry e;
-    memset(&e, 0, sizeof(e));
-    e.sequence_number = 1 + k;
-    e.tail = k * 127 * S;
-    memcpy(e.log_guid, G, 16);
-    e.descs = d;
-    e.desc_count = 126;
+    vtk_entry e = vtk_entry_make(1 + k, k * 127 * S, G, 0, 0, d, 126);
     last = k * 127 * S;
     assert_int_equal(vtk_log_write_entry(log, len, last, &e), 127 * S);
     vtk_entry_break(log, len, last, VTK_BREAK_CHECKSUM, 0, 0);

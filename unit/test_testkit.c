@@ -63,15 +63,10 @@ static void test_testkit_entry_has_valid_checksum_and_layout(void **state) {
   d[0] = vtk_zero(5u * VTK_MIB, 8192);
   d[1] = vtk_data(6u * VTK_MIB, 11);
   d[2] = vtk_data(6u * VTK_MIB + 4096, 12);
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = 0x0000000500000007ull;
-  e.tail = 8192;
-  vtk_guid(e.log_guid, 9);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = 8u * VTK_MIB;
-  e.descs = d;
-  e.desc_count = 3;
+  uint8_t g[16];
+  vtk_guid(g, 9);
+  vtk_entry e = vtk_entry_make(0x0000000500000007ull, 8192, g, 4u * VTK_MIB,
+                               8u * VTK_MIB, d, 3);
   assert_int_equal(vtk_entry_length(&e), 3 * 4096);
   assert_int_equal(vtk_log_write_entry(log, len, 8192, &e), 3 * 4096);
   assert_true(vtk_entry_crc_ok(log, len, 8192));
@@ -116,12 +111,9 @@ static void test_testkit_entry_wraps_at_log_end(void **state) {
   uint8_t *log = calloc(1, len);
   vtk_desc d[3] = {vtk_data(0x200000, 1), vtk_data(0x201000, 2),
                    vtk_data(0x202000, 3)};
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = 3;
-  vtk_guid(e.log_guid, 1);
-  e.descs = d;
-  e.desc_count = 3;
+  uint8_t g[16];
+  vtk_guid(g, 1);
+  vtk_entry e = vtk_entry_make(3, 0, g, 0, 0, d, 3);
   uint32_t off = len - 8192;
   assert_int_equal(vtk_log_write_entry(log, len, off, &e), 4 * 4096);
   assert_memory_equal(log + off, "loge", 4);
@@ -192,13 +184,7 @@ test_testkit_model_replay_applies_and_updates_headers(void **state) {
   uint8_t g[16];
   vtk_guid(g, 77);
   vtk_desc d[2] = {vtk_data(2u * VTK_MIB, 5), vtk_zero(3u * VTK_MIB, 8192)};
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = 1;
-  memcpy(e.log_guid, g, 16);
-  e.last_file_offset = 6u * VTK_MIB;
-  e.descs = d;
-  e.desc_count = 2;
+  vtk_entry e = vtk_entry_make(1, 0, g, 0, 6u * VTK_MIB, d, 2);
   uint8_t *log = calloc(1, VTK_MIB);
   vtk_log_write_entry(log, VTK_MIB, 0, &e);
   vtk_image_put_log(&img, log, VTK_MIB, g);
