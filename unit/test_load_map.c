@@ -48,6 +48,20 @@ static uint8_t *expected_log(const sparse_image *s) {
   return e;
 }
 
+/* Load `s` through the POSIX backend, check that the log shows `expect`,
+ * then free `expect` and remove the file. */
+static void expect_loaded_log(sparse_image *s, uint8_t *expect) {
+  vhdxlog_posix_file f;
+  vhdxlog_loaded l;
+  vhdxlog_error err;
+  assert_int_equal(load_posix(s, &f, &l, &err), VHDXLOG_OK);
+  assert_log_is(&l, expect, s->log_length);
+  vhdxlog_loaded_free(&l);
+  assert_int_equal(vhdxlog_posix_close(&f), 0);
+  free(expect);
+  unlink(s->path);
+}
+
 static void test_load_sparse_big_log_costs_no_anonymous_memory(void **state) {
   sparse_image s;
   vhdxlog_posix_file f;
@@ -75,9 +89,6 @@ static void test_load_sparse_big_log_costs_no_anonymous_memory(void **state) {
  * closer together than the mapping merges. */
 static void test_load_mapped_log_shows_file_bytes(void **state) {
   sparse_image s;
-  vhdxlog_posix_file f;
-  vhdxlog_loaded l;
-  vhdxlog_error err;
   uint8_t *expect;
   (void)state;
 
@@ -88,21 +99,13 @@ static void test_load_mapped_log_shows_file_bytes(void **state) {
   sp_put(&s, (5u << 20) + 3 * 4096, 4096, 3, expect); /* small gap */
   sp_put(&s, (5u << 20) + (200u << 10), 4096, 4, expect);
   sp_put(&s, (64u << 20) - 4096, 4096, 5, expect); /* the last page */
-  assert_int_equal(load_posix(&s, &f, &l, &err), VHDXLOG_OK);
-  assert_log_is(&l, expect, s.log_length);
-  vhdxlog_loaded_free(&l);
-  assert_int_equal(vhdxlog_posix_close(&f), 0);
-  free(expect);
-  unlink(s.path);
+  expect_loaded_log(&s, expect);
 }
 
 /* More data ranges than the mapping makes mappings for: the rest comes
  * from the file in one piece, and still reads right. */
 static void test_load_mapped_log_of_fragmented_file(void **state) {
   sparse_image s;
-  vhdxlog_posix_file f;
-  vhdxlog_loaded l;
-  vhdxlog_error err;
   uint8_t *expect;
   uint32_t i;
   (void)state;
@@ -111,12 +114,7 @@ static void test_load_mapped_log_of_fragmented_file(void **state) {
   expect = expected_log(&s);
   for (i = 1; i < 1500; i++)
     sp_put(&s, (uint64_t)i * (128u << 10), 4096, i, expect);
-  assert_int_equal(load_posix(&s, &f, &l, &err), VHDXLOG_OK);
-  assert_log_is(&l, expect, s.log_length);
-  vhdxlog_loaded_free(&l);
-  assert_int_equal(vhdxlog_posix_close(&f), 0);
-  free(expect);
-  unlink(s.path);
+  expect_loaded_log(&s, expect);
 }
 
 /* The view API on its own: unaligned offsets and ranges past the end are
