@@ -122,6 +122,49 @@ static void expect_no_seq(const uint8_t *log, vhdxlog_status cause,
   expect_no_seq_in(log, LOG_LEN, cause, offset);
 }
 
+/* An entry put() at `off` (LogGuid G, or OLD when `old`), then one rule
+ * broken when `what` is not 0 (vtk_entry_break with `index`, `fix_crc`). */
+typedef struct cand {
+  uint32_t off;
+  uint64_t seq;
+  uint32_t tail, ndata;
+  vtk_break what;
+  uint32_t index;
+  int fix_crc, old;
+} cand;
+
+static uint8_t *log_of(const cand *c, size_t n) {
+  uint8_t *log = ulog_new(LOG_LEN);
+  for (size_t i = 0; i < n; i++) {
+    put_in(log, LOG_LEN, c[i].off, c[i].seq, c[i].tail, c[i].ndata,
+           c[i].old ? OLD : G);
+    if (c[i].what)
+      assert_int_equal(vtk_entry_break(log, LOG_LEN, c[i].off, c[i].what,
+                                       c[i].index, c[i].fix_crc),
+                       0);
+  }
+  return log;
+}
+
+#define NCAND(c) (sizeof(c) / sizeof((c)[0]))
+
+/* No sequence in the log of `c`; the error names `cause` at `offset`. */
+static void expect_no_seq_of(const cand *c, size_t n, vhdxlog_status cause,
+                             uint64_t offset) {
+  uint8_t *log = log_of(c, n);
+  expect_no_seq(log, cause, offset);
+  free(log);
+}
+
+/* The search over the log of `c` finds the sequence described. */
+static void expect_seq_of(const cand *c, size_t n, uint32_t tail_off,
+                          uint32_t head_off, uint32_t count, uint32_t length,
+                          uint64_t tail_seq, uint64_t head_seq) {
+  uint8_t *log = log_of(c, n);
+  expect_seq(log, tail_off, head_off, count, length, tail_seq, head_seq);
+  free(log);
+}
+
 /* --- found sequences -------------------------------------------------------
  */
 
@@ -140,10 +183,8 @@ static void test_search_finds_single_entry(void **state) {
 
 static void test_search_finds_single_entry_away_from_log_start(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 40 * S, 77, 40 * S, 1);
-  expect_seq(log, 40 * S, 40 * S, 1, 2 * S, 77, 77);
-  free(log);
+  static const cand c[] = {{40 * S, 77, 40 * S, 1, 0, 0, 0, 0}};
+  expect_seq_of(c, NCAND(c), 40 * S, 40 * S, 1, 2 * S, 77, 77);
 }
 
 static void test_search_finds_entry_without_descriptors(void **state) {
@@ -308,11 +349,9 @@ static void test_search_prefers_greater_head_sequence(void **state) {
 
 static void test_search_tie_picks_first_in_scan_order(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 8 * S, 10, 8 * S, 1);
-  put(log, 64 * S, 10, 64 * S, 2);
-  expect_seq(log, 8 * S, 8 * S, 1, 2 * S, 10, 10);
-  free(log);
+  static const cand c[] = {{8 * S, 10, 8 * S, 1, 0, 0, 0, 0},
+                           {64 * S, 10, 64 * S, 2, 0, 0, 0, 0}};
+  expect_seq_of(c, NCAND(c), 8 * S, 8 * S, 1, 2 * S, 10, 10);
 }
 
 static void test_search_ranks_runs_by_head_not_first_entry(void **state) {
@@ -401,29 +440,25 @@ static void test_search_reports_no_sequence_on_empty_log(void **state) {
 
 static void test_search_reports_no_sequence_when_only_old_guid(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put_in(log, LOG_LEN, 4 * S, 9, 4 * S, 1, OLD);
-  put_in(log, LOG_LEN, 40 * S, 99, 0, 1, OLD);
-  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  expect_no_seq(log, VHDXLOG_E_LOG_NO_SEQUENCE, 0);
-  free(log);
+  static const cand c[] = {{4 * S, 9, 4 * S, 1, 0, 0, 0, 1},
+                           {40 * S, 99, 0, 1, VTK_BREAK_CHECKSUM, 0, 0, 1}};
+  expect_no_seq_of(c, NCAND(c), VHDXLOG_E_LOG_NO_SEQUENCE, 0);
 }
 
 static void
 test_search_no_sequence_names_most_recent_failed_candidate(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 2 * S, 4, 2 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 2 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  put(log, 20 * S, 9, 20 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 20 * S, VTK_BREAK_RESERVED, 0, 1);
-  put(log, 40 * S, 6, 40 * S, 2);
-  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_DATA_SIGNATURE, 1, 1);
-  /* greater numbers under another GUID are no candidates */
-  put_in(log, LOG_LEN, 60 * S, 500, 60 * S, 1, OLD);
-  vtk_entry_break(log, LOG_LEN, 60 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  expect_no_seq(log, VHDXLOG_E_ENTRY_RESERVED, 20 * S);
-  free(log);
+  static const cand c[] = {
+      {2 * S, 4, 2 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 0},
+      {20 * S, 9, 20 * S, 1, VTK_BREAK_RESERVED, 0, 1, 0},
+      {40 * S, 6, 40 * S, 2, VTK_BREAK_DATA_SIGNATURE, 1, 1, 0},
+      /* greater numbers under another GUID are no candidates */
+      {60 * S, 500, 60 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 1}};
+  expect_no_seq_of(c, NCAND(c), VHDXLOG_E_ENTRY_RESERVED, 20 * S);
+  static const cand d[] = {
+      {16 * S, 5, 64 * S, 1, 0, 0, 0, 0}, /* incomplete head, 5 */
+      {80 * S, 3, 80 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 0}}; /* failed, 3 */
+  expect_no_seq_of(d, NCAND(d), VHDXLOG_E_ENTRY_TAIL, 16 * S);
 }
 
 static void
@@ -487,49 +522,32 @@ test_search_no_sequence_prefers_greater_number_of_either_kind(void **state) {
 
 static void test_search_no_sequence_tie_names_first_found(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 8 * S, 7, 8 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 8 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  put(log, 40 * S, 7, 40 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_RESERVED, 0, 1);
-  expect_no_seq(log, VHDXLOG_E_ENTRY_CHECKSUM, 8 * S);
-  free(log);
+  static const cand c[] = {{8 * S, 7, 8 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 0},
+                           {40 * S, 7, 40 * S, 1, VTK_BREAK_RESERVED, 0, 1, 0}};
+  expect_no_seq_of(c, NCAND(c), VHDXLOG_E_ENTRY_CHECKSUM, 8 * S);
   /* the same with an incomplete head first */
-  log = ulog_new(LOG_LEN);
-  put(log, 8 * S, 7, 100 * S, 0);
-  put(log, 40 * S, 7, 40 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 40 * S, VTK_BREAK_RESERVED, 0, 1);
-  expect_no_seq(log, VHDXLOG_E_ENTRY_TAIL, 8 * S);
-  free(log);
+  static const cand d[] = {{8 * S, 7, 100 * S, 0, 0, 0, 0, 0},
+                           {40 * S, 7, 40 * S, 1, VTK_BREAK_RESERVED, 0, 1, 0}};
+  expect_no_seq_of(d, NCAND(d), VHDXLOG_E_ENTRY_TAIL, 8 * S);
 }
 
 static void
 test_search_no_sequence_zero_number_candidate_ranks_lowest(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 4 * S, 2, 4 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 4 * S, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
-  put(log, 50 * S, 1, 50 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 50 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  expect_no_seq(log, VHDXLOG_E_ENTRY_CHECKSUM, 50 * S);
-  free(log);
+  static const cand c[] = {
+      {4 * S, 2, 4 * S, 1, VTK_BREAK_SEQUENCE_ZERO, 0, 1, 0},
+      {50 * S, 1, 50 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 0}};
+  expect_no_seq_of(c, NCAND(c), VHDXLOG_E_ENTRY_CHECKSUM, 50 * S);
   /* alone it is still named */
-  log = ulog_new(LOG_LEN);
-  put(log, 4 * S, 2, 4 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 4 * S, VTK_BREAK_SEQUENCE_ZERO, 0, 1);
-  expect_no_seq(log, VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 4 * S);
-  free(log);
+  expect_no_seq_of(c, 1, VHDXLOG_E_ENTRY_SEQUENCE_ZERO, 4 * S);
 }
 
 static void
 test_search_complete_sequence_beats_failed_candidates(void **state) {
   (void)state;
-  uint8_t *log = ulog_new(LOG_LEN);
-  put(log, 8 * S, 70, 8 * S, 1);
-  vtk_entry_break(log, LOG_LEN, 8 * S, VTK_BREAK_CHECKSUM, 0, 0);
-  put(log, 30 * S, 2, 30 * S, 1);
-  expect_seq(log, 30 * S, 30 * S, 1, 2 * S, 2, 2);
-  free(log);
+  static const cand c[] = {{8 * S, 70, 8 * S, 1, VTK_BREAK_CHECKSUM, 0, 0, 0},
+                           {30 * S, 2, 30 * S, 1, 0, 0, 0, 0}};
+  expect_seq_of(c, NCAND(c), 30 * S, 30 * S, 1, 2 * S, 2, 2);
 }
 
 static void test_search_finds_entry_in_one_sector_log(void **state) {
