@@ -94,6 +94,14 @@ static vtk_entry std_entry(uint32_t tail) {
                         3);
 }
 
+/* The standard entry with other descriptors. */
+static vtk_entry std_entry_with(const vtk_desc *d, uint32_t n) {
+  vtk_entry e = std_entry(0);
+  e.descs = d;
+  e.desc_count = n;
+  return e;
+}
+
 static uint8_t *log_with_std_entry(uint32_t off) {
   uint8_t *log = ulog_new(LOG_LEN);
   vtk_entry e = std_entry(off);
@@ -167,9 +175,7 @@ static void test_entry_accepts_entry_as_long_as_log(void **state) {
                    vtk_data(0x502000, 3)};
   for (uint32_t off = 0; off < len; off += 4096) {
     uint8_t *log = ulog_new(len);
-    vtk_entry e = std_entry(0);
-    e.descs = d;
-    e.desc_count = 3;
+    vtk_entry e = std_entry_with(d, 3);
     assert_int_equal(vtk_log_write_entry(log, len, off, &e), len);
     vhdxlog_entry r = expect_entry_ok_in(log, len, off);
     assert_int_equal(r.length, len);
@@ -192,9 +198,7 @@ static void test_entry_accepts_offsets_up_to_max(void **state) {
   vtk_desc d[4] = {
       vtk_data(VTK_MAX_OFFSET - 4096, 1), vtk_zero(VTK_MAX_OFFSET - 8192, 8192),
       vtk_zero(VTK_MAX_OFFSET, 0), vtk_zero(4096, VTK_MAX_OFFSET - 4096)};
-  vtk_entry e = std_entry(0);
-  e.descs = d;
-  e.desc_count = 4;
+  vtk_entry e = std_entry_with(d, 4);
   e.flushed_file_offset = VTK_MAX_OFFSET;
   e.last_file_offset = VTK_MAX_OFFSET;
   vtk_log_write_entry(log, LOG_LEN, 0, &e);
@@ -209,9 +213,7 @@ static void test_entry_accepts_zero_offsets_and_lengths(void **state) {
   (void)state;
   uint8_t *log = ulog_new(LOG_LEN);
   vtk_desc d[2] = {vtk_zero(0, 0), vtk_data(0, 3)};
-  vtk_entry e = std_entry(0);
-  e.descs = d;
-  e.desc_count = 2;
+  vtk_entry e = std_entry_with(d, 2);
   e.flushed_file_offset = 0;
   e.last_file_offset = 0;
   vtk_log_write_entry(log, LOG_LEN, 0, &e);
@@ -229,9 +231,7 @@ static void test_entry_accepts_any_leading_and_trailing_bytes(void **state) {
   d[0].sector = s1;
   d[1].sector = s2;
   uint8_t *log = ulog_new(LOG_LEN);
-  vtk_entry e = std_entry(0);
-  e.descs = d;
-  e.desc_count = 2;
+  vtk_entry e = std_entry_with(d, 2);
   vtk_log_write_entry(log, LOG_LEN, 0, &e);
   expect_entry_ok(log, 0);
   free(log);
@@ -247,9 +247,7 @@ static void test_entry_accepts_descriptor_sector_boundaries(void **state) {
     for (uint32_t i = 0; i < n; i++)
       d[i] = vtk_zero(4096u * i, 4096);
     uint8_t *log = ulog_new(LOG_LEN);
-    vtk_entry e = std_entry(0);
-    e.descs = d;
-    e.desc_count = n;
+    vtk_entry e = std_entry_with(d, n);
     uint32_t len = vtk_log_write_entry(log, LOG_LEN, 4096, &e);
     assert_int_equal(len, vtk_desc_sectors(n) * 4096);
     vhdxlog_entry r = expect_entry_ok(log, 4096);
@@ -382,53 +380,59 @@ static void test_entry_reports_first_of_two_broken_rules(void **state) {
   }
 }
 
+/* One break of the standard entry: the rule, where, checksum fixed. */
+typedef struct brk {
+  vtk_break what;
+  uint32_t index;
+  int fix_crc;
+} brk;
+
+/* The standard entry at 8 KiB with breaks b[first..n) applied in order
+ * reports `want` at `want_index`. */
+static void expect_broken(const brk *b, size_t first, size_t n,
+                          vhdxlog_status want, uint32_t want_index) {
+  uint8_t *log = log_with_std_entry(8192);
+  for (size_t i = first; i < n; i++)
+    assert_int_equal(vtk_entry_break(log, LOG_LEN, 8192, b[i].what, b[i].index,
+                                     b[i].fix_crc),
+                     0);
+  expect_entry_error(log, 8192, want, want_index);
+  free(log);
+}
+
 static void test_entry_checks_descriptors_one_at_a_time(void **state) {
   (void)state;
   /* descriptor 0: wrong sequence; descriptor 1: wrong signature. Index
    * order first, then the checks of one descriptor. */
-  uint8_t *log = log_with_std_entry(8192);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DESC_SEQUENCE, 0, 0);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DESC_SIGNATURE, 1, 1);
-  expect_entry_error(log, 8192, VHDXLOG_E_DESCRIPTOR_SEQUENCE, 0);
-  free(log);
+  static const brk b[] = {{VTK_BREAK_DESC_SEQUENCE, 0, 0},
+                          {VTK_BREAK_DESC_SIGNATURE, 1, 1}};
+  expect_broken(b, 0, 2, VHDXLOG_E_DESCRIPTOR_SEQUENCE, 0);
 }
 
 static void test_entry_checks_zero_descriptor_fields_in_order(void **state) {
   (void)state;
-  static const vtk_break all[] = {
-      VTK_BREAK_DESC_RESERVED, VTK_BREAK_DESC_LENGTH,
-      VTK_BREAK_DESC_OFFSET_UNALIGNED, VTK_BREAK_DESC_SEQUENCE};
+  static const brk all[] = {{VTK_BREAK_DESC_RESERVED, 0, 1},
+                            {VTK_BREAK_DESC_LENGTH, 0, 1},
+                            {VTK_BREAK_DESC_OFFSET_UNALIGNED, 0, 1},
+                            {VTK_BREAK_DESC_SEQUENCE, 0, 1},
+                            /* signature before everything else */
+                            {VTK_BREAK_DESC_SIGNATURE, 0, 1}};
   static const vhdxlog_status want[] = {
       VHDXLOG_E_DESCRIPTOR_RESERVED, VHDXLOG_E_DESCRIPTOR_LENGTH,
       VHDXLOG_E_DESCRIPTOR_OFFSET, VHDXLOG_E_DESCRIPTOR_SEQUENCE};
-  for (size_t first = 0; first < 4; first++) {
-    uint8_t *log = log_with_std_entry(8192);
-    for (size_t k = first; k < 4; k++)
-      vtk_entry_break(log, LOG_LEN, 8192, all[k], 0, 1);
-    expect_entry_error(log, 8192, want[first], 0);
-    free(log);
-  }
-  /* signature before everything else of the descriptor */
-  uint8_t *log = log_with_std_entry(8192);
-  for (size_t k = 0; k < 4; k++)
-    vtk_entry_break(log, LOG_LEN, 8192, all[k], 0, 1);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DESC_SIGNATURE, 0, 1);
-  expect_entry_error(log, 8192, VHDXLOG_E_DESCRIPTOR_SIGNATURE, 0);
-  free(log);
+  for (size_t first = 0; first < 4; first++)
+    expect_broken(all, first, 4, want[first], 0);
+  expect_broken(all, 0, 5, VHDXLOG_E_DESCRIPTOR_SIGNATURE, 0);
 }
 
 static void test_entry_checks_data_sectors_in_order(void **state) {
   (void)state;
-  uint8_t *log = log_with_std_entry(8192);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DATA_SEQUENCE_LOW, 0, 0);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DATA_SIGNATURE, 1, 1);
-  expect_entry_error(log, 8192, VHDXLOG_E_DATA_SEQUENCE, 0);
-  free(log);
-  log = log_with_std_entry(8192);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DATA_SEQUENCE_HIGH, 1, 0);
-  vtk_entry_break(log, LOG_LEN, 8192, VTK_BREAK_DATA_SIGNATURE, 1, 1);
-  expect_entry_error(log, 8192, VHDXLOG_E_DATA_SIGNATURE, 1);
-  free(log);
+  static const brk low0[] = {{VTK_BREAK_DATA_SEQUENCE_LOW, 0, 0},
+                             {VTK_BREAK_DATA_SIGNATURE, 1, 1}};
+  static const brk high1[] = {{VTK_BREAK_DATA_SEQUENCE_HIGH, 1, 0},
+                              {VTK_BREAK_DATA_SIGNATURE, 1, 1}};
+  expect_broken(low0, 0, 2, VHDXLOG_E_DATA_SEQUENCE, 0);
+  expect_broken(high1, 0, 2, VHDXLOG_E_DATA_SIGNATURE, 1);
 }
 
 static void test_entry_reports_descriptor_index_in_later_sector(void **state) {
@@ -436,9 +440,7 @@ static void test_entry_reports_descriptor_index_in_later_sector(void **state) {
   vtk_desc *d = calloc(300, sizeof(*d));
   for (uint32_t i = 0; i < 300; i++)
     d[i] = (i % 3) ? vtk_zero(4096u * i, 4096) : vtk_data(4096u * i, i);
-  vtk_entry e = std_entry(0);
-  e.descs = d;
-  e.desc_count = 300;
+  vtk_entry e = std_entry_with(d, 300);
   static const uint32_t idx[] = {125, 126, 253, 254, 299};
   for (size_t k = 0; k < sizeof(idx) / sizeof(idx[0]); k++) {
     uint8_t *log = ulog_new(LOG_LEN);
@@ -464,9 +466,7 @@ test_entry_rejects_descriptor_count_needing_more_sectors(void **state) {
   vtk_desc d[126];
   for (uint32_t i = 0; i < 126; i++)
     d[i] = vtk_zero(0, 0);
-  vtk_entry e = std_entry(0);
-  e.descs = d;
-  e.desc_count = 126;
+  vtk_entry e = std_entry_with(d, 126);
   uint8_t *log = ulog_new(LOG_LEN);
   assert_int_equal(vtk_log_write_entry(log, LOG_LEN, 0, &e), 4096);
   expect_entry_ok(log, 0);
@@ -480,30 +480,34 @@ test_entry_rejects_descriptor_count_needing_more_sectors(void **state) {
   free(log);
 }
 
-static void
-test_entry_rejects_more_data_descriptors_than_sectors(void **state) {
-  (void)state;
+/* The standard entry plus one valid data descriptor without its data
+ * sector (DescriptorCount 4), or one data sector without its descriptor
+ * (EntryLength 4 sectors): either way the counts disagree. */
+static void expect_data_count_mismatch(int extra_sector) {
   uint8_t *log = log_with_std_entry(0);
-  /* a valid fourth descriptor that has no data sector */
   vtk_desc extra = vtk_data(7u * VTK_MIB, 13);
-  vtk_desc_put(log + vtk_desc_pos(3), &extra, SEQ);
-  vtk_put_le32(log + 24, 4);
+  if (extra_sector) {
+    vtk_data_sector_put(log + 3 * 4096, &extra, SEQ);
+    vtk_put_le32(log + 8, 4 * 4096);
+  } else {
+    vtk_desc_put(log + vtk_desc_pos(3), &extra, SEQ);
+    vtk_put_le32(log + 24, 4);
+  }
   vtk_entry_fix_checksum(log, LOG_LEN, 0);
   expect_entry_error(log, 0, VHDXLOG_E_DATA_COUNT, NI);
   free(log);
 }
 
 static void
+test_entry_rejects_more_data_descriptors_than_sectors(void **state) {
+  (void)state;
+  expect_data_count_mismatch(0);
+}
+
+static void
 test_entry_rejects_more_sectors_than_data_descriptors(void **state) {
   (void)state;
-  uint8_t *log = log_with_std_entry(0);
-  /* one more sector, formatted like a data sector of this entry */
-  vtk_desc extra = vtk_data(7u * VTK_MIB, 13);
-  vtk_data_sector_put(log + 3 * 4096, &extra, SEQ);
-  vtk_put_le32(log + 8, 4 * 4096);
-  vtk_entry_fix_checksum(log, LOG_LEN, 0);
-  expect_entry_error(log, 0, VHDXLOG_E_DATA_COUNT, NI);
-  free(log);
+  expect_data_count_mismatch(1);
 }
 
 /* The spec asks only for alignment: a write past our 2^62 bound, even one
@@ -521,9 +525,7 @@ static void test_entry_accepts_writes_past_max_by_spec_rules(void **state) {
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_desc d[2] = {vtk_data(0x500000, 1), vtk_zero(c[i].off, c[i].len)};
-    vtk_entry e = std_entry(0);
-    e.descs = d;
-    e.desc_count = 2;
+    vtk_entry e = std_entry_with(d, 2);
     uint8_t *log = ulog_new(LOG_LEN);
     vtk_log_write_entry(log, LOG_LEN, 0, &e);
     vhdxlog_entry got = expect_entry_ok_in(log, LOG_LEN, 0);
