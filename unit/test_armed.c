@@ -51,7 +51,8 @@ static uint8_t *new_log(void) { return ulog_new(LOG_LEN); }
 /* A valid single entry at `off` (Tail = itself) with one data and one zero
  * descriptor. */
 static void put_entry(uint8_t *log, uint32_t off, uint64_t seq,
-                      const uint8_t guid[16], vtk_desc *descs) {
+                      const uint8_t guid[16]) {
+  vtk_desc descs[2];
   descs[0] = vtk_data(2u * VTK_MIB + 8192, (uint32_t)seq);
   descs[1] = vtk_zero(3u * VTK_MIB, 8192);
   vtk_entry e =
@@ -120,99 +121,109 @@ static void expect_refused(const vtk_image *img, vhdxlog_policy p,
     assert_int_equal(l.plan.armed.kind, kind);
 }
 
+/* One armed log under test: its LogGuid, its log, the image made of them
+ * and that image loaded under the default policy. */
+typedef struct armed {
+  uint8_t g[16];
+  uint8_t *log;
+  vtk_image img;
+  loaded l;
+} armed;
+
+static void armed_begin(armed *a, uint32_t guid_seed) {
+  vtk_guid(a->g, guid_seed);
+  a->log = new_log();
+}
+
+/* The image of a->log, loaded under the default policy. */
+static const vhdxlog_armed *armed_load(armed *a) {
+  armed_image(&a->img, a->log, a->g);
+  load_policy(&a->l, &a->img, VHDXLOG_POLICY_DEFAULT);
+  return &a->l.plan.armed;
+}
+
+static void armed_end(armed *a) {
+  vtk_image_free(&a->img);
+  free(a->log);
+}
+
+/* Damage: refused by default as `kind`, cleared when forced. */
+static void expect_refused_unless_forced(const armed *a,
+                                         vhdxlog_armed_kind kind) {
+  expect_refused(&a->img, VHDXLOG_POLICY_DEFAULT, kind);
+  expect_cleared(&a->img, VHDXLOG_POLICY_FORCE_CLEAR);
+}
+
 static void test_armed_log_of_zeros_is_cleared(void **state) {
   (void)state;
-  uint8_t g[16];
-  vtk_guid(g, 1);
-  uint8_t *log = new_log();
-  vtk_image img;
-  armed_image(&img, log, g);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_EMPTY);
-  assert_int_equal(l.plan.armed.candidates, 0);
-  assert_int_equal(l.plan.armed.have_newest, 0);
-  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
-  expect_refused(&img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_EMPTY);
-  vtk_image_free(&img);
-  free(log);
+  armed a;
+  armed_begin(&a, 1);
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->kind, VHDXLOG_ARMED_EMPTY);
+  assert_int_equal(r->candidates, 0);
+  assert_int_equal(r->have_newest, 0);
+  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&a.img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_EMPTY);
+  armed_end(&a);
 }
 
 /* QEMU's commonest crash state: the log still holds the valid entries of
  * earlier LogGuids, none of the armed one. */
 static void test_armed_log_with_older_guids_is_cleared(void **state) {
   (void)state;
-  uint8_t g[16], old[16];
-  vtk_guid(g, 2);
-  uint8_t *log = new_log();
-  vtk_desc d[4][2];
+  armed a;
+  armed_begin(&a, 2);
+  uint8_t old[16];
   for (uint32_t k = 0; k < 4; k++) {
     vtk_guid(old, 100 + k);
-    put_entry(log, k * 8192u, 1, old, d[k]);
+    put_entry(a.log, k * 8192u, 1, old);
   }
-  vtk_image img;
-  armed_image(&img, log, g);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_EMPTY);
-  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
-  vtk_image_free(&img);
-  free(log);
+  assert_int_equal(armed_load(&a)->kind, VHDXLOG_ARMED_EMPTY);
+  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
+  armed_end(&a);
 }
 
 /* A torn entry: its header sector is new, its data sector still holds an
  * older entry's (same position, same SequenceNumber 1, other bytes). */
 static void test_armed_log_with_torn_entry_is_cleared(void **state) {
   (void)state;
-  uint8_t g[16], old[16];
-  vtk_guid(g, 3);
+  armed a;
+  armed_begin(&a, 3);
+  uint8_t old[16];
   vtk_guid(old, 33);
-  uint8_t *log = new_log();
-  vtk_desc d_old[2], d_new[2];
-  put_entry(log, 0, 1, old, d_old);
-  log[S + 100] ^= 0xFF; /* the older entry's data differ from the new one's */
+  put_entry(a.log, 0, 1, old);
+  a.log[S + 100] ^= 0xFF; /* the older entry's data differ from the new one's */
   uint8_t *torn = new_log();
-  put_entry(torn, 0, 1, g, d_new);
-  memcpy(log, torn, S); /* only the header sector reached the disk */
-  vtk_image img;
-  armed_image(&img, log, g);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
-  assert_int_equal(l.plan.armed.candidates, 1);
-  assert_int_equal(l.plan.armed.torn, 1);
-  assert_int_equal(l.plan.armed.have_newest, 1);
-  assert_int_equal(l.plan.armed.newest.offset, 0);
-  assert_int_equal(l.plan.armed.newest_sequence_number, 1);
-  assert_int_equal(l.plan.armed.newest.status, VHDXLOG_E_ENTRY_CHECKSUM);
-  expect_cleared(&img, VHDXLOG_POLICY_DEFAULT);
-  expect_refused(&img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_TORN);
-  vtk_image_free(&img);
+  put_entry(torn, 0, 1, a.g);
+  memcpy(a.log, torn, S); /* only the header sector reached the disk */
   free(torn);
-  free(log);
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(r->candidates, 1);
+  assert_int_equal(r->torn, 1);
+  assert_int_equal(r->have_newest, 1);
+  assert_int_equal(r->newest.offset, 0);
+  assert_int_equal(r->newest_sequence_number, 1);
+  assert_int_equal(r->newest.status, VHDXLOG_E_ENTRY_CHECKSUM);
+  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&a.img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_TORN);
+  armed_end(&a);
 }
 
 /* Torn at 512-byte granularity inside the first sector: the header fields
  * are new, the descriptors behind them old. */
 static void test_armed_log_torn_inside_first_sector_is_cleared(void **state) {
   (void)state;
-  uint8_t g[16];
-  vtk_guid(g, 4);
   for (uint32_t cut = 512; cut < S; cut += 512) {
-    uint8_t *log = new_log();
-    vtk_pattern(log, S, 77); /* older bytes */
+    armed a;
+    armed_begin(&a, 4);
+    vtk_pattern(a.log, S, 77); /* older bytes */
     uint8_t *fresh = new_log();
-    vtk_desc d[2];
-    put_entry(fresh, 0, 9, g, d);
-    memcpy(log, fresh, cut);
-    vtk_image img;
-    armed_image(&img, log, g);
-    loaded l;
-    load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-    assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
-    vtk_image_free(&img);
+    put_entry(fresh, 0, 9, a.g);
+    memcpy(a.log, fresh, cut);
     free(fresh);
-    free(log);
+    assert_int_equal(armed_load(&a)->kind, VHDXLOG_ARMED_TORN);
+    armed_end(&a);
   }
 }
 
@@ -222,116 +233,83 @@ static void test_armed_log_with_insane_header_is_refused(void **state) {
   static const vtk_break insane[] = {
       VTK_BREAK_SEQUENCE_ZERO, VTK_BREAK_LENGTH_UNALIGNED,
       VTK_BREAK_LENGTH_TOO_BIG, VTK_BREAK_DESCRIPTOR_COUNT, VTK_BREAK_RESERVED};
-  uint8_t g[16];
-  vtk_guid(g, 5);
   for (size_t i = 0; i < sizeof insane / sizeof insane[0]; i++) {
-    uint8_t *log = new_log();
-    vtk_desc d[2];
-    put_entry(log, 8192, 4, g, d);
-    assert_int_equal(vtk_entry_break(log, LOG_LEN, 8192, insane[i], 0, 1), 0);
-    vtk_image img;
-    armed_image(&img, log, g);
-    expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_DAMAGED_HEADER);
-    loaded l;
-    load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-    assert_int_equal(l.plan.armed.decisive.offset, 8192);
-    expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
-    vtk_image_free(&img);
-    free(log);
+    armed a;
+    armed_begin(&a, 5);
+    put_entry(a.log, 8192, 4, a.g);
+    assert_int_equal(vtk_entry_break(a.log, LOG_LEN, 8192, insane[i], 0, 1), 0);
+    assert_int_equal(armed_load(&a)->decisive.offset, 8192);
+    expect_refused_unless_forced(&a, VHDXLOG_ARMED_DAMAGED_HEADER);
+    armed_end(&a);
   }
 }
 
 /* A checksum that matches an entry that breaks a rule: written that way. */
 static void test_armed_log_with_checksummed_bad_entry_is_refused(void **state) {
   (void)state;
-  uint8_t g[16];
-  vtk_guid(g, 6);
-  uint8_t *log = new_log();
-  vtk_desc d[2];
-  put_entry(log, 0, 4, g, d);
+  armed a;
+  armed_begin(&a, 6);
+  put_entry(a.log, 0, 4, a.g);
   assert_int_equal(
-      vtk_entry_break(log, LOG_LEN, 0, VTK_BREAK_DESC_SIGNATURE, 1, 1), 0);
-  vtk_image img;
-  armed_image(&img, log, g);
-  expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_DAMAGED_CHECKSUM);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.decisive.status,
-                   VHDXLOG_E_DESCRIPTOR_SIGNATURE);
-  assert_int_equal(l.plan.armed.decisive.index, 1);
-  expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
-  vtk_image_free(&img);
-  free(log);
+      vtk_entry_break(a.log, LOG_LEN, 0, VTK_BREAK_DESC_SIGNATURE, 1, 1), 0);
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->decisive.status, VHDXLOG_E_DESCRIPTOR_SIGNATURE);
+  assert_int_equal(r->decisive.index, 1);
+  expect_refused_unless_forced(&a, VHDXLOG_ARMED_DAMAGED_CHECKSUM);
+  armed_end(&a);
 }
 
 /* A valid entry whose Tail points outside any run: no correct writer's cut
  * leaves a valid entry that is not part of a complete sequence. */
 static void test_armed_log_with_incomplete_sequence_is_refused(void **state) {
   (void)state;
-  uint8_t g[16];
-  vtk_guid(g, 7);
-  uint8_t *log = new_log();
-  vtk_desc d[2];
-  put_entry(log, 16384, 4, g, d);
+  armed a;
+  armed_begin(&a, 7);
+  put_entry(a.log, 16384, 4, a.g);
   /* Tail -> 64 KiB, where nothing starts */
-  vtk_put_le32(log + 16384 + 12, 65536);
-  vtk_entry_fix_checksum(log, LOG_LEN, 16384);
-  vtk_image img;
-  armed_image(&img, log, g);
-  expect_refused(&img, VHDXLOG_POLICY_DEFAULT, VHDXLOG_ARMED_INCOMPLETE);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.newest.status, VHDXLOG_OK);
-  assert_int_equal(l.plan.armed.newest.offset, 16384);
-  expect_cleared(&img, VHDXLOG_POLICY_FORCE_CLEAR);
-  vtk_image_free(&img);
-  free(log);
+  vtk_put_le32(a.log + 16384 + 12, 65536);
+  vtk_entry_fix_checksum(a.log, LOG_LEN, 16384);
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->newest.status, VHDXLOG_OK);
+  assert_int_equal(r->newest.offset, 16384);
+  expect_refused_unless_forced(&a, VHDXLOG_ARMED_INCOMPLETE);
+  armed_end(&a);
 }
 
 /* The newest candidate (greatest SequenceNumber) is the one reported. */
 static void test_armed_reports_newest_candidate(void **state) {
   (void)state;
-  uint8_t g[16];
-  vtk_guid(g, 8);
-  uint8_t *log = new_log();
-  vtk_desc d[3][2];
-  put_entry(log, 0, 5, g, d[0]);
-  put_entry(log, 8192, 9, g, d[1]);
-  put_entry(log, 16384, 7, g, d[2]);
-  for (uint32_t k = 0; k < 3; k++)
+  static const uint64_t seq[3] = {5, 9, 7};
+  armed a;
+  armed_begin(&a, 8);
+  for (uint32_t k = 0; k < 3; k++) {
+    put_entry(a.log, k * 8192u, seq[k], a.g);
     assert_int_equal(
-        vtk_entry_break(log, LOG_LEN, k * 8192u, VTK_BREAK_CHECKSUM, 0, 0), 0);
-  vtk_image img;
-  armed_image(&img, log, g);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
-  assert_int_equal(l.plan.armed.candidates, 3);
-  assert_int_equal(l.plan.armed.newest_sequence_number, 9);
-  assert_int_equal(l.plan.armed.newest.offset, 8192);
-  vtk_image_free(&img);
-  free(log);
+        vtk_entry_break(a.log, LOG_LEN, k * 8192u, VTK_BREAK_CHECKSUM, 0, 0),
+        0);
+  }
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(r->candidates, 3);
+  assert_int_equal(r->newest_sequence_number, 9);
+  assert_int_equal(r->newest.offset, 8192);
+  armed_end(&a);
 }
 
 /* A candidate whose span holds another "loge" sector: older bytes, so torn,
  * and its checksum is not computed (the spans computed stay disjoint). */
 static void test_armed_candidate_over_other_entry_is_torn(void **state) {
   (void)state;
-  uint8_t g[16], old[16];
-  vtk_guid(g, 9);
+  armed a;
+  armed_begin(&a, 9);
+  uint8_t old[16];
   vtk_guid(old, 99);
-  uint8_t *log = new_log();
-  vtk_desc d[2][2];
-  put_entry(log, 0, 3, g, d[0]);
-  put_entry(log, 4096, 1, old, d[1]); /* overwrites the data sector */
-  vtk_image img;
-  armed_image(&img, log, g);
-  loaded l;
-  load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
-  assert_int_equal(l.plan.armed.kind, VHDXLOG_ARMED_TORN);
-  assert_int_equal(l.plan.armed.candidates, 1);
-  vtk_image_free(&img);
-  free(log);
+  put_entry(a.log, 0, 3, a.g);
+  put_entry(a.log, 4096, 1, old); /* overwrites the data sector */
+  const vhdxlog_armed *r = armed_load(&a);
+  assert_int_equal(r->kind, VHDXLOG_ARMED_TORN);
+  assert_int_equal(r->candidates, 1);
+  armed_end(&a);
 }
 
 /* A clear cut at every write, and each header write torn at 512 bytes,
