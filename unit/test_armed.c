@@ -147,6 +147,21 @@ static void armed_end(armed *a) {
   free(a->log);
 }
 
+/* cmocka fixture: *state is an armed log of zeros, not yet loaded. */
+static int armed_setup(void **state) {
+  armed *a = calloc(1, sizeof(*a));
+  assert_non_null(a);
+  armed_begin(a, 1);
+  *state = a;
+  return 0;
+}
+
+static int armed_teardown(void **state) {
+  armed_end(*state);
+  free(*state);
+  return 0;
+}
+
 /* Damage: refused by default as `kind`, cleared when forced. */
 static void expect_refused_unless_forced(const armed *a,
                                          vhdxlog_armed_kind kind) {
@@ -155,49 +170,42 @@ static void expect_refused_unless_forced(const armed *a,
 }
 
 static void test_armed_log_of_zeros_is_cleared(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 1);
-  const vhdxlog_armed *r = armed_load(&a);
+  armed *a = *state;
+  const vhdxlog_armed *r = armed_load(a);
   assert_int_equal(r->kind, VHDXLOG_ARMED_EMPTY);
   assert_int_equal(r->candidates, 0);
   assert_int_equal(r->have_newest, 0);
-  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
-  expect_refused(&a.img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_EMPTY);
-  armed_end(&a);
+  expect_cleared(&a->img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&a->img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_EMPTY);
 }
 
 /* QEMU's commonest crash state: the log still holds the valid entries of
  * earlier LogGuids, none of the armed one. */
 static void test_armed_log_with_older_guids_is_cleared(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 2);
+  armed *a = *state;
   uint8_t old[16];
   for (uint32_t k = 0; k < 4; k++) {
     vtk_guid(old, 100 + k);
-    put_entry(a.log, k * 8192u, 1, old);
+    put_entry(a->log, k * 8192u, 1, old);
   }
-  assert_int_equal(armed_load(&a)->kind, VHDXLOG_ARMED_EMPTY);
-  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
-  armed_end(&a);
+  assert_int_equal(armed_load(a)->kind, VHDXLOG_ARMED_EMPTY);
+  expect_cleared(&a->img, VHDXLOG_POLICY_DEFAULT);
 }
 
 /* A torn entry: its header sector is new, its data sector still holds an
  * older entry's (same position, same SequenceNumber 1, other bytes). */
 static void test_armed_log_with_torn_entry_is_cleared(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 3);
+  armed *a = *state;
   uint8_t old[16];
   vtk_guid(old, 33);
-  put_entry(a.log, 0, 1, old);
-  a.log[S + 100] ^= 0xFF; /* the older entry's data differ from the new one's */
+  put_entry(a->log, 0, 1, old);
+  a->log[S + 100] ^=
+      0xFF; /* the older entry's data differ from the new one's */
   uint8_t *torn = new_log();
-  put_entry(torn, 0, 1, a.g);
-  memcpy(a.log, torn, S); /* only the header sector reached the disk */
+  put_entry(torn, 0, 1, a->g);
+  memcpy(a->log, torn, S); /* only the header sector reached the disk */
   free(torn);
-  const vhdxlog_armed *r = armed_load(&a);
+  const vhdxlog_armed *r = armed_load(a);
   assert_int_equal(r->kind, VHDXLOG_ARMED_TORN);
   assert_int_equal(r->candidates, 1);
   assert_int_equal(r->torn, 1);
@@ -205,9 +213,8 @@ static void test_armed_log_with_torn_entry_is_cleared(void **state) {
   assert_int_equal(r->newest.offset, 0);
   assert_int_equal(r->newest_sequence_number, 1);
   assert_int_equal(r->newest.status, VHDXLOG_E_ENTRY_CHECKSUM);
-  expect_cleared(&a.img, VHDXLOG_POLICY_DEFAULT);
-  expect_refused(&a.img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_TORN);
-  armed_end(&a);
+  expect_cleared(&a->img, VHDXLOG_POLICY_DEFAULT);
+  expect_refused(&a->img, VHDXLOG_POLICY_STRICT, VHDXLOG_ARMED_TORN);
 }
 
 /* Torn at 512-byte granularity inside the first sector: the header fields
@@ -246,34 +253,28 @@ static void test_armed_log_with_insane_header_is_refused(void **state) {
 
 /* A checksum that matches an entry that breaks a rule: written that way. */
 static void test_armed_log_with_checksummed_bad_entry_is_refused(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 6);
-  put_entry(a.log, 0, 4, a.g);
+  armed *a = *state;
+  put_entry(a->log, 0, 4, a->g);
   assert_int_equal(
-      vtk_entry_break(a.log, LOG_LEN, 0, VTK_BREAK_DESC_SIGNATURE, 1, 1), 0);
-  const vhdxlog_armed *r = armed_load(&a);
+      vtk_entry_break(a->log, LOG_LEN, 0, VTK_BREAK_DESC_SIGNATURE, 1, 1), 0);
+  const vhdxlog_armed *r = armed_load(a);
   assert_int_equal(r->decisive.status, VHDXLOG_E_DESCRIPTOR_SIGNATURE);
   assert_int_equal(r->decisive.index, 1);
-  expect_refused_unless_forced(&a, VHDXLOG_ARMED_DAMAGED_CHECKSUM);
-  armed_end(&a);
+  expect_refused_unless_forced(a, VHDXLOG_ARMED_DAMAGED_CHECKSUM);
 }
 
 /* A valid entry whose Tail points outside any run: no correct writer's cut
  * leaves a valid entry that is not part of a complete sequence. */
 static void test_armed_log_with_incomplete_sequence_is_refused(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 7);
-  put_entry(a.log, 16384, 4, a.g);
+  armed *a = *state;
+  put_entry(a->log, 16384, 4, a->g);
   /* Tail -> 64 KiB, where nothing starts */
-  vtk_put_le32(a.log + 16384 + 12, 65536);
-  vtk_entry_fix_checksum(a.log, LOG_LEN, 16384);
-  const vhdxlog_armed *r = armed_load(&a);
+  vtk_put_le32(a->log + 16384 + 12, 65536);
+  vtk_entry_fix_checksum(a->log, LOG_LEN, 16384);
+  const vhdxlog_armed *r = armed_load(a);
   assert_int_equal(r->newest.status, VHDXLOG_OK);
   assert_int_equal(r->newest.offset, 16384);
-  expect_refused_unless_forced(&a, VHDXLOG_ARMED_INCOMPLETE);
-  armed_end(&a);
+  expect_refused_unless_forced(a, VHDXLOG_ARMED_INCOMPLETE);
 }
 
 /* The newest candidate (greatest SequenceNumber) is the one reported. */
@@ -299,17 +300,14 @@ static void test_armed_reports_newest_candidate(void **state) {
 /* A candidate whose span holds another "loge" sector: older bytes, so torn,
  * and its checksum is not computed (the spans computed stay disjoint). */
 static void test_armed_candidate_over_other_entry_is_torn(void **state) {
-  (void)state;
-  armed a;
-  armed_begin(&a, 9);
+  armed *a = *state;
   uint8_t old[16];
   vtk_guid(old, 99);
-  put_entry(a.log, 0, 3, a.g);
-  put_entry(a.log, 4096, 1, old); /* overwrites the data sector */
-  const vhdxlog_armed *r = armed_load(&a);
+  put_entry(a->log, 0, 3, a->g);
+  put_entry(a->log, 4096, 1, old); /* overwrites the data sector */
+  const vhdxlog_armed *r = armed_load(a);
   assert_int_equal(r->kind, VHDXLOG_ARMED_TORN);
   assert_int_equal(r->candidates, 1);
-  armed_end(&a);
 }
 
 /* A clear cut at every write, and each header write torn at 512 bytes,
@@ -380,15 +378,25 @@ static void test_armed_every_sector_a_candidate(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_armed_log_of_zeros_is_cleared),
-      cmocka_unit_test(test_armed_log_with_older_guids_is_cleared),
-      cmocka_unit_test(test_armed_log_with_torn_entry_is_cleared),
+      cmocka_unit_test_setup_teardown(test_armed_log_of_zeros_is_cleared,
+                                      armed_setup, armed_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_armed_log_with_older_guids_is_cleared, armed_setup,
+          armed_teardown),
+      cmocka_unit_test_setup_teardown(test_armed_log_with_torn_entry_is_cleared,
+                                      armed_setup, armed_teardown),
       cmocka_unit_test(test_armed_log_torn_inside_first_sector_is_cleared),
       cmocka_unit_test(test_armed_log_with_insane_header_is_refused),
-      cmocka_unit_test(test_armed_log_with_checksummed_bad_entry_is_refused),
-      cmocka_unit_test(test_armed_log_with_incomplete_sequence_is_refused),
+      cmocka_unit_test_setup_teardown(
+          test_armed_log_with_checksummed_bad_entry_is_refused, armed_setup,
+          armed_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_armed_log_with_incomplete_sequence_is_refused, armed_setup,
+          armed_teardown),
       cmocka_unit_test(test_armed_reports_newest_candidate),
-      cmocka_unit_test(test_armed_candidate_over_other_entry_is_torn),
+      cmocka_unit_test_setup_teardown(
+          test_armed_candidate_over_other_entry_is_torn, armed_setup,
+          armed_teardown),
       cmocka_unit_test(test_armed_clear_converges_after_any_interruption),
       cmocka_unit_test(test_armed_every_sector_a_candidate),
   };
