@@ -55,6 +55,21 @@ static void build_default(vtk_image *img) {
   vtk_image_build(img, &s);
 }
 
+/* cmocka fixture: *state is the default clean image. */
+static int default_setup(void **state) {
+  vtk_image *img = malloc(sizeof(*img));
+  assert_non_null(img);
+  build_default(img);
+  *state = img;
+  return 0;
+}
+
+static int image_teardown(void **state) {
+  vtk_image_free(*state);
+  free(*state);
+  return 0;
+}
+
 static void build_dirty(vtk_image *img, uint32_t guid_seed) {
   vtk_image_spec s;
   vtk_image_spec_default(&s);
@@ -82,10 +97,8 @@ static vtk_region unknown_region(uint32_t seed, uint64_t off, uint32_t len,
 /* --- whole-image basics ------------------------------------------------ */
 
 static void test_image_parses_default_clean_image(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.file_size, 4u * VTK_MIB);
   assert_int_equal(parsed.current, 1);
   assert_int_equal(parsed.headers_identical, 0);
@@ -98,12 +111,12 @@ static void test_image_parses_default_clean_image(void **state) {
   assert_int_equal(parsed.headers[1].log_offset, VTK_MIB);
   assert_int_equal(parsed.headers[1].log_length, VTK_MIB);
   assert_int_equal(parsed.headers[1].checksum,
-                   vtk_get_le32(vtk_header(&img, 1) + 4));
+                   vtk_get_le32(vtk_header(img, 1) + 4));
   assert_memory_equal(parsed.headers[1].file_write_guid,
-                      vtk_header(&img, 1) + 16, 16);
+                      vtk_header(img, 1) + 16, 16);
   assert_memory_equal(parsed.headers[1].data_write_guid,
-                      vtk_header(&img, 1) + 32, 16);
-  assert_memory_equal(parsed.current_header, vtk_header(&img, 1), 4096);
+                      vtk_header(img, 1) + 32, 16);
+  assert_memory_equal(parsed.current_header, vtk_header(img, 1), 4096);
   assert_int_equal(parsed.log_state, VHDXLOG_LOG_CLEAN);
   assert_int_equal(parsed.log_offset, VTK_MIB);
   assert_int_equal(parsed.log_length, VTK_MIB);
@@ -116,7 +129,6 @@ static void test_image_parses_default_clean_image(void **state) {
   assert_int_equal(parsed.regions.bat_length, VTK_MIB);
   assert_int_equal(parsed.regions.metadata_offset, 3u * VTK_MIB);
   assert_int_equal(parsed.regions.metadata_length, VTK_MIB);
-  vtk_image_free(&img);
 }
 
 static void test_image_reports_dirty_log_with_its_guid(void **state) {
@@ -133,18 +145,15 @@ static void test_image_reports_dirty_log_with_its_guid(void **state) {
 }
 
 static void test_image_rejects_file_smaller_than_header_area(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  img.size = VTK_MIB - 1;
-  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
-  img.size = 0;
-  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
+  vtk_image *img = *state;
+  img->size = VTK_MIB - 1;
+  expect(img, VHDXLOG_E_FILE_TOO_SMALL);
+  img->size = 0;
+  expect(img, VHDXLOG_E_FILE_TOO_SMALL);
   /* size is checked before the signature */
-  img.data[0] = 'X';
-  expect(&img, VHDXLOG_E_FILE_TOO_SMALL);
-  img.size = 4u * VTK_MIB;
-  vtk_image_free(&img);
+  img->data[0] = 'X';
+  expect(img, VHDXLOG_E_FILE_TOO_SMALL);
+  img->size = 4u * VTK_MIB;
 }
 
 static void test_image_accepts_file_of_exactly_header_area(void **state) {
@@ -160,31 +169,25 @@ static void test_image_accepts_file_of_exactly_header_area(void **state) {
 }
 
 static void test_image_rejects_bad_file_signature(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  img.data[7] = 'F'; /* "vhdxfilF": compared as raw bytes */
-  expect(&img, VHDXLOG_E_FILE_SIGNATURE);
-  img.data[7] = 'e';
-  img.data[0] = 'V';
-  expect(&img, VHDXLOG_E_FILE_SIGNATURE);
-  vtk_image_free(&img);
+  vtk_image *img = *state;
+  img->data[7] = 'F'; /* "vhdxfilF": compared as raw bytes */
+  expect(img, VHDXLOG_E_FILE_SIGNATURE);
+  img->data[7] = 'e';
+  img->data[0] = 'V';
+  expect(img, VHDXLOG_E_FILE_SIGNATURE);
 }
 
 static void test_image_rejects_null_or_short_input(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
+  vtk_image *img = *state;
   vhdxlog_image out;
   vhdxlog_error e;
-  assert_int_equal(vhdxlog_image_parse(NULL, VTK_MIB, img.size, &out, &e),
+  assert_int_equal(vhdxlog_image_parse(NULL, VTK_MIB, img->size, &out, &e),
                    VHDXLOG_E_ARGUMENT);
   assert_int_equal(
-      vhdxlog_image_parse(img.data, VTK_MIB - 1, img.size, &out, &e),
+      vhdxlog_image_parse(img->data, VTK_MIB - 1, img->size, &out, &e),
       VHDXLOG_E_ARGUMENT);
-  assert_int_equal(vhdxlog_image_parse(img.data, VTK_MIB, img.size, NULL, &e),
+  assert_int_equal(vhdxlog_image_parse(img->data, VTK_MIB, img->size, NULL, &e),
                    VHDXLOG_E_ARGUMENT);
-  vtk_image_free(&img);
 }
 
 /* --- rule 2: current header --------------------------------------------- */
@@ -232,38 +235,29 @@ static void test_image_current_is_only_valid_header_by_checksum(void **state) {
 }
 
 static void test_image_current_is_only_valid_header_by_signature(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_header(&img, 1)[0] = 'H'; /* "Head" */
-  vtk_header_fix_checksum(&img, 1);
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  vtk_header(img, 1)[0] = 'H'; /* "Head" */
+  vtk_header_fix_checksum(img, 1);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 0);
   assert_false(parsed.headers[1].valid);
-  vtk_image_free(&img);
 }
 
 static void test_image_header_checksum_covers_reserved_bytes(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_header(&img, 1)[4095] ^= 1;
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  vtk_header(img, 1)[4095] ^= 1;
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 0);
-  vtk_image_free(&img);
 }
 
 static void test_image_rejects_when_no_header_is_valid(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_header(&img, 0)[100] ^= 1;
-  vtk_header(&img, 1)[0] = 'x';
-  expect(&img, VHDXLOG_E_NO_VALID_HEADER);
+  vtk_image *img = *state;
+  vtk_header(img, 0)[100] ^= 1;
+  vtk_header(img, 1)[0] = 'x';
+  expect(img, VHDXLOG_E_NO_VALID_HEADER);
   /* headers[] is filled even on failure */
   assert_false(parsed.headers[0].valid);
   assert_false(parsed.headers[1].valid);
-  vtk_image_free(&img);
 }
 
 static void
@@ -335,16 +329,13 @@ static void test_image_rejects_current_header_version_not_one(void **state) {
 }
 
 static void test_image_ignores_version_of_non_current_header(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_put_le16(vtk_header(&img, 0) + 66, 9);
-  vtk_put_le16(vtk_header(&img, 0) + 64, 9);
-  vtk_put_le64(vtk_header(&img, 0) + 72, 12345);
-  vtk_header_fix_checksum(&img, 0);
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  vtk_put_le16(vtk_header(img, 0) + 66, 9);
+  vtk_put_le16(vtk_header(img, 0) + 64, 9);
+  vtk_put_le64(vtk_header(img, 0) + 72, 12345);
+  vtk_header_fix_checksum(img, 0);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 1);
-  vtk_image_free(&img);
 }
 
 static void test_image_accepts_log_version_when_log_guid_zero(void **state) {
@@ -438,66 +429,51 @@ static void test_image_rejects_dirty_log_beyond_file(void **state) {
 
 static void
 test_image_uses_region_copy_two_when_copy_one_checksum_bad(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_region_table(&img, 0)[1000] ^= 1;
+  vtk_image *img = *state;
+  vtk_region_table(img, 0)[1000] ^= 1;
   /* make copy 2 distinguishable: move the metadata region */
   vtk_region r = region(VTK_GUID_METADATA, 5u * VTK_MIB, VTK_MIB, 1);
-  vtk_region_set(&img, 1, 1, &r);
-  expect(&img, VHDXLOG_OK);
+  vtk_region_set(img, 1, 1, &r);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.regions.used, 1);
   assert_false(parsed.regions.valid[0]);
   assert_true(parsed.regions.valid[1]);
   assert_int_equal(parsed.regions.metadata_offset, 5u * VTK_MIB);
-  vtk_image_free(&img);
 }
 
 static void
 test_image_uses_region_copy_two_when_copy_one_signature_bad(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_region_table(&img, 0)[0] = 'R';
-  vtk_region_fix_checksum(&img, 0);
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  vtk_region_table(img, 0)[0] = 'R';
+  vtk_region_fix_checksum(img, 0);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.regions.used, 1);
-  vtk_image_free(&img);
 }
 
 static void test_image_uses_region_copy_one_when_both_valid(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
+  vtk_image *img = *state;
   vtk_region r = region(VTK_GUID_METADATA, 5u * VTK_MIB, VTK_MIB, 1);
-  vtk_region_set(&img, 1, 1, &r);
-  expect(&img, VHDXLOG_OK);
+  vtk_region_set(img, 1, 1, &r);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.regions.used, 0);
   assert_int_equal(parsed.regions.metadata_offset, 3u * VTK_MIB);
-  vtk_image_free(&img);
 }
 
 static void
 test_image_reports_copy_two_invalid_while_using_copy_one(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_region_table(&img, 1)[1000] ^= 1;
-  expect(&img, VHDXLOG_OK);
+  vtk_image *img = *state;
+  vtk_region_table(img, 1)[1000] ^= 1;
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.regions.used, 0);
   assert_true(parsed.regions.valid[0]);
   assert_false(parsed.regions.valid[1]);
-  vtk_image_free(&img);
 }
 
 static void test_image_rejects_when_no_region_table_is_valid(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_region_table(&img, 0)[1000] ^= 1;
-  vtk_region_table(&img, 1)[0] = 'x';
-  expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
-  vtk_image_free(&img);
+  vtk_image *img = *state;
+  vtk_region_table(img, 0)[1000] ^= 1;
+  vtk_region_table(img, 1)[0] = 'x';
+  expect(img, VHDXLOG_E_NO_VALID_REGION_TABLE);
 }
 
 /* Apply `r` at `index` to the copies in `mask` (bit 0: copy 1, bit 1:
@@ -514,35 +490,29 @@ static void expect_region(const vtk_region *r, uint32_t index, int mask,
 }
 
 static void test_image_rejects_region_count_over_2047(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
-  vtk_region_set_count(&img, 0, 2048);
-  vtk_region_set_count(&img, 1, 2048);
-  expect(&img, VHDXLOG_E_REGION_COUNT);
-  vtk_region_set_count(&img, 1, 2);
-  expect(&img, VHDXLOG_OK); /* copy 2 is fine */
+  vtk_image *img = *state;
+  vtk_region_set_count(img, 0, 2048);
+  vtk_region_set_count(img, 1, 2048);
+  expect(img, VHDXLOG_E_REGION_COUNT);
+  vtk_region_set_count(img, 1, 2);
+  expect(img, VHDXLOG_OK); /* copy 2 is fine */
   assert_int_equal(parsed.regions.used, 1);
-  vtk_region_set_count(&img, 0, 0xFFFFFFFFu);
-  expect(&img, VHDXLOG_OK);
-  vtk_image_free(&img);
+  vtk_region_set_count(img, 0, 0xFFFFFFFFu);
+  expect(img, VHDXLOG_OK);
 }
 
 static void test_image_accepts_2047_regions(void **state) {
-  (void)state;
-  vtk_image img;
-  build_default(&img);
+  vtk_image *img = *state;
   for (int w = 0; w < 2; w++) {
     for (uint32_t i = 2; i < 2047; i++) {
       /* unknown, optional, zero length: overlaps nothing */
       vtk_region r = unknown_region(1000 + i, VTK_MIB, 0, 0);
-      vtk_region_put(vtk_region_entry(&img, w, i), &r);
+      vtk_region_put(vtk_region_entry(img, w, i), &r);
     }
-    vtk_region_set_count(&img, w, 2047);
+    vtk_region_set_count(img, w, 2047);
   }
-  expect(&img, VHDXLOG_OK);
+  expect(img, VHDXLOG_OK);
   assert_int_equal(parsed.regions.entry_count, 2047);
-  vtk_image_free(&img);
 }
 
 static void test_image_rejects_region_entry_offset_or_length(void **state) {
@@ -776,39 +746,61 @@ static void test_image_checks_region_tables_before_log_overlap(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_image_parses_default_clean_image),
+      cmocka_unit_test_setup_teardown(test_image_parses_default_clean_image,
+                                      default_setup, image_teardown),
       cmocka_unit_test(test_image_reports_dirty_log_with_its_guid),
-      cmocka_unit_test(test_image_rejects_file_smaller_than_header_area),
+      cmocka_unit_test_setup_teardown(
+          test_image_rejects_file_smaller_than_header_area, default_setup,
+          image_teardown),
       cmocka_unit_test(test_image_accepts_file_of_exactly_header_area),
-      cmocka_unit_test(test_image_rejects_bad_file_signature),
-      cmocka_unit_test(test_image_rejects_null_or_short_input),
+      cmocka_unit_test_setup_teardown(test_image_rejects_bad_file_signature,
+                                      default_setup, image_teardown),
+      cmocka_unit_test_setup_teardown(test_image_rejects_null_or_short_input,
+                                      default_setup, image_teardown),
       cmocka_unit_test(test_image_current_is_header_with_greater_sequence),
       cmocka_unit_test(test_image_current_is_only_valid_header_by_checksum),
-      cmocka_unit_test(test_image_current_is_only_valid_header_by_signature),
-      cmocka_unit_test(test_image_header_checksum_covers_reserved_bytes),
-      cmocka_unit_test(test_image_rejects_when_no_header_is_valid),
+      cmocka_unit_test_setup_teardown(
+          test_image_current_is_only_valid_header_by_signature, default_setup,
+          image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_header_checksum_covers_reserved_bytes, default_setup,
+          image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_rejects_when_no_header_is_valid, default_setup,
+          image_teardown),
       cmocka_unit_test(
           test_image_accepts_identical_headers_with_equal_sequence),
       cmocka_unit_test(
           test_image_rejects_differing_headers_with_equal_sequence),
       cmocka_unit_test(test_image_equal_sequence_with_one_invalid_is_not_a_tie),
       cmocka_unit_test(test_image_rejects_current_header_version_not_one),
-      cmocka_unit_test(test_image_ignores_version_of_non_current_header),
+      cmocka_unit_test_setup_teardown(
+          test_image_ignores_version_of_non_current_header, default_setup,
+          image_teardown),
       cmocka_unit_test(test_image_accepts_log_version_when_log_guid_zero),
       cmocka_unit_test(test_image_rejects_log_version_when_log_guid_set),
       cmocka_unit_test(test_image_rejects_bad_log_location),
       cmocka_unit_test(test_image_accepts_log_location_boundaries),
       cmocka_unit_test(test_image_rejects_dirty_log_beyond_file),
-      cmocka_unit_test(
-          test_image_uses_region_copy_two_when_copy_one_checksum_bad),
-      cmocka_unit_test(
-          test_image_uses_region_copy_two_when_copy_one_signature_bad),
-      cmocka_unit_test(test_image_uses_region_copy_one_when_both_valid),
-      cmocka_unit_test(
-          test_image_reports_copy_two_invalid_while_using_copy_one),
-      cmocka_unit_test(test_image_rejects_when_no_region_table_is_valid),
-      cmocka_unit_test(test_image_rejects_region_count_over_2047),
-      cmocka_unit_test(test_image_accepts_2047_regions),
+      cmocka_unit_test_setup_teardown(
+          test_image_uses_region_copy_two_when_copy_one_checksum_bad,
+          default_setup, image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_uses_region_copy_two_when_copy_one_signature_bad,
+          default_setup, image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_uses_region_copy_one_when_both_valid, default_setup,
+          image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_reports_copy_two_invalid_while_using_copy_one,
+          default_setup, image_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_rejects_when_no_region_table_is_valid, default_setup,
+          image_teardown),
+      cmocka_unit_test_setup_teardown(test_image_rejects_region_count_over_2047,
+                                      default_setup, image_teardown),
+      cmocka_unit_test_setup_teardown(test_image_accepts_2047_regions,
+                                      default_setup, image_teardown),
       cmocka_unit_test(test_image_rejects_region_entry_offset_or_length),
       cmocka_unit_test(test_image_accepts_region_entry_boundaries),
       cmocka_unit_test(test_image_rejects_duplicate_region_guid),
