@@ -70,6 +70,28 @@ static int image_teardown(void **state) {
   return 0;
 }
 
+/* cmocka fixture: a default spec for the test to change, and the image it
+ * builds from it (freed after the test). */
+typedef struct spec_image {
+  vtk_image_spec s;
+  vtk_image img;
+} spec_image;
+
+static int spec_setup(void **state) {
+  spec_image *x = calloc(1, sizeof(*x));
+  assert_non_null(x);
+  vtk_image_spec_default(&x->s);
+  *state = x;
+  return 0;
+}
+
+static int spec_teardown(void **state) {
+  spec_image *x = *state;
+  vtk_image_free(&x->img);
+  free(x);
+  return 0;
+}
+
 static void build_dirty(vtk_image *img, uint32_t guid_seed) {
   vtk_image_spec s;
   vtk_image_spec_default(&s);
@@ -157,15 +179,11 @@ static void test_image_rejects_file_smaller_than_header_area(void **state) {
 }
 
 static void test_image_accepts_file_of_exactly_header_area(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.file_size = VTK_MIB;
-  build(&img, &s);
-  expect(&img, VHDXLOG_OK);
+  spec_image *x = *state;
+  x->s.file_size = VTK_MIB;
+  build(&x->img, &x->s);
+  expect(&x->img, VHDXLOG_OK);
   assert_int_equal(parsed.file_size, VTK_MIB);
-  vtk_image_free(&img);
 }
 
 static void test_image_rejects_bad_file_signature(void **state) {
@@ -262,19 +280,15 @@ static void test_image_rejects_when_no_header_is_valid(void **state) {
 
 static void
 test_image_accepts_identical_headers_with_equal_sequence(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = s.header_seq[1] = 7;
-  vtk_guid(s.log_guid, 4); /* both get it: both are current */
-  build(&img, &s);
-  assert_memory_equal(vtk_header(&img, 0), vtk_header(&img, 1), 4096);
-  expect(&img, VHDXLOG_OK);
+  spec_image *x = *state;
+  x->s.header_seq[0] = x->s.header_seq[1] = 7;
+  vtk_guid(x->s.log_guid, 4); /* both get it: both are current */
+  build(&x->img, &x->s);
+  assert_memory_equal(vtk_header(&x->img, 0), vtk_header(&x->img, 1), 4096);
+  expect(&x->img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 0);
   assert_int_equal(parsed.headers_identical, 1);
   assert_int_equal(parsed.log_state, VHDXLOG_LOG_DIRTY);
-  vtk_image_free(&img);
 }
 
 static void
@@ -301,16 +315,12 @@ test_image_rejects_differing_headers_with_equal_sequence(void **state) {
 
 static void
 test_image_equal_sequence_with_one_invalid_is_not_a_tie(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = s.header_seq[1] = 7;
-  build(&img, &s);
-  vtk_header(&img, 0)[32] ^= 1; /* invalid: checksum not fixed */
-  expect(&img, VHDXLOG_OK);
+  spec_image *x = *state;
+  x->s.header_seq[0] = x->s.header_seq[1] = 7;
+  build(&x->img, &x->s);
+  vtk_header(&x->img, 0)[32] ^= 1; /* invalid: checksum not fixed */
+  expect(&x->img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 1);
-  vtk_image_free(&img);
 }
 
 /* --- rule 3: fields of the current header -------------------------------- */
@@ -339,27 +349,19 @@ static void test_image_ignores_version_of_non_current_header(void **state) {
 }
 
 static void test_image_accepts_log_version_when_log_guid_zero(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.log_version = 1;
-  build(&img, &s);
-  expect(&img, VHDXLOG_OK);
+  spec_image *x = *state;
+  x->s.log_version = 1;
+  build(&x->img, &x->s);
+  expect(&x->img, VHDXLOG_OK);
   assert_int_equal(parsed.log_state, VHDXLOG_LOG_CLEAN);
-  vtk_image_free(&img);
 }
 
 static void test_image_rejects_log_version_when_log_guid_set(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.log_version = 1;
-  vtk_guid(s.log_guid, 5);
-  build(&img, &s);
-  expect(&img, VHDXLOG_E_HEADER_LOG_VERSION);
-  vtk_image_free(&img);
+  spec_image *x = *state;
+  x->s.log_version = 1;
+  vtk_guid(x->s.log_guid, 5);
+  build(&x->img, &x->s);
+  expect(&x->img, VHDXLOG_E_HEADER_LOG_VERSION);
 }
 
 static void expect_log_location(uint64_t off, uint32_t len, int dirty,
@@ -732,16 +734,12 @@ static void test_image_checks_version_before_log_fields(void **state) {
 }
 
 static void test_image_checks_region_tables_before_log_overlap(void **state) {
-  (void)state;
-  vtk_image_spec s;
-  vtk_image img;
-  vtk_image_spec_default(&s);
-  s.log_offset = 2u * VTK_MIB; /* overlaps the BAT */
-  build(&img, &s);
-  vtk_region_table(&img, 0)[0] = 'x';
-  vtk_region_table(&img, 1)[0] = 'x';
-  expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
-  vtk_image_free(&img);
+  spec_image *x = *state;
+  x->s.log_offset = 2u * VTK_MIB; /* overlaps the BAT */
+  build(&x->img, &x->s);
+  vtk_region_table(&x->img, 0)[0] = 'x';
+  vtk_region_table(&x->img, 1)[0] = 'x';
+  expect(&x->img, VHDXLOG_E_NO_VALID_REGION_TABLE);
 }
 
 int main(void) {
@@ -752,7 +750,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_image_rejects_file_smaller_than_header_area, default_setup,
           image_teardown),
-      cmocka_unit_test(test_image_accepts_file_of_exactly_header_area),
+      cmocka_unit_test_setup_teardown(
+          test_image_accepts_file_of_exactly_header_area, spec_setup,
+          spec_teardown),
       cmocka_unit_test_setup_teardown(test_image_rejects_bad_file_signature,
                                       default_setup, image_teardown),
       cmocka_unit_test_setup_teardown(test_image_rejects_null_or_short_input,
@@ -768,17 +768,24 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_image_rejects_when_no_header_is_valid, default_setup,
           image_teardown),
-      cmocka_unit_test(
-          test_image_accepts_identical_headers_with_equal_sequence),
+      cmocka_unit_test_setup_teardown(
+          test_image_accepts_identical_headers_with_equal_sequence, spec_setup,
+          spec_teardown),
       cmocka_unit_test(
           test_image_rejects_differing_headers_with_equal_sequence),
-      cmocka_unit_test(test_image_equal_sequence_with_one_invalid_is_not_a_tie),
+      cmocka_unit_test_setup_teardown(
+          test_image_equal_sequence_with_one_invalid_is_not_a_tie, spec_setup,
+          spec_teardown),
       cmocka_unit_test(test_image_rejects_current_header_version_not_one),
       cmocka_unit_test_setup_teardown(
           test_image_ignores_version_of_non_current_header, default_setup,
           image_teardown),
-      cmocka_unit_test(test_image_accepts_log_version_when_log_guid_zero),
-      cmocka_unit_test(test_image_rejects_log_version_when_log_guid_set),
+      cmocka_unit_test_setup_teardown(
+          test_image_accepts_log_version_when_log_guid_zero, spec_setup,
+          spec_teardown),
+      cmocka_unit_test_setup_teardown(
+          test_image_rejects_log_version_when_log_guid_set, spec_setup,
+          spec_teardown),
       cmocka_unit_test(test_image_rejects_bad_log_location),
       cmocka_unit_test(test_image_accepts_log_location_boundaries),
       cmocka_unit_test(test_image_rejects_dirty_log_beyond_file),
@@ -814,7 +821,9 @@ int main(void) {
       cmocka_unit_test(test_image_accepts_log_touching_regions),
       cmocka_unit_test(test_image_checks_header_before_region_tables),
       cmocka_unit_test(test_image_checks_version_before_log_fields),
-      cmocka_unit_test(test_image_checks_region_tables_before_log_overlap),
+      cmocka_unit_test_setup_teardown(
+          test_image_checks_region_tables_before_log_overlap, spec_setup,
+          spec_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
