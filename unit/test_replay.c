@@ -88,41 +88,10 @@ static void check_scenario(int which, size_t bufsize) {
   vtk_scenario_free(&s);
 }
 
-static void test_replay_single_entry_matches_model(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_SINGLE, 65536);
-}
-
-static void test_replay_wrapped_multi_entry_log_matches_model(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_WRAPPED_MULTI, 65536);
-}
-
-static void
-test_replay_zero_descriptor_entry_only_grows_and_clears(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_NO_DESCRIPTORS, 65536);
-}
-
-static void test_replay_applies_only_from_head_tail(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_TAIL_NOT_FIRST, 65536);
-}
-
-static void
-test_replay_skips_first_update_when_file_write_guid_derived(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_FWG_ALREADY_SET, 65536);
-}
-
-static void test_replay_with_header_one_current(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_HEADER1_CURRENT, 65536);
-}
-
-static void test_replay_with_identical_headers_of_equal_number(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_IDENTICAL_HEADERS, 65536);
+/* Every scenario replays to the testkit model's bytes; the 4 MiB file of
+ * VTK_SC_SINGLE is exactly its FlushedFileOffset. *state: a VTK_SC_*. */
+static void test_replay_scenario_matches_model(void **state) {
+  check_scenario(*(const int *)*state, 65536);
 }
 
 static void test_replay_result_independent_of_buffer_size(void **state) {
@@ -344,35 +313,10 @@ static void crash_at_every_write(int which) {
   vtk_scenario_free(&s);
 }
 
-static void test_replay_crash_at_every_write_single(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_SINGLE);
-}
-
-static void test_replay_crash_at_every_write_wrapped_multi(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_WRAPPED_MULTI);
-}
-
-static void test_replay_crash_at_every_write_no_descriptors(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_NO_DESCRIPTORS);
-}
-
-static void test_replay_crash_at_every_write_fwg_already_set(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_FWG_ALREADY_SET);
-}
-
-static void test_replay_crash_at_every_write_header1_current(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_HEADER1_CURRENT);
-}
-
 /* Crash twice: at k, then at j during the recovery, then recover. */
-static void test_replay_crash_at_every_write_identical_headers(void **state) {
-  (void)state;
-  crash_at_every_write(VTK_SC_IDENTICAL_HEADERS);
+/* *state: a VTK_SC_*. */
+static void test_replay_crash_at_every_write(void **state) {
+  crash_at_every_write(*(const int *)*state);
 }
 
 static void test_replay_survives_crash_during_recovery(void **state) {
@@ -615,12 +559,6 @@ static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
   expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB - 4096); /* the file size */
   vtk_scenario_free(&s);
-}
-
-static void test_replay_accepts_file_exactly_flushed_offset(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_SINGLE,
-                 65536); /* 4 MiB file, FlushedFileOffset 4 MiB */
 }
 
 static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
@@ -1103,16 +1041,30 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   vtk_scenario_free(&s);
 }
 
+/* The scenario numbers, as test states. */
+static int SC[VTK_SC_COUNT];
+
 int main(void) {
+  for (int i = 0; i < VTK_SC_COUNT; i++)
+    SC[i] = i;
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_replay_single_entry_matches_model),
-      cmocka_unit_test(test_replay_wrapped_multi_entry_log_matches_model),
-      cmocka_unit_test(test_replay_zero_descriptor_entry_only_grows_and_clears),
-      cmocka_unit_test(test_replay_applies_only_from_head_tail),
-      cmocka_unit_test(
-          test_replay_skips_first_update_when_file_write_guid_derived),
-      cmocka_unit_test(test_replay_with_header_one_current),
-      cmocka_unit_test(test_replay_with_identical_headers_of_equal_number),
+      unit_case(test_replay_single_entry_matches_model,
+                test_replay_scenario_matches_model, &SC[VTK_SC_SINGLE]),
+      unit_case(test_replay_wrapped_multi_entry_log_matches_model,
+                test_replay_scenario_matches_model, &SC[VTK_SC_WRAPPED_MULTI]),
+      unit_case(test_replay_zero_descriptor_entry_only_grows_and_clears,
+                test_replay_scenario_matches_model, &SC[VTK_SC_NO_DESCRIPTORS]),
+      unit_case(test_replay_applies_only_from_head_tail,
+                test_replay_scenario_matches_model, &SC[VTK_SC_TAIL_NOT_FIRST]),
+      unit_case(test_replay_skips_first_update_when_file_write_guid_derived,
+                test_replay_scenario_matches_model,
+                &SC[VTK_SC_FWG_ALREADY_SET]),
+      unit_case(test_replay_with_header_one_current,
+                test_replay_scenario_matches_model,
+                &SC[VTK_SC_HEADER1_CURRENT]),
+      unit_case(test_replay_with_identical_headers_of_equal_number,
+                test_replay_scenario_matches_model,
+                &SC[VTK_SC_IDENTICAL_HEADERS]),
       cmocka_unit_test(test_replay_result_independent_of_buffer_size),
       cmocka_unit_test(test_replay_rejects_buffer_smaller_than_sector),
       cmocka_unit_test(test_replay_leaves_headers_clean_with_derived_guid),
@@ -1120,16 +1072,24 @@ int main(void) {
       cmocka_unit_test(test_replay_twice_is_a_no_op),
       cmocka_unit_test(test_replay_clean_image_writes_nothing),
       cmocka_unit_test(test_replay_completes_interrupted_header_update),
-      cmocka_unit_test(test_replay_crash_at_every_write_single),
-      cmocka_unit_test(test_replay_crash_at_every_write_wrapped_multi),
-      cmocka_unit_test(test_replay_crash_at_every_write_no_descriptors),
-      cmocka_unit_test(test_replay_crash_at_every_write_fwg_already_set),
-      cmocka_unit_test(test_replay_crash_at_every_write_header1_current),
-      cmocka_unit_test(test_replay_crash_at_every_write_identical_headers),
+      unit_case(test_replay_crash_at_every_write_single,
+                test_replay_crash_at_every_write, &SC[VTK_SC_SINGLE]),
+      unit_case(test_replay_crash_at_every_write_wrapped_multi,
+                test_replay_crash_at_every_write, &SC[VTK_SC_WRAPPED_MULTI]),
+      unit_case(test_replay_crash_at_every_write_no_descriptors,
+                test_replay_crash_at_every_write, &SC[VTK_SC_NO_DESCRIPTORS]),
+      unit_case(test_replay_crash_at_every_write_fwg_already_set,
+                test_replay_crash_at_every_write, &SC[VTK_SC_FWG_ALREADY_SET]),
+      unit_case(test_replay_crash_at_every_write_header1_current,
+                test_replay_crash_at_every_write, &SC[VTK_SC_HEADER1_CURRENT]),
+      unit_case(test_replay_crash_at_every_write_identical_headers,
+                test_replay_crash_at_every_write,
+                &SC[VTK_SC_IDENTICAL_HEADERS]),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
       cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
-      cmocka_unit_test(test_replay_accepts_file_exactly_flushed_offset),
+      unit_case(test_replay_accepts_file_exactly_flushed_offset,
+                test_replay_scenario_matches_model, &SC[VTK_SC_SINGLE]),
       cmocka_unit_test(test_replay_rejects_flushed_offset_beyond_end),
       cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
       cmocka_unit_test(test_replay_rejects_corrupt_headers),

@@ -16,6 +16,12 @@
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
 
+/* A test case named for the behaviour it pins that runs a shared test
+ * function `f` on the input `state`: cmocka's prestate form with a name of
+ * its own. */
+#define unit_case(name, f, state)                                              \
+  { #name, f, NULL, NULL, state }
+
 /* A log context over `log` (the library needs no scratch: O(1) init). */
 typedef struct ulog {
   vhdxlog_log ctx;
