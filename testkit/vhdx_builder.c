@@ -223,6 +223,17 @@ void vtk_image_build(vtk_image *img, const vtk_image_spec *s) {
   }
 }
 
+void vtk_image_build_default(vtk_image *img) {
+  vtk_image_spec s;
+  vtk_image_spec_default(&s);
+  vtk_image_build(img, &s);
+}
+
+void vtk_image_from(vtk_image *img, const uint8_t *data, uint64_t size) {
+  image_alloc(img, size);
+  memcpy(img->data, data, (size_t)size);
+}
+
 void vtk_image_free(vtk_image *img) {
   free(img->data);
   img->data = NULL;

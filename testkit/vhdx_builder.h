@@ -112,6 +112,10 @@ typedef struct vtk_image {
 /* Build an image: "vhdxfile" + creator, two headers with valid checksums,
  * two identical region tables with valid checksums. */
 void vtk_image_build(vtk_image *img, const vtk_image_spec *s);
+/* vtk_image_build() with vtk_image_spec_default(). */
+void vtk_image_build_default(vtk_image *img);
+/* An image holding a copy of `size` bytes at `data`. */
+void vtk_image_from(vtk_image *img, const uint8_t *data, uint64_t size);
 void vtk_image_free(vtk_image *img);
 void vtk_image_copy(vtk_image *dst, const vtk_image *src);
 /* Grow (zero-filled) or shrink. */

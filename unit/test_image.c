@@ -49,17 +49,11 @@ static void build(vtk_image *img, const vtk_image_spec *s) {
   vtk_image_build(img, s);
 }
 
-static void build_default(vtk_image *img) {
-  vtk_image_spec s;
-  vtk_image_spec_default(&s);
-  vtk_image_build(img, &s);
-}
-
 /* cmocka fixture: *state is the default clean image. */
 static int default_setup(void **state) {
   vtk_image *img = malloc(sizeof(*img));
   assert_non_null(img);
-  build_default(img);
+  vtk_image_build_default(img);
   *state = img;
   return 0;
 }
@@ -235,7 +229,7 @@ static void test_image_current_is_header_with_greater_sequence(void **state) {
 static void test_image_current_is_only_valid_header_by_checksum(void **state) {
   (void)state;
   vtk_image img;
-  build_default(&img);              /* header 2 has the greater number */
+  vtk_image_build_default(&img);    /* header 2 has the greater number */
   vtk_header(&img, 1)[200] ^= 0x10; /* checksum no longer matches */
   expect(&img, VHDXLOG_OK);
   assert_int_equal(parsed.current, 0);
@@ -243,7 +237,7 @@ static void test_image_current_is_only_valid_header_by_checksum(void **state) {
   assert_true(parsed.headers[0].valid);
   vtk_image_free(&img);
 
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_header_set_seq(&img, 0, 10);
   vtk_header(&img, 0)[4] ^= 1; /* the stored checksum itself */
   expect(&img, VHDXLOG_OK);
@@ -330,7 +324,7 @@ static void test_image_rejects_current_header_version_not_one(void **state) {
   static const uint16_t bad[] = {0, 2, 0xFFFF};
   for (size_t i = 0; i < 3; i++) {
     vtk_image img;
-    build_default(&img);
+    vtk_image_build_default(&img);
     vtk_put_le16(vtk_header(&img, 1) + 66, bad[i]);
     vtk_header_fix_checksum(&img, 1);
     expect(&img, VHDXLOG_E_HEADER_VERSION);
@@ -483,7 +477,7 @@ static void test_image_rejects_when_no_region_table_is_valid(void **state) {
 static void expect_region(const vtk_region *r, uint32_t index, int mask,
                           vhdxlog_status want) {
   vtk_image img;
-  build_default(&img);
+  vtk_image_build_default(&img);
   for (int w = 0; w < 2; w++)
     if (mask & (1 << w))
       vtk_region_set(&img, w, index, r);
@@ -529,7 +523,7 @@ static void test_image_rejects_region_entry_offset_or_length(void **state) {
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vtk_image img;
-    build_default(&img);
+    vtk_image_build_default(&img);
     vtk_region_set(&img, 0, 2, &bad[i]);
     vtk_region_set(&img, 1, 2, &bad[i]);
     expect(&img, VHDXLOG_E_REGION_ENTRY);
@@ -562,7 +556,7 @@ static void test_image_rejects_duplicate_region_guid(void **state) {
   expect_region(&bat2, 2, 3, VHDXLOG_E_REGION_DUPLICATE);
   /* an unknown optional GUID twice */
   vtk_image img;
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region a = unknown_region(60, 8u * VTK_MIB, VTK_MIB, 0);
   vtk_region b = unknown_region(60, 9u * VTK_MIB, VTK_MIB, 0);
   vtk_region_set_both(&img, 2, &a);
@@ -575,7 +569,7 @@ static void test_image_rejects_unknown_required_region(void **state) {
   (void)state;
   vtk_region r = unknown_region(70, 8u * VTK_MIB, VTK_MIB, 1);
   vtk_image img;
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region_set_both(&img, 2, &r);
   expect(&img, VHDXLOG_E_REGION_UNKNOWN_REQUIRED);
   assert_int_equal(perr.index, 2);
@@ -603,7 +597,7 @@ static void test_image_rejects_missing_bat_or_metadata(void **state) {
   expect_region(&r, 1, 3, VHDXLOG_E_REGION_MISSING); /* no metadata */
   /* an EntryCount that leaves the metadata entry out */
   vtk_image img;
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region_set_count(&img, 0, 1);
   vtk_region_set_count(&img, 1, 1);
   expect(&img, VHDXLOG_E_REGION_MISSING);
@@ -639,20 +633,20 @@ static void test_image_reports_copy_one_error_when_both_invalid(void **state) {
   (void)state;
   vtk_image img;
   /* copy 1: a specific rule; copy 2: bad checksum -> copy 1's rule */
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region r = unknown_region(93, 8u * VTK_MIB, VTK_MIB, 1);
   vtk_region_set(&img, 0, 2, &r);
   vtk_region_table(&img, 1)[500] ^= 1;
   expect(&img, VHDXLOG_E_REGION_UNKNOWN_REQUIRED);
   vtk_image_free(&img);
   /* copy 1: bad checksum; copy 2: a specific rule -> no valid table */
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region_set(&img, 1, 2, &r);
   vtk_region_table(&img, 0)[500] ^= 1;
   expect(&img, VHDXLOG_E_NO_VALID_REGION_TABLE);
   vtk_image_free(&img);
   /* copy 1: count; copy 2: duplicate -> count */
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region_set_count(&img, 0, 4000);
   vtk_region dup = region(VTK_GUID_BAT, 8u * VTK_MIB, VTK_MIB, 1);
   vtk_region_set(&img, 1, 2, &dup);
@@ -690,7 +684,7 @@ static void test_image_accepts_log_touching_regions(void **state) {
 static void test_image_checks_header_before_region_tables(void **state) {
   (void)state;
   vtk_image img;
-  build_default(&img);
+  vtk_image_build_default(&img);
   vtk_region_table(&img, 0)[0] = 'x';
   vtk_region_table(&img, 1)[0] = 'x';
   vtk_put_le16(vtk_header(&img, 1) + 66, 2);

@@ -145,10 +145,7 @@ static void test_overlay_equals_actual_replay(void **state) {
   free(buf);
   vhdxlog_loaded_free(&l);
   vtk_image replayed;
-  replayed.data = NULL;
-  replayed.size = 0;
-  vtk_image_resize(&replayed, f.size);
-  memcpy(replayed.data, f.data, (size_t)f.size);
+  vtk_image_from(&replayed, f.data, f.size);
   vtk_mem_close(&f);
   check_overlay_equals_replay(&s.img, &replayed);
   vtk_image_free(&replayed);
@@ -157,10 +154,8 @@ static void test_overlay_equals_actual_replay(void **state) {
 
 static void test_overlay_of_clean_image_is_identity(void **state) {
   (void)state;
-  vtk_image_spec spec;
   vtk_image img;
-  vtk_image_spec_default(&spec);
-  vtk_image_build(&img, &spec);
+  vtk_image_build_default(&img);
   check_overlay_equals_replay(&img, &img);
   vtk_image_free(&img);
 }

@@ -171,10 +171,7 @@ static void test_replay_twice_is_a_no_op(void **state) {
   vhdxlog_error err;
   assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
   vtk_image once;
-  once.size = 0;
-  once.data = NULL;
-  vtk_image_resize(&once, f.size);
-  memcpy(once.data, f.data, (size_t)f.size);
+  vtk_image_from(&once, f.data, f.size);
   uint64_t w = f.writes;
   int flags[3];
   assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
@@ -192,10 +189,8 @@ static void test_replay_twice_is_a_no_op(void **state) {
 
 static void test_replay_clean_image_writes_nothing(void **state) {
   (void)state;
-  vtk_image_spec spec;
   vtk_image img;
-  vtk_image_spec_default(&spec);
-  vtk_image_build(&img, &spec);
+  vtk_image_build_default(&img);
   vtk_mem_file f;
   open_mem(&f, &img);
   vhdxlog_replay_result res;
@@ -973,10 +968,8 @@ static void test_plan_checks_targets_before_file_size(void **state) {
 
 static void test_plan_of_clean_image_needs_no_log(void **state) {
   (void)state;
-  vtk_image_spec spec;
   vtk_image img;
-  vtk_image_spec_default(&spec);
-  vtk_image_build(&img, &spec);
+  vtk_image_build_default(&img);
   planned p;
   assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
   assert_int_equal(p.plan.replay, 0);

@@ -28,10 +28,8 @@ static void test_testkit_crc32c_known_vectors(void **state) {
 
 static void test_testkit_image_headers_and_regions_are_valid(void **state) {
   (void)state;
-  vtk_image_spec s;
   vtk_image img;
-  vtk_image_spec_default(&s);
-  vtk_image_build(&img, &s);
+  vtk_image_build_default(&img);
   assert_int_equal(img.size, 4u * VTK_MIB);
   assert_memory_equal(img.data, "vhdxfile", 8);
   assert_true(vtk_header_raw_valid(vtk_header(&img, 0)));
