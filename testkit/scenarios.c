@@ -71,6 +71,15 @@ static void sc_tail_not_first(vtk_scenario *s, uint8_t *log) {
   vtk_log_write_run(log, VTK_MIB, o, s->active, 2);
 }
 
+const char *vtk_scenario_name(int which) {
+  static const char *const names[VTK_SC_COUNT] = {
+      "single entry",          "wrapped multi-entry log",
+      "no descriptors",        "tail not the first entry",
+      "FileWriteGuid derived", "header 1 current",
+      "identical headers"};
+  return which >= 0 && which < VTK_SC_COUNT ? names[which] : "?";
+}
+
 void vtk_scenario_build(vtk_scenario *s, int which) {
   vtk_image_spec spec;
   uint8_t *log;
@@ -95,27 +104,24 @@ void vtk_scenario_build(vtk_scenario *s, int which) {
   case VTK_SC_FWG_ALREADY_SET:
   case VTK_SC_HEADER1_CURRENT:
   case VTK_SC_IDENTICAL_HEADERS:
-    s->name = "single";
     sc_single(s, log);
     break;
   case VTK_SC_WRAPPED_MULTI:
-    s->name = "wrapped multi";
     sc_wrapped_multi(s, log);
     break;
   case VTK_SC_NO_DESCRIPTORS:
-    s->name = "no descriptors";
     s->active[0] = vtk_scenario_entry(s, 0, 5, 7 * VTK_SECTOR, 6u * VTK_MIB, 0);
     s->n_active = 1;
     vtk_log_write_run(log, VTK_MIB, 7 * VTK_SECTOR, s->active, 1);
     break;
   case VTK_SC_TAIL_NOT_FIRST:
-    s->name = "tail not first";
     sc_tail_not_first(s, log);
     break;
   default:
     fprintf(stderr, "testkit: no scenario %d\n", which);
     abort();
   }
+  s->name = vtk_scenario_name(which);
   vtk_image_build(&s->img, &spec);
   vtk_image_put_log(&s->img, log, VTK_MIB, s->guid);
   free(log);

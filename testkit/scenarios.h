@@ -21,7 +21,7 @@ extern "C" {
 #define VTK_SC_MAX_DESCS 16
 
 typedef struct vtk_scenario {
-  const char *name;
+  const char *name;                     /* vtk_scenario_name() */
   vtk_image img;                        /* before replay */
   vtk_entry active[VTK_SC_MAX_ENTRIES]; /* tail .. head */
   vtk_desc descs[VTK_SC_MAX_ENTRIES][VTK_SC_MAX_DESCS];
@@ -48,6 +48,8 @@ enum {
  * vtk_scenario_free(). Aborts on an unknown `which`. */
 void vtk_scenario_build(vtk_scenario *s, int which);
 void vtk_scenario_free(vtk_scenario *s);
+/* The short name of scenario `which` (what it pins), or "?". */
+const char *vtk_scenario_name(int which);
 /* An entry of the scenario's log: number `seq`, Tail `tail`,
  * LastFileOffset `last`, the first `ndesc` descriptors of s->descs[i],
  * LogGuid s->guid, FlushedFileOffset 4 MiB. */

@@ -46,14 +46,7 @@ static void check_overlay_equals_replay(const vtk_image *img,
   uint8_t buf[4096];
   for (uint64_t off = 0; off < want->size; off += 4096) {
     overlay(&l, img, off, buf, sizeof(buf));
-    if (memcmp(buf, want->data + (size_t)off, 4096) != 0) {
-      size_t i = 0;
-      while (buf[i] == want->data[off + i])
-        i++;
-      print_error("4 KiB range at %llu: byte %llu differs\n",
-                  (unsigned long long)off, (unsigned long long)(off + i));
-      fail();
-    }
+    assert_range_equal(buf, want->data + (size_t)off, 4096, off, "overlay");
   }
   /* unaligned ranges crossing sector, header and growth boundaries */
   static const uint64_t offs[] = {1,      4095,    65535,   65536 + 4000,
@@ -79,49 +72,16 @@ static void check_overlay_equals_replay(const vtk_image *img,
   vtk_mem_close(&f);
 }
 
-static void check_scenario(int which) {
+/* The overlay of every scenario's dirty image equals the testkit model's
+ * replay. */
+static void test_overlay_scenario_equals_replay(void **state) {
   vtk_scenario s;
-  vtk_scenario_build(&s, which);
+  vtk_scenario_build(&s, unit_scenario(state));
   vtk_image want;
   vtk_model_replay(&s.img, s.active, s.n_active, &want);
   check_overlay_equals_replay(&s.img, &want);
   vtk_image_free(&want);
   vtk_scenario_free(&s);
-}
-
-static void test_overlay_single_entry_equals_replay(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_SINGLE);
-}
-
-static void test_overlay_wrapped_multi_entry_equals_replay(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_WRAPPED_MULTI);
-}
-
-static void test_overlay_zero_descriptor_entry_equals_replay(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_NO_DESCRIPTORS);
-}
-
-static void test_overlay_applies_only_from_head_tail(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_TAIL_NOT_FIRST);
-}
-
-static void test_overlay_with_file_write_guid_already_derived(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_FWG_ALREADY_SET);
-}
-
-static void test_overlay_with_header_one_current(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_HEADER1_CURRENT);
-}
-
-static void test_overlay_with_identical_headers_of_equal_number(void **state) {
-  (void)state;
-  check_scenario(VTK_SC_IDENTICAL_HEADERS);
 }
 
 /* The overlay must equal what the real replay wrote, not only the model. */
@@ -182,17 +142,16 @@ static void test_overlay_completes_interrupted_header_update(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_overlay_single_entry_equals_replay),
-      cmocka_unit_test(test_overlay_wrapped_multi_entry_equals_replay),
-      cmocka_unit_test(test_overlay_zero_descriptor_entry_equals_replay),
-      cmocka_unit_test(test_overlay_applies_only_from_head_tail),
-      cmocka_unit_test(test_overlay_with_file_write_guid_already_derived),
-      cmocka_unit_test(test_overlay_with_header_one_current),
-      cmocka_unit_test(test_overlay_with_identical_headers_of_equal_number),
+  static const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_overlay_equals_actual_replay),
       cmocka_unit_test(test_overlay_of_clean_image_is_identity),
       cmocka_unit_test(test_overlay_completes_interrupted_header_update),
   };
+  enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
+  struct CMUnitTest tests[N_FIXED + 1 * VTK_SC_COUNT];
+  memcpy(tests, fixed, sizeof(fixed));
+  unit_scenario_cases(tests + N_FIXED + 0 * VTK_SC_COUNT,
+                      "test_overlay_scenario_equals_replay",
+                      test_overlay_scenario_equals_replay);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,14 +91,7 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
     current(img, off, a, 4096);
     assert_int_equal(vhdxlog_overlay_read_indexed(&index, off, a, 4096, &err),
                      VHDXLOG_OK);
-    if (memcmp(a, want->data + (size_t)off, 4096) != 0) {
-      size_t i = 0;
-      while (a[i] == want->data[off + i])
-        i++;
-      print_error("indexed: 4 KiB at %llu: byte %llu differs\n",
-                  (unsigned long long)off, (unsigned long long)(off + i));
-      fail();
-    }
+    assert_range_equal(a, want->data + (size_t)off, 4096, off, "indexed");
   }
   vtk_rng_seed(&rng, seed);
   for (int r = 0; r < reads; r++) {

@@ -88,10 +88,15 @@ static void check_scenario(int which, size_t bufsize) {
   vtk_scenario_free(&s);
 }
 
-/* Every scenario replays to the testkit model's bytes; the 4 MiB file of
- * VTK_SC_SINGLE is exactly its FlushedFileOffset. *state: a VTK_SC_*. */
+/* Every scenario replays to the testkit model's bytes. */
 static void test_replay_scenario_matches_model(void **state) {
-  check_scenario(*(const int *)*state, 65536);
+  check_scenario(unit_scenario(state), 65536);
+}
+
+static void test_replay_accepts_file_exactly_flushed_offset(void **state) {
+  (void)state;
+  check_scenario(VTK_SC_SINGLE,
+                 65536); /* 4 MiB file, FlushedFileOffset 4 MiB */
 }
 
 static void test_replay_result_independent_of_buffer_size(void **state) {
@@ -309,9 +314,8 @@ static void crash_at_every_write(int which) {
 }
 
 /* Crash twice: at k, then at j during the recovery, then recover. */
-/* *state: a VTK_SC_*. */
 static void test_replay_crash_at_every_write(void **state) {
-  crash_at_every_write(*(const int *)*state);
+  crash_at_every_write(unit_scenario(state));
 }
 
 static void test_replay_survives_crash_during_recovery(void **state) {
@@ -1034,30 +1038,9 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   vtk_scenario_free(&s);
 }
 
-/* The scenario numbers, as test states. */
-static int SC[VTK_SC_COUNT];
-
 int main(void) {
-  for (int i = 0; i < VTK_SC_COUNT; i++)
-    SC[i] = i;
-  const struct CMUnitTest tests[] = {
-      unit_case(test_replay_single_entry_matches_model,
-                test_replay_scenario_matches_model, &SC[VTK_SC_SINGLE]),
-      unit_case(test_replay_wrapped_multi_entry_log_matches_model,
-                test_replay_scenario_matches_model, &SC[VTK_SC_WRAPPED_MULTI]),
-      unit_case(test_replay_zero_descriptor_entry_only_grows_and_clears,
-                test_replay_scenario_matches_model, &SC[VTK_SC_NO_DESCRIPTORS]),
-      unit_case(test_replay_applies_only_from_head_tail,
-                test_replay_scenario_matches_model, &SC[VTK_SC_TAIL_NOT_FIRST]),
-      unit_case(test_replay_skips_first_update_when_file_write_guid_derived,
-                test_replay_scenario_matches_model,
-                &SC[VTK_SC_FWG_ALREADY_SET]),
-      unit_case(test_replay_with_header_one_current,
-                test_replay_scenario_matches_model,
-                &SC[VTK_SC_HEADER1_CURRENT]),
-      unit_case(test_replay_with_identical_headers_of_equal_number,
-                test_replay_scenario_matches_model,
-                &SC[VTK_SC_IDENTICAL_HEADERS]),
+  static const struct CMUnitTest fixed[] = {
+      cmocka_unit_test(test_replay_accepts_file_exactly_flushed_offset),
       cmocka_unit_test(test_replay_result_independent_of_buffer_size),
       cmocka_unit_test(test_replay_rejects_buffer_smaller_than_sector),
       cmocka_unit_test(test_replay_leaves_headers_clean_with_derived_guid),
@@ -1065,24 +1048,9 @@ int main(void) {
       cmocka_unit_test(test_replay_twice_is_a_no_op),
       cmocka_unit_test(test_replay_clean_image_writes_nothing),
       cmocka_unit_test(test_replay_completes_interrupted_header_update),
-      unit_case(test_replay_crash_at_every_write_single,
-                test_replay_crash_at_every_write, &SC[VTK_SC_SINGLE]),
-      unit_case(test_replay_crash_at_every_write_wrapped_multi,
-                test_replay_crash_at_every_write, &SC[VTK_SC_WRAPPED_MULTI]),
-      unit_case(test_replay_crash_at_every_write_no_descriptors,
-                test_replay_crash_at_every_write, &SC[VTK_SC_NO_DESCRIPTORS]),
-      unit_case(test_replay_crash_at_every_write_fwg_already_set,
-                test_replay_crash_at_every_write, &SC[VTK_SC_FWG_ALREADY_SET]),
-      unit_case(test_replay_crash_at_every_write_header1_current,
-                test_replay_crash_at_every_write, &SC[VTK_SC_HEADER1_CURRENT]),
-      unit_case(test_replay_crash_at_every_write_identical_headers,
-                test_replay_crash_at_every_write,
-                &SC[VTK_SC_IDENTICAL_HEADERS]),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
       cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
-      unit_case(test_replay_accepts_file_exactly_flushed_offset,
-                test_replay_scenario_matches_model, &SC[VTK_SC_SINGLE]),
       cmocka_unit_test(test_replay_rejects_flushed_offset_beyond_end),
       cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
       cmocka_unit_test(test_replay_rejects_corrupt_headers),
@@ -1103,5 +1071,14 @@ int main(void) {
       cmocka_unit_test(test_plan_final_headers_match_model),
       cmocka_unit_test(test_replay_reports_io_error_when_file_cannot_grow),
   };
+  enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
+  struct CMUnitTest tests[N_FIXED + 2 * VTK_SC_COUNT];
+  memcpy(tests, fixed, sizeof(fixed));
+  unit_scenario_cases(tests + N_FIXED + 0 * VTK_SC_COUNT,
+                      "test_replay_scenario_matches_model",
+                      test_replay_scenario_matches_model);
+  unit_scenario_cases(tests + N_FIXED + 1 * VTK_SC_COUNT,
+                      "test_replay_crash_at_every_write",
+                      test_replay_crash_at_every_write);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,19 +8,37 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "scenarios.h"
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
 
-/* A test case named for the behaviour it pins that runs a shared test
- * function `f` on the input `state`: cmocka's prestate form with a name of
- * its own. */
-#define unit_case(name, f, state)                                              \
-  { #name, f, NULL, NULL, state }
+/* One cmocka test case per testkit scenario: `f` runs with the scenario
+ * number as its state (unit_scenario()), named "<prefix>: <scenario name>".
+ * Fills t[0 .. VTK_SC_COUNT). */
+static inline void unit_scenario_cases(struct CMUnitTest *t, const char *prefix,
+                                       CMUnitTestFunction f) {
+  static char names[4][VTK_SC_COUNT][96];
+  static int used;
+  assert_true(used < 4);
+  for (int i = 0; i < VTK_SC_COUNT; i++) {
+    snprintf(names[used][i], sizeof names[used][i], "%s: %s", prefix,
+             vtk_scenario_name(i));
+    t[i].name = names[used][i];
+    t[i].test_func = f;
+    t[i].setup_func = NULL;
+    t[i].teardown_func = NULL;
+    t[i].initial_state = (void *)(intptr_t)i;
+  }
+  used++;
+}
+
+static inline int unit_scenario(void **state) { return (int)(intptr_t)*state; }
 
 /* A log context over `log` (the library needs no scratch: O(1) init). */
 typedef struct ulog {
@@ -56,7 +74,23 @@ static inline uint8_t *ulog_new(uint32_t len) {
   return p;
 }
 
-/* First differing byte, or -1; sizes must match. */
+/* `size` bytes that must equal `want`; on a difference, name the first
+ * differing byte as `base` + its index. */
+static inline void assert_range_equal(const uint8_t *got, const uint8_t *want,
+                                      size_t size, uint64_t base,
+                                      const char *what) {
+  if (memcmp(got, want, size) != 0) {
+    size_t i = 0;
+    while (got[i] == want[i])
+      i++;
+    print_error("%s: first difference at byte %llu (0x%llx): %02x, want %02x\n",
+                what, (unsigned long long)(base + i),
+                (unsigned long long)(base + i), got[i], want[i]);
+    fail();
+  }
+}
+
+/* Sizes and bytes must match. */
 static inline void assert_bytes_equal(const uint8_t *got, uint64_t got_size,
                                       const uint8_t *want, uint64_t want_size,
                                       const char *what) {
@@ -64,15 +98,7 @@ static inline void assert_bytes_equal(const uint8_t *got, uint64_t got_size,
     print_error("%s: size %llu, want %llu\n", what,
                 (unsigned long long)got_size, (unsigned long long)want_size);
   assert_int_equal(got_size, want_size);
-  if (memcmp(got, want, (size_t)want_size) != 0) {
-    uint64_t i = 0;
-    while (got[i] == want[i])
-      i++;
-    print_error("%s: first difference at byte %llu (0x%llx): %02x, want %02x\n",
-                what, (unsigned long long)i, (unsigned long long)i, got[i],
-                want[i]);
-    fail();
-  }
+  assert_range_equal(got, want, (size_t)want_size, 0, what);
 }
 
 #endif
