@@ -53,39 +53,92 @@ static void assert_file(const vtk_mem_file *f, const vtk_image *want,
   assert_bytes_equal(f->data, f->size, want->data, want->size, what);
 }
 
-/* --- results ----------------------------------------------------------- */
-
-static void check_scenario(int which, size_t bufsize) {
-  vtk_scenario s;
-  vtk_scenario_build(&s, which);
-  vtk_image want;
-  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+/* One replay through a memory copy of an image: the file (left open for the
+ * caller's checks: vtk_mem_close it), the result, the error and the plan's
+ * flags (see load_and_replay). */
+typedef struct run {
   vtk_mem_file f;
-  open_mem(&f, &s.img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
   int flags[3];
-  vhdxlog_status st = replay_mem(&f, bufsize, &res, &err, flags);
+} run;
+
+static vhdxlog_status run_replay(run *r, const vtk_image *img, size_t bufsize) {
+  open_mem(&r->f, img);
+  return replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
+}
+
+/* The replay of `img` succeeds and leaves `want`. */
+static void run_expect(run *r, const vtk_image *img, size_t bufsize,
+                       const vtk_image *want, const char *what) {
+  vhdxlog_status st = run_replay(r, img, bufsize);
   if (st != VHDXLOG_OK)
-    print_error("%s: %s cause %s offset %llu index %u\n", s.name,
-                vhdxlog_status_name(st), vhdxlog_status_name(err.cause),
-                (unsigned long long)err.offset, err.index);
+    print_error("%s: %s cause %s offset %llu index %u\n", what,
+                vhdxlog_status_name(st), vhdxlog_status_name(r->err.cause),
+                (unsigned long long)r->err.offset, r->err.index);
   assert_int_equal(st, VHDXLOG_OK);
-  assert_int_equal(flags[0], 1);
-  assert_int_equal(flags[1], 0);
-  assert_int_equal(flags[2], which != VTK_SC_FWG_ALREADY_SET);
-  assert_int_equal(res.replayed, 1);
-  assert_int_equal(res.headers_repaired, 0);
+  assert_file(&r->f, want, what);
+}
+
+/* A replay of `img` that finds nothing to do: no log replayed, no header
+ * repaired, no write, the file as it was. */
+static void expect_nothing_to_do(const vtk_image *img, const char *what) {
+  run r;
+  assert_int_equal(run_replay(&r, img, 65536), VHDXLOG_OK);
+  assert_int_equal(r.flags[0], 0);
+  assert_int_equal(r.flags[1], 0);
+  assert_int_equal(r.res.replayed, 0);
+  assert_int_equal(r.res.headers_repaired, 0);
+  assert_int_equal(r.f.writes, 0);
+  assert_file(&r.f, img, what);
+  vtk_mem_close(&r.f);
+}
+
+/* A scenario and what the testkit's model says its replay leaves. */
+typedef struct expected {
+  vtk_scenario s;
+  vtk_image want;
+} expected;
+
+static void expected_build(expected *x, int which) {
+  vtk_scenario_build(&x->s, which);
+  vtk_model_replay(&x->s.img, x->s.active, x->s.n_active, &x->want);
+}
+
+static void expected_free(expected *x) {
+  vtk_image_free(&x->want);
+  vtk_scenario_free(&x->s);
+}
+
+/* The writes a full replay of `img` makes with an 8 KiB buffer. */
+static uint64_t writes_of(const vtk_image *img) {
+  run r;
+  assert_int_equal(run_replay(&r, img, 8192), VHDXLOG_OK);
+  uint64_t n = r.f.writes;
+  vtk_mem_close(&r.f);
+  return n;
+}
+
+/* --- results ----------------------------------------------------------- */
+
+static void check_scenario(int which, size_t bufsize) {
+  expected x;
+  expected_build(&x, which);
+  run r;
+  run_expect(&r, &x.s.img, bufsize, &x.want, x.s.name);
+  assert_int_equal(r.flags[0], 1);
+  assert_int_equal(r.flags[1], 0);
+  assert_int_equal(r.flags[2], which != VTK_SC_FWG_ALREADY_SET);
+  assert_int_equal(r.res.replayed, 1);
+  assert_int_equal(r.res.headers_repaired, 0);
   /* result.writes counts write/write_zeros; the backend also counts the
    * one set_size of step 3 when the file had to grow */
-  assert_true(f.writes == res.writes || f.writes == res.writes + 1);
-  assert_int_equal(res.flushes, f.flushes);
+  assert_true(r.f.writes == r.res.writes || r.f.writes == r.res.writes + 1);
+  assert_int_equal(r.res.flushes, r.f.flushes);
   /* step 1 (unless skipped), step 3, step 4 twice */
-  assert_true(res.flushes >= (which == VTK_SC_FWG_ALREADY_SET ? 3u : 4u));
-  assert_file(&f, &want, s.name);
-  vtk_mem_close(&f);
-  vtk_image_free(&want);
-  vtk_scenario_free(&s);
+  assert_true(r.res.flushes >= (which == VTK_SC_FWG_ALREADY_SET ? 3u : 4u));
+  vtk_mem_close(&r.f);
+  expected_free(&x);
 }
 
 /* Every scenario replays to the testkit model's bytes. */
@@ -127,11 +180,9 @@ static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   (void)state;
   vtk_scenario s;
   vtk_scenario_build(&s, VTK_SC_SINGLE); /* header 2 (seq 2) current */
-  vtk_mem_file f;
-  open_mem(&f, &s.img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  run r;
+  assert_int_equal(run_replay(&r, &s.img, 65536), VHDXLOG_OK);
+  vtk_mem_file f = r.f;
   uint8_t fwg[16], lib_fwg[16];
   vtk_derive_file_write_guid(s.guid, fwg);
   vhdxlog_derive_file_write_guid(s.guid, lib_fwg);
@@ -170,25 +221,13 @@ static void test_replay_twice_is_a_no_op(void **state) {
   (void)state;
   vtk_scenario s;
   vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
-  vtk_mem_file f;
-  open_mem(&f, &s.img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  run r;
+  assert_int_equal(run_replay(&r, &s.img, 65536), VHDXLOG_OK);
   vtk_image once;
-  vtk_image_from(&once, f.data, f.size);
-  uint64_t w = f.writes;
-  int flags[3];
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
-  assert_int_equal(flags[0], 0);
-  assert_int_equal(flags[1], 0);
-  assert_int_equal(res.replayed, 0);
-  assert_int_equal(res.headers_repaired, 0);
-  assert_int_equal(res.writes, 0);
-  assert_int_equal(f.writes, w);
-  assert_file(&f, &once, "second replay");
+  vtk_image_from(&once, r.f.data, r.f.size);
+  vtk_mem_close(&r.f);
+  expect_nothing_to_do(&once, "second replay");
   vtk_image_free(&once);
-  vtk_mem_close(&f);
   vtk_scenario_free(&s);
 }
 
@@ -196,18 +235,7 @@ static void test_replay_clean_image_writes_nothing(void **state) {
   (void)state;
   vtk_image img;
   vtk_image_build_default(&img);
-  vtk_mem_file f;
-  open_mem(&f, &img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  int flags[3];
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
-  assert_int_equal(flags[0], 0);
-  assert_int_equal(flags[1], 0);
-  assert_int_equal(res.replayed, 0);
-  assert_int_equal(f.writes, 0);
-  assert_file(&f, &img, "clean");
-  vtk_mem_close(&f);
+  expect_nothing_to_do(&img, "clean");
   vtk_image_free(&img);
 }
 
@@ -235,31 +263,23 @@ static void test_replay_completes_interrupted_header_update(void **state) {
       vtk_header_set_log_guid(&img, 0, L); /* the stale slot */
     if (variant == 3)
       vtk_header(&img, 0)[200] ^= 1;
-    vtk_mem_file f;
-    open_mem(&f, &img);
-    vhdxlog_replay_result res;
-    vhdxlog_error err;
-    int flags[3];
-    assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
-    assert_int_equal(flags[0], 0);
     if (variant == 0) {
       /* repaired: slot 1 = update(current, F, 0) */
-      assert_int_equal(flags[1], 1);
-      assert_int_equal(res.headers_repaired, 1);
-      uint8_t want_h[4096];
       static const uint8_t zero[16];
-      vtk_header_update(vtk_header(&img, 1), F, zero, want_h);
-      memcpy(vtk_header(&img, 0), want_h, 4096);
-      assert_file(&f, &img, "repaired");
-      assert_true(f.flushes >= 1);
+      vtk_image want;
+      vtk_image_from(&want, img.data, img.size);
+      vtk_header_update(vtk_header(&img, 1), F, zero, vtk_header(&want, 0));
+      run r;
+      run_expect(&r, &img, 65536, &want, "repaired");
+      assert_int_equal(r.flags[0], 0);
+      assert_int_equal(r.flags[1], 1);
+      assert_int_equal(r.res.headers_repaired, 1);
+      assert_true(r.f.flushes >= 1);
+      vtk_mem_close(&r.f);
+      vtk_image_free(&want);
     } else {
-      /* not our interruption: nothing to do */
-      assert_int_equal(flags[1], 0);
-      assert_int_equal(res.headers_repaired, 0);
-      assert_int_equal(f.writes, 0);
-      assert_file(&f, &img, "not repaired");
+      expect_nothing_to_do(&img, "not our interruption");
     }
-    vtk_mem_close(&f);
     vtk_image_free(&img);
   }
 }
@@ -269,24 +289,20 @@ static void test_replay_completes_interrupted_header_update(void **state) {
 /* For every write index k: crash there (the k-th and later writes fail),
  * then re-run on the same file and compare with the uninterrupted result. */
 static void crash_at_every_write(int which) {
-  vtk_scenario s;
-  vtk_scenario_build(&s, which);
-  vtk_image want;
-  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  expected x;
+  expected_build(&x, which);
+  const vtk_scenario *s = &x.s;
   vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  open_mem(&f, &s.img);
-  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
-  uint64_t total = f.writes;
-  vtk_mem_close(&f);
+  uint64_t total = writes_of(&s->img);
   assert_true(total >= 3);
   for (uint64_t k = 0; k < total; k++) {
-    open_mem(&f, &s.img);
+    open_mem(&f, &s->img);
     f.fail_at_write = (int64_t)k;
     vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_E_IO)
-      print_error("%s: crash at write %llu gave %s\n", s.name,
+      print_error("%s: crash at write %llu gave %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
     assert_int_equal(st, VHDXLOG_E_IO);
     assert_int_equal(err.status, VHDXLOG_E_IO);
@@ -295,7 +311,7 @@ static void crash_at_every_write(int which) {
     int flags[3];
     st = replay_mem(&f, 8192, &res, &err, flags);
     if (st != VHDXLOG_OK)
-      print_error("%s: re-run after crash at write %llu: %s\n", s.name,
+      print_error("%s: re-run after crash at write %llu: %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
     assert_int_equal(st, VHDXLOG_OK);
     if (k == total - 1) {
@@ -306,11 +322,10 @@ static void crash_at_every_write(int which) {
     } else {
       assert_int_equal(flags[0], 1);
     }
-    assert_file(&f, &want, s.name);
+    assert_file(&f, &x.want, s->name);
     vtk_mem_close(&f);
   }
-  vtk_image_free(&want);
-  vtk_scenario_free(&s);
+  expected_free(&x);
 }
 
 /* Crash twice: at k, then at j during the recovery, then recover. */
@@ -320,21 +335,15 @@ static void test_replay_crash_at_every_write(void **state) {
 
 static void test_replay_survives_crash_during_recovery(void **state) {
   (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(
-      &s, VTK_SC_SINGLE); /* every (k, j) pair: keep the write count small */
-  vtk_image want;
-  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  expected x; /* every (k, j) pair: keep the write count small */
+  expected_build(&x, VTK_SC_SINGLE);
   vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  open_mem(&f, &s.img);
-  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
-  uint64_t total = f.writes;
-  vtk_mem_close(&f);
+  uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k < total; k++) {
     for (uint64_t j = 0; j < total; j++) {
-      open_mem(&f, &s.img);
+      open_mem(&f, &x.s.img);
       f.fail_at_write = (int64_t)k;
       assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_E_IO);
       f.fail_at_write = (int64_t)(f.writes + j);
@@ -342,12 +351,11 @@ static void test_replay_survives_crash_during_recovery(void **state) {
       assert_true(st == VHDXLOG_OK || st == VHDXLOG_E_IO);
       f.fail_at_write = -1;
       assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
-      assert_file(&f, &want, "double crash");
+      assert_file(&f, &x.want, "double crash");
       vtk_mem_close(&f);
     }
   }
-  vtk_image_free(&want);
-  vtk_scenario_free(&s);
+  expected_free(&x);
 }
 
 /* A backend with a volatile write cache: writes since the last flush are
@@ -479,19 +487,14 @@ static void j_power_loss(jfile *jf, int keep_last) {
 }
 
 static void crash_with_lost_cache(int which, int keep_last) {
-  vtk_scenario s;
-  vtk_scenario_build(&s, which);
-  vtk_image want;
-  vtk_model_replay(&s.img, s.active, s.n_active, &want);
+  expected x;
+  expected_build(&x, which);
   vtk_mem_file f;
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  open_mem(&f, &s.img);
-  assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
-  uint64_t total = f.writes;
-  vtk_mem_close(&f);
+  uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k <= total; k++) {
-    open_mem(&f, &s.img);
+    open_mem(&f, &x.s.img);
     jfile jf;
     memset(&jf, 0, sizeof(jf));
     jf.f = &f;
@@ -505,14 +508,13 @@ static void crash_with_lost_cache(int which, int keep_last) {
     free(jf.j);
     st = replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_OK)
-      print_error("%s: crash at %llu (keep_last %d), re-run: %s\n", s.name,
+      print_error("%s: crash at %llu (keep_last %d), re-run: %s\n", x.s.name,
                   (unsigned long long)k, keep_last, vhdxlog_status_name(st));
     assert_int_equal(st, VHDXLOG_OK);
-    assert_file(&f, &want, s.name);
+    assert_file(&f, &x.want, x.s.name);
     vtk_mem_close(&f);
   }
-  vtk_image_free(&want);
-  vtk_scenario_free(&s);
+  expected_free(&x);
 }
 
 static void test_replay_crash_losing_unflushed_writes(void **state) {
@@ -529,23 +531,20 @@ static void test_replay_crash_losing_unflushed_writes(void **state) {
 
 static void expect_rejected(const vtk_image *img, vhdxlog_status want,
                             vhdxlog_error *out) {
-  vtk_mem_file f;
-  open_mem(&f, img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  vhdxlog_status st = replay_mem(&f, 65536, &res, &err, NULL);
+  run r;
+  vhdxlog_status st = run_replay(&r, img, 65536);
   if (st != want)
     print_error("got %s (cause %s offset %llu index %u), want %s\n",
-                vhdxlog_status_name(st), vhdxlog_status_name(err.cause),
-                (unsigned long long)err.offset, err.index,
+                vhdxlog_status_name(st), vhdxlog_status_name(r.err.cause),
+                (unsigned long long)r.err.offset, r.err.index,
                 vhdxlog_status_name(want));
   assert_int_equal(st, want);
-  assert_int_equal(err.status, want);
-  assert_int_equal(f.writes, 0);
-  assert_file(&f, img, "rejected input");
+  assert_int_equal(r.err.status, want);
+  assert_int_equal(r.f.writes, 0);
+  assert_file(&r.f, img, "rejected input");
   if (out)
-    *out = err;
-  vtk_mem_close(&f);
+    *out = r.err;
+  vtk_mem_close(&r.f);
 }
 
 static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
@@ -737,16 +736,9 @@ test_replay_allows_descriptors_outside_protected_ranges(void **state) {
     vtk_scenario s;
     target_image(&img, ok[i], &s);
     vtk_model_replay(&img, s.active, 1, &want);
-    vtk_mem_file f;
-    open_mem(&f, &img);
-    vhdxlog_replay_result res;
-    vhdxlog_error err;
-    vhdxlog_status st = replay_mem(&f, 65536, &res, &err, NULL);
-    if (st != VHDXLOG_OK)
-      print_error("case %zu: %s\n", i, vhdxlog_status_name(st));
-    assert_int_equal(st, VHDXLOG_OK);
-    assert_file(&f, &want, "next to protected range");
-    vtk_mem_close(&f);
+    run r;
+    run_expect(&r, &img, 65536, &want, "next to a protected range");
+    vtk_mem_close(&r.f);
     vtk_image_free(&want);
     vtk_image_free(&img);
   }
@@ -775,13 +767,9 @@ static void test_replay_protects_log_away_from_first_mib(void **state) {
     if (c[i].ok) {
       vtk_image want;
       vtk_model_replay(&img, s.active, 1, &want);
-      vtk_mem_file f;
-      open_mem(&f, &img);
-      vhdxlog_replay_result res;
-      vhdxlog_error err;
-      assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
-      assert_file(&f, &want, "next to the log");
-      vtk_mem_close(&f);
+      run r;
+      run_expect(&r, &img, 65536, &want, "next to the log");
+      vtk_mem_close(&r.f);
       vtk_image_free(&want);
     } else {
       vhdxlog_error err;
@@ -804,16 +792,12 @@ static void expect_sequence_limit(uint64_t current, int fwg_derived, int ok) {
   if (ok) {
     vtk_image want;
     vtk_model_replay(&s.img, s.active, s.n_active, &want);
-    vtk_mem_file f;
-    open_mem(&f, &s.img);
-    vhdxlog_replay_result res;
-    vhdxlog_error err;
-    assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
-    assert_file(&f, &want, "near the sequence limit");
-    uint64_t a = vtk_get_le64(f.data + VTK_HEADER1 + 8);
-    uint64_t b = vtk_get_le64(f.data + VTK_HEADER2 + 8);
+    run r;
+    run_expect(&r, &s.img, 65536, &want, "near the sequence limit");
+    uint64_t a = vtk_get_le64(r.f.data + VTK_HEADER1 + 8);
+    uint64_t b = vtk_get_le64(r.f.data + VTK_HEADER2 + 8);
     assert_int_equal(a > b ? a : b, current + (fwg_derived ? 2 : 3));
-    vtk_mem_close(&f);
+    vtk_mem_close(&r.f);
     vtk_image_free(&want);
   } else {
     expect_rejected(&s.img, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, NULL);
@@ -856,17 +840,7 @@ static void test_replay_no_completion_at_sequence_limit(void **state) {
   memcpy(spec.file_write_guid, F, 16);
   vtk_image_build(&img, &spec);
   vtk_header_set_log_guid(&img, 0, L);
-  vtk_mem_file f;
-  open_mem(&f, &img);
-  vhdxlog_replay_result res;
-  vhdxlog_error err;
-  int flags[3];
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, flags), VHDXLOG_OK);
-  assert_int_equal(flags[1], 0);
-  assert_int_equal(res.headers_repaired, 0);
-  assert_int_equal(f.writes, 0);
-  assert_file(&f, &img, "no completion");
-  vtk_mem_close(&f);
+  expect_nothing_to_do(&img, "no completion");
   vtk_image_free(&img);
 }
 
@@ -1018,11 +992,11 @@ static void test_plan_final_headers_match_model(void **state) {
 
 static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI); /* grows to 8 MiB */
+  expected x;
+  expected_build(&x, VTK_SC_WRAPPED_MULTI); /* grows to 8 MiB */
   vtk_mem_file f;
   assert_int_equal(
-      vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 6u * VTK_MIB), 0);
+      vtk_mem_open(&f, x.s.img.data, (size_t)x.s.img.size, 6u * VTK_MIB), 0);
   f.fail_at_write = -1;
   vhdxlog_replay_result res;
   vhdxlog_error err;
@@ -1030,12 +1004,9 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   /* the log is still there: a later run with room completes */
   f.max_size = MAX_FILE;
   assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
-  vtk_image want;
-  vtk_model_replay(&s.img, s.active, s.n_active, &want);
-  assert_file(&f, &want, "after growth failure");
-  vtk_image_free(&want);
+  assert_file(&f, &x.want, "after growth failure");
   vtk_mem_close(&f);
-  vtk_scenario_free(&s);
+  expected_free(&x);
 }
 
 int main(void) {
