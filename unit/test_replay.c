@@ -162,30 +162,25 @@ static void test_replay_result_independent_of_buffer_size(void **state) {
 }
 
 static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
+  vtk_scenario *s = *state;
   vtk_mem_file f;
-  open_mem(&f, &s.img);
+  open_mem(&f, &s->img);
   vhdxlog_replay_result res;
   vhdxlog_error err;
   assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
   assert_int_equal(f.writes, 0);
-  assert_file(&f, &s.img, "untouched");
+  assert_file(&f, &s->img, "untouched");
   vtk_mem_close(&f);
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE); /* header 2 (seq 2) current */
+  vtk_scenario *s = *state; /* header 2 (seq 2) current */
   run r;
-  assert_int_equal(run_replay(&r, &s.img, 65536), VHDXLOG_OK);
+  assert_int_equal(run_replay(&r, &s->img, 65536), VHDXLOG_OK);
   vtk_mem_file f = r.f;
   uint8_t fwg[16], lib_fwg[16];
-  vtk_derive_file_write_guid(s.guid, fwg);
-  vhdxlog_derive_file_write_guid(s.guid, lib_fwg);
+  vtk_derive_file_write_guid(s->guid, fwg);
+  vhdxlog_derive_file_write_guid(s->guid, lib_fwg);
   assert_memory_equal(lib_fwg, fwg, 16);
   const uint8_t *h1 = f.data + VTK_HEADER1, *h2 = f.data + VTK_HEADER2;
   assert_true(vtk_header_raw_valid(h1));
@@ -198,37 +193,30 @@ static void test_replay_leaves_headers_clean_with_derived_guid(void **state) {
   assert_int_equal(vtk_get_le64(h1 + 8), 5);
   assert_int_equal(vtk_get_le64(h2 + 8), 4);
   /* everything else of the header is kept */
-  assert_memory_equal(h1 + 32, vtk_header(&s.img, 1) + 32, 16);
-  assert_memory_equal(h1 + 64, vtk_header(&s.img, 1) + 64, 4096 - 64);
+  assert_memory_equal(h1 + 32, vtk_header(&s->img, 1) + 32, 16);
+  assert_memory_equal(h1 + 64, vtk_header(&s->img, 1) + 64, 4096 - 64);
   vtk_mem_close(&f);
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_header_update_matches_testkit(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
+  vtk_scenario *s = *state;
   uint8_t a[4096], b[4096], fwg[16], lg[16];
   vtk_guid(fwg, 1);
   vtk_guid(lg, 2);
-  vhdxlog_header_update(vtk_header(&s.img, 1), fwg, lg, a);
-  vtk_header_update(vtk_header(&s.img, 1), fwg, lg, b);
+  vhdxlog_header_update(vtk_header(&s->img, 1), fwg, lg, a);
+  vtk_header_update(vtk_header(&s->img, 1), fwg, lg, b);
   assert_memory_equal(a, b, 4096);
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_twice_is_a_no_op(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
+  vtk_scenario *s = *state;
   run r;
-  assert_int_equal(run_replay(&r, &s.img, 65536), VHDXLOG_OK);
+  assert_int_equal(run_replay(&r, &s->img, 65536), VHDXLOG_OK);
   vtk_image once;
   vtk_image_from(&once, r.f.data, r.f.size);
   vtk_mem_close(&r.f);
   expect_nothing_to_do(&once, "second replay");
   vtk_image_free(&once);
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_clean_image_writes_nothing(void **state) {
@@ -560,54 +548,42 @@ static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
 }
 
 static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
+  vtk_scenario *s = *state;
   /* rewrite the head with FlushedFileOffset past the end */
-  uint8_t *log = s.img.data + VTK_MIB;
+  uint8_t *log = s->img.data + VTK_MIB;
   uint32_t head = 1 * VTK_SECTOR;
   vtk_put_le64(vtk_log_at(log, VTK_MIB, head, 48), 5u * VTK_MIB);
   vtk_entry_fix_checksum(log, VTK_MIB, head);
   vhdxlog_error err;
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
+  expect_rejected(&s->img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB); /* the file size */
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_rejects_file_cut_inside_log(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
-  vtk_image_resize(&s.img, 2u * VTK_MIB - 4096);
-  expect_rejected(&s.img, VHDXLOG_E_LOG_BEYOND_FILE, NULL);
-  vtk_image_resize(&s.img, VTK_MIB - 4096);
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TOO_SMALL, NULL);
-  vtk_scenario_free(&s);
+  vtk_scenario *s = *state;
+  vtk_image_resize(&s->img, 2u * VTK_MIB - 4096);
+  expect_rejected(&s->img, VHDXLOG_E_LOG_BEYOND_FILE, NULL);
+  vtk_image_resize(&s->img, VTK_MIB - 4096);
+  expect_rejected(&s->img, VHDXLOG_E_FILE_TOO_SMALL, NULL);
 }
 
 static void test_replay_rejects_corrupt_headers(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
-  vtk_header(&s.img, 0)[10] ^= 1;
-  vtk_header(&s.img, 1)[10] ^= 1;
-  expect_rejected(&s.img, VHDXLOG_E_NO_VALID_HEADER, NULL);
-  vtk_scenario_free(&s);
+  vtk_scenario *s = *state;
+  vtk_header(&s->img, 0)[10] ^= 1;
+  vtk_header(&s->img, 1)[10] ^= 1;
+  expect_rejected(&s->img, VHDXLOG_E_NO_VALID_HEADER, NULL);
 }
 
 /* A checksum that matches an entry breaking a rule is damage, not a power
  * cut: refused under the default policy (test_armed.c has the rest). */
 static void test_replay_rejects_corrupt_log(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
-  vtk_entry_break(s.img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
-                  1);
+  vtk_scenario *s = *state;
+  vtk_entry_break(s->img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE,
+                  0, 1);
   vhdxlog_error err;
-  expect_rejected(&s.img, VHDXLOG_E_LOG_NO_SEQUENCE, &err);
+  expect_rejected(&s->img, VHDXLOG_E_LOG_NO_SEQUENCE, &err);
   assert_int_equal(err.cause, VHDXLOG_E_DATA_SIGNATURE);
   assert_int_equal(err.offset, 0);
-  vtk_scenario_free(&s);
 }
 
 /* A dirty image whose single entry (at log offset 8 KiB) has descriptor 1
@@ -816,14 +792,11 @@ test_replay_refuses_header_updates_that_wrap_sequence(void **state) {
 }
 
 static void test_replay_checks_file_size_before_sequence_limit(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
-  vtk_header_set_seq(&s.img, 0, UINT64_MAX - 1);
-  vtk_header_set_seq(&s.img, 1, UINT64_MAX);
-  vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, NULL);
-  vtk_scenario_free(&s);
+  vtk_scenario *s = *state;
+  vtk_header_set_seq(&s->img, 0, UINT64_MAX - 1);
+  vtk_header_set_seq(&s->img, 1, UINT64_MAX);
+  vtk_image_resize(&s->img, 4u * VTK_MIB - 4096);
+  expect_rejected(&s->img, VHDXLOG_E_FILE_TRUNCATED, NULL);
 }
 
 static void test_replay_no_completion_at_sequence_limit(void **state) {
@@ -845,19 +818,16 @@ static void test_replay_no_completion_at_sequence_limit(void **state) {
 }
 
 static void test_replay_reports_target_in_later_entry(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
+  vtk_scenario *s = *state;
   /* the head (log offset 4 KiB) writes into header 2 with descriptor 3 */
-  uint8_t *log = s.img.data + VTK_MIB;
+  uint8_t *log = s->img.data + VTK_MIB;
   vtk_put_le64(vtk_log_at(log, VTK_MIB, VTK_SECTOR, vtk_desc_pos(3) + 16),
                131072);
   vtk_entry_fix_checksum(log, VTK_MIB, VTK_SECTOR);
   vhdxlog_error err;
-  expect_rejected(&s.img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
+  expect_rejected(&s->img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
   assert_int_equal(err.offset, VTK_SECTOR);
   assert_int_equal(err.index, 3);
-  vtk_scenario_free(&s);
 }
 
 /* --- the plan, without I/O ------------------------------------------------ */
@@ -957,18 +927,15 @@ static void test_plan_of_clean_image_needs_no_log(void **state) {
 }
 
 static void test_plan_of_dirty_image_requires_log(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_SINGLE);
+  vtk_scenario *s = *state;
   vhdxlog_image image;
   vhdxlog_plan plan;
   vhdxlog_error err;
   assert_int_equal(
-      vhdxlog_image_parse(s.img.data, VTK_MIB, s.img.size, &image, &err),
+      vhdxlog_image_parse(s->img.data, VTK_MIB, s->img.size, &image, &err),
       VHDXLOG_OK);
   assert_int_equal(vhdxlog_plan_init(&plan, &image, NULL, &err),
                    VHDXLOG_E_ARGUMENT);
-  vtk_scenario_free(&s);
 }
 
 static void test_plan_final_headers_match_model(void **state) {
@@ -1013,32 +980,40 @@ int main(void) {
   static const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_replay_accepts_file_exactly_flushed_offset),
       cmocka_unit_test(test_replay_result_independent_of_buffer_size),
-      cmocka_unit_test(test_replay_rejects_buffer_smaller_than_sector),
-      cmocka_unit_test(test_replay_leaves_headers_clean_with_derived_guid),
-      cmocka_unit_test(test_replay_header_update_matches_testkit),
-      cmocka_unit_test(test_replay_twice_is_a_no_op),
+      unit_test_on_scenario(test_replay_rejects_buffer_smaller_than_sector,
+                            VTK_SC_SINGLE),
+      unit_test_on_scenario(test_replay_leaves_headers_clean_with_derived_guid,
+                            VTK_SC_SINGLE),
+      unit_test_on_scenario(test_replay_header_update_matches_testkit,
+                            VTK_SC_SINGLE),
+      unit_test_on_scenario(test_replay_twice_is_a_no_op, VTK_SC_WRAPPED_MULTI),
       cmocka_unit_test(test_replay_clean_image_writes_nothing),
       cmocka_unit_test(test_replay_completes_interrupted_header_update),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
       cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
-      cmocka_unit_test(test_replay_rejects_flushed_offset_beyond_end),
-      cmocka_unit_test(test_replay_rejects_file_cut_inside_log),
-      cmocka_unit_test(test_replay_rejects_corrupt_headers),
-      cmocka_unit_test(test_replay_rejects_corrupt_log),
+      unit_test_on_scenario(test_replay_rejects_flushed_offset_beyond_end,
+                            VTK_SC_WRAPPED_MULTI),
+      unit_test_on_scenario(test_replay_rejects_file_cut_inside_log,
+                            VTK_SC_SINGLE),
+      unit_test_on_scenario(test_replay_rejects_corrupt_headers, VTK_SC_SINGLE),
+      unit_test_on_scenario(test_replay_rejects_corrupt_log, VTK_SC_SINGLE),
       cmocka_unit_test(
           test_replay_rejects_descriptor_targeting_first_mib_or_log),
       cmocka_unit_test(test_replay_allows_descriptors_outside_protected_ranges),
       cmocka_unit_test(test_plan_refuses_active_sequence_past_bound),
       cmocka_unit_test(test_replay_protects_log_away_from_first_mib),
-      cmocka_unit_test(test_replay_reports_target_in_later_entry),
+      unit_test_on_scenario(test_replay_reports_target_in_later_entry,
+                            VTK_SC_WRAPPED_MULTI),
       cmocka_unit_test(test_replay_refuses_header_updates_that_wrap_sequence),
-      cmocka_unit_test(test_replay_checks_file_size_before_sequence_limit),
+      unit_test_on_scenario(test_replay_checks_file_size_before_sequence_limit,
+                            VTK_SC_SINGLE),
       cmocka_unit_test(test_replay_no_completion_at_sequence_limit),
       cmocka_unit_test(test_plan_replayed_size_is_max_of_size_writes_and_last),
       cmocka_unit_test(test_plan_checks_targets_before_file_size),
       cmocka_unit_test(test_plan_of_clean_image_needs_no_log),
-      cmocka_unit_test(test_plan_of_dirty_image_requires_log),
+      unit_test_on_scenario(test_plan_of_dirty_image_requires_log,
+                            VTK_SC_SINGLE),
       cmocka_unit_test(test_plan_final_headers_match_model),
       cmocka_unit_test(test_replay_reports_io_error_when_file_cannot_grow),
   };

@@ -40,6 +40,28 @@ static inline void unit_scenario_cases(struct CMUnitTest *t, const char *prefix,
 
 static inline int unit_scenario(void **state) { return (int)(intptr_t)*state; }
 
+/* cmocka fixture: the preset state (a scenario number, UNIT_SC()) becomes
+ * that scenario, built; the teardown frees it. */
+#define UNIT_SC(which) ((void *)(intptr_t)(which))
+static inline int unit_scenario_setup(void **state) {
+  vtk_scenario *s = malloc(sizeof(*s));
+  assert_non_null(s);
+  vtk_scenario_build(s, unit_scenario(state));
+  *state = s;
+  return 0;
+}
+
+static inline int unit_scenario_teardown(void **state) {
+  vtk_scenario_free(*state);
+  free(*state);
+  return 0;
+}
+
+/* A cmocka test case whose *state is scenario `which`, built for it. */
+#define unit_test_on_scenario(f, which)                                        \
+  cmocka_unit_test_prestate_setup_teardown(                                    \
+      f, unit_scenario_setup, unit_scenario_teardown, UNIT_SC(which))
+
 /* A log context over `log` (the library needs no scratch: O(1) init). */
 typedef struct ulog {
   vhdxlog_log ctx;
