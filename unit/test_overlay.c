@@ -86,12 +86,10 @@ static void test_overlay_scenario_equals_replay(void **state) {
 
 /* The overlay must equal what the real replay wrote, not only the model. */
 static void test_overlay_equals_actual_replay(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(&s, VTK_SC_WRAPPED_MULTI);
+  const vtk_scenario *s = *state;
   vtk_mem_file f;
   assert_int_equal(
-      vtk_mem_open(&f, s.img.data, (size_t)s.img.size, 64u * VTK_MIB), 0);
+      vtk_mem_open(&f, s->img.data, (size_t)s->img.size, 64u * VTK_MIB), 0);
   vhdxlog_io io;
   vtk_mem_io(&f, &io);
   vhdxlog_loaded l;
@@ -107,9 +105,8 @@ static void test_overlay_equals_actual_replay(void **state) {
   vtk_image replayed;
   vtk_image_from(&replayed, f.data, f.size);
   vtk_mem_close(&f);
-  check_overlay_equals_replay(&s.img, &replayed);
+  check_overlay_equals_replay(&s->img, &replayed);
   vtk_image_free(&replayed);
-  vtk_scenario_free(&s);
 }
 
 static void test_overlay_of_clean_image_is_identity(void **state) {
@@ -143,15 +140,15 @@ static void test_overlay_completes_interrupted_header_update(void **state) {
 
 int main(void) {
   static const struct CMUnitTest fixed[] = {
-      cmocka_unit_test(test_overlay_equals_actual_replay),
+      unit_test_on_scenario(test_overlay_equals_actual_replay,
+                            VTK_SC_WRAPPED_MULTI),
       cmocka_unit_test(test_overlay_of_clean_image_is_identity),
       cmocka_unit_test(test_overlay_completes_interrupted_header_update),
   };
-  enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
-  struct CMUnitTest tests[N_FIXED + 1 * VTK_SC_COUNT];
-  memcpy(tests, fixed, sizeof(fixed));
-  unit_scenario_cases(tests + N_FIXED + 0 * VTK_SC_COUNT,
-                      "test_overlay_scenario_equals_replay",
-                      test_overlay_scenario_equals_replay);
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  static const unit_family each[] = {
+      {"test_overlay_scenario_equals_replay",
+       test_overlay_scenario_equals_replay},
+  };
+  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
+                  sizeof(each) / sizeof(each[0]));
 }

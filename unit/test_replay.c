@@ -1017,14 +1017,11 @@ int main(void) {
       cmocka_unit_test(test_plan_final_headers_match_model),
       cmocka_unit_test(test_replay_reports_io_error_when_file_cannot_grow),
   };
-  enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
-  struct CMUnitTest tests[N_FIXED + 2 * VTK_SC_COUNT];
-  memcpy(tests, fixed, sizeof(fixed));
-  unit_scenario_cases(tests + N_FIXED + 0 * VTK_SC_COUNT,
-                      "test_replay_scenario_matches_model",
-                      test_replay_scenario_matches_model);
-  unit_scenario_cases(tests + N_FIXED + 1 * VTK_SC_COUNT,
-                      "test_replay_crash_at_every_write",
-                      test_replay_crash_at_every_write);
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  static const unit_family each[] = {
+      {"test_replay_scenario_matches_model",
+       test_replay_scenario_matches_model},
+      {"test_replay_crash_at_every_write", test_replay_crash_at_every_write},
+  };
+  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
+                  sizeof(each) / sizeof(each[0]));
 }

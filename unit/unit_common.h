@@ -18,24 +18,35 @@
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
 
-/* One cmocka test case per testkit scenario: `f` runs with the scenario
- * number as its state (unit_scenario()), named "<prefix>: <scenario name>".
- * Fills t[0 .. VTK_SC_COUNT). */
-static inline void unit_scenario_cases(struct CMUnitTest *t, const char *prefix,
-                                       CMUnitTestFunction f) {
-  static char names[4][VTK_SC_COUNT][96];
-  static int used;
-  assert_true(used < 4);
-  for (int i = 0; i < VTK_SC_COUNT; i++) {
-    snprintf(names[used][i], sizeof names[used][i], "%s: %s", prefix,
-             vtk_scenario_name(i));
-    t[i].name = names[used][i];
-    t[i].test_func = f;
-    t[i].setup_func = NULL;
-    t[i].teardown_func = NULL;
-    t[i].initial_state = (void *)(intptr_t)i;
-  }
-  used++;
+/* A test function run once per testkit scenario, with the scenario number
+ * as its state (unit_scenario()); each case is named
+ * "<name>: <scenario name>". */
+typedef struct unit_family {
+  const char *name;
+  CMUnitTestFunction f;
+} unit_family;
+
+/* Run the `n` cases of `fixed`, then every family on every scenario. */
+static inline int unit_run(const char *group, const struct CMUnitTest *fixed,
+                           size_t n, const unit_family *fam, size_t nfam) {
+  size_t total = n + nfam * VTK_SC_COUNT, k = n;
+  struct CMUnitTest *t = calloc(total, sizeof(*t));
+  char(*names)[96] = calloc(total, sizeof(*names));
+  assert_non_null(t);
+  assert_non_null(names);
+  memcpy(t, fixed, n * sizeof(*t));
+  for (size_t i = 0; i < nfam; i++)
+    for (int sc = 0; sc < VTK_SC_COUNT; sc++, k++) {
+      snprintf(names[k], sizeof(names[k]), "%s: %s", fam[i].name,
+               vtk_scenario_name(sc));
+      t[k].name = names[k];
+      t[k].test_func = fam[i].f;
+      t[k].initial_state = (void *)(intptr_t)sc;
+    }
+  int rc = _cmocka_run_group_tests(group, t, total, NULL, NULL);
+  free(names);
+  free(t);
+  return rc;
 }
 
 static inline int unit_scenario(void **state) { return (int)(intptr_t)*state; }
