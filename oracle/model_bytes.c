@@ -43,11 +43,7 @@ uint32_t mdl_le32(const uint8_t *p) {
 }
 
 uint64_t mdl_le64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = (v << 8) | p[i];
-  return v;
+  return (uint64_t)mdl_le32(p) | ((uint64_t)mdl_le32(p + 4) << 32);
 }
 
 void mdl_put32(uint8_t *p, uint32_t v) {
@@ -57,9 +53,8 @@ void mdl_put32(uint8_t *p, uint32_t v) {
 }
 
 void mdl_put64(uint8_t *p, uint64_t v) {
-  int i;
-  for (i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
+  mdl_put32(p, (uint32_t)v);
+  mdl_put32(p + 4, (uint32_t)(v >> 32));
 }
 
 int mdl_is_zero(const uint8_t *p, size_t size) {

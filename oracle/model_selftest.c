@@ -48,9 +48,7 @@ static void derive(const uint8_t lg[16], uint8_t out[16]) {
 static const uint8_t GUID_L[16] = {0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6,
                                    0xA7, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC,
                                    0xAD, 0xAE, 0xAF, 0xB0};
-static const uint8_t GUID_FWG[16] = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16,
-                                     0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C,
-                                     0x1D, 0x1E, 0x1F, 0x20};
+static uint8_t GUID_FWG[16]; /* set by main(): vtk_guid(.., 0xF11E) */
 static const uint8_t GUID_ZERO[16] = {0};
 
 /* Header 1 and region table 1 of base_image(): templates for the headers
@@ -154,6 +152,24 @@ static int same(const model_result *r, const uint8_t *exp, size_t size) {
          memcmp(r->image, exp, size) == 0;
 }
 
+static uint8_t *copy_of(const uint8_t *p, size_t size) {
+  uint8_t *c = malloc(size);
+  if (c == NULL)
+    abort();
+  memcpy(c, p, size);
+  return c;
+}
+
+/* model_replay() into *r must replay the log and leave `exp`; the caller
+ * checks the rest of *r and frees it. */
+static void expect_replayed(const uint8_t *in, size_t size, uint64_t max_size,
+                            const uint8_t *exp, size_t exp_size,
+                            model_result *r) {
+  model_replay(in, size, max_size, r);
+  EXPECT(r->status == VHDXLOG_OK && r->replayed == 1);
+  EXPECT(same(r, exp, exp_size));
+}
+
 /* ---- The tests ---------------------------------------------------------- */
 
 static void test_crc_and_derive_agree_with_independent_versions(void) {
@@ -254,13 +270,10 @@ static uint8_t *dirty_expected(size_t *size) {
 
 static void test_dirty_one_entry_replays_to_expected_bytes(void) {
   uint8_t *in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  uint8_t *in_copy = malloc(D1_SIZE);
+  uint8_t *in_copy = copy_of(in, D1_SIZE);
   size_t exp_size;
   uint8_t *exp = dirty_expected(&exp_size);
   model_result r, r2;
-  if (in_copy == NULL)
-    abort();
-  memcpy(in_copy, in, D1_SIZE);
 
   model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
   EXPECT(r.status == VHDXLOG_OK);
@@ -319,18 +332,13 @@ static void test_rerun_after_interruption_reaches_same_bytes(void) {
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
   set_header(in, 1, 6, f, GUID_L);
   memset(in + 2 * MIB, 0, 8192);
-  model_replay(in, D1_SIZE, 64 * (uint64_t)MIB, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
-  EXPECT(same(&r, exp, exp_size));
+  expect_replayed(in, D1_SIZE, 64 * (uint64_t)MIB, exp, exp_size, &r);
   model_result_free(&r);
   free(in);
 
   /* Stopped between the two writes of step 4: slot 1 has seq 7 (F, 0),
    * slot 2 still seq 6 (F, L). Clean; the completion case applies. */
-  in = malloc(exp_size);
-  if (in == NULL)
-    abort();
-  memcpy(in, exp, exp_size);
+  in = copy_of(exp, exp_size);
   set_header(in, 1, 6, f, GUID_L);
   model_replay(in, exp_size, 0, &r);
   EXPECT(r.status == VHDXLOG_OK && r.replayed == 0 && r.headers_repaired == 1);
@@ -503,15 +511,10 @@ static void test_descriptor_edges(void) {
   d[1] = vtk_data(2 * (uint64_t)MIB + 4 * KIB, 0x42); /* after the log */
   in = base_image(D1_SIZE, 5, GUID_L, 4);
   write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, d, 2);
-  exp = malloc(D1_SIZE);
-  if (exp == NULL)
-    abort();
-  memcpy(exp, in, D1_SIZE);
+  exp = copy_of(in, D1_SIZE);
   vtk_desc_sector(&d[1], exp + 2 * MIB + 4 * KIB);
   set_replayed_headers(exp);
-  model_replay(in, D1_SIZE, D1_SIZE, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
-  EXPECT(same(&r, exp, D1_SIZE));
+  expect_replayed(in, D1_SIZE, D1_SIZE, exp, D1_SIZE, &r);
   model_result_free(&r);
   free(in);
   free(exp);
@@ -538,19 +541,14 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   write_entry(in + LOG_OFF, LOG_LEN, 10, 7, 10 * SECTOR, 0, 0, GUID_L, c, 1);
   write_entry(in + LOG_OFF, LOG_LEN, 100, 30, 50 * SECTOR, 0, 0, GUID_L, c, 1);
 
-  exp = malloc(size);
-  if (exp == NULL)
-    abort();
-  memcpy(exp, in, size);
+  exp = copy_of(in, size);
   vtk_desc_sector(&b[0], exp + x); /* B overwrote A's first write */
   vtk_desc_sector(&a[1], exp + y);
   set_replayed_headers(exp);
 
-  model_replay(in, size, size, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  expect_replayed(in, size, size, exp, size, &r);
   EXPECT(r.tail_offset == tail && r.head_offset == SECTOR);
   EXPECT(r.entry_count == 2 && r.head_sequence_number == 21);
-  EXPECT(same(&r, exp, size));
   model_result_free(&r);
 
   /* Break A: B alone is incomplete, the old one-entry sequence wins. */
@@ -558,11 +556,9 @@ static void test_wrapped_sequence_beats_older_and_incomplete_runs(void) {
   memcpy(exp, in, size);
   vtk_desc_sector(&c[0], exp + x);
   set_replayed_headers(exp);
-  model_replay(in, size, size, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  expect_replayed(in, size, size, exp, size, &r);
   EXPECT(r.tail_offset == 10 * SECTOR && r.head_offset == 10 * SECTOR);
   EXPECT(r.entry_count == 1 && r.head_sequence_number == 7);
-  EXPECT(same(&r, exp, size));
   model_result_free(&r);
   free(in);
   free(exp);
@@ -586,16 +582,11 @@ static void test_ties_pick_header1_and_first_found_sequence(void) {
   write_entry(in + LOG_OFF, LOG_LEN, 50, 9, 50 * SECTOR, 0, 0, GUID_L, b, 1);
   write_entry(in + LOG_OFF, LOG_LEN, 5, 9, 5 * SECTOR, 0, 0, GUID_L, a, 1);
 
-  exp = malloc(size);
-  if (exp == NULL)
-    abort();
-  memcpy(exp, in, size);
+  exp = copy_of(in, size);
   vtk_desc_sector(&a[0], exp + x);
   set_replayed_headers(exp);
-  model_replay(in, size, size, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  expect_replayed(in, size, size, exp, size, &r);
   EXPECT(r.tail_offset == 5 * SECTOR && r.head_sequence_number == 9);
-  EXPECT(same(&r, exp, size));
   model_result_free(&r);
   free(in);
   free(exp);
@@ -624,20 +615,15 @@ static void test_run_filling_the_whole_log(void) {
   write_entry(in + LOG_OFF, LOG_LEN, 255, 41, 0, 0, 0, GUID_L, b, 1);
   EXPECT(model_entry_check(in + LOG_OFF, LOG_LEN, GUID_L, 0, &i) == VHDXLOG_OK);
 
-  exp = malloc(size);
-  if (exp == NULL)
-    abort();
-  memcpy(exp, in, size);
+  exp = copy_of(in, size);
   for (i = 249; i < 253; i++)
     vtk_desc_sector(&a[i], exp + x + SECTOR * (i % 4));
   memset(exp + x + 5 * SECTOR, 0, SECTOR);
   memset(exp + x + 7 * SECTOR, 0, 2 * SECTOR);
   set_replayed_headers(exp);
-  model_replay(in, size, size, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 1);
+  expect_replayed(in, size, size, exp, size, &r);
   EXPECT(r.tail_offset == 0 && r.head_offset == 255 * SECTOR);
   EXPECT(r.entry_count == 2 && r.head_sequence_number == 41);
-  EXPECT(same(&r, exp, size));
   model_result_free(&r);
   free(in);
   free(exp);
@@ -824,6 +810,7 @@ static void test_entry_rules_in_order(void) {
 /* Optional argument: iterations of the random test (default 60). */
 int main(int argc, char **argv) {
   int iterations = argc > 1 ? atoi(argv[1]) : 60;
+  vtk_guid(GUID_FWG, 0xF11Eu);
   test_crc_and_derive_agree_with_independent_versions();
   test_crc_over_zero_runs();
   test_crc_over_long_zero_runs();
