@@ -46,29 +46,41 @@ static int range_ok(uint64_t offset, uint64_t size) {
   return offset <= OFF_T_MAX && size <= OFF_T_MAX - offset;
 }
 
-/* All of `size` bytes at `offset` with pread: retry on EINTR, continue
- * after short reads, fail on end of file (the caller asked for bytes that
- * are not there). */
-static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
+/* All of `size` bytes at `offset`, read into `in` or written from `out`
+ * (the other NULL): retry on EINTR, continue after short transfers, fail
+ * on end of file or a write that makes no progress (the caller asked for
+ * bytes that are not there; spinning would never end). */
+static int transfer_all(int fd, uint64_t offset, uint8_t *in,
+                        const uint8_t *out, size_t size) {
   size_t done = 0;
   /* Pointers are formed as p + done with done < size only: a buffer that
    * ends at the top of a 32-bit address space has no representable end. */
   while (done < size) {
     size_t left = size - done;
     size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
-    ssize_t n = pread(fd, p + done, chunk, (off_t)(offset + done));
+    ssize_t n = in != NULL
+                    ? pread(fd, in + done, chunk, (off_t)(offset + done))
+                    : pwrite(fd, out + done, chunk, (off_t)(offset + done));
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return -1;
     }
     if (n == 0) {
-      errno = EIO; /* short file */
+      errno = EIO;
       return -1;
     }
     done += (size_t)n;
   }
   return 0;
+}
+
+static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
+  return transfer_all(fd, offset, p, NULL, size);
+}
+
+static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
+  return transfer_all(fd, offset, NULL, p, size);
 }
 
 /* Reads this large look for holes first (a QEMU-made log is mostly one):
@@ -162,27 +174,6 @@ static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
                                 (size_t)(hole - data)) != 0)
       return -1;
     pos = data < end ? hole : end;
-  }
-  return 0;
-}
-
-/* Write loop shared by write and the zero fallback. */
-static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
-  size_t done = 0;
-  while (done < size) { /* p + done, done < size: see pread_all */
-    size_t left = size - done;
-    size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
-    ssize_t n = pwrite(fd, p + done, chunk, (off_t)(offset + done));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (n == 0) {
-      errno = EIO; /* no progress: do not spin */
-      return -1;
-    }
-    done += (size_t)n;
   }
   return 0;
 }
