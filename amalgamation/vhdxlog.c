@@ -3524,20 +3524,25 @@ static void entry_bytes(const table_view *t, uint16_t i,
              REGION_ENTRY_SIZE);
 }
 
-static uint64_t span_offset(const table_view *t, uint16_t i) {
+/* Span `i`: region entry i, or the log for i == count (it may overlap no
+ * region either). */
+static void span(const table_view *t, uint16_t i, uint64_t *offset,
+                 uint64_t *length) {
   uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_offset;
+  if (i == t->count) {
+    *offset = t->log_offset;
+    *length = t->log_length;
+    return;
+  }
   entry_bytes(t, i, e);
-  return load_le64(e + REGION_ENTRY_FILE_OFFSET);
+  *offset = load_le64(e + REGION_ENTRY_FILE_OFFSET);
+  *length = load_le32(e + REGION_ENTRY_LENGTH);
 }
 
-static uint64_t span_length(const table_view *t, uint16_t i) {
-  uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_length;
-  entry_bytes(t, i, e);
-  return load_le32(e + REGION_ENTRY_LENGTH);
+static uint64_t span_offset(const table_view *t, uint16_t i) {
+  uint64_t offset, length;
+  span(t, i, &offset, &length);
+  return offset;
 }
 
 static int compare_guid(const void *ctx, uint16_t a, uint16_t b) {
@@ -3570,8 +3575,8 @@ static int find_overlap(const table_view *t, uint16_t *idx, size_t n) {
   size_t i;
   heapsort_indices(idx, n, compare_offset, t);
   for (i = 0; i < n; i++) {
-    uint64_t off = span_offset(t, idx[i]);
-    uint64_t len = span_length(t, idx[i]);
+    uint64_t off, len;
+    span(t, idx[i], &off, &len);
     if (len == 0)
       continue;
     if (off < furthest_end)
@@ -3587,6 +3592,7 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
   uint8_t head[REGION_TABLE_HEADER_SIZE], e[REGION_ENTRY_SIZE];
   uint32_t count, i, duplicate;
   int bat = -1, metadata = -1, overlap;
+  uint64_t length;
 
   table_read(t, 0, head, REGION_TABLE_HEADER_SIZE);
   if (!has_signature(head, "regi") ||
@@ -3652,10 +3658,10 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
                   entry_file_offset(t, (uint32_t)overlap), (uint32_t)overlap);
   }
   info->entry_count = count;
-  info->bat_offset = span_offset(t, (uint16_t)bat);
-  info->bat_length = (uint32_t)span_length(t, (uint16_t)bat);
-  info->metadata_offset = span_offset(t, (uint16_t)metadata);
-  info->metadata_length = (uint32_t)span_length(t, (uint16_t)metadata);
+  span(t, (uint16_t)bat, &info->bat_offset, &length);
+  info->bat_length = (uint32_t)length;
+  span(t, (uint16_t)metadata, &info->metadata_offset, &length);
+  info->metadata_length = (uint32_t)length;
   return VHDXLOG_OK;
 }
 

@@ -178,18 +178,27 @@ static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
   return 0;
 }
 
+/* A write to [offset, offset + size) is allowed: errno EBADF (opened
+ * read-only) or EFBIG (past what off_t addresses) if not. */
+static int may_write(const vhdxlog_posix_file *f, uint64_t offset,
+                     uint64_t size) {
+  if (!f->writable) {
+    errno = EBADF;
+    return 0;
+  }
+  if (!range_ok(offset, size)) {
+    errno = EFBIG;
+    return 0;
+  }
+  return 1;
+}
+
 static int posix_write(void *ctx, uint64_t offset, const void *buf,
                        size_t size) {
   vhdxlog_posix_file *f = ctx;
 
-  if (!f->writable) {
-    errno = EBADF;
+  if (!may_write(f, offset, size))
     return -1;
-  }
-  if (!range_ok(offset, size)) {
-    errno = EFBIG;
-    return -1;
-  }
   if (write_all(f->fd, offset, buf, size) != 0)
     return -1;
   f->writes++;
@@ -293,14 +302,8 @@ static int posix_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   vhdxlog_posix_file *f = ctx;
   uint64_t end, cur;
 
-  if (!f->writable) {
-    errno = EBADF;
+  if (!may_write(f, offset, size))
     return -1;
-  }
-  if (!range_ok(offset, size)) {
-    errno = EFBIG;
-    return -1;
-  }
   end = offset + size;
   if (size > 0) {
     if (vhdxlog_io_file_size(f->fd, &cur) != 0)
