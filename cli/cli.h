@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "vhdxlog.h"
 #include "vhdxlog_io.h"
@@ -68,6 +69,9 @@ typedef struct cli_image {
  */
 int cli_image_open(cli_image *img, const char *path, int writable,
                    vhdxlog_policy policy);
+
+/* What a file of mode `m` is: "a directory", "a FIFO", ... (for messages). */
+const char *cli_file_kind(mode_t m);
 
 /* On stderr: the file is in use, so what was read may be stale. */
 void cli_warn_in_use(const cli_image *img);

@@ -103,18 +103,16 @@ static int dry_flush(void *ctx) {
 
 void cli_dry_io_init(cli_dry_io *d, const vhdxlog_io *inner, FILE *out,
                      vhdxlog_io *io) {
+  static const cli_dry_io zero;
+  const vhdxlog_io dry = {.ctx = d,
+                          .read = dry_read,
+                          .write = dry_write,
+                          .write_zeros = dry_write_zeros,
+                          .get_size = dry_get_size,
+                          .set_size = dry_set_size,
+                          .flush = dry_flush};
+  *d = zero;
   d->inner = inner;
   d->out = out;
-  d->size = 0;
-  d->size_known = 0;
-  d->writes = 0;
-  d->bytes = 0;
-  d->flushes = 0;
-  io->ctx = d;
-  io->read = dry_read;
-  io->write = dry_write;
-  io->write_zeros = dry_write_zeros;
-  io->get_size = dry_get_size;
-  io->set_size = dry_set_size;
-  io->flush = dry_flush;
+  *io = dry;
 }

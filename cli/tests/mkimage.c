@@ -55,15 +55,11 @@
 #define MIB ((uint64_t)VTK_MIB)
 #define BASE_SIZE (4 * MIB)
 
-static const uint8_t log_guid[16] = {0x4C, 0x4F, 0x47, 0x21, 0x01, 0x02,
-                                     0x03, 0x44, 0x85, 0x06, 0x07, 0x08,
-                                     0x09, 0x0A, 0x0B, 0x0C};
-static const uint8_t fw_guid[16] = {0x46, 0x57, 0x47, 0x21, 0x11, 0x12,
-                                    0x13, 0x44, 0x95, 0x16, 0x17, 0x18,
-                                    0x19, 0x1A, 0x1B, 0x1C};
-static const uint8_t dw_guid[16] = {0x44, 0x57, 0x47, 0x21, 0x21, 0x22,
-                                    0x23, 0x44, 0xA5, 0x26, 0x27, 0x28,
-                                    0x29, 0x2A, 0x2B, 0x2C};
+/* GUIDs whose first bytes spell their role (the CLI prints them). */
+#define LOG_GUID "LOG!\x01\x02\x03\x44\x85\x06\x07\x08\x09\x0a\x0b\x0c"
+#define FW_GUID "FWG!\x11\x12\x13\x44\x95\x16\x17\x18\x19\x1a\x1b\x1c"
+#define DW_GUID "DWG!\x21\x22\x23\x44\xa5\x26\x27\x28\x29\x2a\x2b\x2c"
+static const uint8_t *const log_guid = (const uint8_t *)LOG_GUID;
 
 static void usage(void) {
   fprintf(stderr, "usage: mkimage KIND OUT [SIZE_MIB]\n");
@@ -90,14 +86,8 @@ static vtk_desc data(uint64_t file_offset, uint8_t fill) {
 
 static vtk_entry entry(uint64_t seq, uint64_t flushed, uint64_t last,
                        const vtk_desc *d, uint32_t n) {
-  vtk_entry e;
-  memset(&e, 0, sizeof e);
-  e.sequence_number = seq;
+  vtk_entry e = {seq, 0, {0}, flushed, last, d, n};
   memcpy(e.log_guid, log_guid, 16);
-  e.flushed_file_offset = flushed;
-  e.last_file_offset = last;
-  e.descs = d;
-  e.desc_count = n;
   return e;
 }
 
@@ -132,8 +122,8 @@ static void build(const char *kind, vtk_image *img, uint64_t *size,
 
   vtk_image_spec_default(&s);
   s.fill_seed = 0;
-  memcpy(s.file_write_guid, fw_guid, 16);
-  memcpy(s.data_write_guid, dw_guid, 16);
+  memcpy(s.file_write_guid, FW_GUID, 16);
+  memcpy(s.data_write_guid, DW_GUID, 16);
   vtk_image_build(img, &s);
   memset(img->data + s.bat_offset, 0x11, s.bat_length);
   memset(img->data + s.metadata_offset, 0x22, s.metadata_length);
