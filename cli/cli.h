@@ -2,7 +2,7 @@
 /*
  * Shared declarations of the vhdxlog command-line tool. Each command lives in
  * its own cmd_*.c file; helpers are split by job (json.c, guid.c, report.c,
- * image.c, dry_io.c, copy.c).
+ * armed.c, open_image.c, dry_io.c, copy.c, output.c).
  */
 #ifndef VHDXLOG_CLI_H
 #define VHDXLOG_CLI_H
@@ -39,7 +39,7 @@ int cli_cmd_dump(const cli_args *args);
 int cli_cmd_replay(const cli_args *args);
 
 /* ------------------------------------------------------------------------ */
-/* image.c: open a file through the POSIX backend and run vhdxlog_load().    */
+/* open_image.c: open a file through the POSIX backend, run vhdxlog_load(). */
 
 typedef struct cli_image {
   const char *path;
@@ -178,6 +178,8 @@ void cli_json_error(struct cli_json *j, const char *key,
  * "action" (null without a plan), "armed" (null unless armed), "in_use",
  * "not_vhdx". */
 void cli_json_plan(struct cli_json *j, const cli_image *img);
+/* A GUID member in its text form ("{...}"). */
+void cli_json_guid(struct cli_json *j, const char *key, const uint8_t g[16]);
 /* The active sequence as an object member. */
 void cli_json_sequence(struct cli_json *j, const char *key,
                        const vhdxlog_sequence *seq);

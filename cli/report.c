@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "guid.h"
 #include "json.h"
 
 int cli_exit_for_status(vhdxlog_status status) {
@@ -249,6 +250,12 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
   else
     cli_json_null(j, "system_error");
   cli_json_object_end(j);
+}
+
+void cli_json_guid(cli_json *j, const char *key, const uint8_t g[16]) {
+  char buf[CLI_GUID_TEXT_SIZE];
+  cli_guid_format(g, buf);
+  cli_json_string(j, key, buf);
 }
 
 void cli_json_sequence(cli_json *j, const char *key,
