@@ -178,9 +178,7 @@ static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
     cli_json_null(j, "rule");
   } else {
     cli_json_object_begin(j, "rule");
-    cli_json_string(j, "name", vhdxlog_status_name(e->status));
-    cli_json_u64(j, "code", (uint64_t)e->status);
-    cli_json_string(j, "message", vhdxlog_status_string(e->status));
+    cli_json_rule(j, e->status);
     cli_json_object_end(j);
   }
   if (ik && e->index != VHDXLOG_NO_INDEX) {

@@ -178,6 +178,10 @@ void cli_json_error(struct cli_json *j, const char *key,
  * "action" (null without a plan), "armed" (null unless armed), "in_use",
  * "not_vhdx". */
 void cli_json_plan(struct cli_json *j, const cli_image *img);
+/* The members "name", "code" and "message" of status `s`. */
+void cli_json_rule(struct cli_json *j, vhdxlog_status s);
+/* The "log" object: state, offset, length and LogGuid of the image. */
+void cli_json_log(struct cli_json *j, const vhdxlog_image *im);
 /* A GUID member in its text form ("{...}"). */
 void cli_json_guid(struct cli_json *j, const char *key, const uint8_t g[16]);
 /* The active sequence as an object member. */

@@ -195,9 +195,7 @@ static void json_candidate(cli_json *j, const vhdxlog_image *im,
     cli_json_null(j, "error");
   } else {
     cli_json_object_begin(j, "error");
-    cli_json_string(j, "name", vhdxlog_status_name(c->status));
-    cli_json_u64(j, "code", (uint64_t)c->status);
-    cli_json_string(j, "message", vhdxlog_status_string(c->status));
+    cli_json_rule(j, c->status);
     if (ik && c->error.index != VHDXLOG_NO_INDEX) {
       cli_json_u64(j, "index", c->error.index);
       cli_json_string(j, "index_kind", ik);
@@ -257,13 +255,7 @@ static int dump_json(const cli_image *img, vhdxlog_error *err) {
   cli_json_init(&j, stdout);
   cli_json_document(&j, "dump", img->path);
   cli_json_plan(&j, img);
-  cli_json_object_begin(&j, "log");
-  cli_json_string(&j, "state",
-                  im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
-  cli_json_u64(&j, "offset", im->log_offset);
-  cli_json_u64(&j, "length", im->log_length);
-  cli_json_guid(&j, "guid", im->log_guid);
-  cli_json_object_end(&j);
+  cli_json_log(&j, im);
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
     json_end_empty(&j, img, NULL, NULL);
     return 0;

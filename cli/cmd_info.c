@@ -276,13 +276,7 @@ static void print_json(const cli_image *img) {
     cli_json_null(&j, "regions_replayed");
 
   if (st == STAGE_IMAGE) {
-    cli_json_object_begin(&j, "log");
-    cli_json_string(&j, "state",
-                    im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
-    cli_json_u64(&j, "offset", im->log_offset);
-    cli_json_u64(&j, "length", im->log_length);
-    cli_json_guid(&j, "guid", im->log_guid);
-    cli_json_object_end(&j);
+    cli_json_log(&j, im);
   } else {
     cli_json_null(&j, "log");
   }
