@@ -538,8 +538,10 @@ has "$W/out" "invalid: " "bad-data-sig: dump marks the candidate invalid"
 has "$W/out" "(VHDXLOG_E_DATA_SIGNATURE), data sector 0" \
   "bad-data-sig: dump names the rule and the data sector"
 expect 2 "bad-data-sig: dump --json" "$V" dump --json "$W/bad-data-sig.vhdx"
-pyjson "$W/out" "bad-data-sig: dump --json candidate error" '
+pyjson "$W/out" "bad-data-sig: dump --json candidate error and stored fields" '
 len(c := d["candidates"]) == 1 and not c[0]["valid"]
+and (c[0]["offset"], c[0]["sequence_number"], c[0]["length"], c[0]["tail"])
+== (0, 10, 8192, 0)
 and c[0]["error"]["name"] == "VHDXLOG_E_DATA_SIGNATURE"
 and c[0]["error"]["index"] == 0 and d["sequence"] is None'
 corrupt target-header VHDXLOG_E_DESCRIPTOR_TARGET \
