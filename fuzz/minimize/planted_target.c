@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fuzz target with a bug planted on purpose, for minimize_test: it reads
+ * past a heap block when the active sequence of the log has at least three
+ * entries and a zero descriptor that writes past 1 GiB. Input as
+ * fuzz_search's (GUID[16] | log, zero padded to 4 KiB, cut at 1 MiB), bytes
+ * as they are: a minimised input must keep every checksum valid.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vhdxlog.h"
+
+#define GIB (1024ull * 1024 * 1024)
+
+/* The read goes somewhere the optimiser cannot drop. */
+volatile uint8_t planted_sink;
+
+/* Not inlined: its name is the crash's top frame. */
+__attribute__((noinline)) static void planted_overflow(void) {
+  volatile size_t past = 16;
+  uint8_t *p = malloc(16);
+  if (p == NULL)
+    return;
+  memset(p, 0, 16);
+  planted_sink = p[past];
+  free(p);
+}
+
+static void check(const uint8_t *log, size_t len, const uint8_t guid[16]) {
+  vhdxlog_log ctx;
+  vhdxlog_sequence seq;
+  vhdxlog_error err;
+  vhdxlog_iter it;
+  vhdxlog_descriptor d;
+  if (vhdxlog_log_init(&ctx, log, len, guid) != VHDXLOG_OK ||
+      vhdxlog_log_search(&ctx, &seq, &err) != VHDXLOG_OK ||
+      seq.entry_count < 3 || vhdxlog_iter_init(&it, &ctx, &seq) != VHDXLOG_OK)
+    return;
+  while (vhdxlog_iter_next(&it, &d) == VHDXLOG_OK)
+    if (d.kind == VHDXLOG_DESCRIPTOR_ZERO && d.file_offset >= GIB)
+      planted_overflow();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  uint8_t guid[16], *log;
+  size_t n, len;
+  if (size < sizeof guid)
+    return 0;
+  memcpy(guid, data, sizeof guid);
+  n = size - sizeof guid < VHDXLOG_MIB ? size - sizeof guid : VHDXLOG_MIB;
+  len = n == 0 ? VHDXLOG_SECTOR_SIZE
+               : (n + VHDXLOG_SECTOR_SIZE - 1) / VHDXLOG_SECTOR_SIZE *
+                     VHDXLOG_SECTOR_SIZE;
+  log = calloc(len, 1);
+  if (log == NULL)
+    return 0;
+  memcpy(log, data + sizeof guid, n);
+  check(log, len, guid);
+  free(log);
+  return 0;
+}
