@@ -327,9 +327,12 @@ static int pass_shrink(mz_ctx *c) {
       mz_buf_free(&cand);
       break;
     }
-    if (r > 0)
-      progress |= try_candidate(c, &cand,
-                                c->layout.packed ? what[k % 6] : "cut the log");
+    if (r > 0 &&
+        try_candidate(c, &cand,
+                      c->layout.packed ? what[k % 6] : "cut the log")) {
+      progress = 1;
+      k = (unsigned)-1; /* one cut may open the way for an earlier one */
+    }
     mz_buf_free(&cand);
   }
   return progress;

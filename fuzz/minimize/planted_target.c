@@ -43,6 +43,27 @@ static void check(const uint8_t *log, size_t len, const uint8_t guid[16]) {
       planted_overflow();
 }
 
+#ifdef PLANTED_PACKED
+#include "packed.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  uint8_t *image;
+  size_t image_size;
+  unsigned options;
+  vhdxlog_image img;
+  vhdxlog_error err;
+  if (size < 4 || rd_unpack(data + 4, size - 4, 64u * VHDXLOG_MIB, &image,
+                            &image_size, &options) != 0)
+    return 0;
+  if (vhdxlog_image_parse(image, image_size, image_size, &img, &err) ==
+          VHDXLOG_OK &&
+      img.log_state == VHDXLOG_LOG_DIRTY &&
+      img.log_offset + img.log_length <= image_size)
+    check(image + img.log_offset, img.log_length, img.log_guid);
+  free(image);
+  return 0;
+}
+#else
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t guid[16], *log;
   size_t n, len;
@@ -61,3 +82,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   free(log);
   return 0;
 }
+#endif
