@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct mz_symbolizer {
@@ -72,6 +73,8 @@ void mz_symbolizer_free(mz_symbolizer *s) {
     fclose(s->to);
   if (s->from != NULL)
     fclose(s->from);
+  if (s->pid > 0) /* it ends at the end of its input */
+    waitpid(s->pid, NULL, 0);
   free(s);
 }
 
@@ -94,11 +97,21 @@ int mz_symbolize(mz_symbolizer *s, unsigned long long off,
   return 0;
 }
 
-/* Copy `src` up to the end of its line, digits as '#'. */
+/* Copy `src` up to the end of its line, each number (decimal or 0x hex)
+ * as one '#': sizes, addresses and offsets change as the input shrinks. */
 static void copy_masked(char *dst, size_t cap, const char *src) {
   size_t i = 0;
-  for (; *src && *src != '\n' && i + 1 < cap; src++)
-    dst[i++] = *src >= '0' && *src <= '9' ? '#' : *src;
+  while (*src && *src != '\n' && i + 1 < cap) {
+    if (*src < '0' || *src > '9') {
+      dst[i++] = *src++;
+      continue;
+    }
+    if (src[0] == '0' && (src[1] == 'x' || src[1] == 'X'))
+      src += 2 + strspn(src + 2, "0123456789abcdefABCDEF");
+    else
+      src += strspn(src, "0123456789");
+    dst[i++] = '#';
+  }
   dst[i] = '\0';
 }
 

@@ -149,6 +149,7 @@ int mz_run(mz_runner *r, const uint8_t *data, size_t n, mz_sig *sig) {
     execv(r->binary, r->argv);
     _exit(127);
   }
+  setpgid(pid, pid); /* as the child does: no race with kill(-pid) */
   close(fds[1]);
   timed_out = collect(r, fds[0], pid, &len);
   close(fds[0]);
