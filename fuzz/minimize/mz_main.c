@@ -120,6 +120,8 @@ int main(int argc, char **argv) {
                            timeout * 1000u, rroot);
   if (c.runner == NULL || mz_run(c.runner, c.cur.p, c.cur.n, &c.want) != 0) {
     fprintf(stderr, "minimize: cannot run %s\n", argv[optind]);
+    mz_runner_free(c.runner);
+    mz_buf_free(&c.cur);
     return 2;
   }
   printf("signature: %s | %s\n", c.want.crashed ? c.want.kind : "no crash",
@@ -127,6 +129,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (sig_only || !c.want.crashed) {
     mz_runner_free(c.runner);
+    mz_buf_free(&c.cur);
     return c.want.crashed ? 0 : 1;
   }
   before = c.cur.n;
