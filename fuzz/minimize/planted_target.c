@@ -2,7 +2,8 @@
 /*
  * A fuzz target with a bug planted on purpose, for minimize_test: it reads
  * past a heap block when the active sequence of the log has at least three
- * entries and a zero descriptor that writes past 1 GiB. Input as
+ * entries and a zero descriptor that writes past 1 GiB; with two entries it
+ * aborts instead, a different crash the minimiser must not take for it. Input as
  * fuzz_search's (GUID[16] | log, zero padded to 4 KiB, cut at 1 MiB), bytes
  * as they are: a minimised input must keep every checksum valid.
  */
@@ -36,11 +37,15 @@ static void check(const uint8_t *log, size_t len, const uint8_t guid[16]) {
   vhdxlog_descriptor d;
   if (vhdxlog_log_init(&ctx, log, len, guid) != VHDXLOG_OK ||
       vhdxlog_log_search(&ctx, &seq, &err) != VHDXLOG_OK ||
-      seq.entry_count < 3 || vhdxlog_iter_init(&it, &ctx, &seq) != VHDXLOG_OK)
+      vhdxlog_iter_init(&it, &ctx, &seq) != VHDXLOG_OK)
     return;
   while (vhdxlog_iter_next(&it, &d) == VHDXLOG_OK)
-    if (d.kind == VHDXLOG_DESCRIPTOR_ZERO && d.file_offset >= GIB)
-      planted_overflow();
+    if (d.kind == VHDXLOG_DESCRIPTOR_ZERO && d.file_offset >= GIB) {
+      if (seq.entry_count >= 3)
+        planted_overflow();
+      if (seq.entry_count == 2) /* a decoy: another crash, never a result */
+        abort();
+    }
 }
 
 #ifdef PLANTED_PACKED
