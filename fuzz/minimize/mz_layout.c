@@ -12,6 +12,7 @@
 
 #include "packed.h"
 #include "repair.h"
+#include "vhdx_builder.h"
 
 #define HEADER1 10u   /* header 1 in the packed form */
 #define HEADER2 4106u /* header 2 */
@@ -27,24 +28,6 @@ static const mz_layout known[] = {
     {"fuzz_replay_diff_repaired", 4, 1},
     {"fuzz_load", 4, 1},
 };
-
-static uint32_t ld32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-static uint64_t ld64(const uint8_t *p) {
-  return ld32(p) | (uint64_t)ld32(p + 4) << 32;
-}
-static void st32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-static void st64(uint8_t *p, uint64_t v) {
-  st32(p, (uint32_t)v);
-  st32(p + 4, (uint32_t)(v >> 32));
-}
 
 int mz_layout_find(const char *name, mz_layout *out) {
   size_t i;
@@ -71,7 +54,9 @@ static size_t current_header(const uint8_t *pk, size_t pn) {
   int h1 = pn >= HEADER1 + 80 && memcmp(pk + HEADER1, "head", 4) == 0;
   int h2 = pn >= HEADER2 + 80 && memcmp(pk + HEADER2, "head", 4) == 0;
   if (h1 && h2)
-    return ld64(pk + HEADER2 + 8) > ld64(pk + HEADER1 + 8) ? HEADER2 : HEADER1;
+    return vtk_get_le64(pk + HEADER2 + 8) > vtk_get_le64(pk + HEADER1 + 8)
+               ? HEADER2
+               : HEADER1;
   return h1 ? HEADER1 : h2 ? HEADER2 : 0;
 }
 
@@ -85,8 +70,8 @@ static int log_place(const mz_buf *in, const mz_layout *l, size_t *hdr,
   *hdr = current_header(pk, pn);
   if (*hdr == 0)
     return -1;
-  ll = ld32(pk + *hdr + 68);
-  off = ld64(pk + *hdr + 72);
+  ll = vtk_get_le32(pk + *hdr + 68);
+  off = vtk_get_le64(pk + *hdr + 72);
   if (ll == 0 || ll % MZ_SECTOR != 0 || ll > MAX_LOG || off < MZ_MIB ||
       off - MZ_MIB >= pn - RD_PACKED_FIXED || pn <= RD_PACKED_FIXED)
     return -1;
@@ -180,8 +165,8 @@ int mz_repair(const mz_layout *l, mz_buf *in) {
     if (img == NULL)
       return -1;
     memcpy(img + 65536, "head", 4);
-    st32(img + 65536 + 68, (uint32_t)(size - MZ_MIB));
-    st64(img + 65536 + 72, MZ_MIB);
+    vtk_put_le32(img + 65536 + 68, (uint32_t)(size - MZ_MIB));
+    vtk_put_le64(img + 65536 + 72, MZ_MIB);
     memcpy(img + MZ_MIB, in->p + l->prefix, n);
     mz_repair_image(img, size);
     memcpy(in->p + l->prefix, img + MZ_MIB, n);
@@ -243,7 +228,7 @@ static int packed_candidate(const mz_layout *l, mz_buf *out, unsigned k) {
   case 3:
     if (!has_log || ll <= MZ_MIB)
       return 0;
-    st32(pk + hdr + 68, MZ_MIB);
+    vtk_put_le32(pk + hdr + 68, MZ_MIB);
     return 1;
   case 4:
     if (!has_log || at == l->prefix + RD_PACKED_FIXED)
@@ -252,7 +237,7 @@ static int packed_candidate(const mz_layout *l, mz_buf *out, unsigned k) {
     memmove(out->p + l->prefix + RD_PACKED_FIXED, out->p + at, end - at);
     memset(out->p + l->prefix + RD_PACKED_FIXED + (end - at), 0,
            end - (l->prefix + RD_PACKED_FIXED + (end - at)));
-    st64(pk + hdr + 72, MZ_MIB);
+    vtk_put_le64(pk + hdr + 72, MZ_MIB);
     return 1;
   case 5:
     if (!has_log)

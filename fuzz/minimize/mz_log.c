@@ -10,26 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vhdx_builder.h"
+
 #define DESC_FIRST 126u /* descriptors in the first descriptor sector */
 #define DESC_NEXT 128u  /* in each further one */
-
-static uint32_t ld32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-static uint64_t ld64(const uint8_t *p) {
-  return ld32(p) | (uint64_t)ld32(p + 4) << 32;
-}
-static void st32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-static void st64(uint8_t *p, uint64_t v) {
-  st32(p, (uint32_t)v);
-  st32(p + 4, (uint32_t)(v >> 32));
-}
 
 int mz_buf_set(mz_buf *b, const uint8_t *p, size_t n) {
   uint8_t *q = malloc(n > 0 ? n : 1);
@@ -81,15 +65,15 @@ size_t mz_entries(const uint8_t *log, size_t len, int disjoint, mz_entry *out,
     uint32_t el;
     if (memcmp(h, "loge", 4) != 0)
       continue;
-    el = ld32(h + 8);
+    el = vtk_get_le32(h + 8);
     if (el == 0 || el % MZ_SECTOR != 0 || el > len)
       continue;
     if (disjoint && s < next_free)
       continue;
     out[k].sector = (uint32_t)s;
     out[k].sectors = el / MZ_SECTOR;
-    out[k].seq = ld64(h + 16);
-    out[k].count = ld32(h + 24);
+    out[k].seq = vtk_get_le64(h + 16);
+    out[k].count = vtk_get_le32(h + 24);
     next_free = s + (uint64_t)out[k].sectors;
     k++;
   }
@@ -100,17 +84,18 @@ size_t mz_entries(const uint8_t *log, size_t len, int disjoint, mz_entry *out,
  * [s, s + k) by r sectors. */
 static void fix_header(uint8_t *h, uint32_t x, size_t n, uint32_t s, uint32_t k,
                        uint32_t r) {
-  uint32_t tail = ld32(h + 12) / MZ_SECTOR, el = ld32(h + 8) / MZ_SECTOR;
-  if (ld32(h + 12) % MZ_SECTOR == 0 && tail < n) {
+  uint32_t tail = vtk_get_le32(h + 12) / MZ_SECTOR,
+           el = vtk_get_le32(h + 8) / MZ_SECTOR;
+  if (vtk_get_le32(h + 12) % MZ_SECTOR == 0 && tail < n) {
     if (tail >= s + k)
       tail = tail - k + r;
     else if (tail > s)
       tail = s;
-    st32(h + 12, tail * MZ_SECTOR);
+    vtk_put_le32(h + 12, tail * MZ_SECTOR);
   }
-  if (x < s && ld32(h + 8) % MZ_SECTOR == 0 && (uint64_t)x + el >= s + k &&
-      (uint64_t)el + r > k)
-    st32(h + 8, (el - k + r) * MZ_SECTOR);
+  if (x < s && vtk_get_le32(h + 8) % MZ_SECTOR == 0 &&
+      (uint64_t)x + el >= s + k && (uint64_t)el + r > k)
+    vtk_put_le32(h + 8, (el - k + r) * MZ_SECTOR);
 }
 
 int mz_splice(mz_buf *log, uint32_t s, uint32_t k, const uint8_t *repl,
@@ -152,18 +137,18 @@ int mz_drop_ranges(mz_buf *log, const mz_range *ranges, size_t n) {
 
 void mz_set_seq(uint8_t *log, size_t len, const mz_entry *e, uint64_t seq) {
   uint32_t k, d = desc_sectors(e->count), i;
-  st64(at(log, len, e->sector, 16), seq);
+  vtk_put_le64(at(log, len, e->sector, 16), seq);
   for (k = 0; k < e->count && desc_pos(k) < (uint64_t)e->sectors * MZ_SECTOR;
        k++) {
     uint8_t *p = at(log, len, e->sector, desc_pos(k));
     if (memcmp(p, "zero", 4) == 0 || memcmp(p, "desc", 4) == 0)
-      st64(p + 24, seq);
+      vtk_put_le64(p + 24, seq);
   }
   for (i = d; i < e->sectors; i++) {
     uint8_t *p = at(log, len, e->sector, (uint64_t)i * MZ_SECTOR);
     if (memcmp(p, "data", 4) == 0) {
-      st32(p + 4, (uint32_t)(seq >> 32));
-      st32(p + 4092, (uint32_t)seq);
+      vtk_put_le32(p + 4, (uint32_t)(seq >> 32));
+      vtk_put_le32(p + 4092, (uint32_t)seq);
     }
   }
 }
@@ -203,8 +188,8 @@ int mz_entry_without(const uint8_t *log, size_t len, const mz_entry *e,
              base + (size_t)src * MZ_SECTOR, MZ_SECTOR);
     kept_data += (uint32_t)is_data;
   }
-  st32(q + 8, w * MZ_SECTOR);
-  st32(q + 24, kept);
+  vtk_put_le32(q + 8, w * MZ_SECTOR);
+  vtk_put_le32(q + 24, kept);
   free(out->p);
   out->p = q;
   out->n = (size_t)w * MZ_SECTOR;

@@ -3,8 +3,8 @@
  * A fuzz target with a bug planted on purpose, for minimize_test: it reads
  * past a heap block when the active sequence of the log has at least three
  * entries and a zero descriptor that writes past 1 GiB; with two entries it
- * aborts instead, a different crash the minimiser must not take for it. Input as
- * fuzz_search's (GUID[16] | log, zero padded to 4 KiB, cut at 1 MiB), bytes
+ * aborts instead, a different crash the minimiser must not take for it. Input
+ * as fuzz_search's (GUID[16] | log, zero padded to 4 KiB, cut at 1 MiB), bytes
  * as they are: a minimised input must keep every checksum valid.
  */
 #include <stdint.h>
