@@ -30,29 +30,24 @@ static void usage(void) {
 
 static int read_file(const char *path, mz_buf *b) {
   FILE *f = fopen(path, "rb");
-  size_t cap = 1 << 16;
-  int ok = 1;
+  size_t cap = 0;
+  int err = f == NULL;
+  b->p = NULL;
   b->n = 0;
-  b->p = f ? malloc(cap) : NULL;
-  while (b->p != NULL) {
-    size_t got = fread(b->p + b->n, 1, cap - b->n, f);
-    b->n += got;
-    if (b->n < cap)
-      break;
-    cap *= 2;
-    {
-      uint8_t *q = realloc(b->p, cap);
-      if (q == NULL)
-        ok = 0;
-      else
-        b->p = q;
-    }
-    if (!ok)
-      break;
+  while (!err && b->n == cap) {
+    uint8_t *q = realloc(b->p, cap = cap ? cap * 2 : 65536);
+    if (q == NULL)
+      err = 1;
+    else
+      b->p = q;
+    if (!err)
+      b->n += fread(b->p + b->n, 1, cap - b->n, f);
   }
-  if (f != NULL)
-    fclose(f);
-  return f != NULL && b->p != NULL && ok ? 0 : -1;
+  if (f != NULL) {
+    err |= ferror(f) != 0;
+    err |= fclose(f) != 0;
+  }
+  return err ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -106,8 +101,13 @@ int main(int argc, char **argv) {
             layout ? layout : base);
     return 2;
   }
-  if (realpath(root, rroot) == NULL || read_file(argv[optind + 1], &c.cur)) {
-    perror(realpath(root, rroot) == NULL ? root : argv[optind + 1]);
+  if (realpath(root, rroot) == NULL) {
+    perror(root);
+    return 2;
+  }
+  if (read_file(argv[optind + 1], &c.cur) != 0) {
+    perror(argv[optind + 1]);
+    mz_buf_free(&c.cur);
     return 2;
   }
   if (!out[0])
