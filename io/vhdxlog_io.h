@@ -33,6 +33,14 @@ typedef struct vhdxlog_posix_file {
  * vhdxlog_posix_close(). */
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable);
 int vhdxlog_posix_close(vhdxlog_posix_file *f);
+/* A shared lock on the whole file, held until close: no writer (QEMU, a
+ * replay) can take the image meanwhile. 0, or -1 with errno EBUSY when one
+ * holds it; a file system without locks counts as locked. For readers that
+ * copy an image and must not copy it mid-write. */
+int vhdxlog_posix_lock_shared(vhdxlog_posix_file *f);
+/* 1 if another open of the file holds a lock a writer would conflict with
+ * (what QEMU tests before it writes): the image is in use. */
+int vhdxlog_posix_in_use(const vhdxlog_posix_file *f);
 /* Replay writes: zeroing never allocates space for what already reads as
  * zero (holes are skipped; data is zeroed in place, never punched), and
  * the file grows by ftruncate, sparse. */
@@ -86,7 +94,8 @@ typedef struct vhdxlog_loaded {
   int plan_ready;     /* plan valid: replay/overlay may run */
   const char *detail; /* with VHDXLOG_E_RESOURCE: what could not be had (a
                          static string), else NULL */
-  /* Private: how log_bytes is held. */
+  /* Private: how header_area and log_bytes are held. */
+  int header_area_owned_;
   uint8_t *log_buffer_;
   vhdxlog_posix_view log_view_;
 } vhdxlog_loaded;
@@ -98,6 +107,25 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
                                    vhdxlog_loaded *out, vhdxlog_error *error);
 void vhdxlog_loaded_free(vhdxlog_loaded *l);
+
+/*
+ * The same into the caller's memory, allocating and mapping nothing: for a
+ * caller that loads many images (a fuzzer, a differential test) or that has
+ * no heap to spare. The header area is read into `header_area`
+ * (VHDXLOG_HEADER_AREA_SIZE bytes) and a dirty log into `log`; a log longer
+ * than `log_capacity` is VHDXLOG_E_RESOURCE (detail says so) before any of
+ * it is read. The buffers must outlive *out; vhdxlog_loaded_free() leaves
+ * them alone.
+ */
+typedef struct vhdxlog_load_buffers {
+  uint8_t *header_area;
+  uint8_t *log;
+  size_t log_capacity;
+} vhdxlog_load_buffers;
+
+vhdxlog_status vhdxlog_load_into(const vhdxlog_io *io, vhdxlog_policy policy,
+                                 const vhdxlog_load_buffers *buffers,
+                                 vhdxlog_loaded *out, vhdxlog_error *error);
 
 #ifdef __cplusplus
 }
