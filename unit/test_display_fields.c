@@ -44,17 +44,9 @@ static void test_header_decode_reads_every_field(void **state) {
 }
 
 static vtk_entry two_sector_entry(const uint8_t guid[16], vtk_desc *d) {
-  vtk_entry e;
-  memset(&e, 0, sizeof e);
   *d = vtk_data(5u * VTK_MIB, 3);
-  e.sequence_number = 0x1122334455667788u;
-  e.tail = 8192;
-  memcpy(e.log_guid, guid, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = 6u * VTK_MIB;
-  e.descs = d;
-  e.desc_count = 1;
-  return e;
+  return vtk_entry_make(0x1122334455667788u, 8192, guid, 4u * VTK_MIB,
+                        6u * VTK_MIB, d, 1);
 }
 
 /* A candidate that fails a rule still shows what it holds. */

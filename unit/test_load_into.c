@@ -12,19 +12,13 @@
 static void dirty_image(vtk_image *img) {
   vtk_image_spec spec;
   vtk_desc d = vtk_data(5u * VTK_MIB, 9);
-  vtk_entry e;
+  uint8_t guid[16];
   uint8_t *log = ulog_new(LOG_LEN);
   vtk_image_spec_default(&spec);
   spec.file_size = 8u * VTK_MIB;
   vtk_image_build(img, &spec);
-  memset(&e, 0, sizeof e);
-  e.sequence_number = 10;
-  e.tail = 0;
-  vtk_guid(e.log_guid, 21);
-  e.flushed_file_offset = 8u * VTK_MIB;
-  e.last_file_offset = 8u * VTK_MIB;
-  e.descs = &d;
-  e.desc_count = 1;
+  vtk_guid(guid, 21);
+  vtk_entry e = vtk_entry_make(10, 0, guid, 8u * VTK_MIB, 8u * VTK_MIB, &d, 1);
   assert_int_not_equal(vtk_log_write_entry(log, LOG_LEN, 0, &e), 0);
   vtk_image_put_log(img, log, LOG_LEN, e.log_guid);
   free(log);
