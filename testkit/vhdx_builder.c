@@ -739,6 +739,13 @@ const size_t vtk_limit_case_count =
 /* ------------------------------------------------------------------------ */
 /* Replay model. */
 
+const uint8_t VTK_DERIVE_KAT_IN[16] = {0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6,
+                                       0xA7, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC,
+                                       0xAD, 0xAE, 0xAF, 0xB0};
+const uint8_t VTK_DERIVE_KAT_OUT[16] = {0x8F, 0x81, 0x09, 0x17, 0x22, 0x42,
+                                        0x73, 0x42, 0x97, 0x39, 0xD2, 0xD5,
+                                        0xCE, 0x1C, 0x78, 0xF7};
+
 /* RULES.md "derive(L)", transcribed from its text. */
 static uint64_t vtk_derive_mix(uint64_t z) {
   z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);

@@ -309,6 +309,11 @@ extern const size_t vtk_limit_case_count;
 /* The FileWriteGuid a replay must set (RULES.md "derive(L)"), computed with
  * the testkit's CRC. */
 void vtk_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]);
+/* A known answer of derive(L): for L = A1 A2 .. B0, computed by the
+ * independent Python transcription of RULES.md (qemu/vhdx_inspect.py), like
+ * the CRC's "123456789". */
+extern const uint8_t VTK_DERIVE_KAT_IN[16];
+extern const uint8_t VTK_DERIVE_KAT_OUT[16];
 /* update(H, fwg, lg) of RULES.md: copy, SequenceNumber + 1, new GUIDs, new
  * checksum. */
 void vtk_header_update(const uint8_t cur[VTK_HEADER_SIZE],
