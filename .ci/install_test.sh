@@ -29,15 +29,7 @@ case $SOVER in
   *) echo "install_test: no version in lib/include/vhdxlog.h" >&2; exit 1 ;;
 esac
 
-if ! command -v pkg-config >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -q || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends pkgconf
-  else
-    echo "install_test: pkg-config missing" >&2
-    exit 1
-  fi
-fi
+bash "$ROOT/.ci/deps.sh" install
 
 echo "==> configure + build the libraries (tools, tests, fuzz off)"
 rm -rf "$B"

@@ -20,7 +20,7 @@
 #     a second replay changes nothing, QEMU opens B read-only (qemu-img info,
 #     qemu-img check) and reads back every pattern that was written.
 # Prints PASS/FAIL lines and "N passed, N failed"; exit 0 only if none failed.
-# Exit 77 (skip) when qemu-img/qemu-io are not installed.
+# Installs qemu-utils when missing; exit 77 (skip) when that fails.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,12 +41,10 @@ if [ -z "$vhdxlog" ] || [ ! -x "$vhdxlog" ]; then
   exit 1
 fi
 vhdxlog=$(cd "$(dirname "$vhdxlog")" && pwd)/$(basename "$vhdxlog")
-for t in qemu-img qemu-io; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not installed (apt-get install qemu-utils)"
-    exit 77
-  fi
-done
+if ! bash "$root/.ci/deps.sh" qemu; then
+  echo "SKIP: qemu-img/qemu-io missing and not installable (.ci/deps.sh qemu)"
+  exit 77
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vhdxlog-interop.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then
