@@ -117,29 +117,22 @@ bash "$ROOT/.ci/symbols.sh" "$TMP/symbols" >"$TMP/symbols.log" || true
 grep -A 20 " shared " "$TMP/symbols.log" || true
 grep -q "^PASS shared" "$TMP/symbols.log"
 
-echo "==> find_package(vhdxlog 9.0) must fail (version file)"
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
-cmake_minimum_required(VERSION 3.13)
-project(vhdxlog_consumer_v C)
-find_package(vhdxlog 9.0 REQUIRED)
-EOF
-if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-v" -DCMAKE_PREFIX_PATH="$PREFIX" \
-  >"$TMP/v.log" 2>&1; then
-  echo "find_package accepted version 9.0" >&2
-  exit 1
-fi
-
-echo "==> find_package(vhdxlog COMPONENTS nosuch) must fail"
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
-cmake_minimum_required(VERSION 3.13)
-project(vhdxlog_consumer_c C)
-find_package(vhdxlog REQUIRED COMPONENTS nosuch)
-EOF
-if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-c" -DCMAKE_PREFIX_PATH="$PREFIX" \
-  >"$TMP/c.log" 2>&1; then
-  echo "find_package accepted component nosuch" >&2
-  exit 1
-fi
+# must_refuse FIND_PACKAGE_ARGS WHY: a consumer asking for that must not
+# configure, and CMake's message must name WHY.
+must_refuse() {
+  echo "==> find_package($1) must fail"
+  printf 'cmake_minimum_required(VERSION 3.13)\nproject(refused C)\nfind_package(%s)\n' \
+    "$1" >"$TMP/consumer/CMakeLists.txt"
+  rm -rf "$TMP/consumer-refused"
+  if cmake -S "$TMP/consumer" -B "$TMP/consumer-refused" -DCMAKE_PREFIX_PATH="$PREFIX" \
+    >"$TMP/refused.log" 2>&1; then
+    echo "find_package($1) was accepted" >&2
+    exit 1
+  fi
+  grep -q -- "$2" "$TMP/refused.log" || { cat "$TMP/refused.log"; exit 1; }
+}
+must_refuse "vhdxlog 9.0 REQUIRED" '"9.0"'
+must_refuse "vhdxlog REQUIRED COMPONENTS nosuch" nosuch
 
 echo "==> consumers via pkg-config"
 PCDIR=$(dirname "$(find "$PREFIX" -name vhdxlog.pc | head -n 1)")

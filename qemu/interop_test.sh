@@ -124,7 +124,7 @@ check_case() {
   esac
 
   # Header bookkeeping: ours per docs/RULES.md; QEMU's for information.
-  run "$PY" "$inspect" --check-our-headers "$dirty" "$b"
+  run "$PY" "$inspect" --check-our-headers "$dirty" "$b" "$vhdxlog"
   if [ "$rc" = 0 ]; then
     pass "our headers: both valid, LogGuid 0, FileWriteGuid = derive(LogGuid), SequenceNumber +$(( $(header_seq "$b") - $(header_seq "$dirty") ))"
   else fail "our headers after replay"; printf '%s\n' "$out" | indent; fi

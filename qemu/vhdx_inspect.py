@@ -3,8 +3,9 @@
 """Print the headers, region table and pending log entries of a VHDX file.
 
 Independent of the vhdxlog library: plain struct unpacking of MS-VHDX 2.2/2.3
-(see /work/shared/vhdx-log-spec.md), used by the QEMU interop scripts to show
-what QEMU left in a log.
+(docs/FORMAT.md), used by the QEMU interop scripts to show what QEMU left in
+a log, and importable: crc32c(), parse_header(), parse_regions(), parse_entry()
+serve every Python script that reads or writes VHDX bytes.
 
 Usage:
   vhdx_inspect.py FILE [--json]     print headers, regions, log entries
@@ -17,9 +18,10 @@ Usage:
   vhdx_inspect.py --plan FILE FINAL [PRE...]
       (for make_dirty.sh) check the OFF:LEN:PAT write specs and print the
       BAT sector whose write must fail
-  vhdx_inspect.py --check-our-headers DIRTY REPLAYED
+  vhdx_inspect.py --check-our-headers DIRTY REPLAYED VHDXLOG
       (for interop_test.sh) check REPLAYED's headers against docs/RULES.md's
-      replay order (LogGuid 0, FileWriteGuid derive(LogGuid), +2 sequence)
+      replay order (LogGuid 0, +2 sequence, the FileWriteGuid VHDXLOG's dry
+      run predicts)
   vhdx_inspect.py --bump-last-file-offset FILE DELTA
       (for interop_test.sh) raise LastFileOffset of the entry at log offset 0
       by DELTA and recompute its checksum; prints the new value
@@ -27,6 +29,7 @@ Usage:
 import json
 import os
 import struct
+import subprocess
 import sys
 import uuid
 
@@ -217,27 +220,6 @@ def plan(path, final, pres):
     return target
 
 
-def derive_file_write_guid(log_guid):
-    """docs/RULES.md derive(L): the FileWriteGuid our replay writes."""
-    mask = (1 << 64) - 1
-
-    def mix(z):
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        return z ^ (z >> 31)
-
-    a, b = struct.unpack("<QQ", bytes(log_guid))
-    a ^= 0x6766772D676F6C78
-    b ^= 0x786468762D667767
-    for _ in range(4):
-        a = mix((a + b) & mask)
-        b = mix(b ^ a)
-    out = bytearray(struct.pack("<QQ", a, b))
-    out[7] = (out[7] & 0x0F) | 0x40
-    out[8] = (out[8] & 0x3F) | 0x80
-    return bytes(out)
-
-
 def raw_headers(path):
     with open(path, "rb") as f:
         f.seek(64 * 1024)
@@ -247,16 +229,31 @@ def raw_headers(path):
     return [h1, h2]
 
 
-def check_our_headers(dirty, replayed):
+def predicted_headers(vhdxlog, dirty):
+    """The headers `vhdxlog replay --dry-run --json` says a replay of DIRTY
+    ends with, by slot: [(sequence, FileWriteGuid)] in header order."""
+    out = subprocess.run([vhdxlog, "replay", "--dry-run", "--json", dirty],
+                         stdout=subprocess.PIPE, check=False).stdout
+    hs = sorted(json.loads(out)["headers"], key=lambda h: h["slot"])
+    return [(h["sequence_number"], str(uuid.UUID(h["file_write_guid"].strip("{}"))))
+            for h in hs]
+
+
+def check_our_headers(dirty, replayed, vhdxlog):
     """Compare the headers of `replayed` (vhdxlog replay of a copy of `dirty`)
-    with docs/RULES.md's replay order. Returns a list of problems."""
+    with docs/RULES.md's replay order. The FileWriteGuid is derived from the
+    LogGuid (RULES.md derive(L); the oracle checks the derivation itself):
+    here it must be what a dry run, another process, predicts, so it was not
+    drawn at random. Returns a list of problems."""
     d = [parse_header(h) for h in raw_headers(dirty)]
     r = [parse_header(h) for h in raw_headers(replayed)]
     dc = 0 if d[0]["valid"] and (not d[1]["valid"] or d[0]["sequence"] > d[1]["sequence"]) else 1
     dh = d[dc]
-    f = derive_file_write_guid(dh["log_guid_raw"])
-    fs = str(uuid.UUID(bytes_le=f))
-    base = dh["sequence"] + (0 if uuid.UUID(dh["file_write_guid"]).bytes_le == f else 1)
+    predicted = predicted_headers(vhdxlog, dirty)
+    fs = predicted[0][1]
+    # A replay resumed after a cut between its two header writes starts
+    # from a header that already carries the derived FileWriteGuid.
+    base = dh["sequence"] + (0 if dh["file_write_guid"] == fs else 1)
     problems = []
     for i, h in enumerate(r):
         if not h["valid"]:
@@ -264,13 +261,15 @@ def check_our_headers(dirty, replayed):
             continue
         if h["log_guid_raw"] != bytes(16):
             problems.append("header %d LogGuid %s not zero" % (i + 1, h["log_guid"]))
-        if h["file_write_guid"] != fs:
-            problems.append("header %d FileWriteGuid %s != derive(LogGuid) %s"
-                            % (i + 1, h["file_write_guid"], fs))
+        if (h["sequence"], h["file_write_guid"]) != predicted[i]:
+            problems.append("header %d SequenceNumber, FileWriteGuid %d, %s != dry run's %s"
+                            % (i + 1, h["sequence"], h["file_write_guid"], predicted[i]))
         for k in ("data_write_guid", "log_offset", "log_length", "version", "log_version"):
             if h[k] != dh[k]:
                 problems.append("header %d %s %s != %s before replay" % (i + 1, k, h[k], dh[k]))
     if not problems:
+        if r[0]["file_write_guid"] != r[1]["file_write_guid"]:
+            problems.append("the two headers carry different FileWriteGuids")
         seqs = sorted(h["sequence"] for h in r)
         if seqs != [base + 1, base + 2]:
             problems.append("header sequence numbers %s, expected %s" % (seqs, [base + 1, base + 2]))
@@ -340,8 +339,8 @@ def inspect(path):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--check-our-headers":
-        problems = check_our_headers(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--check-our-headers":
+        problems = check_our_headers(sys.argv[2], sys.argv[3], sys.argv[4])
         for p in problems:
             print(p)
         return 1 if problems else 0

@@ -305,14 +305,20 @@ class Suite:
             sys.argv = argv
         return rc, buf.getvalue()
 
-    def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
-        img, log = os.path.join(self.work, "cut.vhdx"), os.path.join(self.work, "cut.log")
+    def run_workload(self, stem, pristine, cmds, cut_at):
+        """qemu-io runs CMDS on a fresh copy of PRISTINE (STEM.vhdx), with the
+        shim cutting it before write CUT_AT (None: count only, in STEM.log)."""
+        img, log = os.path.join(self.work, stem + ".vhdx"), os.path.join(self.work, stem + ".log")
         for p in (img, log):
             if os.path.exists(p):
                 os.unlink(p)
         sparse_copy(pristine, img)
         rc, out = run(["qemu-io", "-f", "vhdx"] + qemu_io_args(cmds) + [img],
-                      env=self.workload_env(img, log, n))
+                      env=self.workload_env(img, log, cut_at))
+        return img, log, rc, out
+
+    def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
+        img, log, rc, out = self.run_workload("cut", pristine, cmds, n)
         cut = [l for l in self.counted_lines(log) if l.startswith("CUT ")]
         problems = []
         if rc != KILLED or not cut:
@@ -436,13 +442,7 @@ class Suite:
         self.probe_strict(pristine)
         regions = file_regions(pristine)
         # The uncut run: learn K and make sure the workload itself works.
-        img, log = os.path.join(self.work, "uncut.vhdx"), os.path.join(self.work, "uncut.log")
-        for p in (img, log):
-            if os.path.exists(p):
-                os.unlink(p)
-        sparse_copy(pristine, img)
-        rc, out = run(["qemu-io", "-f", "vhdx"] + qemu_io_args(cmds) + [img],
-                      env=self.workload_env(img, log, None))
+        img, log, rc, out = self.run_workload("uncut", pristine, cmds, None)
         k = len(self.counted_lines(log))
         crc, _ = run([self.vhdxlog, "check", img])
         if rc != 0 or "failed" in out or k == 0 or crc != 0:
