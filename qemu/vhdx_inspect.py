@@ -172,28 +172,33 @@ def parse_size(text):
     return int(text, 0)
 
 
-def bat_sector(path, voffset):
-    """(file offset of the BAT sector holding voffset's block entry, block)"""
+def bat_layout(path):
+    """(BAT region, metadata) of the image, and bat_of(block): the file offset
+    of the 4 KiB BAT sector holding that payload block's entry (MS-VHDX 2.5:
+    one sector-bitmap entry follows every chunk_ratio payload entries)."""
     with open(path, "rb") as f:
         head = f.read(MIB)
         regions = parse_regions(head[192 * 1024:256 * 1024]) or \
             parse_regions(head[256 * 1024:320 * 1024])
         md = parse_metadata(f, regions["metadata"])
     chunk_ratio = ((1 << 23) * md["logical_sector_size"]) // md["block_size"]
+
+    def bat_of(block):
+        return regions["bat"]["offset"] + ((block + block // chunk_ratio) * 8) // SECTOR * SECTOR
+    return md, bat_of
+
+
+def bat_sector(path, voffset):
+    """(file offset of the BAT sector holding voffset's block entry, block)"""
+    md, bat_of = bat_layout(path)
     block = voffset // md["block_size"]
-    index = block + block // chunk_ratio
-    return regions["bat"]["offset"] + (index * 8) // SECTOR * SECTOR, block
+    return bat_of(block), block
 
 
 def plan(path, final, pres):
     """Check make_dirty.sh's write specs (OFF:LEN:PAT) against the image and
     return the BAT sector to fail, or raise SystemExit with the reason."""
-    with open(path, "rb") as f:
-        head = f.read(MIB)
-        regions = parse_regions(head[192 * 1024:256 * 1024]) or \
-            parse_regions(head[256 * 1024:320 * 1024])
-        md = parse_metadata(f, regions["metadata"])
-    chunk_ratio = ((1 << 23) * md["logical_sector_size"]) // md["block_size"]
+    md, bat_of = bat_layout(path)
 
     def span(spec):
         parts = spec.split(":")
@@ -204,9 +209,7 @@ def plan(path, final, pres):
             raise SystemExit("write %s is empty or ends past the virtual size %d"
                              % (spec, md["virtual_size"]))
         b1, b2 = off // md["block_size"], (off + ln - 1) // md["block_size"]
-        sec = [regions["bat"]["offset"] + ((b + b // chunk_ratio) * 8) // SECTOR * SECTOR
-               for b in (b1, b2)]
-        return b1, b2, sec[0], sec[1]
+        return b1, b2, bat_of(b1), bat_of(b2)
 
     b1, b2, target, _ = span(final)
     if b1 != b2:
