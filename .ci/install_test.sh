@@ -132,7 +132,7 @@ must_refuse() {
   grep -q -- "$2" "$TMP/refused.log" || { cat "$TMP/refused.log"; exit 1; }
 }
 must_refuse "vhdxlog 9.0 REQUIRED" '"9.0"'
-must_refuse "vhdxlog REQUIRED COMPONENTS nosuch" nosuch
+must_refuse "vhdxlog REQUIRED COMPONENTS nosuch" "set vhdxlog_FOUND to FALSE"
 
 echo "==> consumers via pkg-config"
 PCDIR=$(dirname "$(find "$PREFIX" -name vhdxlog.pc | head -n 1)")
@@ -159,6 +159,6 @@ echo "io libs: $LIBS_PC"
 # shellcheck disable=SC2086
 cc -std=c99 -Wall -Wextra -Werror $(pkg-config --cflags vhdxlog_io) \
   "$TMP/consumer/io_main.c" $LIBS_PC -o "$TMP/consumer-io-pc"
-LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-io-pc"
+LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-io-pc" "$TMP/consumer/zeros.bin"
 
 echo "install_test: OK ($((SECONDS - START))s)"
