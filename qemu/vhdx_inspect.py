@@ -4,8 +4,9 @@
 
 Independent of the vhdxlog library: plain struct unpacking of MS-VHDX 2.2/2.3
 (docs/FORMAT.md), used by the QEMU interop scripts to show what QEMU left in
-a log, and importable: crc32c(), parse_header(), parse_regions(), parse_entry()
-serve every Python script that reads or writes VHDX bytes.
+a log, and importable: crc32c(), parse_header(), read_headers(),
+parse_regions(), parse_entry() and data_extents() serve every Python script
+that reads or writes VHDX bytes.
 
 Usage:
   vhdx_inspect.py FILE [--json]     print headers, regions, log entries
@@ -26,6 +27,7 @@ Usage:
       (for interop_test.sh) raise LastFileOffset of the entry at log offset 0
       by DELTA and recompute its checksum; prints the new value
 """
+import errno
 import json
 import os
 import struct
@@ -223,13 +225,47 @@ def plan(path, final, pres):
     return target
 
 
-def raw_headers(path):
+def read_headers(f):
+    """Both headers of an open image, parsed, and the index of the current
+    one (MS-VHDX 2.2.2.1: the valid one with the larger SequenceNumber; with
+    equal numbers only if both are identical), or None."""
+    raw = []
+    for off in (64 * 1024, 128 * 1024):
+        f.seek(off)
+        raw.append(f.read(SECTOR))
+    h = [parse_header(x) for x in raw]
+    cur = None
+    if h[0]["valid"] and h[1]["valid"]:
+        if h[0]["sequence"] != h[1]["sequence"]:
+            cur = 0 if h[0]["sequence"] > h[1]["sequence"] else 1
+        elif raw[0] == raw[1]:
+            cur = 0
+    elif h[0]["valid"] or h[1]["valid"]:
+        cur = 0 if h[0]["valid"] else 1
+    return h, cur
+
+
+def headers_of(path):
     with open(path, "rb") as f:
-        f.seek(64 * 1024)
-        h1 = f.read(SECTOR)
-        f.seek(128 * 1024)
-        h2 = f.read(SECTOR)
-    return [h1, h2]
+        return read_headers(f)
+
+
+def data_extents(fd, size):
+    """[(start, end)] of the file's data (SEEK_DATA/SEEK_HOLE), so that
+    scans skip holes; from the first offset the file system cannot tell
+    about, the rest of the file."""
+    out, off = [], 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+            end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: only a hole is left
+                out.append((off, size))
+            break
+        out.append((start, end))
+        off = end
+    return out
 
 
 def predicted_headers(vhdxlog, dirty):
@@ -248,9 +284,10 @@ def check_our_headers(dirty, replayed, vhdxlog):
     LogGuid (RULES.md derive(L); the oracle checks the derivation itself):
     here it must be what a dry run, another process, predicts, so it was not
     drawn at random. Returns a list of problems."""
-    d = [parse_header(h) for h in raw_headers(dirty)]
-    r = [parse_header(h) for h in raw_headers(replayed)]
-    dc = 0 if d[0]["valid"] and (not d[1]["valid"] or d[0]["sequence"] > d[1]["sequence"]) else 1
+    d, dc = headers_of(dirty)
+    r, _ = headers_of(replayed)
+    if dc is None:
+        return ["the dirty image has no current header"]
     dh = d[dc]
     predicted = predicted_headers(vhdxlog, dirty)
     fs = predicted[0][1]
@@ -284,9 +321,7 @@ def bump_last_file_offset(path, delta):
     multiple) and recompute its checksum: a QEMU-made entry edited to show
     where QEMU and the spec differ. Returns the new LastFileOffset."""
     with open(path, "r+b") as f:
-        head = f.read(MIB)
-        hs = [parse_header(head[64 * 1024:68 * 1024]), parse_header(head[128 * 1024:132 * 1024])]
-        cur = 0 if hs[0]["valid"] and (not hs[1]["valid"] or hs[0]["sequence"] > hs[1]["sequence"]) else 1
+        hs, cur = read_headers(f)
         f.seek(hs[cur]["log_offset"])
         first = bytearray(f.read(SECTOR))
         length = struct.unpack_from("<I", first, 8)[0]
@@ -307,20 +342,7 @@ def inspect(path):
         head = f.read(MIB)
         if head[0:8] != b"vhdxfile":
             raise SystemExit("%s: not a VHDX file" % path)
-        h = [parse_header(head[64 * 1024:68 * 1024]),
-             parse_header(head[128 * 1024:132 * 1024])]
-        cur = None
-        if h[0]["valid"] and h[1]["valid"]:
-            if h[0]["sequence"] > h[1]["sequence"]:
-                cur = 0
-            elif h[1]["sequence"] > h[0]["sequence"]:
-                cur = 1
-            elif head[64 * 1024:68 * 1024] == head[128 * 1024:132 * 1024]:
-                cur = 0
-        elif h[0]["valid"]:
-            cur = 0
-        elif h[1]["valid"]:
-            cur = 1
+        h, cur = read_headers(f)
         regions = parse_regions(head[192 * 1024:256 * 1024]) or \
             parse_regions(head[256 * 1024:320 * 1024])
         out = dict(file=path, file_size=size, headers=h, current=cur,
