@@ -26,9 +26,72 @@
  * validated as in the search (entry.c's order bounds what it reads); a
  * checksum is computed only over a candidate whose other sectors start no
  * entry, so those spans are disjoint and add up to at most the log.
+ * The pass takes each candidate's validation as an argument (armed.h): the
+ * plan's search validates every candidate anyway and feeds it, so that an
+ * armed log is not validated twice; vhdxlog_log_classify_armed() validates
+ * them itself.
  */
 #include <string.h>
 
+/* ---- lib/armed.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
+/* Internal: the armed-log classification (armed.c) as one pass that is fed
+ * validation results, so that the plan's search can feed it the results it
+ * computes anyway instead of the classifier validating every candidate
+ * again. */
+#ifndef VHDXLOG_ARMED_H
+#define VHDXLOG_ARMED_H
+
+/* ---- lib/linkage.h (included from lib/armed.h) ---- */
+/* SPDX-License-Identifier: MIT */
+/* Linkage of the functions that lib/ files share. The one-file library
+ * (amalgamation/vhdxlog.c, scripts/amalgamate.py) defines VHDXLOG_INTERNAL
+ * as `static`, so it exports exactly what vhdxlog.h declares
+ * (.ci/symbols.sh). The per-file build keeps them external, prefixed
+ * vhdxlog_, for the project's own tests of the CRC paths. */
+#ifndef VHDXLOG_LINKAGE_H
+#define VHDXLOG_LINKAGE_H
+#ifndef VHDXLOG_INTERNAL
+#define VHDXLOG_INTERNAL
+#endif
+#endif
+/* ---- end of lib/linkage.h ---- */
+
+#include "vhdxlog.h"
+
+typedef struct armed_pass {
+  const vhdxlog_log *ctx;
+  vhdxlog_armed *out;
+  int have_loge, have_pending;
+  uint32_t first_loge; /* first sector that starts with "loge" */
+  uint32_t pending;    /* the last candidate, judged at the next "loge" */
+  vhdxlog_error pending_why;
+} armed_pass;
+
+VHDXLOG_INTERNAL void vhdxlog_armed_begin(armed_pass *pass,
+                                          const vhdxlog_log *ctx,
+                                          vhdxlog_armed *out);
+
+/* Sector `s` and the result of vhdxlog_entry_validate() there (NULL: a
+ * valid entry). Sectors must come in increasing order, each at most once,
+ * and every sector that starts with "loge" must come; the others may be
+ * left out (the inside of a valid entry never starts with "loge"). */
+VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
+                                           const vhdxlog_error *why);
+
+/* Judges the last candidate; returns out->kind. */
+VHDXLOG_INTERNAL vhdxlog_armed_kind vhdxlog_armed_end(armed_pass *pass);
+
+/* vhdxlog_log_search() without the descriptor totals, which, when it finds
+ * no sequence, also fills *armed as vhdxlog_log_classify_armed() would,
+ * from the validations the search makes (search.c). */
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_armed(const vhdxlog_log *ctx,
+                                                         vhdxlog_sequence *seq,
+                                                         vhdxlog_armed *armed,
+                                                         vhdxlog_error *error);
+
+#endif
+/* ---- end of lib/armed.h ---- */
 /* ---- lib/bytes.h (included from lib/armed.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /*
@@ -124,7 +187,6 @@ static inline int is_zero_bytes(const uint8_t *p, size_t n) {
 #ifndef VHDXLOG_ERROR_H
 #define VHDXLOG_ERROR_H
 
-#include "vhdxlog.h"
 
 static inline vhdxlog_status report(vhdxlog_error *error, vhdxlog_status status,
                                     uint64_t offset, uint32_t index) {
@@ -154,20 +216,6 @@ static inline void clear_error(vhdxlog_error *error) {
 #ifndef VHDXLOG_LOG_INTERNAL_H
 #define VHDXLOG_LOG_INTERNAL_H
 
-/* ---- lib/linkage.h (included from lib/log_internal.h) ---- */
-/* SPDX-License-Identifier: MIT */
-/* Linkage of the functions that lib/ files share. The one-file library
- * (amalgamation/vhdxlog.c, scripts/amalgamate.py) defines VHDXLOG_INTERNAL
- * as `static`, so it exports exactly what vhdxlog.h declares
- * (.ci/symbols.sh). The per-file build keeps them external, prefixed
- * vhdxlog_, for the project's own tests of the CRC paths. */
-#ifndef VHDXLOG_LINKAGE_H
-#define VHDXLOG_LINKAGE_H
-#ifndef VHDXLOG_INTERNAL
-#define VHDXLOG_INTERNAL
-#endif
-#endif
-/* ---- end of lib/linkage.h ---- */
 
 
 /* Validate the entry starting at sector `s` (< ctx->sectors). */
@@ -207,12 +255,14 @@ static int is_header_rule(vhdxlog_status st) {
          st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
 }
 
-/* The kind a candidate at sector `s` shows; `next` (> s, unwrapped) is the
- * next sector that starts with "loge". */
+/* The kind a candidate at sector `s` shows, from its validation's result
+ * `why`; `next` (> s, unwrapped) is the next sector that starts with
+ * "loge". */
 static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
-                                          uint32_t next, vhdxlog_error *why) {
+                                          uint32_t next,
+                                          const vhdxlog_error *why) {
   uint32_t sectors;
-  if (vhdxlog_entry_validate(ctx, s, NULL, why) == VHDXLOG_OK)
+  if (why->status == VHDXLOG_OK)
     return VHDXLOG_ARMED_INCOMPLETE;
   if (is_header_rule(why->status))
     return VHDXLOG_ARMED_DAMAGED_HEADER;
@@ -225,14 +275,14 @@ static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
                                                 : VHDXLOG_ARMED_TORN;
 }
 
-static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
-                            vhdxlog_armed *a) {
+static void count_candidate(armed_pass *pass, uint32_t next) {
+  const vhdxlog_log *ctx = pass->ctx;
+  vhdxlog_armed *a = pass->out;
+  uint32_t s = pass->pending;
   uint64_t seq = load_le64(log_sector(ctx, s) + 16);
-  vhdxlog_error why;
-  vhdxlog_armed_kind kind;
+  vhdxlog_error why = pass->pending_why;
+  vhdxlog_armed_kind kind = judge_candidate(ctx, s, next, &why);
 
-  clear_error(&why);
-  kind = judge_candidate(ctx, s, next, &why);
   why.offset = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   a->candidates++;
   if (kind == VHDXLOG_ARMED_TORN) {
@@ -248,39 +298,74 @@ static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
   }
 }
 
+VHDXLOG_INTERNAL void vhdxlog_armed_begin(armed_pass *pass,
+                                          const vhdxlog_log *ctx,
+                                          vhdxlog_armed *out) {
+  memset(pass, 0, sizeof *pass);
+  pass->ctx = ctx;
+  pass->out = out;
+  memset(out, 0, sizeof *out);
+  clear_error(&out->decisive);
+  clear_error(&out->newest);
+  out->kind = VHDXLOG_ARMED_EMPTY;
+}
+
+VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
+                                           const vhdxlog_error *why) {
+  const uint8_t *h = log_sector(pass->ctx, s);
+  if (!has_signature(h, "loge"))
+    return;
+  if (!pass->have_loge) {
+    pass->have_loge = 1;
+    pass->first_loge = s;
+  }
+  if (pass->have_pending)
+    count_candidate(pass, s);
+  pass->have_pending = same_guid(h + 32, pass->ctx->guid);
+  pass->pending = s;
+  if (why != NULL)
+    pass->pending_why = *why;
+  else
+    clear_error(&pass->pending_why);
+}
+
+VHDXLOG_INTERNAL vhdxlog_armed_kind vhdxlog_armed_end(armed_pass *pass) {
+  vhdxlog_armed *a = pass->out;
+  /* The last candidate's next "loge" is the first one, one lap later. */
+  if (pass->have_pending)
+    count_candidate(pass, pass->first_loge + pass->ctx->sectors);
+  pass->have_pending = 0;
+  if (a->kind == VHDXLOG_ARMED_EMPTY && a->candidates > 0)
+    a->kind = VHDXLOG_ARMED_TORN;
+  return a->kind;
+}
+
 vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
                                               vhdxlog_armed *armed) {
-  uint32_t s, n, first_loge = 0, pending = 0;
-  int have_loge = 0, have_pending = 0;
+  armed_pass pass;
+  uint32_t s;
 
   if (armed == NULL)
     return VHDXLOG_ARMED_NOT;
-  memset(armed, 0, sizeof *armed);
-  clear_error(&armed->decisive);
-  clear_error(&armed->newest);
-  if (ctx == NULL || ctx->log == NULL)
+  if (ctx == NULL || ctx->log == NULL) {
+    memset(armed, 0, sizeof *armed);
+    clear_error(&armed->decisive);
+    clear_error(&armed->newest);
     return VHDXLOG_ARMED_NOT;
-  armed->kind = VHDXLOG_ARMED_EMPTY;
-  n = ctx->sectors;
-  for (s = 0; s < n; s++) {
-    const uint8_t *h = log_sector(ctx, s);
-    if (!has_signature(h, "loge"))
-      continue;
-    if (!have_loge) {
-      have_loge = 1;
-      first_loge = s;
-    }
-    if (have_pending)
-      count_candidate(ctx, pending, s, armed);
-    have_pending = same_guid(h + 32, ctx->guid);
-    pending = s;
   }
-  /* The last candidate's next "loge" is the first one, one lap later. */
-  if (have_pending)
-    count_candidate(ctx, pending, first_loge + n, armed);
-  if (armed->kind == VHDXLOG_ARMED_EMPTY && armed->candidates > 0)
-    armed->kind = VHDXLOG_ARMED_TORN;
-  return armed->kind;
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  for (s = 0; s < ctx->sectors; s++) {
+    vhdxlog_error why;
+    if (!has_signature(log_sector(ctx, s), "loge"))
+      continue;
+    clear_error(&why);
+    /* Only candidates need the result; other "loge" sectors just end the
+     * one before them. */
+    if (same_guid(log_sector(ctx, s) + 32, ctx->guid))
+      vhdxlog_entry_validate(ctx, s, NULL, &why);
+    vhdxlog_armed_sector(&pass, s, &why);
+  }
+  return vhdxlog_armed_end(&pass);
 }
 
 /* ==== lib/crc32c.c ==== */
@@ -2190,7 +2275,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
 /* ---- lib/plan.h (included from lib/overlay.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /* Internal: the descriptor checks shared by the plan, the replay and the
- * overlay index, and the search without its descriptor totals. */
+ * overlay index. */
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
@@ -2212,12 +2297,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
     uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
-
-/* vhdxlog_log_search() without the descriptor totals (seq->descriptor_count
- * and seq->max_write_end are left 0): the plan's own descriptor pass
- * computes them. */
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error);
 
 /* Patch the bytes of the two header slots the plan leaves into the window
  * `buf` = file bytes [offset, end) (both overlay reads). */
@@ -3103,10 +3182,9 @@ static int file_write_guid_differs(const vhdxlog_plan *plan,
  * policy and what the candidates show (RULES.md "Armed logs"). `why` is
  * the search's error, returned when the plan refuses. */
 static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
-                                 const vhdxlog_log *log,
                                  const vhdxlog_error *why,
                                  vhdxlog_error *error) {
-  vhdxlog_armed_kind kind = vhdxlog_log_classify_armed(log, &plan->armed);
+  vhdxlog_armed_kind kind = plan->armed.kind;
   int cut = kind == VHDXLOG_ARMED_EMPTY || kind == VHDXLOG_ARMED_TORN;
   vhdxlog_status st;
 
@@ -3218,6 +3296,7 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
                                         vhdxlog_policy policy,
                                         vhdxlog_error *error) {
   static const uint8_t zero_guid[16] = {0};
+  vhdxlog_armed armed;
   vhdxlog_error why;
   vhdxlog_status st;
   int c;
@@ -3260,9 +3339,12 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search_unsummed(log, &plan->seq, &why);
-  if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
-    return plan_armed(plan, image, log, &why, error);
+  /* The search classifies the candidates as it validates them. */
+  st = vhdxlog_log_search_armed(log, &plan->seq, &armed, &why);
+  if (st == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    plan->armed = armed;
+    return plan_armed(plan, image, &why, error);
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = why;
@@ -4102,8 +4184,9 @@ typedef struct scan_state {
   int have_carry;     /* a valid entry ended the last run by its number: */
   uint32_t carry_pos; /* it starts the next run as it is */
   vhdxlog_entry carry;
-  int have_first; /* the scan's first run: a run that wraps past the */
-  run first;      /* log's end onto it takes it whole */
+  int have_first;    /* the scan's first run: a run that wraps past the */
+  run first;         /* log's end onto it takes it whole */
+  armed_pass *armed; /* fed each unwrapped position's result, in order */
 } scan_state;
 
 /* Grow the run at p while entries are valid and numbered consecutively. */
@@ -4133,7 +4216,11 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
     } else {
       vhdxlog_error why;
       uint32_t at = q >= n ? q - n : q;
-      if (vhdxlog_entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
+      int ok = vhdxlog_entry_validate(ctx, at, &e, &why) == VHDXLOG_OK;
+      /* Positions below n come in increasing order, each once. */
+      if (st->armed != NULL && q < n)
+        vhdxlog_armed_sector(st->armed, at, ok ? NULL : &why);
+      if (!ok) {
         note_invalid(&st->failure, ctx, at, &why);
         st->known_bad = q;
         break;
@@ -4156,7 +4243,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
 }
 
 static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
-                             int sum, vhdxlog_error *error) {
+                             int sum, armed_pass *armed, vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
@@ -4168,6 +4255,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
   memset(&st, 0, sizeof st);
   st.known_bad = 0xFFFFFFFFu;
+  st.armed = armed;
   memset(&best, 0, sizeof best);
   n = ctx->sectors;
 
@@ -4204,6 +4292,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
     } else if (!have_best ||
                r.head.sequence_number > best.head_sequence_number) {
       have_best = 1;
+      st.armed = NULL; /* a sequence: the log is not armed */
       best_pos = pos;
       best_end = r.end;
       best.tail_offset = r.head.tail;
@@ -4220,6 +4309,8 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
 
   if (!have_best) {
+    if (armed != NULL)
+      vhdxlog_armed_end(armed);
     report(error, VHDXLOG_E_LOG_NO_SEQUENCE, st.failure.offset,
            st.failure.have ? st.failure.index : VHDXLOG_NO_INDEX);
     if (error != NULL) {
@@ -4236,12 +4327,18 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
 
 vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                   vhdxlog_error *error) {
-  return search(ctx, seq, 1, error);
+  return search(ctx, seq, 1, NULL, error);
 }
 
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
-  return search(ctx, seq, 0, error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_armed(const vhdxlog_log *ctx,
+                                                         vhdxlog_sequence *seq,
+                                                         vhdxlog_armed *armed,
+                                                         vhdxlog_error *error) {
+  armed_pass pass;
+  if (ctx == NULL || ctx->log == NULL || armed == NULL)
+    return search(ctx, seq, 0, NULL, error);
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  return search(ctx, seq, 0, &pass, error);
 }
 
 /* ==== lib/status.c ==== */
