@@ -17,9 +17,9 @@
  * written in place and sealed with the library's (hardware) CRC-32C. The
  * testkit still builds the image around the log for the replay part.
  * Every generated log is searched once before timing and the result is
- * checked against what the pattern is meant to produce, so a pattern that
- * silently stopped exercising its path fails the run instead of reporting
- * a flattering number.
+ * checked against what the vtk_lp_pattern is meant to produce, so a
+ * vtk_lp_pattern that silently stopped exercising its path fails the run
+ * instead of reporting a flattering number.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,21 +34,16 @@
 #endif
 
 #include "crc32c.h"
+#include "log_patterns.h"
+#include "mem_file.h"
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
-#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define SECTOR 4096u
 #define MIB 1048576u
-#define DESC_FIRST 126u /* descriptors in an entry's first sector */
-#define DESC_NEXT 128u  /* descriptors in each further descriptor sector */
 #define MAX_SIZES 8
-#define SEQ_BASE 1000u
-/* Benign "window" logs: each entry's Tail points this many entries back
- * (~1 MiB of entries of 9 sectors on average). */
-#define WINDOW_ENTRIES 28u
-/* Search patterns are timed interleaved (round by round) at a size where
+/* Search vtk_lp_patterns are timed interleaved (round by round) at a size where
  * all their logs fit in this much memory, else one after another. */
 #define INTERLEAVE_MAX_BYTES (1024ull * MIB)
 
@@ -235,8 +230,9 @@ typedef struct options {
   uint32_t replay_mib[MAX_SIZES];
   size_t nreplay;
   int reps;         /* 0: by size */
-  const char *only; /* hostile patterns whose name contains this */
-  const char *just; /* only this pattern, no benign reference (profiling) */
+  const char *only; /* hostile vtk_lp_patterns whose name contains this */
+  const char
+      *just; /* only this vtk_lp_pattern, no benign reference (profiling) */
   int crc, search, phases, replay;
 } options;
 
@@ -256,17 +252,18 @@ static size_t parse_list(const char *s, uint32_t *out, size_t cap) {
 }
 
 static void usage(void) {
-  printf(
-      "usage: vhdxlog_bench [options]\n"
-      "  --json            print JSON on stdout (the table goes to stderr)\n"
-      "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
-      "  --replay=64,1024  log sizes for the replay part, in MiB\n"
-      "  --reps=N          repetitions for every timing (default by size)\n"
-      "  --only=NAME       hostile patterns whose name contains NAME (the\n"
-      "                    benign ones always run: they are the reference)\n"
-      "  --just=NAME       that one pattern alone, no reference (profiling)\n"
-      "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
-      "  --quick           sizes 1,64 and replay 64\n");
+  printf("usage: vhdxlog_bench [options]\n"
+         "  --json            print JSON on stdout (the table goes to stderr)\n"
+         "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
+         "  --replay=64,1024  log sizes for the replay part, in MiB\n"
+         "  --reps=N          repetitions for every timing (default by size)\n"
+         "  --only=NAME       hostile vtk_lp_patterns whose name contains NAME "
+         "(the\n"
+         "                    benign ones always run: they are the reference)\n"
+         "  --just=NAME       that one vtk_lp_pattern alone, no reference "
+         "(profiling)\n"
+         "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
+         "  --quick           sizes 1,64 and replay 64\n");
 }
 
 static void parse_options(int argc, char **argv, options *o) {
@@ -439,383 +436,6 @@ static void bench_crc(const options *o, FILE *tab) {
   free(dst);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Log generation (MS-VHDX 2.3.1 layouts, written in place).                 */
-
-typedef struct gen {
-  uint8_t *log;
-  uint32_t n;       /* sectors in the log */
-  uint32_t *starts; /* entry start sectors, n + 1 slots */
-  uint32_t m;       /* entries laid out */
-  uint8_t guid[16];
-  vtk_rng rng;
-  uint64_t target_base; /* where descriptors write */
-  uint32_t target_sectors;
-  uint64_t flushed; /* FlushedFileOffset / LastFileOffset of entries */
-  uint64_t last;
-  /* What the search must return on this log (checked before timing). */
-  vhdxlog_status expect;
-  vhdxlog_status expect_cause; /* for VHDXLOG_E_LOG_NO_SEQUENCE */
-  uint32_t expect_entries;     /* for VHDXLOG_OK */
-  uint32_t expect_tail;        /* for VHDXLOG_OK: tail offset */
-} gen;
-
-static uint8_t fill_template[SECTOR];
-
-static uint8_t *sector_at(const gen *g, uint32_t s) {
-  return g->log + (size_t)s * SECTOR;
-}
-
-static uint32_t rnd(gen *g, uint32_t bound) {
-  return (uint32_t)(vtk_rng_next(&g->rng) % bound);
-}
-
-/* Entry header (MS-VHDX 2.3.1.1); Checksum left 0 for seal(). */
-static void put_header(const gen *g, uint8_t *h, uint32_t sectors,
-                       uint32_t tail, uint64_t seq, uint32_t count) {
-  memcpy(h, "loge", 4);
-  vtk_put_le32(h + 4, 0);
-  vtk_put_le32(h + 8, sectors * SECTOR);
-  vtk_put_le32(h + 12, tail);
-  vtk_put_le64(h + 16, seq);
-  vtk_put_le32(h + 24, count);
-  vtk_put_le32(h + 28, 0);
-  memcpy(h + 32, g->guid, 16);
-  vtk_put_le64(h + 48, g->flushed);
-  vtk_put_le64(h + 56, g->last);
-}
-
-/* Descriptor `k` of an entry whose first sector is `h` (entry contiguous). */
-static uint8_t *desc_slot(uint8_t *h, uint32_t k) {
-  if (k < DESC_FIRST)
-    return h + 64 + 32 * k;
-  k -= DESC_FIRST;
-  return h + (size_t)SECTOR * (1 + k / DESC_NEXT) + 32 * (k % DESC_NEXT);
-}
-
-static void put_zero_desc(uint8_t *d, uint64_t file_offset, uint64_t length,
-                          uint64_t seq) {
-  memcpy(d, "zero", 4);
-  vtk_put_le32(d + 4, 0);
-  vtk_put_le64(d + 8, length);
-  vtk_put_le64(d + 16, file_offset);
-  vtk_put_le64(d + 24, seq);
-}
-
-/* Data descriptor (2.3.1.3); Leading/Trailing bytes are the 12 bytes the
- * data sector's signature and sequence fields displace. */
-static void put_data_desc(uint8_t *d, uint64_t file_offset, uint64_t seq,
-                          uint64_t salt) {
-  memcpy(d, "desc", 4);
-  vtk_put_le32(d + 4, (uint32_t)(salt * 2654435761u));
-  vtk_put_le64(d + 8, salt ^ 0x5A5A5A5A5A5A5A5Aull);
-  vtk_put_le64(d + 16, file_offset);
-  vtk_put_le64(d + 24, seq);
-}
-
-/* Data sector (2.3.1.4): "data", SequenceHigh, 4084 bytes, SequenceLow. */
-static void put_data_sector(uint8_t *p, uint64_t seq, uint64_t salt) {
-  memcpy(p, fill_template, SECTOR);
-  memcpy(p, "data", 4);
-  vtk_put_le32(p + 4, (uint32_t)(seq >> 32));
-  vtk_put_le64(p + 8, salt);
-  vtk_put_le32(p + SECTOR - 4, (uint32_t)seq);
-}
-
-/* Checksum over the entry (field zero), with the library's CRC: the
- * testkit's bytewise reference CRC would take minutes on 1 GiB. */
-static void seal(uint8_t *h, uint32_t sectors, int bad) {
-  uint32_t crc;
-  vtk_put_le32(h + 4, 0);
-  crc = vhdxlog_crc32c(0, h, (size_t)sectors * SECTOR);
-  vtk_put_le32(h + 4, bad ? crc ^ 0x00010000u : crc);
-}
-
-/* Entry shapes. */
-typedef enum shape {
-  /* Realistic: one descriptor sector with k data descriptors (writing k
-   * consecutive file sectors) and sometimes one zero descriptor, then the
-   * k data sectors; 2..16 sectors, 9 on average. */
-  SHAPE_LIGHT,
-  /* Worst case per byte: one sector, 126 zero descriptors (no data sector
-   * needed), so every 4 KiB costs 126 descriptor checks on top of its CRC,
-   * and 126 iterator steps when it is part of the active sequence. */
-  SHAPE_HEAVY
-} shape;
-
-typedef enum oldest_at {
-  OLDEST_FIRST,  /* sequence numbers rise from sector 0 to the end */
-  OLDEST_MIDDLE, /* a circular log whose head is in the middle */
-  OLDEST_LAST    /* oldest entry is the last one: the first run breaks at
-                    the very end and the wrapping run re-reads everything */
-} oldest_at;
-
-typedef enum tail_rule {
-  TAIL_OLDEST, /* every Tail names the oldest entry: whole log active */
-  TAIL_WINDOW, /* Tail ~WINDOW_ENTRIES back: short active sequence */
-  TAIL_SELF    /* every entry is its own complete sequence */
-} tail_rule;
-
-static void layout(gen *g, shape sh) {
-  uint32_t s = 0, i = 0;
-  if (sh == SHAPE_HEAVY) {
-    for (i = 0; i < g->n; i++)
-      g->starts[i] = i;
-    g->m = g->n;
-    g->starts[g->m] = g->n;
-    return;
-  }
-  while (s < g->n) {
-    uint32_t len = 2 + rnd(g, 15);
-    if (len > g->n - s)
-      len = g->n - s;
-    g->starts[i++] = s;
-    s += len;
-  }
-  g->m = i;
-  g->starts[i] = g->n;
-}
-
-/* What is wrong with every entry of a pattern, if anything. */
-typedef enum flaw {
-  FLAW_NONE,
-  FLAW_CRC,            /* the checksum */
-  FLAW_LAST_DESCRIPTOR /* heavy entries: the last descriptor's Reserved */
-} flaw;
-
-static void write_light(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
-                        int bad_crc) {
-  uint32_t s = g->starts[i], sectors = g->starts[i + 1] - s;
-  uint32_t k = sectors - 1; /* data sectors */
-  uint32_t z = (k == 0 || rnd(g, 4) == 0) ? 1u : 0u;
-  uint8_t *h = sector_at(g, s);
-  uint64_t off =
-      g->target_base + (uint64_t)rnd(g, g->target_sectors - k) * SECTOR;
-  uint32_t j;
-
-  memset(h, 0, SECTOR);
-  put_header(g, h, sectors, tail, seq, k + z);
-  for (j = 0; j < k; j++) {
-    uint64_t salt = ((uint64_t)s << 8) | j;
-    put_data_desc(desc_slot(h, j), off + (uint64_t)j * SECTOR, seq, salt);
-    put_data_sector(h + (size_t)(1 + j) * SECTOR, seq, salt);
-  }
-  if (z) {
-    uint64_t zoff =
-        g->target_base + (uint64_t)rnd(g, g->target_sectors - 16) * SECTOR;
-    put_zero_desc(desc_slot(h, k), zoff, (uint64_t)(1 + rnd(g, 16)) * SECTOR,
-                  seq);
-  }
-  seal(h, sectors, bad_crc);
-}
-
-static void write_heavy(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
-                        flaw fl) {
-  uint8_t *h = sector_at(g, g->starts[i]);
-  uint32_t k;
-  memset(h, 0, SECTOR);
-  put_header(g, h, 1, tail, seq, DESC_FIRST);
-  for (k = 0; k < DESC_FIRST; k++) {
-    uint64_t off =
-        g->target_base +
-        (((uint64_t)i * DESC_FIRST + k) % g->target_sectors) * SECTOR;
-    put_zero_desc(desc_slot(h, k), off, SECTOR, seq);
-  }
-  if (fl == FLAW_LAST_DESCRIPTOR) /* all but the last slot pass */
-    desc_slot(h, DESC_FIRST - 1)[4] = 1;
-  seal(h, 1, fl == FLAW_CRC);
-}
-
-/* A log of entries in one of the shapes, numbered `step` apart in circular
- * order starting at the oldest entry, Tails per `rule`. */
-static void gen_entries(gen *g, shape sh, oldest_at old, tail_rule rule,
-                        uint32_t step, flaw fl) {
-  uint32_t i, m0 = 0;
-  layout(g, sh);
-  if (old == OLDEST_MIDDLE) {
-    while (m0 < g->m && g->starts[m0] < g->n / 2)
-      m0++;
-    if (m0 == g->m)
-      m0 = 0;
-  } else if (old == OLDEST_LAST) {
-    m0 = g->m - 1;
-  }
-  for (i = 0; i < g->m; i++) {
-    uint32_t j = (i + g->m - m0) % g->m; /* age order: 0 = oldest */
-    uint64_t seq = SEQ_BASE + (uint64_t)j * step;
-    uint32_t tail;
-    if (rule == TAIL_OLDEST)
-      tail = g->starts[m0] * SECTOR;
-    else if (rule == TAIL_SELF)
-      tail = g->starts[i] * SECTOR;
-    else {
-      uint32_t back = j > WINDOW_ENTRIES ? j - WINDOW_ENTRIES : 0;
-      tail = g->starts[(back + m0) % g->m] * SECTOR;
-    }
-    if (sh == SHAPE_HEAVY)
-      write_heavy(g, i, seq, tail, fl);
-    else
-      write_light(g, i, seq, tail, fl == FLAW_CRC);
-  }
-  if (fl == FLAW_LAST_DESCRIPTOR) {
-    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-    g->expect_cause = VHDXLOG_E_DESCRIPTOR_RESERVED;
-    return;
-  }
-  if (fl == FLAW_CRC) {
-    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-    g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
-    return;
-  }
-  g->expect = VHDXLOG_OK;
-  if (rule == TAIL_OLDEST) {
-    g->expect_entries = g->m;
-    g->expect_tail = g->starts[m0] * SECTOR;
-  } else if (rule == TAIL_SELF) {
-    /* The newest entry alone: in age order, the last one. */
-    g->expect_entries = 1;
-    g->expect_tail = g->starts[(m0 + g->m - 1) % g->m] * SECTOR;
-  } else {
-    uint32_t jh = g->m - 1;
-    uint32_t back = jh > WINDOW_ENTRIES ? jh - WINDOW_ENTRIES : 0;
-    g->expect_entries = jh - back + 1;
-    g->expect_tail = g->starts[(back + m0) % g->m] * SECTOR;
-  }
-}
-
-/* (a) Every sector an entry header with the right GUID claiming the whole
- * log and 126 valid data descriptors in its first sector: every candidate
- * parses a full first sector, then fails DataCount (it would need the rest
- * of the log to be its 126 data sectors). */
-static void gen_hdr126(gen *g) {
-  uint32_t s, k;
-  for (s = 0; s < g->n; s++) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, SECTOR);
-    put_header(g, h, g->n, 0, seq, DESC_FIRST);
-    for (k = 0; k < DESC_FIRST; k++)
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_DATA_COUNT;
-}
-
-/* (b) Entries of 256 sectors (2 descriptor sectors, 254 data descriptors,
- * 254 valid data sectors) whose checksum alone is wrong: each candidate
- * checks every descriptor and data sector, then pays a 1 MiB CRC to fail. */
-static void gen_span_crc(gen *g) {
-  const uint32_t span = 256, count = 254;
-  uint32_t s, k;
-  for (s = 0; s + span <= g->n; s += span) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, 2 * SECTOR);
-    put_header(g, h, span, s * SECTOR, seq, count);
-    for (k = 0; k < count; k++) {
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-      put_data_sector(h + (size_t)(2 + k) * SECTOR, seq, k);
-    }
-    seal(h, span, 1);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
-}
-
-/* (d) Overlapping claims: a header every 16 sectors claiming 127 sectors
- * (126 data descriptors), 15 valid data sectors between headers. Each claim
- * covers the next 7 headers; each candidate reads its 126 descriptors and
- * 15 data sectors and fails on the next header. */
-static void gen_overlap(gen *g) {
-  const uint32_t every = 16;
-  uint32_t s, k;
-  for (s = 0; s < g->n; s += every) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, SECTOR);
-    put_header(g, h, DESC_FIRST + 1, 0, seq, DESC_FIRST);
-    for (k = 0; k < DESC_FIRST; k++)
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-    for (k = 1; k < every && s + k < g->n; k++)
-      put_data_sector(h + (size_t)k * SECTOR, seq, k);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_DATA_SIGNATURE;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Patterns.                                                                 */
-
-typedef enum gen_kind { G_ENTRIES, G_HDR126, G_SPAN_CRC, G_OVERLAP } gen_kind;
-
-typedef struct pattern {
-  const char *name;
-  int hostile;
-  gen_kind kind;
-  shape sh;
-  oldest_at old;
-  tail_rule rule;
-  uint32_t step;
-  flaw fl;
-  const char *what;
-} pattern;
-
-static const pattern patterns[] = {
-    {"b-full", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "valid entries 2..16 sectors, whole log one sequence, head at end"},
-    {"b-end", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_WINDOW, 1, 0,
-     "same entries, active sequence = last ~28 entries, ending at the end"},
-    {"b-circ", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_MIDDLE, TAIL_WINDOW, 1, 0,
-     "circular log, head in the middle, ~28 entries active"},
-    {"h-hdr126", 1, G_HDR126, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(a) every sector a header claiming the log, 126 valid descriptors"},
-    {"h-zero126-badcrc", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
-     1, FLAW_CRC, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
-    {"h-zero126-lastbad", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
-     1, FLAW_LAST_DESCRIPTOR,
-     "(a'') the same, CRC right, last descriptor's Reserved wrong: every "
-     "candidate takes the slow path for its error"},
-    {"h-span-crc", 1, G_SPAN_CRC, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
-    {"h-overlap", 1, G_OVERLAP, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(d) header every 16 sectors claiming 127, overlapping claims"},
-    {"h-break-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_SELF, 2, 0,
-     "(c) valid light entries, numbers 2 apart: each validated twice"},
-    {"h-break-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_SELF, 2, 0,
-     "(c) valid 126-zero-descriptor entries, numbers 2 apart"},
-    {"h-wrap-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_LAST, TAIL_OLDEST, 1, 0,
-     "oldest entry last: wrapping run re-reads all, whole log active"},
-    {"h-wrap-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_LAST, TAIL_OLDEST, 1, 0,
-     "wrap re-read + whole log active, 126 zero descriptors/sector"},
-    {"h-heavy-full", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "valid 126-zero-descriptor entries, whole log one sequence"},
-};
-#define NPATTERNS (sizeof patterns / sizeof patterns[0])
-
-static void generate(gen *g, const pattern *pt) {
-  vtk_rng_seed(&g->rng, 0xB0E5u + g->n);
-  g->expect_cause = VHDXLOG_OK;
-  g->expect_entries = 0;
-  g->expect_tail = 0;
-  switch (pt->kind) {
-  case G_ENTRIES:
-    gen_entries(g, pt->sh, pt->old, pt->rule, pt->step, pt->fl);
-    break;
-  case G_HDR126:
-    gen_hdr126(g);
-    break;
-  case G_SPAN_CRC:
-    gen_span_crc(g);
-    break;
-  case G_OVERLAP:
-    gen_overlap(g);
-    break;
-  }
-}
-
 /* Status name without its "VHDXLOG_E_" prefix. */
 static const char *short_name(vhdxlog_status st) {
   const char *s = vhdxlog_status_name(st);
@@ -835,15 +455,28 @@ static void run_search(const uint8_t *log, size_t len, const uint8_t guid[16],
     sw_lap(sm, w);
 }
 
-static void check_expectation(const gen *g, const pattern *pt,
+/* The status and cause a search must report on a pattern's log. */
+static void expected_status(vtk_lp_expect x, vhdxlog_status *st,
+                            vhdxlog_status *cause) {
+  static const vhdxlog_status causes[] = {
+      VHDXLOG_OK, VHDXLOG_E_ENTRY_CHECKSUM, VHDXLOG_E_DESCRIPTOR_RESERVED,
+      VHDXLOG_E_DATA_COUNT, VHDXLOG_E_DATA_SIGNATURE};
+  *st = x == VTK_LP_SEQUENCE ? VHDXLOG_OK : VHDXLOG_E_LOG_NO_SEQUENCE;
+  *cause = causes[x];
+}
+
+static void check_expectation(const vtk_lp_log *g, const vtk_lp_pattern *pt,
                               vhdxlog_status st, const vhdxlog_sequence *seq,
                               const vhdxlog_error *err) {
-  int ok = st == g->expect;
+  vhdxlog_status want, want_cause;
+  int ok;
+  expected_status(g->expect, &want, &want_cause);
+  ok = st == want;
   if (ok && st == VHDXLOG_OK)
     ok = seq->entry_count == g->expect_entries &&
          seq->tail_offset == g->expect_tail;
   if (ok && st == VHDXLOG_E_LOG_NO_SEQUENCE)
-    ok = err->cause == g->expect_cause;
+    ok = err->cause == want_cause;
   if (!ok) {
     fprintf(stderr,
             "pattern %s (%u sectors) does not do what it should: got %s "
@@ -851,21 +484,20 @@ static void check_expectation(const gen *g, const pattern *pt,
             "entries, tail %u)\n",
             pt->name, g->n, vhdxlog_status_name(st),
             vhdxlog_status_name(err->cause), seq->entry_count, seq->tail_offset,
-            vhdxlog_status_name(g->expect),
-            vhdxlog_status_name(g->expect_cause), g->expect_entries,
-            g->expect_tail);
+            vhdxlog_status_name(want), vhdxlog_status_name(want_cause),
+            g->expect_entries, g->expect_tail);
     exit(3);
   }
 }
 
 typedef struct search_row {
   uint64_t bytes;
-  const pattern *pt;
+  const vtk_lp_pattern *pt;
   timing t;
   char result[64];
   double ratio_cheapest; /* / cheapest benign at this size (cpu best) */
   double ratio_full;     /* / b-full at this size (cpu best) */
-  int interleaved;       /* timed round by round with the other patterns */
+  int interleaved; /* timed round by round with the other vtk_lp_patterns */
 } search_row;
 
 static double ns_per_sector(const search_row *row) {
@@ -875,12 +507,13 @@ static double ns_per_sector(const search_row *row) {
 static void bench_search(const options *o, FILE *tab) {
   uint64_t max_bytes = 0;
   size_t si, pi, nrows = 0;
-  search_row *rows = xmalloc(sizeof(search_row) * o->nsizes * NPATTERNS);
-  const pattern *pick[NPATTERNS];
-  uint8_t *logs[NPATTERNS];
-  samples sm[NPATTERNS];
+  search_row *rows =
+      xmalloc(sizeof(search_row) * o->nsizes * vtk_lp_pattern_count);
+  const vtk_lp_pattern *pick[vtk_lp_pattern_count];
+  uint8_t *logs[vtk_lp_pattern_count];
+  samples sm[vtk_lp_pattern_count];
   uint8_t *shared_log;
-  gen g;
+  vtk_lp_log g;
 
   for (si = 0; si < o->nsizes; si++) {
     uint64_t b = (uint64_t)o->sizes_mib[si] * MIB;
@@ -888,6 +521,7 @@ static void bench_search(const options *o, FILE *tab) {
       max_bytes = b;
   }
   memset(&g, 0, sizeof g);
+  g.crc = vhdxlog_crc32c;
   shared_log = xmalloc((size_t)max_bytes);
   g.starts = xmalloc(sizeof(uint32_t) * (size_t)(max_bytes / SECTOR + 1));
   vtk_guid(g.guid, 0x106u);
@@ -901,7 +535,7 @@ static void bench_search(const options *o, FILE *tab) {
                "/cheap = cpu best / cheapest benign at that size, "
                "/b-full = / b-full at that size\n");
   fprintf(tab, "%-7s %-17s %-24s %3s %11s %8s %9s %11s %7s %7s\n", "size",
-          "pattern", "result", "N", "cpu best ms", "GB/s", "ns/sector",
+          "vtk_lp_pattern", "result", "N", "cpu best ms", "GB/s", "ns/sector",
           "wall med ms", "/cheap", "/b-full");
 
   for (si = 0; si < o->nsizes; si++) {
@@ -914,11 +548,11 @@ static void bench_search(const options *o, FILE *tab) {
 
     g.n = (uint32_t)(bytes / SECTOR);
     fmt_size(sz, sizeof sz, bytes);
-    /* Which patterns run at this size (benign rows are always measured:
+    /* Which vtk_lp_patterns run at this size (benign rows are always measured:
      * they are the reference), and whether all their logs fit in memory at
      * once. */
-    for (pi = 0, npick = 0; pi < NPATTERNS; pi++) {
-      const pattern *pt = &patterns[pi];
+    for (pi = 0, npick = 0; pi < vtk_lp_pattern_count; pi++) {
+      const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
       if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
         continue;
       if (o->just != NULL && strcmp(pt->name, o->just) != 0)
@@ -927,7 +561,7 @@ static void bench_search(const options *o, FILE *tab) {
     }
     interleave = (uint64_t)npick * bytes <= INTERLEAVE_MAX_BYTES;
     for (pi = 0; pi < npick; pi++) {
-      const pattern *pt = pick[pi];
+      const vtk_lp_pattern *pt = pick[pi];
       vhdxlog_sequence seq;
       vhdxlog_error err;
       vhdxlog_status st;
@@ -941,7 +575,7 @@ static void bench_search(const options *o, FILE *tab) {
       } else {
         g.log = shared_log;
       }
-      generate(&g, pt);
+      vtk_lp_generate(&g, pt);
       memset(&seq, 0, sizeof seq);
       memset(&err, 0, sizeof err);
       run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, NULL);
@@ -957,17 +591,18 @@ static void bench_search(const options *o, FILE *tab) {
                  short_name(err.cause));
       samples_init(&sm[pi], reps);
       if (!interleave) {
-        /* Timed now, back to back, before the next pattern overwrites the
-         * log. */
+        /* Timed now, back to back, before the next vtk_lp_pattern overwrites
+         * the log. */
         for (r = 0; r < reps; r++)
           run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, &sm[pi]);
       }
     }
     if (interleave) {
-      /* Round r times every pattern once, each right after an untimed run
-       * of its own (the same cache state as back-to-back runs), so that a
+      /* Round r times every vtk_lp_pattern once, each right after an untimed
+       * run of its own (the same cache state as back-to-back runs), so that a
        * slow stretch of the machine (a busy sibling hyperthread, another
-       * guest) falls on all patterns alike instead of skewing one ratio. */
+       * guest) falls on all vtk_lp_patterns alike instead of skewing one ratio.
+       */
       for (r = 0; r < reps; r++) {
         for (pi = 0; pi < npick; pi++) {
           vhdxlog_sequence seq;
@@ -996,8 +631,9 @@ static void bench_search(const options *o, FILE *tab) {
     }
     nrows += npick;
     fprintf(tab, "(%s: %s)\n", sz,
-            interleave ? "patterns interleaved run by run"
-                       : "patterns one after another (not all fit in memory)");
+            interleave
+                ? "vtk_lp_patterns interleaved run by run"
+                : "vtk_lp_patterns one after another (not all fit in memory)");
     for (pi = first; pi < nrows; pi++) {
       search_row *row = &rows[pi];
       row->ratio_cheapest = cheapest > 0 ? row->t.cpu.best / cheapest : 0;
@@ -1013,14 +649,14 @@ static void bench_search(const options *o, FILE *tab) {
     fflush(tab);
   }
 
-  /* Summary: ratio per pattern and size; growth of the per-sector cost
+  /* Summary: ratio per vtk_lp_pattern and size; growth of the per-sector cost
    * between the two largest sizes (both beyond the caches) and between the
    * smallest and the largest. */
   fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
   fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
                "growth: ns/sector of the largest size over the second "
                "largest, and over the smallest\n");
-  fprintf(tab, "%-17s", "pattern");
+  fprintf(tab, "%-17s", "vtk_lp_pattern");
   for (si = 0; si < o->nsizes; si++) {
     char sz[32];
     fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
@@ -1030,19 +666,19 @@ static void bench_search(const options *o, FILE *tab) {
   {
     double worst = 0;
     const search_row *worst_row = NULL;
-    for (pi = 0; pi < NPATTERNS; pi++) {
+    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
       const search_row *lo = NULL, *hi = NULL, *mid = NULL;
       int any = 0;
       for (si = 0; si < nrows; si++)
-        if (rows[si].pt == &patterns[pi])
+        if (rows[si].pt == &vtk_lp_patterns[pi])
           any = 1;
       if (!any)
         continue;
-      fprintf(tab, "%-17s", patterns[pi].name);
+      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
       for (si = 0; si < nrows; si++) {
         const search_row *row = &rows[si];
         char cell[32];
-        if (row->pt != &patterns[pi])
+        if (row->pt != &vtk_lp_patterns[pi])
           continue;
         snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
                  row->ratio_full);
@@ -1055,7 +691,7 @@ static void bench_search(const options *o, FILE *tab) {
         } else if (mid == NULL || row->bytes > mid->bytes) {
           mid = row;
         }
-        if (patterns[pi].hostile && row->ratio_cheapest > worst) {
+        if (vtk_lp_patterns[pi].hostile && row->ratio_cheapest > worst) {
           worst = row->ratio_cheapest;
           worst_row = row;
         }
@@ -1077,24 +713,26 @@ static void bench_search(const options *o, FILE *tab) {
     }
   }
   fprintf(tab, "\npatterns:\n");
-  for (pi = 0; pi < NPATTERNS; pi++)
-    fprintf(tab, "  %-17s %s\n", patterns[pi].name, patterns[pi].what);
+  for (pi = 0; pi < vtk_lp_pattern_count; pi++)
+    fprintf(tab, "  %-17s %s\n", vtk_lp_patterns[pi].name,
+            vtk_lp_patterns[pi].what);
 
   json_add("  \"search\": [\n");
   for (si = 0; si < nrows; si++) {
     const search_row *row = &rows[si];
-    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
-             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
-             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
-             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
-             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
-             (unsigned long long)row->bytes, row->pt->name,
-             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
-             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
-             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
-             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
-             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
+    json_add(
+        "    {\"bytes\": %llu, \"vtk_lp_pattern\": \"%s\", \"hostile\": %s, "
+        "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+        "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+        "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+        "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+        "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
+        (unsigned long long)row->bytes, row->pt->name,
+        row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+        row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+        row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+        ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+        row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
   }
   json_add("  ],\n");
 
@@ -1104,14 +742,16 @@ static void bench_search(const options *o, FILE *tab) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Part 2b: every phase on every pattern: search, plan, replay, overlay.     */
+/* Part 2b: every phase on every vtk_lp_pattern: search, plan, replay, overlay.
+ */
 
 /* Image layout: headers | BAT at 1 MiB | metadata at 2 MiB | the 64 MiB the
- * patterns write, from 8 MiB | the log at 80 MiB. */
+ * vtk_lp_patterns write, from 8 MiB | the log at 80 MiB. */
 #define PH_LOG_OFFSET (80ull * MIB)
 #define PH_READS 4096     /* indexed overlay reads per timing */
 #define PH_LINEAR_READS 4 /* linear overlay reads (context only) */
-/* Phases are timed interleaved when every pattern's image fits in this. */
+/* Phases are timed interleaved when every vtk_lp_pattern's image fits in this.
+ */
 #define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
 
 enum {
@@ -1164,7 +804,7 @@ static int null_flush(void *ctx) {
 }
 
 typedef struct ph_case {
-  const pattern *pt;
+  const vtk_lp_pattern *pt;
   vtk_image img;
   vhdxlog_image image;
   vhdxlog_log ctx;
@@ -1185,8 +825,8 @@ typedef struct ph_case {
   int has[PH_COUNT];
 } ph_case;
 
-static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
-                     int reps) {
+static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
+                     vtk_lp_log *g, int reps) {
   vtk_image_spec spec;
   vhdxlog_error err;
   int i;
@@ -1205,7 +845,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   memcpy(spec.log_guid, g->guid, 16);
   vtk_image_build(&c->img, &spec);
   g->log = c->img.data + PH_LOG_OFFSET;
-  generate(g, pt);
+  vtk_lp_generate(g, pt);
   g->log = NULL;
   if (vhdxlog_image_parse(c->img.data, VHDXLOG_HEADER_AREA_SIZE, c->img.size,
                           &c->image, &err) != VHDXLOG_OK ||
@@ -1217,7 +857,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   c->plan_status = vhdxlog_plan_init(&c->plan, &c->image, &c->ctx, &err);
   /* Patterns with a sequence must make a replay plan; the others are
    * refused (damaged armed logs under the default policy). */
-  if ((g->expect == VHDXLOG_OK) !=
+  if ((g->expect == VTK_LP_SEQUENCE) !=
       (c->plan_status == VHDXLOG_OK && c->plan.action == VHDXLOG_ACTION_REPLAY))
     die("phases: unexpected plan");
   c->file.data = c->img.data;
@@ -1235,7 +875,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   c->null_io.flush = null_flush;
   if (c->plan.replay) {
     /* Reads land on bytes the log writes: a reservoir sample of written
-     * sectors over every descriptor, so that every pattern's reads copy
+     * sectors over every descriptor, so that every vtk_lp_pattern's reads copy
      * (or zero) a whole sector. */
     vhdxlog_iter it;
     vhdxlog_descriptor d;
@@ -1266,7 +906,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
       memset(c->scratch, 0, c->scratch_size); /* fault it in untimed */
   }
   if (c->plan.replay && c->plan.seq.descriptor_count == 0)
-    die("phases: a replay pattern without descriptors");
+    die("phases: a replay vtk_lp_pattern without descriptors");
   for (i = 0; i < PH_COUNT; i++) {
     c->has[i] = i <= PH_PLAN || c->plan.replay;
     samples_init(&c->sm[i], reps);
@@ -1363,14 +1003,15 @@ static void bench_phases(const options *o, FILE *tab) {
   const size_t buffer_size = MIB;
   uint8_t *buffer = xmalloc(buffer_size);
   uint8_t *sector = xmalloc(SECTOR), *check = xmalloc(SECTOR);
-  ph_case *cases = xmalloc(sizeof(ph_case) * NPATTERNS);
+  ph_case *cases = xmalloc(sizeof(ph_case) * vtk_lp_pattern_count);
   double worst[MAX_SIZES][PH_COUNT];
-  const pattern *worst_pt[MAX_SIZES][PH_COUNT];
+  const vtk_lp_pattern *worst_pt[MAX_SIZES][PH_COUNT];
   size_t si, pi;
-  gen g;
+  vtk_lp_log g;
   int r, ph;
 
   memset(&g, 0, sizeof g);
+  g.crc = vhdxlog_crc32c;
   vtk_guid(g.guid, 0x106u);
   g.target_base = 8ull * MIB;
   g.target_sectors = 16384; /* 64 MiB of targets */
@@ -1391,15 +1032,15 @@ static void bench_phases(const options *o, FILE *tab) {
   fprintf(tab,
           "%-7s %-17s %3s %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s %9s "
           "%6s %8s %5s %9s %9s\n",
-          "size", "pattern", "N", "search ms", "x", "c", "plan ms", "x", "c",
-          "replay ms", "x", "null ms", "x", "writes", "build ms", "x",
+          "size", "vtk_lp_pattern", "N", "search ms", "x", "c", "plan ms", "x",
+          "c", "replay ms", "x", "null ms", "x", "writes", "build ms", "x",
           "read us", "x", "linear us", "descs");
 
   for (si = 0; si < o->nsizes; si++) {
     uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
     int reps = reps_for(o, bytes);
     size_t npick = 0;
-    const pattern *pick[NPATTERNS];
+    const vtk_lp_pattern *pick[vtk_lp_pattern_count];
     double full[PH_COUNT], cheap[PH_COUNT];
     int interleave;
     char sz[32];
@@ -1407,8 +1048,8 @@ static void bench_phases(const options *o, FILE *tab) {
     fmt_size(sz, sizeof sz, bytes);
     g.n = (uint32_t)(bytes / SECTOR);
     g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
-    for (pi = 0; pi < NPATTERNS; pi++) {
-      const pattern *pt = &patterns[pi];
+    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
+      const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
       if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
         continue;
       if (o->just != NULL && strcmp(pt->name, o->just) != 0)
@@ -1462,8 +1103,8 @@ static void bench_phases(const options *o, FILE *tab) {
       }
     }
     fprintf(tab, "(%s: %s, %d runs)\n", sz,
-            interleave ? "patterns interleaved run by run"
-                       : "patterns one after another",
+            interleave ? "vtk_lp_patterns interleaved run by run"
+                       : "vtk_lp_patterns one after another",
             reps);
     for (pi = 0; pi < npick; pi++) {
       ph_case *c = &cases[pi];
@@ -1489,7 +1130,7 @@ static void bench_phases(const options *o, FILE *tab) {
           worst[si][ph] = target;
           worst_pt[si][ph] = c->pt;
         }
-        json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
+        json_add("    {\"bytes\": %llu, \"vtk_lp_pattern\": \"%s\", \"phase\": "
                  "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
                  "\"wall_median_s\": %.6f, \"ratio_b_full\": %.3f, "
                  "\"ratio_cheapest_benign\": %.3f, \"interleaved\": %s},\n",
@@ -1570,7 +1211,7 @@ static void bench_replay(const options *o, FILE *tab) {
     double cold = 0;
     vtk_image_spec spec;
     vtk_image img;
-    gen g;
+    vtk_lp_log g;
     uint64_t writes = 0, seq_bytes = 0;
     char sz[32];
 
@@ -1589,6 +1230,7 @@ static void bench_replay(const options *o, FILE *tab) {
     vtk_image_build(&img, &spec);
 
     memset(&g, 0, sizeof g);
+    g.crc = vhdxlog_crc32c;
     g.n = log_bytes / SECTOR;
     g.log = xmalloc(log_bytes);
     g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
@@ -1597,7 +1239,7 @@ static void bench_replay(const options *o, FILE *tab) {
     g.target_sectors = (uint32_t)(target_bytes / SECTOR);
     g.flushed = spec.file_size; /* multiple of 1 MiB, <= file size */
     g.last = spec.file_size;
-    generate(&g, &patterns[0]); /* b-full */
+    vtk_lp_generate(&g, &vtk_lp_patterns[0]); /* b-full */
     vtk_image_put_log(&img, g.log, log_bytes, spec.log_guid);
     free(g.log);
     free(g.starts);
@@ -1690,21 +1332,12 @@ int main(int argc, char **argv) {
   options o;
   FILE *tab;
   char cpu[256];
-  vtk_rng rng;
-  size_t i;
   double fault_us;
   int reuse;
 
   parse_options(argc, argv, &o);
   tab = o.json ? stderr : stdout;
   cpu_model(cpu, sizeof cpu);
-
-  vtk_rng_seed(&rng, 0xF111u);
-  for (i = 0; i < SECTOR; i += 8) {
-    uint64_t v = vtk_rng_next(&rng);
-    memcpy(fill_template + i, &v, 8);
-  }
-
   fault_us = first_touch_us_per_page();
   reuse = keep_freed_memory();
   fprintf(tab, "vhdxlog %s benchmark; CPU: %s; hardware CRC: %s\n",
