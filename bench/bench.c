@@ -17,8 +17,8 @@
  * written in place and sealed with the library's (hardware) CRC-32C. The
  * testkit still builds the image around the log for the replay part.
  * Every generated log is searched once before timing and the result is
- * checked against what the vtk_lp_pattern is meant to produce, so a
- * vtk_lp_pattern that silently stopped exercising its path fails the run
+ * checked against what the pattern is meant to produce, so a
+ * pattern that silently stopped exercising its path fails the run
  * instead of reporting a flattering number.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -43,7 +43,8 @@
 #define SECTOR 4096u
 #define MIB 1048576u
 #define MAX_SIZES 8
-/* Search vtk_lp_patterns are timed interleaved (round by round) at a size where
+#define MAX_PATTERNS 32
+/* Search patterns are timed interleaved (round by round) at a size where
  * all their logs fit in this much memory, else one after another. */
 #define INTERLEAVE_MAX_BYTES (1024ull * MIB)
 
@@ -230,9 +231,8 @@ typedef struct options {
   uint32_t replay_mib[MAX_SIZES];
   size_t nreplay;
   int reps;         /* 0: by size */
-  const char *only; /* hostile vtk_lp_patterns whose name contains this */
-  const char
-      *just; /* only this vtk_lp_pattern, no benign reference (profiling) */
+  const char *only; /* hostile patterns whose name contains this */
+  const char *just; /* only this pattern, no benign reference (profiling) */
   int crc, search, phases, replay;
 } options;
 
@@ -257,10 +257,10 @@ static void usage(void) {
          "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
          "  --replay=64,1024  log sizes for the replay part, in MiB\n"
          "  --reps=N          repetitions for every timing (default by size)\n"
-         "  --only=NAME       hostile vtk_lp_patterns whose name contains NAME "
+         "  --only=NAME       hostile patterns whose name contains NAME "
          "(the\n"
          "                    benign ones always run: they are the reference)\n"
-         "  --just=NAME       that one vtk_lp_pattern alone, no reference "
+         "  --just=NAME       that one pattern alone, no reference "
          "(profiling)\n"
          "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
          "  --quick           sizes 1,64 and replay 64\n");
@@ -497,11 +497,26 @@ typedef struct search_row {
   char result[64];
   double ratio_cheapest; /* / cheapest benign at this size (cpu best) */
   double ratio_full;     /* / b-full at this size (cpu best) */
-  int interleaved; /* timed round by round with the other vtk_lp_patterns */
+  int interleaved;       /* timed round by round with the other patterns */
 } search_row;
 
 static double ns_per_sector(const search_row *row) {
   return row->t.cpu.best * 1e9 / (double)(row->bytes / SECTOR);
+}
+
+/* The patterns to run: the benign ones always (they are the reference),
+ * the hostile ones --only and --just leave. */
+static size_t pick_patterns(const options *o, const vtk_lp_pattern **pick) {
+  size_t pi, n = 0;
+  for (pi = 0; pi < vtk_lp_pattern_count && n < MAX_PATTERNS; pi++) {
+    const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
+    if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
+      continue;
+    if (o->just != NULL && strcmp(pt->name, o->just) != 0)
+      continue;
+    pick[n++] = pt;
+  }
+  return n;
 }
 
 static void bench_search(const options *o, FILE *tab) {
@@ -509,9 +524,9 @@ static void bench_search(const options *o, FILE *tab) {
   size_t si, pi, nrows = 0;
   search_row *rows =
       xmalloc(sizeof(search_row) * o->nsizes * vtk_lp_pattern_count);
-  const vtk_lp_pattern *pick[vtk_lp_pattern_count];
-  uint8_t *logs[vtk_lp_pattern_count];
-  samples sm[vtk_lp_pattern_count];
+  const vtk_lp_pattern *pick[MAX_PATTERNS];
+  uint8_t *logs[MAX_PATTERNS];
+  samples sm[MAX_PATTERNS];
   uint8_t *shared_log;
   vtk_lp_log g;
 
@@ -535,7 +550,7 @@ static void bench_search(const options *o, FILE *tab) {
                "/cheap = cpu best / cheapest benign at that size, "
                "/b-full = / b-full at that size\n");
   fprintf(tab, "%-7s %-17s %-24s %3s %11s %8s %9s %11s %7s %7s\n", "size",
-          "vtk_lp_pattern", "result", "N", "cpu best ms", "GB/s", "ns/sector",
+          "pattern", "result", "N", "cpu best ms", "GB/s", "ns/sector",
           "wall med ms", "/cheap", "/b-full");
 
   for (si = 0; si < o->nsizes; si++) {
@@ -548,17 +563,10 @@ static void bench_search(const options *o, FILE *tab) {
 
     g.n = (uint32_t)(bytes / SECTOR);
     fmt_size(sz, sizeof sz, bytes);
-    /* Which vtk_lp_patterns run at this size (benign rows are always measured:
+    /* Which patterns run at this size (benign rows are always measured:
      * they are the reference), and whether all their logs fit in memory at
      * once. */
-    for (pi = 0, npick = 0; pi < vtk_lp_pattern_count; pi++) {
-      const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
-      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
-        continue;
-      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
-        continue;
-      pick[npick++] = pt;
-    }
+    npick = pick_patterns(o, pick);
     interleave = (uint64_t)npick * bytes <= INTERLEAVE_MAX_BYTES;
     for (pi = 0; pi < npick; pi++) {
       const vtk_lp_pattern *pt = pick[pi];
@@ -591,17 +599,17 @@ static void bench_search(const options *o, FILE *tab) {
                  short_name(err.cause));
       samples_init(&sm[pi], reps);
       if (!interleave) {
-        /* Timed now, back to back, before the next vtk_lp_pattern overwrites
+        /* Timed now, back to back, before the next pattern overwrites
          * the log. */
         for (r = 0; r < reps; r++)
           run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, &sm[pi]);
       }
     }
     if (interleave) {
-      /* Round r times every vtk_lp_pattern once, each right after an untimed
+      /* Round r times every pattern once, each right after an untimed
        * run of its own (the same cache state as back-to-back runs), so that a
        * slow stretch of the machine (a busy sibling hyperthread, another
-       * guest) falls on all vtk_lp_patterns alike instead of skewing one ratio.
+       * guest) falls on all patterns alike instead of skewing one ratio.
        */
       for (r = 0; r < reps; r++) {
         for (pi = 0; pi < npick; pi++) {
@@ -631,9 +639,8 @@ static void bench_search(const options *o, FILE *tab) {
     }
     nrows += npick;
     fprintf(tab, "(%s: %s)\n", sz,
-            interleave
-                ? "vtk_lp_patterns interleaved run by run"
-                : "vtk_lp_patterns one after another (not all fit in memory)");
+            interleave ? "patterns interleaved run by run"
+                       : "patterns one after another (not all fit in memory)");
     for (pi = first; pi < nrows; pi++) {
       search_row *row = &rows[pi];
       row->ratio_cheapest = cheapest > 0 ? row->t.cpu.best / cheapest : 0;
@@ -649,14 +656,14 @@ static void bench_search(const options *o, FILE *tab) {
     fflush(tab);
   }
 
-  /* Summary: ratio per vtk_lp_pattern and size; growth of the per-sector cost
+  /* Summary: ratio per pattern and size; growth of the per-sector cost
    * between the two largest sizes (both beyond the caches) and between the
    * smallest and the largest. */
   fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
   fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
                "growth: ns/sector of the largest size over the second "
                "largest, and over the smallest\n");
-  fprintf(tab, "%-17s", "vtk_lp_pattern");
+  fprintf(tab, "%-17s", "pattern");
   for (si = 0; si < o->nsizes; si++) {
     char sz[32];
     fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
@@ -720,19 +727,18 @@ static void bench_search(const options *o, FILE *tab) {
   json_add("  \"search\": [\n");
   for (si = 0; si < nrows; si++) {
     const search_row *row = &rows[si];
-    json_add(
-        "    {\"bytes\": %llu, \"vtk_lp_pattern\": \"%s\", \"hostile\": %s, "
-        "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-        "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
-        "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
-        "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
-        "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
-        (unsigned long long)row->bytes, row->pt->name,
-        row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
-        row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
-        row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
-        ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
-        row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
+    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
+             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
+             (unsigned long long)row->bytes, row->pt->name,
+             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
   }
   json_add("  ],\n");
 
@@ -742,15 +748,15 @@ static void bench_search(const options *o, FILE *tab) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Part 2b: every phase on every vtk_lp_pattern: search, plan, replay, overlay.
+/* Part 2b: every phase on every pattern: search, plan, replay, overlay.
  */
 
 /* Image layout: headers | BAT at 1 MiB | metadata at 2 MiB | the 64 MiB the
- * vtk_lp_patterns write, from 8 MiB | the log at 80 MiB. */
+ * patterns write, from 8 MiB | the log at 80 MiB. */
 #define PH_LOG_OFFSET (80ull * MIB)
 #define PH_READS 4096     /* indexed overlay reads per timing */
 #define PH_LINEAR_READS 4 /* linear overlay reads (context only) */
-/* Phases are timed interleaved when every vtk_lp_pattern's image fits in this.
+/* Phases are timed interleaved when every pattern's image fits in this.
  */
 #define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
 
@@ -818,7 +824,7 @@ typedef struct ph_case {
   void *scratch;
   size_t scratch_size;
   vhdxlog_overlay_index index;
-  uint64_t writes, descriptors, extents;
+  uint64_t writes, bytes_written, descriptors, extents;
   double linear_read_s; /* one linear overlay read, best of a few; 0: none */
   samples sm[PH_COUNT];
   timing t[PH_COUNT];
@@ -875,7 +881,7 @@ static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
   c->null_io.flush = null_flush;
   if (c->plan.replay) {
     /* Reads land on bytes the log writes: a reservoir sample of written
-     * sectors over every descriptor, so that every vtk_lp_pattern's reads copy
+     * sectors over every descriptor, so that every pattern's reads copy
      * (or zero) a whole sector. */
     vhdxlog_iter it;
     vhdxlog_descriptor d;
@@ -906,7 +912,7 @@ static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
       memset(c->scratch, 0, c->scratch_size); /* fault it in untimed */
   }
   if (c->plan.replay && c->plan.seq.descriptor_count == 0)
-    die("phases: a replay vtk_lp_pattern without descriptors");
+    die("phases: a replay pattern without descriptors");
   for (i = 0; i < PH_COUNT; i++) {
     c->has[i] = i <= PH_PLAN || c->plan.replay;
     samples_init(&c->sm[i], reps);
@@ -950,6 +956,7 @@ static void ph_run(ph_case *c, uint8_t *buffer, size_t buffer_size,
   if (st != VHDXLOG_OK || !res.replayed)
     die("phases: replay failed");
   c->writes = res.writes;
+  c->bytes_written = res.bytes_written;
   w = sw_start();
   st = vhdxlog_replay(&c->plan, &c->null_io, buffer, buffer_size, &res, &err);
   if (timed)
@@ -999,189 +1006,250 @@ static void ph_linear(ph_case *c, uint8_t *sector, uint8_t *check) {
 
 static double ph_ratio(double t, double ref) { return ref > 0 ? t / ref : 0; }
 
-static void bench_phases(const options *o, FILE *tab) {
+/*
+ * What a phase's time is divided by before two patterns are compared, so
+ * that like is compared with like: the replay into a memory file by the
+ * bytes the log makes it write (one zero descriptor may ask for 2^62
+ * bytes: the output is not bounded by the log's size), the index build by
+ * the descriptors it indexes (a hostile log packs 126 into 4 KiB, a benign
+ * one about one). The other phases: by the log, whose size is the same.
+ * The bracketed ratios in the summary are the same times unnormalised.
+ */
+static double ph_units(const ph_case *c, int ph) {
+  if (ph == PH_REPLAY)
+    return (double)c->bytes_written;
+  if (ph == PH_BUILD)
+    return (double)c->descriptors;
+  return 1.0;
+}
+
+/* Time, ratio to the reference per unit (the target), ratio per log. */
+typedef struct ph_cell {
+  double t, x, raw;
+} ph_cell;
+
+typedef struct ph_worst {
+  double x[MAX_SIZES][PH_COUNT], raw[MAX_SIZES][PH_COUNT];
+  const vtk_lp_pattern *at[MAX_SIZES][PH_COUNT];
+} ph_worst;
+
+/* Every pattern of one size, built and timed. */
+static int ph_time_size(uint64_t bytes, ph_case *cases,
+                        const vtk_lp_pattern **pick, size_t npick,
+                        vtk_lp_log *g, int reps) {
   const size_t buffer_size = MIB;
   uint8_t *buffer = xmalloc(buffer_size);
   uint8_t *sector = xmalloc(SECTOR), *check = xmalloc(SECTOR);
-  ph_case *cases = xmalloc(sizeof(ph_case) * vtk_lp_pattern_count);
-  double worst[MAX_SIZES][PH_COUNT];
-  const vtk_lp_pattern *worst_pt[MAX_SIZES][PH_COUNT];
-  size_t si, pi;
-  vtk_lp_log g;
-  int r, ph;
+  int interleave =
+      (uint64_t)npick * (bytes + PH_LOG_OFFSET) <= PH_INTERLEAVE_MAX_BYTES;
+  size_t pi;
+  int r;
 
-  memset(&g, 0, sizeof g);
-  g.crc = vhdxlog_crc32c;
-  vtk_guid(g.guid, 0x106u);
-  g.target_base = 8ull * MIB;
-  g.target_sectors = 16384; /* 64 MiB of targets */
-  memset(worst, 0, sizeof worst);
-  memset(worst_pt, 0, sizeof worst_pt);
-
-  fprintf(tab,
-          "\n== Phases: search, plan, replay (memory file), overlay "
-          "index build, %d indexed 4 KiB reads ==\n",
-          PH_READS);
-  fprintf(tab,
-          "best thread-CPU ms of N runs; x = / b-full (same log size, whole "
-          "log active), search and plan also / cheapest benign (c);\n"
-          "replay into a memory file over the image (idempotent re-runs); "
-          "writes = write + write_zeros calls;\nlinear = one "
-          "vhdxlog_overlay_read of 4 KiB (best of %d), for comparison\n",
-          PH_LINEAR_READS);
-  fprintf(tab,
-          "%-7s %-17s %3s %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s %9s "
-          "%6s %8s %5s %9s %9s\n",
-          "size", "vtk_lp_pattern", "N", "search ms", "x", "c", "plan ms", "x",
-          "c", "replay ms", "x", "null ms", "x", "writes", "build ms", "x",
-          "read us", "x", "linear us", "descs");
-
-  for (si = 0; si < o->nsizes; si++) {
-    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
-    int reps = reps_for(o, bytes);
-    size_t npick = 0;
-    const vtk_lp_pattern *pick[vtk_lp_pattern_count];
-    double full[PH_COUNT], cheap[PH_COUNT];
-    int interleave;
-    char sz[32];
-
-    fmt_size(sz, sizeof sz, bytes);
-    g.n = (uint32_t)(bytes / SECTOR);
-    g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
-    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
-      const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
-      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
-        continue;
-      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
-        continue;
-      pick[npick++] = pt;
-    }
-    interleave =
-        (uint64_t)npick * (bytes + PH_LOG_OFFSET) <= PH_INTERLEAVE_MAX_BYTES;
-    if (interleave) {
-      for (pi = 0; pi < npick; pi++)
-        ph_build(&cases[pi], pick[pi], bytes, &g, reps);
-      for (r = 0; r < reps; r++)
-        for (pi = 0; pi < npick; pi++) {
-          ph_run(&cases[pi], buffer, buffer_size, sector, 0);
-          ph_run(&cases[pi], buffer, buffer_size, sector, 1);
-        }
-      for (pi = 0; pi < npick; pi++)
-        ph_linear(&cases[pi], sector, check);
-    } else {
-      /* One image at a time, kept only for its timings. */
+  g->n = (uint32_t)(bytes / SECTOR);
+  g->starts = xmalloc(sizeof(uint32_t) * (size_t)(g->n + 1));
+  if (interleave) {
+    for (pi = 0; pi < npick; pi++)
+      ph_build(&cases[pi], pick[pi], bytes, g, reps);
+    for (r = 0; r < reps; r++)
       for (pi = 0; pi < npick; pi++) {
-        ph_case *c = &cases[pi];
-        ph_build(c, pick[pi], bytes, &g, reps);
-        ph_run(c, buffer, buffer_size, sector, 0);
-        for (r = 0; r < reps; r++)
-          ph_run(c, buffer, buffer_size, sector, 1);
-        if (bytes <= 256ull * MIB)
-          ph_linear(c, sector, check);
-        free(c->scratch);
-        c->scratch = NULL;
-        vtk_image_free(&c->img);
+        ph_run(&cases[pi], buffer, buffer_size, sector, 0);
+        ph_run(&cases[pi], buffer, buffer_size, sector, 1);
       }
-    }
-    free(g.starts);
-    g.starts = NULL;
-
-    for (ph = 0; ph < PH_COUNT; ph++)
-      full[ph] = cheap[ph] = 0;
+    for (pi = 0; pi < npick; pi++)
+      ph_linear(&cases[pi], sector, check);
+  } else {
+    /* One image at a time, kept only for its timings. */
     for (pi = 0; pi < npick; pi++) {
       ph_case *c = &cases[pi];
-      for (ph = 0; ph < PH_COUNT; ph++) {
-        if (!c->has[ph])
-          continue;
-        c->t[ph] = summarize_samples(&c->sm[ph]);
-        if (!c->pt->hostile) {
-          if (cheap[ph] == 0 || c->t[ph].cpu.best < cheap[ph])
-            cheap[ph] = c->t[ph].cpu.best;
-          if (strcmp(c->pt->name, "b-full") == 0)
-            full[ph] = c->t[ph].cpu.best;
-        }
-      }
+      ph_build(c, pick[pi], bytes, g, reps);
+      ph_run(c, buffer, buffer_size, sector, 0);
+      for (r = 0; r < reps; r++)
+        ph_run(c, buffer, buffer_size, sector, 1);
+      if (bytes <= 256ull * MIB)
+        ph_linear(c, sector, check);
+      free(c->scratch);
+      c->scratch = NULL;
+      vtk_image_free(&c->img);
     }
-    fprintf(tab, "(%s: %s, %d runs)\n", sz,
-            interleave ? "vtk_lp_patterns interleaved run by run"
-                       : "vtk_lp_patterns one after another",
-            reps);
-    for (pi = 0; pi < npick; pi++) {
-      ph_case *c = &cases[pi];
-      char cell[PH_COUNT][3][24], lin[24], desc[24], wr[24];
-      for (ph = 0; ph < PH_COUNT; ph++) {
-        double t = c->t[ph].cpu.best;
-        double x = ph_ratio(t, full[ph]);
-        /* Target: search and plan against the cheapest benign log, the
-         * phases over the active sequence against b-full (whole log
-         * active: as much to replay as the hostile full logs). */
-        double target = ph <= PH_PLAN ? ph_ratio(t, cheap[ph]) : x;
-        if (!c->has[ph]) {
-          snprintf(cell[ph][0], 24, "-");
-          snprintf(cell[ph][1], 24, "-");
-          snprintf(cell[ph][2], 24, "-");
-          continue;
-        }
-        snprintf(cell[ph][0], 24, "%.3f",
-                 ph == PH_READ ? t * 1e6 / PH_READS : t * 1e3);
-        snprintf(cell[ph][1], 24, "%.2f", x);
-        snprintf(cell[ph][2], 24, "%.2f", ph_ratio(t, cheap[ph]));
-        if (c->pt->hostile && target > worst[si][ph]) {
-          worst[si][ph] = target;
-          worst_pt[si][ph] = c->pt;
-        }
-        json_add("    {\"bytes\": %llu, \"vtk_lp_pattern\": \"%s\", \"phase\": "
-                 "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-                 "\"wall_median_s\": %.6f, \"ratio_b_full\": %.3f, "
-                 "\"ratio_cheapest_benign\": %.3f, \"interleaved\": %s},\n",
-                 (unsigned long long)bytes, c->pt->name, ph_names[ph],
-                 c->t[ph].cpu.reps, t, c->t[ph].wall.median, x,
-                 ph_ratio(t, cheap[ph]), interleave ? "true" : "false");
-      }
-      if (c->linear_read_s > 0)
-        snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
-      else
-        snprintf(lin, sizeof lin, "-");
-      snprintf(desc, sizeof desc, "%llu", (unsigned long long)c->descriptors);
-      snprintf(wr, sizeof wr, "%llu", (unsigned long long)c->writes);
-      fprintf(tab,
-              "%-7s %-17s %3d %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s "
-              "%9s %6s %8s %5s %9s %9s\n",
-              sz, c->pt->name, reps, cell[PH_SEARCH][0], cell[PH_SEARCH][1],
-              cell[PH_SEARCH][2], cell[PH_PLAN][0], cell[PH_PLAN][1],
-              cell[PH_PLAN][2], cell[PH_REPLAY][0], cell[PH_REPLAY][1],
-              cell[PH_REPLAY_NULL][0], cell[PH_REPLAY_NULL][1],
-              c->plan.replay ? wr : "-", cell[PH_BUILD][0], cell[PH_BUILD][1],
-              cell[PH_READ][0], cell[PH_READ][1], lin,
-              c->plan.replay ? desc : "-");
-      ph_free(c);
-    }
-    fflush(tab);
   }
+  free(g->starts);
+  g->starts = NULL;
+  free(buffer);
+  free(sector);
+  free(check);
+  return interleave;
+}
 
-  fprintf(tab, "\n== Phases: worst hostile ratio (search, plan: / cheapest "
-               "benign; the others: / b-full; target <= 3) ==\n");
+/* The cells of every pattern of one size: search and plan against the
+ * cheapest benign log (they read the whole log whatever is active), the
+ * others against b-full (whole log active: the active sequence's work). */
+static void ph_cells(ph_case *cases, size_t npick, ph_cell (*cell)[PH_COUNT]) {
+  const ph_case *full = NULL;
+  double cheap[PH_COUNT];
+  size_t pi;
+  int ph;
+
+  for (ph = 0; ph < PH_COUNT; ph++)
+    cheap[ph] = 0;
+  for (pi = 0; pi < npick; pi++) {
+    ph_case *c = &cases[pi];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      if (!c->has[ph])
+        continue;
+      c->t[ph] = summarize_samples(&c->sm[ph]);
+      if (!c->pt->hostile && (cheap[ph] == 0 || c->t[ph].cpu.best < cheap[ph]))
+        cheap[ph] = c->t[ph].cpu.best;
+    }
+    if (strcmp(c->pt->name, "b-full") == 0)
+      full = c;
+  }
+  for (pi = 0; pi < npick; pi++) {
+    const ph_case *c = &cases[pi];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      ph_cell *x = &cell[pi][ph];
+      double ref = ph <= PH_PLAN                   ? cheap[ph]
+                   : full != NULL && full->has[ph] ? full->t[ph].cpu.best
+                                                   : 0;
+      double u = ph_units(c, ph),
+             ref_u = ph <= PH_PLAN || full == NULL ? 1.0 : ph_units(full, ph);
+      memset(x, 0, sizeof *x);
+      if (!c->has[ph])
+        continue;
+      x->t = c->t[ph].cpu.best;
+      x->raw = ph_ratio(x->t, ref);
+      /* The reference scaled up to the same units, never down: a pattern
+       * that asks for less work must still cost at most 3 times the
+       * reference's total. */
+      x->x = ph_ratio(x->t, ref * (u > ref_u ? u / ref_u : 1.0));
+    }
+  }
+}
+
+static void ph_print_size(FILE *tab, const char *sz, uint64_t bytes, int reps,
+                          int interleave, ph_case *cases, size_t npick,
+                          size_t si, ph_worst *worst) {
+  ph_cell cell[MAX_PATTERNS][PH_COUNT];
+  size_t pi;
+  int ph;
+
+  ph_cells(cases, npick, cell);
+  fprintf(tab, "(%s: %s, %d runs)\n", sz,
+          interleave ? "patterns interleaved run by run"
+                     : "patterns one after another",
+          reps);
+  for (pi = 0; pi < npick; pi++) {
+    const ph_case *c = &cases[pi];
+    char s[PH_COUNT][2][24], lin[24];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      const ph_cell *x = &cell[pi][ph];
+      if (!c->has[ph]) {
+        snprintf(s[ph][0], 24, "-");
+        snprintf(s[ph][1], 24, "-");
+        continue;
+      }
+      snprintf(s[ph][0], 24, "%.3f",
+               ph == PH_READ ? x->t * 1e6 / PH_READS : x->t * 1e3);
+      snprintf(s[ph][1], 24, "%.2f", x->x);
+      if (c->pt->hostile && x->x > worst->x[si][ph]) {
+        worst->x[si][ph] = x->x;
+        worst->at[si][ph] = c->pt;
+      }
+      if (c->pt->hostile && x->raw > worst->raw[si][ph])
+        worst->raw[si][ph] = x->raw;
+      json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
+               "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+               "\"wall_median_s\": %.6f, \"ratio\": %.3f, "
+               "\"ratio_per_log\": %.3f, \"units\": %.0f, "
+               "\"interleaved\": %s},\n",
+               (unsigned long long)bytes, c->pt->name, ph_names[ph],
+               c->t[ph].cpu.reps, x->t, c->t[ph].wall.median, x->x, x->raw,
+               ph_units(c, ph), interleave ? "true" : "false");
+    }
+    if (c->linear_read_s > 0)
+      snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
+    else
+      snprintf(lin, sizeof lin, "-");
+    fprintf(tab,
+            "%-7s %-17s %9s %5s %9s %5s %9s %5s %9s %5s %9s %5s %8s %5s %9s "
+            "%7llu %9.1f %9llu\n",
+            sz, c->pt->name, s[PH_SEARCH][0], s[PH_SEARCH][1], s[PH_PLAN][0],
+            s[PH_PLAN][1], s[PH_REPLAY][0], s[PH_REPLAY][1],
+            s[PH_REPLAY_NULL][0], s[PH_REPLAY_NULL][1], s[PH_BUILD][0],
+            s[PH_BUILD][1], s[PH_READ][0], s[PH_READ][1], lin,
+            (unsigned long long)c->writes, (double)c->bytes_written / MIB,
+            (unsigned long long)c->descriptors);
+  }
+  fflush(tab);
+}
+
+static void ph_print_worst(const options *o, FILE *tab, const ph_worst *w) {
+  size_t si;
+  int ph;
+  fprintf(tab, "\n== Phases: worst hostile ratio (target <= 3); [per log: "
+               "the same time over the reference's, unnormalised] ==\n");
   fprintf(tab, "%-20s", "phase");
   for (si = 0; si < o->nsizes; si++) {
     char sz[32];
     fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %28s", sz);
+    fprintf(tab, " %36s", sz);
   }
   fprintf(tab, "\n");
   for (ph = 0; ph < PH_COUNT; ph++) {
     fprintf(tab, "%-20s", ph_names[ph]);
     for (si = 0; si < o->nsizes; si++) {
-      char cell[48];
-      snprintf(cell, sizeof cell, "%.2f (%s)", worst[si][ph],
-               worst_pt[si][ph] != NULL ? worst_pt[si][ph]->name : "-");
-      fprintf(tab, " %28s", cell);
+      char cell[64];
+      snprintf(cell, sizeof cell, "%.2f (%s) [%.2f]", w->x[si][ph],
+               w->at[si][ph] != NULL ? w->at[si][ph]->name : "-",
+               w->raw[si][ph]);
+      fprintf(tab, " %36s", cell);
     }
     fprintf(tab, "\n");
   }
+}
+
+static void bench_phases(const options *o, FILE *tab) {
+  ph_case *cases = xmalloc(sizeof(ph_case) * MAX_PATTERNS);
+  ph_worst *worst = xmalloc(sizeof *worst);
+  size_t si, pi;
+  vtk_lp_log g;
+
+  memset(&g, 0, sizeof g);
+  memset(worst, 0, sizeof *worst);
+  g.crc = vhdxlog_crc32c;
+  vtk_guid(g.guid, 0x106u);
+  g.target_base = 8ull * MIB;
+  g.target_sectors = 16384; /* 64 MiB of targets */
+
+  fprintf(tab, "\n== Phases: best thread-CPU ms of N runs (read: us per "
+               "4 KiB indexed read) ==\n");
+  fprintf(tab,
+          "x = time per unit / the reference's: search, plan per log, / "
+          "cheapest benign; the others / b-full:\nreplay (memory file) per "
+          "byte written, null (null backend) per log, build (overlay index) "
+          "per descriptor, read per read;\nlinear = one vhdxlog_overlay_read "
+          "of 4 KiB; writes = write + write_zeros calls; MiB = bytes "
+          "written\n");
+  fprintf(tab,
+          "%-7s %-17s %9s %5s %9s %5s %9s %5s %9s %5s %9s %5s %8s %5s %9s "
+          "%7s %9s %9s\n",
+          "size", "pattern", "search", "x", "plan", "x", "replay", "x", "null",
+          "x", "build", "x", "read", "x", "linear", "writes", "MiB", "descs");
+  for (si = 0; si < o->nsizes; si++) {
+    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
+    int reps = reps_for(o, bytes), interleave;
+    const vtk_lp_pattern *pick[MAX_PATTERNS];
+    size_t npick = pick_patterns(o, pick);
+    char sz[32];
+
+    fmt_size(sz, sizeof sz, bytes);
+    interleave = ph_time_size(bytes, cases, pick, npick, &g, reps);
+    ph_print_size(tab, sz, bytes, reps, interleave, cases, npick, si, worst);
+    for (pi = 0; pi < npick; pi++)
+      ph_free(&cases[pi]);
+  }
+  ph_print_worst(o, tab, worst);
+  free(worst);
   free(cases);
-  free(sector);
-  free(check);
-  free(buffer);
 }
 
 /* ------------------------------------------------------------------------ */
