@@ -519,6 +519,99 @@ static size_t pick_patterns(const options *o, const vtk_lp_pattern **pick) {
   return n;
 }
 
+/* Ratio per pattern and size; growth of the per-sector cost between the
+ * two largest sizes (both beyond the caches) and between the smallest and
+ * the largest. */
+static void search_summary(const options *o, FILE *tab, const search_row *rows,
+                           size_t nrows) {
+  size_t si, pi;
+  fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
+  fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
+               "growth: ns/sector of the largest size over the second "
+               "largest, and over the smallest\n");
+  fprintf(tab, "%-17s", "pattern");
+  for (si = 0; si < o->nsizes; si++) {
+    char sz[32];
+    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
+    fprintf(tab, " %13s", sz);
+  }
+  fprintf(tab, "  %8s %8s\n", "growth", "growth");
+  {
+    double worst = 0;
+    const search_row *worst_row = NULL;
+    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
+      const search_row *lo = NULL, *hi = NULL, *mid = NULL;
+      int any = 0;
+      for (si = 0; si < nrows; si++)
+        if (rows[si].pt == &vtk_lp_patterns[pi])
+          any = 1;
+      if (!any)
+        continue;
+      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
+      for (si = 0; si < nrows; si++) {
+        const search_row *row = &rows[si];
+        char cell[32];
+        if (row->pt != &vtk_lp_patterns[pi])
+          continue;
+        snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
+                 row->ratio_full);
+        fprintf(tab, " %13s", cell);
+        if (lo == NULL || row->bytes < lo->bytes)
+          lo = row;
+        if (hi == NULL || row->bytes > hi->bytes) {
+          mid = hi;
+          hi = row;
+        } else if (mid == NULL || row->bytes > mid->bytes) {
+          mid = row;
+        }
+        if (vtk_lp_patterns[pi].hostile && row->ratio_cheapest > worst) {
+          worst = row->ratio_cheapest;
+          worst_row = row;
+        }
+      }
+      if (mid != NULL && hi != NULL)
+        fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
+      if (lo != NULL && hi != NULL && lo != hi)
+        fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
+      fprintf(tab, "\n");
+    }
+    if (worst_row != NULL) {
+      char sz[32];
+      fmt_size(sz, sizeof sz, worst_row->bytes);
+      fprintf(tab,
+              "worst hostile: %s at %s: %.2f x cheapest benign "
+              "(%.2f x b-full)\n",
+              worst_row->pt->name, sz, worst_row->ratio_cheapest,
+              worst_row->ratio_full);
+    }
+  }
+  fprintf(tab, "\npatterns:\n");
+  for (pi = 0; pi < vtk_lp_pattern_count; pi++)
+    fprintf(tab, "  %-17s %s\n", vtk_lp_patterns[pi].name,
+            vtk_lp_patterns[pi].what);
+}
+
+static void search_json(const search_row *rows, size_t nrows) {
+  size_t si;
+  json_add("  \"search\": [\n");
+  for (si = 0; si < nrows; si++) {
+    const search_row *row = &rows[si];
+    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
+             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
+             (unsigned long long)row->bytes, row->pt->name,
+             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
+  }
+  json_add("  ],\n");
+}
+
 static void bench_search(const options *o, FILE *tab) {
   uint64_t max_bytes = 0;
   size_t si, pi, nrows = 0;
@@ -656,91 +749,8 @@ static void bench_search(const options *o, FILE *tab) {
     fflush(tab);
   }
 
-  /* Summary: ratio per pattern and size; growth of the per-sector cost
-   * between the two largest sizes (both beyond the caches) and between the
-   * smallest and the largest. */
-  fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
-  fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
-               "growth: ns/sector of the largest size over the second "
-               "largest, and over the smallest\n");
-  fprintf(tab, "%-17s", "pattern");
-  for (si = 0; si < o->nsizes; si++) {
-    char sz[32];
-    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %13s", sz);
-  }
-  fprintf(tab, "  %8s %8s\n", "growth", "growth");
-  {
-    double worst = 0;
-    const search_row *worst_row = NULL;
-    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
-      const search_row *lo = NULL, *hi = NULL, *mid = NULL;
-      int any = 0;
-      for (si = 0; si < nrows; si++)
-        if (rows[si].pt == &vtk_lp_patterns[pi])
-          any = 1;
-      if (!any)
-        continue;
-      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
-      for (si = 0; si < nrows; si++) {
-        const search_row *row = &rows[si];
-        char cell[32];
-        if (row->pt != &vtk_lp_patterns[pi])
-          continue;
-        snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
-                 row->ratio_full);
-        fprintf(tab, " %13s", cell);
-        if (lo == NULL || row->bytes < lo->bytes)
-          lo = row;
-        if (hi == NULL || row->bytes > hi->bytes) {
-          mid = hi;
-          hi = row;
-        } else if (mid == NULL || row->bytes > mid->bytes) {
-          mid = row;
-        }
-        if (vtk_lp_patterns[pi].hostile && row->ratio_cheapest > worst) {
-          worst = row->ratio_cheapest;
-          worst_row = row;
-        }
-      }
-      if (mid != NULL && hi != NULL)
-        fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
-      if (lo != NULL && hi != NULL && lo != hi)
-        fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
-      fprintf(tab, "\n");
-    }
-    if (worst_row != NULL) {
-      char sz[32];
-      fmt_size(sz, sizeof sz, worst_row->bytes);
-      fprintf(tab,
-              "worst hostile: %s at %s: %.2f x cheapest benign "
-              "(%.2f x b-full)\n",
-              worst_row->pt->name, sz, worst_row->ratio_cheapest,
-              worst_row->ratio_full);
-    }
-  }
-  fprintf(tab, "\npatterns:\n");
-  for (pi = 0; pi < vtk_lp_pattern_count; pi++)
-    fprintf(tab, "  %-17s %s\n", vtk_lp_patterns[pi].name,
-            vtk_lp_patterns[pi].what);
-
-  json_add("  \"search\": [\n");
-  for (si = 0; si < nrows; si++) {
-    const search_row *row = &rows[si];
-    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
-             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
-             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
-             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
-             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
-             (unsigned long long)row->bytes, row->pt->name,
-             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
-             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
-             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
-             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
-             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
-  }
-  json_add("  ],\n");
+  search_summary(o, tab, rows, nrows);
+  search_json(rows, nrows);
 
   free(shared_log);
   free(g.starts);
