@@ -2513,7 +2513,7 @@ VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
  *  1. the plan's descriptor pass (every rule, so a hand-made plan cannot
  *     lead anywhere unchecked), then one walk that records each write;
  *  2. a stable LSD radix sort of the records by first sector (no
- *     recursion; passes where every key has the same digit are skipped);
+ *     recursion; digits on which every key agrees are skipped);
  *  3. a sweep over the sorted starts with a max-heap of the records that
  *     cover the current position (stale ones dropped when they surface):
  *     the top is the final writer until the next start or its own end.
@@ -2669,36 +2669,45 @@ static uint64_t slot_end_sector(const uint8_t *d) {
 }
 
 /* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
- * back in (k0, o0); returns which (0 or 1). */
+ * back in (k0, o0); returns which (0 or 1). A digit on which every key
+ * agrees is neither counted nor sorted: counting it would make every key
+ * increment the same counter, each increment waiting for the one before
+ * (keys of nearby sectors share their high digits). */
 static int radix_sort(uint64_t *k0, uint32_t *o0, uint64_t *k1, uint32_t *o1,
                       size_t n) {
   uint32_t hist[KEY_DIGITS][256];
+  unsigned used[KEY_DIGITS], nused = 0, u;
   uint64_t *ks = k0, *kd = k1;
   uint32_t *os = o0, *od = o1;
+  uint64_t differ = 0;
   size_t i;
   unsigned digit;
   int where = 0;
 
+  for (i = 1; i < n; i++)
+    differ |= k0[i] ^ k0[0];
+  for (digit = 0; digit < KEY_DIGITS; digit++)
+    if ((differ >> (8 * digit)) & 0xFF)
+      used[nused++] = digit;
+  if (nused == 0)
+    return 0;
   memset(hist, 0, sizeof hist);
   for (i = 0; i < n; i++) {
     uint64_t k = k0[i];
-    for (digit = 0; digit < KEY_DIGITS; digit++)
-      hist[digit][(k >> (8 * digit)) & 0xFF]++;
+    for (u = 0; u < nused; u++)
+      hist[u][(k >> (8 * used[u])) & 0xFF]++;
   }
-  for (digit = 0; digit < KEY_DIGITS; digit++) {
-    uint32_t *h = hist[digit];
+  for (u = 0; u < nused; u++) {
+    uint32_t *h = hist[u];
     uint32_t sum = 0, c;
-    unsigned b;
-    /* Every key has the same digit here: the pass would change nothing. */
-    if (h[(k0[0] >> (8 * digit)) & 0xFF] == n)
-      continue;
+    unsigned b, shift = 8 * used[u];
     for (b = 0; b < 256; b++) {
       c = h[b];
       h[b] = sum;
       sum += c;
     }
     for (i = 0; i < n; i++) {
-      uint32_t at = h[(ks[i] >> (8 * digit)) & 0xFF]++;
+      uint32_t at = h[(ks[i] >> shift) & 0xFF]++;
       kd[at] = ks[i];
       od[at] = os[i];
     }
