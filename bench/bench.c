@@ -519,6 +519,18 @@ static size_t pick_patterns(const options *o, const vtk_lp_pattern **pick) {
   return n;
 }
 
+/* A summary's header: the first column's title, then one column a size. */
+static void size_columns(const options *o, FILE *tab, const char *first,
+                         int first_width, int width) {
+  size_t si;
+  fprintf(tab, "%-*s", first_width, first);
+  for (si = 0; si < o->nsizes; si++) {
+    char sz[32];
+    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
+    fprintf(tab, " %*s", width, sz);
+  }
+}
+
 /* Ratio per pattern and size; growth of the per-sector cost between the
  * two largest sizes (both beyond the caches) and between the smallest and
  * the largest. */
@@ -529,12 +541,7 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
   fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
                "growth: ns/sector of the largest size over the second "
                "largest, and over the smallest\n");
-  fprintf(tab, "%-17s", "pattern");
-  for (si = 0; si < o->nsizes; si++) {
-    char sz[32];
-    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %13s", sz);
-  }
+  size_columns(o, tab, "pattern", 17, 13);
   fprintf(tab, "  %8s %8s\n", "growth", "growth");
   {
     double worst = 0;
@@ -1197,12 +1204,7 @@ static void ph_print_worst(const options *o, FILE *tab, const ph_worst *w) {
   int ph;
   fprintf(tab, "\n== Phases: worst hostile ratio (target <= 3); [per log: "
                "the same time over the reference's, unnormalised] ==\n");
-  fprintf(tab, "%-20s", "phase");
-  for (si = 0; si < o->nsizes; si++) {
-    char sz[32];
-    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %36s", sz);
-  }
+  size_columns(o, tab, "phase", 20, 36);
   fprintf(tab, "\n");
   for (ph = 0; ph < PH_COUNT; ph++) {
     fprintf(tab, "%-20s", ph_names[ph]);
