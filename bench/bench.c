@@ -1,25 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vhdxlog_bench: the figures of issue "Performance", measured in one run.
- *
- *   1. CRC-32C throughput: portable (slicing-by-8) path, hardware path, and
- *      memcpy of the same buffer as a memory-bandwidth yardstick.
- *   2. vhdxlog_log_init + vhdxlog_log_search on benign logs (valid entries
- *      shaped like real metadata-log traffic) and on hostile logs built to
- *      make the search do as much work as its rules allow, at several sizes.
- *      Hostile time / benign time per size is the figure of merit (target:
- *      at most 3); ns per sector across sizes shows whether growth is linear.
- *   3. vhdxlog_load + vhdxlog_replay of an image with a big dirty log through
- *      the in-memory backend.
- *
- * Logs are generated here, not with the testkit's entry writer: a 1 GiB log
- * of valid entries must be built in well under a second, so entries are
- * written in place and sealed with the library's (hardware) CRC-32C. The
- * testkit still builds the image around the log for the replay part.
- * Every generated log is searched once before timing and the result is
- * checked against what the pattern is meant to produce, so a
- * pattern that silently stopped exercising its path fails the run
- * instead of reporting a flattering number.
+ * vhdxlog_bench: what each phase costs on benign and hostile logs, in one
+ * run (bench/README.md says how to read it):
+ *   1. CRC-32C throughput: portable, hardware, dispatching, and memcpy of
+ *      the same buffer as a memory-bandwidth yardstick;
+ *   2. vhdxlog_log_init + vhdxlog_log_search per pattern and size, with ns
+ *      per sector across sizes (is growth linear?);
+ *   3. every phase (search, plan, replay, overlay index) per pattern and
+ *      size, hostile against benign, compared like with like;
+ *   4. vhdxlog_load + vhdxlog_replay of a big dirty log, memory backend.
+ * The logs come from testkit/log_patterns.h, sealed with the library's
+ * hardware CRC (the testkit's own CRC is bytewise: minutes at 1 GiB); the
+ * testkit builds the images around them. Every log is searched once before
+ * timing and checked against what its pattern must produce, so a pattern
+ * that stopped exercising its path fails the run instead of reporting a
+ * flattering number.
  */
 #define _POSIX_C_SOURCE 200809L
 
