@@ -209,6 +209,81 @@ static inline void clear_error(vhdxlog_error *error) {
 
 #endif
 /* ---- end of lib/error.h ---- */
+/* ---- lib/format.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where each field of the on-disk structures lives (MS-VHDX v1.00; the
+ * digest is docs/FORMAT.md): byte offsets within their structure. The one
+ * place the library names a raw offset; every decoder reads fields through
+ * these names with the loads of bytes.h.
+ */
+#ifndef VHDXLOG_FORMAT_H
+#define VHDXLOG_FORMAT_H
+
+
+
+/* Header, 4 KiB at 64 KiB and 128 KiB (2.2.2). */
+#define HEADER_CHECKSUM 4u
+#define HEADER_SEQUENCE_NUMBER 8u
+#define HEADER_FILE_WRITE_GUID 16u
+#define HEADER_DATA_WRITE_GUID 32u
+#define HEADER_LOG_GUID 48u
+#define HEADER_LOG_VERSION 64u
+#define HEADER_VERSION 66u
+#define HEADER_LOG_LENGTH 68u
+#define HEADER_LOG_OFFSET 72u
+
+/* File offset of header slot 0 or 1. */
+static inline uint64_t header_slot_offset(int slot) {
+  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
+}
+
+/* Region table, 64 KiB at 192 KiB and 256 KiB (2.2.3): a 16-byte header,
+ * then 32-byte entries. */
+#define REGION_CHECKSUM 4u
+#define REGION_ENTRY_COUNT 8u
+#define REGION_TABLE_HEADER_SIZE 16u
+#define REGION_ENTRY_SIZE 32u
+#define REGION_ENTRY_GUID 0u
+#define REGION_ENTRY_FILE_OFFSET 16u
+#define REGION_ENTRY_LENGTH 24u
+#define REGION_ENTRY_FLAGS 28u /* bit 0: Required */
+
+/* Log entry header, the first 64 bytes of an entry (2.3.1.1). */
+#define ENTRY_CHECKSUM 4u
+#define ENTRY_LENGTH 8u
+#define ENTRY_TAIL 12u
+#define ENTRY_SEQUENCE_NUMBER 16u
+#define ENTRY_DESCRIPTOR_COUNT 24u
+#define ENTRY_RESERVED 28u
+#define ENTRY_LOG_GUID 32u
+#define ENTRY_FLUSHED_FILE_OFFSET 48u
+#define ENTRY_LAST_FILE_OFFSET 56u
+#define ENTRY_HEADER_SIZE 64u
+
+/* Descriptors, 32 bytes each: 126 after the entry header, then 128 per
+ * further descriptor sector (2.3.1.2, 2.3.1.3). A zero descriptor has
+ * Reserved and ZeroLength where a data descriptor has its sector's
+ * trailing 4 and leading 8 bytes. */
+#define DESCRIPTOR_SIZE 32u
+#define DESCRIPTORS_IN_FIRST_SECTOR 126u
+#define DESCRIPTORS_PER_SECTOR 128u
+#define DESCRIPTOR_TRAILING_BYTES 4u
+#define DESCRIPTOR_LEADING_BYTES 8u
+#define DESCRIPTOR_ZERO_RESERVED 4u
+#define DESCRIPTOR_ZERO_LENGTH 8u
+#define DESCRIPTOR_FILE_OFFSET 16u
+#define DESCRIPTOR_SEQUENCE_NUMBER 24u
+
+/* Data sector, 4 KiB (2.3.1.4): the sequence number split around 4084
+ * bytes of data; the descriptor holds the sector's first 8 and last 4. */
+#define DATA_SEQUENCE_HIGH 4u
+#define DATA_BODY 8u
+#define DATA_SEQUENCE_LOW 4092u
+
+#endif
+/* ---- end of lib/format.h ---- */
 /* ---- lib/log_internal.h (included from lib/armed.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /* Internals shared by entry.c, search.c and iter.c. */
@@ -267,7 +342,7 @@ static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
     return VHDXLOG_ARMED_DAMAGED_HEADER;
   /* A correct writer never writes "loge" inside an entry: a sector of the
    * candidate that starts with it holds older bytes. */
-  sectors = load_le32(log_sector(ctx, s) + 8) / VHDXLOG_SECTOR_SIZE;
+  sectors = load_le32(log_sector(ctx, s) + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   if (next - s < sectors || why->status == VHDXLOG_E_ENTRY_CHECKSUM)
     return VHDXLOG_ARMED_TORN;
   return vhdxlog_entry_checksum_matches(ctx, s) ? VHDXLOG_ARMED_DAMAGED_CHECKSUM
@@ -278,7 +353,7 @@ static void count_candidate(armed_pass *pass, uint32_t next) {
   const vhdxlog_log *ctx = pass->ctx;
   vhdxlog_armed *a = pass->out;
   uint32_t s = pass->pending;
-  uint64_t seq = load_le64(log_sector(ctx, s) + 16);
+  uint64_t seq = load_le64(log_sector(ctx, s) + ENTRY_SEQUENCE_NUMBER);
   vhdxlog_error why = pass->pending_why;
   vhdxlog_armed_kind kind = judge_candidate(ctx, s, next, &why);
 
@@ -320,7 +395,7 @@ VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
   }
   if (pass->have_pending)
     count_candidate(pass, s);
-  pass->have_pending = same_guid(h + 32, pass->ctx->guid);
+  pass->have_pending = same_guid(h + ENTRY_LOG_GUID, pass->ctx->guid);
   pass->pending = s;
   if (why != NULL)
     pass->pending_why = *why;
@@ -360,7 +435,7 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
     clear_error(&why);
     /* Only candidates need the result; other "loge" sectors just end the
      * one before them. */
-    if (same_guid(log_sector(ctx, s) + 32, ctx->guid))
+    if (same_guid(log_sector(ctx, s) + ENTRY_LOG_GUID, ctx->guid))
       vhdxlog_entry_validate(ctx, s, NULL, &why);
     vhdxlog_armed_sector(&pass, s, &why);
   }
@@ -1510,81 +1585,6 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
 #ifndef VHDXLOG_DESCRIPTOR_H
 #define VHDXLOG_DESCRIPTOR_H
 
-/* ---- lib/format.h (included from lib/descriptor.h) ---- */
-/* SPDX-License-Identifier: MIT */
-/*
- * Where each field of the on-disk structures lives (MS-VHDX v1.00; the
- * digest is docs/FORMAT.md): byte offsets within their structure. The one
- * place the library names a raw offset; every decoder reads fields through
- * these names with the loads of bytes.h.
- */
-#ifndef VHDXLOG_FORMAT_H
-#define VHDXLOG_FORMAT_H
-
-
-
-/* Header, 4 KiB at 64 KiB and 128 KiB (2.2.2). */
-#define HEADER_CHECKSUM 4u
-#define HEADER_SEQUENCE_NUMBER 8u
-#define HEADER_FILE_WRITE_GUID 16u
-#define HEADER_DATA_WRITE_GUID 32u
-#define HEADER_LOG_GUID 48u
-#define HEADER_LOG_VERSION 64u
-#define HEADER_VERSION 66u
-#define HEADER_LOG_LENGTH 68u
-#define HEADER_LOG_OFFSET 72u
-
-/* File offset of header slot 0 or 1. */
-static inline uint64_t header_slot_offset(int slot) {
-  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
-}
-
-/* Region table, 64 KiB at 192 KiB and 256 KiB (2.2.3): a 16-byte header,
- * then 32-byte entries. */
-#define REGION_CHECKSUM 4u
-#define REGION_ENTRY_COUNT 8u
-#define REGION_TABLE_HEADER_SIZE 16u
-#define REGION_ENTRY_SIZE 32u
-#define REGION_ENTRY_GUID 0u
-#define REGION_ENTRY_FILE_OFFSET 16u
-#define REGION_ENTRY_LENGTH 24u
-#define REGION_ENTRY_FLAGS 28u /* bit 0: Required */
-
-/* Log entry header, the first 64 bytes of an entry (2.3.1.1). */
-#define ENTRY_CHECKSUM 4u
-#define ENTRY_LENGTH 8u
-#define ENTRY_TAIL 12u
-#define ENTRY_SEQUENCE_NUMBER 16u
-#define ENTRY_DESCRIPTOR_COUNT 24u
-#define ENTRY_RESERVED 28u
-#define ENTRY_LOG_GUID 32u
-#define ENTRY_FLUSHED_FILE_OFFSET 48u
-#define ENTRY_LAST_FILE_OFFSET 56u
-#define ENTRY_HEADER_SIZE 64u
-
-/* Descriptors, 32 bytes each: 126 after the entry header, then 128 per
- * further descriptor sector (2.3.1.2, 2.3.1.3). A zero descriptor has
- * Reserved and ZeroLength where a data descriptor has its sector's
- * trailing 4 and leading 8 bytes. */
-#define DESCRIPTOR_SIZE 32u
-#define DESCRIPTORS_IN_FIRST_SECTOR 126u
-#define DESCRIPTORS_PER_SECTOR 128u
-#define DESCRIPTOR_TRAILING_BYTES 4u
-#define DESCRIPTOR_LEADING_BYTES 8u
-#define DESCRIPTOR_ZERO_RESERVED 4u
-#define DESCRIPTOR_ZERO_LENGTH 8u
-#define DESCRIPTOR_FILE_OFFSET 16u
-#define DESCRIPTOR_SEQUENCE_NUMBER 24u
-
-/* Data sector, 4 KiB (2.3.1.4): the sequence number split around 4084
- * bytes of data; the descriptor holds the sector's first 8 and last 4. */
-#define DATA_SEQUENCE_HIGH 4u
-#define DATA_BODY 8u
-#define DATA_SEQUENCE_LOW 4092u
-
-#endif
-/* ---- end of lib/format.h ---- */
 
 /* The bytes a descriptor that passed descriptor_shape() writes: a data
  * sector, or ZeroLength (the first byte tells the two signatures apart). */
@@ -1637,6 +1637,35 @@ static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
  * sum does not fit (the plan refuses anything past 2^62 anyway). */
 static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
   return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
+}
+
+/* Bytes [from, from + n) of the sector a data descriptor writes (n <= 4096
+ * - from): its first 8 bytes are the descriptor's LeadingBytes, its last 4
+ * the TrailingBytes, the rest the data sector's own (whose first 8 and last
+ * 4 bytes hold the sequence number instead). */
+static inline void data_sector_bytes(const uint8_t leading[8],
+                                     const uint8_t *data_sector,
+                                     const uint8_t trailing[4], uint32_t from,
+                                     uint32_t n, uint8_t *out) {
+  while (n > 0) {
+    uint32_t k;
+    const uint8_t *src;
+    if (from < DATA_BODY) {
+      k = DATA_BODY - from;
+      src = leading + from;
+    } else if (from < DATA_SEQUENCE_LOW) {
+      k = DATA_SEQUENCE_LOW - from;
+      src = data_sector + from;
+    } else {
+      k = VHDXLOG_SECTOR_SIZE - from;
+      src = trailing + (from - DATA_SEQUENCE_LOW);
+    }
+    k = k < n ? k : n;
+    memcpy(out, src, k);
+    out += k;
+    from += k;
+    n -= k;
+  }
 }
 
 /* The sequence number a data sector carries (SequenceHigh:SequenceLow). */
@@ -2353,9 +2382,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
     return;
   }
   data = ctx->log + d->data_offset;
-  memcpy(out, d->leading, DATA_BODY);
-  memcpy(out + DATA_BODY, data + DATA_BODY, DATA_SEQUENCE_LOW - DATA_BODY);
-  memcpy(out + DATA_SEQUENCE_LOW, d->trailing, 4);
+  data_sector_bytes(d->leading, data, d->trailing, 0, VHDXLOG_SECTOR_SIZE, out);
 }
 
 /* ==== lib/overlay.c ==== */
@@ -2665,7 +2692,8 @@ size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
 
 /* Where record r's write ends, in sectors. */
 static uint64_t slot_end_sector(const uint8_t *d) {
-  return (load_le64(d + 16) + walk_slot_length(d)) / VHDXLOG_SECTOR_SIZE;
+  return (descriptor_file_offset(d) + walk_slot_length(d)) /
+         VHDXLOG_SECTOR_SIZE;
 }
 
 /* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
@@ -2780,7 +2808,7 @@ static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
           continue;
         records[2 * r] = (uint32_t)(d - log->log);
         records[2 * r + 1] = data;
-        keys[r] = load_le64(d + 16) / VHDXLOG_SECTOR_SIZE;
+        keys[r] = descriptor_file_offset(d) / VHDXLOG_SECTOR_SIZE;
         order[r] = (uint32_t)r;
         r++;
       }
@@ -2895,28 +2923,6 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   return VHDXLOG_OK;
 }
 
-/* Bytes [from, to) of the sector a data descriptor writes: LeadingBytes,
- * the data sector's middle, TrailingBytes. */
-static void data_part(uint8_t *out, const uint8_t *slot, const uint8_t *data,
-                      uint32_t from, uint32_t to) {
-  while (from < to) {
-    uint32_t k;
-    if (from < 8u) {
-      k = (to < 8u ? to : 8u) - from;
-      memcpy(out, slot + 8 + from, k);
-    } else if (from < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = (to < VHDXLOG_SECTOR_SIZE - 4u ? to : VHDXLOG_SECTOR_SIZE - 4u) -
-          from;
-      memcpy(out, data + from, k);
-    } else {
-      k = to - from;
-      memcpy(out, slot + 4 + (from - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    from += k;
-  }
-}
-
 vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
                                             uint64_t offset, uint8_t *buf,
                                             size_t size, vhdxlog_error *error) {
@@ -2947,7 +2953,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
       const uint8_t *slot = log + index->records[(size_t)2 * r];
-      uint64_t at = load_le64(slot + 16);
+      uint64_t at = descriptor_file_offset(slot);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
       if (i + 1 < index->extents && index->begins[i + 1] < stop)
@@ -2959,9 +2965,10 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
       if (index->records[2 * r + 1] == NO_DATA)
         memset(buf + (size_t)(from - offset), 0, (size_t)(stop - from));
       else
-        data_part(buf + (size_t)(from - offset), slot,
-                  log + index->records[2 * r + 1], (uint32_t)(from - at),
-                  (uint32_t)(stop - at));
+        data_sector_bytes(
+            slot + DESCRIPTOR_LEADING_BYTES, log + index->records[2 * r + 1],
+            slot + DESCRIPTOR_TRAILING_BYTES, (uint32_t)(from - at),
+            (uint32_t)(stop - from), buf + (size_t)(from - offset));
     }
   }
   vhdxlog_overlay_patch_headers(plan, offset, end, buf);
@@ -3542,27 +3549,6 @@ typedef struct table_view {
   uint64_t log_length;
 } table_view;
 
-/* Bytes [in, in + n) of one patched sector (n <= 4096 - in). */
-static void patched_bytes(const table_view *t, const vhdxlog_region_patch *p,
-                          uint32_t in, uint32_t n, uint8_t *out) {
-  while (n > 0) {
-    uint32_t k;
-    if (in < 8u) {
-      k = 8u - in < n ? 8u - in : n;
-      memcpy(out, p->leading + in, k);
-    } else if (in < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = VHDXLOG_SECTOR_SIZE - 4u - in < n ? VHDXLOG_SECTOR_SIZE - 4u - in : n;
-      memcpy(out, t->log->log + p->data_offset + in, k);
-    } else {
-      k = n;
-      memcpy(out, p->trailing + (in - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    in += k;
-    n -= k;
-  }
-}
-
 static const vhdxlog_region_patch *patch_of(const table_view *t,
                                             uint32_t sector) {
   if (t->patch == NULL || t->patch[sector].kind == PATCH_DISK)
@@ -3583,7 +3569,8 @@ static void table_read(const table_view *t, uint32_t off, uint8_t *out,
     else if (p->kind == PATCH_ZERO)
       memset(out, 0, k);
     else
-      patched_bytes(t, p, in, k, out);
+      data_sector_bytes(p->leading, t->log->log + p->data_offset, p->trailing,
+                        in, k, out);
     out += k;
     off += k;
     n -= k;
@@ -3860,11 +3847,6 @@ VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
  */
 
 
-static uint64_t slot_offset(int slot) {
-  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
-}
-
 /* I/O failure at file offset `offset`. */
 static vhdxlog_status io_error(vhdxlog_error *error, uint64_t offset) {
   return report(error, VHDXLOG_E_IO, offset, VHDXLOG_NO_INDEX);
@@ -3897,7 +3879,7 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
                                    const uint8_t *header,
                                    vhdxlog_replay_result *result,
                                    vhdxlog_error *error) {
-  vhdxlog_status st = do_write(io, slot_offset(slot), header,
+  vhdxlog_status st = do_write(io, header_slot_offset(slot), header,
                                VHDXLOG_HEADER_SIZE, result, error);
   if (st != VHDXLOG_OK)
     return st;
@@ -3985,9 +3967,9 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
       for (i = 0; i < n; i++) {
         const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
-        uint64_t off = load_le64(d + 16);
+        uint64_t off = descriptor_file_offset(d);
         if (d[0] != 'd') {
-          uint64_t len = load_le64(d + 8);
+          uint64_t len = descriptor_write_length(d);
           uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
           if (len == 0)
             continue;
@@ -4027,12 +4009,11 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           }
           if (run.length == 0)
             run.offset = off;
-          /* LeadingBytes, the data sector's middle, TrailingBytes. */
           out = run.buffer + run.length;
-          memcpy(out, d + 8, 8);
-          memcpy(out + 8, log->log + walk_data_offset(&w, &e, rank) + 8,
-                 VHDXLOG_SECTOR_SIZE - 12);
-          memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
+          data_sector_bytes(d + DESCRIPTOR_LEADING_BYTES,
+                            log->log + walk_data_offset(&w, &e, rank),
+                            d + DESCRIPTOR_TRAILING_BYTES, 0,
+                            VHDXLOG_SECTOR_SIZE, out);
           run.length += VHDXLOG_SECTOR_SIZE;
           rank++;
         }

@@ -22,6 +22,7 @@
 #include "armed.h"
 #include "bytes.h"
 #include "error.h"
+#include "format.h"
 #include "log_internal.h"
 
 /* Entry rules 1-9 (docs/RULES.md): the header fields. A 512-byte tear
@@ -45,7 +46,7 @@ static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
     return VHDXLOG_ARMED_DAMAGED_HEADER;
   /* A correct writer never writes "loge" inside an entry: a sector of the
    * candidate that starts with it holds older bytes. */
-  sectors = load_le32(log_sector(ctx, s) + 8) / VHDXLOG_SECTOR_SIZE;
+  sectors = load_le32(log_sector(ctx, s) + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   if (next - s < sectors || why->status == VHDXLOG_E_ENTRY_CHECKSUM)
     return VHDXLOG_ARMED_TORN;
   return vhdxlog_entry_checksum_matches(ctx, s) ? VHDXLOG_ARMED_DAMAGED_CHECKSUM
@@ -56,7 +57,7 @@ static void count_candidate(armed_pass *pass, uint32_t next) {
   const vhdxlog_log *ctx = pass->ctx;
   vhdxlog_armed *a = pass->out;
   uint32_t s = pass->pending;
-  uint64_t seq = load_le64(log_sector(ctx, s) + 16);
+  uint64_t seq = load_le64(log_sector(ctx, s) + ENTRY_SEQUENCE_NUMBER);
   vhdxlog_error why = pass->pending_why;
   vhdxlog_armed_kind kind = judge_candidate(ctx, s, next, &why);
 
@@ -98,7 +99,7 @@ VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
   }
   if (pass->have_pending)
     count_candidate(pass, s);
-  pass->have_pending = same_guid(h + 32, pass->ctx->guid);
+  pass->have_pending = same_guid(h + ENTRY_LOG_GUID, pass->ctx->guid);
   pass->pending = s;
   if (why != NULL)
     pass->pending_why = *why;
@@ -138,7 +139,7 @@ vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
     clear_error(&why);
     /* Only candidates need the result; other "loge" sectors just end the
      * one before them. */
-    if (same_guid(log_sector(ctx, s) + 32, ctx->guid))
+    if (same_guid(log_sector(ctx, s) + ENTRY_LOG_GUID, ctx->guid))
       vhdxlog_entry_validate(ctx, s, NULL, &why);
     vhdxlog_armed_sector(&pass, s, &why);
   }

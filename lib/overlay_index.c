@@ -51,7 +51,8 @@ size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
 
 /* Where record r's write ends, in sectors. */
 static uint64_t slot_end_sector(const uint8_t *d) {
-  return (load_le64(d + 16) + walk_slot_length(d)) / VHDXLOG_SECTOR_SIZE;
+  return (descriptor_file_offset(d) + walk_slot_length(d)) /
+         VHDXLOG_SECTOR_SIZE;
 }
 
 /* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
@@ -166,7 +167,7 @@ static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
           continue;
         records[2 * r] = (uint32_t)(d - log->log);
         records[2 * r + 1] = data;
-        keys[r] = load_le64(d + 16) / VHDXLOG_SECTOR_SIZE;
+        keys[r] = descriptor_file_offset(d) / VHDXLOG_SECTOR_SIZE;
         order[r] = (uint32_t)r;
         r++;
       }
@@ -281,28 +282,6 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   return VHDXLOG_OK;
 }
 
-/* Bytes [from, to) of the sector a data descriptor writes: LeadingBytes,
- * the data sector's middle, TrailingBytes. */
-static void data_part(uint8_t *out, const uint8_t *slot, const uint8_t *data,
-                      uint32_t from, uint32_t to) {
-  while (from < to) {
-    uint32_t k;
-    if (from < 8u) {
-      k = (to < 8u ? to : 8u) - from;
-      memcpy(out, slot + 8 + from, k);
-    } else if (from < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = (to < VHDXLOG_SECTOR_SIZE - 4u ? to : VHDXLOG_SECTOR_SIZE - 4u) -
-          from;
-      memcpy(out, data + from, k);
-    } else {
-      k = to - from;
-      memcpy(out, slot + 4 + (from - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    from += k;
-  }
-}
-
 vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
                                             uint64_t offset, uint8_t *buf,
                                             size_t size, vhdxlog_error *error) {
@@ -333,7 +312,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
       const uint8_t *slot = log + index->records[(size_t)2 * r];
-      uint64_t at = load_le64(slot + 16);
+      uint64_t at = descriptor_file_offset(slot);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
       if (i + 1 < index->extents && index->begins[i + 1] < stop)
@@ -345,9 +324,10 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
       if (index->records[2 * r + 1] == NO_DATA)
         memset(buf + (size_t)(from - offset), 0, (size_t)(stop - from));
       else
-        data_part(buf + (size_t)(from - offset), slot,
-                  log + index->records[2 * r + 1], (uint32_t)(from - at),
-                  (uint32_t)(stop - at));
+        data_sector_bytes(
+            slot + DESCRIPTOR_LEADING_BYTES, log + index->records[2 * r + 1],
+            slot + DESCRIPTOR_TRAILING_BYTES, (uint32_t)(from - at),
+            (uint32_t)(stop - from), buf + (size_t)(from - offset));
     }
   }
   vhdxlog_overlay_patch_headers(plan, offset, end, buf);
