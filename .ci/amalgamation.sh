@@ -36,7 +36,7 @@ build() { # build required|optional NAME COMPILER FLAGS...
   shift 3
   if ! command -v "$cc" >/dev/null; then
     if [ "$need" = required ]; then
-      echo "FAIL $name: $cc not installed (scripts/install-deps.sh)"
+      echo "FAIL $name: $cc not installed (.ci/deps.sh vendor)"
       status=1
     else
       echo "SKIP $name: $cc not installed"

@@ -29,15 +29,7 @@ case $SOVER in
   *) echo "install_test: no version in lib/include/vhdxlog.h" >&2; exit 1 ;;
 esac
 
-if ! command -v pkg-config >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -q || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends pkgconf
-  else
-    echo "install_test: pkg-config missing" >&2
-    exit 1
-  fi
-fi
+bash "$ROOT/.ci/deps.sh" install
 
 echo "==> configure + build the libraries (tools, tests, fuzz off)"
 rm -rf "$B"
@@ -125,29 +117,22 @@ bash "$ROOT/.ci/symbols.sh" "$TMP/symbols" >"$TMP/symbols.log" || true
 grep -A 20 " shared " "$TMP/symbols.log" || true
 grep -q "^PASS shared" "$TMP/symbols.log"
 
-echo "==> find_package(vhdxlog 9.0) must fail (version file)"
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
-cmake_minimum_required(VERSION 3.13)
-project(vhdxlog_consumer_v C)
-find_package(vhdxlog 9.0 REQUIRED)
-EOF
-if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-v" -DCMAKE_PREFIX_PATH="$PREFIX" \
-  >"$TMP/v.log" 2>&1; then
-  echo "find_package accepted version 9.0" >&2
-  exit 1
-fi
-
-echo "==> find_package(vhdxlog COMPONENTS nosuch) must fail"
-cat >"$TMP/consumer/CMakeLists.txt" <<'EOF'
-cmake_minimum_required(VERSION 3.13)
-project(vhdxlog_consumer_c C)
-find_package(vhdxlog REQUIRED COMPONENTS nosuch)
-EOF
-if cmake -S "$TMP/consumer" -B "$TMP/consumer-build-c" -DCMAKE_PREFIX_PATH="$PREFIX" \
-  >"$TMP/c.log" 2>&1; then
-  echo "find_package accepted component nosuch" >&2
-  exit 1
-fi
+# must_refuse FIND_PACKAGE_ARGS WHY: a consumer asking for that must not
+# configure, and CMake's message must name WHY.
+must_refuse() {
+  echo "==> find_package($1) must fail"
+  printf 'cmake_minimum_required(VERSION 3.13)\nproject(refused C)\nfind_package(%s)\n' \
+    "$1" >"$TMP/consumer/CMakeLists.txt"
+  rm -rf "$TMP/consumer-refused"
+  if cmake -S "$TMP/consumer" -B "$TMP/consumer-refused" -DCMAKE_PREFIX_PATH="$PREFIX" \
+    >"$TMP/refused.log" 2>&1; then
+    echo "find_package($1) was accepted" >&2
+    exit 1
+  fi
+  grep -q -- "$2" "$TMP/refused.log" || { cat "$TMP/refused.log"; exit 1; }
+}
+must_refuse "vhdxlog 9.0 REQUIRED" '"9.0"'
+must_refuse "vhdxlog REQUIRED COMPONENTS nosuch" "set vhdxlog_FOUND to FALSE"
 
 echo "==> consumers via pkg-config"
 PCDIR=$(dirname "$(find "$PREFIX" -name vhdxlog.pc | head -n 1)")
@@ -174,6 +159,6 @@ echo "io libs: $LIBS_PC"
 # shellcheck disable=SC2086
 cc -std=c99 -Wall -Wextra -Werror $(pkg-config --cflags vhdxlog_io) \
   "$TMP/consumer/io_main.c" $LIBS_PC -o "$TMP/consumer-io-pc"
-LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-io-pc"
+LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer-io-pc" "$TMP/consumer/zeros.bin"
 
 echo "install_test: OK ($((SECONDS - START))s)"

@@ -8,10 +8,9 @@
 #  2. cppcheck on lib/ (--enable=warning,portability,performance
 #     --error-exitcode=1 --inline-suppr), C99.
 #  3. clang-format --dry-run --Werror with the root .clang-format on every
-#     .c/.h file of lib/ io/ cli/ unit/ fuzz/ testkit/ bench/ (and the
-#     C files in .ci/).
+#     .c/.h file but the generated amalgamation/.
 # All three always run; prints a summary and exits non-zero if any failed.
-# Installs clang-tidy, clang-format, cppcheck, clang and cmake if missing.
+# Installs what is missing through .ci/deps.sh.
 #
 # Environment: JOBS (default nproc); VHDXLOG_STATIC_ONLY="tidy cppcheck
 # format" to run a subset. Build directory: build-port-tidy, logs in
@@ -34,31 +33,12 @@ record() { # RESULT NAME SECONDS NOTE
 }
 wants() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-# ---- Tools -------------------------------------------------------------------
-# Debian 12 ships clang-tidy/clang-format 14 as the default version.
-missing=()
-for t in clang-tidy:clang-tidy clang-format:clang-format cppcheck:cppcheck \
-  clang:clang cmake:cmake; do
-  command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -q || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      "${missing[@]}" || exit 1
-  else
-    echo "static: missing ${missing[*]} and cannot install" >&2
-    exit 1
-  fi
-fi
+bash "$ROOT/.ci/deps.sh" static || exit 1
 echo "clang-tidy: $(clang-tidy --version | sed -n 's/.*LLVM version //p' | head -n 1)," \
   "clang-format: $(clang-format --version | sed 's/.*version //')," \
   "$(cppcheck --version)"
 
-shopt -s nullglob
 LIB_C=(lib/*.c)
-shopt -u nullglob
 
 # ---- 1. clang-tidy -----------------------------------------------------------
 tidy_one() { # file -> findings on stdout, status 1 if any
@@ -81,19 +61,15 @@ run_tidy() {
 if wants tidy; then
   echo "==> clang-tidy (${#LIB_C[@]} files)"
   t0=$SECONDS
-  if [ ${#LIB_C[@]} -eq 0 ]; then
-    record SKIP clang-tidy 0 "no lib/*.c yet"
+  run_tidy >"$LOGS/clang-tidy.log" 2>&1
+  rc=$?
+  # A finding in a header shows once per source that includes it.
+  n=$(grep -E ': (warning|error): ' "$LOGS/clang-tidy.log" | sort -u | wc -l)
+  if [ $rc -eq 0 ] && [ "$n" -eq 0 ]; then
+    record PASS clang-tidy $((SECONDS - t0)) "${#LIB_C[@]} files, 0 findings"
   else
-    run_tidy >"$LOGS/clang-tidy.log" 2>&1
-    rc=$?
-    # A finding in a header shows once per source that includes it.
-    n=$(grep -E ': (warning|error): ' "$LOGS/clang-tidy.log" | sort -u | wc -l)
-    if [ $rc -eq 0 ] && [ "$n" -eq 0 ]; then
-      record PASS clang-tidy $((SECONDS - t0)) "${#LIB_C[@]} files, 0 findings"
-    else
-      record FAIL clang-tidy $((SECONDS - t0)) "$n findings (log: build-port-logs/clang-tidy.log)"
-      grep -E ': (warning|error): ' "$LOGS/clang-tidy.log" | sort -u | head -n 60
-    fi
+    record FAIL clang-tidy $((SECONDS - t0)) "$n findings (log: build-port-logs/clang-tidy.log)"
+    grep -E ': (warning|error): ' "$LOGS/clang-tidy.log" | sort -u | head -n 60
   fi
 fi
 
@@ -101,22 +77,17 @@ fi
 if wants cppcheck; then
   echo "==> cppcheck"
   t0=$SECONDS
-  if [ ${#LIB_C[@]} -eq 0 ]; then
-    record SKIP cppcheck 0 "no lib/*.c yet"
+  cppcheck --std=c99 --language=c --enable=warning,portability,performance \
+    --error-exitcode=1 --inline-suppr --quiet -j "$JOBS" -I lib/include -I lib \
+    --template='{file}:{line}: {severity}: {message} [{id}]' \
+    lib/ >"$LOGS/cppcheck.log" 2>&1
+  rc=$?
+  n=$(grep -cE '^[^ ]+:[0-9]+: ' "$LOGS/cppcheck.log")
+  if [ $rc -eq 0 ]; then
+    record PASS cppcheck $((SECONDS - t0)) "lib/, $n findings"
   else
-    cppcheck --std=c99 --language=c --enable=warning,portability,performance \
-      --error-exitcode=1 --inline-suppr --quiet -j "$JOBS" \
-      -I lib/include -I lib \
-      --template='{file}:{line}: {severity}: {message} [{id}]' \
-      lib/ >"$LOGS/cppcheck.log" 2>&1
-    rc=$?
-    n=$(grep -cE '^[^ ]+:[0-9]+: ' "$LOGS/cppcheck.log")
-    if [ $rc -eq 0 ]; then
-      record PASS cppcheck $((SECONDS - t0)) "lib/, $n findings"
-    else
-      record FAIL cppcheck $((SECONDS - t0)) "$n findings (log: build-port-logs/cppcheck.log)"
-      head -n 60 "$LOGS/cppcheck.log"
-    fi
+    record FAIL cppcheck $((SECONDS - t0)) "$n findings (log: build-port-logs/cppcheck.log)"
+    head -n 60 "$LOGS/cppcheck.log"
   fi
 fi
 
@@ -124,12 +95,9 @@ fi
 if wants format; then
   echo "==> clang-format"
   t0=$SECONDS
-  dirs=()
-  for d in lib io cli oracle unit fuzz testkit bench faults qemu .ci; do
-    [ -d "$d" ] && dirs+=("$d")
-  done
-  mapfile -t FILES < <(find "${dirs[@]}" -type f \( -name '*.c' -o -name '*.h' \) \
-    -not -path '*/build*' | sort)
+  # Every C file but the generated amalgamation and build trees.
+  mapfile -t FILES < <(find . \( -name '.git' -o -name 'build*' -o -name amalgamation \) \
+    -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
   # One clang-format per file, in parallel; a file that needs changes
   # prints "UNFORMATTED <file>" after its diagnostics.
   printf '%s\0' "${FILES[@]}" | xargs -0 -r -P "$JOBS" -I{} sh -c \

@@ -27,22 +27,8 @@ set(ENV{PKG_CONFIG_LIBDIR}
     "/usr/lib/${VHDXLOG_CROSS_MULTIARCH}/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
-# Run target programs (tests) under qemu-user. When the multiarch C library
-# of the target is installed (it is whenever libcmocka-dev:ARCH is), its
-# loader is at the path the binaries name and qemu needs no prefix, and
-# loader, libc and libcmocka all come from the same Debian packages. Without
-# it, point qemu at the cross libc (enough for programs that need no other
-# shared library). VHDXLOG_CROSS_QEMU_PREFIX overrides the choice.
-if(NOT DEFINED VHDXLOG_CROSS_QEMU_PREFIX)
-  if(EXISTS /lib/${VHDXLOG_CROSS_MULTIARCH}/libc.so.6)
-    set(VHDXLOG_CROSS_QEMU_PREFIX "")
-  else()
-    set(VHDXLOG_CROSS_QEMU_PREFIX /usr/${VHDXLOG_CROSS_TRIPLE})
-  endif()
-endif()
-if(VHDXLOG_CROSS_QEMU_PREFIX STREQUAL "")
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${VHDXLOG_CROSS_QEMU})
-else()
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${VHDXLOG_CROSS_QEMU} -L
-      ${VHDXLOG_CROSS_QEMU_PREFIX})
-endif()
+# Run target programs (tests) under qemu-user. The target's multiarch C
+# library, which libcmocka-dev:ARCH brings, puts its loader at the path the
+# binaries name, so qemu needs no -L prefix, and loader, libc and libcmocka
+# come from the same Debian packages.
+set(CMAKE_CROSSCOMPILING_EMULATOR ${VHDXLOG_CROSS_QEMU})

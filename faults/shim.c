@@ -249,7 +249,16 @@ OPEN_WRAPPER(open64, const char *path)
 OPEN_WRAPPER(openat, int dirfd, const char *path)
 OPEN_WRAPPER(openat64, int dirfd, const char *path)
 
-static size_t shorten(size_t n) { return n > 1 ? n / 2 : n; }
+/* A short transfer on the nth call of GROUP: 1 when the call must return 0
+ * at once (K_ZERO), else 0 with *n halved (K_SHORT) or left alone. */
+static int short_transfer(int group, size_t *n) {
+  if (S.group != group || S.calls[group] != S.nth)
+    return 0;
+  if (S.kind == K_ZERO)
+    return 1;
+  *n = *n > 1 ? *n / 2 : *n;
+  return 0;
+}
 
 #define PREAD_WRAPPER(name)                                                    \
   ssize_t name(int fd, void *buf, size_t n, off_t off) {                       \
@@ -257,11 +266,8 @@ static size_t shorten(size_t n) { return n > 1 ? n / 2 : n; }
     FAIL_IF_HIT(G_PREAD);                                                      \
     if (r == NULL)                                                             \
       r = real(#name);                                                         \
-    if (S.group == G_PREAD && S.calls[G_PREAD] == S.nth) {                     \
-      if (S.kind == K_ZERO)                                                    \
-        return 0;                                                              \
-      n = shorten(n);                                                          \
-    }                                                                          \
+    if (short_transfer(G_PREAD, &n))                                           \
+      return 0;                                                                \
     return r(fd, buf, n, off);                                                 \
   }
 PREAD_WRAPPER(pread)
@@ -274,11 +280,8 @@ PREAD_WRAPPER(pread64)
     FAIL_IF_HIT(G_PWRITE);                                                     \
     if (r == NULL)                                                             \
       r = real(#name);                                                         \
-    if (S.group == G_PWRITE && S.calls[G_PWRITE] == S.nth) {                   \
-      if (S.kind == K_ZERO)                                                    \
-        return 0;                                                              \
-      n = shorten(n);                                                          \
-    }                                                                          \
+    if (short_transfer(G_PWRITE, &n))                                          \
+      return 0;                                                                \
     w = r(fd, buf, n, off);                                                    \
     if (w > 0 && is_traced(fd))                                                \
       record(FT_WRITE, (uint64_t)off, (uint64_t)w, 0, buf);                    \

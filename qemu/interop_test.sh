@@ -20,7 +20,7 @@
 #     a second replay changes nothing, QEMU opens B read-only (qemu-img info,
 #     qemu-img check) and reads back every pattern that was written.
 # Prints PASS/FAIL lines and "N passed, N failed"; exit 0 only if none failed.
-# Exit 77 (skip) when qemu-img/qemu-io are not installed.
+# Installs qemu-utils when missing; exit 77 (skip) when that fails.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,12 +41,10 @@ if [ -z "$vhdxlog" ] || [ ! -x "$vhdxlog" ]; then
   exit 1
 fi
 vhdxlog=$(cd "$(dirname "$vhdxlog")" && pwd)/$(basename "$vhdxlog")
-for t in qemu-img qemu-io; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not installed (apt-get install qemu-utils)"
-    exit 77
-  fi
-done
+if ! bash "$root/.ci/deps.sh" qemu; then
+  echo "SKIP: qemu-img/qemu-io missing and not installable (.ci/deps.sh qemu)"
+  exit 77
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vhdxlog-interop.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then
@@ -62,6 +60,11 @@ info() { echo "      $case: $*"; }
 # run CMD...: run it, keep its output in $out and status in $rc
 run() { out=$("$@" 2>&1); rc=$?; }
 indent() { sed 's/^/        | /'; }
+# verdict STATUS PASS FAIL: one check, passed when STATUS is 0; a failed
+# one shows what the last `run` printed.
+verdict() {
+  if [ "$1" = 0 ]; then pass "$2"; else fail "$3"; printf '%s\n' "$out" | indent; fi
+}
 
 echo "vhdxlog: $vhdxlog"
 echo "qemu:    $(qemu-img --version | head -1)"
@@ -82,31 +85,25 @@ check_case() {
   "$PY" "$inspect" "$dirty" | grep -E '^(file|log state|entry .*guid_matches=True|   desc)' | indent
 
   run "$vhdxlog" check "$dirty"
-  if [ "$rc" = 1 ]; then pass "vhdxlog check on the dirty image exits 1"
-  else fail "vhdxlog check on the dirty image exited $rc, expected 1"; printf '%s\n' "$out" | indent; fi
+  [ "$rc" = 1 ]; verdict $? "vhdxlog check on the dirty image exits 1" \
+    "vhdxlog check on the dirty image exited $rc, expected 1"
 
   run qemu-img info "$dirty"
-  if [ "$rc" != 0 ] && printf '%s' "$out" | grep -q 'contains a log that needs to be replayed'; then
-    pass "QEMU refuses the dirty image read-only (qemu-img info exits $rc: log must be replayed)"
-  else
-    fail "qemu-img info on the dirty image: rc $rc (expected QEMU's read-only refusal)"
-    printf '%s\n' "$out" | indent
-  fi
+  [ "$rc" != 0 ] && printf '%s' "$out" | grep -q 'contains a log that needs to be replayed'
+  verdict $? "QEMU refuses the dirty image read-only (qemu-img info exits $rc: log must be replayed)" \
+    "qemu-img info on the dirty image: rc $rc (expected QEMU's read-only refusal)"
 
   cp --sparse=always -- "$dirty" "$a"
   cp --sparse=always -- "$dirty" "$b"
 
   run qemu-img check -r all "$a"
-  if [ "$rc" = 0 ] && "$PY" "$inspect" "$a" >/dev/null; then
-    pass "qemu-img check -r all replayed copy A ($(printf '%s' "$out" | grep -Eo '[0-9]+ corruptions' | head -1) repaired)"
-  else
-    fail "qemu-img check -r all on copy A: rc $rc, or A still dirty"
-    printf '%s\n' "$out" | indent
-  fi
+  [ "$rc" = 0 ] && "$PY" "$inspect" "$a" >/dev/null
+  verdict $? "qemu-img check -r all replayed copy A ($(printf '%s' "$out" | grep -Eo '[0-9]+ corruptions' | head -1) repaired)" \
+    "qemu-img check -r all on copy A: rc $rc, or A still dirty"
 
   run "$vhdxlog" replay "$b"
-  if [ "$rc" = 0 ]; then pass "vhdxlog replay on copy B exits 0"
-  else fail "vhdxlog replay on copy B exited $rc"; fi
+  [ "$rc" = 0 ]; verdict $? "vhdxlog replay on copy B exits 0" \
+    "vhdxlog replay on copy B exited $rc"
   printf '%s\n' "$out" | indent
 
   run "$PY" "$compare" "$a" "$b"
@@ -126,7 +123,7 @@ check_case() {
   esac
 
   # Header bookkeeping: ours per docs/RULES.md; QEMU's for information.
-  run "$PY" "$inspect" --check-our-headers "$dirty" "$b"
+  run "$PY" "$inspect" --check-our-headers "$dirty" "$b" "$vhdxlog"
   if [ "$rc" = 0 ]; then
     pass "our headers: both valid, LogGuid 0, FileWriteGuid = derive(LogGuid), SequenceNumber +$(( $(header_seq "$b") - $(header_seq "$dirty") ))"
   else fail "our headers after replay"; printf '%s\n' "$out" | indent; fi
@@ -136,8 +133,8 @@ check_case() {
   for which in A B; do
     f=$a; [ "$which" = B ] && f=$b
     run "$vhdxlog" check "$f"
-    if [ "$rc" = 0 ]; then pass "vhdxlog check on $which exits 0"
-    else fail "vhdxlog check on $which exited $rc"; printf '%s\n' "$out" | indent; fi
+    [ "$rc" = 0 ]; verdict $? "vhdxlog check on $which exits 0" \
+      "vhdxlog check on $which exited $rc"
   done
 
   cp --sparse=always -- "$b" "$dir/ours-again.vhdx"
@@ -147,8 +144,9 @@ check_case() {
   else fail "second replay: rc $rc or the file changed"; printf '%s\n' "$out" | indent; fi
 
   run qemu-img info "$b"
-  if [ "$rc" = 0 ]; then pass "qemu-img info opens B read-only ($(printf '%s' "$out" | grep -E '^virtual size' | head -1))"
-  else fail "qemu-img info on B exited $rc"; printf '%s\n' "$out" | indent; fi
+  [ "$rc" = 0 ]
+  verdict $? "qemu-img info opens B read-only ($(printf '%s' "$out" | grep -E '^virtual size' | head -1))" \
+    "qemu-img info on B exited $rc"
 
   run qemu-img check "$b"
   if [ "$rc" = 0 ] && printf '%s' "$out" | grep -q 'No errors were found'; then
@@ -261,20 +259,18 @@ if want truncated && [ -n "${basic:-}" ]; then
   cp --sparse=always -- "$t" "$t.a"
   cp --sparse=always -- "$t" "$t.b"
   run qemu-img check -r all "$t.a"
-  if [ "$rc" != 0 ]; then pass "qemu-img check -r all refuses (rc $rc: $(printf '%s' "$out" | head -1))"
-  else fail "qemu-img check -r all accepted a file shorter than FlushedFileOffset"; fi
+  [ "$rc" != 0 ]; verdict $? "qemu-img check -r all refuses (rc $rc: $(printf '%s' "$out" | head -1))" \
+    "qemu-img check -r all accepted a file shorter than FlushedFileOffset"
   if cmp -s "$t" "$t.a"; then info "QEMU left the refused file unchanged"
   else info "QEMU deviation: although it refused, QEMU rewrote the headers (new FileWriteGuid/DataWriteGuid, SequenceNumber +$(( $(header_seq "$t.a") - $(header_seq "$t") ))) before checking FlushedFileOffset; other bytes: $(cmp -l "$t" "$t.a" | awk '$1 <= 65536 || $1 > 135168' | wc -l) differ"; fi
   run "$vhdxlog" replay "$t.b"
-  if [ "$rc" = 2 ] && cmp -s "$t" "$t.b" && printf '%s' "$out" | grep -q 'E_FILE_TRUNCATED'; then
-    pass "vhdxlog replay refuses with E_FILE_TRUNCATED (exit 2) and writes nothing"
-  else
-    fail "vhdxlog replay on a truncated file: rc $rc (want 2, E_FILE_TRUNCATED, file unchanged)"
-  fi
+  [ "$rc" = 2 ] && cmp -s "$t" "$t.b" && printf '%s' "$out" | grep -q 'E_FILE_TRUNCATED'
+  verdict $? "vhdxlog replay refuses with E_FILE_TRUNCATED (exit 2) and writes nothing" \
+    "vhdxlog replay on a truncated file: rc $rc (want 2, E_FILE_TRUNCATED, file unchanged)"
   printf '%s\n' "$out" | indent
   run "$vhdxlog" check "$t"
-  if [ "$rc" = 2 ]; then pass "vhdxlog check exits 2 (corrupt)"
-  else fail "vhdxlog check on the truncated file exited $rc, want 2"; fi
+  [ "$rc" = 2 ]; verdict $? "vhdxlog check exits 2 (corrupt)" \
+    "vhdxlog check on the truncated file exited $rc, want 2"
 fi
 
 # 8. The documented deviation, made visible: the basic QEMU entry with its
@@ -323,11 +319,11 @@ if want no-valid-entry && [ -n "${basic:-}" ]; then
     pass "vhdxlog replay clears it (exit 0); nothing but the headers changes"
   else fail "vhdxlog replay: rc $rc (want 0, only the headers changed)"; fi
   run "$vhdxlog" check "$n.b"
-  if [ "$rc" = 0 ]; then pass "vhdxlog check afterwards: clean"
-  else fail "vhdxlog check after clearing: rc $rc (want 0)"; fi
+  [ "$rc" = 0 ]; verdict $? "vhdxlog check afterwards: clean" \
+    "vhdxlog check after clearing: rc $rc (want 0)"
   run qemu-io -f vhdx -c "write -P 0x6c 5M 64k" -c "read -P 0x6c 5M 64k" "$n.b"
-  if [ "$rc" = 0 ]; then pass "QEMU writes a new block into the cleared image and reads it back"
-  else fail "qemu-io on the cleared image: rc $rc"; fi
+  [ "$rc" = 0 ]; verdict $? "QEMU writes a new block into the cleared image and reads it back" \
+    "qemu-io on the cleared image: rc $rc"
   run qemu-img check -r all "$n.a"
   qrc=$rc
   if cmp -s "$n" "$n.a"; then qchg="file unchanged, LogGuid still set"; else qchg="file CHANGED"; fi
@@ -372,8 +368,8 @@ if want locked; then
   else fail "vhdxlog replay: rc $rc (want 3, 'in use', file unchanged)"; printf '%s\n' "$out" | indent
     indent <"$l.qio"; fi
   run "$vhdxlog" check "$l"
-  if [ "$rc" = 0 ]; then pass "vhdxlog check reads it meanwhile (exit 0)"
-  else fail "vhdxlog check: rc $rc (want 0)"; printf '%s\n' "$out" | indent; fi
+  [ "$rc" = 0 ]; verdict $? "vhdxlog check reads it meanwhile (exit 0)" \
+    "vhdxlog check: rc $rc (want 0)"
   exec 9>&-
   wait "$qpid" 2>/dev/null
 fi

@@ -60,10 +60,7 @@ out=$1
 
 say() { [ "$quiet" = 1 ] || printf '%s\n' "$*"; }
 
-if ! command -v qemu-img >/dev/null 2>&1 || ! command -v qemu-io >/dev/null 2>&1; then
-  echo "make_dirty: qemu-img/qemu-io missing, installing qemu-utils" >&2
-  apt-get update && apt-get install -y qemu-utils
-fi
+bash "$here/../.ci/deps.sh" qemu >&2
 
 split_write() { # OFF:LEN:PAT -> sets w_off w_len w_pat
   IFS=: read -r w_off w_len w_pat <<<"$1"

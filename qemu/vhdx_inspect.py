@@ -3,8 +3,10 @@
 """Print the headers, region table and pending log entries of a VHDX file.
 
 Independent of the vhdxlog library: plain struct unpacking of MS-VHDX 2.2/2.3
-(see /work/shared/vhdx-log-spec.md), used by the QEMU interop scripts to show
-what QEMU left in a log.
+(docs/FORMAT.md), used by the QEMU interop scripts to show what QEMU left in
+a log, and importable: crc32c(), parse_header(), read_headers(),
+parse_regions(), parse_entry() and data_extents() serve every Python script
+that reads or writes VHDX bytes.
 
 Usage:
   vhdx_inspect.py FILE [--json]     print headers, regions, log entries
@@ -17,16 +19,19 @@ Usage:
   vhdx_inspect.py --plan FILE FINAL [PRE...]
       (for make_dirty.sh) check the OFF:LEN:PAT write specs and print the
       BAT sector whose write must fail
-  vhdx_inspect.py --check-our-headers DIRTY REPLAYED
+  vhdx_inspect.py --check-our-headers DIRTY REPLAYED VHDXLOG
       (for interop_test.sh) check REPLAYED's headers against docs/RULES.md's
-      replay order (LogGuid 0, FileWriteGuid derive(LogGuid), +2 sequence)
+      replay order (LogGuid 0, +2 sequence, the FileWriteGuid VHDXLOG's dry
+      run predicts)
   vhdx_inspect.py --bump-last-file-offset FILE DELTA
       (for interop_test.sh) raise LastFileOffset of the entry at log offset 0
       by DELTA and recompute its checksum; prints the new value
 """
+import errno
 import json
 import os
 import struct
+import subprocess
 import sys
 import uuid
 
@@ -169,28 +174,33 @@ def parse_size(text):
     return int(text, 0)
 
 
-def bat_sector(path, voffset):
-    """(file offset of the BAT sector holding voffset's block entry, block)"""
+def bat_layout(path):
+    """(BAT region, metadata) of the image, and bat_of(block): the file offset
+    of the 4 KiB BAT sector holding that payload block's entry (MS-VHDX 2.5:
+    one sector-bitmap entry follows every chunk_ratio payload entries)."""
     with open(path, "rb") as f:
         head = f.read(MIB)
         regions = parse_regions(head[192 * 1024:256 * 1024]) or \
             parse_regions(head[256 * 1024:320 * 1024])
         md = parse_metadata(f, regions["metadata"])
     chunk_ratio = ((1 << 23) * md["logical_sector_size"]) // md["block_size"]
+
+    def bat_of(block):
+        return regions["bat"]["offset"] + ((block + block // chunk_ratio) * 8) // SECTOR * SECTOR
+    return md, bat_of
+
+
+def bat_sector(path, voffset):
+    """(file offset of the BAT sector holding voffset's block entry, block)"""
+    md, bat_of = bat_layout(path)
     block = voffset // md["block_size"]
-    index = block + block // chunk_ratio
-    return regions["bat"]["offset"] + (index * 8) // SECTOR * SECTOR, block
+    return bat_of(block), block
 
 
 def plan(path, final, pres):
     """Check make_dirty.sh's write specs (OFF:LEN:PAT) against the image and
     return the BAT sector to fail, or raise SystemExit with the reason."""
-    with open(path, "rb") as f:
-        head = f.read(MIB)
-        regions = parse_regions(head[192 * 1024:256 * 1024]) or \
-            parse_regions(head[256 * 1024:320 * 1024])
-        md = parse_metadata(f, regions["metadata"])
-    chunk_ratio = ((1 << 23) * md["logical_sector_size"]) // md["block_size"]
+    md, bat_of = bat_layout(path)
 
     def span(spec):
         parts = spec.split(":")
@@ -201,9 +211,7 @@ def plan(path, final, pres):
             raise SystemExit("write %s is empty or ends past the virtual size %d"
                              % (spec, md["virtual_size"]))
         b1, b2 = off // md["block_size"], (off + ln - 1) // md["block_size"]
-        sec = [regions["bat"]["offset"] + ((b + b // chunk_ratio) * 8) // SECTOR * SECTOR
-               for b in (b1, b2)]
-        return b1, b2, sec[0], sec[1]
+        return b1, b2, bat_of(b1), bat_of(b2)
 
     b1, b2, target, _ = span(final)
     if b1 != b2:
@@ -217,46 +225,75 @@ def plan(path, final, pres):
     return target
 
 
-def derive_file_write_guid(log_guid):
-    """docs/RULES.md derive(L): the FileWriteGuid our replay writes."""
-    mask = (1 << 64) - 1
+def read_headers(f):
+    """Both headers of an open image, parsed, and the index of the current
+    one (MS-VHDX 2.2.2.1: the valid one with the larger SequenceNumber; with
+    equal numbers only if both are identical), or None."""
+    raw = []
+    for off in (64 * 1024, 128 * 1024):
+        f.seek(off)
+        raw.append(f.read(SECTOR))
+    h = [parse_header(x) for x in raw]
+    cur = None
+    if h[0]["valid"] and h[1]["valid"]:
+        if h[0]["sequence"] != h[1]["sequence"]:
+            cur = 0 if h[0]["sequence"] > h[1]["sequence"] else 1
+        elif raw[0] == raw[1]:
+            cur = 0
+    elif h[0]["valid"] or h[1]["valid"]:
+        cur = 0 if h[0]["valid"] else 1
+    return h, cur
 
-    def mix(z):
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        return z ^ (z >> 31)
 
-    a, b = struct.unpack("<QQ", bytes(log_guid))
-    a ^= 0x6766772D676F6C78
-    b ^= 0x786468762D667767
-    for _ in range(4):
-        a = mix((a + b) & mask)
-        b = mix(b ^ a)
-    out = bytearray(struct.pack("<QQ", a, b))
-    out[7] = (out[7] & 0x0F) | 0x40
-    out[8] = (out[8] & 0x3F) | 0x80
-    return bytes(out)
-
-
-def raw_headers(path):
+def headers_of(path):
     with open(path, "rb") as f:
-        f.seek(64 * 1024)
-        h1 = f.read(SECTOR)
-        f.seek(128 * 1024)
-        h2 = f.read(SECTOR)
-    return [h1, h2]
+        return read_headers(f)
 
 
-def check_our_headers(dirty, replayed):
+def data_extents(fd, size):
+    """[(start, end)] of the file's data (SEEK_DATA/SEEK_HOLE), so that
+    scans skip holes; from the first offset the file system cannot tell
+    about, the rest of the file."""
+    out, off = [], 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+            end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # ENXIO: only a hole is left
+                out.append((off, size))
+            break
+        out.append((start, end))
+        off = end
+    return out
+
+
+def predicted_headers(vhdxlog, dirty):
+    """The headers `vhdxlog replay --dry-run --json` says a replay of DIRTY
+    ends with, by slot: [(sequence, FileWriteGuid)] in header order."""
+    out = subprocess.run([vhdxlog, "replay", "--dry-run", "--json", dirty],
+                         stdout=subprocess.PIPE, check=False).stdout
+    hs = sorted(json.loads(out)["headers"], key=lambda h: h["slot"])
+    return [(h["sequence_number"], str(uuid.UUID(h["file_write_guid"].strip("{}"))))
+            for h in hs]
+
+
+def check_our_headers(dirty, replayed, vhdxlog):
     """Compare the headers of `replayed` (vhdxlog replay of a copy of `dirty`)
-    with docs/RULES.md's replay order. Returns a list of problems."""
-    d = [parse_header(h) for h in raw_headers(dirty)]
-    r = [parse_header(h) for h in raw_headers(replayed)]
-    dc = 0 if d[0]["valid"] and (not d[1]["valid"] or d[0]["sequence"] > d[1]["sequence"]) else 1
+    with docs/RULES.md's replay order. The FileWriteGuid is derived from the
+    LogGuid (RULES.md derive(L); the oracle checks the derivation itself):
+    here it must be what a dry run, another process, predicts, so it was not
+    drawn at random. Returns a list of problems."""
+    d, dc = headers_of(dirty)
+    r, _ = headers_of(replayed)
+    if dc is None:
+        return ["the dirty image has no current header"]
     dh = d[dc]
-    f = derive_file_write_guid(dh["log_guid_raw"])
-    fs = str(uuid.UUID(bytes_le=f))
-    base = dh["sequence"] + (0 if uuid.UUID(dh["file_write_guid"]).bytes_le == f else 1)
+    predicted = predicted_headers(vhdxlog, dirty)
+    fs = predicted[0][1]
+    # A replay resumed after a cut between its two header writes starts
+    # from a header that already carries the derived FileWriteGuid.
+    base = dh["sequence"] + (0 if dh["file_write_guid"] == fs else 1)
     problems = []
     for i, h in enumerate(r):
         if not h["valid"]:
@@ -264,13 +301,15 @@ def check_our_headers(dirty, replayed):
             continue
         if h["log_guid_raw"] != bytes(16):
             problems.append("header %d LogGuid %s not zero" % (i + 1, h["log_guid"]))
-        if h["file_write_guid"] != fs:
-            problems.append("header %d FileWriteGuid %s != derive(LogGuid) %s"
-                            % (i + 1, h["file_write_guid"], fs))
+        if (h["sequence"], h["file_write_guid"]) != predicted[i]:
+            problems.append("header %d SequenceNumber, FileWriteGuid %d, %s != dry run's %s"
+                            % (i + 1, h["sequence"], h["file_write_guid"], predicted[i]))
         for k in ("data_write_guid", "log_offset", "log_length", "version", "log_version"):
             if h[k] != dh[k]:
                 problems.append("header %d %s %s != %s before replay" % (i + 1, k, h[k], dh[k]))
     if not problems:
+        if r[0]["file_write_guid"] != r[1]["file_write_guid"]:
+            problems.append("the two headers carry different FileWriteGuids")
         seqs = sorted(h["sequence"] for h in r)
         if seqs != [base + 1, base + 2]:
             problems.append("header sequence numbers %s, expected %s" % (seqs, [base + 1, base + 2]))
@@ -282,9 +321,7 @@ def bump_last_file_offset(path, delta):
     multiple) and recompute its checksum: a QEMU-made entry edited to show
     where QEMU and the spec differ. Returns the new LastFileOffset."""
     with open(path, "r+b") as f:
-        head = f.read(MIB)
-        hs = [parse_header(head[64 * 1024:68 * 1024]), parse_header(head[128 * 1024:132 * 1024])]
-        cur = 0 if hs[0]["valid"] and (not hs[1]["valid"] or hs[0]["sequence"] > hs[1]["sequence"]) else 1
+        hs, cur = read_headers(f)
         f.seek(hs[cur]["log_offset"])
         first = bytearray(f.read(SECTOR))
         length = struct.unpack_from("<I", first, 8)[0]
@@ -305,20 +342,7 @@ def inspect(path):
         head = f.read(MIB)
         if head[0:8] != b"vhdxfile":
             raise SystemExit("%s: not a VHDX file" % path)
-        h = [parse_header(head[64 * 1024:68 * 1024]),
-             parse_header(head[128 * 1024:132 * 1024])]
-        cur = None
-        if h[0]["valid"] and h[1]["valid"]:
-            if h[0]["sequence"] > h[1]["sequence"]:
-                cur = 0
-            elif h[1]["sequence"] > h[0]["sequence"]:
-                cur = 1
-            elif head[64 * 1024:68 * 1024] == head[128 * 1024:132 * 1024]:
-                cur = 0
-        elif h[0]["valid"]:
-            cur = 0
-        elif h[1]["valid"]:
-            cur = 1
+        h, cur = read_headers(f)
         regions = parse_regions(head[192 * 1024:256 * 1024]) or \
             parse_regions(head[256 * 1024:320 * 1024])
         out = dict(file=path, file_size=size, headers=h, current=cur,
@@ -340,8 +364,8 @@ def inspect(path):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--check-our-headers":
-        problems = check_our_headers(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--check-our-headers":
+        problems = check_our_headers(sys.argv[2], sys.argv[3], sys.argv[4])
         for p in problems:
             print(p)
         return 1 if problems else 0

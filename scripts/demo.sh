@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-bash scripts/install-deps.sh demo
+bash .ci/deps.sh demo
 cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DVHDXLOG_BUILD_TESTS=OFF >/dev/null
 cmake --build build-demo -j"$(nproc)" --target vhdxlog_cli >/dev/null
 VHDXLOG=build-demo/cli/vhdxlog

@@ -38,25 +38,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Signatures of the libc functions passed on to. */
+/* Signatures of the libc functions with one name only; those that glibc
+ * also exports under a large-file name are wrapped by the macros below. */
 typedef ssize_t (*write_fn)(int, const void *, size_t);
-typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
-typedef ssize_t (*pwritev_fn)(int, const struct iovec *, int, off_t);
-typedef ssize_t (*pwritev2_fn)(int, const struct iovec *, int, off_t, int);
 typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
-typedef int (*fallocate_fn)(int, int, off_t, off_t);
-typedef int (*pfallocate_fn)(int, off_t, off_t);
-typedef int (*ftruncate_fn)(int, off_t);
 typedef ssize_t (*cfr_fn)(int, off_t *, int, off_t *, size_t, unsigned int);
 typedef int (*sync_fn)(int);
-#if defined(__GLIBC__)
-typedef ssize_t (*pwrite64_fn)(int, const void *, size_t, off64_t);
-typedef ssize_t (*pwritev64_fn)(int, const struct iovec *, int, off64_t);
-typedef ssize_t (*pwritev64v2_fn)(int, const struct iovec *, int, off64_t, int);
-typedef int (*fallocate64_fn)(int, int, off64_t, off64_t);
-typedef int (*pfallocate64_fn)(int, off64_t, off64_t);
-typedef int (*ftruncate64_fn)(int, off64_t);
-#endif
 
 static const char *target_path;
 static int target_known; /* 1 once target_dev/ino hold the file's id */
@@ -155,28 +142,6 @@ static long long iov_len(const struct iovec *iov, int cnt) {
   return total;
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
-  REAL(pwrite_fn, pwrite);
-  if (is_target(fd))
-    count_call("pwrite", (long long)off, (long long)n);
-  return real_fn(fd, buf, n, off);
-}
-
-ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off) {
-  REAL(pwritev_fn, pwritev);
-  if (is_target(fd))
-    count_call("pwritev", (long long)off, iov_len(iov, cnt));
-  return real_fn(fd, iov, cnt, off);
-}
-
-ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off,
-                 int flags) {
-  REAL(pwritev2_fn, pwritev2);
-  if (is_target(fd))
-    count_call("pwritev2", (long long)off, iov_len(iov, cnt));
-  return real_fn(fd, iov, cnt, off, flags);
-}
-
 ssize_t write(int fd, const void *buf, size_t n) {
   REAL(write_fn, write);
   if (fd != log_fd && is_target(fd))
@@ -189,27 +154,6 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt) {
   if (is_target(fd))
     count_call("writev", -1, iov_len(iov, cnt));
   return real_fn(fd, iov, cnt);
-}
-
-int fallocate(int fd, int mode, off_t off, off_t len) {
-  REAL(fallocate_fn, fallocate);
-  if (is_target(fd))
-    count_call("fallocate", (long long)off, (long long)len);
-  return real_fn(fd, mode, off, len);
-}
-
-int posix_fallocate(int fd, off_t off, off_t len) {
-  REAL(pfallocate_fn, posix_fallocate);
-  if (is_target(fd))
-    count_call("posix_fallocate", (long long)off, (long long)len);
-  return real_fn(fd, off, len);
-}
-
-int ftruncate(int fd, off_t len) {
-  REAL(ftruncate_fn, ftruncate);
-  if (is_target(fd))
-    count_call("ftruncate", -1, (long long)len);
-  return real_fn(fd, len);
 }
 
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off,
@@ -235,49 +179,46 @@ int fdatasync(int fd) {
   return real_fn(fd);
 }
 
+/* Calls with an offset or a length: each name, and on glibc its large-file
+ * name too, which 64-bit programs (QEMU among them) link against. */
+#define COUNTED(ret, name, params, func_off, func_len, args)                   \
+  ret name params {                                                            \
+    static void *slot;                                                         \
+    ret(*real_fn) params = (ret(*) params)real(#name, &slot);                  \
+    if (is_target(fd))                                                         \
+      count_call(#name, func_off, func_len);                                   \
+    return real_fn args;                                                       \
+  }
+#define PWRITE(name, offt)                                                     \
+  COUNTED(ssize_t, name, (int fd, const void *buf, size_t n, offt off),        \
+          (long long)off, (long long)n, (fd, buf, n, off))
+#define PWRITEV(name, offt)                                                    \
+  COUNTED(ssize_t, name, (int fd, const struct iovec *iov, int cnt, offt off), \
+          (long long)off, iov_len(iov, cnt), (fd, iov, cnt, off))
+#define PWRITEV2(name, offt)                                                   \
+  COUNTED(ssize_t, name,                                                       \
+          (int fd, const struct iovec *iov, int cnt, offt off, int flags),     \
+          (long long)off, iov_len(iov, cnt), (fd, iov, cnt, off, flags))
+#define FALLOCATE(name, offt)                                                  \
+  COUNTED(int, name, (int fd, int mode, offt off, offt len), (long long)off,   \
+          (long long)len, (fd, mode, off, len))
+#define POSIX_FALLOCATE(name, offt)                                            \
+  COUNTED(int, name, (int fd, offt off, offt len), (long long)off,             \
+          (long long)len, (fd, off, len))
+#define FTRUNCATE(name, offt)                                                  \
+  COUNTED(int, name, (int fd, offt len), -1, (long long)len, (fd, len))
+
+PWRITE(pwrite, off_t)
+PWRITEV(pwritev, off_t)
+PWRITEV2(pwritev2, off_t)
+FALLOCATE(fallocate, off_t)
+POSIX_FALLOCATE(posix_fallocate, off_t)
+FTRUNCATE(ftruncate, off_t)
 #if defined(__GLIBC__)
-/* glibc exports the large-file names as separate symbols, and 64-bit
- * programs (QEMU among them) link against those. */
-ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off) {
-  REAL(pwrite64_fn, pwrite64);
-  if (is_target(fd))
-    count_call("pwrite64", (long long)off, (long long)n);
-  return real_fn(fd, buf, n, off);
-}
-
-ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off) {
-  REAL(pwritev64_fn, pwritev64);
-  if (is_target(fd))
-    count_call("pwritev64", (long long)off, iov_len(iov, cnt));
-  return real_fn(fd, iov, cnt, off);
-}
-
-ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off,
-                    int flags) {
-  REAL(pwritev64v2_fn, pwritev64v2);
-  if (is_target(fd))
-    count_call("pwritev64v2", (long long)off, iov_len(iov, cnt));
-  return real_fn(fd, iov, cnt, off, flags);
-}
-
-int fallocate64(int fd, int mode, off64_t off, off64_t len) {
-  REAL(fallocate64_fn, fallocate64);
-  if (is_target(fd))
-    count_call("fallocate64", (long long)off, (long long)len);
-  return real_fn(fd, mode, off, len);
-}
-
-int posix_fallocate64(int fd, off64_t off, off64_t len) {
-  REAL(pfallocate64_fn, posix_fallocate64);
-  if (is_target(fd))
-    count_call("posix_fallocate64", (long long)off, (long long)len);
-  return real_fn(fd, off, len);
-}
-
-int ftruncate64(int fd, off64_t len) {
-  REAL(ftruncate64_fn, ftruncate64);
-  if (is_target(fd))
-    count_call("ftruncate64", -1, (long long)len);
-  return real_fn(fd, len);
-}
+PWRITE(pwrite64, off64_t)
+PWRITEV(pwritev64, off64_t)
+PWRITEV2(pwritev64v2, off64_t)
+FALLOCATE(fallocate64, off64_t)
+POSIX_FALLOCATE(posix_fallocate64, off64_t)
+FTRUNCATE(ftruncate64, off64_t)
 #endif

@@ -112,24 +112,6 @@ def qemu_io_args(cmds):
     return out
 
 
-def data_extents(fd, size):
-    """[(start, end)] of the file's data (SEEK_DATA/SEEK_HOLE); the whole
-    file when the file system cannot tell."""
-    out, off = [], 0
-    try:
-        while off < size:
-            try:
-                start = os.lseek(fd, off, os.SEEK_DATA)
-            except OSError:  # ENXIO: only a hole is left
-                break
-            end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
-            out.append((start, end))
-            off = end
-    except (AttributeError, OSError):
-        return [(0, size)]
-    return out
-
-
 class SparseLog:
     """The log region read on demand: parse_entry() slices it like bytes.
     A 256 MiB log is mostly holes; reading it whole costs seconds per image."""
@@ -149,15 +131,12 @@ def inspect_state(path):
     """(state, other header armed) from the headers and log as
     vhdx_inspect.py parses them: clean (LogGuid 0), replay (an entry of
     the LogGuid is valid: QEMU's logs hold one-entry sequences) or armed."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
+    with open(path, "rb") as f:
+        fd = f.fileno()
         size = os.fstat(fd).st_size
-        h = [vi.parse_header(os.pread(fd, 4096, 64 * 1024)),
-             vi.parse_header(os.pread(fd, 4096, 128 * 1024))]
-        valid = [x["valid"] for x in h]
-        if not any(valid):
+        h, cur = vi.read_headers(f)
+        if cur is None:
             return "no-header", False
-        cur = 0 if valid[0] and (not valid[1] or h[0]["sequence"] >= h[1]["sequence"]) else 1
         if h[cur]["log_guid"] == ZERO_GUID:
             other = h[1 - cur]
             return "clean", other["valid"] and other["log_guid"] != ZERO_GUID
@@ -165,7 +144,7 @@ def inspect_state(path):
         if ln == 0 or lo + ln > size:
             return "armed", False
         log = SparseLog(fd, lo, ln)
-        for start, end in data_extents(fd, size):
+        for start, end in vi.data_extents(fd, size):
             s, e = max(start, lo), min(end, lo + ln)
             first = (s - lo + 4095) // 4096 * 4096
             for off in range(first, e - lo, 4096):
@@ -174,8 +153,6 @@ def inspect_state(path):
                     if ent and ent["guid_matches"] and ent.get("valid"):
                         return "replay", False
         return "armed", False
-    finally:
-        os.close(fd)
 
 
 def same_outside_headers(a, b):
@@ -185,7 +162,7 @@ def same_outside_headers(a, b):
         size = os.fstat(fa).st_size
         if os.fstat(fb).st_size != size:
             return False
-        ranges = sorted(data_extents(fa, size) + data_extents(fb, size))
+        ranges = sorted(vi.data_extents(fa, size) + vi.data_extents(fb, size))
         done = 0  # everything below has been compared
         for start, end in ranges:
             off = max(start, done)
@@ -305,14 +282,20 @@ class Suite:
             sys.argv = argv
         return rc, buf.getvalue()
 
-    def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
-        img, log = os.path.join(self.work, "cut.vhdx"), os.path.join(self.work, "cut.log")
+    def run_workload(self, stem, pristine, cmds, cut_at):
+        """qemu-io runs CMDS on a fresh copy of PRISTINE (STEM.vhdx), with the
+        shim cutting it before write CUT_AT (None: count only, in STEM.log)."""
+        img, log = os.path.join(self.work, stem + ".vhdx"), os.path.join(self.work, stem + ".log")
         for p in (img, log):
             if os.path.exists(p):
                 os.unlink(p)
         sparse_copy(pristine, img)
         rc, out = run(["qemu-io", "-f", "vhdx"] + qemu_io_args(cmds) + [img],
-                      env=self.workload_env(img, log, n))
+                      env=self.workload_env(img, log, cut_at))
+        return img, log, rc, out
+
+    def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
+        img, log, rc, out = self.run_workload("cut", pristine, cmds, n)
         cut = [l for l in self.counted_lines(log) if l.startswith("CUT ")]
         problems = []
         if rc != KILLED or not cut:
@@ -436,13 +419,7 @@ class Suite:
         self.probe_strict(pristine)
         regions = file_regions(pristine)
         # The uncut run: learn K and make sure the workload itself works.
-        img, log = os.path.join(self.work, "uncut.vhdx"), os.path.join(self.work, "uncut.log")
-        for p in (img, log):
-            if os.path.exists(p):
-                os.unlink(p)
-        sparse_copy(pristine, img)
-        rc, out = run(["qemu-io", "-f", "vhdx"] + qemu_io_args(cmds) + [img],
-                      env=self.workload_env(img, log, None))
+        img, log, rc, out = self.run_workload("uncut", pristine, cmds, None)
         k = len(self.counted_lines(log))
         crc, _ = run([self.vhdxlog, "check", img])
         if rc != 0 or "failed" in out or k == 0 or crc != 0:

@@ -12,31 +12,18 @@ bytes. Zero chunks contribute nothing, which makes the digest independent
 of which ranges the file system stores as holes and lets the scan skip
 holes (SEEK_DATA): the large images here are mostly holes.
 """
-import errno
 import hashlib
 import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "qemu"))
+from vhdx_inspect import data_extents  # noqa: E402
+
 CHUNK = 64 * 1024
 HEADERS = (64 * 1024, 192 * 1024)
 ZERO = bytes(CHUNK)
-
-
-def data_ranges(fd, size):
-    """Yield (start, end) ranges that may hold data, chunk-aligned."""
-    pos = 0
-    while pos < size:
-        try:
-            start = os.lseek(fd, pos, os.SEEK_DATA)
-            end = os.lseek(fd, start, os.SEEK_HOLE)
-        except OSError as e:
-            if e.errno != errno.ENXIO:  # ENXIO: only a hole is left
-                yield pos, size  # no SEEK_DATA on this file system
-            return
-        start -= start % CHUNK
-        yield start, min(end, size)
-        pos = end
 
 
 def main():
@@ -51,8 +38,8 @@ def main():
         size = os.fstat(fd).st_size
         h.update(struct.pack("<Q", size))
         done = 0  # chunks below `done` are already hashed
-        for start, end in data_ranges(fd, size):
-            off = max(start, done)
+        for start, end in data_extents(fd, size):
+            off = max(start - start % CHUNK, done)
             while off < end:
                 buf = os.pread(fd, CHUNK, off)
                 if not buf:

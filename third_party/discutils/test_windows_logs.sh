@@ -159,7 +159,7 @@ run_case() {
   "$vhdxlog" check "$rep" >/dev/null 2>&1; record "replayed check exit=$?"
   record "replayed size=$(stat -c %s "$rep")"
   local hp
-  hp=$("$PY" "$root/qemu/vhdx_inspect.py" --check-our-headers "$copy" "$rep" 2>&1) &&
+  hp=$("$PY" "$root/qemu/vhdx_inspect.py" --check-our-headers "$copy" "$rep" "$vhdxlog" 2>&1) &&
     record "replayed headers ok" || record "replayed headers: $hp"
   local body
   body=$(hash_body "$rep")

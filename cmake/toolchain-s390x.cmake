@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # IBM Z, 64-bit big-endian: catches byte-order bugs in the decoders.
 # Needs gcc-s390x-linux-gnu, libc6-dev-s390x-cross, qemu-user and, for the
-# unit tests, libcmocka-dev:s390x (see .ci/portability.sh).
+# unit tests, libcmocka-dev:s390x (.ci/deps.sh cross-TARGET installs them).
 set(CMAKE_SYSTEM_PROCESSOR s390x)
 set(VHDXLOG_CROSS_TRIPLE s390x-linux-gnu)
 set(VHDXLOG_CROSS_MULTIARCH s390x-linux-gnu)
