@@ -29,21 +29,16 @@ static void random_log(uint8_t *log, const uint8_t guid[16], vtk_rng *rng) {
     uint32_t at = (uint32_t)(vtk_rng_next(rng) % SECTORS) * VTK_SECTOR;
     uint64_t r = vtk_rng_next(rng);
     vtk_desc d[3];
-    vtk_entry e;
     d[0] = vtk_zero(3u * VTK_MIB, 8192);
     d[1] = vtk_data(2u * VTK_MIB, (uint32_t)r);
     d[2] = vtk_data(2u * VTK_MIB + VTK_SECTOR, (uint32_t)(r >> 8));
-    memset(&e, 0, sizeof e);
-    e.sequence_number = 1 + (r >> 16) % 6;
-    e.tail = (r >> 24) % 3 == 0 ? at
-             : (r >> 24) % 3 == 1
-                 ? prev
-                 : (uint32_t)((r >> 32) % SECTORS) * VTK_SECTOR;
-    memcpy(e.log_guid, (r >> 40) % 8 == 0 ? other : guid, 16);
-    e.flushed_file_offset = 4u * VTK_MIB;
-    e.last_file_offset = 4u * VTK_MIB;
-    e.descs = d;
-    e.desc_count = 3;
+    uint32_t tail = (r >> 24) % 3 == 0 ? at
+                    : (r >> 24) % 3 == 1
+                        ? prev
+                        : (uint32_t)((r >> 32) % SECTORS) * VTK_SECTOR;
+    vtk_entry e = vtk_entry_make(1 + (r >> 16) % 6, tail,
+                                 (r >> 40) % 8 == 0 ? other : guid,
+                                 4u * VTK_MIB, 4u * VTK_MIB, d, 3);
     assert_true(vtk_log_write_entry(log, LOG_LEN, at, &e) > 0);
     if ((r >> 44) % 3 != 0) {
       const vtk_break_case *c =
