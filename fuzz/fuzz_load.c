@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "mem_file.h"
 #include "packed.h"
 #include "repair.h"
-#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define GROW_FROM 0xC0u
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)rd_unpack_sparse(data + PREFIX, size - PREFIX, image, &options,
                            ranges);
   }
-  rd_repair_image(image, (size_t)n, rd_packed_repair_options(options));
+  vtk_repair_image(image, (size_t)n, rd_packed_repair_options(options));
 
   /* The memory backend over the caller's bytes, no copy. */
   memset(&f, 0, sizeof f);

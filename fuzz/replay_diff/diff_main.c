@@ -216,7 +216,7 @@ static void run_one(const char *path, const options *o, totals *t) {
       snprintf(why, sizeof why, "skipped: packed image above the size cap");
       rc = 1;
     } else if (o->mode == MODE_PACKED) {
-      rd_repair_image(image, image_size, rd_packed_repair_options(opt));
+      vtk_repair_image(image, image_size, rd_packed_repair_options(opt));
     }
     break;
   }

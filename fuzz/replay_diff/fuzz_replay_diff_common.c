@@ -73,8 +73,8 @@ void fuzz_replay_diff_run(const uint8_t *data, size_t size, int repair) {
   for (i = 0; i < n; i++)
     replay_diff_workspace_mark(ws, ranges[i][0], ranges[i][1]);
   if (repair)
-    rd_repair_image_marked(image, (size_t)image_size,
-                           rd_packed_repair_options(options), mark, ws);
+    vtk_repair_image_marked(image, (size_t)image_size,
+                            rd_packed_repair_options(options), mark, ws);
   replay_diff_fuzz_limits(data, size, &lim);
   lim.max_size = FUZZ_REPLAY_DIFF_MAX_SIZE;
   /* -1 (memory ran out) is not a finding: libFuzzer's own -rss_limit_mb

@@ -38,9 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem_file.h"
 #include "model.h"
 #include "vhdxlog.h"
-#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #if defined(__has_feature)
