@@ -36,8 +36,8 @@ fi
 
 for t in $TARGETS; do
   dir=$ROOT/fuzz/findings-$t
-  bin=$BUILD/$(fuzz_subdir "$t")/$t
-  dict=$(fuzz_dict "$ROOT" "$t")
+  bin=$BUILD/fuzz/$t
+  dict=$(fuzz_dict "$ROOT")
   mkdir -p "$dir/corpus"
   echo "== $t: $JOBS workers, ${TIME}s, in $dir"
   (cd "$dir" && "$bin" -fork="$JOBS" -ignore_crashes=1 \

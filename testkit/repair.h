@@ -61,6 +61,14 @@ void vtk_repair_image_marked(uint8_t *image, size_t size, unsigned options,
 size_t vtk_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
                       unsigned options);
 
+/* The CRC-32C the repair computes with: vtk_crc32c()'s contract (start
+ * with 0, chain by passing the result). NULL restores vtk_crc32c(). For a
+ * caller that repairs in a hot loop and has a faster one; the choice stays
+ * for the process. */
+typedef uint32_t (*vtk_repair_crc_fn)(uint32_t crc, const void *data,
+                                      size_t size);
+void vtk_repair_use_crc(vtk_repair_crc_fn fn);
+
 #ifdef __cplusplus
 }
 #endif

@@ -54,7 +54,7 @@
 
 enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED, MODE_PACKED_RAW };
 
-/* The differential targets' prefix (fuzz_replay_diff_common.h). */
+/* The differential targets' prefix (replay_target.h). */
 #define TARGET_PREFIX REPLAY_DIFF_FUZZ_PREFIX
 static const uint8_t zero_prefix[TARGET_PREFIX];
 

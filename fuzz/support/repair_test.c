@@ -5,13 +5,15 @@
  * the library: an image whose headers, region tables and entries were all
  * broken (checksums, GUIDs, descriptor numbers) parses and validates again
  * after the repair; each option repairs only its own part; the marked
- * ranges hold every byte that changed. Without this, a wrong repair would
- * only show as inputs the library and the model both reject.
+ * ranges hold every byte that changed; the same with fuzz/support's
+ * faster CRC-32C, which must agree with the library's. Without this, a wrong
+ * repair would only show as inputs the library and the model both reject.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_crc.h"
 #include "repair.h"
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
@@ -110,7 +112,8 @@ static void check_marks(const vtk_image *before, const vtk_image *after,
   }
 }
 
-int main(void) {
+/* The repairs, with whichever CRC-32C the repair uses now. */
+static void repairs(void) {
   vtk_image good, img, before;
   uint8_t *log;
   uint32_t entries = 0;
@@ -195,7 +198,33 @@ int main(void) {
   expect(vtk_repair_log(log, 100, guid, VTK_REPAIR_ENTRIES) == 0, "short log");
   vtk_image_free(&img);
   vtk_image_free(&good);
+}
 
+/* fuzz_crc32c() against the library, at every alignment and many lengths,
+ * whole and chained. */
+static void check_fast_crc(void) {
+  static uint8_t buf[70000];
+  size_t i, start, n;
+  for (i = 0; i < sizeof buf; i++)
+    buf[i] = (uint8_t)(i * 131u % 251u);
+  for (start = 0; start < 16; start++) {
+    for (n = 0; start + n <= sizeof buf; n = n < 200 ? n + 1 : n * 3) {
+      const uint8_t *p = buf + start;
+      uint32_t want = vhdxlog_crc32c(0, p, n);
+      expect(fuzz_crc32c(0, p, n) == want, "fuzz_crc32c");
+      expect(fuzz_crc32c(fuzz_crc32c(0, p, n / 3), p + n / 3, n - n / 3) ==
+                 want,
+             "fuzz_crc32c chained");
+    }
+  }
+}
+
+int main(void) {
+  repairs();
+  check_fast_crc();
+  fuzz_repair_use_fast_crc();
+  repairs();
+  printf("repair_test: instruction %s\n", fuzz_crc32c_hw() ? "yes" : "no");
   if (failures != 0) {
     fprintf(stderr, "repair_test: %d failures\n", failures);
     return 1;
