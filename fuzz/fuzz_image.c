@@ -23,6 +23,7 @@
  * log. The header area is expanded into static storage, reused.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
@@ -147,6 +148,35 @@ static uint64_t window_offset(const vhdxlog_plan *plan, uint64_t raw) {
 }
 
 /*
+ * The indexed overlay (vhdxlog_overlay_index_build/_read_indexed) must read
+ * the same window as vhdxlog_overlay_read() did (`want`), and refuse
+ * scratch one byte short of the size it asks for.
+ */
+static void check_indexed(const vhdxlog_plan *plan, const image_file *file,
+                          uint64_t off, const uint8_t *want, size_t n) {
+  static uint8_t got[MAX_WINDOW];
+  vhdxlog_overlay_index index;
+  vhdxlog_error error;
+  size_t need = vhdxlog_overlay_index_size(plan);
+  void *scratch;
+  if (need == SIZE_MAX)
+    return;
+  scratch = malloc(need > 0 ? need : 1);
+  if (scratch == NULL)
+    return;
+  if (need > 0)
+    FUZZ_CHECK(vhdxlog_overlay_index_build(plan, scratch, need - 1, &index,
+                                           &error) == VHDXLOG_E_ARGUMENT);
+  FUZZ_CHECK(vhdxlog_overlay_index_build(plan, scratch, need, &index, &error) ==
+             VHDXLOG_OK);
+  file_bytes(file, off, got, n);
+  FUZZ_CHECK(vhdxlog_overlay_read_indexed(&index, off, got, n, &error) ==
+             VHDXLOG_OK);
+  FUZZ_CHECK(memcmp(got, want, n) == 0);
+  free(scratch);
+}
+
+/*
  * vhdxlog_overlay_read() of a window, against the same window written out
  * the slow way: the file's bytes, then every descriptor in iterator order
  * (a later write wins), then both final headers when the plan changes them
@@ -170,6 +200,7 @@ static void check_overlay(const vhdxlog_plan *plan, const image_file *file,
   memcpy(expected, window, n);
   st = vhdxlog_overlay_read(plan, off, window, n, &error);
   FUZZ_CHECK(st == VHDXLOG_OK);
+  check_indexed(plan, file, off, window, n);
 
   if (plan->replay) {
     FUZZ_CHECK(vhdxlog_iter_init(&it, plan->log, &plan->seq) == VHDXLOG_OK);
