@@ -72,12 +72,6 @@ static void put_u32(buf *b, uint32_t v) {
   put(b, t, 4);
 }
 
-static void put_u64(buf *b, uint64_t v) {
-  uint8_t t[8];
-  vtk_put_le64(t, v);
-  put(b, t, 8);
-}
-
 static void path_of(char *out, size_t size, const char *target,
                     const char *name) {
   if (name != NULL)
@@ -424,11 +418,17 @@ static void log_seeds(void) {
 /* ------------------------------------------------------------------------ */
 /* Images.                                                                  */
 
-/* fuzz_image input: the file size, a window (over header 1 unless said
- * otherwise), the image packed (what packing drops, e.g. region table bytes
- * past 1 KiB, is zero in every image made here). */
-static void emit_image_sized(const char *name, const vtk_image *img,
-                             uint64_t file_size, uint64_t window) {
+/*
+ * Input `name` of `target`: `prefix` (its first `prefix_len` bytes), then
+ * the image packed (packed.h, options 0; an image under 1 MiB is padded to
+ * 1 MiB). The packed size is always the image's own, never a size the
+ * prefix states: fuzz_image seeds such as image-file-too-small claim a file
+ * size that differs from the bytes they carry. A fresh buffer per target:
+ * emit() consumes it.
+ */
+static void emit_packed(const char *target, const char *name,
+                        const vtk_image *img, const uint8_t *prefix,
+                        size_t prefix_len) {
   size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
   uint8_t *whole = calloc(1, n), *packed = NULL;
   size_t packed_size = 0;
@@ -439,13 +439,23 @@ static void emit_image_sized(const char *name, const vtk_image *img,
   if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
     die("rd_pack");
   memset(&b, 0, sizeof(b));
-  put_u64(&b, file_size);
-  put_u64(&b, window);
-  put_u32(&b, 65535); /* 64 KiB window */
+  put(&b, prefix, prefix_len);
   put(&b, packed, packed_size);
-  emit("fuzz_image", name, &b);
+  emit(target, name, &b);
   free(packed);
   free(whole);
+}
+
+/* fuzz_image input: the file size, a window (over header 1 unless said
+ * otherwise), the image packed (what packing drops, e.g. region table bytes
+ * past 1 KiB, is zero in every image made here). */
+static void emit_image_sized(const char *name, const vtk_image *img,
+                             uint64_t file_size, uint64_t window) {
+  uint8_t prefix[20];
+  vtk_put_le64(prefix, file_size);
+  vtk_put_le64(prefix + 8, window);
+  vtk_put_le32(prefix + 16, 65535); /* 64 KiB window */
+  emit_packed("fuzz_image", name, img, prefix, sizeof prefix);
 }
 
 static void emit_image(const char *name, const vtk_image *img) {
@@ -709,51 +719,23 @@ static void image_seeds(void) {
   vtk_image_free(&img);
 }
 
-/* The same image for the differential targets: their 4-byte prefix
- * (crash point and overlay range picks, zero: the defaults), then the
- * packed image. */
-static void emit_packed(const char *target, const char *name,
-                        const vtk_image *img, uint32_t prefix) {
-  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
-  size_t packed_size = 0;
-  buf b;
-  if (whole == NULL)
-    die("calloc");
-  memcpy(whole, img->data, (size_t)img->size);
-  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
-  memset(&b, 0, sizeof(b));
-  put_u32(&b, prefix);
-  put(&b, packed, packed_size);
-  emit(target, name, &b);
-  free(packed);
-  free(whole);
-}
-
-static void emit_replay_seed(const char *name, const vtk_image *img) {
-  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
-  size_t packed_size = 0;
-  buf b;
-  if (whole == NULL)
-    die("calloc");
-  memcpy(whole, img->data, (size_t)img->size);
-  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
-  memset(&b, 0, sizeof(b));
-  put_u32(&b, 0);
-  put(&b, packed, packed_size);
-  emit("fuzz_replay_diff", name, &b);
-  emit("fuzz_replay_diff_repaired", name, &b);
-  emit("fuzz_load", name, &b);
-  free(packed);
-  free(whole);
+/* The same image for the differential targets and fuzz_load: their 4-byte
+ * prefix (crash point and overlay range picks; zero: the defaults), then
+ * the packed image. */
+static void emit_replay_seed(const char *name, const vtk_image *img,
+                             uint32_t picks) {
+  static const char *const targets[] = {
+      "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
+  uint8_t prefix[4];
+  size_t i;
+  vtk_put_le32(prefix, picks);
+  for (i = 0; i < 3; i++)
+    emit_packed(targets[i], name, img, prefix, sizeof prefix);
 }
 
 static void emit_everywhere(const char *name, const vtk_image *img) {
   emit_image(name, img);
-  emit_replay_seed(name, img);
+  emit_replay_seed(name, img, 0);
 }
 
 /*
@@ -859,7 +841,9 @@ static void armed_and_plan_seeds(void) {
       dirty(&img, e, 0, 0);
       cur = vtk_image_current(&img);
       vtk_header_set_log_location(&img, cur, VTK_MIB, big[k].log_mib * VTK_MIB);
-      emit_packed("fuzz_load", big[k].name, &img, big[k].prefix);
+      uint8_t prefix[4];
+      vtk_put_le32(prefix, big[k].prefix);
+      emit_packed("fuzz_load", big[k].name, &img, prefix, sizeof prefix);
       vtk_image_free(&img);
     }
   }
