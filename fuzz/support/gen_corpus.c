@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gen_corpus: writes the seed corpus of every fuzz target, the same bytes
- * on every run, into CORPUS/<target>/seed-*, built with the testkit
+ * gen_corpus: the test side's scenario generator for fuzz/. Writes the
+ * seed corpus of every fuzz target, the same bytes on every run, into
+ * CORPUS/<target>/seed-*, or with --images the whole scenario images the
+ * differential replayer runs over (gen_images.c); built with the testkit
  * (testkit/vhdx_builder.h), which shares no code with lib/.
  *
  *   gen_corpus CORPUS_DIR [SAMPLES_DIR]
+ *   gen_corpus --images [--seed-form] OUTDIR
  *
  * Existing seed-* files are removed first; every other file (regress-*
  * inputs saved from findings) is kept. Images found in SAMPLES_DIR
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gen_images.h"
 #include "packed.h"
 #include "vhdx_builder.h"
 
@@ -195,12 +199,13 @@ static vtk_desc data_desc(uint64_t file_offset, uint32_t seed) {
 #define AT_BAT (2u * VTK_MIB)
 #define AT_META (3u * VTK_MIB)
 
+/* Single entries and short runs, one case per shape. */
 static void log_seeds(void) {
   vtk_desc d[300];
   vtk_entry e[64];
   uint32_t starts[64];
   uint8_t *log;
-  uint32_t i, off, n, len;
+  uint32_t i, off, len;
 
   /* Logs are as short as each case allows: 16 KiB unless it needs more. */
   len = 16 * KIB;
@@ -315,6 +320,16 @@ static void log_seeds(void) {
   }
   emit_log("log-300-descriptors-middle-broken", log, len, starts, 1, 3);
   free(log);
+}
+
+/* Runs: a ring, a head whose Tail names nothing, competing sequences, a
+ * foreign entry, nothing at all. */
+static void log_seeds_runs(void) {
+  vtk_desc d[300];
+  vtk_entry e[64];
+  uint32_t starts[64];
+  uint8_t *log;
+  uint32_t i, off, len;
 
   /* A ring: 256 KiB, 64 entries written round it twice, so the newest
    * overwrite the oldest and the active sequence wraps. */
@@ -386,9 +401,16 @@ static void log_seeds(void) {
   log = new_log(len);
   emit_log("log-empty", log, len, starts, 0, 3);
   free(log);
+}
 
-  /* Every entry rule broken once (checksum recomputed, so only that rule
-   * fails), on an entry with a zero, a data and a data descriptor. */
+/* Every entry rule broken once (checksum recomputed, so only that rule
+ * fails), on an entry with a zero, a data and a data descriptor. */
+static void log_seeds_broken(void) {
+  vtk_desc d[3];
+  vtk_entry e[1];
+  uint32_t starts[1];
+  uint8_t *log;
+  uint32_t i, n, len = 16 * KIB;
   {
     d[0] = vtk_zero(AT_BAT, 8192);
     d[1] = data_desc(AT_META, 1);
@@ -498,9 +520,6 @@ static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
 static void image_seeds(void) {
   vtk_image_spec s;
   vtk_image img;
-  vtk_desc d[8];
-  vtk_entry e[8];
-  int cur;
 
   /* The one seed with both region tables, as every real image has. */
   spec_clean(&s);
@@ -584,6 +603,12 @@ static void image_seeds(void) {
   drop_region_tables(&img, 0);
   emit_image("image-log-unaligned", &img);
   vtk_image_free(&img);
+}
+
+/* Region table rules. */
+static void image_seeds_regions(void) {
+  vtk_image_spec s;
+  vtk_image img;
 
   /* Region tables (copy 2 invalid, so copy 1's error is the one reported). */
   spec_clean(&s);
@@ -655,6 +680,15 @@ static void image_seeds(void) {
   drop_region_tables(&img, 1);
   emit_image("image-log-overlaps-region", &img);
   vtk_image_free(&img);
+}
+
+/* Interrupted replays and dirty logs. */
+static void image_seeds_dirty(void) {
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_desc d[8];
+  vtk_entry e[8];
+  int cur;
 
   /* Clean, but our own replay stopped between the two final header
    * writes: header 1 (seq 3, LogGuid 0, FWG derived) is current, header 2
@@ -897,8 +931,13 @@ int main(int argc, char **argv) {
   static const char *targets[] = {"fuzz_entry", "fuzz_search",
                                   "fuzz_log_repaired", "fuzz_image"};
   size_t i;
+  if (argc >= 2 && strcmp(argv[1], "--images") == 0)
+    return gen_images_main(argc - 1, argv + 1);
   if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: %s CORPUS_DIR [SAMPLES_DIR]\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s CORPUS_DIR [SAMPLES_DIR]\n"
+            "       %s --images [--seed-form] OUTDIR\n",
+            argv[0], argv[0]);
     return 2;
   }
   corpus_dir = argv[1];
@@ -910,7 +949,11 @@ int main(int argc, char **argv) {
   vtk_guid(other_guid, 2);
   init_pool();
   log_seeds();
+  log_seeds_runs();
+  log_seeds_broken();
   image_seeds();
+  image_seeds_regions();
+  image_seeds_dirty();
   armed_and_plan_seeds();
   if (argc == 3)
     sample_seeds(argv[2]);
