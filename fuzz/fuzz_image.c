@@ -14,13 +14,14 @@
  *   A dirty log is searched when it starts inside the tail (so seeds can
  *   stop at their last non-zero byte) and is at most 1 MiB long
  *   (FUZZ_MAX_LOG). The window (offset mod the replayed size, 1..65536
- *   bytes) is read through vhdxlog_overlay_read().
+ *   bytes) is read through vhdxlog_overlay_read() and through the
+ *   indexed overlay.
  *
  * Why packed: libFuzzer copies every input into a fresh heap block, and
  * under ASan a block over 128 KiB is a fresh mmap with a page fault per
- * 4 KiB. Whole images (1 MiB and more) ran at ~450 exec/s, nearly all of
- * it in that copy; the packed form of the same image is ~10 KiB plus its
- * log. The header area is expanded into static storage, reused.
+ * 4 KiB, which would dominate whole images (1 MiB and more); the packed
+ * form of the same image is ~10 KiB plus its log. The header area is
+ * expanded into static storage, reused.
  */
 #include <stdint.h>
 #include <stdlib.h>

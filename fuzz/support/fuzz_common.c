@@ -66,8 +66,8 @@ uint64_t fuzz_take_u64(fuzz_reader *r) {
  * The block of the last span is kept and reused while the length stays the
  * same: a fresh block per input comes from memory ASan has never handed out
  * (its quarantine holds freed blocks back; blocks over 128 KiB are a fresh
- * mmap each time), and the page faults made fuzz_image, whose logs are
- * mostly 1 MiB, 10x slower (~3,950 -> ~350 exec/s). Every byte of the block
+ * mmap each time), and its page faults dominate targets whose logs are
+ * mostly 1 MiB (fuzz_image). Every byte of the block
  * is written for each input, so nothing carries over; its size is always
  * the span's, so a read past the span is still past the block.
  */
