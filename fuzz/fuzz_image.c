@@ -6,7 +6,7 @@
  * plan's last check (the header area as the replay leaves it must parse).
  *
  * Input: file_size u64 | window offset u64 | window size u32 | packed image
- *   (fuzz/replay_diff/packed.h: identifier, both headers, the first 1 KiB of
+ *   (fuzz/support/packed.h: identifier, both headers, the first 1 KiB of
  *   both region tables at fixed places, then the tail, the file's bytes
  *   from 1 MiB on; its options byte is ignored: nothing is repaired here).
  *   The file holds zeros after the tail up to file_size; file_size 0 means

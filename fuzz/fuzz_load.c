@@ -10,7 +10,7 @@
  * byte | size byte: from 0xC0 on, the file grows by (byte - 0xC0) MiB of
  * zeros (up to 63), so a header can name a large, mostly empty log; most
  * inputs stay small and fast | 2 unused; then a packed image
- * (replay_diff/packed.h; its checksums repaired as its options byte says).
+ * (support/packed.h; its checksums repaired as its options byte says).
  * The differential targets' seeds and custom mutator fit it as they are.
  */
 #include <stdint.h>

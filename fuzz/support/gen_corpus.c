@@ -18,7 +18,7 @@
  *   fuzz_search        GUID[16] | log
  *   fuzz_log_repaired  options u8 | GUID[16] | log
  *   fuzz_image         file_size u64 | window off u64 | window size u32 |
- *                      packed image (fuzz/replay_diff/packed.h; its tail
+ *                      packed image (fuzz/support/packed.h; its tail
  *                      cut after the last non-zero byte)
  */
 #define _POSIX_C_SOURCE 200809L
