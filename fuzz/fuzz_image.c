@@ -29,6 +29,7 @@
 
 #include "fuzz_common.h"
 #include "packed.h"
+#include "vhdx_builder.h"
 
 /* Tails longer than this are cut, to bound memory and time. */
 #define MAX_TAIL (15u * VHDXLOG_MIB)
@@ -40,14 +41,6 @@ typedef struct image_file {
   const uint8_t *tail; /* file bytes from 1 MiB on */
   size_t tail_len;
 } image_file;
-
-static int is_zero(const uint8_t *p, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (p[i] != 0)
-      return 0;
-  return 1;
-}
 
 /* What a successful parse promises (vhdxlog.h, RULES "Image"). */
 static void check_image(const uint8_t *buf, const vhdxlog_image *img) {
@@ -73,7 +66,7 @@ static void check_image(const uint8_t *buf, const vhdxlog_image *img) {
              img->log_offset >= VHDXLOG_MIB);
   FUZZ_CHECK(img->log_length % VHDXLOG_MIB == 0);
   FUZZ_CHECK(img->log_offset <= VHDXLOG_MAX_FILE_OFFSET - img->log_length);
-  if (is_zero(img->log_guid, 16)) {
+  if (vtk_guid_is_zero(img->log_guid)) {
     FUZZ_CHECK(img->log_state == VHDXLOG_LOG_CLEAN);
   } else {
     FUZZ_CHECK(img->log_state == VHDXLOG_LOG_DIRTY);

@@ -167,14 +167,6 @@ static int header_log(uint8_t *image, size_t size, uint32_t at, log_span *l) {
   return 1;
 }
 
-static int all_zero(const uint8_t *p, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (p[i] != 0)
-      return 0;
-  return 1;
-}
-
 /* Step 3 of vtk_repair_image_marked(): the logs of both headers. */
 static void repair_logs(uint8_t *image, size_t size, unsigned options,
                         const marker *m) {
@@ -200,7 +192,7 @@ static void repair_logs(uint8_t *image, size_t size, unsigned options,
         logs[w].sectors == logs[1 - w].sectors &&
         memcmp(guid, image + headers[1 - w] + 48, 16) == 0)
       continue;
-    repair_log(&logs[w], all_zero(guid, 16) ? NULL : guid, options, m);
+    repair_log(&logs[w], vtk_guid_is_zero(guid) ? NULL : guid, options, m);
   }
 }
 

@@ -44,9 +44,9 @@
 #include <sys/stat.h>
 
 #include "packed.h"
-#include "rd_le.h"
 #include "repair.h"
 #include "replay_diff.h"
+#include "vhdx_builder.h"
 
 /* fuzz_image cuts its tail here (fuzz/fuzz_image.c MAX_TAIL). */
 #define FUZZ_IMAGE_MAX_TAIL (15u * 1048576u)
@@ -157,7 +157,7 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
   memcpy(prefix, in, n < sizeof prefix ? n : sizeof prefix);
   if (len > RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL)
     len = RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL;
-  file_size = rd_le64(prefix);
+  file_size = vtk_get_le64(prefix);
   if (file_size == 0)
     file_size = rd_unpacked_size(packed, len);
   if (file_size > max_size || file_size > (uint64_t)SIZE_MAX ||
