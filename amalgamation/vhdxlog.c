@@ -45,11 +45,10 @@ static inline uint16_t load_le16(const uint8_t *p) {
   return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-/* On a little-endian host a load is one memcpy, which every compiler turns
- * into one instruction; elsewhere, and where the byte order is unknown,
- * bytes are assembled one by one. (clang 14 merges the byte form only in
- * simple contexts: in the descriptor loops it emitted eight byte loads per
- * field.) */
+/* On a little-endian host a load is one memcpy, which compilers turn into
+ * one instruction even inside the descriptor loops (the byte-by-byte form
+ * is not always merged there); elsewhere, and where the byte order is
+ * unknown, bytes are assembled one by one. */
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&             \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VHDXLOG_LITTLE_ENDIAN_HOST 1
@@ -1426,23 +1425,116 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
 #ifndef VHDXLOG_DESCRIPTOR_H
 #define VHDXLOG_DESCRIPTOR_H
 
+/* ---- lib/format.h (included from lib/descriptor.h) ---- */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where each field of the on-disk structures lives (MS-VHDX v1.00; the
+ * digest is docs/FORMAT.md): byte offsets within their structure. The one
+ * place the library names a raw offset; every decoder reads fields through
+ * these names with the loads of bytes.h.
+ */
+#ifndef VHDXLOG_FORMAT_H
+#define VHDXLOG_FORMAT_H
 
+
+
+/* Header, 4 KiB at 64 KiB and 128 KiB (2.2.2). */
+#define HEADER_CHECKSUM 4u
+#define HEADER_SEQUENCE_NUMBER 8u
+#define HEADER_FILE_WRITE_GUID 16u
+#define HEADER_DATA_WRITE_GUID 32u
+#define HEADER_LOG_GUID 48u
+#define HEADER_LOG_VERSION 64u
+#define HEADER_VERSION 66u
+#define HEADER_LOG_LENGTH 68u
+#define HEADER_LOG_OFFSET 72u
+
+/* File offset of header slot 0 or 1. */
+static inline uint64_t header_slot_offset(int slot) {
+  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
+}
+
+/* Region table, 64 KiB at 192 KiB and 256 KiB (2.2.3): a 16-byte header,
+ * then 32-byte entries. */
+#define REGION_CHECKSUM 4u
+#define REGION_ENTRY_COUNT 8u
+#define REGION_TABLE_HEADER_SIZE 16u
+#define REGION_ENTRY_SIZE 32u
+#define REGION_ENTRY_GUID 0u
+#define REGION_ENTRY_FILE_OFFSET 16u
+#define REGION_ENTRY_LENGTH 24u
+#define REGION_ENTRY_FLAGS 28u /* bit 0: Required */
+
+/* Log entry header, the first 64 bytes of an entry (2.3.1.1). */
+#define ENTRY_CHECKSUM 4u
+#define ENTRY_LENGTH 8u
+#define ENTRY_TAIL 12u
+#define ENTRY_SEQUENCE_NUMBER 16u
+#define ENTRY_DESCRIPTOR_COUNT 24u
+#define ENTRY_RESERVED 28u
+#define ENTRY_LOG_GUID 32u
+#define ENTRY_FLUSHED_FILE_OFFSET 48u
+#define ENTRY_LAST_FILE_OFFSET 56u
+#define ENTRY_HEADER_SIZE 64u
+
+/* Descriptors, 32 bytes each: 126 after the entry header, then 128 per
+ * further descriptor sector (2.3.1.2, 2.3.1.3). A zero descriptor has
+ * Reserved and ZeroLength where a data descriptor has its sector's
+ * trailing 4 and leading 8 bytes. */
 #define DESCRIPTOR_SIZE 32u
 #define DESCRIPTORS_IN_FIRST_SECTOR 126u
 #define DESCRIPTORS_PER_SECTOR 128u
-#define ENTRY_HEADER_SIZE 64u
+#define DESCRIPTOR_TRAILING_BYTES 4u
+#define DESCRIPTOR_LEADING_BYTES 8u
+#define DESCRIPTOR_ZERO_RESERVED 4u
+#define DESCRIPTOR_ZERO_LENGTH 8u
+#define DESCRIPTOR_FILE_OFFSET 16u
+#define DESCRIPTOR_SEQUENCE_NUMBER 24u
+
+/* Data sector, 4 KiB (2.3.1.4): the sequence number split around 4084
+ * bytes of data; the descriptor holds the sector's first 8 and last 4. */
+#define DATA_SEQUENCE_HIGH 4u
+#define DATA_BODY 8u
+#define DATA_SEQUENCE_LOW 4092u
+
+#endif
+/* ---- end of lib/format.h ---- */
+
+/* The bytes a descriptor that passed descriptor_shape() writes: a data
+ * sector, or ZeroLength (the first byte tells the two signatures apart). */
+static inline uint64_t descriptor_write_length(const uint8_t *d) {
+  return d[0] == 'd' ? VHDXLOG_SECTOR_SIZE
+                     : load_le64(d + DESCRIPTOR_ZERO_LENGTH);
+}
+
+static inline uint64_t descriptor_file_offset(const uint8_t *d) {
+  return load_le64(d + DESCRIPTOR_FILE_OFFSET);
+}
+
+/* The first 8 and last 4 bytes of its sector that a data descriptor holds
+ * (the data sector has its sequence number there). */
+static inline void descriptor_data_ends(const uint8_t *d,
+                                        vhdxlog_descriptor *out) {
+  memcpy(out->trailing, d + DESCRIPTOR_TRAILING_BYTES, 4);
+  memcpy(out->leading, d + DESCRIPTOR_LEADING_BYTES, 8);
+}
+
+static inline uint64_t descriptor_sequence(const uint8_t *d) {
+  return load_le64(d + DESCRIPTOR_SEQUENCE_NUMBER);
+}
 
 /* Everything but the sequence number: docs/RULES.md entry rule 10. */
 static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
-  uint64_t file_offset = load_le64(d + 16);
+  uint64_t file_offset = descriptor_file_offset(d);
   if (has_signature(d, "desc")) {
     *is_data = 1;
   } else if (has_signature(d, "zero")) {
     *is_data = 0;
-    if (load_le32(d + 4) != 0) {
+    if (load_le32(d + DESCRIPTOR_ZERO_RESERVED) != 0) {
       return VHDXLOG_E_DESCRIPTOR_RESERVED;
     }
-    if (load_le64(d + 8) % VHDXLOG_SECTOR_SIZE != 0) {
+    if (load_le64(d + DESCRIPTOR_ZERO_LENGTH) % VHDXLOG_SECTOR_SIZE != 0) {
       return VHDXLOG_E_DESCRIPTOR_LENGTH;
     }
   } else {
@@ -1462,13 +1554,10 @@ static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
   return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
 }
 
-static inline uint64_t descriptor_sequence(const uint8_t *d) {
-  return load_le64(d + 24);
-}
-
 /* The sequence number a data sector carries (SequenceHigh:SequenceLow). */
 static inline uint64_t data_sector_sequence(const uint8_t *s) {
-  return ((uint64_t)load_le32(s + 4) << 32) | load_le32(s + 4092);
+  return ((uint64_t)load_le32(s + DATA_SEQUENCE_HIGH) << 32) |
+         load_le32(s + DATA_SEQUENCE_LOW);
 }
 
 /* Descriptor sectors an entry with `count` descriptors needs. */
@@ -1507,7 +1596,7 @@ static inline const uint8_t *descriptor_at(const vhdxlog_log *ctx, uint32_t s,
  * data descriptors in *data; 0 if any breaks one. The rules of
  * descriptor_shape() and descriptor_sequence() in fewer instructions, for
  * the common case (valid descriptors are the common case and, in a hostile
- * log of 126-descriptor entries, the main cost: bench/README.md):
+ * log of 126-descriptor entries, the main cost):
  * - a zero descriptor's signature and Reserved field are one 8-byte compare;
  * - offsets and lengths that are aligned and below 2^61 are folded, with
  *   the sequence numbers, into two words tested once per call;
@@ -1528,14 +1617,14 @@ static int slots_valid(const uint8_t *p, uint32_t n, uint64_t seq,
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
     if (head == zero_and_reserved) {
-      sizes |= load_le64(d + 8); /* ZeroLength */
+      sizes |= load_le64(d + DESCRIPTOR_ZERO_LENGTH);
     } else if ((uint32_t)head == desc) {
       count++; /* bytes 4..15 are data; the length is one sector */
     } else {
       return 0;
     }
-    sizes |= load_le64(d + 16); /* FileOffset */
-    sequence_differs |= load_le64(d + 24) ^ seq;
+    sizes |= load_le64(d + DESCRIPTOR_FILE_OFFSET);
+    sequence_differs |= load_le64(d + DESCRIPTOR_SEQUENCE_NUMBER) ^ seq;
   }
   *data = count;
   return (sizes & unaligned_or_big) == 0 && sequence_differs == 0;
@@ -1632,12 +1721,13 @@ static uint32_t entry_crc(const entry_scan *e) {
   uint32_t n = e->ctx->sectors;
   uint32_t end = e->s + e->sectors;
   uint32_t reg = 0xFFFFFFFFu;
-  reg = vhdxlog_crc32c_update(reg, h, 4);
+  reg = vhdxlog_crc32c_update(reg, h, ENTRY_CHECKSUM);
   reg = vhdxlog_crc32c_update(reg, zero, 4);
   /* The rest is contiguous up to the log's end, then wraps to offset 0. */
-  reg = vhdxlog_crc32c_update(
-      reg, h + 8,
-      (size_t)((end <= n ? end : n) - e->s) * VHDXLOG_SECTOR_SIZE - 8);
+  reg = vhdxlog_crc32c_update(reg, h + ENTRY_CHECKSUM + 4,
+                              (size_t)((end <= n ? end : n) - e->s) *
+                                      VHDXLOG_SECTOR_SIZE -
+                                  (ENTRY_CHECKSUM + 4));
   if (end > n) {
     reg = vhdxlog_crc32c_update(reg, e->ctx->log,
                                 (size_t)(end - n) * VHDXLOG_SECTOR_SIZE);
@@ -1646,10 +1736,10 @@ static uint32_t entry_crc(const entry_scan *e) {
 }
 
 static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
-  uint32_t length = load_le32(h + 8);
-  uint32_t tail = load_le32(h + 12);
-  uint64_t flushed = load_le64(h + 48);
-  uint64_t last = load_le64(h + 56);
+  uint32_t length = load_le32(h + ENTRY_LENGTH);
+  uint32_t tail = load_le32(h + ENTRY_TAIL);
+  uint64_t flushed = load_le64(h + ENTRY_FLUSHED_FILE_OFFSET);
+  uint64_t last = load_le64(h + ENTRY_LAST_FILE_OFFSET);
   if (!has_signature(h, "loge")) {
     return VHDXLOG_E_ENTRY_SIGNATURE;
   }
@@ -1660,13 +1750,13 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   if (tail % VHDXLOG_SECTOR_SIZE != 0 || tail >= ctx->length) {
     return VHDXLOG_E_ENTRY_TAIL;
   }
-  if (load_le64(h + 16) == 0) {
+  if (load_le64(h + ENTRY_SEQUENCE_NUMBER) == 0) {
     return VHDXLOG_E_ENTRY_SEQUENCE_ZERO;
   }
-  if (load_le32(h + 28) != 0) {
+  if (load_le32(h + ENTRY_RESERVED) != 0) {
     return VHDXLOG_E_ENTRY_RESERVED;
   }
-  if (!same_guid(h + 32, ctx->guid)) {
+  if (!same_guid(h + ENTRY_LOG_GUID, ctx->guid)) {
     return VHDXLOG_E_ENTRY_GUID;
   }
   /* Only the spec's rules here: our 2^62 bound is the plan's, applied to
@@ -1677,10 +1767,24 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   if (last % VHDXLOG_MIB != 0) {
     return VHDXLOG_E_ENTRY_LAST_OFFSET;
   }
-  if (descriptor_sectors(load_le32(h + 24)) > length / VHDXLOG_SECTOR_SIZE) {
+  if (descriptor_sectors(load_le32(h + ENTRY_DESCRIPTOR_COUNT)) >
+      length / VHDXLOG_SECTOR_SIZE) {
     return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
   }
   return VHDXLOG_OK;
+}
+
+/* An entry header's fields as stored, unchecked; no descriptor counted. */
+static void decode_entry_header(const uint8_t *h, uint32_t s,
+                                vhdxlog_entry *out) {
+  memset(out, 0, sizeof *out);
+  out->offset = s * VHDXLOG_SECTOR_SIZE;
+  out->length = load_le32(h + ENTRY_LENGTH);
+  out->tail = load_le32(h + ENTRY_TAIL);
+  out->sequence_number = load_le64(h + ENTRY_SEQUENCE_NUMBER);
+  out->descriptor_count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
+  out->flushed_file_offset = load_le64(h + ENTRY_FLUSHED_FILE_OFFSET);
+  out->last_file_offset = load_le64(h + ENTRY_LAST_FILE_OFFSET);
 }
 
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
@@ -1691,7 +1795,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   uint64_t where = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   entry_scan e;
   vhdxlog_status st;
-  uint32_t crc;
 
   st = check_header(ctx, h);
   if (st != VHDXLOG_OK) {
@@ -1700,10 +1803,10 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   memset(&e, 0, sizeof e);
   e.ctx = ctx;
   e.s = s;
-  e.sectors = load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
-  e.count = load_le32(h + 24);
+  e.sectors = load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
+  e.count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
   e.desc_sectors = (uint32_t)descriptor_sectors(e.count);
-  e.seq = load_le64(h + 16);
+  e.seq = load_le64(h + ENTRY_SEQUENCE_NUMBER);
 
   st = check_descriptors(&e);
   if (st != VHDXLOG_OK) {
@@ -1716,20 +1819,13 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   if (st != VHDXLOG_OK) {
     return report(error, st, where, e.bad_index);
   }
-  crc = entry_crc(&e);
-  if (crc != load_le32(h + 4)) {
+  if (entry_crc(&e) != load_le32(h + ENTRY_CHECKSUM)) {
     return report(error, VHDXLOG_E_ENTRY_CHECKSUM, where, VHDXLOG_NO_INDEX);
   }
   if (out != NULL) {
-    out->offset = (uint32_t)where;
-    out->length = load_le32(h + 8);
-    out->tail = load_le32(h + 12);
-    out->sequence_number = e.seq;
-    out->descriptor_count = e.count;
+    decode_entry_header(h, s, out);
     out->data_count = e.data_count;
     out->zero_count = e.count - e.data_count;
-    out->flushed_file_offset = load_le64(h + 48);
-    out->last_file_offset = load_le64(h + 56);
   }
   return VHDXLOG_OK;
 }
@@ -1741,14 +1837,14 @@ VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
   memset(&e, 0, sizeof e);
   e.ctx = ctx;
   e.s = s;
-  e.sectors = load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
-  return entry_crc(&e) == load_le32(h + 4);
+  e.sectors = load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
+  return entry_crc(&e) == load_le32(h + ENTRY_CHECKSUM);
 }
 
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
     const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out) {
   const uint8_t *h = log_sector(ctx, s);
-  uint32_t length = load_le32(h + 8);
+  uint32_t length = load_le32(h + ENTRY_LENGTH);
   if (!has_signature(h, "loge")) {
     return VHDXLOG_E_ENTRY_SIGNATURE;
   }
@@ -1756,27 +1852,32 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
       length > ctx->length) {
     return VHDXLOG_E_ENTRY_LENGTH;
   }
-  if (descriptor_sectors(load_le32(h + 24)) > length / VHDXLOG_SECTOR_SIZE) {
+  if (descriptor_sectors(load_le32(h + ENTRY_DESCRIPTOR_COUNT)) >
+      length / VHDXLOG_SECTOR_SIZE) {
     return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
   }
-  memset(out, 0, sizeof *out);
-  out->offset = s * VHDXLOG_SECTOR_SIZE;
-  out->length = length;
-  out->tail = load_le32(h + 12);
-  out->sequence_number = load_le64(h + 16);
-  out->descriptor_count = load_le32(h + 24);
+  decode_entry_header(h, s, out);
   return VHDXLOG_OK;
 }
 
 vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
                                  vhdxlog_entry *entry, vhdxlog_error *error) {
+  vhdxlog_status st;
+  const uint8_t *h;
   clear_error(error);
+  if (entry != NULL) {
+    memset(entry, 0, sizeof *entry);
+  }
   if (ctx == NULL || ctx->log == NULL || offset % VHDXLOG_SECTOR_SIZE != 0 ||
       offset >= ctx->length) {
     return report(error, VHDXLOG_E_ARGUMENT, offset, VHDXLOG_NO_INDEX);
   }
-  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry,
-                                error);
+  st = vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry, error);
+  h = log_sector(ctx, offset / VHDXLOG_SECTOR_SIZE);
+  if (st != VHDXLOG_OK && entry != NULL && has_signature(h, "loge")) {
+    decode_entry_header(h, offset / VHDXLOG_SECTOR_SIZE, entry);
+  }
+  return st;
 }
 
 vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
@@ -1803,12 +1904,6 @@ vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
  * header slot; see docs/RULES.md "Replay order".
  */
 
-
-/* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
-#define HDR_CHECKSUM 4u
-#define HDR_SEQUENCE 8u
-#define HDR_FILE_WRITE_GUID 16u
-#define HDR_LOG_GUID 48u
 
 /* SplitMix64's finaliser (Steele, Lea and Flood, 2014): xor-shifts and odd
  * multiplications, so a bijection of 64 bits that is not affine over
@@ -1860,13 +1955,15 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
 
   /* SequenceNumber + 1 (wraps at 2^64: a header that old cannot occur, and
    * unsigned arithmetic keeps it defined). */
-  store_le64(out + HDR_SEQUENCE, load_le64(out + HDR_SEQUENCE) + 1u);
-  memcpy(out + HDR_FILE_WRITE_GUID, fwg, 16);
-  memcpy(out + HDR_LOG_GUID, lg, 16);
+  store_le64(out + HEADER_SEQUENCE_NUMBER,
+             load_le64(out + HEADER_SEQUENCE_NUMBER) + 1u);
+  memcpy(out + HEADER_FILE_WRITE_GUID, fwg, 16);
+  memcpy(out + HEADER_LOG_GUID, lg, 16);
 
   /* Checksum over the 4 KiB with the field itself counted as zero. */
-  memset(out + HDR_CHECKSUM, 0, 4);
-  store_le32(out + HDR_CHECKSUM, vhdxlog_crc32c(0, out, VHDXLOG_HEADER_SIZE));
+  memset(out + HEADER_CHECKSUM, 0, 4);
+  store_le32(out + HEADER_CHECKSUM,
+             vhdxlog_crc32c(0, out, VHDXLOG_HEADER_SIZE));
 }
 
 /* ==== lib/image.c ==== */
@@ -1913,24 +2010,27 @@ VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
  * zero (MS-VHDX 2.2.2, 2.2.3, 2.3.1). */
 static uint32_t checksum_with_field_zeroed(const uint8_t *p, size_t size) {
   static const uint8_t zero[4] = {0, 0, 0, 0};
-  uint32_t crc = vhdxlog_crc32c(0, p, 4);
+  uint32_t crc = vhdxlog_crc32c(0, p, HEADER_CHECKSUM);
   crc = vhdxlog_crc32c(crc, zero, 4);
-  return vhdxlog_crc32c(crc, p + 8, size - 8);
+  return vhdxlog_crc32c(crc, p + HEADER_CHECKSUM + 4,
+                        size - (HEADER_CHECKSUM + 4));
 }
 
-static void decode_header(const uint8_t *h, vhdxlog_header_info *info) {
-  info->checksum = load_le32(h + 4);
+void vhdxlog_header_decode(const uint8_t header[VHDXLOG_HEADER_SIZE],
+                           vhdxlog_header_info *info) {
+  const uint8_t *h = header;
+  info->checksum = load_le32(h + HEADER_CHECKSUM);
   info->valid =
       has_signature(h, "head") &&
       checksum_with_field_zeroed(h, VHDXLOG_HEADER_SIZE) == info->checksum;
-  info->sequence_number = load_le64(h + 8);
-  memcpy(info->file_write_guid, h + 16, 16);
-  memcpy(info->data_write_guid, h + 32, 16);
-  memcpy(info->log_guid, h + 48, 16);
-  info->log_version = load_le16(h + 64);
-  info->version = load_le16(h + 66);
-  info->log_length = load_le32(h + 68);
-  info->log_offset = load_le64(h + 72);
+  info->sequence_number = load_le64(h + HEADER_SEQUENCE_NUMBER);
+  memcpy(info->file_write_guid, h + HEADER_FILE_WRITE_GUID, 16);
+  memcpy(info->data_write_guid, h + HEADER_DATA_WRITE_GUID, 16);
+  memcpy(info->log_guid, h + HEADER_LOG_GUID, 16);
+  info->log_version = load_le16(h + HEADER_LOG_VERSION);
+  info->version = load_le16(h + HEADER_VERSION);
+  info->log_length = load_le32(h + HEADER_LOG_LENGTH);
+  info->log_offset = load_le64(h + HEADER_LOG_OFFSET);
 }
 
 /* The current header (MS-VHDX 2.2.2.1): the only valid one, or the valid
@@ -1966,25 +2066,24 @@ static vhdxlog_status select_header(const uint8_t *data, vhdxlog_image *img,
 static vhdxlog_status check_current_header(vhdxlog_image *img,
                                            vhdxlog_error *error) {
   const vhdxlog_header_info *h = &img->headers[img->current];
-  uint64_t where =
-      img->current == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET;
+  uint64_t where = header_slot_offset(img->current);
   int dirty = !is_zero_bytes(h->log_guid, 16);
 
   if (h->version != 1) {
-    return report(error, VHDXLOG_E_HEADER_VERSION, where + 66,
+    return report(error, VHDXLOG_E_HEADER_VERSION, where + HEADER_VERSION,
                   VHDXLOG_NO_INDEX);
   }
   /* 2.2.2: a non-zero LogVersion forbids processing only a non-empty log. */
   if (dirty && h->log_version != 0) {
-    return report(error, VHDXLOG_E_HEADER_LOG_VERSION, where + 64,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_HEADER_LOG_VERSION,
+                  where + HEADER_LOG_VERSION, VHDXLOG_NO_INDEX);
   }
   if (!is_mib_multiple(h->log_offset) || h->log_offset < VHDXLOG_MIB ||
       !is_mib_multiple(h->log_length) ||
       h->log_offset > VHDXLOG_MAX_FILE_OFFSET - h->log_length ||
       (dirty && h->log_length == 0)) {
-    return report(error, VHDXLOG_E_HEADER_LOG_LOCATION, where + 68,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_HEADER_LOG_LOCATION,
+                  where + HEADER_LOG_LENGTH, VHDXLOG_NO_INDEX);
   }
   if (dirty && h->log_offset + h->log_length > img->file_size) {
     return report(error, VHDXLOG_E_LOG_BEYOND_FILE, h->log_offset,
@@ -2015,8 +2114,8 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   if (size < VHDXLOG_HEADER_AREA_SIZE) {
     return report(error, VHDXLOG_E_ARGUMENT, size, VHDXLOG_NO_INDEX);
   }
-  decode_header(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
-  decode_header(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
+  vhdxlog_header_decode(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
+  vhdxlog_header_decode(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
   if (memcmp(data, "vhdxfile", 8) != 0) {
     return report(error, VHDXLOG_E_FILE_SIGNATURE, 0, VHDXLOG_NO_INDEX);
   }
@@ -2024,13 +2123,9 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   if (st != VHDXLOG_OK) {
     return st;
   }
-  memcpy(img->current_header,
-         data + (img->current == 0 ? VHDXLOG_HEADER1_OFFSET
-                                   : VHDXLOG_HEADER2_OFFSET),
+  memcpy(img->current_header, data + header_slot_offset(img->current),
          VHDXLOG_HEADER_SIZE);
-  memcpy(img->other_header,
-         data + (img->current == 0 ? VHDXLOG_HEADER2_OFFSET
-                                   : VHDXLOG_HEADER1_OFFSET),
+  memcpy(img->other_header, data + header_slot_offset(1 - img->current),
          VHDXLOG_HEADER_SIZE);
   st = check_current_header(img, error);
   if (st != VHDXLOG_OK) {
@@ -2140,7 +2235,7 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
   d->entry_offset = it->entry_offset;
   d->index = it->index;
   d->sequence_number = it->sequence_number;
-  d->file_offset = load_le64(p + 16);
+  d->file_offset = descriptor_file_offset(p);
   if (is_data) {
     uint32_t data_sector = s + it->desc_sectors + it->data_seen;
     if (it->data_seen >=
@@ -2153,12 +2248,11 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
     d->kind = VHDXLOG_DESCRIPTOR_DATA;
     d->length = VHDXLOG_SECTOR_SIZE;
     d->data_offset = data_sector * VHDXLOG_SECTOR_SIZE;
-    memcpy(d->trailing, p + 4, 4);
-    memcpy(d->leading, p + 8, 8);
+    descriptor_data_ends(p, d);
     it->data_seen++;
   } else {
     d->kind = VHDXLOG_DESCRIPTOR_ZERO;
-    d->length = load_le64(p + 8);
+    d->length = descriptor_write_length(p);
   }
   it->index++;
   return VHDXLOG_OK;
@@ -2174,9 +2268,9 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
     return;
   }
   data = ctx->log + d->data_offset;
-  memcpy(out, d->leading, 8);
-  memcpy(out + 8, data + 8, VHDXLOG_SECTOR_SIZE - 12);
-  memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d->trailing, 4);
+  memcpy(out, d->leading, DATA_BODY);
+  memcpy(out + DATA_BODY, data + DATA_BODY, DATA_SEQUENCE_LOW - DATA_BODY);
+  memcpy(out + DATA_SEQUENCE_LOW, d->trailing, 4);
 }
 
 /* ==== lib/overlay.c ==== */
@@ -2324,10 +2418,8 @@ VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
   if (plan->action == VHDXLOG_ACTION_NONE || end <= offset)
     return;
   for (slot = 0; slot < 2; slot++)
-    patch(buf, offset, end,
-          slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                    : (uint64_t)VHDXLOG_HEADER2_OFFSET,
-          VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
+    patch(buf, offset, end, header_slot_offset(slot), VHDXLOG_HEADER_SIZE,
+          plan->final_headers[slot]);
 }
 
 /* ==== lib/overlay_index.c ==== */
@@ -2462,9 +2554,9 @@ static inline uint32_t walk_data_offset(const walk *w, const walk_entry *e,
   return sector * VHDXLOG_SECTOR_SIZE;
 }
 
-/* Where a data or zero slot's write ends, for a slot the plan checked. */
+/* The bytes a slot the plan checked writes. */
 static inline uint64_t walk_slot_length(const uint8_t *d) {
-  return d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
+  return descriptor_write_length(d);
 }
 
 #endif
@@ -2803,10 +2895,6 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
  */
 
 
-/* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
-#define HDR_FILE_WRITE_GUID 16u
-#define HDR_LOG_GUID 48u
-
 /* RULES.md "Plan" 2: of the first 1 MiB, a log may write only the region
  * tables [192 KiB, 320 KiB). */
 #define IDENTIFIER_AND_HEADERS_END ((uint64_t)VHDXLOG_REGION_AREA_BEGIN)
@@ -2854,7 +2942,7 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
                                       vhdxlog_error *error) {
   int is_data = 0;
   vhdxlog_status st = descriptor_shape(p, &is_data);
-  uint64_t off = load_le64(p + 16), len, end;
+  uint64_t off = descriptor_file_offset(p), len, end;
 
   if (st == VHDXLOG_OK && descriptor_sequence(p) != e->seq)
     st = VHDXLOG_E_DESCRIPTOR_SEQUENCE;
@@ -2863,10 +2951,8 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
   if (is_data) {
     if (*data_seen >= e->sectors - e->desc_sectors)
       return report(error, VHDXLOG_E_DATA_COUNT, e->offset, VHDXLOG_NO_INDEX);
-    len = VHDXLOG_SECTOR_SIZE;
-  } else {
-    len = load_le64(p + 8);
   }
+  len = descriptor_write_length(p);
   /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
   if (off > VHDXLOG_MAX_FILE_OFFSET || len > VHDXLOG_MAX_FILE_OFFSET - off)
     return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, e->offset, index);
@@ -2893,8 +2979,7 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
       d.index = index;
       if (is_data) {
         d.data_offset = walk_data_offset(w, e, *data_seen);
-        memcpy(d.trailing, p + 4, 4);
-        memcpy(d.leading, p + 8, 8);
+        descriptor_data_ends(p, &d);
       }
       vhdxlog_region_patch_write(a->patches, off, len, is_data ? &d : NULL);
     }
@@ -2932,11 +3017,11 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
   for (k = 0; k < n; k++) {
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
-    uint64_t off = load_le64(d + 16);
+    uint64_t off = descriptor_file_offset(d);
     uint64_t len;
     int fast;
     if (head == ZERO_AND_RESERVED) {
-      len = load_le64(d + 8);
+      len = load_le64(d + DESCRIPTOR_ZERO_LENGTH);
       fast = 1;
     } else {
       len = VHDXLOG_SECTOR_SIZE;
@@ -2945,7 +3030,7 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
     /* A zero-length write takes the slow path: it may lie anywhere. The
      * sum is formed only once both terms are known to be below 2^61. */
     if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
-        load_le64(d + 24) == seq && off >= RESERVED_END &&
+        descriptor_sequence(d) == seq && off >= RESERVED_END &&
         (off + len <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
       far = off + len > far ? off + len : far;
@@ -3072,10 +3157,10 @@ static int interrupted_header_update(const vhdxlog_image *image,
   if (cur->sequence_number == 0 || cur->sequence_number == UINT64_MAX ||
       other->sequence_number != cur->sequence_number - 1u)
     return 0;
-  if (!is_zero_bytes(image->current_header + HDR_LOG_GUID, 16))
+  if (!is_zero_bytes(image->current_header + HEADER_LOG_GUID, 16))
     return 0;
   vhdxlog_derive_file_write_guid(other->log_guid, file_write_guid);
-  return memcmp(image->current_header + HDR_FILE_WRITE_GUID, file_write_guid,
+  return memcmp(image->current_header + HEADER_FILE_WRITE_GUID, file_write_guid,
                 16) == 0;
 }
 
@@ -3086,8 +3171,7 @@ static vhdxlog_status check_sequence_room(const vhdxlog_image *image,
                                           vhdxlog_error *error) {
   int c = image->current;
   if (image->headers[c].sequence_number > UINT64_MAX - updates) {
-    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT,
-                  c == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET,
+    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, header_slot_offset(c),
                   VHDXLOG_NO_INDEX);
   }
   return VHDXLOG_OK;
@@ -3095,7 +3179,7 @@ static vhdxlog_status check_sequence_room(const vhdxlog_image *image,
 
 static int file_write_guid_differs(const vhdxlog_plan *plan,
                                    const vhdxlog_image *image) {
-  return memcmp(image->current_header + HDR_FILE_WRITE_GUID,
+  return memcmp(image->current_header + HEADER_FILE_WRITE_GUID,
                 plan->new_file_write_guid, 16) != 0;
 }
 
@@ -3344,8 +3428,6 @@ static void heapsort_indices(uint16_t *v, size_t n, index_compare_fn cmp,
 #endif
 /* ---- end of lib/heapsort.h ---- */
 
-#define REGION_HEADER_SIZE 16u
-#define REGION_ENTRY_SIZE 32u
 #define REGION_INDEX_LIMIT (VHDXLOG_REGION_MAX_ENTRIES + 1u) /* + the log */
 #define PATCHES_PER_TABLE (VHDXLOG_REGION_TABLE_SIZE / VHDXLOG_SECTOR_SIZE)
 
@@ -3428,7 +3510,7 @@ static uint32_t table_checksum(const table_view *t) {
     if (s == 0 || patch_of(t, s) != NULL) {
       table_read(t, off, sector, VHDXLOG_SECTOR_SIZE);
       if (s == 0)
-        memset(sector + 4, 0, 4);
+        memset(sector + REGION_CHECKSUM, 0, 4);
       bytes = sector;
     }
     reg = vhdxlog_crc32c_update(reg, bytes, VHDXLOG_SECTOR_SIZE);
@@ -3438,24 +3520,29 @@ static uint32_t table_checksum(const table_view *t) {
 
 static void entry_bytes(const table_view *t, uint16_t i,
                         uint8_t out[REGION_ENTRY_SIZE]) {
-  table_read(t, REGION_HEADER_SIZE + (uint32_t)i * REGION_ENTRY_SIZE, out,
+  table_read(t, REGION_TABLE_HEADER_SIZE + (uint32_t)i * REGION_ENTRY_SIZE, out,
              REGION_ENTRY_SIZE);
 }
 
-static uint64_t span_offset(const table_view *t, uint16_t i) {
+/* Span `i`: region entry i, or the log for i == count (it may overlap no
+ * region either). */
+static void span(const table_view *t, uint16_t i, uint64_t *offset,
+                 uint64_t *length) {
   uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_offset;
+  if (i == t->count) {
+    *offset = t->log_offset;
+    *length = t->log_length;
+    return;
+  }
   entry_bytes(t, i, e);
-  return load_le64(e + 16);
+  *offset = load_le64(e + REGION_ENTRY_FILE_OFFSET);
+  *length = load_le32(e + REGION_ENTRY_LENGTH);
 }
 
-static uint64_t span_length(const table_view *t, uint16_t i) {
-  uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_length;
-  entry_bytes(t, i, e);
-  return load_le32(e + 24);
+static uint64_t span_offset(const table_view *t, uint16_t i) {
+  uint64_t offset, length;
+  span(t, i, &offset, &length);
+  return offset;
 }
 
 static int compare_guid(const void *ctx, uint16_t a, uint16_t b) {
@@ -3476,7 +3563,8 @@ static int compare_offset(const void *ctx, uint16_t a, uint16_t b) {
 }
 
 static uint64_t entry_file_offset(const table_view *t, uint32_t i) {
-  return t->file_offset + REGION_HEADER_SIZE + (uint64_t)i * REGION_ENTRY_SIZE;
+  return t->file_offset + REGION_TABLE_HEADER_SIZE +
+         (uint64_t)i * REGION_ENTRY_SIZE;
 }
 
 /* Sorted by offset, a span overlaps an earlier one iff it starts before the
@@ -3487,8 +3575,8 @@ static int find_overlap(const table_view *t, uint16_t *idx, size_t n) {
   size_t i;
   heapsort_indices(idx, n, compare_offset, t);
   for (i = 0; i < n; i++) {
-    uint64_t off = span_offset(t, idx[i]);
-    uint64_t len = span_length(t, idx[i]);
+    uint64_t off, len;
+    span(t, idx[i], &off, &len);
     if (len == 0)
       continue;
     if (off < furthest_end)
@@ -3501,20 +3589,21 @@ static int find_overlap(const table_view *t, uint16_t *idx, size_t n) {
 static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
                                   vhdxlog_error *error) {
   uint16_t idx[REGION_INDEX_LIMIT];
-  uint8_t head[REGION_HEADER_SIZE], e[REGION_ENTRY_SIZE];
+  uint8_t head[REGION_TABLE_HEADER_SIZE], e[REGION_ENTRY_SIZE];
   uint32_t count, i, duplicate;
   int bat = -1, metadata = -1, overlap;
+  uint64_t length;
 
-  table_read(t, 0, head, REGION_HEADER_SIZE);
+  table_read(t, 0, head, REGION_TABLE_HEADER_SIZE);
   if (!has_signature(head, "regi") ||
-      table_checksum(t) != load_le32(head + 4)) {
+      table_checksum(t) != load_le32(head + REGION_CHECKSUM)) {
     return report(error, VHDXLOG_E_NO_VALID_REGION_TABLE, t->file_offset,
                   VHDXLOG_NO_INDEX);
   }
-  count = load_le32(head + 8);
+  count = load_le32(head + REGION_ENTRY_COUNT);
   if (count > VHDXLOG_REGION_MAX_ENTRIES) {
-    return report(error, VHDXLOG_E_REGION_COUNT, t->file_offset + 8,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_REGION_COUNT,
+                  t->file_offset + REGION_ENTRY_COUNT, VHDXLOG_NO_INDEX);
   }
   t->count = count;
   /* Each rule over all entries before the next one (docs/RULES.md order). */
@@ -3522,8 +3611,8 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
     uint64_t off;
     uint32_t len;
     entry_bytes(t, (uint16_t)i, e);
-    off = load_le64(e + 16);
-    len = load_le32(e + 24);
+    off = load_le64(e + REGION_ENTRY_FILE_OFFSET);
+    len = load_le32(e + REGION_ENTRY_LENGTH);
     if (!is_mib_multiple(off) || off < VHDXLOG_MIB || !is_mib_multiple(len) ||
         off > VHDXLOG_MAX_FILE_OFFSET - len) {
       return report(error, VHDXLOG_E_REGION_ENTRY, entry_file_offset(t, i), i);
@@ -3551,15 +3640,15 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
       bat = (int)i;
     } else if (memcmp(e, metadata_guid, 16) == 0) {
       metadata = (int)i;
-    } else if (load_le32(e + 28) & 1u) {
+    } else if (load_le32(e + REGION_ENTRY_FLAGS) & 1u) {
       /* 2.2.3.1: an unrecognised required region forbids opening. */
       return report(error, VHDXLOG_E_REGION_UNKNOWN_REQUIRED,
                     entry_file_offset(t, i), i);
     }
   }
   if (bat < 0 || metadata < 0) {
-    return report(error, VHDXLOG_E_REGION_MISSING, t->file_offset + 8,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_REGION_MISSING,
+                  t->file_offset + REGION_ENTRY_COUNT, VHDXLOG_NO_INDEX);
   }
   for (i = 0; i < count; i++)
     idx[i] = (uint16_t)i;
@@ -3569,10 +3658,10 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
                   entry_file_offset(t, (uint32_t)overlap), (uint32_t)overlap);
   }
   info->entry_count = count;
-  info->bat_offset = span_offset(t, (uint16_t)bat);
-  info->bat_length = (uint32_t)span_length(t, (uint16_t)bat);
-  info->metadata_offset = span_offset(t, (uint16_t)metadata);
-  info->metadata_length = (uint32_t)span_length(t, (uint16_t)metadata);
+  span(t, (uint16_t)bat, &info->bat_offset, &length);
+  info->bat_length = (uint32_t)length;
+  span(t, (uint16_t)metadata, &info->metadata_offset, &length);
+  info->metadata_length = (uint32_t)length;
   return VHDXLOG_OK;
 }
 
@@ -4027,15 +4116,17 @@ static void note(failure_note *f, uint64_t seq, uint32_t sector,
 static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
                          uint32_t sector, const vhdxlog_error *why) {
   const uint8_t *h = log_sector(ctx, sector);
-  if (has_signature(h, "loge") && same_guid(h + 32, ctx->guid)) {
-    note(f, load_le64(h + 16), sector, why->status, why->index);
+  if (has_signature(h, "loge") && same_guid(h + ENTRY_LOG_GUID, ctx->guid)) {
+    note(f, load_le64(h + ENTRY_SEQUENCE_NUMBER), sector, why->status,
+         why->index);
   }
 }
 
 /* Where the write of a validated descriptor ends (0: it writes nothing). */
 static inline uint64_t slot_write_end(const uint8_t *d) {
-  uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
-  return length != 0 ? write_end_saturated(load_le64(d + 16), length) : 0;
+  uint64_t length = descriptor_write_length(d);
+  return length != 0 ? write_end_saturated(descriptor_file_offset(d), length)
+                     : 0;
 }
 
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -4069,7 +4160,7 @@ static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
   uint64_t count_total = 0, furthest = 0;
   while (pos < end) {
     const uint8_t *h = log_sector(ctx, pos);
-    uint32_t count = load_le32(h + 24);
+    uint32_t count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
     uint32_t left = count, in_sector = DESCRIPTORS_IN_FIRST_SECTOR;
     uint32_t sector = pos;
     const uint8_t *slots = h + ENTRY_HEADER_SIZE;
@@ -4082,7 +4173,7 @@ static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
       in_sector = DESCRIPTORS_PER_SECTOR;
     }
     count_total += count;
-    pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
+    pos += load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   }
   seq->descriptor_count = count_total;
   seq->max_write_end = furthest;
@@ -4195,7 +4286,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
           r.head.tail) {
         break;
       }
-      pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE; /* validated: >= 1 */
+      pos += load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE; /* >= 1 */
     }
     if (pos >= r.end) {
       note(&st.failure, r.head.sequence_number,

@@ -12,47 +12,37 @@
 #include "cli.h"
 #include "json.h"
 
+/* Names indexed by the enums' pinned values (vhdxlog.h). */
+static const char *const action_names[] = {
+    [VHDXLOG_ACTION_NONE] = "none",
+    [VHDXLOG_ACTION_REPLAY] = "replay",
+    [VHDXLOG_ACTION_COMPLETE_CLEAR] = "complete-clear",
+    [VHDXLOG_ACTION_CLEAR_ARMED] = "clear-armed"};
+static const char *const armed_names[] = {
+    [VHDXLOG_ARMED_EMPTY] = "empty",
+    [VHDXLOG_ARMED_TORN] = "torn",
+    [VHDXLOG_ARMED_DAMAGED_HEADER] = "damaged-header",
+    [VHDXLOG_ARMED_DAMAGED_CHECKSUM] = "damaged-checksum",
+    [VHDXLOG_ARMED_INCOMPLETE] = "incomplete"};
+static const char *const policy_names[] = {[VHDXLOG_POLICY_DEFAULT] = "default",
+                                           [VHDXLOG_POLICY_STRICT] = "strict",
+                                           [VHDXLOG_POLICY_FORCE_CLEAR] =
+                                               "force-clear"};
+#define NAME(table, v)                                                         \
+  ((unsigned)(v) < sizeof table / sizeof table[0] ? table[v] : NULL)
+
 const char *cli_action_name(vhdxlog_action action) {
-  switch (action) {
-  case VHDXLOG_ACTION_NONE:
-    return "none";
-  case VHDXLOG_ACTION_REPLAY:
-    return "replay";
-  case VHDXLOG_ACTION_COMPLETE_CLEAR:
-    return "complete-clear";
-  case VHDXLOG_ACTION_CLEAR_ARMED:
-    return "clear-armed";
-  default:
-    return "?";
-  }
+  const char *n = NAME(action_names, action);
+  return n ? n : "?";
 }
 
 const char *cli_armed_kind_name(vhdxlog_armed_kind kind) {
-  switch (kind) {
-  case VHDXLOG_ARMED_EMPTY:
-    return "empty";
-  case VHDXLOG_ARMED_TORN:
-    return "torn";
-  case VHDXLOG_ARMED_DAMAGED_HEADER:
-    return "damaged-header";
-  case VHDXLOG_ARMED_DAMAGED_CHECKSUM:
-    return "damaged-checksum";
-  case VHDXLOG_ARMED_INCOMPLETE:
-    return "incomplete";
-  default:
-    return NULL;
-  }
+  return NAME(armed_names, kind);
 }
 
 const char *cli_policy_name(vhdxlog_policy policy) {
-  switch (policy) {
-  case VHDXLOG_POLICY_STRICT:
-    return "strict";
-  case VHDXLOG_POLICY_FORCE_CLEAR:
-    return "force-clear";
-  default:
-    return "default";
-  }
+  const char *n = NAME(policy_names, policy);
+  return n ? n : "default";
 }
 
 static const vhdxlog_armed *armed_of(const cli_image *img) {
@@ -188,9 +178,7 @@ static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
     cli_json_null(j, "rule");
   } else {
     cli_json_object_begin(j, "rule");
-    cli_json_string(j, "name", vhdxlog_status_name(e->status));
-    cli_json_u64(j, "code", (uint64_t)e->status);
-    cli_json_string(j, "message", vhdxlog_status_string(e->status));
+    cli_json_rule(j, e->status);
     cli_json_object_end(j);
   }
   if (ik && e->index != VHDXLOG_NO_INDEX) {

@@ -2,13 +2,14 @@
 /*
  * Shared declarations of the vhdxlog command-line tool. Each command lives in
  * its own cmd_*.c file; helpers are split by job (json.c, guid.c, report.c,
- * image.c, dry_io.c, copy.c).
+ * armed.c, open_image.c, dry_io.c, copy.c, output.c).
  */
 #ifndef VHDXLOG_CLI_H
 #define VHDXLOG_CLI_H
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "vhdxlog.h"
 #include "vhdxlog_io.h"
@@ -38,7 +39,7 @@ int cli_cmd_dump(const cli_args *args);
 int cli_cmd_replay(const cli_args *args);
 
 /* ------------------------------------------------------------------------ */
-/* image.c: open a file through the POSIX backend and run vhdxlog_load().    */
+/* open_image.c: open a file through the POSIX backend, run vhdxlog_load(). */
 
 typedef struct cli_image {
   const char *path;
@@ -68,6 +69,9 @@ typedef struct cli_image {
  */
 int cli_image_open(cli_image *img, const char *path, int writable,
                    vhdxlog_policy policy);
+
+/* What a file of mode `m` is: "a directory", "a FIFO", ... (for messages). */
+const char *cli_file_kind(mode_t m);
 
 /* On stderr: the file is in use, so what was read may be stale. */
 void cli_warn_in_use(const cli_image *img);
@@ -174,6 +178,12 @@ void cli_json_error(struct cli_json *j, const char *key,
  * "action" (null without a plan), "armed" (null unless armed), "in_use",
  * "not_vhdx". */
 void cli_json_plan(struct cli_json *j, const cli_image *img);
+/* The members "name", "code" and "message" of status `s`. */
+void cli_json_rule(struct cli_json *j, vhdxlog_status s);
+/* The "log" object: state, offset, length and LogGuid of the image. */
+void cli_json_log(struct cli_json *j, const vhdxlog_image *im);
+/* A GUID member in its text form ("{...}"). */
+void cli_json_guid(struct cli_json *j, const char *key, const uint8_t g[16]);
 /* The active sequence as an object member. */
 void cli_json_sequence(struct cli_json *j, const char *key,
                        const vhdxlog_sequence *seq);

@@ -17,42 +17,24 @@
 #include "guid.h"
 #include "json.h"
 
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) {
-  return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-/* Raw header fields of a candidate, shown even when it is invalid. */
+/* One sector starting with "loge": the entry's header fields as stored
+ * (shown even when it is invalid), and what its validation says. */
 typedef struct candidate {
-  uint32_t offset;
-  uint32_t length;
-  uint32_t tail;
-  uint64_t sequence_number;
   vhdxlog_status status;
   vhdxlog_error error;
-  vhdxlog_entry entry; /* valid when status == VHDXLOG_OK */
+  vhdxlog_entry entry; /* every field when valid; else the header fields */
 } candidate;
 
 static int next_candidate(const vhdxlog_loaded *l, uint32_t *sector,
                           candidate *c) {
   uint32_t sectors = l->image.log_length / VHDXLOG_SECTOR_SIZE;
   while (*sector < sectors) {
-    const uint8_t *p = l->log_bytes + (size_t)*sector * VHDXLOG_SECTOR_SIZE;
-    uint32_t s = (*sector)++;
-    /* Signatures are compared as bytes (MS-VHDX 2.3.1.1). */
-    if (memcmp(p, "loge", 4) != 0)
-      continue;
+    uint32_t offset = (*sector)++ * VHDXLOG_SECTOR_SIZE;
     memset(c, 0, sizeof *c);
-    c->offset = s * VHDXLOG_SECTOR_SIZE;
-    c->length = le32(p + 8);
-    c->tail = le32(p + 12);
-    c->sequence_number = le64(p + 16);
-    c->status = vhdxlog_log_entry(&l->log, c->offset, &c->entry, &c->error);
-    return 1;
+    c->status = vhdxlog_log_entry(&l->log, offset, &c->entry, &c->error);
+    /* Only a sector without the signature fails that rule: no candidate. */
+    if (c->status != VHDXLOG_E_ENTRY_SIGNATURE)
+      return 1;
   }
   return 0;
 }
@@ -67,6 +49,16 @@ static const char *kind_name(vhdxlog_descriptor_kind k) {
 static int armed_cleared(const cli_image *img) {
   return img->loaded.plan_ready &&
          img->loaded.plan.action == VHDXLOG_ACTION_CLEAR_ARMED;
+}
+
+/* The search validated every entry, so an iteration error is a library
+ * bug, not a property of the file; still say where it happened. */
+static void iter_failed(vhdxlog_error *err, vhdxlog_status st,
+                        const vhdxlog_iter *it) {
+  err->status = st;
+  err->cause = st;
+  err->offset = it->entry_offset;
+  err->index = VHDXLOG_NO_INDEX;
 }
 
 /* ---------------------------------------------------------------- text */
@@ -100,7 +92,8 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
     n++;
     printf("  log 0x%08" PRIx32 "  seq %-20" PRIu64 " length 0x%-8" PRIx32
            " tail 0x%-8" PRIx32 " ",
-           c.offset, c.sequence_number, c.length, c.tail);
+           c.entry.offset, c.entry.sequence_number, c.entry.length,
+           c.entry.tail);
     if (c.status == VHDXLOG_OK) {
       valid++;
       printf("valid: %" PRIu32 " descriptor%s (%" PRIu32 " data, %" PRIu32
@@ -146,12 +139,7 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
     n++;
   }
   if (st != VHDXLOG_END) {
-    /* The search validated every entry: this is a library bug, not a
-     * property of the file, but say where it happened. */
-    err->status = st;
-    err->cause = st;
-    err->offset = it.entry_offset;
-    err->index = VHDXLOG_NO_INDEX;
+    iter_failed(err, st, &it);
     return -1;
   }
   return 0;
@@ -159,113 +147,125 @@ static int dump_text(const cli_image *img, vhdxlog_error *err) {
 
 /* ---------------------------------------------------------------- json */
 
-static int dump_json(const cli_image *img, vhdxlog_error *err) {
-  const vhdxlog_loaded *l = &img->loaded;
-  const vhdxlog_image *im = &l->image;
+/* The lists of a dump that shows no log entries, and the document's end.
+ * `err`: the loader's error, or NULL. */
+static void json_end_empty(cli_json *j, const cli_image *img,
+                           const vhdxlog_error *err, const char *message) {
+  cli_json_array_begin(j, "candidates");
+  cli_json_array_end(j);
+  cli_json_null(j, "sequence");
+  cli_json_array_begin(j, "descriptors");
+  cli_json_array_end(j);
+  if (err != NULL)
+    cli_json_error(j, "error", err, &img->loaded.image, img->load_errno);
+  else
+    cli_json_null(j, "error");
+  cli_json_string(j, "message", message);
+  cli_json_object_end(j);
+  cli_json_finish(j);
+}
+
+/* The document when the log could not be read (or the file not opened). */
+static void json_no_log(const cli_image *img, const vhdxlog_error *err,
+                        const char *message) {
+  cli_json j;
+  cli_json_init(&j, stdout);
+  cli_json_document(&j, "dump", img->path);
+  cli_json_plan(&j, img);
+  cli_json_null(&j, "log");
+  json_end_empty(&j, img, err, message);
+}
+
+static void json_candidate(cli_json *j, const vhdxlog_image *im,
+                           const candidate *c) {
+  const char *ik = cli_index_kind(c->status);
+  cli_json_object_begin(j, NULL);
+  cli_json_u64(j, "offset", c->entry.offset);
+  cli_json_u64(j, "file_offset", im->log_offset + c->entry.offset);
+  cli_json_u64(j, "sequence_number", c->entry.sequence_number);
+  cli_json_u64(j, "length", c->entry.length);
+  cli_json_u64(j, "tail", c->entry.tail);
+  cli_json_bool(j, "valid", c->status == VHDXLOG_OK);
+  if (c->status == VHDXLOG_OK) {
+    cli_json_u64(j, "descriptor_count", c->entry.descriptor_count);
+    cli_json_u64(j, "data_count", c->entry.data_count);
+    cli_json_u64(j, "zero_count", c->entry.zero_count);
+    cli_json_u64(j, "flushed_file_offset", c->entry.flushed_file_offset);
+    cli_json_u64(j, "last_file_offset", c->entry.last_file_offset);
+    cli_json_null(j, "error");
+  } else {
+    cli_json_object_begin(j, "error");
+    cli_json_rule(j, c->status);
+    if (ik && c->error.index != VHDXLOG_NO_INDEX) {
+      cli_json_u64(j, "index", c->error.index);
+      cli_json_string(j, "index_kind", ik);
+    } else {
+      cli_json_null(j, "index");
+    }
+    cli_json_object_end(j);
+  }
+  cli_json_object_end(j);
+}
+
+/* The active sequence and its descriptors; 0, or -1 with *err. */
+static int json_sequence(cli_json *j, const vhdxlog_log *log,
+                         vhdxlog_error *err) {
   vhdxlog_sequence seq;
   vhdxlog_iter it;
   vhdxlog_descriptor d;
-  vhdxlog_status st = VHDXLOG_OK;
+  vhdxlog_status st;
+  if (vhdxlog_log_search(log, &seq, err) != VHDXLOG_OK) {
+    cli_json_null(j, "sequence");
+    cli_json_array_begin(j, "descriptors");
+    cli_json_array_end(j);
+    return -1;
+  }
+  cli_json_sequence(j, "sequence", &seq);
+  cli_json_array_begin(j, "descriptors");
+  st = vhdxlog_iter_init(&it, log, &seq);
+  while (st == VHDXLOG_OK && (st = vhdxlog_iter_next(&it, &d)) == VHDXLOG_OK) {
+    cli_json_object_begin(j, NULL);
+    cli_json_string(j, "kind", kind_name(d.kind));
+    cli_json_u64(j, "file_offset", d.file_offset);
+    cli_json_u64(j, "length", d.length);
+    cli_json_u64(j, "entry_offset", d.entry_offset);
+    cli_json_u64(j, "index", d.index);
+    if (d.kind == VHDXLOG_DESCRIPTOR_DATA)
+      cli_json_u64(j, "data_offset", d.data_offset);
+    else
+      cli_json_null(j, "data_offset");
+    cli_json_u64(j, "sequence_number", d.sequence_number);
+    cli_json_object_end(j);
+  }
+  cli_json_array_end(j);
+  if (st == VHDXLOG_END)
+    return 0;
+  iter_failed(err, st, &it);
+  return -1;
+}
+
+static int dump_json(const cli_image *img, vhdxlog_error *err) {
+  const vhdxlog_loaded *l = &img->loaded;
+  const vhdxlog_image *im = &l->image;
   candidate c;
   uint32_t sector = 0;
-  char g[CLI_GUID_TEXT_SIZE];
   cli_json j;
-  int rc = 0;
+  int rc;
 
   cli_json_init(&j, stdout);
   cli_json_document(&j, "dump", img->path);
   cli_json_plan(&j, img);
-  cli_json_object_begin(&j, "log");
-  cli_json_string(&j, "state",
-                  im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
-  cli_json_u64(&j, "offset", im->log_offset);
-  cli_json_u64(&j, "length", im->log_length);
-  cli_guid_format(im->log_guid, g);
-  cli_json_string(&j, "guid", g);
-  cli_json_object_end(&j);
-
+  cli_json_log(&j, im);
   if (im->log_state != VHDXLOG_LOG_DIRTY) {
-    cli_json_array_begin(&j, "candidates");
-    cli_json_array_end(&j);
-    cli_json_null(&j, "sequence");
-    cli_json_array_begin(&j, "descriptors");
-    cli_json_array_end(&j);
-    cli_json_null(&j, "error");
-    cli_json_null(&j, "message");
-    cli_json_object_end(&j);
-    cli_json_finish(&j);
+    json_end_empty(&j, img, NULL, NULL);
     return 0;
   }
 
   cli_json_array_begin(&j, "candidates");
-  while (next_candidate(l, &sector, &c)) {
-    cli_json_object_begin(&j, NULL);
-    cli_json_u64(&j, "offset", c.offset);
-    cli_json_u64(&j, "file_offset", im->log_offset + c.offset);
-    cli_json_u64(&j, "sequence_number", c.sequence_number);
-    cli_json_u64(&j, "length", c.length);
-    cli_json_u64(&j, "tail", c.tail);
-    cli_json_bool(&j, "valid", c.status == VHDXLOG_OK);
-    if (c.status == VHDXLOG_OK) {
-      cli_json_u64(&j, "descriptor_count", c.entry.descriptor_count);
-      cli_json_u64(&j, "data_count", c.entry.data_count);
-      cli_json_u64(&j, "zero_count", c.entry.zero_count);
-      cli_json_u64(&j, "flushed_file_offset", c.entry.flushed_file_offset);
-      cli_json_u64(&j, "last_file_offset", c.entry.last_file_offset);
-      cli_json_null(&j, "error");
-    } else {
-      const char *ik = cli_index_kind(c.status);
-      cli_json_object_begin(&j, "error");
-      cli_json_string(&j, "name", vhdxlog_status_name(c.status));
-      cli_json_u64(&j, "code", (uint64_t)c.status);
-      cli_json_string(&j, "message", vhdxlog_status_string(c.status));
-      if (ik && c.error.index != VHDXLOG_NO_INDEX) {
-        cli_json_u64(&j, "index", c.error.index);
-        cli_json_string(&j, "index_kind", ik);
-      } else {
-        cli_json_null(&j, "index");
-      }
-      cli_json_object_end(&j);
-    }
-    cli_json_object_end(&j);
-  }
+  while (next_candidate(l, &sector, &c))
+    json_candidate(&j, im, &c);
   cli_json_array_end(&j);
-
-  if (vhdxlog_log_search(&l->log, &seq, err) != VHDXLOG_OK) {
-    cli_json_null(&j, "sequence");
-    cli_json_array_begin(&j, "descriptors");
-    cli_json_array_end(&j);
-    rc = -1;
-  } else {
-    cli_json_sequence(&j, "sequence", &seq);
-    cli_json_array_begin(&j, "descriptors");
-    st = vhdxlog_iter_init(&it, &l->log, &seq);
-    while (st == VHDXLOG_OK) {
-      st = vhdxlog_iter_next(&it, &d);
-      if (st != VHDXLOG_OK)
-        break;
-      cli_json_object_begin(&j, NULL);
-      cli_json_string(&j, "kind", kind_name(d.kind));
-      cli_json_u64(&j, "file_offset", d.file_offset);
-      cli_json_u64(&j, "length", d.length);
-      cli_json_u64(&j, "entry_offset", d.entry_offset);
-      cli_json_u64(&j, "index", d.index);
-      if (d.kind == VHDXLOG_DESCRIPTOR_DATA)
-        cli_json_u64(&j, "data_offset", d.data_offset);
-      else
-        cli_json_null(&j, "data_offset");
-      cli_json_u64(&j, "sequence_number", d.sequence_number);
-      cli_json_object_end(&j);
-    }
-    cli_json_array_end(&j);
-    if (st != VHDXLOG_END) {
-      err->status = st;
-      err->cause = st;
-      err->offset = it.entry_offset;
-      err->index = VHDXLOG_NO_INDEX;
-      rc = -1;
-    }
-  }
+  rc = json_sequence(&j, &l->log, err);
   /* The loader's own verdict comes first (a plan rule such as
    * E_FILE_TRUNCATED fails after a successful search). */
   if (img->status != VHDXLOG_OK)
@@ -286,22 +286,8 @@ int cli_cmd_dump(const cli_args *args) {
   int code, rc;
   memset(&err, 0, sizeof err);
   if (cli_image_open(&img, args->file, 0, args->policy) != 0) {
-    if (args->json) {
-      cli_json j;
-      cli_json_init(&j, stdout);
-      cli_json_document(&j, "dump", img.path);
-      cli_json_plan(&j, &img);
-      cli_json_null(&j, "log");
-      cli_json_array_begin(&j, "candidates");
-      cli_json_array_end(&j);
-      cli_json_null(&j, "sequence");
-      cli_json_array_begin(&j, "descriptors");
-      cli_json_array_end(&j);
-      cli_json_null(&j, "error");
-      cli_json_string(&j, "message", img.message);
-      cli_json_object_end(&j);
-      cli_json_finish(&j);
-    }
+    if (args->json)
+      json_no_log(&img, NULL, img.message);
     cli_image_report(stderr, &img);
     return CLI_EXIT_ERROR;
   }
@@ -321,20 +307,7 @@ int cli_cmd_dump(const cli_args *args) {
         code = CLI_EXIT_CORRUPT;
     }
   } else if (args->json) {
-    cli_json j;
-    cli_json_init(&j, stdout);
-    cli_json_document(&j, "dump", img.path);
-    cli_json_plan(&j, &img);
-    cli_json_null(&j, "log");
-    cli_json_array_begin(&j, "candidates");
-    cli_json_array_end(&j);
-    cli_json_null(&j, "sequence");
-    cli_json_array_begin(&j, "descriptors");
-    cli_json_array_end(&j);
-    cli_json_error(&j, "error", &img.error, &img.loaded.image, img.load_errno);
-    cli_json_null(&j, "message");
-    cli_json_object_end(&j);
-    cli_json_finish(&j);
+    json_no_log(&img, &img.error, NULL);
   }
   if (img.status != VHDXLOG_OK)
     cli_image_report(stderr, &img);

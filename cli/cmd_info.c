@@ -179,12 +179,6 @@ static void print_text(const cli_image *img) {
 
 /* ---------------------------------------------------------------- json */
 
-static void json_guid(cli_json *j, const char *key, const uint8_t g[16]) {
-  char buf[CLI_GUID_TEXT_SIZE];
-  cli_guid_format(g, buf);
-  cli_json_string(j, key, buf);
-}
-
 static void json_header(cli_json *j, const cli_image *img, int i,
                         enum stage st) {
   const vhdxlog_image *im = &img->loaded.image;
@@ -197,9 +191,9 @@ static void json_header(cli_json *j, const cli_image *img, int i,
   if (h->valid) {
     cli_json_u64(j, "sequence_number", h->sequence_number);
     cli_json_u64(j, "checksum", h->checksum);
-    json_guid(j, "file_write_guid", h->file_write_guid);
-    json_guid(j, "data_write_guid", h->data_write_guid);
-    json_guid(j, "log_guid", h->log_guid);
+    cli_json_guid(j, "file_write_guid", h->file_write_guid);
+    cli_json_guid(j, "data_write_guid", h->data_write_guid);
+    cli_json_guid(j, "log_guid", h->log_guid);
     cli_json_u64(j, "log_version", h->log_version);
     cli_json_u64(j, "version", h->version);
     cli_json_u64(j, "log_offset", h->log_offset);
@@ -282,13 +276,7 @@ static void print_json(const cli_image *img) {
     cli_json_null(&j, "regions_replayed");
 
   if (st == STAGE_IMAGE) {
-    cli_json_object_begin(&j, "log");
-    cli_json_string(&j, "state",
-                    im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
-    cli_json_u64(&j, "offset", im->log_offset);
-    cli_json_u64(&j, "length", im->log_length);
-    json_guid(&j, "guid", im->log_guid);
-    cli_json_object_end(&j);
+    cli_json_log(&j, im);
   } else {
     cli_json_null(&j, "log");
   }
@@ -305,7 +293,7 @@ static void print_json(const cli_image *img) {
     cli_json_bool(&j, "header_repair_needed", plan->complete_header_update);
     cli_json_bool(&j, "changes_file_write_guid", plan->need_file_write_guid);
     if (plan->action != VHDXLOG_ACTION_NONE)
-      json_guid(&j, "new_file_write_guid", plan->new_file_write_guid);
+      cli_json_guid(&j, "new_file_write_guid", plan->new_file_write_guid);
     cli_json_u64(&j, "replayed_size", plan->replayed_size);
     cli_json_object_end(&j);
   } else {

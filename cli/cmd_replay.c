@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "guid.h"
 #include "json.h"
 
 /* Coalesced data writes go through this buffer (a multiple of 4 KiB). */
@@ -213,32 +212,19 @@ static const char *result_name(const replay_run *r) {
   }
 }
 
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
-static void json_guid(cli_json *j, const char *key, const uint8_t *g) {
-  char buf[CLI_GUID_TEXT_SIZE];
-  cli_guid_format(g, buf);
-  cli_json_string(j, key, buf);
-}
-
 /* Both header slots as the replay leaves (or, dry, would leave) them. */
 static void json_headers(cli_json *j, const vhdxlog_plan *plan) {
   int i;
   cli_json_array_begin(j, "headers");
   for (i = 0; i < 2; i++) {
-    const uint8_t *h = plan->final_headers[i];
+    vhdxlog_header_info h;
+    vhdxlog_header_decode(plan->final_headers[i], &h);
     cli_json_object_begin(j, NULL);
     cli_json_u64(j, "slot", (uint64_t)(i + 1));
-    cli_json_u64(j, "sequence_number", le64(h + 8));
-    json_guid(j, "file_write_guid", h + 16);
-    json_guid(j, "data_write_guid", h + 32);
-    json_guid(j, "log_guid", h + 48);
+    cli_json_u64(j, "sequence_number", h.sequence_number);
+    cli_json_guid(j, "file_write_guid", h.file_write_guid);
+    cli_json_guid(j, "data_write_guid", h.data_write_guid);
+    cli_json_guid(j, "log_guid", h.log_guid);
     cli_json_object_end(j);
   }
   cli_json_array_end(j);

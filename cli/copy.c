@@ -27,39 +27,17 @@ static int fail(char *msg, size_t msgsize, const char *what, const char *path) {
   return -1;
 }
 
-/* Read exactly n bytes at off (the file does not shrink under us: a short
- * read is an error). */
-static int read_full(int fd, void *buf, size_t n, off_t off) {
-  char *p = buf;
+/* Read (or write) exactly n bytes at off. Zero bytes moved is an error:
+ * a source that shrank while being copied, or a write that makes no
+ * progress (a retry could spin forever). */
+static int move_full(int fd, char *p, size_t n, off_t off, int writing) {
   while (n > 0) {
-    ssize_t r = pread(fd, p, n, off);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0) {
-      errno = EIO; /* the source shrank while being copied */
-      return -1;
-    }
-    p += r;
-    n -= (size_t)r;
-    off += r;
-  }
-  return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n, off_t off) {
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t r = pwrite(fd, p, n, off);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0) {
-      errno = EIO; /* no progress: a retry could spin forever */
+    ssize_t r = writing ? pwrite(fd, p, n, off) : pread(fd, p, n, off);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      if (r == 0)
+        errno = EIO;
       return -1;
     }
     p += r;
@@ -85,9 +63,9 @@ static int copy_range(int in, int out, unsigned char *buf, off_t start,
     if (next > end)
       next = end;
     n = (size_t)(next - pos);
-    if (read_full(in, buf, n, pos) != 0)
+    if (move_full(in, (char *)buf, n, pos, 0) != 0)
       return -1;
-    if (!all_zero(buf, n) && write_full(out, buf, n, pos) != 0)
+    if (!all_zero(buf, n) && move_full(out, (char *)buf, n, pos, 1) != 0)
       return -2;
     pos = next;
   }

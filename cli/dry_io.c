@@ -10,14 +10,6 @@
 #include "cli.h"
 #include "guid.h"
 
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
 static void grow(cli_dry_io *d, uint64_t end) {
   if (d->size_known && end > d->size)
     d->size = end;
@@ -46,13 +38,16 @@ static void print_write(FILE *out, uint64_t offset, const uint8_t *p,
   if (size == VHDXLOG_HEADER_SIZE &&
       (offset == VHDXLOG_HEADER1_OFFSET || offset == VHDXLOG_HEADER2_OFFSET)) {
     /* A header update (MS-VHDX 2.2.2.1): show what it changes. */
+    vhdxlog_header_info h;
     char fwg[CLI_GUID_TEXT_SIZE], lg[CLI_GUID_TEXT_SIZE];
-    cli_guid_format(p + 16, fwg);
-    cli_guid_format(p + 48, lg);
+    vhdxlog_header_decode(p, &h);
+    cli_guid_format(h.file_write_guid, fwg);
+    cli_guid_format(h.log_guid, lg);
     fprintf(out,
             "header %d update: SequenceNumber %" PRIu64
             ", FileWriteGuid %s, LogGuid %s\n",
-            offset == VHDXLOG_HEADER1_OFFSET ? 1 : 2, le64(p + 8), fwg, lg);
+            offset == VHDXLOG_HEADER1_OFFSET ? 1 : 2, h.sequence_number, fwg,
+            lg);
   } else {
     fprintf(out, "data\n");
   }
@@ -103,18 +98,16 @@ static int dry_flush(void *ctx) {
 
 void cli_dry_io_init(cli_dry_io *d, const vhdxlog_io *inner, FILE *out,
                      vhdxlog_io *io) {
+  static const cli_dry_io zero;
+  const vhdxlog_io dry = {.ctx = d,
+                          .read = dry_read,
+                          .write = dry_write,
+                          .write_zeros = dry_write_zeros,
+                          .get_size = dry_get_size,
+                          .set_size = dry_set_size,
+                          .flush = dry_flush};
+  *d = zero;
   d->inner = inner;
   d->out = out;
-  d->size = 0;
-  d->size_known = 0;
-  d->writes = 0;
-  d->bytes = 0;
-  d->flushes = 0;
-  io->ctx = d;
-  io->read = dry_read;
-  io->write = dry_write;
-  io->write_zeros = dry_write_zeros;
-  io->get_size = dry_get_size;
-  io->set_size = dry_set_size;
-  io->flush = dry_flush;
+  *io = dry;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Streaming JSON writer; see json.h. */
+#include <string.h>
+
 #include "json.h"
 
 void cli_json_init(cli_json *j, FILE *out) {
@@ -125,6 +127,10 @@ static int utf8_length(const unsigned char *s) {
   return 0;
 }
 
+/* Characters with a two-character escape, and the letter after '\\'. */
+static const char short_from[] = "\"\\\n\r\t\b\f";
+static const char short_to[] = "\"\\nrtbf";
+
 void cli_json_write_string(FILE *out, const char *str) {
   /* The string is NUL-terminated, so reading up to 3 bytes past a lead
    * byte stops at the terminator: it fails the continuation test. */
@@ -132,41 +138,22 @@ void cli_json_write_string(FILE *out, const char *str) {
   fputc('"', out);
   while (*s) {
     unsigned char c = *s;
-    if (c == '"' || c == '\\') {
+    const char *e = strchr(short_from, c); /* c is not the terminator */
+    int n = 1;
+    if (e != NULL) {
       fputc('\\', out);
-      fputc(c, out);
-      s++;
-    } else if (c == '\n') {
-      fputs("\\n", out);
-      s++;
-    } else if (c == '\r') {
-      fputs("\\r", out);
-      s++;
-    } else if (c == '\t') {
-      fputs("\\t", out);
-      s++;
-    } else if (c == '\b') {
-      fputs("\\b", out);
-      s++;
-    } else if (c == '\f') {
-      fputs("\\f", out);
-      s++;
+      fputc(short_to[e - short_from], out);
     } else if (c < 0x20 || c == 0x7F) {
       fprintf(out, "\\u%04x", (unsigned)c);
-      s++;
     } else if (c < 0x80) {
       fputc(c, out);
-      s++;
+    } else if ((n = utf8_length(s)) == 0) {
+      fputs("\\ufffd", out); /* invalid UTF-8: one byte replaced */
+      n = 1;
     } else {
-      int n = utf8_length(s);
-      if (n == 0) {
-        fputs("\\ufffd", out);
-        s++;
-      } else {
-        fwrite(s, 1, (size_t)n, out);
-        s += n;
-      }
+      fwrite(s, 1, (size_t)n, out);
     }
+    s += n;
   }
   fputc('"', out);
 }

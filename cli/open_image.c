@@ -19,60 +19,56 @@ static void fail_open(cli_image *img, int err, const char *fmt,
   snprintf(img->message, sizeof img->message, fmt, what);
 }
 
-/* What a path that is neither a regular file nor a block device is. */
-static const char *type_name(mode_t m) {
-  if (S_ISDIR(m))
-    return "a directory";
-  if (S_ISFIFO(m))
-    return "a FIFO";
-  if (S_ISCHR(m))
-    return "a character device";
-  if (S_ISSOCK(m))
-    return "a socket";
-  return "not a regular file";
+const char *cli_file_kind(mode_t m) {
+  return S_ISREG(m)    ? "a regular file"
+         : S_ISBLK(m)  ? "a block device"
+         : S_ISDIR(m)  ? "a directory"
+         : S_ISLNK(m)  ? "a symbolic link"
+         : S_ISFIFO(m) ? "a FIFO"
+         : S_ISCHR(m)  ? "a character device"
+         : S_ISSOCK(m) ? "a socket"
+                       : "not a regular file";
 }
 
-static int openable(mode_t m) { return S_ISREG(m) || S_ISBLK(m); }
+#ifdef F_OFD_SETLK
+#define LOCK_GET F_OFD_GETLK
+#define LOCK_SET F_OFD_SETLK
+#else
+#define LOCK_GET F_GETLK
+#define LOCK_SET F_SETLK
+#endif
 
 /*
- * The lock test QEMU makes before it writes: would a write lock on the
- * whole file conflict? OFD locks see every other open file description,
- * our own process's included; classic record locks are seen as well.
+ * fcntl(fd, cmd) with a lock of `type` on the whole file. OFD locks (owned
+ * by the open file description) see every other open of the file, our own
+ * process's included; a kernel without them (EINVAL) gets the classic
+ * record-lock command.
  */
+static int whole_file_lock(int fd, int cmd, short type, struct flock *l) {
+  int rc;
+  memset(l, 0, sizeof *l);
+  l->l_type = type;
+  l->l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
+  rc = fcntl(fd, cmd, l);
+  if (rc != 0 && errno == EINVAL && cmd != F_GETLK && cmd != F_SETLK) {
+    memset(l, 0, sizeof *l);
+    l->l_type = type;
+    l->l_whence = SEEK_SET;
+    rc = fcntl(fd, cmd == LOCK_GET ? F_GETLK : F_SETLK, l);
+  }
+  return rc;
+}
+
+/* The lock test QEMU makes before it writes: would a write lock on the
+ * whole file conflict? */
 int cli_lock_conflict(int fd) {
   struct flock l;
-  int rc;
-  memset(&l, 0, sizeof l);
-  l.l_type = F_WRLCK;
-  l.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
-#ifdef F_OFD_GETLK
-  rc = fcntl(fd, F_OFD_GETLK, &l);
-  if (rc != 0 && errno == EINVAL) {
-    memset(&l, 0, sizeof l);
-    l.l_type = F_WRLCK;
-    l.l_whence = SEEK_SET;
-    rc = fcntl(fd, F_GETLK, &l);
-  }
-#else
-  rc = fcntl(fd, F_GETLK, &l);
-#endif
-  return rc == 0 && l.l_type != F_UNLCK;
+  return whole_file_lock(fd, LOCK_GET, F_WRLCK, &l) == 0 && l.l_type != F_UNLCK;
 }
 
 int cli_lock_shared(int fd) {
   struct flock l;
-  int rc;
-  memset(&l, 0, sizeof l);
-  l.l_type = F_RDLCK;
-  l.l_whence = SEEK_SET;
-#ifdef F_OFD_SETLK
-  rc = fcntl(fd, F_OFD_SETLK, &l);
-  if (rc != 0 && errno == EINVAL)
-    rc = fcntl(fd, F_SETLK, &l);
-#else
-  rc = fcntl(fd, F_SETLK, &l);
-#endif
-  if (rc == 0)
+  if (whole_file_lock(fd, LOCK_SET, F_RDLCK, &l) == 0)
     return 0;
   if (errno == EAGAIN || errno == EACCES) {
     errno = EBUSY;
@@ -125,32 +121,20 @@ int cli_image_open(cli_image *img, const char *path, int writable,
   img->error.status = VHDXLOG_E_IO;
   img->error.cause = VHDXLOG_E_IO;
   img->error.index = VHDXLOG_NO_INDEX;
-  /* Look before opening: open() on a FIFO waits for a writer. */
-  if (stat(path, &st) != 0) {
-    fail_open(img, errno, "cannot open: %s", strerror(errno));
-    return -1;
-  }
-  if (!openable(st.st_mode)) {
-    fail_open(img, 0, "%s: only regular files and block devices are read",
-              type_name(st.st_mode));
-    return -1;
-  }
+  /* The backend refuses what is neither a regular file nor a block device
+   * (without blocking on a FIFO); the path is looked at only to name it. */
   if (vhdxlog_posix_open(&img->file, path, writable) != 0) {
-    if (writable && errno == EBUSY)
-      fail_open(img, errno, "%s", CLI_IN_USE_MESSAGE);
+    int err = errno;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+      fail_open(img, 0, "%s: only regular files and block devices are read",
+                cli_file_kind(st.st_mode));
+    else if (writable && err == EBUSY)
+      fail_open(img, err, "%s", CLI_IN_USE_MESSAGE);
     else
-      fail_open(img, errno, "cannot open: %s", strerror(errno));
+      fail_open(img, err, "cannot open: %s", strerror(err));
     return -1;
   }
   img->file_open = 1;
-  /* The name may have been replaced between stat() and open(). */
-  if (fstat(img->file.fd, &st) != 0 || !openable(st.st_mode)) {
-    fail_open(img, 0, "%s: only regular files and block devices are read",
-              type_name(st.st_mode));
-    (void)vhdxlog_posix_close(&img->file);
-    img->file_open = 0;
-    return -1;
-  }
   img->in_use = !writable && cli_lock_conflict(img->file.fd);
   vhdxlog_posix_io(&img->file, &img->io);
   errno = 0;

@@ -17,22 +17,6 @@
 
 #include "cli.h"
 
-static const char *kind_of(mode_t m) {
-  if (S_ISDIR(m))
-    return "a directory";
-  if (S_ISLNK(m))
-    return "a symbolic link";
-  if (S_ISFIFO(m))
-    return "a FIFO";
-  if (S_ISCHR(m))
-    return "a character device";
-  if (S_ISBLK(m))
-    return "a block device";
-  if (S_ISSOCK(m))
-    return "a socket";
-  return "not a regular file";
-}
-
 int cli_output_check(const char *out, int force, char *msg, size_t msgsize) {
   struct stat st;
   if (lstat(out, &st) != 0) {
@@ -44,7 +28,7 @@ int cli_output_check(const char *out, int force, char *msg, size_t msgsize) {
   if (!S_ISREG(st.st_mode)) {
     snprintf(msg, msgsize,
              "%s: exists and is %s, not a regular file; it is never replaced",
-             out, kind_of(st.st_mode));
+             out, cli_file_kind(st.st_mode));
     return -1;
   }
   if (!force) {

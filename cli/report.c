@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "guid.h"
 #include "json.h"
 
 int cli_exit_for_status(vhdxlog_status status) {
@@ -191,7 +192,7 @@ void cli_json_document(cli_json *j, const char *command, const char *path) {
   cli_json_string(j, "file", path);
 }
 
-static void json_rule(cli_json *j, vhdxlog_status s) {
+void cli_json_rule(cli_json *j, vhdxlog_status s) {
   cli_json_string(j, "name", vhdxlog_status_name(s));
   cli_json_u64(j, "code", (uint64_t)s);
   cli_json_string(j, "message", vhdxlog_status_string(s));
@@ -222,12 +223,12 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
   }
   cli_format_error(buf, sizeof buf, err, image);
   cli_json_object_begin(j, key);
-  json_rule(j, err->status);
+  cli_json_rule(j, err->status);
   cli_json_string(j, "text", buf);
   if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE) {
     /* Offset and index belong to the cause: the candidate entry. */
     cli_json_object_begin(j, "cause");
-    json_rule(j, err->cause);
+    cli_json_rule(j, err->cause);
     json_where(j,
                (err->cause >= VHDXLOG_E_ENTRY_SIGNATURE &&
                 err->cause <= VHDXLOG_E_ENTRY_CHECKSUM)
@@ -237,7 +238,7 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
     cli_json_object_end(j);
   } else if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
     cli_json_object_begin(j, "cause");
-    json_rule(j, err->cause);
+    cli_json_rule(j, err->cause);
     cli_json_string(j, "field", cli_limit_field(err->cause));
     json_where(j, err->cause, err->offset, err->index, image);
     cli_json_object_end(j);
@@ -248,6 +249,22 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
     cli_json_string(j, "system_error", strerror(sys_errno));
   else
     cli_json_null(j, "system_error");
+  cli_json_object_end(j);
+}
+
+void cli_json_guid(cli_json *j, const char *key, const uint8_t g[16]) {
+  char buf[CLI_GUID_TEXT_SIZE];
+  cli_guid_format(g, buf);
+  cli_json_string(j, key, buf);
+}
+
+void cli_json_log(cli_json *j, const vhdxlog_image *im) {
+  cli_json_object_begin(j, "log");
+  cli_json_string(j, "state",
+                  im->log_state == VHDXLOG_LOG_DIRTY ? "dirty" : "clean");
+  cli_json_u64(j, "offset", im->log_offset);
+  cli_json_u64(j, "length", im->log_length);
+  cli_json_guid(j, "guid", im->log_guid);
   cli_json_object_end(j);
 }
 

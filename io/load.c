@@ -64,11 +64,22 @@ static vhdxlog_status no_resource(vhdxlog_loaded *out, vhdxlog_error *error,
  * LogOffset + LogLength <= file size for a dirty log, so both stay inside
  * the file.
  */
-static vhdxlog_status get_log(const vhdxlog_io *io, vhdxlog_loaded *out,
-                              vhdxlog_error *error) {
+static vhdxlog_status get_log(const vhdxlog_io *io,
+                              const vhdxlog_load_buffers *caller,
+                              vhdxlog_loaded *out, vhdxlog_error *error) {
   const vhdxlog_image *image = &out->image;
   vhdxlog_posix_file *pf = vhdxlog_io_posix_file(io);
 
+  if (caller != NULL) {
+    if (caller->log == NULL || caller->log_capacity < image->log_length)
+      return no_resource(out, error, "the log is longer than the buffer given",
+                         image->log_offset);
+    if (io->read(io->ctx, image->log_offset, caller->log,
+                 (size_t)image->log_length) != 0)
+      return fail(error, VHDXLOG_E_IO, image->log_offset);
+    out->log_bytes = caller->log;
+    return VHDXLOG_OK;
+  }
   if (pf != NULL) {
     if (vhdxlog_posix_map(pf, image->log_offset, image->log_length,
                           &out->log_view_) == 0) {
@@ -93,8 +104,10 @@ static vhdxlog_status get_log(const vhdxlog_io *io, vhdxlog_loaded *out,
   return VHDXLOG_OK;
 }
 
-vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
-                                   vhdxlog_loaded *out, vhdxlog_error *error) {
+/* vhdxlog_load_policy() when `caller` is NULL, else vhdxlog_load_into(). */
+static vhdxlog_status load(const vhdxlog_io *io, vhdxlog_policy policy,
+                           const vhdxlog_load_buffers *caller,
+                           vhdxlog_loaded *out, vhdxlog_error *error) {
   vhdxlog_image *image;
   vhdxlog_status st;
   uint64_t file_size = 0;
@@ -112,9 +125,18 @@ vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
   /* The header area, zero-filled past the end of a short file so that the
    * parser sees defined bytes (it reports E_FILE_TOO_SMALL from file_size
    * before looking at them). */
-  out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
-  if (out->header_area == NULL)
-    return no_resource(out, error, "cannot allocate memory for the headers", 0);
+  if (caller != NULL) {
+    if (caller->header_area == NULL)
+      return fail(error, VHDXLOG_E_ARGUMENT, 0);
+    out->header_area = caller->header_area;
+    memset(out->header_area, 0, VHDXLOG_HEADER_AREA_SIZE);
+  } else {
+    out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
+    if (out->header_area == NULL)
+      return no_resource(out, error, "cannot allocate memory for the headers",
+                         0);
+    out->header_area_owned_ = 1;
+  }
   head_bytes = file_size < VHDXLOG_HEADER_AREA_SIZE ? (size_t)file_size
                                                     : VHDXLOG_HEADER_AREA_SIZE;
   if (head_bytes > 0 && io->read(io->ctx, 0, out->header_area, head_bytes) != 0)
@@ -126,7 +148,7 @@ vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
     return st;
 
   if (image->log_state == VHDXLOG_LOG_DIRTY) {
-    st = get_log(io, out, error);
+    st = get_log(io, caller, out, error);
     if (st != VHDXLOG_OK)
       return st;
     st = vhdxlog_log_init(&out->log, out->log_bytes, image->log_length,
@@ -146,6 +168,22 @@ vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
   return VHDXLOG_OK;
 }
 
+vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
+                                   vhdxlog_loaded *out, vhdxlog_error *error) {
+  return load(io, policy, NULL, out, error);
+}
+
+vhdxlog_status vhdxlog_load_into(const vhdxlog_io *io, vhdxlog_policy policy,
+                                 const vhdxlog_load_buffers *buffers,
+                                 vhdxlog_loaded *out, vhdxlog_error *error) {
+  if (buffers == NULL) {
+    if (out != NULL)
+      memset(out, 0, sizeof *out);
+    return fail(error, VHDXLOG_E_ARGUMENT, 0);
+  }
+  return load(io, policy, buffers, out, error);
+}
+
 vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
                             vhdxlog_error *error) {
   return vhdxlog_load_policy(io, VHDXLOG_POLICY_DEFAULT, out, error);
@@ -154,7 +192,8 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 void vhdxlog_loaded_free(vhdxlog_loaded *l) {
   if (l == NULL)
     return;
-  free(l->header_area);
+  if (l->header_area_owned_)
+    free(l->header_area);
   free(l->log_buffer_);
   vhdxlog_posix_unmap(&l->log_view_);
   memset(l, 0, sizeof *l);

@@ -46,29 +46,41 @@ static int range_ok(uint64_t offset, uint64_t size) {
   return offset <= OFF_T_MAX && size <= OFF_T_MAX - offset;
 }
 
-/* All of `size` bytes at `offset` with pread: retry on EINTR, continue
- * after short reads, fail on end of file (the caller asked for bytes that
- * are not there). */
-static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
+/* All of `size` bytes at `offset`, read into `in` or written from `out`
+ * (the other NULL): retry on EINTR, continue after short transfers, fail
+ * on end of file or a write that makes no progress (the caller asked for
+ * bytes that are not there; spinning would never end). */
+static int transfer_all(int fd, uint64_t offset, uint8_t *in,
+                        const uint8_t *out, size_t size) {
   size_t done = 0;
   /* Pointers are formed as p + done with done < size only: a buffer that
    * ends at the top of a 32-bit address space has no representable end. */
   while (done < size) {
     size_t left = size - done;
     size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
-    ssize_t n = pread(fd, p + done, chunk, (off_t)(offset + done));
+    ssize_t n = in != NULL
+                    ? pread(fd, in + done, chunk, (off_t)(offset + done))
+                    : pwrite(fd, out + done, chunk, (off_t)(offset + done));
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return -1;
     }
     if (n == 0) {
-      errno = EIO; /* short file */
+      errno = EIO;
       return -1;
     }
     done += (size_t)n;
   }
   return 0;
+}
+
+static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
+  return transfer_all(fd, offset, p, NULL, size);
+}
+
+static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
+  return transfer_all(fd, offset, NULL, p, size);
 }
 
 /* Reads this large look for holes first (a QEMU-made log is mostly one):
@@ -166,39 +178,27 @@ static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
   return 0;
 }
 
-/* Write loop shared by write and the zero fallback. */
-static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
-  size_t done = 0;
-  while (done < size) { /* p + done, done < size: see pread_all */
-    size_t left = size - done;
-    size_t chunk = left > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : left;
-    ssize_t n = pwrite(fd, p + done, chunk, (off_t)(offset + done));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (n == 0) {
-      errno = EIO; /* no progress: do not spin */
-      return -1;
-    }
-    done += (size_t)n;
+/* A write to [offset, offset + size) is allowed: errno EBADF (opened
+ * read-only) or EFBIG (past what off_t addresses) if not. */
+static int may_write(const vhdxlog_posix_file *f, uint64_t offset,
+                     uint64_t size) {
+  if (!f->writable) {
+    errno = EBADF;
+    return 0;
   }
-  return 0;
+  if (!range_ok(offset, size)) {
+    errno = EFBIG;
+    return 0;
+  }
+  return 1;
 }
 
 static int posix_write(void *ctx, uint64_t offset, const void *buf,
                        size_t size) {
   vhdxlog_posix_file *f = ctx;
 
-  if (!f->writable) {
-    errno = EBADF;
+  if (!may_write(f, offset, size))
     return -1;
-  }
-  if (!range_ok(offset, size)) {
-    errno = EFBIG;
-    return -1;
-  }
   if (write_all(f->fd, offset, buf, size) != 0)
     return -1;
   f->writes++;
@@ -302,14 +302,8 @@ static int posix_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   vhdxlog_posix_file *f = ctx;
   uint64_t end, cur;
 
-  if (!f->writable) {
-    errno = EBADF;
+  if (!may_write(f, offset, size))
     return -1;
-  }
-  if (!range_ok(offset, size)) {
-    errno = EFBIG;
-    return -1;
-  }
   end = offset + size;
   if (size > 0) {
     if (vhdxlog_io_file_size(f->fd, &cur) != 0)

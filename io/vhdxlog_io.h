@@ -86,7 +86,8 @@ typedef struct vhdxlog_loaded {
   int plan_ready;     /* plan valid: replay/overlay may run */
   const char *detail; /* with VHDXLOG_E_RESOURCE: what could not be had (a
                          static string), else NULL */
-  /* Private: how log_bytes is held. */
+  /* Private: how header_area and log_bytes are held. */
+  int header_area_owned_;
   uint8_t *log_buffer_;
   vhdxlog_posix_view log_view_;
 } vhdxlog_loaded;
@@ -98,6 +99,25 @@ vhdxlog_status vhdxlog_load(const vhdxlog_io *io, vhdxlog_loaded *out,
 vhdxlog_status vhdxlog_load_policy(const vhdxlog_io *io, vhdxlog_policy policy,
                                    vhdxlog_loaded *out, vhdxlog_error *error);
 void vhdxlog_loaded_free(vhdxlog_loaded *l);
+
+/*
+ * The same into the caller's memory, allocating and mapping nothing: for a
+ * caller that loads many images (a fuzzer, a differential test) or that has
+ * no heap to spare. The header area is read into `header_area`
+ * (VHDXLOG_HEADER_AREA_SIZE bytes) and a dirty log into `log`; a log longer
+ * than `log_capacity` is VHDXLOG_E_RESOURCE (detail says so) before any of
+ * it is read. The buffers must outlive *out; vhdxlog_loaded_free() leaves
+ * them alone.
+ */
+typedef struct vhdxlog_load_buffers {
+  uint8_t *header_area;
+  uint8_t *log;
+  size_t log_capacity;
+} vhdxlog_load_buffers;
+
+vhdxlog_status vhdxlog_load_into(const vhdxlog_io *io, vhdxlog_policy policy,
+                                 const vhdxlog_load_buffers *buffers,
+                                 vhdxlog_loaded *out, vhdxlog_error *error);
 
 #ifdef __cplusplus
 }

@@ -14,11 +14,10 @@ static inline uint16_t load_le16(const uint8_t *p) {
   return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-/* On a little-endian host a load is one memcpy, which every compiler turns
- * into one instruction; elsewhere, and where the byte order is unknown,
- * bytes are assembled one by one. (clang 14 merges the byte form only in
- * simple contexts: in the descriptor loops it emitted eight byte loads per
- * field.) */
+/* On a little-endian host a load is one memcpy, which compilers turn into
+ * one instruction even inside the descriptor loops (the byte-by-byte form
+ * is not always merged there); elsewhere, and where the byte order is
+ * unknown, bytes are assembled one by one. */
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&             \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VHDXLOG_LITTLE_ENDIAN_HOST 1

@@ -8,25 +8,44 @@
 #define VHDXLOG_DESCRIPTOR_H
 
 #include "bytes.h"
+#include "format.h"
 #include "log_internal.h"
 #include "vhdxlog.h"
 
-#define DESCRIPTOR_SIZE 32u
-#define DESCRIPTORS_IN_FIRST_SECTOR 126u
-#define DESCRIPTORS_PER_SECTOR 128u
-#define ENTRY_HEADER_SIZE 64u
+/* The bytes a descriptor that passed descriptor_shape() writes: a data
+ * sector, or ZeroLength (the first byte tells the two signatures apart). */
+static inline uint64_t descriptor_write_length(const uint8_t *d) {
+  return d[0] == 'd' ? VHDXLOG_SECTOR_SIZE
+                     : load_le64(d + DESCRIPTOR_ZERO_LENGTH);
+}
+
+static inline uint64_t descriptor_file_offset(const uint8_t *d) {
+  return load_le64(d + DESCRIPTOR_FILE_OFFSET);
+}
+
+/* The first 8 and last 4 bytes of its sector that a data descriptor holds
+ * (the data sector has its sequence number there). */
+static inline void descriptor_data_ends(const uint8_t *d,
+                                        vhdxlog_descriptor *out) {
+  memcpy(out->trailing, d + DESCRIPTOR_TRAILING_BYTES, 4);
+  memcpy(out->leading, d + DESCRIPTOR_LEADING_BYTES, 8);
+}
+
+static inline uint64_t descriptor_sequence(const uint8_t *d) {
+  return load_le64(d + DESCRIPTOR_SEQUENCE_NUMBER);
+}
 
 /* Everything but the sequence number: docs/RULES.md entry rule 10. */
 static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
-  uint64_t file_offset = load_le64(d + 16);
+  uint64_t file_offset = descriptor_file_offset(d);
   if (has_signature(d, "desc")) {
     *is_data = 1;
   } else if (has_signature(d, "zero")) {
     *is_data = 0;
-    if (load_le32(d + 4) != 0) {
+    if (load_le32(d + DESCRIPTOR_ZERO_RESERVED) != 0) {
       return VHDXLOG_E_DESCRIPTOR_RESERVED;
     }
-    if (load_le64(d + 8) % VHDXLOG_SECTOR_SIZE != 0) {
+    if (load_le64(d + DESCRIPTOR_ZERO_LENGTH) % VHDXLOG_SECTOR_SIZE != 0) {
       return VHDXLOG_E_DESCRIPTOR_LENGTH;
     }
   } else {
@@ -46,13 +65,10 @@ static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
   return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
 }
 
-static inline uint64_t descriptor_sequence(const uint8_t *d) {
-  return load_le64(d + 24);
-}
-
 /* The sequence number a data sector carries (SequenceHigh:SequenceLow). */
 static inline uint64_t data_sector_sequence(const uint8_t *s) {
-  return ((uint64_t)load_le32(s + 4) << 32) | load_le32(s + 4092);
+  return ((uint64_t)load_le32(s + DATA_SEQUENCE_HIGH) << 32) |
+         load_le32(s + DATA_SEQUENCE_LOW);
 }
 
 /* Descriptor sectors an entry with `count` descriptors needs. */

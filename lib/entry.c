@@ -22,7 +22,7 @@
  * data descriptors in *data; 0 if any breaks one. The rules of
  * descriptor_shape() and descriptor_sequence() in fewer instructions, for
  * the common case (valid descriptors are the common case and, in a hostile
- * log of 126-descriptor entries, the main cost: bench/README.md):
+ * log of 126-descriptor entries, the main cost):
  * - a zero descriptor's signature and Reserved field are one 8-byte compare;
  * - offsets and lengths that are aligned and below 2^61 are folded, with
  *   the sequence numbers, into two words tested once per call;
@@ -43,14 +43,14 @@ static int slots_valid(const uint8_t *p, uint32_t n, uint64_t seq,
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
     if (head == zero_and_reserved) {
-      sizes |= load_le64(d + 8); /* ZeroLength */
+      sizes |= load_le64(d + DESCRIPTOR_ZERO_LENGTH);
     } else if ((uint32_t)head == desc) {
       count++; /* bytes 4..15 are data; the length is one sector */
     } else {
       return 0;
     }
-    sizes |= load_le64(d + 16); /* FileOffset */
-    sequence_differs |= load_le64(d + 24) ^ seq;
+    sizes |= load_le64(d + DESCRIPTOR_FILE_OFFSET);
+    sequence_differs |= load_le64(d + DESCRIPTOR_SEQUENCE_NUMBER) ^ seq;
   }
   *data = count;
   return (sizes & unaligned_or_big) == 0 && sequence_differs == 0;
@@ -147,12 +147,13 @@ static uint32_t entry_crc(const entry_scan *e) {
   uint32_t n = e->ctx->sectors;
   uint32_t end = e->s + e->sectors;
   uint32_t reg = 0xFFFFFFFFu;
-  reg = vhdxlog_crc32c_update(reg, h, 4);
+  reg = vhdxlog_crc32c_update(reg, h, ENTRY_CHECKSUM);
   reg = vhdxlog_crc32c_update(reg, zero, 4);
   /* The rest is contiguous up to the log's end, then wraps to offset 0. */
-  reg = vhdxlog_crc32c_update(
-      reg, h + 8,
-      (size_t)((end <= n ? end : n) - e->s) * VHDXLOG_SECTOR_SIZE - 8);
+  reg = vhdxlog_crc32c_update(reg, h + ENTRY_CHECKSUM + 4,
+                              (size_t)((end <= n ? end : n) - e->s) *
+                                      VHDXLOG_SECTOR_SIZE -
+                                  (ENTRY_CHECKSUM + 4));
   if (end > n) {
     reg = vhdxlog_crc32c_update(reg, e->ctx->log,
                                 (size_t)(end - n) * VHDXLOG_SECTOR_SIZE);
@@ -161,10 +162,10 @@ static uint32_t entry_crc(const entry_scan *e) {
 }
 
 static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
-  uint32_t length = load_le32(h + 8);
-  uint32_t tail = load_le32(h + 12);
-  uint64_t flushed = load_le64(h + 48);
-  uint64_t last = load_le64(h + 56);
+  uint32_t length = load_le32(h + ENTRY_LENGTH);
+  uint32_t tail = load_le32(h + ENTRY_TAIL);
+  uint64_t flushed = load_le64(h + ENTRY_FLUSHED_FILE_OFFSET);
+  uint64_t last = load_le64(h + ENTRY_LAST_FILE_OFFSET);
   if (!has_signature(h, "loge")) {
     return VHDXLOG_E_ENTRY_SIGNATURE;
   }
@@ -175,13 +176,13 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   if (tail % VHDXLOG_SECTOR_SIZE != 0 || tail >= ctx->length) {
     return VHDXLOG_E_ENTRY_TAIL;
   }
-  if (load_le64(h + 16) == 0) {
+  if (load_le64(h + ENTRY_SEQUENCE_NUMBER) == 0) {
     return VHDXLOG_E_ENTRY_SEQUENCE_ZERO;
   }
-  if (load_le32(h + 28) != 0) {
+  if (load_le32(h + ENTRY_RESERVED) != 0) {
     return VHDXLOG_E_ENTRY_RESERVED;
   }
-  if (!same_guid(h + 32, ctx->guid)) {
+  if (!same_guid(h + ENTRY_LOG_GUID, ctx->guid)) {
     return VHDXLOG_E_ENTRY_GUID;
   }
   /* Only the spec's rules here: our 2^62 bound is the plan's, applied to
@@ -192,10 +193,24 @@ static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   if (last % VHDXLOG_MIB != 0) {
     return VHDXLOG_E_ENTRY_LAST_OFFSET;
   }
-  if (descriptor_sectors(load_le32(h + 24)) > length / VHDXLOG_SECTOR_SIZE) {
+  if (descriptor_sectors(load_le32(h + ENTRY_DESCRIPTOR_COUNT)) >
+      length / VHDXLOG_SECTOR_SIZE) {
     return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
   }
   return VHDXLOG_OK;
+}
+
+/* An entry header's fields as stored, unchecked; no descriptor counted. */
+static void decode_entry_header(const uint8_t *h, uint32_t s,
+                                vhdxlog_entry *out) {
+  memset(out, 0, sizeof *out);
+  out->offset = s * VHDXLOG_SECTOR_SIZE;
+  out->length = load_le32(h + ENTRY_LENGTH);
+  out->tail = load_le32(h + ENTRY_TAIL);
+  out->sequence_number = load_le64(h + ENTRY_SEQUENCE_NUMBER);
+  out->descriptor_count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
+  out->flushed_file_offset = load_le64(h + ENTRY_FLUSHED_FILE_OFFSET);
+  out->last_file_offset = load_le64(h + ENTRY_LAST_FILE_OFFSET);
 }
 
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
@@ -206,7 +221,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   uint64_t where = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   entry_scan e;
   vhdxlog_status st;
-  uint32_t crc;
 
   st = check_header(ctx, h);
   if (st != VHDXLOG_OK) {
@@ -215,10 +229,10 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   memset(&e, 0, sizeof e);
   e.ctx = ctx;
   e.s = s;
-  e.sectors = load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
-  e.count = load_le32(h + 24);
+  e.sectors = load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
+  e.count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
   e.desc_sectors = (uint32_t)descriptor_sectors(e.count);
-  e.seq = load_le64(h + 16);
+  e.seq = load_le64(h + ENTRY_SEQUENCE_NUMBER);
 
   st = check_descriptors(&e);
   if (st != VHDXLOG_OK) {
@@ -231,20 +245,13 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_validate(const vhdxlog_log *ctx,
   if (st != VHDXLOG_OK) {
     return report(error, st, where, e.bad_index);
   }
-  crc = entry_crc(&e);
-  if (crc != load_le32(h + 4)) {
+  if (entry_crc(&e) != load_le32(h + ENTRY_CHECKSUM)) {
     return report(error, VHDXLOG_E_ENTRY_CHECKSUM, where, VHDXLOG_NO_INDEX);
   }
   if (out != NULL) {
-    out->offset = (uint32_t)where;
-    out->length = load_le32(h + 8);
-    out->tail = load_le32(h + 12);
-    out->sequence_number = e.seq;
-    out->descriptor_count = e.count;
+    decode_entry_header(h, s, out);
     out->data_count = e.data_count;
     out->zero_count = e.count - e.data_count;
-    out->flushed_file_offset = load_le64(h + 48);
-    out->last_file_offset = load_le64(h + 56);
   }
   return VHDXLOG_OK;
 }
@@ -256,14 +263,14 @@ VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
   memset(&e, 0, sizeof e);
   e.ctx = ctx;
   e.s = s;
-  e.sectors = load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
-  return entry_crc(&e) == load_le32(h + 4);
+  e.sectors = load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
+  return entry_crc(&e) == load_le32(h + ENTRY_CHECKSUM);
 }
 
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
     const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out) {
   const uint8_t *h = log_sector(ctx, s);
-  uint32_t length = load_le32(h + 8);
+  uint32_t length = load_le32(h + ENTRY_LENGTH);
   if (!has_signature(h, "loge")) {
     return VHDXLOG_E_ENTRY_SIGNATURE;
   }
@@ -271,27 +278,32 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
       length > ctx->length) {
     return VHDXLOG_E_ENTRY_LENGTH;
   }
-  if (descriptor_sectors(load_le32(h + 24)) > length / VHDXLOG_SECTOR_SIZE) {
+  if (descriptor_sectors(load_le32(h + ENTRY_DESCRIPTOR_COUNT)) >
+      length / VHDXLOG_SECTOR_SIZE) {
     return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
   }
-  memset(out, 0, sizeof *out);
-  out->offset = s * VHDXLOG_SECTOR_SIZE;
-  out->length = length;
-  out->tail = load_le32(h + 12);
-  out->sequence_number = load_le64(h + 16);
-  out->descriptor_count = load_le32(h + 24);
+  decode_entry_header(h, s, out);
   return VHDXLOG_OK;
 }
 
 vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
                                  vhdxlog_entry *entry, vhdxlog_error *error) {
+  vhdxlog_status st;
+  const uint8_t *h;
   clear_error(error);
+  if (entry != NULL) {
+    memset(entry, 0, sizeof *entry);
+  }
   if (ctx == NULL || ctx->log == NULL || offset % VHDXLOG_SECTOR_SIZE != 0 ||
       offset >= ctx->length) {
     return report(error, VHDXLOG_E_ARGUMENT, offset, VHDXLOG_NO_INDEX);
   }
-  return vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry,
-                                error);
+  st = vhdxlog_entry_validate(ctx, offset / VHDXLOG_SECTOR_SIZE, entry, error);
+  h = log_sector(ctx, offset / VHDXLOG_SECTOR_SIZE);
+  if (st != VHDXLOG_OK && entry != NULL && has_signature(h, "loge")) {
+    decode_entry_header(h, offset / VHDXLOG_SECTOR_SIZE, entry);
+  }
+  return st;
 }
 
 vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,

@@ -10,13 +10,8 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "format.h"
 #include "vhdxlog.h"
-
-/* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
-#define HDR_CHECKSUM 4u
-#define HDR_SEQUENCE 8u
-#define HDR_FILE_WRITE_GUID 16u
-#define HDR_LOG_GUID 48u
 
 /* SplitMix64's finaliser (Steele, Lea and Flood, 2014): xor-shifts and odd
  * multiplications, so a bijection of 64 bits that is not affine over
@@ -68,11 +63,13 @@ void vhdxlog_header_update(const uint8_t current[VHDXLOG_HEADER_SIZE],
 
   /* SequenceNumber + 1 (wraps at 2^64: a header that old cannot occur, and
    * unsigned arithmetic keeps it defined). */
-  store_le64(out + HDR_SEQUENCE, load_le64(out + HDR_SEQUENCE) + 1u);
-  memcpy(out + HDR_FILE_WRITE_GUID, fwg, 16);
-  memcpy(out + HDR_LOG_GUID, lg, 16);
+  store_le64(out + HEADER_SEQUENCE_NUMBER,
+             load_le64(out + HEADER_SEQUENCE_NUMBER) + 1u);
+  memcpy(out + HEADER_FILE_WRITE_GUID, fwg, 16);
+  memcpy(out + HEADER_LOG_GUID, lg, 16);
 
   /* Checksum over the 4 KiB with the field itself counted as zero. */
-  memset(out + HDR_CHECKSUM, 0, 4);
-  store_le32(out + HDR_CHECKSUM, vhdxlog_crc32c(0, out, VHDXLOG_HEADER_SIZE));
+  memset(out + HEADER_CHECKSUM, 0, 4);
+  store_le32(out + HEADER_CHECKSUM,
+             vhdxlog_crc32c(0, out, VHDXLOG_HEADER_SIZE));
 }

@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "error.h"
+#include "format.h"
 #include "region.h"
 #include "vhdxlog.h"
 
@@ -15,24 +16,27 @@
  * zero (MS-VHDX 2.2.2, 2.2.3, 2.3.1). */
 static uint32_t checksum_with_field_zeroed(const uint8_t *p, size_t size) {
   static const uint8_t zero[4] = {0, 0, 0, 0};
-  uint32_t crc = vhdxlog_crc32c(0, p, 4);
+  uint32_t crc = vhdxlog_crc32c(0, p, HEADER_CHECKSUM);
   crc = vhdxlog_crc32c(crc, zero, 4);
-  return vhdxlog_crc32c(crc, p + 8, size - 8);
+  return vhdxlog_crc32c(crc, p + HEADER_CHECKSUM + 4,
+                        size - (HEADER_CHECKSUM + 4));
 }
 
-static void decode_header(const uint8_t *h, vhdxlog_header_info *info) {
-  info->checksum = load_le32(h + 4);
+void vhdxlog_header_decode(const uint8_t header[VHDXLOG_HEADER_SIZE],
+                           vhdxlog_header_info *info) {
+  const uint8_t *h = header;
+  info->checksum = load_le32(h + HEADER_CHECKSUM);
   info->valid =
       has_signature(h, "head") &&
       checksum_with_field_zeroed(h, VHDXLOG_HEADER_SIZE) == info->checksum;
-  info->sequence_number = load_le64(h + 8);
-  memcpy(info->file_write_guid, h + 16, 16);
-  memcpy(info->data_write_guid, h + 32, 16);
-  memcpy(info->log_guid, h + 48, 16);
-  info->log_version = load_le16(h + 64);
-  info->version = load_le16(h + 66);
-  info->log_length = load_le32(h + 68);
-  info->log_offset = load_le64(h + 72);
+  info->sequence_number = load_le64(h + HEADER_SEQUENCE_NUMBER);
+  memcpy(info->file_write_guid, h + HEADER_FILE_WRITE_GUID, 16);
+  memcpy(info->data_write_guid, h + HEADER_DATA_WRITE_GUID, 16);
+  memcpy(info->log_guid, h + HEADER_LOG_GUID, 16);
+  info->log_version = load_le16(h + HEADER_LOG_VERSION);
+  info->version = load_le16(h + HEADER_VERSION);
+  info->log_length = load_le32(h + HEADER_LOG_LENGTH);
+  info->log_offset = load_le64(h + HEADER_LOG_OFFSET);
 }
 
 /* The current header (MS-VHDX 2.2.2.1): the only valid one, or the valid
@@ -68,25 +72,24 @@ static vhdxlog_status select_header(const uint8_t *data, vhdxlog_image *img,
 static vhdxlog_status check_current_header(vhdxlog_image *img,
                                            vhdxlog_error *error) {
   const vhdxlog_header_info *h = &img->headers[img->current];
-  uint64_t where =
-      img->current == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET;
+  uint64_t where = header_slot_offset(img->current);
   int dirty = !is_zero_bytes(h->log_guid, 16);
 
   if (h->version != 1) {
-    return report(error, VHDXLOG_E_HEADER_VERSION, where + 66,
+    return report(error, VHDXLOG_E_HEADER_VERSION, where + HEADER_VERSION,
                   VHDXLOG_NO_INDEX);
   }
   /* 2.2.2: a non-zero LogVersion forbids processing only a non-empty log. */
   if (dirty && h->log_version != 0) {
-    return report(error, VHDXLOG_E_HEADER_LOG_VERSION, where + 64,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_HEADER_LOG_VERSION,
+                  where + HEADER_LOG_VERSION, VHDXLOG_NO_INDEX);
   }
   if (!is_mib_multiple(h->log_offset) || h->log_offset < VHDXLOG_MIB ||
       !is_mib_multiple(h->log_length) ||
       h->log_offset > VHDXLOG_MAX_FILE_OFFSET - h->log_length ||
       (dirty && h->log_length == 0)) {
-    return report(error, VHDXLOG_E_HEADER_LOG_LOCATION, where + 68,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_HEADER_LOG_LOCATION,
+                  where + HEADER_LOG_LENGTH, VHDXLOG_NO_INDEX);
   }
   if (dirty && h->log_offset + h->log_length > img->file_size) {
     return report(error, VHDXLOG_E_LOG_BEYOND_FILE, h->log_offset,
@@ -117,8 +120,8 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   if (size < VHDXLOG_HEADER_AREA_SIZE) {
     return report(error, VHDXLOG_E_ARGUMENT, size, VHDXLOG_NO_INDEX);
   }
-  decode_header(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
-  decode_header(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
+  vhdxlog_header_decode(data + VHDXLOG_HEADER1_OFFSET, &img->headers[0]);
+  vhdxlog_header_decode(data + VHDXLOG_HEADER2_OFFSET, &img->headers[1]);
   if (memcmp(data, "vhdxfile", 8) != 0) {
     return report(error, VHDXLOG_E_FILE_SIGNATURE, 0, VHDXLOG_NO_INDEX);
   }
@@ -126,13 +129,9 @@ vhdxlog_status vhdxlog_image_parse(const uint8_t *data, size_t size,
   if (st != VHDXLOG_OK) {
     return st;
   }
-  memcpy(img->current_header,
-         data + (img->current == 0 ? VHDXLOG_HEADER1_OFFSET
-                                   : VHDXLOG_HEADER2_OFFSET),
+  memcpy(img->current_header, data + header_slot_offset(img->current),
          VHDXLOG_HEADER_SIZE);
-  memcpy(img->other_header,
-         data + (img->current == 0 ? VHDXLOG_HEADER2_OFFSET
-                                   : VHDXLOG_HEADER1_OFFSET),
+  memcpy(img->other_header, data + header_slot_offset(1 - img->current),
          VHDXLOG_HEADER_SIZE);
   st = check_current_header(img, error);
   if (st != VHDXLOG_OK) {

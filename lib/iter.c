@@ -90,7 +90,7 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
   d->entry_offset = it->entry_offset;
   d->index = it->index;
   d->sequence_number = it->sequence_number;
-  d->file_offset = load_le64(p + 16);
+  d->file_offset = descriptor_file_offset(p);
   if (is_data) {
     uint32_t data_sector = s + it->desc_sectors + it->data_seen;
     if (it->data_seen >=
@@ -103,12 +103,11 @@ vhdxlog_status vhdxlog_iter_next(vhdxlog_iter *it, vhdxlog_descriptor *d) {
     d->kind = VHDXLOG_DESCRIPTOR_DATA;
     d->length = VHDXLOG_SECTOR_SIZE;
     d->data_offset = data_sector * VHDXLOG_SECTOR_SIZE;
-    memcpy(d->trailing, p + 4, 4);
-    memcpy(d->leading, p + 8, 8);
+    descriptor_data_ends(p, d);
     it->data_seen++;
   } else {
     d->kind = VHDXLOG_DESCRIPTOR_ZERO;
-    d->length = load_le64(p + 8);
+    d->length = descriptor_write_length(p);
   }
   it->index++;
   return VHDXLOG_OK;
@@ -124,7 +123,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
     return;
   }
   data = ctx->log + d->data_offset;
-  memcpy(out, d->leading, 8);
-  memcpy(out + 8, data + 8, VHDXLOG_SECTOR_SIZE - 12);
-  memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d->trailing, 4);
+  memcpy(out, d->leading, DATA_BODY);
+  memcpy(out + DATA_BODY, data + DATA_BODY, DATA_SEQUENCE_LOW - DATA_BODY);
+  memcpy(out + DATA_SEQUENCE_LOW, d->trailing, 4);
 }

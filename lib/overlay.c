@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "format.h"
 #include "plan.h"
 #include "vhdxlog.h"
 
@@ -106,8 +107,6 @@ VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
   if (plan->action == VHDXLOG_ACTION_NONE || end <= offset)
     return;
   for (slot = 0; slot < 2; slot++)
-    patch(buf, offset, end,
-          slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                    : (uint64_t)VHDXLOG_HEADER2_OFFSET,
-          VHDXLOG_HEADER_SIZE, plan->final_headers[slot]);
+    patch(buf, offset, end, header_slot_offset(slot), VHDXLOG_HEADER_SIZE,
+          plan->final_headers[slot]);
 }

@@ -18,10 +18,6 @@
 #include "vhdxlog.h"
 #include "walk.h"
 
-/* Byte offsets inside the 4 KiB header (MS-VHDX 2.2.2). */
-#define HDR_FILE_WRITE_GUID 16u
-#define HDR_LOG_GUID 48u
-
 /* RULES.md "Plan" 2: of the first 1 MiB, a log may write only the region
  * tables [192 KiB, 320 KiB). */
 #define IDENTIFIER_AND_HEADERS_END ((uint64_t)VHDXLOG_REGION_AREA_BEGIN)
@@ -69,7 +65,7 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
                                       vhdxlog_error *error) {
   int is_data = 0;
   vhdxlog_status st = descriptor_shape(p, &is_data);
-  uint64_t off = load_le64(p + 16), len, end;
+  uint64_t off = descriptor_file_offset(p), len, end;
 
   if (st == VHDXLOG_OK && descriptor_sequence(p) != e->seq)
     st = VHDXLOG_E_DESCRIPTOR_SEQUENCE;
@@ -78,10 +74,8 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
   if (is_data) {
     if (*data_seen >= e->sectors - e->desc_sectors)
       return report(error, VHDXLOG_E_DATA_COUNT, e->offset, VHDXLOG_NO_INDEX);
-    len = VHDXLOG_SECTOR_SIZE;
-  } else {
-    len = load_le64(p + 8);
   }
+  len = descriptor_write_length(p);
   /* RULES.md "Plan" 1: our bound, which keeps every sum below exact. */
   if (off > VHDXLOG_MAX_FILE_OFFSET || len > VHDXLOG_MAX_FILE_OFFSET - off)
     return limit_error(error, VHDXLOG_E_DESCRIPTOR_OFFSET, e->offset, index);
@@ -108,8 +102,7 @@ static vhdxlog_status check_plan_slot(const check_area *a, const walk *w,
       d.index = index;
       if (is_data) {
         d.data_offset = walk_data_offset(w, e, *data_seen);
-        memcpy(d.trailing, p + 4, 4);
-        memcpy(d.leading, p + 8, 8);
+        descriptor_data_ends(p, &d);
       }
       vhdxlog_region_patch_write(a->patches, off, len, is_data ? &d : NULL);
     }
@@ -147,11 +140,11 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
   for (k = 0; k < n; k++) {
     const uint8_t *d = p + (size_t)k * DESCRIPTOR_SIZE;
     uint64_t head = load_le64(d);
-    uint64_t off = load_le64(d + 16);
+    uint64_t off = descriptor_file_offset(d);
     uint64_t len;
     int fast;
     if (head == ZERO_AND_RESERVED) {
-      len = load_le64(d + 8);
+      len = load_le64(d + DESCRIPTOR_ZERO_LENGTH);
       fast = 1;
     } else {
       len = VHDXLOG_SECTOR_SIZE;
@@ -160,7 +153,7 @@ static vhdxlog_status check_plan_slots(const check_area *a, const walk *w,
     /* A zero-length write takes the slow path: it may lie anywhere. The
      * sum is formed only once both terms are known to be below 2^61. */
     if (fast && len != 0 && ((off | len) & unaligned_or_big) == 0 &&
-        load_le64(d + 24) == seq && off >= RESERVED_END &&
+        descriptor_sequence(d) == seq && off >= RESERVED_END &&
         (off + len <= log_begin || off >= log_end)) {
       seen += (uint32_t)(head != ZERO_AND_RESERVED);
       far = off + len > far ? off + len : far;
@@ -287,10 +280,10 @@ static int interrupted_header_update(const vhdxlog_image *image,
   if (cur->sequence_number == 0 || cur->sequence_number == UINT64_MAX ||
       other->sequence_number != cur->sequence_number - 1u)
     return 0;
-  if (!is_zero_bytes(image->current_header + HDR_LOG_GUID, 16))
+  if (!is_zero_bytes(image->current_header + HEADER_LOG_GUID, 16))
     return 0;
   vhdxlog_derive_file_write_guid(other->log_guid, file_write_guid);
-  return memcmp(image->current_header + HDR_FILE_WRITE_GUID, file_write_guid,
+  return memcmp(image->current_header + HEADER_FILE_WRITE_GUID, file_write_guid,
                 16) == 0;
 }
 
@@ -301,8 +294,7 @@ static vhdxlog_status check_sequence_room(const vhdxlog_image *image,
                                           vhdxlog_error *error) {
   int c = image->current;
   if (image->headers[c].sequence_number > UINT64_MAX - updates) {
-    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT,
-                  c == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET,
+    return report(error, VHDXLOG_E_HEADER_SEQUENCE_LIMIT, header_slot_offset(c),
                   VHDXLOG_NO_INDEX);
   }
   return VHDXLOG_OK;
@@ -310,7 +302,7 @@ static vhdxlog_status check_sequence_room(const vhdxlog_image *image,
 
 static int file_write_guid_differs(const vhdxlog_plan *plan,
                                    const vhdxlog_image *image) {
-  return memcmp(image->current_header + HDR_FILE_WRITE_GUID,
+  return memcmp(image->current_header + HEADER_FILE_WRITE_GUID,
                 plan->new_file_write_guid, 16) != 0;
 }
 

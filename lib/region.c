@@ -15,11 +15,10 @@
 #include "bytes.h"
 #include "crc32c.h"
 #include "error.h"
+#include "format.h"
 #include "heapsort.h"
 #include "region.h"
 
-#define REGION_HEADER_SIZE 16u
-#define REGION_ENTRY_SIZE 32u
 #define REGION_INDEX_LIMIT (VHDXLOG_REGION_MAX_ENTRIES + 1u) /* + the log */
 #define PATCHES_PER_TABLE (VHDXLOG_REGION_TABLE_SIZE / VHDXLOG_SECTOR_SIZE)
 
@@ -102,7 +101,7 @@ static uint32_t table_checksum(const table_view *t) {
     if (s == 0 || patch_of(t, s) != NULL) {
       table_read(t, off, sector, VHDXLOG_SECTOR_SIZE);
       if (s == 0)
-        memset(sector + 4, 0, 4);
+        memset(sector + REGION_CHECKSUM, 0, 4);
       bytes = sector;
     }
     reg = vhdxlog_crc32c_update(reg, bytes, VHDXLOG_SECTOR_SIZE);
@@ -112,24 +111,29 @@ static uint32_t table_checksum(const table_view *t) {
 
 static void entry_bytes(const table_view *t, uint16_t i,
                         uint8_t out[REGION_ENTRY_SIZE]) {
-  table_read(t, REGION_HEADER_SIZE + (uint32_t)i * REGION_ENTRY_SIZE, out,
+  table_read(t, REGION_TABLE_HEADER_SIZE + (uint32_t)i * REGION_ENTRY_SIZE, out,
              REGION_ENTRY_SIZE);
 }
 
-static uint64_t span_offset(const table_view *t, uint16_t i) {
+/* Span `i`: region entry i, or the log for i == count (it may overlap no
+ * region either). */
+static void span(const table_view *t, uint16_t i, uint64_t *offset,
+                 uint64_t *length) {
   uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_offset;
+  if (i == t->count) {
+    *offset = t->log_offset;
+    *length = t->log_length;
+    return;
+  }
   entry_bytes(t, i, e);
-  return load_le64(e + 16);
+  *offset = load_le64(e + REGION_ENTRY_FILE_OFFSET);
+  *length = load_le32(e + REGION_ENTRY_LENGTH);
 }
 
-static uint64_t span_length(const table_view *t, uint16_t i) {
-  uint8_t e[REGION_ENTRY_SIZE];
-  if (i == t->count)
-    return t->log_length;
-  entry_bytes(t, i, e);
-  return load_le32(e + 24);
+static uint64_t span_offset(const table_view *t, uint16_t i) {
+  uint64_t offset, length;
+  span(t, i, &offset, &length);
+  return offset;
 }
 
 static int compare_guid(const void *ctx, uint16_t a, uint16_t b) {
@@ -150,7 +154,8 @@ static int compare_offset(const void *ctx, uint16_t a, uint16_t b) {
 }
 
 static uint64_t entry_file_offset(const table_view *t, uint32_t i) {
-  return t->file_offset + REGION_HEADER_SIZE + (uint64_t)i * REGION_ENTRY_SIZE;
+  return t->file_offset + REGION_TABLE_HEADER_SIZE +
+         (uint64_t)i * REGION_ENTRY_SIZE;
 }
 
 /* Sorted by offset, a span overlaps an earlier one iff it starts before the
@@ -161,8 +166,8 @@ static int find_overlap(const table_view *t, uint16_t *idx, size_t n) {
   size_t i;
   heapsort_indices(idx, n, compare_offset, t);
   for (i = 0; i < n; i++) {
-    uint64_t off = span_offset(t, idx[i]);
-    uint64_t len = span_length(t, idx[i]);
+    uint64_t off, len;
+    span(t, idx[i], &off, &len);
     if (len == 0)
       continue;
     if (off < furthest_end)
@@ -175,20 +180,21 @@ static int find_overlap(const table_view *t, uint16_t *idx, size_t n) {
 static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
                                   vhdxlog_error *error) {
   uint16_t idx[REGION_INDEX_LIMIT];
-  uint8_t head[REGION_HEADER_SIZE], e[REGION_ENTRY_SIZE];
+  uint8_t head[REGION_TABLE_HEADER_SIZE], e[REGION_ENTRY_SIZE];
   uint32_t count, i, duplicate;
   int bat = -1, metadata = -1, overlap;
+  uint64_t length;
 
-  table_read(t, 0, head, REGION_HEADER_SIZE);
+  table_read(t, 0, head, REGION_TABLE_HEADER_SIZE);
   if (!has_signature(head, "regi") ||
-      table_checksum(t) != load_le32(head + 4)) {
+      table_checksum(t) != load_le32(head + REGION_CHECKSUM)) {
     return report(error, VHDXLOG_E_NO_VALID_REGION_TABLE, t->file_offset,
                   VHDXLOG_NO_INDEX);
   }
-  count = load_le32(head + 8);
+  count = load_le32(head + REGION_ENTRY_COUNT);
   if (count > VHDXLOG_REGION_MAX_ENTRIES) {
-    return report(error, VHDXLOG_E_REGION_COUNT, t->file_offset + 8,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_REGION_COUNT,
+                  t->file_offset + REGION_ENTRY_COUNT, VHDXLOG_NO_INDEX);
   }
   t->count = count;
   /* Each rule over all entries before the next one (docs/RULES.md order). */
@@ -196,8 +202,8 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
     uint64_t off;
     uint32_t len;
     entry_bytes(t, (uint16_t)i, e);
-    off = load_le64(e + 16);
-    len = load_le32(e + 24);
+    off = load_le64(e + REGION_ENTRY_FILE_OFFSET);
+    len = load_le32(e + REGION_ENTRY_LENGTH);
     if (!is_mib_multiple(off) || off < VHDXLOG_MIB || !is_mib_multiple(len) ||
         off > VHDXLOG_MAX_FILE_OFFSET - len) {
       return report(error, VHDXLOG_E_REGION_ENTRY, entry_file_offset(t, i), i);
@@ -225,15 +231,15 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
       bat = (int)i;
     } else if (memcmp(e, metadata_guid, 16) == 0) {
       metadata = (int)i;
-    } else if (load_le32(e + 28) & 1u) {
+    } else if (load_le32(e + REGION_ENTRY_FLAGS) & 1u) {
       /* 2.2.3.1: an unrecognised required region forbids opening. */
       return report(error, VHDXLOG_E_REGION_UNKNOWN_REQUIRED,
                     entry_file_offset(t, i), i);
     }
   }
   if (bat < 0 || metadata < 0) {
-    return report(error, VHDXLOG_E_REGION_MISSING, t->file_offset + 8,
-                  VHDXLOG_NO_INDEX);
+    return report(error, VHDXLOG_E_REGION_MISSING,
+                  t->file_offset + REGION_ENTRY_COUNT, VHDXLOG_NO_INDEX);
   }
   for (i = 0; i < count; i++)
     idx[i] = (uint16_t)i;
@@ -243,10 +249,10 @@ static vhdxlog_status check_table(table_view *t, vhdxlog_region_info *info,
                   entry_file_offset(t, (uint32_t)overlap), (uint32_t)overlap);
   }
   info->entry_count = count;
-  info->bat_offset = span_offset(t, (uint16_t)bat);
-  info->bat_length = (uint32_t)span_length(t, (uint16_t)bat);
-  info->metadata_offset = span_offset(t, (uint16_t)metadata);
-  info->metadata_length = (uint32_t)span_length(t, (uint16_t)metadata);
+  span(t, (uint16_t)bat, &info->bat_offset, &length);
+  info->bat_length = (uint32_t)length;
+  span(t, (uint16_t)metadata, &info->metadata_offset, &length);
+  info->metadata_length = (uint32_t)length;
   return VHDXLOG_OK;
 }
 

@@ -43,15 +43,17 @@ static void note(failure_note *f, uint64_t seq, uint32_t sector,
 static void note_invalid(failure_note *f, const vhdxlog_log *ctx,
                          uint32_t sector, const vhdxlog_error *why) {
   const uint8_t *h = log_sector(ctx, sector);
-  if (has_signature(h, "loge") && same_guid(h + 32, ctx->guid)) {
-    note(f, load_le64(h + 16), sector, why->status, why->index);
+  if (has_signature(h, "loge") && same_guid(h + ENTRY_LOG_GUID, ctx->guid)) {
+    note(f, load_le64(h + ENTRY_SEQUENCE_NUMBER), sector, why->status,
+         why->index);
   }
 }
 
 /* Where the write of a validated descriptor ends (0: it writes nothing). */
 static inline uint64_t slot_write_end(const uint8_t *d) {
-  uint64_t length = d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
-  return length != 0 ? write_end_saturated(load_le64(d + 16), length) : 0;
+  uint64_t length = descriptor_write_length(d);
+  return length != 0 ? write_end_saturated(descriptor_file_offset(d), length)
+                     : 0;
 }
 
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -85,7 +87,7 @@ static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
   uint64_t count_total = 0, furthest = 0;
   while (pos < end) {
     const uint8_t *h = log_sector(ctx, pos);
-    uint32_t count = load_le32(h + 24);
+    uint32_t count = load_le32(h + ENTRY_DESCRIPTOR_COUNT);
     uint32_t left = count, in_sector = DESCRIPTORS_IN_FIRST_SECTOR;
     uint32_t sector = pos;
     const uint8_t *slots = h + ENTRY_HEADER_SIZE;
@@ -98,7 +100,7 @@ static void sum_descriptors(const vhdxlog_log *ctx, uint32_t pos, uint32_t end,
       in_sector = DESCRIPTORS_PER_SECTOR;
     }
     count_total += count;
-    pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE;
+    pos += load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   }
   seq->descriptor_count = count_total;
   seq->max_write_end = furthest;
@@ -211,7 +213,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
           r.head.tail) {
         break;
       }
-      pos += load_le32(h + 8) / VHDXLOG_SECTOR_SIZE; /* validated: >= 1 */
+      pos += load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE; /* >= 1 */
     }
     if (pos >= r.end) {
       note(&st.failure, r.head.sequence_number,

@@ -110,9 +110,9 @@ static inline uint32_t walk_data_offset(const walk *w, const walk_entry *e,
   return sector * VHDXLOG_SECTOR_SIZE;
 }
 
-/* Where a data or zero slot's write ends, for a slot the plan checked. */
+/* The bytes a slot the plan checked writes. */
 static inline uint64_t walk_slot_length(const uint8_t *d) {
-  return d[0] == 'd' ? VHDXLOG_SECTOR_SIZE : load_le64(d + 8);
+  return descriptor_write_length(d);
 }
 
 #endif

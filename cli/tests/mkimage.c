@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mkimage: writes small VHDX images for the CLI tests (cli/tests/
- * cli_test.sh). Test code: it allocates and exits on errors. It encodes the
- * structures straight from the format digest (shared/vhdx-log-spec.md) with
- * its own CRC-32C, so that it does not share bugs with the library.
+ * mkimage: the images of the CLI tests (cli/tests/cli_test.sh), built with
+ * the test side's one writer, testkit (independent of lib/), and the bytes a
+ * correct replay must leave, from testkit's replay model. Test code: it
+ * exits on errors.
  *
- * Layout of every image: identifier, header 1 (SequenceNumber 1) and header
- * 2 (SequenceNumber 2, current), two identical region tables, log at 1 MiB
- * (1 MiB long), BAT at 2 MiB filled with 0x11, metadata at 3 MiB filled with
- * 0x22; 4 MiB in all. A data sector written for fill byte F holds the bytes
- * (F + i) & 0xFF, i = 0..4095 (leading 8 + data 4084 + trailing 4).
+ * Layout of every image: testkit's default (headers 1 and 2 with
+ * SequenceNumber 1 and 2, log at 1 MiB, 1 MiB long), BAT at 2 MiB filled
+ * with 0x11, metadata at 3 MiB filled with 0x22; 4 MiB in all. A data
+ * sector written for fill byte F holds the bytes (F + i) & 0xFF.
  *
  * usage: mkimage KIND OUT [SIZE_MIB]
  *   clean         LogGuid zero
@@ -20,13 +19,13 @@
  *   dirty-wrap    like dirty, but entry 10 starts in the last log sector and
  *                 its data sector wraps to log offset 0; entry 11 at 0x1000
  *   one-entry     only entry 10 of dirty (Tail 0: what QEMU itself writes)
- *   corrupt-log   dirty with a flipped data byte in entry 10: no complete
+ *   corrupt-log   dirty with entry 10's checksum broken: no complete
  *                 sequence (entry 11's Tail names a broken entry)
- *   bad-checksum  one-entry with a flipped data byte: E_LOG_NO_SEQUENCE,
+ *   bad-checksum  one-entry with its checksum broken: E_LOG_NO_SEQUENCE,
  *                 cause E_ENTRY_CHECKSUM at log offset 0
- *   bad-data-sig  one-entry whose data sector signature is "dat!" (checksum
+ *   bad-data-sig  one-entry whose data sector signature is broken (checksum
  *                 recomputed): cause E_DATA_SIGNATURE, data sector 0
- *   target-header dirty with entry 10's data descriptor aimed at header 1
+ *   target-header one-entry with its data descriptor aimed at header 1
  *                 (E_DESCRIPTOR_TARGET at log offset 0, descriptor 0)
  *   truncated     dirty cut to 3 MiB (< FlushedFileOffset: E_FILE_TRUNCATED)
  *   tiny          512 KiB of a clean image (E_FILE_TOO_SMALL)
@@ -38,300 +37,196 @@
  *   sparse-dirty  one-entry log on a sparse file of SIZE_MIB MiB (default
  *                 8192); the entry writes F=0xD0 at SIZE - 1 MiB and sets
  *                 FlushedFileOffset SIZE, LastFileOffset SIZE + 1 MiB
+ *   KIND-replayed what a correct replay of KIND (dirty, dirty-wrap,
+ *                 one-entry, armed-empty, bad-checksum) leaves: the log
+ *                 replayed, or cleared when no sequence is complete
+ *   interrupted   dirty-replayed with header 1 back at SequenceNumber 3 and
+ *                 the LogGuid: the last header update did not reach the disk
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MIB ((uint64_t)1 << 20)
-#define SECTOR 4096u
-#define LOG_OFFSET MIB
-#define LOG_LENGTH ((uint32_t)MIB)
-#define BAT_OFFSET (2 * MIB)
-#define META_OFFSET (3 * MIB)
+#include "vhdx_builder.h"
+
+#define MIB ((uint64_t)VTK_MIB)
 #define BASE_SIZE (4 * MIB)
 
-static const uint8_t bat_guid[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
-                                     0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
-                                     0x9B, 0xFD, 0x4A, 0x08};
-static const uint8_t meta_guid[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
-                                      0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
-                                      0x05, 0x0F, 0x88, 0x6E};
-static const uint8_t log_guid[16] = {0x4C, 0x4F, 0x47, 0x21, 0x01, 0x02,
-                                     0x03, 0x44, 0x85, 0x06, 0x07, 0x08,
-                                     0x09, 0x0A, 0x0B, 0x0C};
-static const uint8_t fw_guid[16] = {0x46, 0x57, 0x47, 0x21, 0x11, 0x12,
-                                    0x13, 0x44, 0x95, 0x16, 0x17, 0x18,
-                                    0x19, 0x1A, 0x1B, 0x1C};
-static const uint8_t dw_guid[16] = {0x44, 0x57, 0x47, 0x21, 0x21, 0x22,
-                                    0x23, 0x44, 0xA5, 0x26, 0x27, 0x28,
-                                    0x29, 0x2A, 0x2B, 0x2C};
-
-static void die(const char *what) {
-  fprintf(stderr, "mkimage: %s: %s\n", what, strerror(errno));
-  exit(2);
-}
-
-/* Bitwise CRC-32C (reflected 0x82F63B78, init and final xor 0xFFFFFFFF). */
-static uint32_t crc32c(const uint8_t *p, size_t n) {
-  uint32_t c = 0xFFFFFFFFu;
-  size_t i;
-  int k;
-  for (i = 0; i < n; i++) {
-    c ^= p[i];
-    for (k = 0; k < 8; k++)
-      c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
-  }
-  return c ^ 0xFFFFFFFFu;
-}
-
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v) {
-  int i;
-  for (i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v) {
-  int i;
-  for (i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Checksum field at bytes 4..7, zero while computing. */
-static void seal(uint8_t *p, size_t n) {
-  put32(p + 4, 0);
-  put32(p + 4, crc32c(p, n));
-}
-
-static void make_header(uint8_t *h, uint64_t seq, int dirty) {
-  memset(h, 0, SECTOR);
-  memcpy(h, "head", 4);
-  put64(h + 8, seq);
-  memcpy(h + 16, fw_guid, 16);
-  memcpy(h + 32, dw_guid, 16);
-  if (dirty)
-    memcpy(h + 48, log_guid, 16);
-  put16(h + 64, 0); /* LogVersion */
-  put16(h + 66, 1); /* Version */
-  put32(h + 68, LOG_LENGTH);
-  put64(h + 72, LOG_OFFSET);
-  seal(h, SECTOR);
-}
-
-static void make_region_table(uint8_t *r) {
-  memset(r, 0, 65536);
-  memcpy(r, "regi", 4);
-  put32(r + 8, 2);
-  memcpy(r + 16, bat_guid, 16);
-  put64(r + 32, BAT_OFFSET);
-  put32(r + 40, (uint32_t)MIB);
-  put32(r + 44, 1);
-  memcpy(r + 48, meta_guid, 16);
-  put64(r + 64, META_OFFSET);
-  put32(r + 72, (uint32_t)MIB);
-  put32(r + 76, 1);
-  seal(r, 65536);
-}
-
-static void pattern(uint8_t *s, uint8_t fill) {
-  unsigned i;
-  for (i = 0; i < SECTOR; i++)
-    s[i] = (uint8_t)(fill + i);
-}
-
-typedef struct desc {
-  int zero; /* 1: zero descriptor */
-  uint64_t offset;
-  uint64_t zero_length;
-  uint8_t fill; /* data: pattern fill byte */
-} desc;
-
-/*
- * Write an entry at log offset `at` (wrapping at the log end): one
- * descriptor sector (count <= 126), then one data sector per data
- * descriptor. Returns the entry length.
- */
-static uint32_t put_entry(uint8_t *log, uint32_t at, uint64_t seq,
-                          uint32_t tail, uint64_t flushed, uint64_t last,
-                          const desc *d, unsigned n) {
-  unsigned i, ndata = 0;
-  uint32_t len, k;
-  uint8_t *e, *ds;
-  uint8_t sector[SECTOR];
-  for (i = 0; i < n; i++)
-    ndata += d[i].zero ? 0u : 1u;
-  len = (1 + ndata) * SECTOR;
-  e = calloc(1, len);
-  if (!e)
-    die("calloc");
-  memcpy(e, "loge", 4);
-  put32(e + 8, len);
-  put32(e + 12, tail);
-  put64(e + 16, seq);
-  put32(e + 24, n);
-  memcpy(e + 32, log_guid, 16);
-  put64(e + 48, flushed);
-  put64(e + 56, last);
-  ndata = 0;
-  for (i = 0; i < n; i++) {
-    uint8_t *p = e + 64 + 32 * i;
-    if (d[i].zero) {
-      memcpy(p, "zero", 4);
-      put64(p + 8, d[i].zero_length);
-    } else {
-      pattern(sector, d[i].fill);
-      memcpy(p, "desc", 4);
-      memcpy(p + 4, sector + 4092, 4); /* TrailingBytes */
-      memcpy(p + 8, sector, 8);        /* LeadingBytes */
-      ds = e + (1 + ndata) * SECTOR;
-      memcpy(ds, "data", 4);
-      put32(ds + 4, (uint32_t)(seq >> 32));
-      memcpy(ds + 8, sector + 8, 4084);
-      put32(ds + 4092, (uint32_t)seq);
-      ndata++;
-    }
-    put64(p + 16, d[i].offset);
-    put64(p + 24, seq);
-  }
-  seal(e, len);
-  for (k = 0; k < len; k += SECTOR)
-    memcpy(log + (at + k) % LOG_LENGTH, e + k, SECTOR);
-  free(e);
-  return len;
-}
-
-static void pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
-  const uint8_t *p = buf;
-  while (n > 0) {
-    ssize_t r = pwrite(fd, p, n, (off_t)off);
-    if (r <= 0)
-      die("pwrite");
-    p += r;
-    n -= (size_t)r;
-    off += (uint64_t)r;
-  }
-}
+/* GUIDs whose first bytes spell their role (the CLI prints them). */
+#define LOG_GUID "LOG!\x01\x02\x03\x44\x85\x06\x07\x08\x09\x0a\x0b\x0c"
+#define FW_GUID "FWG!\x11\x12\x13\x44\x95\x16\x17\x18\x19\x1a\x1b\x1c"
+#define DW_GUID "DWG!\x21\x22\x23\x44\xa5\x26\x27\x28\x29\x2a\x2b\x2c"
+static const uint8_t *const log_guid = (const uint8_t *)LOG_GUID;
 
 static void usage(void) {
   fprintf(stderr, "usage: mkimage KIND OUT [SIZE_MIB]\n");
   exit(2);
 }
 
-int main(int argc, char **argv) {
-  const char *kind, *out;
-  uint8_t *area, *log, *fill;
-  uint64_t size = BASE_SIZE, sparse_mib = 8192;
-  int dirty, fd;
-  const desc e10[2] = {{0, BAT_OFFSET, 0, 0xA0}, {1, META_OFFSET, 0x2000, 0}};
-  const desc e11[2] = {{0, META_OFFSET + 0x1000, 0, 0xB0},
-                       {0, 5 * MIB, 0, 0xC0}};
-  desc bad[2];
+static void die(const char *what) {
+  fprintf(stderr, "mkimage: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
 
-  if (argc < 3 || argc > 4)
+/* A data descriptor writing the sector of fill byte `fill` (a multiple of
+ * 0x10, so that each fill has its own buffer). */
+static vtk_desc data(uint64_t file_offset, uint8_t fill) {
+  static uint8_t sectors[16][VTK_SECTOR];
+  uint8_t *s = sectors[fill >> 4];
+  vtk_desc d = vtk_data(file_offset, 0);
+  unsigned i;
+  for (i = 0; i < VTK_SECTOR; i++)
+    s[i] = (uint8_t)(fill + i);
+  d.sector = s;
+  return d;
+}
+
+static vtk_entry entry(uint64_t seq, uint64_t flushed, uint64_t last,
+                       const vtk_desc *d, uint32_t n) {
+  vtk_entry e = {seq, 0, {0}, flushed, last, d, n};
+  memcpy(e.log_guid, log_guid, 16);
+  return e;
+}
+
+static int is(const char *kind, const char *name) {
+  return strcmp(kind, name) == 0;
+}
+
+/*
+ * Build `kind` into *img, the file's size into *size and the active sequence
+ * a replay applies into seq[0..*n) (*n = 0: none; descriptors are static).
+ * The log is written only when the kind has a LogGuid.
+ */
+static void build(const char *kind, vtk_image *img, uint64_t *size,
+                  vtk_entry seq[2], size_t *n, uint64_t sparse_mib) {
+  static vtk_desc d10[2], d11[2];
+  vtk_image_spec s;
+  uint8_t *log = calloc(1, VTK_MIB);
+  uint32_t tail = VTK_MIB - VTK_SECTOR; /* dirty-wrap */
+  int two =
+      is(kind, "dirty") || is(kind, "truncated") || is(kind, "corrupt-log");
+
+  if (!log)
+    die("calloc");
+  d10[0] = data(2 * MIB, 0xA0);
+  d10[1] = vtk_zero(3 * MIB, 0x2000);
+  d11[0] = data(3 * MIB + 0x1000, 0xB0);
+  d11[1] = data(5 * MIB, 0xC0);
+  seq[0] = entry(10, BASE_SIZE, BASE_SIZE, d10, 2);
+  seq[1] = entry(11, BASE_SIZE, 6 * MIB, d11, 2);
+  *n = 0;
+  *size = BASE_SIZE;
+
+  vtk_image_spec_default(&s);
+  s.fill_seed = 0;
+  memcpy(s.file_write_guid, FW_GUID, 16);
+  memcpy(s.data_write_guid, DW_GUID, 16);
+  vtk_image_build(img, &s);
+  memset(img->data + s.bat_offset, 0x11, s.bat_length);
+  memset(img->data + s.metadata_offset, 0x22, s.metadata_length);
+
+  if (is(kind, "target-header"))
+    d10[0].file_offset = VTK_HEADER1;
+  if (is(kind, "offset-limit"))
+    d10[1].file_offset = VTK_MAX_OFFSET;
+  if (two || is(kind, "dirty-wrap")) {
+    if (!is(kind, "dirty-wrap"))
+      tail = 0;
+    seq[0].tail = seq[1].tail = tail;
+    vtk_log_write_run(log, VTK_MIB, tail, seq, 2);
+    *n = 2;
+  } else if (is(kind, "one-entry") || is(kind, "bad-checksum") ||
+             is(kind, "bad-data-sig") || is(kind, "offset-limit") ||
+             is(kind, "target-header")) {
+    vtk_log_write_entry(log, VTK_MIB, 0, &seq[0]);
+    *n = 1;
+  } else if (is(kind, "sparse-dirty")) {
+    *size = sparse_mib * MIB;
+    if (sparse_mib > VTK_MAX_OFFSET / MIB || *size < BASE_SIZE + MIB)
+      usage();
+    d10[0] = data(*size - MIB, 0xD0);
+    seq[0] = entry(10, *size, *size + MIB, d10, 1);
+    vtk_log_write_entry(log, VTK_MIB, 0, &seq[0]);
+    *n = 1;
+  } else if (!is(kind, "armed-empty") && !is(kind, "clean") &&
+             !is(kind, "tiny") && !is(kind, "no-header")) {
     usage();
-  kind = argv[1];
-  out = argv[2];
+  }
+
+  if (is(kind, "corrupt-log") || is(kind, "bad-checksum")) {
+    vtk_entry_break(log, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
+    *n = 0;
+  } else if (is(kind, "bad-data-sig")) {
+    vtk_entry_break(log, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0, 1);
+    *n = 0;
+  } else if (is(kind, "truncated")) {
+    *size = 3 * MIB;
+  } else if (is(kind, "tiny")) {
+    *size = 512 * 1024;
+  } else if (is(kind, "no-header")) {
+    vtk_header(img, 0)[VTK_HEADER_SIZE - 1] ^= 1;
+    vtk_header(img, 1)[VTK_HEADER_SIZE - 1] ^= 1;
+  }
+  if (!is(kind, "clean") && !is(kind, "tiny") && !is(kind, "no-header")) {
+    vtk_image_put_log(img, log, VTK_MIB, log_guid);
+    /* Both headers carry the LogGuid, as after a writer's two updates. */
+    vtk_header_set_log_guid(img, 0, log_guid);
+  }
+  free(log);
+}
+
+/* The first `size` bytes of the image (zero past its end, as a hole). */
+static void write_file(const char *out, const vtk_image *img, uint64_t size) {
+  FILE *f = fopen(out, "wb");
+  size_t len = (size_t)(size < img->size ? size : img->size);
+  if (!f || fwrite(img->data, 1, len, f) != len || fflush(f) != 0 ||
+      ftruncate(fileno(f), (off_t)size) != 0 || fclose(f) != 0)
+    die(out);
+}
+
+int main(int argc, char **argv) {
+  char kind[64];
+  const char *suffix;
+  vtk_image img, after;
+  vtk_entry seq[2];
+  size_t n;
+  uint64_t size, sparse_mib = 8192;
+  int replayed, interrupted;
+
+  if (argc < 3 || argc > 4 || strlen(argv[1]) >= sizeof kind)
+    usage();
   if (argc == 4)
     sparse_mib = strtoull(argv[3], NULL, 10);
-  dirty = strcmp(kind, "clean") != 0 && strcmp(kind, "tiny") != 0 &&
-          strcmp(kind, "no-header") != 0;
+  strcpy(kind, argv[1]);
+  interrupted = is(kind, "interrupted");
+  if (interrupted)
+    strcpy(kind, "dirty-replayed");
+  suffix = strstr(kind, "-replayed");
+  replayed = suffix != NULL && suffix[9] == '\0';
+  if (replayed)
+    kind[suffix - kind] = '\0';
 
-  area = calloc(1, MIB);
-  log = calloc(1, LOG_LENGTH);
-  fill = malloc(MIB);
-  if (!area || !log || !fill)
-    die("calloc");
-  memcpy(area, "vhdxfile", 8);
-  /* Creator (UTF-16LE, informational). */
-  {
-    const char *creator = "vhdxlog mkimage";
-    size_t i;
-    for (i = 0; creator[i]; i++)
-      area[8 + 2 * i] = (uint8_t)creator[i];
+  build(kind, &img, &size, seq, &n, sparse_mib);
+  if (!replayed) {
+    write_file(argv[2], &img, size);
+    vtk_image_free(&img);
+    return 0;
   }
-  make_header(area + 65536, 1, dirty);
-  make_header(area + 131072, 2, dirty);
-  make_region_table(area + 196608);
-  make_region_table(area + 262144);
-
-  if (strcmp(kind, "no-header") == 0) {
-    area[65536 + 100] ^= 1;
-    area[131072 + 100] ^= 1;
+  if (size != img.size)
+    usage(); /* the model replays whole images only */
+  if (n > 0)
+    vtk_model_replay(&img, seq, n, &after);
+  else
+    vtk_model_clear(&img, &after);
+  if (interrupted) {
+    vtk_header_set_seq(&after, 0, 3);
+    vtk_header_set_log_guid(&after, 0, log_guid);
   }
-
-  if (strcmp(kind, "dirty") == 0 || strcmp(kind, "truncated") == 0 ||
-      strcmp(kind, "corrupt-log") == 0) {
-    uint32_t l10 = put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, e10, 2);
-    put_entry(log, l10, 11, 0, 4 * MIB, 6 * MIB, e11, 2);
-    if (strcmp(kind, "corrupt-log") == 0)
-      log[SECTOR + 100] ^= 0x01; /* entry 10's data sector */
-    if (strcmp(kind, "truncated") == 0)
-      size = 3 * MIB;
-  } else if (strcmp(kind, "dirty-wrap") == 0) {
-    uint32_t at = LOG_LENGTH - SECTOR;
-    uint32_t l10 = put_entry(log, at, 10, at, 4 * MIB, 4 * MIB, e10, 2);
-    put_entry(log, (at + l10) % LOG_LENGTH, 11, at, 4 * MIB, 6 * MIB, e11, 2);
-  } else if (strcmp(kind, "one-entry") == 0 ||
-             strcmp(kind, "bad-checksum") == 0) {
-    put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, e10, 2);
-    if (strcmp(kind, "bad-checksum") == 0)
-      log[SECTOR + 100] ^= 0x01;
-  } else if (strcmp(kind, "bad-data-sig") == 0) {
-    put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, e10, 2);
-    memcpy(log + SECTOR, "dat!", 4);
-    seal(log, 2 * SECTOR); /* the entry is 2 sectors, unwrapped at 0 */
-  } else if (strcmp(kind, "armed-empty") == 0) {
-    /* The log stays zero. */
-  } else if (strcmp(kind, "offset-limit") == 0) {
-    memcpy(bad, e10, sizeof bad);
-    bad[1].offset = (uint64_t)1 << 62;
-    put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, bad, 2);
-  } else if (strcmp(kind, "target-header") == 0) {
-    memcpy(bad, e10, sizeof bad);
-    bad[0].offset = 65536;
-    put_entry(log, 0, 10, 0, 4 * MIB, 4 * MIB, bad, 2);
-  } else if (strcmp(kind, "sparse-dirty") == 0) {
-    size = sparse_mib * MIB;
-    if (size < BASE_SIZE + MIB)
-      usage();
-    memset(bad, 0, sizeof bad);
-    bad[0].offset = size - MIB;
-    bad[0].fill = 0xD0;
-    put_entry(log, 0, 10, 0, size, size + MIB, bad, 1);
-  } else if (strcmp(kind, "tiny") == 0) {
-    size = 512 * 1024;
-  } else if (strcmp(kind, "clean") != 0 && strcmp(kind, "no-header") != 0) {
-    usage();
-  }
-
-  fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    die(out);
-  if (size >= MIB) {
-    pwrite_all(fd, area, MIB, 0);
-    pwrite_all(fd, log, LOG_LENGTH, LOG_OFFSET);
-    memset(fill, 0x11, MIB);
-    if (size >= 3 * MIB)
-      pwrite_all(fd, fill, MIB, BAT_OFFSET);
-    memset(fill, 0x22, MIB);
-    if (size >= 4 * MIB)
-      pwrite_all(fd, fill, MIB, META_OFFSET);
-  } else {
-    pwrite_all(fd, area, (size_t)size, 0);
-  }
-  if (ftruncate(fd, (off_t)size) != 0)
-    die("ftruncate");
-  if (close(fd) != 0)
-    die("close");
-  free(area);
-  free(log);
-  free(fill);
+  write_file(argv[2], &after, after.size);
+  vtk_image_free(&img);
+  vtk_image_free(&after);
   return 0;
 }

@@ -267,6 +267,11 @@ typedef struct vhdxlog_image {
   const uint8_t *header_area;
 } vhdxlog_image;
 
+/* The fields of one 4 KiB header as stored; info->valid: its signature and
+ * checksum match. For displays of header bytes (e.g. a planned update). */
+void vhdxlog_header_decode(const uint8_t header[VHDXLOG_HEADER_SIZE],
+                           vhdxlog_header_info *info);
+
 /*
  * Parse the first `size` bytes of a file whose total size is `file_size`.
  * `size` must be >= VHDXLOG_HEADER_AREA_SIZE (only that much is read).
@@ -339,7 +344,10 @@ vhdxlog_status vhdxlog_log_init(vhdxlog_log *ctx, const uint8_t *log,
                                 size_t log_length, const uint8_t guid[16]);
 
 /* Validate the entry starting at log offset `offset` (every rule of
- * MS-VHDX 2.3.1). VHDXLOG_OK and *entry filled, or the first rule broken. */
+ * MS-VHDX 2.3.1). VHDXLOG_OK and *entry filled, or the first rule broken;
+ * then, if the sector starts with "loge", *entry holds its header's fields
+ * as stored (unchecked; data_count and zero_count 0), for displays of
+ * failed candidates, else *entry is all zero. */
 vhdxlog_status vhdxlog_log_entry(const vhdxlog_log *ctx, uint32_t offset,
                                  vhdxlog_entry *entry, vhdxlog_error *error);
 

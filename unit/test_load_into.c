@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* vhdxlog_load_into(): the loader into the caller's buffers gives what
+ * vhdxlog_load() gives, refuses a log longer than its buffer before reading
+ * it, and never frees what it was lent. */
+#include "mem_file.h"
+#include "unit_common.h"
+#include "vhdxlog_io.h"
+
+#define LOG_LEN (1024u * 1024u)
+
+/* A dirty image: one entry writing one data sector at 5 MiB. */
+static void dirty_image(vtk_image *img) {
+  vtk_image_spec spec;
+  vtk_desc d = vtk_data(5u * VTK_MIB, 9);
+  vtk_entry e;
+  uint8_t *log = ulog_new(LOG_LEN);
+  vtk_image_spec_default(&spec);
+  spec.file_size = 8u * VTK_MIB;
+  vtk_image_build(img, &spec);
+  memset(&e, 0, sizeof e);
+  e.sequence_number = 10;
+  e.tail = 0;
+  vtk_guid(e.log_guid, 21);
+  e.flushed_file_offset = 8u * VTK_MIB;
+  e.last_file_offset = 8u * VTK_MIB;
+  e.descs = &d;
+  e.desc_count = 1;
+  assert_int_not_equal(vtk_log_write_entry(log, LOG_LEN, 0, &e), 0);
+  vtk_image_put_log(img, log, LOG_LEN, e.log_guid);
+  free(log);
+}
+
+typedef struct counted_io {
+  vhdxlog_io inner;
+  uint64_t bytes_read;
+} counted_io;
+
+static int counted_read(void *ctx, uint64_t offset, void *buf, size_t size) {
+  counted_io *c = ctx;
+  c->bytes_read += size;
+  return c->inner.read(c->inner.ctx, offset, buf, size);
+}
+
+static int counted_size(void *ctx, uint64_t *size) {
+  counted_io *c = ctx;
+  return c->inner.get_size(c->inner.ctx, size);
+}
+
+static void test_load_into_matches_load(void **state) {
+  (void)state;
+  vtk_image img;
+  vtk_mem_file f;
+  vhdxlog_io io;
+  vhdxlog_loaded a, b;
+  vhdxlog_error ea, eb;
+  vhdxlog_load_buffers buf;
+  dirty_image(&img);
+  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
+  vtk_mem_io(&f, &io);
+
+  buf.header_area = malloc(VHDXLOG_HEADER_AREA_SIZE);
+  buf.log = malloc(LOG_LEN);
+  buf.log_capacity = LOG_LEN;
+  assert_non_null(buf.header_area);
+  assert_non_null(buf.log);
+  memset(buf.header_area, 0xEE, VHDXLOG_HEADER_AREA_SIZE);
+
+  assert_int_equal(vhdxlog_load(&io, &a, &ea), VHDXLOG_OK);
+  assert_int_equal(
+      vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, &buf, &b, &eb),
+      VHDXLOG_OK);
+  assert_ptr_equal(b.header_area, buf.header_area);
+  assert_ptr_equal(b.log_bytes, buf.log);
+  assert_memory_equal(a.header_area, b.header_area, VHDXLOG_HEADER_AREA_SIZE);
+  assert_memory_equal(a.log_bytes, b.log_bytes, LOG_LEN);
+  assert_true(a.plan_ready && b.plan_ready);
+  assert_int_equal(a.plan.action, b.plan.action);
+  assert_int_equal(a.plan.seq.head_sequence_number,
+                   b.plan.seq.head_sequence_number);
+  assert_memory_equal(a.plan.final_headers, b.plan.final_headers,
+                      sizeof a.plan.final_headers);
+
+  vhdxlog_loaded_free(&a);
+  vhdxlog_loaded_free(&b); /* must not free buf's blocks: ASan would say */
+  free(buf.header_area);
+  free(buf.log);
+  vtk_mem_close(&f);
+  vtk_image_free(&img);
+}
+
+static void test_load_into_refuses_short_log_buffer_unread(void **state) {
+  (void)state;
+  vtk_image img;
+  vtk_mem_file f;
+  counted_io c;
+  vhdxlog_io io;
+  vhdxlog_loaded l;
+  vhdxlog_error err;
+  vhdxlog_load_buffers buf;
+  static uint8_t header_area[VHDXLOG_HEADER_AREA_SIZE];
+  static uint8_t log[LOG_LEN - VTK_SECTOR];
+  dirty_image(&img);
+  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
+  vtk_mem_io(&f, &c.inner);
+  c.bytes_read = 0;
+  memset(&io, 0, sizeof io);
+  io.ctx = &c;
+  io.read = counted_read;
+  io.get_size = counted_size;
+
+  buf.header_area = header_area;
+  buf.log = log;
+  buf.log_capacity = sizeof log;
+  assert_int_equal(
+      vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, &buf, &l, &err),
+      VHDXLOG_E_RESOURCE);
+  assert_int_equal(err.status, VHDXLOG_E_RESOURCE);
+  assert_int_equal(err.offset, VTK_MIB); /* the log's offset */
+  assert_non_null(l.detail);
+  assert_int_equal(c.bytes_read, VHDXLOG_HEADER_AREA_SIZE);
+  vhdxlog_loaded_free(&l);
+
+  assert_int_equal(
+      vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, NULL, &l, &err),
+      VHDXLOG_E_ARGUMENT);
+  vtk_mem_close(&f);
+  vtk_image_free(&img);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_load_into_matches_load),
+      cmocka_unit_test(test_load_into_refuses_short_log_buffer_unread),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
