@@ -26,9 +26,72 @@
  * validated as in the search (entry.c's order bounds what it reads); a
  * checksum is computed only over a candidate whose other sectors start no
  * entry, so those spans are disjoint and add up to at most the log.
+ * The pass takes each candidate's validation as an argument (armed.h): the
+ * plan's search validates every candidate anyway and feeds it, so that an
+ * armed log is not validated twice; vhdxlog_log_classify_armed() validates
+ * them itself.
  */
 #include <string.h>
 
+/* ---- lib/armed.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
+/* Internal: the armed-log classification (armed.c) as one pass that is fed
+ * validation results, so that the plan's search can feed it the results it
+ * computes anyway instead of the classifier validating every candidate
+ * again. */
+#ifndef VHDXLOG_ARMED_H
+#define VHDXLOG_ARMED_H
+
+/* ---- lib/linkage.h (included from lib/armed.h) ---- */
+/* SPDX-License-Identifier: MIT */
+/* Linkage of the functions that lib/ files share. The one-file library
+ * (amalgamation/vhdxlog.c, scripts/amalgamate.py) defines VHDXLOG_INTERNAL
+ * as `static`, so it exports exactly what vhdxlog.h declares
+ * (.ci/symbols.sh). The per-file build keeps them external, prefixed
+ * vhdxlog_, for the project's own tests of the CRC paths. */
+#ifndef VHDXLOG_LINKAGE_H
+#define VHDXLOG_LINKAGE_H
+#ifndef VHDXLOG_INTERNAL
+#define VHDXLOG_INTERNAL
+#endif
+#endif
+/* ---- end of lib/linkage.h ---- */
+
+#include "vhdxlog.h"
+
+typedef struct armed_pass {
+  const vhdxlog_log *ctx;
+  vhdxlog_armed *out;
+  int have_loge, have_pending;
+  uint32_t first_loge; /* first sector that starts with "loge" */
+  uint32_t pending;    /* the last candidate, judged at the next "loge" */
+  vhdxlog_error pending_why;
+} armed_pass;
+
+VHDXLOG_INTERNAL void vhdxlog_armed_begin(armed_pass *pass,
+                                          const vhdxlog_log *ctx,
+                                          vhdxlog_armed *out);
+
+/* Sector `s` and the result of vhdxlog_entry_validate() there (NULL: a
+ * valid entry). Sectors must come in increasing order, each at most once,
+ * and every sector that starts with "loge" must come; the others may be
+ * left out (the inside of a valid entry never starts with "loge"). */
+VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
+                                           const vhdxlog_error *why);
+
+/* Judges the last candidate; returns out->kind. */
+VHDXLOG_INTERNAL vhdxlog_armed_kind vhdxlog_armed_end(armed_pass *pass);
+
+/* vhdxlog_log_search() without the descriptor totals, which, when it finds
+ * no sequence, also fills *armed as vhdxlog_log_classify_armed() would,
+ * from the validations the search makes (search.c). */
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_armed(const vhdxlog_log *ctx,
+                                                         vhdxlog_sequence *seq,
+                                                         vhdxlog_armed *armed,
+                                                         vhdxlog_error *error);
+
+#endif
+/* ---- end of lib/armed.h ---- */
 /* ---- lib/bytes.h (included from lib/armed.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /*
@@ -123,7 +186,6 @@ static inline int is_zero_bytes(const uint8_t *p, size_t n) {
 #ifndef VHDXLOG_ERROR_H
 #define VHDXLOG_ERROR_H
 
-#include "vhdxlog.h"
 
 static inline vhdxlog_status report(vhdxlog_error *error, vhdxlog_status status,
                                     uint64_t offset, uint32_t index) {
@@ -147,26 +209,87 @@ static inline void clear_error(vhdxlog_error *error) {
 
 #endif
 /* ---- end of lib/error.h ---- */
+/* ---- lib/format.h (included from lib/armed.c) ---- */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where each field of the on-disk structures lives (MS-VHDX v1.00; the
+ * digest is docs/FORMAT.md): byte offsets within their structure. The one
+ * place the library names a raw offset; every decoder reads fields through
+ * these names with the loads of bytes.h.
+ */
+#ifndef VHDXLOG_FORMAT_H
+#define VHDXLOG_FORMAT_H
+
+
+
+/* Header, 4 KiB at 64 KiB and 128 KiB (2.2.2). */
+#define HEADER_CHECKSUM 4u
+#define HEADER_SEQUENCE_NUMBER 8u
+#define HEADER_FILE_WRITE_GUID 16u
+#define HEADER_DATA_WRITE_GUID 32u
+#define HEADER_LOG_GUID 48u
+#define HEADER_LOG_VERSION 64u
+#define HEADER_VERSION 66u
+#define HEADER_LOG_LENGTH 68u
+#define HEADER_LOG_OFFSET 72u
+
+/* File offset of header slot 0 or 1. */
+static inline uint64_t header_slot_offset(int slot) {
+  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
+                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
+}
+
+/* Region table, 64 KiB at 192 KiB and 256 KiB (2.2.3): a 16-byte header,
+ * then 32-byte entries. */
+#define REGION_CHECKSUM 4u
+#define REGION_ENTRY_COUNT 8u
+#define REGION_TABLE_HEADER_SIZE 16u
+#define REGION_ENTRY_SIZE 32u
+#define REGION_ENTRY_GUID 0u
+#define REGION_ENTRY_FILE_OFFSET 16u
+#define REGION_ENTRY_LENGTH 24u
+#define REGION_ENTRY_FLAGS 28u /* bit 0: Required */
+
+/* Log entry header, the first 64 bytes of an entry (2.3.1.1). */
+#define ENTRY_CHECKSUM 4u
+#define ENTRY_LENGTH 8u
+#define ENTRY_TAIL 12u
+#define ENTRY_SEQUENCE_NUMBER 16u
+#define ENTRY_DESCRIPTOR_COUNT 24u
+#define ENTRY_RESERVED 28u
+#define ENTRY_LOG_GUID 32u
+#define ENTRY_FLUSHED_FILE_OFFSET 48u
+#define ENTRY_LAST_FILE_OFFSET 56u
+#define ENTRY_HEADER_SIZE 64u
+
+/* Descriptors, 32 bytes each: 126 after the entry header, then 128 per
+ * further descriptor sector (2.3.1.2, 2.3.1.3). A zero descriptor has
+ * Reserved and ZeroLength where a data descriptor has its sector's
+ * trailing 4 and leading 8 bytes. */
+#define DESCRIPTOR_SIZE 32u
+#define DESCRIPTORS_IN_FIRST_SECTOR 126u
+#define DESCRIPTORS_PER_SECTOR 128u
+#define DESCRIPTOR_TRAILING_BYTES 4u
+#define DESCRIPTOR_LEADING_BYTES 8u
+#define DESCRIPTOR_ZERO_RESERVED 4u
+#define DESCRIPTOR_ZERO_LENGTH 8u
+#define DESCRIPTOR_FILE_OFFSET 16u
+#define DESCRIPTOR_SEQUENCE_NUMBER 24u
+
+/* Data sector, 4 KiB (2.3.1.4): the sequence number split around 4084
+ * bytes of data; the descriptor holds the sector's first 8 and last 4. */
+#define DATA_SEQUENCE_HIGH 4u
+#define DATA_BODY 8u
+#define DATA_SEQUENCE_LOW 4092u
+
+#endif
+/* ---- end of lib/format.h ---- */
 /* ---- lib/log_internal.h (included from lib/armed.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /* Internals shared by entry.c, search.c and iter.c. */
 #ifndef VHDXLOG_LOG_INTERNAL_H
 #define VHDXLOG_LOG_INTERNAL_H
 
-/* ---- lib/linkage.h (included from lib/log_internal.h) ---- */
-/* SPDX-License-Identifier: MIT */
-/* Linkage of the functions that lib/ files share. The one-file library
- * (amalgamation/vhdxlog.c, scripts/amalgamate.py) defines VHDXLOG_INTERNAL
- * as `static`, so it exports exactly what vhdxlog.h declares
- * (.ci/symbols.sh). The per-file build keeps them external, prefixed
- * vhdxlog_, for the project's own tests of the CRC paths. */
-#ifndef VHDXLOG_LINKAGE_H
-#define VHDXLOG_LINKAGE_H
-#ifndef VHDXLOG_INTERNAL
-#define VHDXLOG_INTERNAL
-#endif
-#endif
-/* ---- end of lib/linkage.h ---- */
 
 
 /* Validate the entry starting at sector `s` (< ctx->sectors). */
@@ -206,32 +329,34 @@ static int is_header_rule(vhdxlog_status st) {
          st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
 }
 
-/* The kind a candidate at sector `s` shows; `next` (> s, unwrapped) is the
- * next sector that starts with "loge". */
+/* The kind a candidate at sector `s` shows, from its validation's result
+ * `why`; `next` (> s, unwrapped) is the next sector that starts with
+ * "loge". */
 static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
-                                          uint32_t next, vhdxlog_error *why) {
+                                          uint32_t next,
+                                          const vhdxlog_error *why) {
   uint32_t sectors;
-  if (vhdxlog_entry_validate(ctx, s, NULL, why) == VHDXLOG_OK)
+  if (why->status == VHDXLOG_OK)
     return VHDXLOG_ARMED_INCOMPLETE;
   if (is_header_rule(why->status))
     return VHDXLOG_ARMED_DAMAGED_HEADER;
   /* A correct writer never writes "loge" inside an entry: a sector of the
    * candidate that starts with it holds older bytes. */
-  sectors = load_le32(log_sector(ctx, s) + 8) / VHDXLOG_SECTOR_SIZE;
+  sectors = load_le32(log_sector(ctx, s) + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   if (next - s < sectors || why->status == VHDXLOG_E_ENTRY_CHECKSUM)
     return VHDXLOG_ARMED_TORN;
   return vhdxlog_entry_checksum_matches(ctx, s) ? VHDXLOG_ARMED_DAMAGED_CHECKSUM
                                                 : VHDXLOG_ARMED_TORN;
 }
 
-static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
-                            vhdxlog_armed *a) {
-  uint64_t seq = load_le64(log_sector(ctx, s) + 16);
-  vhdxlog_error why;
-  vhdxlog_armed_kind kind;
+static void count_candidate(armed_pass *pass, uint32_t next) {
+  const vhdxlog_log *ctx = pass->ctx;
+  vhdxlog_armed *a = pass->out;
+  uint32_t s = pass->pending;
+  uint64_t seq = load_le64(log_sector(ctx, s) + ENTRY_SEQUENCE_NUMBER);
+  vhdxlog_error why = pass->pending_why;
+  vhdxlog_armed_kind kind = judge_candidate(ctx, s, next, &why);
 
-  clear_error(&why);
-  kind = judge_candidate(ctx, s, next, &why);
   why.offset = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   a->candidates++;
   if (kind == VHDXLOG_ARMED_TORN) {
@@ -247,39 +372,74 @@ static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
   }
 }
 
+VHDXLOG_INTERNAL void vhdxlog_armed_begin(armed_pass *pass,
+                                          const vhdxlog_log *ctx,
+                                          vhdxlog_armed *out) {
+  memset(pass, 0, sizeof *pass);
+  pass->ctx = ctx;
+  pass->out = out;
+  memset(out, 0, sizeof *out);
+  clear_error(&out->decisive);
+  clear_error(&out->newest);
+  out->kind = VHDXLOG_ARMED_EMPTY;
+}
+
+VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
+                                           const vhdxlog_error *why) {
+  const uint8_t *h = log_sector(pass->ctx, s);
+  if (!has_signature(h, "loge"))
+    return;
+  if (!pass->have_loge) {
+    pass->have_loge = 1;
+    pass->first_loge = s;
+  }
+  if (pass->have_pending)
+    count_candidate(pass, s);
+  pass->have_pending = same_guid(h + ENTRY_LOG_GUID, pass->ctx->guid);
+  pass->pending = s;
+  if (why != NULL)
+    pass->pending_why = *why;
+  else
+    clear_error(&pass->pending_why);
+}
+
+VHDXLOG_INTERNAL vhdxlog_armed_kind vhdxlog_armed_end(armed_pass *pass) {
+  vhdxlog_armed *a = pass->out;
+  /* The last candidate's next "loge" is the first one, one lap later. */
+  if (pass->have_pending)
+    count_candidate(pass, pass->first_loge + pass->ctx->sectors);
+  pass->have_pending = 0;
+  if (a->kind == VHDXLOG_ARMED_EMPTY && a->candidates > 0)
+    a->kind = VHDXLOG_ARMED_TORN;
+  return a->kind;
+}
+
 vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
                                               vhdxlog_armed *armed) {
-  uint32_t s, n, first_loge = 0, pending = 0;
-  int have_loge = 0, have_pending = 0;
+  armed_pass pass;
+  uint32_t s;
 
   if (armed == NULL)
     return VHDXLOG_ARMED_NOT;
-  memset(armed, 0, sizeof *armed);
-  clear_error(&armed->decisive);
-  clear_error(&armed->newest);
-  if (ctx == NULL || ctx->log == NULL)
+  if (ctx == NULL || ctx->log == NULL) {
+    memset(armed, 0, sizeof *armed);
+    clear_error(&armed->decisive);
+    clear_error(&armed->newest);
     return VHDXLOG_ARMED_NOT;
-  armed->kind = VHDXLOG_ARMED_EMPTY;
-  n = ctx->sectors;
-  for (s = 0; s < n; s++) {
-    const uint8_t *h = log_sector(ctx, s);
-    if (!has_signature(h, "loge"))
-      continue;
-    if (!have_loge) {
-      have_loge = 1;
-      first_loge = s;
-    }
-    if (have_pending)
-      count_candidate(ctx, pending, s, armed);
-    have_pending = same_guid(h + 32, ctx->guid);
-    pending = s;
   }
-  /* The last candidate's next "loge" is the first one, one lap later. */
-  if (have_pending)
-    count_candidate(ctx, pending, first_loge + n, armed);
-  if (armed->kind == VHDXLOG_ARMED_EMPTY && armed->candidates > 0)
-    armed->kind = VHDXLOG_ARMED_TORN;
-  return armed->kind;
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  for (s = 0; s < ctx->sectors; s++) {
+    vhdxlog_error why;
+    if (!has_signature(log_sector(ctx, s), "loge"))
+      continue;
+    clear_error(&why);
+    /* Only candidates need the result; other "loge" sectors just end the
+     * one before them. */
+    if (same_guid(log_sector(ctx, s) + ENTRY_LOG_GUID, ctx->guid))
+      vhdxlog_entry_validate(ctx, s, NULL, &why);
+    vhdxlog_armed_sector(&pass, s, &why);
+  }
+  return vhdxlog_armed_end(&pass);
 }
 
 /* ==== lib/crc32c.c ==== */
@@ -1425,81 +1585,6 @@ uint32_t vhdxlog_crc32c(uint32_t crc, const void *data, size_t size) {
 #ifndef VHDXLOG_DESCRIPTOR_H
 #define VHDXLOG_DESCRIPTOR_H
 
-/* ---- lib/format.h (included from lib/descriptor.h) ---- */
-/* SPDX-License-Identifier: MIT */
-/*
- * Where each field of the on-disk structures lives (MS-VHDX v1.00; the
- * digest is docs/FORMAT.md): byte offsets within their structure. The one
- * place the library names a raw offset; every decoder reads fields through
- * these names with the loads of bytes.h.
- */
-#ifndef VHDXLOG_FORMAT_H
-#define VHDXLOG_FORMAT_H
-
-
-
-/* Header, 4 KiB at 64 KiB and 128 KiB (2.2.2). */
-#define HEADER_CHECKSUM 4u
-#define HEADER_SEQUENCE_NUMBER 8u
-#define HEADER_FILE_WRITE_GUID 16u
-#define HEADER_DATA_WRITE_GUID 32u
-#define HEADER_LOG_GUID 48u
-#define HEADER_LOG_VERSION 64u
-#define HEADER_VERSION 66u
-#define HEADER_LOG_LENGTH 68u
-#define HEADER_LOG_OFFSET 72u
-
-/* File offset of header slot 0 or 1. */
-static inline uint64_t header_slot_offset(int slot) {
-  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
-}
-
-/* Region table, 64 KiB at 192 KiB and 256 KiB (2.2.3): a 16-byte header,
- * then 32-byte entries. */
-#define REGION_CHECKSUM 4u
-#define REGION_ENTRY_COUNT 8u
-#define REGION_TABLE_HEADER_SIZE 16u
-#define REGION_ENTRY_SIZE 32u
-#define REGION_ENTRY_GUID 0u
-#define REGION_ENTRY_FILE_OFFSET 16u
-#define REGION_ENTRY_LENGTH 24u
-#define REGION_ENTRY_FLAGS 28u /* bit 0: Required */
-
-/* Log entry header, the first 64 bytes of an entry (2.3.1.1). */
-#define ENTRY_CHECKSUM 4u
-#define ENTRY_LENGTH 8u
-#define ENTRY_TAIL 12u
-#define ENTRY_SEQUENCE_NUMBER 16u
-#define ENTRY_DESCRIPTOR_COUNT 24u
-#define ENTRY_RESERVED 28u
-#define ENTRY_LOG_GUID 32u
-#define ENTRY_FLUSHED_FILE_OFFSET 48u
-#define ENTRY_LAST_FILE_OFFSET 56u
-#define ENTRY_HEADER_SIZE 64u
-
-/* Descriptors, 32 bytes each: 126 after the entry header, then 128 per
- * further descriptor sector (2.3.1.2, 2.3.1.3). A zero descriptor has
- * Reserved and ZeroLength where a data descriptor has its sector's
- * trailing 4 and leading 8 bytes. */
-#define DESCRIPTOR_SIZE 32u
-#define DESCRIPTORS_IN_FIRST_SECTOR 126u
-#define DESCRIPTORS_PER_SECTOR 128u
-#define DESCRIPTOR_TRAILING_BYTES 4u
-#define DESCRIPTOR_LEADING_BYTES 8u
-#define DESCRIPTOR_ZERO_RESERVED 4u
-#define DESCRIPTOR_ZERO_LENGTH 8u
-#define DESCRIPTOR_FILE_OFFSET 16u
-#define DESCRIPTOR_SEQUENCE_NUMBER 24u
-
-/* Data sector, 4 KiB (2.3.1.4): the sequence number split around 4084
- * bytes of data; the descriptor holds the sector's first 8 and last 4. */
-#define DATA_SEQUENCE_HIGH 4u
-#define DATA_BODY 8u
-#define DATA_SEQUENCE_LOW 4092u
-
-#endif
-/* ---- end of lib/format.h ---- */
 
 /* The bytes a descriptor that passed descriptor_shape() writes: a data
  * sector, or ZeroLength (the first byte tells the two signatures apart). */
@@ -1552,6 +1637,35 @@ static inline vhdxlog_status descriptor_shape(const uint8_t *d, int *is_data) {
  * sum does not fit (the plan refuses anything past 2^62 anyway). */
 static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
   return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
+}
+
+/* Bytes [from, from + n) of the sector a data descriptor writes (n <= 4096
+ * - from): its first 8 bytes are the descriptor's LeadingBytes, its last 4
+ * the TrailingBytes, the rest the data sector's own (whose first 8 and last
+ * 4 bytes hold the sequence number instead). */
+static inline void data_sector_bytes(const uint8_t leading[8],
+                                     const uint8_t *data_sector,
+                                     const uint8_t trailing[4], uint32_t from,
+                                     uint32_t n, uint8_t *out) {
+  while (n > 0) {
+    uint32_t k;
+    const uint8_t *src;
+    if (from < DATA_BODY) {
+      k = DATA_BODY - from;
+      src = leading + from;
+    } else if (from < DATA_SEQUENCE_LOW) {
+      k = DATA_SEQUENCE_LOW - from;
+      src = data_sector + from;
+    } else {
+      k = VHDXLOG_SECTOR_SIZE - from;
+      src = trailing + (from - DATA_SEQUENCE_LOW);
+    }
+    k = k < n ? k : n;
+    memcpy(out, src, k);
+    out += k;
+    from += k;
+    n -= k;
+  }
 }
 
 /* The sequence number a data sector carries (SequenceHigh:SequenceLow). */
@@ -2268,9 +2382,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
     return;
   }
   data = ctx->log + d->data_offset;
-  memcpy(out, d->leading, DATA_BODY);
-  memcpy(out + DATA_BODY, data + DATA_BODY, DATA_SEQUENCE_LOW - DATA_BODY);
-  memcpy(out + DATA_SEQUENCE_LOW, d->trailing, 4);
+  data_sector_bytes(d->leading, data, d->trailing, 0, VHDXLOG_SECTOR_SIZE, out);
 }
 
 /* ==== lib/overlay.c ==== */
@@ -2284,7 +2396,7 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
 /* ---- lib/plan.h (included from lib/overlay.c) ---- */
 /* SPDX-License-Identifier: MIT */
 /* Internal: the descriptor checks shared by the plan, the replay and the
- * overlay index, and the search without its descriptor totals. */
+ * overlay index. */
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
@@ -2306,12 +2418,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
     uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
-
-/* vhdxlog_log_search() without the descriptor totals (seq->descriptor_count
- * and seq->max_write_end are left 0): the plan's own descriptor pass
- * computes them. */
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error);
 
 /* Patch the bytes of the two header slots the plan leaves into the window
  * `buf` = file bytes [offset, end) (both overlay reads). */
@@ -2434,7 +2540,7 @@ VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,
  *  1. the plan's descriptor pass (every rule, so a hand-made plan cannot
  *     lead anywhere unchecked), then one walk that records each write;
  *  2. a stable LSD radix sort of the records by first sector (no
- *     recursion; passes where every key has the same digit are skipped);
+ *     recursion; digits on which every key agrees are skipped);
  *  3. a sweep over the sorted starts with a max-heap of the records that
  *     cover the current position (stale ones dropped when they surface):
  *     the top is the final writer until the next start or its own end.
@@ -2586,40 +2692,50 @@ size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
 
 /* Where record r's write ends, in sectors. */
 static uint64_t slot_end_sector(const uint8_t *d) {
-  return (load_le64(d + 16) + walk_slot_length(d)) / VHDXLOG_SECTOR_SIZE;
+  return (descriptor_file_offset(d) + walk_slot_length(d)) /
+         VHDXLOG_SECTOR_SIZE;
 }
 
 /* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
- * back in (k0, o0); returns which (0 or 1). */
+ * back in (k0, o0); returns which (0 or 1). A digit on which every key
+ * agrees is neither counted nor sorted: counting it would make every key
+ * increment the same counter, each increment waiting for the one before
+ * (keys of nearby sectors share their high digits). */
 static int radix_sort(uint64_t *k0, uint32_t *o0, uint64_t *k1, uint32_t *o1,
                       size_t n) {
   uint32_t hist[KEY_DIGITS][256];
+  unsigned used[KEY_DIGITS], nused = 0, u;
   uint64_t *ks = k0, *kd = k1;
   uint32_t *os = o0, *od = o1;
+  uint64_t differ = 0;
   size_t i;
   unsigned digit;
   int where = 0;
 
+  for (i = 1; i < n; i++)
+    differ |= k0[i] ^ k0[0];
+  for (digit = 0; digit < KEY_DIGITS; digit++)
+    if ((differ >> (8 * digit)) & 0xFF)
+      used[nused++] = digit;
+  if (nused == 0)
+    return 0;
   memset(hist, 0, sizeof hist);
   for (i = 0; i < n; i++) {
     uint64_t k = k0[i];
-    for (digit = 0; digit < KEY_DIGITS; digit++)
-      hist[digit][(k >> (8 * digit)) & 0xFF]++;
+    for (u = 0; u < nused; u++)
+      hist[u][(k >> (8 * used[u])) & 0xFF]++;
   }
-  for (digit = 0; digit < KEY_DIGITS; digit++) {
-    uint32_t *h = hist[digit];
+  for (u = 0; u < nused; u++) {
+    uint32_t *h = hist[u];
     uint32_t sum = 0, c;
-    unsigned b;
-    /* Every key has the same digit here: the pass would change nothing. */
-    if (h[(k0[0] >> (8 * digit)) & 0xFF] == n)
-      continue;
+    unsigned b, shift = 8 * used[u];
     for (b = 0; b < 256; b++) {
       c = h[b];
       h[b] = sum;
       sum += c;
     }
     for (i = 0; i < n; i++) {
-      uint32_t at = h[(ks[i] >> (8 * digit)) & 0xFF]++;
+      uint32_t at = h[(ks[i] >> shift) & 0xFF]++;
       kd[at] = ks[i];
       od[at] = os[i];
     }
@@ -2692,7 +2808,7 @@ static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
           continue;
         records[2 * r] = (uint32_t)(d - log->log);
         records[2 * r + 1] = data;
-        keys[r] = load_le64(d + 16) / VHDXLOG_SECTOR_SIZE;
+        keys[r] = descriptor_file_offset(d) / VHDXLOG_SECTOR_SIZE;
         order[r] = (uint32_t)r;
         r++;
       }
@@ -2807,28 +2923,6 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   return VHDXLOG_OK;
 }
 
-/* Bytes [from, to) of the sector a data descriptor writes: LeadingBytes,
- * the data sector's middle, TrailingBytes. */
-static void data_part(uint8_t *out, const uint8_t *slot, const uint8_t *data,
-                      uint32_t from, uint32_t to) {
-  while (from < to) {
-    uint32_t k;
-    if (from < 8u) {
-      k = (to < 8u ? to : 8u) - from;
-      memcpy(out, slot + 8 + from, k);
-    } else if (from < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = (to < VHDXLOG_SECTOR_SIZE - 4u ? to : VHDXLOG_SECTOR_SIZE - 4u) -
-          from;
-      memcpy(out, data + from, k);
-    } else {
-      k = to - from;
-      memcpy(out, slot + 4 + (from - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    from += k;
-  }
-}
-
 vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
                                             uint64_t offset, uint8_t *buf,
                                             size_t size, vhdxlog_error *error) {
@@ -2859,7 +2953,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
       const uint8_t *slot = log + index->records[(size_t)2 * r];
-      uint64_t at = load_le64(slot + 16);
+      uint64_t at = descriptor_file_offset(slot);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
       if (i + 1 < index->extents && index->begins[i + 1] < stop)
@@ -2871,9 +2965,10 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
       if (index->records[2 * r + 1] == NO_DATA)
         memset(buf + (size_t)(from - offset), 0, (size_t)(stop - from));
       else
-        data_part(buf + (size_t)(from - offset), slot,
-                  log + index->records[2 * r + 1], (uint32_t)(from - at),
-                  (uint32_t)(stop - at));
+        data_sector_bytes(
+            slot + DESCRIPTOR_LEADING_BYTES, log + index->records[2 * r + 1],
+            slot + DESCRIPTOR_TRAILING_BYTES, (uint32_t)(from - at),
+            (uint32_t)(stop - from), buf + (size_t)(from - offset));
     }
   }
   vhdxlog_overlay_patch_headers(plan, offset, end, buf);
@@ -3187,10 +3282,9 @@ static int file_write_guid_differs(const vhdxlog_plan *plan,
  * policy and what the candidates show (RULES.md "Armed logs"). `why` is
  * the search's error, returned when the plan refuses. */
 static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
-                                 const vhdxlog_log *log,
                                  const vhdxlog_error *why,
                                  vhdxlog_error *error) {
-  vhdxlog_armed_kind kind = vhdxlog_log_classify_armed(log, &plan->armed);
+  vhdxlog_armed_kind kind = plan->armed.kind;
   int cut = kind == VHDXLOG_ARMED_EMPTY || kind == VHDXLOG_ARMED_TORN;
   vhdxlog_status st;
 
@@ -3302,6 +3396,7 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
                                         vhdxlog_policy policy,
                                         vhdxlog_error *error) {
   static const uint8_t zero_guid[16] = {0};
+  vhdxlog_armed armed;
   vhdxlog_error why;
   vhdxlog_status st;
   int c;
@@ -3344,9 +3439,12 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search_unsummed(log, &plan->seq, &why);
-  if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
-    return plan_armed(plan, image, log, &why, error);
+  /* The search classifies the candidates as it validates them. */
+  st = vhdxlog_log_search_armed(log, &plan->seq, &armed, &why);
+  if (st == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    plan->armed = armed;
+    return plan_armed(plan, image, &why, error);
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = why;
@@ -3451,27 +3549,6 @@ typedef struct table_view {
   uint64_t log_length;
 } table_view;
 
-/* Bytes [in, in + n) of one patched sector (n <= 4096 - in). */
-static void patched_bytes(const table_view *t, const vhdxlog_region_patch *p,
-                          uint32_t in, uint32_t n, uint8_t *out) {
-  while (n > 0) {
-    uint32_t k;
-    if (in < 8u) {
-      k = 8u - in < n ? 8u - in : n;
-      memcpy(out, p->leading + in, k);
-    } else if (in < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = VHDXLOG_SECTOR_SIZE - 4u - in < n ? VHDXLOG_SECTOR_SIZE - 4u - in : n;
-      memcpy(out, t->log->log + p->data_offset + in, k);
-    } else {
-      k = n;
-      memcpy(out, p->trailing + (in - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    in += k;
-    n -= k;
-  }
-}
-
 static const vhdxlog_region_patch *patch_of(const table_view *t,
                                             uint32_t sector) {
   if (t->patch == NULL || t->patch[sector].kind == PATCH_DISK)
@@ -3492,7 +3569,8 @@ static void table_read(const table_view *t, uint32_t off, uint8_t *out,
     else if (p->kind == PATCH_ZERO)
       memset(out, 0, k);
     else
-      patched_bytes(t, p, in, k, out);
+      data_sector_bytes(p->leading, t->log->log + p->data_offset, p->trailing,
+                        in, k, out);
     out += k;
     off += k;
     n -= k;
@@ -3769,11 +3847,6 @@ VHDXLOG_INTERNAL void vhdxlog_region_patch_write(vhdxlog_region_patch *patches,
  */
 
 
-static uint64_t slot_offset(int slot) {
-  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
-}
-
 /* I/O failure at file offset `offset`. */
 static vhdxlog_status io_error(vhdxlog_error *error, uint64_t offset) {
   return report(error, VHDXLOG_E_IO, offset, VHDXLOG_NO_INDEX);
@@ -3806,7 +3879,7 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
                                    const uint8_t *header,
                                    vhdxlog_replay_result *result,
                                    vhdxlog_error *error) {
-  vhdxlog_status st = do_write(io, slot_offset(slot), header,
+  vhdxlog_status st = do_write(io, header_slot_offset(slot), header,
                                VHDXLOG_HEADER_SIZE, result, error);
   if (st != VHDXLOG_OK)
     return st;
@@ -3894,9 +3967,9 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
       for (i = 0; i < n; i++) {
         const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
-        uint64_t off = load_le64(d + 16);
+        uint64_t off = descriptor_file_offset(d);
         if (d[0] != 'd') {
-          uint64_t len = load_le64(d + 8);
+          uint64_t len = descriptor_write_length(d);
           uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
           if (len == 0)
             continue;
@@ -3936,12 +4009,11 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           }
           if (run.length == 0)
             run.offset = off;
-          /* LeadingBytes, the data sector's middle, TrailingBytes. */
           out = run.buffer + run.length;
-          memcpy(out, d + 8, 8);
-          memcpy(out + 8, log->log + walk_data_offset(&w, &e, rank) + 8,
-                 VHDXLOG_SECTOR_SIZE - 12);
-          memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
+          data_sector_bytes(d + DESCRIPTOR_LEADING_BYTES,
+                            log->log + walk_data_offset(&w, &e, rank),
+                            d + DESCRIPTOR_TRAILING_BYTES, 0,
+                            VHDXLOG_SECTOR_SIZE, out);
           run.length += VHDXLOG_SECTOR_SIZE;
           rank++;
         }
@@ -4193,8 +4265,9 @@ typedef struct scan_state {
   int have_carry;     /* a valid entry ended the last run by its number: */
   uint32_t carry_pos; /* it starts the next run as it is */
   vhdxlog_entry carry;
-  int have_first; /* the scan's first run: a run that wraps past the */
-  run first;      /* log's end onto it takes it whole */
+  int have_first;    /* the scan's first run: a run that wraps past the */
+  run first;         /* log's end onto it takes it whole */
+  armed_pass *armed; /* fed each unwrapped position's result, in order */
 } scan_state;
 
 /* Grow the run at p while entries are valid and numbered consecutively. */
@@ -4224,7 +4297,11 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
     } else {
       vhdxlog_error why;
       uint32_t at = q >= n ? q - n : q;
-      if (vhdxlog_entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
+      int ok = vhdxlog_entry_validate(ctx, at, &e, &why) == VHDXLOG_OK;
+      /* Positions below n come in increasing order, each once. */
+      if (st->armed != NULL && q < n)
+        vhdxlog_armed_sector(st->armed, at, ok ? NULL : &why);
+      if (!ok) {
         note_invalid(&st->failure, ctx, at, &why);
         st->known_bad = q;
         break;
@@ -4247,7 +4324,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
 }
 
 static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
-                             int sum, vhdxlog_error *error) {
+                             int sum, armed_pass *armed, vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
@@ -4259,6 +4336,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
   memset(&st, 0, sizeof st);
   st.known_bad = 0xFFFFFFFFu;
+  st.armed = armed;
   memset(&best, 0, sizeof best);
   n = ctx->sectors;
 
@@ -4295,6 +4373,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
     } else if (!have_best ||
                r.head.sequence_number > best.head_sequence_number) {
       have_best = 1;
+      st.armed = NULL; /* a sequence: the log is not armed */
       best_pos = pos;
       best_end = r.end;
       best.tail_offset = r.head.tail;
@@ -4311,6 +4390,8 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
 
   if (!have_best) {
+    if (armed != NULL)
+      vhdxlog_armed_end(armed);
     report(error, VHDXLOG_E_LOG_NO_SEQUENCE, st.failure.offset,
            st.failure.have ? st.failure.index : VHDXLOG_NO_INDEX);
     if (error != NULL) {
@@ -4327,12 +4408,18 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
 
 vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                   vhdxlog_error *error) {
-  return search(ctx, seq, 1, error);
+  return search(ctx, seq, 1, NULL, error);
 }
 
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
-  return search(ctx, seq, 0, error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_armed(const vhdxlog_log *ctx,
+                                                         vhdxlog_sequence *seq,
+                                                         vhdxlog_armed *armed,
+                                                         vhdxlog_error *error) {
+  armed_pass pass;
+  if (ctx == NULL || ctx->log == NULL || armed == NULL)
+    return search(ctx, seq, 0, NULL, error);
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  return search(ctx, seq, 0, &pass, error);
 }
 
 /* ==== lib/status.c ==== */

@@ -1,25 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vhdxlog_bench: the figures of issue "Performance", measured in one run.
- *
- *   1. CRC-32C throughput: portable (slicing-by-8) path, hardware path, and
- *      memcpy of the same buffer as a memory-bandwidth yardstick.
- *   2. vhdxlog_log_init + vhdxlog_log_search on benign logs (valid entries
- *      shaped like real metadata-log traffic) and on hostile logs built to
- *      make the search do as much work as its rules allow, at several sizes.
- *      Hostile time / benign time per size is the figure of merit (target:
- *      at most 3); ns per sector across sizes shows whether growth is linear.
- *   3. vhdxlog_load + vhdxlog_replay of an image with a big dirty log through
- *      the in-memory backend.
- *
- * Logs are generated here, not with the testkit's entry writer: a 1 GiB log
- * of valid entries must be built in well under a second, so entries are
- * written in place and sealed with the library's (hardware) CRC-32C. The
- * testkit still builds the image around the log for the replay part.
- * Every generated log is searched once before timing and the result is
- * checked against what the pattern is meant to produce, so a pattern that
- * silently stopped exercising its path fails the run instead of reporting
- * a flattering number.
+ * vhdxlog_bench: what each phase costs on benign and hostile logs, in one
+ * run (bench/README.md says how to read it):
+ *   1. CRC-32C throughput: portable, hardware, dispatching, and memcpy of
+ *      the same buffer as a memory-bandwidth yardstick;
+ *   2. vhdxlog_log_init + vhdxlog_log_search per pattern and size, with ns
+ *      per sector across sizes (is growth linear?);
+ *   3. every phase (search, plan, replay, overlay index) per pattern and
+ *      size, hostile against benign, compared like with like;
+ *   4. vhdxlog_load + vhdxlog_replay of a big dirty log, memory backend.
+ * The logs come from testkit/log_patterns.h, sealed with the library's
+ * hardware CRC (the testkit's own CRC is bytewise: minutes at 1 GiB); the
+ * testkit builds the images around them. Every log is searched once before
+ * timing and checked against what its pattern must produce, so a pattern
+ * that stopped exercising its path fails the run instead of reporting a
+ * flattering number.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,20 +29,16 @@
 #endif
 
 #include "crc32c.h"
+#include "log_patterns.h"
+#include "mem_file.h"
 #include "vhdx_builder.h"
 #include "vhdxlog.h"
-#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define SECTOR 4096u
 #define MIB 1048576u
-#define DESC_FIRST 126u /* descriptors in an entry's first sector */
-#define DESC_NEXT 128u  /* descriptors in each further descriptor sector */
 #define MAX_SIZES 8
-#define SEQ_BASE 1000u
-/* Benign "window" logs: each entry's Tail points this many entries back
- * (~1 MiB of entries of 9 sectors on average). */
-#define WINDOW_ENTRIES 28u
+#define MAX_PATTERNS 32
 /* Search patterns are timed interleaved (round by round) at a size where
  * all their logs fit in this much memory, else one after another. */
 #define INTERLEAVE_MAX_BYTES (1024ull * MIB)
@@ -256,17 +247,18 @@ static size_t parse_list(const char *s, uint32_t *out, size_t cap) {
 }
 
 static void usage(void) {
-  printf(
-      "usage: vhdxlog_bench [options]\n"
-      "  --json            print JSON on stdout (the table goes to stderr)\n"
-      "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
-      "  --replay=64,1024  log sizes for the replay part, in MiB\n"
-      "  --reps=N          repetitions for every timing (default by size)\n"
-      "  --only=NAME       hostile patterns whose name contains NAME (the\n"
-      "                    benign ones always run: they are the reference)\n"
-      "  --just=NAME       that one pattern alone, no reference (profiling)\n"
-      "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
-      "  --quick           sizes 1,64 and replay 64\n");
+  printf("usage: vhdxlog_bench [options]\n"
+         "  --json            print JSON on stdout (the table goes to stderr)\n"
+         "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
+         "  --replay=64,1024  log sizes for the replay part, in MiB\n"
+         "  --reps=N          repetitions for every timing (default by size)\n"
+         "  --only=NAME       hostile patterns whose name contains NAME "
+         "(the\n"
+         "                    benign ones always run: they are the reference)\n"
+         "  --just=NAME       that one pattern alone, no reference "
+         "(profiling)\n"
+         "  --no-crc --no-search --no-phases --no-replay   skip a part\n"
+         "  --quick           sizes 1,64 and replay 64\n");
 }
 
 static void parse_options(int argc, char **argv, options *o) {
@@ -439,383 +431,6 @@ static void bench_crc(const options *o, FILE *tab) {
   free(dst);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Log generation (MS-VHDX 2.3.1 layouts, written in place).                 */
-
-typedef struct gen {
-  uint8_t *log;
-  uint32_t n;       /* sectors in the log */
-  uint32_t *starts; /* entry start sectors, n + 1 slots */
-  uint32_t m;       /* entries laid out */
-  uint8_t guid[16];
-  vtk_rng rng;
-  uint64_t target_base; /* where descriptors write */
-  uint32_t target_sectors;
-  uint64_t flushed; /* FlushedFileOffset / LastFileOffset of entries */
-  uint64_t last;
-  /* What the search must return on this log (checked before timing). */
-  vhdxlog_status expect;
-  vhdxlog_status expect_cause; /* for VHDXLOG_E_LOG_NO_SEQUENCE */
-  uint32_t expect_entries;     /* for VHDXLOG_OK */
-  uint32_t expect_tail;        /* for VHDXLOG_OK: tail offset */
-} gen;
-
-static uint8_t fill_template[SECTOR];
-
-static uint8_t *sector_at(const gen *g, uint32_t s) {
-  return g->log + (size_t)s * SECTOR;
-}
-
-static uint32_t rnd(gen *g, uint32_t bound) {
-  return (uint32_t)(vtk_rng_next(&g->rng) % bound);
-}
-
-/* Entry header (MS-VHDX 2.3.1.1); Checksum left 0 for seal(). */
-static void put_header(const gen *g, uint8_t *h, uint32_t sectors,
-                       uint32_t tail, uint64_t seq, uint32_t count) {
-  memcpy(h, "loge", 4);
-  vtk_put_le32(h + 4, 0);
-  vtk_put_le32(h + 8, sectors * SECTOR);
-  vtk_put_le32(h + 12, tail);
-  vtk_put_le64(h + 16, seq);
-  vtk_put_le32(h + 24, count);
-  vtk_put_le32(h + 28, 0);
-  memcpy(h + 32, g->guid, 16);
-  vtk_put_le64(h + 48, g->flushed);
-  vtk_put_le64(h + 56, g->last);
-}
-
-/* Descriptor `k` of an entry whose first sector is `h` (entry contiguous). */
-static uint8_t *desc_slot(uint8_t *h, uint32_t k) {
-  if (k < DESC_FIRST)
-    return h + 64 + 32 * k;
-  k -= DESC_FIRST;
-  return h + (size_t)SECTOR * (1 + k / DESC_NEXT) + 32 * (k % DESC_NEXT);
-}
-
-static void put_zero_desc(uint8_t *d, uint64_t file_offset, uint64_t length,
-                          uint64_t seq) {
-  memcpy(d, "zero", 4);
-  vtk_put_le32(d + 4, 0);
-  vtk_put_le64(d + 8, length);
-  vtk_put_le64(d + 16, file_offset);
-  vtk_put_le64(d + 24, seq);
-}
-
-/* Data descriptor (2.3.1.3); Leading/Trailing bytes are the 12 bytes the
- * data sector's signature and sequence fields displace. */
-static void put_data_desc(uint8_t *d, uint64_t file_offset, uint64_t seq,
-                          uint64_t salt) {
-  memcpy(d, "desc", 4);
-  vtk_put_le32(d + 4, (uint32_t)(salt * 2654435761u));
-  vtk_put_le64(d + 8, salt ^ 0x5A5A5A5A5A5A5A5Aull);
-  vtk_put_le64(d + 16, file_offset);
-  vtk_put_le64(d + 24, seq);
-}
-
-/* Data sector (2.3.1.4): "data", SequenceHigh, 4084 bytes, SequenceLow. */
-static void put_data_sector(uint8_t *p, uint64_t seq, uint64_t salt) {
-  memcpy(p, fill_template, SECTOR);
-  memcpy(p, "data", 4);
-  vtk_put_le32(p + 4, (uint32_t)(seq >> 32));
-  vtk_put_le64(p + 8, salt);
-  vtk_put_le32(p + SECTOR - 4, (uint32_t)seq);
-}
-
-/* Checksum over the entry (field zero), with the library's CRC: the
- * testkit's bytewise reference CRC would take minutes on 1 GiB. */
-static void seal(uint8_t *h, uint32_t sectors, int bad) {
-  uint32_t crc;
-  vtk_put_le32(h + 4, 0);
-  crc = vhdxlog_crc32c(0, h, (size_t)sectors * SECTOR);
-  vtk_put_le32(h + 4, bad ? crc ^ 0x00010000u : crc);
-}
-
-/* Entry shapes. */
-typedef enum shape {
-  /* Realistic: one descriptor sector with k data descriptors (writing k
-   * consecutive file sectors) and sometimes one zero descriptor, then the
-   * k data sectors; 2..16 sectors, 9 on average. */
-  SHAPE_LIGHT,
-  /* Worst case per byte: one sector, 126 zero descriptors (no data sector
-   * needed), so every 4 KiB costs 126 descriptor checks on top of its CRC,
-   * and 126 iterator steps when it is part of the active sequence. */
-  SHAPE_HEAVY
-} shape;
-
-typedef enum oldest_at {
-  OLDEST_FIRST,  /* sequence numbers rise from sector 0 to the end */
-  OLDEST_MIDDLE, /* a circular log whose head is in the middle */
-  OLDEST_LAST    /* oldest entry is the last one: the first run breaks at
-                    the very end and the wrapping run re-reads everything */
-} oldest_at;
-
-typedef enum tail_rule {
-  TAIL_OLDEST, /* every Tail names the oldest entry: whole log active */
-  TAIL_WINDOW, /* Tail ~WINDOW_ENTRIES back: short active sequence */
-  TAIL_SELF    /* every entry is its own complete sequence */
-} tail_rule;
-
-static void layout(gen *g, shape sh) {
-  uint32_t s = 0, i = 0;
-  if (sh == SHAPE_HEAVY) {
-    for (i = 0; i < g->n; i++)
-      g->starts[i] = i;
-    g->m = g->n;
-    g->starts[g->m] = g->n;
-    return;
-  }
-  while (s < g->n) {
-    uint32_t len = 2 + rnd(g, 15);
-    if (len > g->n - s)
-      len = g->n - s;
-    g->starts[i++] = s;
-    s += len;
-  }
-  g->m = i;
-  g->starts[i] = g->n;
-}
-
-/* What is wrong with every entry of a pattern, if anything. */
-typedef enum flaw {
-  FLAW_NONE,
-  FLAW_CRC,            /* the checksum */
-  FLAW_LAST_DESCRIPTOR /* heavy entries: the last descriptor's Reserved */
-} flaw;
-
-static void write_light(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
-                        int bad_crc) {
-  uint32_t s = g->starts[i], sectors = g->starts[i + 1] - s;
-  uint32_t k = sectors - 1; /* data sectors */
-  uint32_t z = (k == 0 || rnd(g, 4) == 0) ? 1u : 0u;
-  uint8_t *h = sector_at(g, s);
-  uint64_t off =
-      g->target_base + (uint64_t)rnd(g, g->target_sectors - k) * SECTOR;
-  uint32_t j;
-
-  memset(h, 0, SECTOR);
-  put_header(g, h, sectors, tail, seq, k + z);
-  for (j = 0; j < k; j++) {
-    uint64_t salt = ((uint64_t)s << 8) | j;
-    put_data_desc(desc_slot(h, j), off + (uint64_t)j * SECTOR, seq, salt);
-    put_data_sector(h + (size_t)(1 + j) * SECTOR, seq, salt);
-  }
-  if (z) {
-    uint64_t zoff =
-        g->target_base + (uint64_t)rnd(g, g->target_sectors - 16) * SECTOR;
-    put_zero_desc(desc_slot(h, k), zoff, (uint64_t)(1 + rnd(g, 16)) * SECTOR,
-                  seq);
-  }
-  seal(h, sectors, bad_crc);
-}
-
-static void write_heavy(gen *g, uint32_t i, uint64_t seq, uint32_t tail,
-                        flaw fl) {
-  uint8_t *h = sector_at(g, g->starts[i]);
-  uint32_t k;
-  memset(h, 0, SECTOR);
-  put_header(g, h, 1, tail, seq, DESC_FIRST);
-  for (k = 0; k < DESC_FIRST; k++) {
-    uint64_t off =
-        g->target_base +
-        (((uint64_t)i * DESC_FIRST + k) % g->target_sectors) * SECTOR;
-    put_zero_desc(desc_slot(h, k), off, SECTOR, seq);
-  }
-  if (fl == FLAW_LAST_DESCRIPTOR) /* all but the last slot pass */
-    desc_slot(h, DESC_FIRST - 1)[4] = 1;
-  seal(h, 1, fl == FLAW_CRC);
-}
-
-/* A log of entries in one of the shapes, numbered `step` apart in circular
- * order starting at the oldest entry, Tails per `rule`. */
-static void gen_entries(gen *g, shape sh, oldest_at old, tail_rule rule,
-                        uint32_t step, flaw fl) {
-  uint32_t i, m0 = 0;
-  layout(g, sh);
-  if (old == OLDEST_MIDDLE) {
-    while (m0 < g->m && g->starts[m0] < g->n / 2)
-      m0++;
-    if (m0 == g->m)
-      m0 = 0;
-  } else if (old == OLDEST_LAST) {
-    m0 = g->m - 1;
-  }
-  for (i = 0; i < g->m; i++) {
-    uint32_t j = (i + g->m - m0) % g->m; /* age order: 0 = oldest */
-    uint64_t seq = SEQ_BASE + (uint64_t)j * step;
-    uint32_t tail;
-    if (rule == TAIL_OLDEST)
-      tail = g->starts[m0] * SECTOR;
-    else if (rule == TAIL_SELF)
-      tail = g->starts[i] * SECTOR;
-    else {
-      uint32_t back = j > WINDOW_ENTRIES ? j - WINDOW_ENTRIES : 0;
-      tail = g->starts[(back + m0) % g->m] * SECTOR;
-    }
-    if (sh == SHAPE_HEAVY)
-      write_heavy(g, i, seq, tail, fl);
-    else
-      write_light(g, i, seq, tail, fl == FLAW_CRC);
-  }
-  if (fl == FLAW_LAST_DESCRIPTOR) {
-    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-    g->expect_cause = VHDXLOG_E_DESCRIPTOR_RESERVED;
-    return;
-  }
-  if (fl == FLAW_CRC) {
-    g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-    g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
-    return;
-  }
-  g->expect = VHDXLOG_OK;
-  if (rule == TAIL_OLDEST) {
-    g->expect_entries = g->m;
-    g->expect_tail = g->starts[m0] * SECTOR;
-  } else if (rule == TAIL_SELF) {
-    /* The newest entry alone: in age order, the last one. */
-    g->expect_entries = 1;
-    g->expect_tail = g->starts[(m0 + g->m - 1) % g->m] * SECTOR;
-  } else {
-    uint32_t jh = g->m - 1;
-    uint32_t back = jh > WINDOW_ENTRIES ? jh - WINDOW_ENTRIES : 0;
-    g->expect_entries = jh - back + 1;
-    g->expect_tail = g->starts[(back + m0) % g->m] * SECTOR;
-  }
-}
-
-/* (a) Every sector an entry header with the right GUID claiming the whole
- * log and 126 valid data descriptors in its first sector: every candidate
- * parses a full first sector, then fails DataCount (it would need the rest
- * of the log to be its 126 data sectors). */
-static void gen_hdr126(gen *g) {
-  uint32_t s, k;
-  for (s = 0; s < g->n; s++) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, SECTOR);
-    put_header(g, h, g->n, 0, seq, DESC_FIRST);
-    for (k = 0; k < DESC_FIRST; k++)
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_DATA_COUNT;
-}
-
-/* (b) Entries of 256 sectors (2 descriptor sectors, 254 data descriptors,
- * 254 valid data sectors) whose checksum alone is wrong: each candidate
- * checks every descriptor and data sector, then pays a 1 MiB CRC to fail. */
-static void gen_span_crc(gen *g) {
-  const uint32_t span = 256, count = 254;
-  uint32_t s, k;
-  for (s = 0; s + span <= g->n; s += span) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, 2 * SECTOR);
-    put_header(g, h, span, s * SECTOR, seq, count);
-    for (k = 0; k < count; k++) {
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-      put_data_sector(h + (size_t)(2 + k) * SECTOR, seq, k);
-    }
-    seal(h, span, 1);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_ENTRY_CHECKSUM;
-}
-
-/* (d) Overlapping claims: a header every 16 sectors claiming 127 sectors
- * (126 data descriptors), 15 valid data sectors between headers. Each claim
- * covers the next 7 headers; each candidate reads its 126 descriptors and
- * 15 data sectors and fails on the next header. */
-static void gen_overlap(gen *g) {
-  const uint32_t every = 16;
-  uint32_t s, k;
-  for (s = 0; s < g->n; s += every) {
-    uint8_t *h = sector_at(g, s);
-    uint64_t seq = SEQ_BASE + s;
-    memset(h, 0, SECTOR);
-    put_header(g, h, DESC_FIRST + 1, 0, seq, DESC_FIRST);
-    for (k = 0; k < DESC_FIRST; k++)
-      put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * SECTOR, seq,
-                    k);
-    for (k = 1; k < every && s + k < g->n; k++)
-      put_data_sector(h + (size_t)k * SECTOR, seq, k);
-  }
-  g->expect = VHDXLOG_E_LOG_NO_SEQUENCE;
-  g->expect_cause = VHDXLOG_E_DATA_SIGNATURE;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Patterns.                                                                 */
-
-typedef enum gen_kind { G_ENTRIES, G_HDR126, G_SPAN_CRC, G_OVERLAP } gen_kind;
-
-typedef struct pattern {
-  const char *name;
-  int hostile;
-  gen_kind kind;
-  shape sh;
-  oldest_at old;
-  tail_rule rule;
-  uint32_t step;
-  flaw fl;
-  const char *what;
-} pattern;
-
-static const pattern patterns[] = {
-    {"b-full", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "valid entries 2..16 sectors, whole log one sequence, head at end"},
-    {"b-end", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_WINDOW, 1, 0,
-     "same entries, active sequence = last ~28 entries, ending at the end"},
-    {"b-circ", 0, G_ENTRIES, SHAPE_LIGHT, OLDEST_MIDDLE, TAIL_WINDOW, 1, 0,
-     "circular log, head in the middle, ~28 entries active"},
-    {"h-hdr126", 1, G_HDR126, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(a) every sector a header claiming the log, 126 valid descriptors"},
-    {"h-zero126-badcrc", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
-     1, FLAW_CRC, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
-    {"h-zero126-lastbad", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST,
-     1, FLAW_LAST_DESCRIPTOR,
-     "(a'') the same, CRC right, last descriptor's Reserved wrong: every "
-     "candidate takes the slow path for its error"},
-    {"h-span-crc", 1, G_SPAN_CRC, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
-    {"h-overlap", 1, G_OVERLAP, SHAPE_LIGHT, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "(d) header every 16 sectors claiming 127, overlapping claims"},
-    {"h-break-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_FIRST, TAIL_SELF, 2, 0,
-     "(c) valid light entries, numbers 2 apart: each validated twice"},
-    {"h-break-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_SELF, 2, 0,
-     "(c) valid 126-zero-descriptor entries, numbers 2 apart"},
-    {"h-wrap-light", 1, G_ENTRIES, SHAPE_LIGHT, OLDEST_LAST, TAIL_OLDEST, 1, 0,
-     "oldest entry last: wrapping run re-reads all, whole log active"},
-    {"h-wrap-heavy", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_LAST, TAIL_OLDEST, 1, 0,
-     "wrap re-read + whole log active, 126 zero descriptors/sector"},
-    {"h-heavy-full", 1, G_ENTRIES, SHAPE_HEAVY, OLDEST_FIRST, TAIL_OLDEST, 1, 0,
-     "valid 126-zero-descriptor entries, whole log one sequence"},
-};
-#define NPATTERNS (sizeof patterns / sizeof patterns[0])
-
-static void generate(gen *g, const pattern *pt) {
-  vtk_rng_seed(&g->rng, 0xB0E5u + g->n);
-  g->expect_cause = VHDXLOG_OK;
-  g->expect_entries = 0;
-  g->expect_tail = 0;
-  switch (pt->kind) {
-  case G_ENTRIES:
-    gen_entries(g, pt->sh, pt->old, pt->rule, pt->step, pt->fl);
-    break;
-  case G_HDR126:
-    gen_hdr126(g);
-    break;
-  case G_SPAN_CRC:
-    gen_span_crc(g);
-    break;
-  case G_OVERLAP:
-    gen_overlap(g);
-    break;
-  }
-}
-
 /* Status name without its "VHDXLOG_E_" prefix. */
 static const char *short_name(vhdxlog_status st) {
   const char *s = vhdxlog_status_name(st);
@@ -835,15 +450,28 @@ static void run_search(const uint8_t *log, size_t len, const uint8_t guid[16],
     sw_lap(sm, w);
 }
 
-static void check_expectation(const gen *g, const pattern *pt,
+/* The status and cause a search must report on a pattern's log. */
+static void expected_status(vtk_lp_expect x, vhdxlog_status *st,
+                            vhdxlog_status *cause) {
+  static const vhdxlog_status causes[] = {
+      VHDXLOG_OK, VHDXLOG_E_ENTRY_CHECKSUM, VHDXLOG_E_DESCRIPTOR_RESERVED,
+      VHDXLOG_E_DATA_COUNT, VHDXLOG_E_DATA_SIGNATURE};
+  *st = x == VTK_LP_SEQUENCE ? VHDXLOG_OK : VHDXLOG_E_LOG_NO_SEQUENCE;
+  *cause = causes[x];
+}
+
+static void check_expectation(const vtk_lp_log *g, const vtk_lp_pattern *pt,
                               vhdxlog_status st, const vhdxlog_sequence *seq,
                               const vhdxlog_error *err) {
-  int ok = st == g->expect;
+  vhdxlog_status want, want_cause;
+  int ok;
+  expected_status(g->expect, &want, &want_cause);
+  ok = st == want;
   if (ok && st == VHDXLOG_OK)
     ok = seq->entry_count == g->expect_entries &&
          seq->tail_offset == g->expect_tail;
   if (ok && st == VHDXLOG_E_LOG_NO_SEQUENCE)
-    ok = err->cause == g->expect_cause;
+    ok = err->cause == want_cause;
   if (!ok) {
     fprintf(stderr,
             "pattern %s (%u sectors) does not do what it should: got %s "
@@ -851,16 +479,15 @@ static void check_expectation(const gen *g, const pattern *pt,
             "entries, tail %u)\n",
             pt->name, g->n, vhdxlog_status_name(st),
             vhdxlog_status_name(err->cause), seq->entry_count, seq->tail_offset,
-            vhdxlog_status_name(g->expect),
-            vhdxlog_status_name(g->expect_cause), g->expect_entries,
-            g->expect_tail);
+            vhdxlog_status_name(want), vhdxlog_status_name(want_cause),
+            g->expect_entries, g->expect_tail);
     exit(3);
   }
 }
 
 typedef struct search_row {
   uint64_t bytes;
-  const pattern *pt;
+  const vtk_lp_pattern *pt;
   timing t;
   char result[64];
   double ratio_cheapest; /* / cheapest benign at this size (cpu best) */
@@ -872,15 +499,131 @@ static double ns_per_sector(const search_row *row) {
   return row->t.cpu.best * 1e9 / (double)(row->bytes / SECTOR);
 }
 
+/* The patterns to run: the benign ones always (they are the reference),
+ * the hostile ones --only and --just leave. */
+static size_t pick_patterns(const options *o, const vtk_lp_pattern **pick) {
+  size_t pi, n = 0;
+  for (pi = 0; pi < vtk_lp_pattern_count && n < MAX_PATTERNS; pi++) {
+    const vtk_lp_pattern *pt = &vtk_lp_patterns[pi];
+    if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
+      continue;
+    if (o->just != NULL && strcmp(pt->name, o->just) != 0)
+      continue;
+    pick[n++] = pt;
+  }
+  return n;
+}
+
+/* A summary's header: the first column's title, then one column a size. */
+static void size_columns(const options *o, FILE *tab, const char *first,
+                         int first_width, int width) {
+  size_t si;
+  fprintf(tab, "%-*s", first_width, first);
+  for (si = 0; si < o->nsizes; si++) {
+    char sz[32];
+    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
+    fprintf(tab, " %*s", width, sz);
+  }
+}
+
+/* Ratio per pattern and size; growth of the per-sector cost between the
+ * two largest sizes (both beyond the caches) and between the smallest and
+ * the largest. */
+static void search_summary(const options *o, FILE *tab, const search_row *rows,
+                           size_t nrows) {
+  size_t si, pi;
+  fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
+  fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
+               "growth: ns/sector of the largest size over the second "
+               "largest, and over the smallest\n");
+  size_columns(o, tab, "pattern", 17, 13);
+  fprintf(tab, "  %8s %8s\n", "growth", "growth");
+  {
+    double worst = 0;
+    const search_row *worst_row = NULL;
+    for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
+      const search_row *lo = NULL, *hi = NULL, *mid = NULL;
+      int any = 0;
+      for (si = 0; si < nrows; si++)
+        if (rows[si].pt == &vtk_lp_patterns[pi])
+          any = 1;
+      if (!any)
+        continue;
+      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
+      for (si = 0; si < nrows; si++) {
+        const search_row *row = &rows[si];
+        char cell[32];
+        if (row->pt != &vtk_lp_patterns[pi])
+          continue;
+        snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
+                 row->ratio_full);
+        fprintf(tab, " %13s", cell);
+        if (lo == NULL || row->bytes < lo->bytes)
+          lo = row;
+        if (hi == NULL || row->bytes > hi->bytes) {
+          mid = hi;
+          hi = row;
+        } else if (mid == NULL || row->bytes > mid->bytes) {
+          mid = row;
+        }
+        if (vtk_lp_patterns[pi].hostile && row->ratio_cheapest > worst) {
+          worst = row->ratio_cheapest;
+          worst_row = row;
+        }
+      }
+      if (mid != NULL && hi != NULL)
+        fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
+      if (lo != NULL && hi != NULL && lo != hi)
+        fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
+      fprintf(tab, "\n");
+    }
+    if (worst_row != NULL) {
+      char sz[32];
+      fmt_size(sz, sizeof sz, worst_row->bytes);
+      fprintf(tab,
+              "worst hostile: %s at %s: %.2f x cheapest benign "
+              "(%.2f x b-full)\n",
+              worst_row->pt->name, sz, worst_row->ratio_cheapest,
+              worst_row->ratio_full);
+    }
+  }
+  fprintf(tab, "\npatterns:\n");
+  for (pi = 0; pi < vtk_lp_pattern_count; pi++)
+    fprintf(tab, "  %-17s %s\n", vtk_lp_patterns[pi].name,
+            vtk_lp_patterns[pi].what);
+}
+
+static void search_json(const search_row *rows, size_t nrows) {
+  size_t si;
+  json_add("  \"search\": [\n");
+  for (si = 0; si < nrows; si++) {
+    const search_row *row = &rows[si];
+    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
+             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
+             (unsigned long long)row->bytes, row->pt->name,
+             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
+  }
+  json_add("  ],\n");
+}
+
 static void bench_search(const options *o, FILE *tab) {
   uint64_t max_bytes = 0;
   size_t si, pi, nrows = 0;
-  search_row *rows = xmalloc(sizeof(search_row) * o->nsizes * NPATTERNS);
-  const pattern *pick[NPATTERNS];
-  uint8_t *logs[NPATTERNS];
-  samples sm[NPATTERNS];
+  search_row *rows =
+      xmalloc(sizeof(search_row) * o->nsizes * vtk_lp_pattern_count);
+  const vtk_lp_pattern *pick[MAX_PATTERNS];
+  uint8_t *logs[MAX_PATTERNS];
+  samples sm[MAX_PATTERNS];
   uint8_t *shared_log;
-  gen g;
+  vtk_lp_log g;
 
   for (si = 0; si < o->nsizes; si++) {
     uint64_t b = (uint64_t)o->sizes_mib[si] * MIB;
@@ -888,6 +631,7 @@ static void bench_search(const options *o, FILE *tab) {
       max_bytes = b;
   }
   memset(&g, 0, sizeof g);
+  g.crc = vhdxlog_crc32c;
   shared_log = xmalloc((size_t)max_bytes);
   g.starts = xmalloc(sizeof(uint32_t) * (size_t)(max_bytes / SECTOR + 1));
   vtk_guid(g.guid, 0x106u);
@@ -917,17 +661,10 @@ static void bench_search(const options *o, FILE *tab) {
     /* Which patterns run at this size (benign rows are always measured:
      * they are the reference), and whether all their logs fit in memory at
      * once. */
-    for (pi = 0, npick = 0; pi < NPATTERNS; pi++) {
-      const pattern *pt = &patterns[pi];
-      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
-        continue;
-      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
-        continue;
-      pick[npick++] = pt;
-    }
+    npick = pick_patterns(o, pick);
     interleave = (uint64_t)npick * bytes <= INTERLEAVE_MAX_BYTES;
     for (pi = 0; pi < npick; pi++) {
-      const pattern *pt = pick[pi];
+      const vtk_lp_pattern *pt = pick[pi];
       vhdxlog_sequence seq;
       vhdxlog_error err;
       vhdxlog_status st;
@@ -941,7 +678,7 @@ static void bench_search(const options *o, FILE *tab) {
       } else {
         g.log = shared_log;
       }
-      generate(&g, pt);
+      vtk_lp_generate(&g, pt);
       memset(&seq, 0, sizeof seq);
       memset(&err, 0, sizeof err);
       run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, NULL);
@@ -957,17 +694,18 @@ static void bench_search(const options *o, FILE *tab) {
                  short_name(err.cause));
       samples_init(&sm[pi], reps);
       if (!interleave) {
-        /* Timed now, back to back, before the next pattern overwrites the
-         * log. */
+        /* Timed now, back to back, before the next pattern overwrites
+         * the log. */
         for (r = 0; r < reps; r++)
           run_search(g.log, (size_t)bytes, g.guid, &st, &seq, &err, &sm[pi]);
       }
     }
     if (interleave) {
-      /* Round r times every pattern once, each right after an untimed run
-       * of its own (the same cache state as back-to-back runs), so that a
+      /* Round r times every pattern once, each right after an untimed
+       * run of its own (the same cache state as back-to-back runs), so that a
        * slow stretch of the machine (a busy sibling hyperthread, another
-       * guest) falls on all patterns alike instead of skewing one ratio. */
+       * guest) falls on all patterns alike instead of skewing one ratio.
+       */
       for (r = 0; r < reps; r++) {
         for (pi = 0; pi < npick; pi++) {
           vhdxlog_sequence seq;
@@ -1013,90 +751,8 @@ static void bench_search(const options *o, FILE *tab) {
     fflush(tab);
   }
 
-  /* Summary: ratio per pattern and size; growth of the per-sector cost
-   * between the two largest sizes (both beyond the caches) and between the
-   * smallest and the largest. */
-  fprintf(tab, "\n== Hostile / benign (cpu best; target <= 3) ==\n");
-  fprintf(tab, "cell: time / cheapest benign at that size [time / b-full]; "
-               "growth: ns/sector of the largest size over the second "
-               "largest, and over the smallest\n");
-  fprintf(tab, "%-17s", "pattern");
-  for (si = 0; si < o->nsizes; si++) {
-    char sz[32];
-    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %13s", sz);
-  }
-  fprintf(tab, "  %8s %8s\n", "growth", "growth");
-  {
-    double worst = 0;
-    const search_row *worst_row = NULL;
-    for (pi = 0; pi < NPATTERNS; pi++) {
-      const search_row *lo = NULL, *hi = NULL, *mid = NULL;
-      int any = 0;
-      for (si = 0; si < nrows; si++)
-        if (rows[si].pt == &patterns[pi])
-          any = 1;
-      if (!any)
-        continue;
-      fprintf(tab, "%-17s", patterns[pi].name);
-      for (si = 0; si < nrows; si++) {
-        const search_row *row = &rows[si];
-        char cell[32];
-        if (row->pt != &patterns[pi])
-          continue;
-        snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
-                 row->ratio_full);
-        fprintf(tab, " %13s", cell);
-        if (lo == NULL || row->bytes < lo->bytes)
-          lo = row;
-        if (hi == NULL || row->bytes > hi->bytes) {
-          mid = hi;
-          hi = row;
-        } else if (mid == NULL || row->bytes > mid->bytes) {
-          mid = row;
-        }
-        if (patterns[pi].hostile && row->ratio_cheapest > worst) {
-          worst = row->ratio_cheapest;
-          worst_row = row;
-        }
-      }
-      if (mid != NULL && hi != NULL)
-        fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
-      if (lo != NULL && hi != NULL && lo != hi)
-        fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
-      fprintf(tab, "\n");
-    }
-    if (worst_row != NULL) {
-      char sz[32];
-      fmt_size(sz, sizeof sz, worst_row->bytes);
-      fprintf(tab,
-              "worst hostile: %s at %s: %.2f x cheapest benign "
-              "(%.2f x b-full)\n",
-              worst_row->pt->name, sz, worst_row->ratio_cheapest,
-              worst_row->ratio_full);
-    }
-  }
-  fprintf(tab, "\npatterns:\n");
-  for (pi = 0; pi < NPATTERNS; pi++)
-    fprintf(tab, "  %-17s %s\n", patterns[pi].name, patterns[pi].what);
-
-  json_add("  \"search\": [\n");
-  for (si = 0; si < nrows; si++) {
-    const search_row *row = &rows[si];
-    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
-             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
-             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
-             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
-             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
-             (unsigned long long)row->bytes, row->pt->name,
-             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
-             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
-             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
-             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
-             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
-  }
-  json_add("  ],\n");
+  search_summary(o, tab, rows, nrows);
+  search_json(rows, nrows);
 
   free(shared_log);
   free(g.starts);
@@ -1104,14 +760,16 @@ static void bench_search(const options *o, FILE *tab) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Part 2b: every phase on every pattern: search, plan, replay, overlay.     */
+/* Part 2b: every phase on every pattern: search, plan, replay, overlay.
+ */
 
 /* Image layout: headers | BAT at 1 MiB | metadata at 2 MiB | the 64 MiB the
  * patterns write, from 8 MiB | the log at 80 MiB. */
 #define PH_LOG_OFFSET (80ull * MIB)
 #define PH_READS 4096     /* indexed overlay reads per timing */
 #define PH_LINEAR_READS 4 /* linear overlay reads (context only) */
-/* Phases are timed interleaved when every pattern's image fits in this. */
+/* Phases are timed interleaved when every pattern's image fits in this.
+ */
 #define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
 
 enum {
@@ -1164,7 +822,7 @@ static int null_flush(void *ctx) {
 }
 
 typedef struct ph_case {
-  const pattern *pt;
+  const vtk_lp_pattern *pt;
   vtk_image img;
   vhdxlog_image image;
   vhdxlog_log ctx;
@@ -1178,15 +836,15 @@ typedef struct ph_case {
   void *scratch;
   size_t scratch_size;
   vhdxlog_overlay_index index;
-  uint64_t writes, descriptors, extents;
+  uint64_t writes, bytes_written, descriptors, extents;
   double linear_read_s; /* one linear overlay read, best of a few; 0: none */
   samples sm[PH_COUNT];
   timing t[PH_COUNT];
   int has[PH_COUNT];
 } ph_case;
 
-static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
-                     int reps) {
+static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
+                     vtk_lp_log *g, int reps) {
   vtk_image_spec spec;
   vhdxlog_error err;
   int i;
@@ -1205,7 +863,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   memcpy(spec.log_guid, g->guid, 16);
   vtk_image_build(&c->img, &spec);
   g->log = c->img.data + PH_LOG_OFFSET;
-  generate(g, pt);
+  vtk_lp_generate(g, pt);
   g->log = NULL;
   if (vhdxlog_image_parse(c->img.data, VHDXLOG_HEADER_AREA_SIZE, c->img.size,
                           &c->image, &err) != VHDXLOG_OK ||
@@ -1217,7 +875,7 @@ static void ph_build(ph_case *c, const pattern *pt, uint64_t bytes, gen *g,
   c->plan_status = vhdxlog_plan_init(&c->plan, &c->image, &c->ctx, &err);
   /* Patterns with a sequence must make a replay plan; the others are
    * refused (damaged armed logs under the default policy). */
-  if ((g->expect == VHDXLOG_OK) !=
+  if ((g->expect == VTK_LP_SEQUENCE) !=
       (c->plan_status == VHDXLOG_OK && c->plan.action == VHDXLOG_ACTION_REPLAY))
     die("phases: unexpected plan");
   c->file.data = c->img.data;
@@ -1310,6 +968,7 @@ static void ph_run(ph_case *c, uint8_t *buffer, size_t buffer_size,
   if (st != VHDXLOG_OK || !res.replayed)
     die("phases: replay failed");
   c->writes = res.writes;
+  c->bytes_written = res.bytes_written;
   w = sw_start();
   st = vhdxlog_replay(&c->plan, &c->null_io, buffer, buffer_size, &res, &err);
   if (timed)
@@ -1359,188 +1018,245 @@ static void ph_linear(ph_case *c, uint8_t *sector, uint8_t *check) {
 
 static double ph_ratio(double t, double ref) { return ref > 0 ? t / ref : 0; }
 
-static void bench_phases(const options *o, FILE *tab) {
+/*
+ * What a phase's time is divided by before two patterns are compared, so
+ * that like is compared with like: the replay into a memory file by the
+ * bytes the log makes it write (one zero descriptor may ask for 2^62
+ * bytes: the output is not bounded by the log's size), the index build by
+ * the descriptors it indexes (a hostile log packs 126 into 4 KiB, a benign
+ * one about one). The other phases: by the log, whose size is the same.
+ * The bracketed ratios in the summary are the same times unnormalised.
+ */
+static double ph_units(const ph_case *c, int ph) {
+  if (ph == PH_REPLAY)
+    return (double)c->bytes_written;
+  if (ph == PH_BUILD)
+    return (double)c->descriptors;
+  return 1.0;
+}
+
+/* Time, ratio to the reference per unit (the target), ratio per log. */
+typedef struct ph_cell {
+  double t, x, raw;
+} ph_cell;
+
+typedef struct ph_worst {
+  double x[MAX_SIZES][PH_COUNT], raw[MAX_SIZES][PH_COUNT];
+  const vtk_lp_pattern *at[MAX_SIZES][PH_COUNT];
+} ph_worst;
+
+/* Every pattern of one size, built and timed. */
+static int ph_time_size(uint64_t bytes, ph_case *cases,
+                        const vtk_lp_pattern **pick, size_t npick,
+                        vtk_lp_log *g, int reps) {
   const size_t buffer_size = MIB;
   uint8_t *buffer = xmalloc(buffer_size);
   uint8_t *sector = xmalloc(SECTOR), *check = xmalloc(SECTOR);
-  ph_case *cases = xmalloc(sizeof(ph_case) * NPATTERNS);
-  double worst[MAX_SIZES][PH_COUNT];
-  const pattern *worst_pt[MAX_SIZES][PH_COUNT];
-  size_t si, pi;
-  gen g;
-  int r, ph;
+  int interleave =
+      (uint64_t)npick * (bytes + PH_LOG_OFFSET) <= PH_INTERLEAVE_MAX_BYTES;
+  size_t pi;
+  int r;
 
-  memset(&g, 0, sizeof g);
-  vtk_guid(g.guid, 0x106u);
-  g.target_base = 8ull * MIB;
-  g.target_sectors = 16384; /* 64 MiB of targets */
-  memset(worst, 0, sizeof worst);
-  memset(worst_pt, 0, sizeof worst_pt);
-
-  fprintf(tab,
-          "\n== Phases: search, plan, replay (memory file), overlay "
-          "index build, %d indexed 4 KiB reads ==\n",
-          PH_READS);
-  fprintf(tab,
-          "best thread-CPU ms of N runs; x = / b-full (same log size, whole "
-          "log active), search and plan also / cheapest benign (c);\n"
-          "replay into a memory file over the image (idempotent re-runs); "
-          "writes = write + write_zeros calls;\nlinear = one "
-          "vhdxlog_overlay_read of 4 KiB (best of %d), for comparison\n",
-          PH_LINEAR_READS);
-  fprintf(tab,
-          "%-7s %-17s %3s %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s %9s "
-          "%6s %8s %5s %9s %9s\n",
-          "size", "pattern", "N", "search ms", "x", "c", "plan ms", "x", "c",
-          "replay ms", "x", "null ms", "x", "writes", "build ms", "x",
-          "read us", "x", "linear us", "descs");
-
-  for (si = 0; si < o->nsizes; si++) {
-    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
-    int reps = reps_for(o, bytes);
-    size_t npick = 0;
-    const pattern *pick[NPATTERNS];
-    double full[PH_COUNT], cheap[PH_COUNT];
-    int interleave;
-    char sz[32];
-
-    fmt_size(sz, sizeof sz, bytes);
-    g.n = (uint32_t)(bytes / SECTOR);
-    g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
-    for (pi = 0; pi < NPATTERNS; pi++) {
-      const pattern *pt = &patterns[pi];
-      if (o->only != NULL && pt->hostile && strstr(pt->name, o->only) == NULL)
-        continue;
-      if (o->just != NULL && strcmp(pt->name, o->just) != 0)
-        continue;
-      pick[npick++] = pt;
-    }
-    interleave =
-        (uint64_t)npick * (bytes + PH_LOG_OFFSET) <= PH_INTERLEAVE_MAX_BYTES;
-    if (interleave) {
-      for (pi = 0; pi < npick; pi++)
-        ph_build(&cases[pi], pick[pi], bytes, &g, reps);
-      for (r = 0; r < reps; r++)
-        for (pi = 0; pi < npick; pi++) {
-          ph_run(&cases[pi], buffer, buffer_size, sector, 0);
-          ph_run(&cases[pi], buffer, buffer_size, sector, 1);
-        }
-      for (pi = 0; pi < npick; pi++)
-        ph_linear(&cases[pi], sector, check);
-    } else {
-      /* One image at a time, kept only for its timings. */
+  g->n = (uint32_t)(bytes / SECTOR);
+  g->starts = xmalloc(sizeof(uint32_t) * (size_t)(g->n + 1));
+  if (interleave) {
+    for (pi = 0; pi < npick; pi++)
+      ph_build(&cases[pi], pick[pi], bytes, g, reps);
+    for (r = 0; r < reps; r++)
       for (pi = 0; pi < npick; pi++) {
-        ph_case *c = &cases[pi];
-        ph_build(c, pick[pi], bytes, &g, reps);
-        ph_run(c, buffer, buffer_size, sector, 0);
-        for (r = 0; r < reps; r++)
-          ph_run(c, buffer, buffer_size, sector, 1);
-        if (bytes <= 256ull * MIB)
-          ph_linear(c, sector, check);
-        free(c->scratch);
-        c->scratch = NULL;
-        vtk_image_free(&c->img);
+        ph_run(&cases[pi], buffer, buffer_size, sector, 0);
+        ph_run(&cases[pi], buffer, buffer_size, sector, 1);
       }
-    }
-    free(g.starts);
-    g.starts = NULL;
-
-    for (ph = 0; ph < PH_COUNT; ph++)
-      full[ph] = cheap[ph] = 0;
+    for (pi = 0; pi < npick; pi++)
+      ph_linear(&cases[pi], sector, check);
+  } else {
+    /* One image at a time, kept only for its timings. */
     for (pi = 0; pi < npick; pi++) {
       ph_case *c = &cases[pi];
-      for (ph = 0; ph < PH_COUNT; ph++) {
-        if (!c->has[ph])
-          continue;
-        c->t[ph] = summarize_samples(&c->sm[ph]);
-        if (!c->pt->hostile) {
-          if (cheap[ph] == 0 || c->t[ph].cpu.best < cheap[ph])
-            cheap[ph] = c->t[ph].cpu.best;
-          if (strcmp(c->pt->name, "b-full") == 0)
-            full[ph] = c->t[ph].cpu.best;
-        }
-      }
+      ph_build(c, pick[pi], bytes, g, reps);
+      ph_run(c, buffer, buffer_size, sector, 0);
+      for (r = 0; r < reps; r++)
+        ph_run(c, buffer, buffer_size, sector, 1);
+      if (bytes <= 256ull * MIB)
+        ph_linear(c, sector, check);
+      free(c->scratch);
+      c->scratch = NULL;
+      vtk_image_free(&c->img);
     }
-    fprintf(tab, "(%s: %s, %d runs)\n", sz,
-            interleave ? "patterns interleaved run by run"
-                       : "patterns one after another",
-            reps);
-    for (pi = 0; pi < npick; pi++) {
-      ph_case *c = &cases[pi];
-      char cell[PH_COUNT][3][24], lin[24], desc[24], wr[24];
-      for (ph = 0; ph < PH_COUNT; ph++) {
-        double t = c->t[ph].cpu.best;
-        double x = ph_ratio(t, full[ph]);
-        /* Target: search and plan against the cheapest benign log, the
-         * phases over the active sequence against b-full (whole log
-         * active: as much to replay as the hostile full logs). */
-        double target = ph <= PH_PLAN ? ph_ratio(t, cheap[ph]) : x;
-        if (!c->has[ph]) {
-          snprintf(cell[ph][0], 24, "-");
-          snprintf(cell[ph][1], 24, "-");
-          snprintf(cell[ph][2], 24, "-");
-          continue;
-        }
-        snprintf(cell[ph][0], 24, "%.3f",
-                 ph == PH_READ ? t * 1e6 / PH_READS : t * 1e3);
-        snprintf(cell[ph][1], 24, "%.2f", x);
-        snprintf(cell[ph][2], 24, "%.2f", ph_ratio(t, cheap[ph]));
-        if (c->pt->hostile && target > worst[si][ph]) {
-          worst[si][ph] = target;
-          worst_pt[si][ph] = c->pt;
-        }
-        json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
-                 "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-                 "\"wall_median_s\": %.6f, \"ratio_b_full\": %.3f, "
-                 "\"ratio_cheapest_benign\": %.3f, \"interleaved\": %s},\n",
-                 (unsigned long long)bytes, c->pt->name, ph_names[ph],
-                 c->t[ph].cpu.reps, t, c->t[ph].wall.median, x,
-                 ph_ratio(t, cheap[ph]), interleave ? "true" : "false");
-      }
-      if (c->linear_read_s > 0)
-        snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
-      else
-        snprintf(lin, sizeof lin, "-");
-      snprintf(desc, sizeof desc, "%llu", (unsigned long long)c->descriptors);
-      snprintf(wr, sizeof wr, "%llu", (unsigned long long)c->writes);
-      fprintf(tab,
-              "%-7s %-17s %3d %9s %5s %5s %9s %5s %5s %9s %5s %9s %5s %7s "
-              "%9s %6s %8s %5s %9s %9s\n",
-              sz, c->pt->name, reps, cell[PH_SEARCH][0], cell[PH_SEARCH][1],
-              cell[PH_SEARCH][2], cell[PH_PLAN][0], cell[PH_PLAN][1],
-              cell[PH_PLAN][2], cell[PH_REPLAY][0], cell[PH_REPLAY][1],
-              cell[PH_REPLAY_NULL][0], cell[PH_REPLAY_NULL][1],
-              c->plan.replay ? wr : "-", cell[PH_BUILD][0], cell[PH_BUILD][1],
-              cell[PH_READ][0], cell[PH_READ][1], lin,
-              c->plan.replay ? desc : "-");
-      ph_free(c);
-    }
-    fflush(tab);
   }
+  free(g->starts);
+  g->starts = NULL;
+  free(buffer);
+  free(sector);
+  free(check);
+  return interleave;
+}
 
-  fprintf(tab, "\n== Phases: worst hostile ratio (search, plan: / cheapest "
-               "benign; the others: / b-full; target <= 3) ==\n");
-  fprintf(tab, "%-20s", "phase");
-  for (si = 0; si < o->nsizes; si++) {
-    char sz[32];
-    fmt_size(sz, sizeof sz, (uint64_t)o->sizes_mib[si] * MIB);
-    fprintf(tab, " %28s", sz);
+/* The cells of every pattern of one size: search and plan against the
+ * cheapest benign log (they read the whole log whatever is active), the
+ * others against b-full (whole log active: the active sequence's work). */
+static void ph_cells(ph_case *cases, size_t npick, ph_cell (*cell)[PH_COUNT]) {
+  const ph_case *full = NULL;
+  double cheap[PH_COUNT];
+  size_t pi;
+  int ph;
+
+  for (ph = 0; ph < PH_COUNT; ph++)
+    cheap[ph] = 0;
+  for (pi = 0; pi < npick; pi++) {
+    ph_case *c = &cases[pi];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      if (!c->has[ph])
+        continue;
+      c->t[ph] = summarize_samples(&c->sm[ph]);
+      if (!c->pt->hostile && (cheap[ph] == 0 || c->t[ph].cpu.best < cheap[ph]))
+        cheap[ph] = c->t[ph].cpu.best;
+    }
+    if (strcmp(c->pt->name, "b-full") == 0)
+      full = c;
   }
+  for (pi = 0; pi < npick; pi++) {
+    const ph_case *c = &cases[pi];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      ph_cell *x = &cell[pi][ph];
+      double ref = ph <= PH_PLAN                   ? cheap[ph]
+                   : full != NULL && full->has[ph] ? full->t[ph].cpu.best
+                                                   : 0;
+      double u = ph_units(c, ph),
+             ref_u = ph <= PH_PLAN || full == NULL ? 1.0 : ph_units(full, ph);
+      memset(x, 0, sizeof *x);
+      if (!c->has[ph])
+        continue;
+      x->t = c->t[ph].cpu.best;
+      x->raw = ph_ratio(x->t, ref);
+      /* The reference scaled up to the same units, never down: a pattern
+       * that asks for less work must still cost at most 3 times the
+       * reference's total. */
+      x->x = ph_ratio(x->t, ref * (u > ref_u ? u / ref_u : 1.0));
+    }
+  }
+}
+
+static void ph_print_size(FILE *tab, const char *sz, uint64_t bytes, int reps,
+                          int interleave, ph_case *cases, size_t npick,
+                          size_t si, ph_worst *worst) {
+  ph_cell cell[MAX_PATTERNS][PH_COUNT];
+  size_t pi;
+  int ph;
+
+  ph_cells(cases, npick, cell);
+  fprintf(tab, "(%s: %s, %d runs)\n", sz,
+          interleave ? "patterns interleaved run by run"
+                     : "patterns one after another",
+          reps);
+  for (pi = 0; pi < npick; pi++) {
+    const ph_case *c = &cases[pi];
+    char s[PH_COUNT][2][24], lin[24];
+    for (ph = 0; ph < PH_COUNT; ph++) {
+      const ph_cell *x = &cell[pi][ph];
+      if (!c->has[ph]) {
+        snprintf(s[ph][0], 24, "-");
+        snprintf(s[ph][1], 24, "-");
+        continue;
+      }
+      snprintf(s[ph][0], 24, "%.3f",
+               ph == PH_READ ? x->t * 1e6 / PH_READS : x->t * 1e3);
+      snprintf(s[ph][1], 24, "%.2f", x->x);
+      if (c->pt->hostile && x->x > worst->x[si][ph]) {
+        worst->x[si][ph] = x->x;
+        worst->at[si][ph] = c->pt;
+      }
+      if (c->pt->hostile && x->raw > worst->raw[si][ph])
+        worst->raw[si][ph] = x->raw;
+      json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
+               "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+               "\"wall_median_s\": %.6f, \"ratio\": %.3f, "
+               "\"ratio_per_log\": %.3f, \"units\": %.0f, "
+               "\"interleaved\": %s},\n",
+               (unsigned long long)bytes, c->pt->name, ph_names[ph],
+               c->t[ph].cpu.reps, x->t, c->t[ph].wall.median, x->x, x->raw,
+               ph_units(c, ph), interleave ? "true" : "false");
+    }
+    if (c->linear_read_s > 0)
+      snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
+    else
+      snprintf(lin, sizeof lin, "-");
+    fprintf(tab,
+            "%-7s %-17s %9s %5s %9s %5s %9s %5s %9s %5s %9s %5s %8s %5s %9s "
+            "%7llu %9.1f %9llu\n",
+            sz, c->pt->name, s[PH_SEARCH][0], s[PH_SEARCH][1], s[PH_PLAN][0],
+            s[PH_PLAN][1], s[PH_REPLAY][0], s[PH_REPLAY][1],
+            s[PH_REPLAY_NULL][0], s[PH_REPLAY_NULL][1], s[PH_BUILD][0],
+            s[PH_BUILD][1], s[PH_READ][0], s[PH_READ][1], lin,
+            (unsigned long long)c->writes, (double)c->bytes_written / MIB,
+            (unsigned long long)c->descriptors);
+  }
+  fflush(tab);
+}
+
+static void ph_print_worst(const options *o, FILE *tab, const ph_worst *w) {
+  size_t si;
+  int ph;
+  fprintf(tab, "\n== Phases: worst hostile ratio (target <= 3); [per log: "
+               "the same time over the reference's, unnormalised] ==\n");
+  size_columns(o, tab, "phase", 20, 36);
   fprintf(tab, "\n");
   for (ph = 0; ph < PH_COUNT; ph++) {
     fprintf(tab, "%-20s", ph_names[ph]);
     for (si = 0; si < o->nsizes; si++) {
-      char cell[48];
-      snprintf(cell, sizeof cell, "%.2f (%s)", worst[si][ph],
-               worst_pt[si][ph] != NULL ? worst_pt[si][ph]->name : "-");
-      fprintf(tab, " %28s", cell);
+      char cell[64];
+      snprintf(cell, sizeof cell, "%.2f (%s) [%.2f]", w->x[si][ph],
+               w->at[si][ph] != NULL ? w->at[si][ph]->name : "-",
+               w->raw[si][ph]);
+      fprintf(tab, " %36s", cell);
     }
     fprintf(tab, "\n");
   }
+}
+
+static void bench_phases(const options *o, FILE *tab) {
+  ph_case *cases = xmalloc(sizeof(ph_case) * MAX_PATTERNS);
+  ph_worst *worst = xmalloc(sizeof *worst);
+  size_t si, pi;
+  vtk_lp_log g;
+
+  memset(&g, 0, sizeof g);
+  memset(worst, 0, sizeof *worst);
+  g.crc = vhdxlog_crc32c;
+  vtk_guid(g.guid, 0x106u);
+  g.target_base = 8ull * MIB;
+  g.target_sectors = 16384; /* 64 MiB of targets */
+
+  fprintf(tab, "\n== Phases: best thread-CPU ms of N runs (read: us per "
+               "4 KiB indexed read) ==\n");
+  fprintf(tab,
+          "x = time per unit / the reference's: search, plan per log, / "
+          "cheapest benign; the others / b-full:\nreplay (memory file) per "
+          "byte written, null (null backend) per log, build (overlay index) "
+          "per descriptor, read per read;\nlinear = one vhdxlog_overlay_read "
+          "of 4 KiB; writes = write + write_zeros calls; MiB = bytes "
+          "written\n");
+  fprintf(tab,
+          "%-7s %-17s %9s %5s %9s %5s %9s %5s %9s %5s %9s %5s %8s %5s %9s "
+          "%7s %9s %9s\n",
+          "size", "pattern", "search", "x", "plan", "x", "replay", "x", "null",
+          "x", "build", "x", "read", "x", "linear", "writes", "MiB", "descs");
+  for (si = 0; si < o->nsizes; si++) {
+    uint64_t bytes = (uint64_t)o->sizes_mib[si] * MIB;
+    int reps = reps_for(o, bytes), interleave;
+    const vtk_lp_pattern *pick[MAX_PATTERNS];
+    size_t npick = pick_patterns(o, pick);
+    char sz[32];
+
+    fmt_size(sz, sizeof sz, bytes);
+    interleave = ph_time_size(bytes, cases, pick, npick, &g, reps);
+    ph_print_size(tab, sz, bytes, reps, interleave, cases, npick, si, worst);
+    for (pi = 0; pi < npick; pi++)
+      ph_free(&cases[pi]);
+  }
+  ph_print_worst(o, tab, worst);
+  free(worst);
   free(cases);
-  free(sector);
-  free(check);
-  free(buffer);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1570,7 +1286,7 @@ static void bench_replay(const options *o, FILE *tab) {
     double cold = 0;
     vtk_image_spec spec;
     vtk_image img;
-    gen g;
+    vtk_lp_log g;
     uint64_t writes = 0, seq_bytes = 0;
     char sz[32];
 
@@ -1589,6 +1305,7 @@ static void bench_replay(const options *o, FILE *tab) {
     vtk_image_build(&img, &spec);
 
     memset(&g, 0, sizeof g);
+    g.crc = vhdxlog_crc32c;
     g.n = log_bytes / SECTOR;
     g.log = xmalloc(log_bytes);
     g.starts = xmalloc(sizeof(uint32_t) * (size_t)(g.n + 1));
@@ -1597,7 +1314,7 @@ static void bench_replay(const options *o, FILE *tab) {
     g.target_sectors = (uint32_t)(target_bytes / SECTOR);
     g.flushed = spec.file_size; /* multiple of 1 MiB, <= file size */
     g.last = spec.file_size;
-    generate(&g, &patterns[0]); /* b-full */
+    vtk_lp_generate(&g, &vtk_lp_patterns[0]); /* b-full */
     vtk_image_put_log(&img, g.log, log_bytes, spec.log_guid);
     free(g.log);
     free(g.starts);
@@ -1690,21 +1407,12 @@ int main(int argc, char **argv) {
   options o;
   FILE *tab;
   char cpu[256];
-  vtk_rng rng;
-  size_t i;
   double fault_us;
   int reuse;
 
   parse_options(argc, argv, &o);
   tab = o.json ? stderr : stdout;
   cpu_model(cpu, sizeof cpu);
-
-  vtk_rng_seed(&rng, 0xF111u);
-  for (i = 0; i < SECTOR; i += 8) {
-    uint64_t v = vtk_rng_next(&rng);
-    memcpy(fill_template + i, &v, 8);
-  }
-
   fault_us = first_touch_us_per_page();
   reuse = keep_freed_memory();
   fprintf(tab, "vhdxlog %s benchmark; CPU: %s; hardware CRC: %s\n",

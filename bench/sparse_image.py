@@ -13,32 +13,18 @@ disk use; not a general image writer (testkit/ is that, in C).
 import argparse
 import os
 import struct
+import sys
 import uuid
+
+# The format's CRC-32C and region GUIDs: qemu/vhdx_inspect.py's, one home.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "qemu"))
+from vhdx_inspect import BAT_GUID, META_GUID, crc32c  # noqa: E402
 
 MIB = 1 << 20
 SECTOR = 4096
-BAT = uuid.UUID("2DC27766-F623-4200-9D64-115E9BFD4A08").bytes_le
-META = uuid.UUID("8B7CA206-4790-4B9A-B8FE-575F050F886E").bytes_le
-
-
-def _table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-_T = _table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _T[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+BAT = BAT_GUID.bytes_le
+META = META_GUID.bytes_le
 
 
 def with_checksum(buf):

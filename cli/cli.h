@@ -82,13 +82,6 @@ void cli_warn_in_use(const cli_image *img);
   "in use: another process (a VM, qemu-img, another replay) holds a lock "     \
   "on it; nothing written"
 
-/* 1 if another process holds any lock on the open file `fd` (QEMU locks
- * bytes of every image it has open), 0 if not or the system cannot tell. */
-int cli_lock_conflict(int fd);
-/* Hold a read lock on `fd` until it is closed: no writer that locks (QEMU,
- * an in-place replay) can start meanwhile. 0, or -1 with errno EBUSY when
- * another process holds a write lock. */
-int cli_lock_shared(int fd);
 /* Report a failed open or load on `f` (the message, or the error with the
  * rule, the offset and, for I/O errors, the system's reason). */
 void cli_image_report(FILE *f, const cli_image *img);

@@ -293,7 +293,7 @@ static int open_input(replay_run *r, const char *file) {
     r->code = report_load_failure(img);
     return -1;
   }
-  if (img->in_use || cli_lock_shared(img->file.fd) != 0) {
+  if (img->in_use || vhdxlog_posix_lock_shared(&img->file) != 0) {
     snprintf(msg, sizeof msg, "%s: %s", file,
              img->in_use || errno == EBUSY ? CLI_IN_USE_MESSAGE
                                            : strerror(errno));

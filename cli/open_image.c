@@ -30,55 +30,6 @@ const char *cli_file_kind(mode_t m) {
                        : "not a regular file";
 }
 
-#ifdef F_OFD_SETLK
-#define LOCK_GET F_OFD_GETLK
-#define LOCK_SET F_OFD_SETLK
-#else
-#define LOCK_GET F_GETLK
-#define LOCK_SET F_SETLK
-#endif
-
-/*
- * fcntl(fd, cmd) with a lock of `type` on the whole file. OFD locks (owned
- * by the open file description) see every other open of the file, our own
- * process's included; a kernel without them (EINVAL) gets the classic
- * record-lock command.
- */
-static int whole_file_lock(int fd, int cmd, short type, struct flock *l) {
-  int rc;
-  memset(l, 0, sizeof *l);
-  l->l_type = type;
-  l->l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
-  rc = fcntl(fd, cmd, l);
-  if (rc != 0 && errno == EINVAL && cmd != F_GETLK && cmd != F_SETLK) {
-    memset(l, 0, sizeof *l);
-    l->l_type = type;
-    l->l_whence = SEEK_SET;
-    rc = fcntl(fd, cmd == LOCK_GET ? F_GETLK : F_SETLK, l);
-  }
-  return rc;
-}
-
-/* The lock test QEMU makes before it writes: would a write lock on the
- * whole file conflict? */
-int cli_lock_conflict(int fd) {
-  struct flock l;
-  return whole_file_lock(fd, LOCK_GET, F_WRLCK, &l) == 0 && l.l_type != F_UNLCK;
-}
-
-int cli_lock_shared(int fd) {
-  struct flock l;
-  if (whole_file_lock(fd, LOCK_SET, F_RDLCK, &l) == 0)
-    return 0;
-  if (errno == EAGAIN || errno == EACCES) {
-    errno = EBUSY;
-    return -1;
-  }
-  /* No locks on this file system (NFS without lockd...): as the backend
-   * does for writers, go on unlocked. */
-  return errno == ENOLCK || errno == EOPNOTSUPP ? 0 : -1;
-}
-
 /* Read what is needed to name a non-VHDX file: 4 KiB at each end. */
 static const char *sniff(int fd, uint64_t size) {
   uint8_t head[4096], tail[512];
@@ -135,7 +86,7 @@ int cli_image_open(cli_image *img, const char *path, int writable,
     return -1;
   }
   img->file_open = 1;
-  img->in_use = !writable && cli_lock_conflict(img->file.fd);
+  img->in_use = !writable && vhdxlog_posix_in_use(&img->file);
   vhdxlog_posix_io(&img->file, &img->io);
   errno = 0;
   img->status =

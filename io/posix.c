@@ -356,36 +356,58 @@ static int posix_flush(void *ctx) {
 }
 
 /*
- * A writer must be alone: an exclusive lock on the whole file, owned by the
- * open file description (F_OFD_SETLK) where the system has it, else a POSIX
- * record lock. QEMU holds byte-range locks on every image it has open, so
- * this also refuses an image a running VM (or qemu-img) is using, and QEMU
- * cannot open the image while a replay runs. A conflict fails with EBUSY; a
- * file system without locks (ENOLCK, EOPNOTSUPP) is used unlocked, as QEMU
- * does. Readers take no lock: inspecting an image in use is allowed.
+ * fcntl(fd, cmd) with a lock of `type` on the whole file. OFD locks (owned
+ * by the open file description, F_OFD_*) see every other open of the file,
+ * our own process's included; a kernel without them (EINVAL) gets the
+ * classic record-lock command.
  */
-static int lock_for_writing(int fd) {
-  struct flock l;
-  int rc;
-  memset(&l, 0, sizeof l);
-  l.l_type = F_WRLCK;
-  l.l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
+static int whole_file_lock(int fd, int get, short type, struct flock *l) {
+  int rc = -1;
+  memset(l, 0, sizeof *l);
+  l->l_type = type;
+  l->l_whence = SEEK_SET; /* l_start = l_len = 0: the whole file */
 #ifdef F_OFD_SETLK
-  rc = fcntl(fd, F_OFD_SETLK, &l);
-  if (rc != 0 && errno == EINVAL) /* a kernel without OFD locks */
-    rc = fcntl(fd, F_SETLK, &l);
-#else
-  rc = fcntl(fd, F_SETLK, &l);
+  rc = fcntl(fd, get ? F_OFD_GETLK : F_OFD_SETLK, l);
+  if (rc == 0 || errno != EINVAL)
+    return rc;
+  memset(l, 0, sizeof *l);
+  l->l_type = type;
+  l->l_whence = SEEK_SET;
 #endif
-  if (rc == 0)
+  rc = fcntl(fd, get ? F_GETLK : F_SETLK, l);
+  return rc;
+}
+
+/* Take a lock of `type`: a conflict fails with EBUSY; a file system without
+ * locks (ENOLCK, EOPNOTSUPP: NFS without lockd...) is used unlocked, as QEMU
+ * does. */
+static int take_lock(int fd, short type) {
+  struct flock l;
+  if (whole_file_lock(fd, 0, type, &l) == 0)
     return 0;
   if (errno == EAGAIN || errno == EACCES) {
     errno = EBUSY;
     return -1;
   }
-  if (errno == ENOLCK || errno == EOPNOTSUPP)
-    return 0;
-  return -1;
+  return errno == ENOLCK || errno == EOPNOTSUPP ? 0 : -1;
+}
+
+/*
+ * A writer must be alone: an exclusive lock on the whole file. QEMU holds
+ * byte-range locks on every image it has open, so this also refuses an
+ * image a running VM (or qemu-img) is using, and QEMU cannot open the image
+ * while a replay runs. Readers take no lock unless they ask
+ * (vhdxlog_posix_lock_shared): inspecting an image in use is allowed.
+ */
+static int lock_for_writing(int fd) { return take_lock(fd, F_WRLCK); }
+
+int vhdxlog_posix_lock_shared(vhdxlog_posix_file *f) {
+  return take_lock(f->fd, F_RDLCK);
+}
+
+int vhdxlog_posix_in_use(const vhdxlog_posix_file *f) {
+  struct flock l;
+  return whole_file_lock(f->fd, 1, F_WRLCK, &l) == 0 && l.l_type != F_UNLCK;
 }
 
 /* Only regular files and block devices hold images. Anything else is

@@ -33,6 +33,14 @@ typedef struct vhdxlog_posix_file {
  * vhdxlog_posix_close(). */
 int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable);
 int vhdxlog_posix_close(vhdxlog_posix_file *f);
+/* A shared lock on the whole file, held until close: no writer (QEMU, a
+ * replay) can take the image meanwhile. 0, or -1 with errno EBUSY when one
+ * holds it; a file system without locks counts as locked. For readers that
+ * copy an image and must not copy it mid-write. */
+int vhdxlog_posix_lock_shared(vhdxlog_posix_file *f);
+/* 1 if another open of the file holds a lock a writer would conflict with
+ * (what QEMU tests before it writes): the image is in use. */
+int vhdxlog_posix_in_use(const vhdxlog_posix_file *f);
 /* Replay writes: zeroing never allocates space for what already reads as
  * zero (holes are skipped; data is zeroed in place, never punched), and
  * the file grows by ftruncate, sparse. */

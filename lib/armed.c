@@ -12,11 +12,17 @@
  * validated as in the search (entry.c's order bounds what it reads); a
  * checksum is computed only over a candidate whose other sectors start no
  * entry, so those spans are disjoint and add up to at most the log.
+ * The pass takes each candidate's validation as an argument (armed.h): the
+ * plan's search validates every candidate anyway and feeds it, so that an
+ * armed log is not validated twice; vhdxlog_log_classify_armed() validates
+ * them itself.
  */
 #include <string.h>
 
+#include "armed.h"
 #include "bytes.h"
 #include "error.h"
+#include "format.h"
 #include "log_internal.h"
 
 /* Entry rules 1-9 (docs/RULES.md): the header fields. A 512-byte tear
@@ -27,32 +33,34 @@ static int is_header_rule(vhdxlog_status st) {
          st <= VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
 }
 
-/* The kind a candidate at sector `s` shows; `next` (> s, unwrapped) is the
- * next sector that starts with "loge". */
+/* The kind a candidate at sector `s` shows, from its validation's result
+ * `why`; `next` (> s, unwrapped) is the next sector that starts with
+ * "loge". */
 static vhdxlog_armed_kind judge_candidate(const vhdxlog_log *ctx, uint32_t s,
-                                          uint32_t next, vhdxlog_error *why) {
+                                          uint32_t next,
+                                          const vhdxlog_error *why) {
   uint32_t sectors;
-  if (vhdxlog_entry_validate(ctx, s, NULL, why) == VHDXLOG_OK)
+  if (why->status == VHDXLOG_OK)
     return VHDXLOG_ARMED_INCOMPLETE;
   if (is_header_rule(why->status))
     return VHDXLOG_ARMED_DAMAGED_HEADER;
   /* A correct writer never writes "loge" inside an entry: a sector of the
    * candidate that starts with it holds older bytes. */
-  sectors = load_le32(log_sector(ctx, s) + 8) / VHDXLOG_SECTOR_SIZE;
+  sectors = load_le32(log_sector(ctx, s) + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE;
   if (next - s < sectors || why->status == VHDXLOG_E_ENTRY_CHECKSUM)
     return VHDXLOG_ARMED_TORN;
   return vhdxlog_entry_checksum_matches(ctx, s) ? VHDXLOG_ARMED_DAMAGED_CHECKSUM
                                                 : VHDXLOG_ARMED_TORN;
 }
 
-static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
-                            vhdxlog_armed *a) {
-  uint64_t seq = load_le64(log_sector(ctx, s) + 16);
-  vhdxlog_error why;
-  vhdxlog_armed_kind kind;
+static void count_candidate(armed_pass *pass, uint32_t next) {
+  const vhdxlog_log *ctx = pass->ctx;
+  vhdxlog_armed *a = pass->out;
+  uint32_t s = pass->pending;
+  uint64_t seq = load_le64(log_sector(ctx, s) + ENTRY_SEQUENCE_NUMBER);
+  vhdxlog_error why = pass->pending_why;
+  vhdxlog_armed_kind kind = judge_candidate(ctx, s, next, &why);
 
-  clear_error(&why);
-  kind = judge_candidate(ctx, s, next, &why);
   why.offset = (uint64_t)s * VHDXLOG_SECTOR_SIZE;
   a->candidates++;
   if (kind == VHDXLOG_ARMED_TORN) {
@@ -68,37 +76,72 @@ static void count_candidate(const vhdxlog_log *ctx, uint32_t s, uint32_t next,
   }
 }
 
+VHDXLOG_INTERNAL void vhdxlog_armed_begin(armed_pass *pass,
+                                          const vhdxlog_log *ctx,
+                                          vhdxlog_armed *out) {
+  memset(pass, 0, sizeof *pass);
+  pass->ctx = ctx;
+  pass->out = out;
+  memset(out, 0, sizeof *out);
+  clear_error(&out->decisive);
+  clear_error(&out->newest);
+  out->kind = VHDXLOG_ARMED_EMPTY;
+}
+
+VHDXLOG_INTERNAL void vhdxlog_armed_sector(armed_pass *pass, uint32_t s,
+                                           const vhdxlog_error *why) {
+  const uint8_t *h = log_sector(pass->ctx, s);
+  if (!has_signature(h, "loge"))
+    return;
+  if (!pass->have_loge) {
+    pass->have_loge = 1;
+    pass->first_loge = s;
+  }
+  if (pass->have_pending)
+    count_candidate(pass, s);
+  pass->have_pending = same_guid(h + ENTRY_LOG_GUID, pass->ctx->guid);
+  pass->pending = s;
+  if (why != NULL)
+    pass->pending_why = *why;
+  else
+    clear_error(&pass->pending_why);
+}
+
+VHDXLOG_INTERNAL vhdxlog_armed_kind vhdxlog_armed_end(armed_pass *pass) {
+  vhdxlog_armed *a = pass->out;
+  /* The last candidate's next "loge" is the first one, one lap later. */
+  if (pass->have_pending)
+    count_candidate(pass, pass->first_loge + pass->ctx->sectors);
+  pass->have_pending = 0;
+  if (a->kind == VHDXLOG_ARMED_EMPTY && a->candidates > 0)
+    a->kind = VHDXLOG_ARMED_TORN;
+  return a->kind;
+}
+
 vhdxlog_armed_kind vhdxlog_log_classify_armed(const vhdxlog_log *ctx,
                                               vhdxlog_armed *armed) {
-  uint32_t s, n, first_loge = 0, pending = 0;
-  int have_loge = 0, have_pending = 0;
+  armed_pass pass;
+  uint32_t s;
 
   if (armed == NULL)
     return VHDXLOG_ARMED_NOT;
-  memset(armed, 0, sizeof *armed);
-  clear_error(&armed->decisive);
-  clear_error(&armed->newest);
-  if (ctx == NULL || ctx->log == NULL)
+  if (ctx == NULL || ctx->log == NULL) {
+    memset(armed, 0, sizeof *armed);
+    clear_error(&armed->decisive);
+    clear_error(&armed->newest);
     return VHDXLOG_ARMED_NOT;
-  armed->kind = VHDXLOG_ARMED_EMPTY;
-  n = ctx->sectors;
-  for (s = 0; s < n; s++) {
-    const uint8_t *h = log_sector(ctx, s);
-    if (!has_signature(h, "loge"))
-      continue;
-    if (!have_loge) {
-      have_loge = 1;
-      first_loge = s;
-    }
-    if (have_pending)
-      count_candidate(ctx, pending, s, armed);
-    have_pending = same_guid(h + 32, ctx->guid);
-    pending = s;
   }
-  /* The last candidate's next "loge" is the first one, one lap later. */
-  if (have_pending)
-    count_candidate(ctx, pending, first_loge + n, armed);
-  if (armed->kind == VHDXLOG_ARMED_EMPTY && armed->candidates > 0)
-    armed->kind = VHDXLOG_ARMED_TORN;
-  return armed->kind;
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  for (s = 0; s < ctx->sectors; s++) {
+    vhdxlog_error why;
+    if (!has_signature(log_sector(ctx, s), "loge"))
+      continue;
+    clear_error(&why);
+    /* Only candidates need the result; other "loge" sectors just end the
+     * one before them. */
+    if (same_guid(log_sector(ctx, s) + ENTRY_LOG_GUID, ctx->guid))
+      vhdxlog_entry_validate(ctx, s, NULL, &why);
+    vhdxlog_armed_sector(&pass, s, &why);
+  }
+  return vhdxlog_armed_end(&pass);
 }

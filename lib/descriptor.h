@@ -65,6 +65,35 @@ static inline uint64_t write_end_saturated(uint64_t offset, uint64_t length) {
   return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
 }
 
+/* Bytes [from, from + n) of the sector a data descriptor writes (n <= 4096
+ * - from): its first 8 bytes are the descriptor's LeadingBytes, its last 4
+ * the TrailingBytes, the rest the data sector's own (whose first 8 and last
+ * 4 bytes hold the sequence number instead). */
+static inline void data_sector_bytes(const uint8_t leading[8],
+                                     const uint8_t *data_sector,
+                                     const uint8_t trailing[4], uint32_t from,
+                                     uint32_t n, uint8_t *out) {
+  while (n > 0) {
+    uint32_t k;
+    const uint8_t *src;
+    if (from < DATA_BODY) {
+      k = DATA_BODY - from;
+      src = leading + from;
+    } else if (from < DATA_SEQUENCE_LOW) {
+      k = DATA_SEQUENCE_LOW - from;
+      src = data_sector + from;
+    } else {
+      k = VHDXLOG_SECTOR_SIZE - from;
+      src = trailing + (from - DATA_SEQUENCE_LOW);
+    }
+    k = k < n ? k : n;
+    memcpy(out, src, k);
+    out += k;
+    from += k;
+    n -= k;
+  }
+}
+
 /* The sequence number a data sector carries (SequenceHigh:SequenceLow). */
 static inline uint64_t data_sector_sequence(const uint8_t *s) {
   return ((uint64_t)load_le32(s + DATA_SEQUENCE_HIGH) << 32) |

@@ -123,7 +123,5 @@ void vhdxlog_descriptor_sector(const vhdxlog_log *ctx,
     return;
   }
   data = ctx->log + d->data_offset;
-  memcpy(out, d->leading, DATA_BODY);
-  memcpy(out + DATA_BODY, data + DATA_BODY, DATA_SEQUENCE_LOW - DATA_BODY);
-  memcpy(out + DATA_SEQUENCE_LOW, d->trailing, 4);
+  data_sector_bytes(d->leading, data, d->trailing, 0, VHDXLOG_SECTOR_SIZE, out);
 }

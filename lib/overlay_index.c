@@ -9,7 +9,7 @@
  *  1. the plan's descriptor pass (every rule, so a hand-made plan cannot
  *     lead anywhere unchecked), then one walk that records each write;
  *  2. a stable LSD radix sort of the records by first sector (no
- *     recursion; passes where every key has the same digit are skipped);
+ *     recursion; digits on which every key agrees are skipped);
  *  3. a sweep over the sorted starts with a max-heap of the records that
  *     cover the current position (stale ones dropped when they surface):
  *     the top is the final writer until the next start or its own end.
@@ -51,40 +51,50 @@ size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
 
 /* Where record r's write ends, in sectors. */
 static uint64_t slot_end_sector(const uint8_t *d) {
-  return (load_le64(d + 16) + walk_slot_length(d)) / VHDXLOG_SECTOR_SIZE;
+  return (descriptor_file_offset(d) + walk_slot_length(d)) /
+         VHDXLOG_SECTOR_SIZE;
 }
 
 /* Stable sort of (key, order) pairs by key: the result is in (k1, o1), or
- * back in (k0, o0); returns which (0 or 1). */
+ * back in (k0, o0); returns which (0 or 1). A digit on which every key
+ * agrees is neither counted nor sorted: counting it would make every key
+ * increment the same counter, each increment waiting for the one before
+ * (keys of nearby sectors share their high digits). */
 static int radix_sort(uint64_t *k0, uint32_t *o0, uint64_t *k1, uint32_t *o1,
                       size_t n) {
   uint32_t hist[KEY_DIGITS][256];
+  unsigned used[KEY_DIGITS], nused = 0, u;
   uint64_t *ks = k0, *kd = k1;
   uint32_t *os = o0, *od = o1;
+  uint64_t differ = 0;
   size_t i;
   unsigned digit;
   int where = 0;
 
+  for (i = 1; i < n; i++)
+    differ |= k0[i] ^ k0[0];
+  for (digit = 0; digit < KEY_DIGITS; digit++)
+    if ((differ >> (8 * digit)) & 0xFF)
+      used[nused++] = digit;
+  if (nused == 0)
+    return 0;
   memset(hist, 0, sizeof hist);
   for (i = 0; i < n; i++) {
     uint64_t k = k0[i];
-    for (digit = 0; digit < KEY_DIGITS; digit++)
-      hist[digit][(k >> (8 * digit)) & 0xFF]++;
+    for (u = 0; u < nused; u++)
+      hist[u][(k >> (8 * used[u])) & 0xFF]++;
   }
-  for (digit = 0; digit < KEY_DIGITS; digit++) {
-    uint32_t *h = hist[digit];
+  for (u = 0; u < nused; u++) {
+    uint32_t *h = hist[u];
     uint32_t sum = 0, c;
-    unsigned b;
-    /* Every key has the same digit here: the pass would change nothing. */
-    if (h[(k0[0] >> (8 * digit)) & 0xFF] == n)
-      continue;
+    unsigned b, shift = 8 * used[u];
     for (b = 0; b < 256; b++) {
       c = h[b];
       h[b] = sum;
       sum += c;
     }
     for (i = 0; i < n; i++) {
-      uint32_t at = h[(ks[i] >> (8 * digit)) & 0xFF]++;
+      uint32_t at = h[(ks[i] >> shift) & 0xFF]++;
       kd[at] = ks[i];
       od[at] = os[i];
     }
@@ -157,7 +167,7 @@ static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
           continue;
         records[2 * r] = (uint32_t)(d - log->log);
         records[2 * r + 1] = data;
-        keys[r] = load_le64(d + 16) / VHDXLOG_SECTOR_SIZE;
+        keys[r] = descriptor_file_offset(d) / VHDXLOG_SECTOR_SIZE;
         order[r] = (uint32_t)r;
         r++;
       }
@@ -272,28 +282,6 @@ vhdxlog_status vhdxlog_overlay_index_build(const vhdxlog_plan *plan,
   return VHDXLOG_OK;
 }
 
-/* Bytes [from, to) of the sector a data descriptor writes: LeadingBytes,
- * the data sector's middle, TrailingBytes. */
-static void data_part(uint8_t *out, const uint8_t *slot, const uint8_t *data,
-                      uint32_t from, uint32_t to) {
-  while (from < to) {
-    uint32_t k;
-    if (from < 8u) {
-      k = (to < 8u ? to : 8u) - from;
-      memcpy(out, slot + 8 + from, k);
-    } else if (from < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = (to < VHDXLOG_SECTOR_SIZE - 4u ? to : VHDXLOG_SECTOR_SIZE - 4u) -
-          from;
-      memcpy(out, data + from, k);
-    } else {
-      k = to - from;
-      memcpy(out, slot + 4 + (from - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    from += k;
-  }
-}
-
 vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
                                             uint64_t offset, uint8_t *buf,
                                             size_t size, vhdxlog_error *error) {
@@ -324,7 +312,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
     for (i = lo; i < index->extents && index->begins[i] < end; i++) {
       uint32_t r = index->owners[i];
       const uint8_t *slot = log + index->records[(size_t)2 * r];
-      uint64_t at = load_le64(slot + 16);
+      uint64_t at = descriptor_file_offset(slot);
       uint64_t stop = at + walk_slot_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
       if (i + 1 < index->extents && index->begins[i + 1] < stop)
@@ -336,9 +324,10 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
       if (index->records[2 * r + 1] == NO_DATA)
         memset(buf + (size_t)(from - offset), 0, (size_t)(stop - from));
       else
-        data_part(buf + (size_t)(from - offset), slot,
-                  log + index->records[2 * r + 1], (uint32_t)(from - at),
-                  (uint32_t)(stop - at));
+        data_sector_bytes(
+            slot + DESCRIPTOR_LEADING_BYTES, log + index->records[2 * r + 1],
+            slot + DESCRIPTOR_TRAILING_BYTES, (uint32_t)(from - at),
+            (uint32_t)(stop - from), buf + (size_t)(from - offset));
     }
   }
   vhdxlog_overlay_patch_headers(plan, offset, end, buf);

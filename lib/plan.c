@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "armed.h"
 #include "bytes.h"
 #include "error.h"
 #include "plan.h"
@@ -310,10 +311,9 @@ static int file_write_guid_differs(const vhdxlog_plan *plan,
  * policy and what the candidates show (RULES.md "Armed logs"). `why` is
  * the search's error, returned when the plan refuses. */
 static vhdxlog_status plan_armed(vhdxlog_plan *plan, const vhdxlog_image *image,
-                                 const vhdxlog_log *log,
                                  const vhdxlog_error *why,
                                  vhdxlog_error *error) {
-  vhdxlog_armed_kind kind = vhdxlog_log_classify_armed(log, &plan->armed);
+  vhdxlog_armed_kind kind = plan->armed.kind;
   int cut = kind == VHDXLOG_ARMED_EMPTY || kind == VHDXLOG_ARMED_TORN;
   vhdxlog_status st;
 
@@ -425,6 +425,7 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
                                         vhdxlog_policy policy,
                                         vhdxlog_error *error) {
   static const uint8_t zero_guid[16] = {0};
+  vhdxlog_armed armed;
   vhdxlog_error why;
   vhdxlog_status st;
   int c;
@@ -467,9 +468,12 @@ vhdxlog_status vhdxlog_plan_init_policy(vhdxlog_plan *plan,
     return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
   }
 
-  st = vhdxlog_log_search_unsummed(log, &plan->seq, &why);
-  if (st == VHDXLOG_E_LOG_NO_SEQUENCE)
-    return plan_armed(plan, image, log, &why, error);
+  /* The search classifies the candidates as it validates them. */
+  st = vhdxlog_log_search_armed(log, &plan->seq, &armed, &why);
+  if (st == VHDXLOG_E_LOG_NO_SEQUENCE) {
+    plan->armed = armed;
+    return plan_armed(plan, image, &why, error);
+  }
   if (st != VHDXLOG_OK) {
     if (error != NULL)
       *error = why;

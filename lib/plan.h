@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal: the descriptor checks shared by the plan, the replay and the
- * overlay index, and the search without its descriptor totals. */
+ * overlay index. */
 #ifndef VHDXLOG_PLAN_H
 #define VHDXLOG_PLAN_H
 
@@ -24,12 +24,6 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_image *image, const vhdxlog_log *log,
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
     uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
-
-/* vhdxlog_log_search() without the descriptor totals (seq->descriptor_count
- * and seq->max_write_end are left 0): the plan's own descriptor pass
- * computes them. */
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error);
 
 /* Patch the bytes of the two header slots the plan leaves into the window
  * `buf` = file bytes [offset, end) (both overlay reads). */

@@ -14,8 +14,8 @@
 
 #include "bytes.h"
 #include "crc32c.h"
+#include "descriptor.h"
 #include "error.h"
-#include "format.h"
 #include "heapsort.h"
 #include "region.h"
 
@@ -42,27 +42,6 @@ typedef struct table_view {
   uint64_t log_length;
 } table_view;
 
-/* Bytes [in, in + n) of one patched sector (n <= 4096 - in). */
-static void patched_bytes(const table_view *t, const vhdxlog_region_patch *p,
-                          uint32_t in, uint32_t n, uint8_t *out) {
-  while (n > 0) {
-    uint32_t k;
-    if (in < 8u) {
-      k = 8u - in < n ? 8u - in : n;
-      memcpy(out, p->leading + in, k);
-    } else if (in < VHDXLOG_SECTOR_SIZE - 4u) {
-      k = VHDXLOG_SECTOR_SIZE - 4u - in < n ? VHDXLOG_SECTOR_SIZE - 4u - in : n;
-      memcpy(out, t->log->log + p->data_offset + in, k);
-    } else {
-      k = n;
-      memcpy(out, p->trailing + (in - (VHDXLOG_SECTOR_SIZE - 4u)), k);
-    }
-    out += k;
-    in += k;
-    n -= k;
-  }
-}
-
 static const vhdxlog_region_patch *patch_of(const table_view *t,
                                             uint32_t sector) {
   if (t->patch == NULL || t->patch[sector].kind == PATCH_DISK)
@@ -83,7 +62,8 @@ static void table_read(const table_view *t, uint32_t off, uint8_t *out,
     else if (p->kind == PATCH_ZERO)
       memset(out, 0, k);
     else
-      patched_bytes(t, p, in, k, out);
+      data_sector_bytes(p->leading, t->log->log + p->data_offset, p->trailing,
+                        in, k, out);
     out += k;
     off += k;
     n -= k;

@@ -21,11 +21,6 @@
 #include "vhdxlog.h"
 #include "walk.h"
 
-static uint64_t slot_offset(int slot) {
-  return slot == 0 ? (uint64_t)VHDXLOG_HEADER1_OFFSET
-                   : (uint64_t)VHDXLOG_HEADER2_OFFSET;
-}
-
 /* I/O failure at file offset `offset`. */
 static vhdxlog_status io_error(vhdxlog_error *error, uint64_t offset) {
   return report(error, VHDXLOG_E_IO, offset, VHDXLOG_NO_INDEX);
@@ -58,7 +53,7 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
                                    const uint8_t *header,
                                    vhdxlog_replay_result *result,
                                    vhdxlog_error *error) {
-  vhdxlog_status st = do_write(io, slot_offset(slot), header,
+  vhdxlog_status st = do_write(io, header_slot_offset(slot), header,
                                VHDXLOG_HEADER_SIZE, result, error);
   if (st != VHDXLOG_OK)
     return st;
@@ -146,9 +141,9 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
       const uint8_t *p = walk_slots(&w, &e, k, &n, &first);
       for (i = 0; i < n; i++) {
         const uint8_t *d = p + (size_t)i * DESCRIPTOR_SIZE;
-        uint64_t off = load_le64(d + 16);
+        uint64_t off = descriptor_file_offset(d);
         if (d[0] != 'd') {
-          uint64_t len = load_le64(d + 8);
+          uint64_t len = descriptor_write_length(d);
           uint64_t end = off + len; /* <= 2^62: checked by the pre-check */
           if (len == 0)
             continue;
@@ -188,12 +183,11 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
           }
           if (run.length == 0)
             run.offset = off;
-          /* LeadingBytes, the data sector's middle, TrailingBytes. */
           out = run.buffer + run.length;
-          memcpy(out, d + 8, 8);
-          memcpy(out + 8, log->log + walk_data_offset(&w, &e, rank) + 8,
-                 VHDXLOG_SECTOR_SIZE - 12);
-          memcpy(out + VHDXLOG_SECTOR_SIZE - 4, d + 4, 4);
+          data_sector_bytes(d + DESCRIPTOR_LEADING_BYTES,
+                            log->log + walk_data_offset(&w, &e, rank),
+                            d + DESCRIPTOR_TRAILING_BYTES, 0,
+                            VHDXLOG_SECTOR_SIZE, out);
           run.length += VHDXLOG_SECTOR_SIZE;
           rank++;
         }

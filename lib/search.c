@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "armed.h"
 #include "descriptor.h"
 #include "error.h"
 #include "log_internal.h"
@@ -120,8 +121,9 @@ typedef struct scan_state {
   int have_carry;     /* a valid entry ended the last run by its number: */
   uint32_t carry_pos; /* it starts the next run as it is */
   vhdxlog_entry carry;
-  int have_first; /* the scan's first run: a run that wraps past the */
-  run first;      /* log's end onto it takes it whole */
+  int have_first;    /* the scan's first run: a run that wraps past the */
+  run first;         /* log's end onto it takes it whole */
+  armed_pass *armed; /* fed each unwrapped position's result, in order */
 } scan_state;
 
 /* Grow the run at p while entries are valid and numbered consecutively. */
@@ -151,7 +153,11 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
     } else {
       vhdxlog_error why;
       uint32_t at = q >= n ? q - n : q;
-      if (vhdxlog_entry_validate(ctx, at, &e, &why) != VHDXLOG_OK) {
+      int ok = vhdxlog_entry_validate(ctx, at, &e, &why) == VHDXLOG_OK;
+      /* Positions below n come in increasing order, each once. */
+      if (st->armed != NULL && q < n)
+        vhdxlog_armed_sector(st->armed, at, ok ? NULL : &why);
+      if (!ok) {
         note_invalid(&st->failure, ctx, at, &why);
         st->known_bad = q;
         break;
@@ -174,7 +180,7 @@ static void grow_run(const vhdxlog_log *ctx, scan_state *st, uint32_t p,
 }
 
 static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
-                             int sum, vhdxlog_error *error) {
+                             int sum, armed_pass *armed, vhdxlog_error *error) {
   scan_state st;
   vhdxlog_sequence best;
   int have_best = 0;
@@ -186,6 +192,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
   memset(&st, 0, sizeof st);
   st.known_bad = 0xFFFFFFFFu;
+  st.armed = armed;
   memset(&best, 0, sizeof best);
   n = ctx->sectors;
 
@@ -222,6 +229,7 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
     } else if (!have_best ||
                r.head.sequence_number > best.head_sequence_number) {
       have_best = 1;
+      st.armed = NULL; /* a sequence: the log is not armed */
       best_pos = pos;
       best_end = r.end;
       best.tail_offset = r.head.tail;
@@ -238,6 +246,8 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
   }
 
   if (!have_best) {
+    if (armed != NULL)
+      vhdxlog_armed_end(armed);
     report(error, VHDXLOG_E_LOG_NO_SEQUENCE, st.failure.offset,
            st.failure.have ? st.failure.index : VHDXLOG_NO_INDEX);
     if (error != NULL) {
@@ -254,10 +264,16 @@ static vhdxlog_status search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
 
 vhdxlog_status vhdxlog_log_search(const vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                   vhdxlog_error *error) {
-  return search(ctx, seq, 1, error);
+  return search(ctx, seq, 1, NULL, error);
 }
 
-VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_unsummed(
-    const vhdxlog_log *ctx, vhdxlog_sequence *seq, vhdxlog_error *error) {
-  return search(ctx, seq, 0, error);
+VHDXLOG_INTERNAL vhdxlog_status vhdxlog_log_search_armed(const vhdxlog_log *ctx,
+                                                         vhdxlog_sequence *seq,
+                                                         vhdxlog_armed *armed,
+                                                         vhdxlog_error *error) {
+  armed_pass pass;
+  if (ctx == NULL || ctx->log == NULL || armed == NULL)
+    return search(ctx, seq, 0, NULL, error);
+  vhdxlog_armed_begin(&pass, ctx, armed);
+  return search(ctx, seq, 0, &pass, error);
 }
