@@ -56,8 +56,8 @@ for t in $TARGETS; do
     summary+=("$(printf '%-26s skipped under qemu-i386' "$t$label")")
     continue
   fi
-  bin=$tree/$(fuzz_subdir "$t")/$t
-  dict=$(fuzz_dict "$ROOT" "$t")
+  bin=$tree/fuzz/$t
+  dict=$(fuzz_dict "$ROOT")
   COMMON=(-timeout="$(fuzz_timeout "$t")" -rss_limit_mb="$(fuzz_rss_limit_mb "$t")")
   dir=$OUT/$t$label
   new=${SCRATCH:-$dir}/new-$t
@@ -133,7 +133,7 @@ if [ "$SECONDS_I386" != off ]; then
       cmake --build "$BUILD32" -j"$(nproc)" --target $TARGETS >/dev/null; then
     first=$(set -- $TARGETS; echo "$1")
     RUN32=()
-    if ! "$BUILD32/$(fuzz_subdir "$first")/$first" -runs=0 >/dev/null 2>&1; then
+    if ! "$BUILD32/fuzz/$first" -runs=0 >/dev/null 2>&1; then
       # qemu-user: LeakSanitizer hangs there, and with ASan's default
       # quarantine the 32-bit allocator soon maps memory where ASan does
       # not expect it (CHECK failed: AddrIsInMem). A 32-bit readdir() of
