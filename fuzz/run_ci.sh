@@ -119,6 +119,19 @@ done
 }
 run_targets "$BUILD" "" "$SECONDS_EACH"
 
+# The crash minimiser against its planted bug (fuzz/minimize/README.md).
+mkdir -p "$OUT"
+if cmake --build "$BUILD" -j"$(nproc)" --target vhdxlog-minimize \
+  minimize_make_crash minimize_planted_log minimize_planted_packed >/dev/null &&
+  ctest --test-dir "$BUILD" -L minimize --output-on-failure \
+    >"$OUT/minimize.log" 2>&1; then
+  summary+=("minimize: $(grep 'tests passed' "$OUT/minimize.log")")
+else
+  tail -n 30 "$OUT/minimize.log"
+  summary+=("minimize FAILED (see $OUT/minimize.log)")
+  failed=1
+fi
+
 # The i386 build: the same targets, -m32 (clang's i386 runtimes come with
 # libclang-rt-14-dev; the 32-bit libc and libstdc++ with gcc-multilib and
 # libstdc++-12-dev-i386-cross).
