@@ -8,7 +8,7 @@
 #  2. cppcheck on lib/ (--enable=warning,portability,performance
 #     --error-exitcode=1 --inline-suppr), C99.
 #  3. clang-format --dry-run --Werror with the root .clang-format on every
-#     .c/.h file but the generated amalgamation/.
+#     .c/.h file in the tree.
 # All three always run; prints a summary and exits non-zero if any failed.
 # Installs what is missing through .ci/deps.sh.
 #
@@ -95,8 +95,8 @@ fi
 if wants format; then
   echo "==> clang-format"
   t0=$SECONDS
-  # Every C file but the generated amalgamation and build trees.
-  mapfile -t FILES < <(find . \( -name '.git' -o -name 'build*' -o -name amalgamation \) \
+  # Every C file but the build trees.
+  mapfile -t FILES < <(find . \( -name '.git' -o -name 'build*' \) \
     -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
   # One clang-format per file, in parallel; a file that needs changes
   # prints "UNFORMATTED <file>" after its diagnostics.

@@ -7,7 +7,8 @@
 #  - libvhdxlog.so: nm -D --defined-only (the dynamic ABI)
 # The declared list comes from the compiler (gcc -aux-info), not a regex.
 #
-# The libraries checked are built from the one-file amalgamation, where the
+# The libraries checked are built from the generated one-file library
+# (VHDXLOG_USE_AMALGAMATION), where the
 # functions lib/ files share are static (lib/linkage.h); the per-file build
 # keeps them external, prefixed vhdxlog_, for the project's own CRC tests.
 # Usage: .ci/symbols.sh [BUILD_DIR]. Without BUILD_DIR, builds the library

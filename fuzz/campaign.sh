@@ -7,7 +7,7 @@
 # (findings), fuzz.log, and merged/ (the inputs that add coverage to the
 # checked-in corpus, for review before copying into corpus/<target>/).
 #
-#   fuzz/campaign.sh [TARGET...]          default: all six targets
+#   fuzz/campaign.sh [TARGET...]          default: every target of targets.txt
 # Environment: JOBS (default: nproc), MAX_TOTAL_TIME (default 3600 per
 # target), BUILD_DIR (default build-fuzz-campaign), CC (default clang),
 # NO_BUILD=1 (use the binaries already in BUILD_DIR: lets several campaigns
@@ -36,8 +36,8 @@ fi
 
 for t in $TARGETS; do
   dir=$ROOT/fuzz/findings-$t
-  bin=$BUILD/$(fuzz_subdir "$t")/$t
-  dict=$(fuzz_dict "$ROOT" "$t")
+  bin=$BUILD/fuzz/$t
+  dict=$(fuzz_dict "$ROOT")
   mkdir -p "$dir/corpus"
   echo "== $t: $JOBS workers, ${TIME}s, in $dir"
   (cd "$dir" && "$bin" -fork="$JOBS" -ignore_crashes=1 \

@@ -7,7 +7,7 @@
  * or data sector index, for every offset.
  *
  * Input: GUID[16] | options u32 | offset u32 x 8 | log bytes.
- *   options bit 0: repair the entries' checksums first (fuzz_repair_log),
+ *   options bit 0: repair the entries' checksums first (vtk_repair_log),
  *           bit 1: ... and write GUID into every entry header,
  *           bit 2: ... and copy each entry's sequence number into its
  *                  descriptors and data sectors.
@@ -24,8 +24,10 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "fast_crc.h"
 #include "fuzz_common.h"
 #include "model.h"
+#include "repair.h"
 
 #define OFFSETS 8
 
@@ -90,10 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     offsets[i] = fuzz_take_u32(&r);
   if (fuzz_log_init(&l, r.p, r.left, 0) != 0)
     return 0;
+  fuzz_repair_use_fast_crc();
   if (options & 1u)
-    fuzz_repair_log(l.bytes, l.length, guid,
-                    (options & 2u ? FUZZ_REPAIR_GUID : 0u) |
-                        (options & 4u ? FUZZ_REPAIR_SEQUENCE : 0u));
+    vtk_repair_log(l.bytes, l.length, guid,
+                   VTK_REPAIR_ENTRIES |
+                       (options & 2u ? VTK_REPAIR_ENTRY_GUID : 0u) |
+                       (options & 4u ? VTK_REPAIR_ENTRY_SEQUENCE : 0u));
   fuzz_log_bind(&l, guid, &ctx);
   check_crc(&l, offsets[0], offsets[1]);
   for (i = 0; i < OFFSETS; i++) {

@@ -6,7 +6,7 @@
  * plan's last check (the header area as the replay leaves it must parse).
  *
  * Input: file_size u64 | window offset u64 | window size u32 | packed image
- *   (fuzz/replay_diff/packed.h: identifier, both headers, the first 1 KiB of
+ *   (fuzz/support/packed.h: identifier, both headers, the first 1 KiB of
  *   both region tables at fixed places, then the tail, the file's bytes
  *   from 1 MiB on; its options byte is ignored: nothing is repaired here).
  *   The file holds zeros after the tail up to file_size; file_size 0 means
@@ -14,19 +14,22 @@
  *   A dirty log is searched when it starts inside the tail (so seeds can
  *   stop at their last non-zero byte) and is at most 1 MiB long
  *   (FUZZ_MAX_LOG). The window (offset mod the replayed size, 1..65536
- *   bytes) is read through vhdxlog_overlay_read().
+ *   bytes) is read through vhdxlog_overlay_read() and through the
+ *   indexed overlay.
  *
  * Why packed: libFuzzer copies every input into a fresh heap block, and
  * under ASan a block over 128 KiB is a fresh mmap with a page fault per
- * 4 KiB. Whole images (1 MiB and more) ran at ~450 exec/s, nearly all of
- * it in that copy; the packed form of the same image is ~10 KiB plus its
- * log. The header area is expanded into static storage, reused.
+ * 4 KiB, which would dominate whole images (1 MiB and more); the packed
+ * form of the same image is ~10 KiB plus its log. The header area is
+ * expanded into static storage, reused.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "packed.h"
+#include "vhdx_builder.h"
 
 /* Tails longer than this are cut, to bound memory and time. */
 #define MAX_TAIL (15u * VHDXLOG_MIB)
@@ -38,14 +41,6 @@ typedef struct image_file {
   const uint8_t *tail; /* file bytes from 1 MiB on */
   size_t tail_len;
 } image_file;
-
-static int is_zero(const uint8_t *p, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (p[i] != 0)
-      return 0;
-  return 1;
-}
 
 /* What a successful parse promises (vhdxlog.h, RULES "Image"). */
 static void check_image(const uint8_t *buf, const vhdxlog_image *img) {
@@ -71,7 +66,7 @@ static void check_image(const uint8_t *buf, const vhdxlog_image *img) {
              img->log_offset >= VHDXLOG_MIB);
   FUZZ_CHECK(img->log_length % VHDXLOG_MIB == 0);
   FUZZ_CHECK(img->log_offset <= VHDXLOG_MAX_FILE_OFFSET - img->log_length);
-  if (is_zero(img->log_guid, 16)) {
+  if (vtk_guid_is_zero(img->log_guid)) {
     FUZZ_CHECK(img->log_state == VHDXLOG_LOG_CLEAN);
   } else {
     FUZZ_CHECK(img->log_state == VHDXLOG_LOG_DIRTY);
@@ -147,6 +142,35 @@ static uint64_t window_offset(const vhdxlog_plan *plan, uint64_t raw) {
 }
 
 /*
+ * The indexed overlay (vhdxlog_overlay_index_build/_read_indexed) must read
+ * the same window as vhdxlog_overlay_read() did (`want`), and refuse
+ * scratch one byte short of the size it asks for.
+ */
+static void check_indexed(const vhdxlog_plan *plan, const image_file *file,
+                          uint64_t off, const uint8_t *want, size_t n) {
+  static uint8_t got[MAX_WINDOW];
+  vhdxlog_overlay_index index;
+  vhdxlog_error error;
+  size_t need = vhdxlog_overlay_index_size(plan);
+  void *scratch;
+  if (need == SIZE_MAX)
+    return;
+  scratch = malloc(need > 0 ? need : 1);
+  if (scratch == NULL)
+    return;
+  if (need > 0)
+    FUZZ_CHECK(vhdxlog_overlay_index_build(plan, scratch, need - 1, &index,
+                                           &error) == VHDXLOG_E_ARGUMENT);
+  FUZZ_CHECK(vhdxlog_overlay_index_build(plan, scratch, need, &index, &error) ==
+             VHDXLOG_OK);
+  file_bytes(file, off, got, n);
+  FUZZ_CHECK(vhdxlog_overlay_read_indexed(&index, off, got, n, &error) ==
+             VHDXLOG_OK);
+  FUZZ_CHECK(memcmp(got, want, n) == 0);
+  free(scratch);
+}
+
+/*
  * vhdxlog_overlay_read() of a window, against the same window written out
  * the slow way: the file's bytes, then every descriptor in iterator order
  * (a later write wins), then both final headers when the plan changes them
@@ -170,6 +194,7 @@ static void check_overlay(const vhdxlog_plan *plan, const image_file *file,
   memcpy(expected, window, n);
   st = vhdxlog_overlay_read(plan, off, window, n, &error);
   FUZZ_CHECK(st == VHDXLOG_OK);
+  check_indexed(plan, file, off, window, n);
 
   if (plan->replay) {
     FUZZ_CHECK(vhdxlog_iter_init(&it, plan->log, &plan->seq) == VHDXLOG_OK);

@@ -10,17 +10,18 @@
  * byte | size byte: from 0xC0 on, the file grows by (byte - 0xC0) MiB of
  * zeros (up to 63), so a header can name a large, mostly empty log; most
  * inputs stay small and fast | 2 unused; then a packed image
- * (replay_diff/packed.h; its checksums repaired as its options byte says).
+ * (support/packed.h; its checksums repaired as its options byte says).
  * The differential targets' seeds and custom mutator fit it as they are.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_crc.h"
 #include "fuzz_common.h"
+#include "mem_file.h"
 #include "packed.h"
 #include "repair.h"
-#include "mem_file.h"
 #include "vhdxlog_io.h"
 
 #define GROW_FROM 0xC0u
@@ -80,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)rd_unpack_sparse(data + PREFIX, size - PREFIX, image, &options,
                            ranges);
   }
-  rd_repair_image(image, (size_t)n, rd_packed_repair_options(options));
+  fuzz_repair_use_fast_crc();
+  vtk_repair_image(image, (size_t)n, rd_packed_repair_options(options));
 
   /* The memory backend over the caller's bytes, no copy. */
   memset(&f, 0, sizeof f);

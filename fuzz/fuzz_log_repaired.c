@@ -19,7 +19,9 @@
  */
 #include <stdint.h>
 
+#include "fast_crc.h"
 #include "fuzz_common.h"
+#include "repair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_reader r;
@@ -35,9 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_take_bytes(&r, guid, sizeof(guid));
   if (fuzz_log_init(&l, r.p, r.left, 0) != 0)
     return 0;
-  fuzz_repair_log(l.bytes, l.length, guid,
-                  (options & 1u ? FUZZ_REPAIR_GUID : 0u) |
-                      (options & 2u ? FUZZ_REPAIR_SEQUENCE : 0u));
+  fuzz_repair_use_fast_crc();
+  vtk_repair_log(l.bytes, l.length, guid,
+                 VTK_REPAIR_ENTRIES |
+                     (options & 1u ? VTK_REPAIR_ENTRY_GUID : 0u) |
+                     (options & 2u ? VTK_REPAIR_ENTRY_SEQUENCE : 0u));
   fuzz_search_and_check(&l, guid, &ctx, &seq, &error);
   fuzz_log_done(&l);
   return 0;

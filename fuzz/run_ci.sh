@@ -56,8 +56,8 @@ for t in $TARGETS; do
     summary+=("$(printf '%-26s skipped under qemu-i386' "$t$label")")
     continue
   fi
-  bin=$tree/$(fuzz_subdir "$t")/$t
-  dict=$(fuzz_dict "$ROOT" "$t")
+  bin=$tree/fuzz/$t
+  dict=$(fuzz_dict "$ROOT")
   COMMON=(-timeout="$(fuzz_timeout "$t")" -rss_limit_mb="$(fuzz_rss_limit_mb "$t")")
   dir=$OUT/$t$label
   new=${SCRATCH:-$dir}/new-$t
@@ -119,6 +119,19 @@ done
 }
 run_targets "$BUILD" "" "$SECONDS_EACH"
 
+# The crash minimiser against its planted bug (fuzz/minimize/README.md).
+mkdir -p "$OUT"
+if cmake --build "$BUILD" -j"$(nproc)" --target vhdxlog-minimize \
+  minimize_make_crash minimize_planted_log minimize_planted_packed >/dev/null &&
+  ctest --test-dir "$BUILD" -L minimize --output-on-failure \
+    >"$OUT/minimize.log" 2>&1; then
+  summary+=("minimize: $(grep 'tests passed' "$OUT/minimize.log")")
+else
+  tail -n 30 "$OUT/minimize.log"
+  summary+=("minimize FAILED (see $OUT/minimize.log)")
+  failed=1
+fi
+
 # The i386 build: the same targets, -m32 (clang's i386 runtimes come with
 # libclang-rt-14-dev; the 32-bit libc and libstdc++ with gcc-multilib and
 # libstdc++-12-dev-i386-cross).
@@ -133,7 +146,7 @@ if [ "$SECONDS_I386" != off ]; then
       cmake --build "$BUILD32" -j"$(nproc)" --target $TARGETS >/dev/null; then
     first=$(set -- $TARGETS; echo "$1")
     RUN32=()
-    if ! "$BUILD32/$(fuzz_subdir "$first")/$first" -runs=0 >/dev/null 2>&1; then
+    if ! "$BUILD32/fuzz/$first" -runs=0 >/dev/null 2>&1; then
       # qemu-user: LeakSanitizer hangs there, and with ASan's default
       # quarantine the 32-bit allocator soon maps memory where ASan does
       # not expect it (CHECK failed: AddrIsInMem). A 32-bit readdir() of

@@ -129,7 +129,6 @@ static vhdxlog_status load(const vhdxlog_io *io, vhdxlog_policy policy,
     if (caller->header_area == NULL)
       return fail(error, VHDXLOG_E_ARGUMENT, 0);
     out->header_area = caller->header_area;
-    memset(out->header_area, 0, VHDXLOG_HEADER_AREA_SIZE);
   } else {
     out->header_area = calloc(1, VHDXLOG_HEADER_AREA_SIZE);
     if (out->header_area == NULL)
@@ -141,6 +140,9 @@ static vhdxlog_status load(const vhdxlog_io *io, vhdxlog_policy policy,
                                                     : VHDXLOG_HEADER_AREA_SIZE;
   if (head_bytes > 0 && io->read(io->ctx, 0, out->header_area, head_bytes) != 0)
     return fail(error, VHDXLOG_E_IO, 0);
+  if (caller != NULL) /* calloc's block is zero already */
+    memset(out->header_area + head_bytes, 0,
+           VHDXLOG_HEADER_AREA_SIZE - head_bytes);
 
   st = vhdxlog_image_parse(out->header_area, VHDXLOG_HEADER_AREA_SIZE,
                            file_size, image, error);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Zero-run scanning for the test side's CRC-32C loops (the reference
- * model's and the fuzz checksum repair's), which step over runs of zeros at
- * once: images are mostly zeros. Test code only; lib/ has its own.
+ * Zero-run scanning for the reference model's CRC-32C loop, which steps
+ * over runs of zeros at once: images are mostly zeros, and the model's CRC
+ * is on the differential fuzz targets' hot path. Test code only.
  *
  * zr_check_span() checks a whole span once under AddressSanitizer; the scan
  * after it reads without per-load checks, which would otherwise cost more
@@ -12,10 +12,9 @@
  *
  * zr_crc_zeros() steps a CRC-32C register over such a run in one go.
  *
- * Sharing the scan and the step between the model and the repair cannot
- * hide a bug: a wrong zero run or step makes both compute the same wrong
- * checksum, the repair stores it, the model accepts it and the library
- * rejects it; and the model's self-test compares it with testkit's CRC.
+ * A wrong zero run or step makes the model's checksums wrong; the model's
+ * self-test compares them with testkit's CRC over zero runs of every
+ * length around the step's threshold, and the fuzz targets with lib/'s.
  */
 #ifndef VHDXLOG_FUZZ_ZERO_RUN_H
 #define VHDXLOG_FUZZ_ZERO_RUN_H

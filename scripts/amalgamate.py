@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Write the amalgamation: lib/ as one vhdxlog.c plus the public vhdxlog.h.
 
-Usage: scripts/amalgamate.py [OUT_DIR]   (default: amalgamation/)
+Usage: scripts/amalgamate.py OUT_DIR
+(the build does it: cmake --build BUILD --target amalgamation)
 
 Every lib/*.c, in name order, is copied whole (its leading comment
 included) after a marker line naming it. Each internal header ("x.h" found
@@ -15,8 +16,8 @@ A file-scope static name defined in more than one .c file would collide in
 one translation unit: within each such file's section it is renamed with a
 #define to <file>__<name> (and #undef'd after); the script says so on
 stderr, since lib/ had better keep those names unique.
-The output depends only on the tree's contents (no dates, no commit), so
-.ci/amalgamation.sh can regenerate it and diff.
+The output depends only on the tree's contents (no dates, no commit): the
+same tree gives the same two files, byte for byte.
 """
 import os
 import re
@@ -114,7 +115,9 @@ def version():
 
 
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "amalgamation")
+    if len(sys.argv) != 2:
+        sys.exit("usage: amalgamate.py OUT_DIR")
+    out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     ver = version()
     sources = sorted(f for f in os.listdir(LIB) if f.endswith(".c"))

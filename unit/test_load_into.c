@@ -121,10 +121,37 @@ static void test_load_into_refuses_short_log_buffer_unread(void **state) {
   vtk_image_free(&img);
 }
 
+/* A file shorter than the header area: the parser sees zeros past its end,
+ * whatever the caller's buffer held. */
+static void test_load_into_zero_fills_short_file(void **state) {
+  (void)state;
+  static uint8_t area[VHDXLOG_HEADER_AREA_SIZE];
+  static const uint8_t bytes[100] = {'v', 'h', 'd', 'x', 'f', 'i', 'l', 'e'};
+  vtk_mem_file f;
+  vhdxlog_io io;
+  vhdxlog_loaded l;
+  vhdxlog_error err;
+  vhdxlog_load_buffers buf = {area, NULL, 0};
+  size_t i;
+  memset(area, 0xEE, sizeof area);
+  assert_int_equal(vtk_mem_open(&f, bytes, sizeof bytes, sizeof bytes), 0);
+  vtk_mem_io(&f, &io);
+  assert_int_equal(
+      vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, &buf, &l, &err),
+      VHDXLOG_E_FILE_TOO_SMALL);
+  assert_memory_equal(area, bytes, sizeof bytes);
+  for (i = sizeof bytes; i < sizeof area; i++)
+    if (area[i] != 0)
+      fail_msg("byte %zu of the header area is not zero", i);
+  vhdxlog_loaded_free(&l);
+  vtk_mem_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_load_into_matches_load),
       cmocka_unit_test(test_load_into_refuses_short_log_buffer_unread),
+      cmocka_unit_test(test_load_into_zero_fills_short_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

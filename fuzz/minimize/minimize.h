@@ -27,7 +27,7 @@ void mz_buf_free(mz_buf *b);
 /* ---- Input layouts (mz_layout.c) ---------------------------------------- */
 
 /* A target's input: `prefix` bytes of fields, then a raw log (zero padded to
- * 4 KiB) or a packed image (fuzz/replay_diff/packed.h). */
+ * 4 KiB) or a packed image (fuzz/support/packed.h). */
 typedef struct mz_layout {
   char name[64];
   size_t prefix;

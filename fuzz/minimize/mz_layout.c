@@ -146,7 +146,7 @@ int mz_log_put(const mz_layout *l, const mz_buf *in, const uint8_t *log,
 
 /* The one call into the test side's repair: every checksum of `image`. */
 static void mz_repair_image(uint8_t *image, size_t size) {
-  rd_repair_image(image, size, RD_REPAIR_ALL_CHECKSUMS);
+  vtk_repair_image(image, size, VTK_REPAIR_ALL_CHECKSUMS);
 }
 
 int mz_repair(const mz_layout *l, mz_buf *in) {

@@ -19,11 +19,13 @@
 # build.sh, copied there out of the clone by the Dockerfile; the
 # ClusterFuzzLite image runs this same file through .clusterfuzzlite/build.sh).
 #
-# Compiles the library, the reference model and the targets with $CC $CFLAGS
-# (OSS-Fuzz chooses sanitizer, coverage flags and -m32 for i386), links each
-# target with $LIB_FUZZING_ENGINE, and puts into $OUT: the binaries,
+# Compiles the library, io/, the test side (oracle, testkit, fuzz/support,
+# the differential replayer) with $CC $CFLAGS (OSS-Fuzz chooses sanitizer,
+# coverage flags and -m32 for i386) into one archive, links each target of
+# fuzz/targets.txt (the list fuzz/CMakeLists.txt reads too) with it and
+# $LIB_FUZZING_ENGINE, and puts into $OUT: the binaries,
 # <target>_seed_corpus.zip, <target>.dict and <target>.options. No CMake:
-# OSS-Fuzz passes none of our options. The targets are fuzz/targets.sh's.
+# OSS-Fuzz passes none of our options.
 #
 # Local test of every flavour (ASan, UBSan, MSan, AFL++, i386, coverage):
 # fuzz/oss-fuzz/local.sh.
@@ -38,93 +40,66 @@ mkdir -p "$BUILD" "$OUT"
 
 # shellcheck source=fuzz/targets.sh
 . "$ROOT/fuzz/targets.sh"
-TARGETS="" DIFF_TARGETS=""
-for t in $FUZZ_ALL_TARGETS; do
-  case $t in
-    fuzz_replay_diff* | fuzz_load) DIFF_TARGETS="$DIFF_TARGETS $t" ;;
-    *) TARGETS="$TARGETS $t" ;;
-  esac
-done
+INC="-I$ROOT/lib/include -I$ROOT/lib -I$ROOT/io -I$ROOT/oracle -I$ROOT/testkit
+-I$ROOT/fuzz/support -I$ROOT/fuzz/replay_diff"
 STD="-std=c99"
 
 objs=""
-compile() { # compile SOURCE INCLUDE-FLAGS...
+compile() { # compile SOURCE [FLAGS...]
   local src=$1 obj
   shift
   obj=$BUILD/$(echo "${src#$ROOT/}" | tr / _).o
-  $CC $CFLAGS $STD "$@" -c "$src" -o "$obj"
+  # shellcheck disable=SC2086
+  $CC $CFLAGS $STD $INC "$@" -c "$src" -o "$obj"
   objs="$objs $obj"
 }
 
-# The reference model and the targets' helpers keep the sanitizers but
-# lose the coverage flags (the fuzzer steers by the library and io/; see
-# fuzz/CMakeLists.txt), and so does lib/crc32c.c (fuzz/coverage_ignore.txt:
-# no branch worth steering by, and its tracing took a third of the
-# differential targets' time).
+# The code under test (lib/, io/) with OSS-Fuzz's flags; the test side
+# keeps the sanitizers but loses the coverage flags (the fuzzer steers by
+# the code under test; see fuzz/CMakeLists.txt), and so does lib/crc32c.c
+# (fuzz/coverage_ignore.txt: no branch worth steering by).
 FULL_CFLAGS=$CFLAGS
 HELPER_CFLAGS=$(echo "$CFLAGS" | sed -e 's/-fsanitize=fuzzer-no-link//g' \
                                      -e 's/-fsanitize-coverage=[^ ]*//g')
-for src in "$ROOT"/lib/*.c; do
+for src in "$ROOT"/lib/*.c "$ROOT"/io/*.c; do
   case $src in */crc32c.c) CFLAGS=$HELPER_CFLAGS ;; *) CFLAGS=$FULL_CFLAGS ;; esac
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/lib"
+  compile "$src"
 done
 CFLAGS=$HELPER_CFLAGS
-for src in "$ROOT"/oracle/model_*.c; do
-  case $src in *_selftest.c) continue ;; esac # its own main
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/oracle"
-done
-compile "$ROOT/fuzz/fuzz_common.c" -I"$ROOT/lib/include"
-compile "$ROOT/fuzz/replay_diff/packed.c" -I"$ROOT/fuzz/replay_diff"
-CFLAGS=$FULL_CFLAGS
-common=$objs
-
-# The differential replayer's targets need the I/O layer and their own
-# helpers on top; the structure-aware custom mutator calls
-# LLVMFuzzerMutate, which only libFuzzer has.
-diff_defs=""
-if [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ]; then
-  diff_defs="-DRD_CUSTOM_MUTATOR"
-fi
-objs=""
-for src in "$ROOT"/io/*.c; do # code under test: instrumented
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io"
-done
-CFLAGS=$HELPER_CFLAGS
-for src in "$ROOT"/fuzz/replay_diff/replay_diff.c \
-    "$ROOT"/fuzz/replay_diff/repair.c \
-    "$ROOT"/fuzz/replay_diff/fuzz_replay_diff_common.c \
-    "$ROOT"/fuzz/replay_diff/packed_mutate.c \
-    "$ROOT"/testkit/mem_file.c; do
-  compile "$src" -I"$ROOT/lib/include" -I"$ROOT/io" -I"$ROOT/oracle" \
-    -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
+for src in "$ROOT"/oracle/model_*.c "$ROOT"/testkit/vhdx_builder.c \
+    "$ROOT"/testkit/repair.c "$ROOT"/testkit/mem_file.c \
+    "$ROOT"/fuzz/support/fuzz_common.c "$ROOT"/fuzz/support/fast_crc.c \
+    "$ROOT"/fuzz/support/packed.c "$ROOT"/fuzz/support/packed_mutate.c \
+    "$ROOT"/fuzz/support/replay_target.c "$ROOT"/fuzz/replay_diff/*.c; do
+  case $src in *_selftest.c | */diff_main.c) continue ;; esac # own main()
+  compile "$src"
 done
 CFLAGS=$FULL_CFLAGS
-diff_common=$objs
+# An archive: each target pulls in only what it uses.
+rm -f "$BUILD/libvhdxlog_fuzz.a"
+# shellcheck disable=SC2086
+ar rcs "$BUILD/libvhdxlog_fuzz.a" $objs
 
-for t in $TARGETS $DIFF_TARGETS; do
+for t in $FUZZ_ALL_TARGETS; do
   objs=""
-  case $t in
-    fuzz_replay_diff*)
-      compile "$ROOT/fuzz/replay_diff/$t.c" $diff_defs -I"$ROOT/lib/include" \
-        -I"$ROOT/io" -I"$ROOT/oracle" -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
-      objs="$objs $diff_common" ;;
-    fuzz_load)
-      compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/io" \
-        -I"$ROOT/fuzz" -I"$ROOT/fuzz/replay_diff" -I"$ROOT/testkit"
-      objs="$objs $diff_common" ;;
-    *)
-      compile "$ROOT/fuzz/$t.c" -I"$ROOT/lib/include" -I"$ROOT/lib" \
-        -I"$ROOT/oracle" -I"$ROOT/fuzz/replay_diff" ;;
-  esac
+  # The structure-aware custom mutator of the "diff" targets calls
+  # LLVMFuzzerMutate, which only libFuzzer has.
+  if [ "$(fuzz_kind "$t")" = diff ] && [ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ]; then
+    compile "$ROOT/fuzz/$t.c" -DRD_CUSTOM_MUTATOR
+  else
+    compile "$ROOT/fuzz/$t.c"
+  fi
   # $CXX links: $LIB_FUZZING_ENGINE may be a C++ archive.
-  ${CXX:-$CC} $CFLAGS $objs $common $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  # shellcheck disable=SC2086
+  ${CXX:-$CC} $CFLAGS $objs "$BUILD/libvhdxlog_fuzz.a" $LIB_FUZZING_ENGINE \
+    -o "$OUT/$t"
 
   rm -f "$OUT/${t}_seed_corpus.zip"
   (cd "$ROOT/corpus/$t" && zip -q -r -X "$OUT/${t}_seed_corpus.zip" .)
-  cp "$(fuzz_dict "$ROOT" "$t")" "$OUT/$t.dict"
-  # -max_len, and the time and memory targets.sh gives each target (within
-  # OSS-Fuzz's defaults of 25 s and 2560 MB; stated so that a change to
-  # targets.sh reaches OSS-Fuzz too).
+  cp "$(fuzz_dict "$ROOT")" "$OUT/$t.dict"
+  # -max_len, and the time and memory targets.txt gives each target (within
+  # OSS-Fuzz's defaults of 25 s and 2560 MB; stated so that a change there
+  # reaches OSS-Fuzz too).
   cat > "$OUT/$t.options" <<OPTIONS
 [libfuzzer]
 dict = $t.dict

@@ -17,7 +17,7 @@
 #
 # Needs clang 14+ with its i386 runtimes (libclang-rt-14-dev), afl++ for
 # afl, and for i386 the 32-bit C/C++ libraries (gcc-multilib,
-# libstdc++-12-dev-i386-cross: scripts/install-deps.sh). Where the kernel
+# libstdc++-12-dev-i386-cross: .ci/deps.sh fuzz). Where the kernel
 # cannot run 32-bit programs, the i386 binaries run under qemu-i386, with
 # LeakSanitizer off (it hangs under qemu-user).
 set -u

@@ -44,9 +44,9 @@
 #include <sys/stat.h>
 
 #include "packed.h"
-#include "rd_le.h"
 #include "repair.h"
 #include "replay_diff.h"
+#include "vhdx_builder.h"
 
 /* fuzz_image cuts its tail here (fuzz/fuzz_image.c MAX_TAIL). */
 #define FUZZ_IMAGE_MAX_TAIL (15u * 1048576u)
@@ -54,7 +54,7 @@
 
 enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED, MODE_PACKED_RAW };
 
-/* The differential targets' prefix (fuzz_replay_diff_common.h). */
+/* The differential targets' prefix (replay_target.h). */
 #define TARGET_PREFIX REPLAY_DIFF_FUZZ_PREFIX
 static const uint8_t zero_prefix[TARGET_PREFIX];
 
@@ -157,7 +157,7 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
   memcpy(prefix, in, n < sizeof prefix ? n : sizeof prefix);
   if (len > RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL)
     len = RD_PACKED_FIXED + FUZZ_IMAGE_MAX_TAIL;
-  file_size = rd_le64(prefix);
+  file_size = vtk_get_le64(prefix);
   if (file_size == 0)
     file_size = rd_unpacked_size(packed, len);
   if (file_size > max_size || file_size > (uint64_t)SIZE_MAX ||
@@ -216,7 +216,7 @@ static void run_one(const char *path, const options *o, totals *t) {
       snprintf(why, sizeof why, "skipped: packed image above the size cap");
       rc = 1;
     } else if (o->mode == MODE_PACKED) {
-      rd_repair_image(image, image_size, rd_packed_repair_options(opt));
+      vtk_repair_image(image, image_size, rd_packed_repair_options(opt));
     }
     break;
   }

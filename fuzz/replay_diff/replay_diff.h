@@ -126,9 +126,8 @@ int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
 /*
  * Large buffers (memory files, the model's image, header areas, logs,
  * overlay chunks) kept from one call to the next. Why: under
- * AddressSanitizer every block over 128 KiB is a fresh mmap, and a first
- * touch of a page costs ~15-50 us on our virtual machines, so fresh 4 MiB
- * copies made one execution ~100x slower than the work itself. Each buffer
+ * AddressSanitizer every block over 128 KiB is a fresh mmap whose pages
+ * fault on first touch, and that cost dwarfs the work itself. Each buffer
  * is kept all zero outside the ranges written since it was last cleaned,
  * so that only those ranges are copied, compared and cleaned (replay_diff.c
  * says how); nothing else carries over from one input to the next. Under

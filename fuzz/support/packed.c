@@ -141,14 +141,14 @@ int rd_pack(const uint8_t *image, size_t size, unsigned options,
 unsigned rd_packed_repair_options(unsigned options) {
   unsigned flags = 0;
   if ((options & 1u) == 0)
-    flags |= RD_REPAIR_HEADERS;
+    flags |= VTK_REPAIR_HEADERS;
   if ((options & 2u) == 0)
-    flags |= RD_REPAIR_REGIONS;
+    flags |= VTK_REPAIR_REGIONS;
   if ((options & 4u) == 0)
-    flags |= RD_REPAIR_ENTRIES;
+    flags |= VTK_REPAIR_ENTRIES;
   if ((options & 8u) != 0)
-    flags |= RD_REPAIR_ENTRY_GUID;
+    flags |= VTK_REPAIR_ENTRY_GUID;
   if ((options & 16u) != 0)
-    flags |= RD_REPAIR_ENTRY_SEQUENCE;
+    flags |= VTK_REPAIR_ENTRY_SEQUENCE;
   return flags;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gen_corpus: writes the seed corpus of every fuzz target, the same bytes
- * on every run, into CORPUS/<target>/seed-*, built with the testkit
+ * gen_corpus: the test side's scenario generator for fuzz/. Writes the
+ * seed corpus of every fuzz target, the same bytes on every run, into
+ * CORPUS/<target>/seed-*, or with --images the whole scenario images the
+ * differential replayer runs over (gen_images.c); built with the testkit
  * (testkit/vhdx_builder.h), which shares no code with lib/.
  *
  *   gen_corpus CORPUS_DIR [SAMPLES_DIR]
+ *   gen_corpus --images [--seed-form] OUTDIR
  *
  * Existing seed-* files are removed first; every other file (regress-*
  * inputs saved from findings) is kept. Images found in SAMPLES_DIR
@@ -15,7 +18,7 @@
  *   fuzz_search        GUID[16] | log
  *   fuzz_log_repaired  options u8 | GUID[16] | log
  *   fuzz_image         file_size u64 | window off u64 | window size u32 |
- *                      packed image (fuzz/replay_diff/packed.h; its tail
+ *                      packed image (fuzz/support/packed.h; its tail
  *                      cut after the last non-zero byte)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gen_images.h"
 #include "packed.h"
 #include "vhdx_builder.h"
 
@@ -70,12 +74,6 @@ static void put_u32(buf *b, uint32_t v) {
   uint8_t t[4];
   vtk_put_le32(t, v);
   put(b, t, 4);
-}
-
-static void put_u64(buf *b, uint64_t v) {
-  uint8_t t[8];
-  vtk_put_le64(t, v);
-  put(b, t, 8);
 }
 
 static void path_of(char *out, size_t size, const char *target,
@@ -201,12 +199,13 @@ static vtk_desc data_desc(uint64_t file_offset, uint32_t seed) {
 #define AT_BAT (2u * VTK_MIB)
 #define AT_META (3u * VTK_MIB)
 
+/* Single entries and short runs, one case per shape. */
 static void log_seeds(void) {
   vtk_desc d[300];
   vtk_entry e[64];
   uint32_t starts[64];
   uint8_t *log;
-  uint32_t i, off, n, len;
+  uint32_t i, off, len;
 
   /* Logs are as short as each case allows: 16 KiB unless it needs more. */
   len = 16 * KIB;
@@ -321,6 +320,16 @@ static void log_seeds(void) {
   }
   emit_log("log-300-descriptors-middle-broken", log, len, starts, 1, 3);
   free(log);
+}
+
+/* Runs: a ring, a head whose Tail names nothing, competing sequences, a
+ * foreign entry, nothing at all. */
+static void log_seeds_runs(void) {
+  vtk_desc d[300];
+  vtk_entry e[64];
+  uint32_t starts[64];
+  uint8_t *log;
+  uint32_t i, off, len;
 
   /* A ring: 256 KiB, 64 entries written round it twice, so the newest
    * overwrite the oldest and the active sequence wraps. */
@@ -392,9 +401,16 @@ static void log_seeds(void) {
   log = new_log(len);
   emit_log("log-empty", log, len, starts, 0, 3);
   free(log);
+}
 
-  /* Every entry rule broken once (checksum recomputed, so only that rule
-   * fails), on an entry with a zero, a data and a data descriptor. */
+/* Every entry rule broken once (checksum recomputed, so only that rule
+ * fails), on an entry with a zero, a data and a data descriptor. */
+static void log_seeds_broken(void) {
+  vtk_desc d[3];
+  vtk_entry e[1];
+  uint32_t starts[1];
+  uint8_t *log;
+  uint32_t i, n, len = 16 * KIB;
   {
     d[0] = vtk_zero(AT_BAT, 8192);
     d[1] = data_desc(AT_META, 1);
@@ -424,11 +440,17 @@ static void log_seeds(void) {
 /* ------------------------------------------------------------------------ */
 /* Images.                                                                  */
 
-/* fuzz_image input: the file size, a window (over header 1 unless said
- * otherwise), the image packed (what packing drops, e.g. region table bytes
- * past 1 KiB, is zero in every image made here). */
-static void emit_image_sized(const char *name, const vtk_image *img,
-                             uint64_t file_size, uint64_t window) {
+/*
+ * Input `name` of `target`: `prefix` (its first `prefix_len` bytes), then
+ * the image packed (packed.h, options 0; an image under 1 MiB is padded to
+ * 1 MiB). The packed size is always the image's own, never a size the
+ * prefix states: fuzz_image seeds such as image-file-too-small claim a file
+ * size that differs from the bytes they carry. A fresh buffer per target:
+ * emit() consumes it.
+ */
+static void emit_packed(const char *target, const char *name,
+                        const vtk_image *img, const uint8_t *prefix,
+                        size_t prefix_len) {
   size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
   uint8_t *whole = calloc(1, n), *packed = NULL;
   size_t packed_size = 0;
@@ -439,13 +461,23 @@ static void emit_image_sized(const char *name, const vtk_image *img,
   if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
     die("rd_pack");
   memset(&b, 0, sizeof(b));
-  put_u64(&b, file_size);
-  put_u64(&b, window);
-  put_u32(&b, 65535); /* 64 KiB window */
+  put(&b, prefix, prefix_len);
   put(&b, packed, packed_size);
-  emit("fuzz_image", name, &b);
+  emit(target, name, &b);
   free(packed);
   free(whole);
+}
+
+/* fuzz_image input: the file size, a window (over header 1 unless said
+ * otherwise), the image packed (what packing drops, e.g. region table bytes
+ * past 1 KiB, is zero in every image made here). */
+static void emit_image_sized(const char *name, const vtk_image *img,
+                             uint64_t file_size, uint64_t window) {
+  uint8_t prefix[20];
+  vtk_put_le64(prefix, file_size);
+  vtk_put_le64(prefix + 8, window);
+  vtk_put_le32(prefix + 16, 65535); /* 64 KiB window */
+  emit_packed("fuzz_image", name, img, prefix, sizeof prefix);
 }
 
 static void emit_image(const char *name, const vtk_image *img) {
@@ -488,9 +520,6 @@ static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
 static void image_seeds(void) {
   vtk_image_spec s;
   vtk_image img;
-  vtk_desc d[8];
-  vtk_entry e[8];
-  int cur;
 
   /* The one seed with both region tables, as every real image has. */
   spec_clean(&s);
@@ -574,6 +603,12 @@ static void image_seeds(void) {
   drop_region_tables(&img, 0);
   emit_image("image-log-unaligned", &img);
   vtk_image_free(&img);
+}
+
+/* Region table rules. */
+static void image_seeds_regions(void) {
+  vtk_image_spec s;
+  vtk_image img;
 
   /* Region tables (copy 2 invalid, so copy 1's error is the one reported). */
   spec_clean(&s);
@@ -645,6 +680,15 @@ static void image_seeds(void) {
   drop_region_tables(&img, 1);
   emit_image("image-log-overlaps-region", &img);
   vtk_image_free(&img);
+}
+
+/* Interrupted replays and dirty logs. */
+static void image_seeds_dirty(void) {
+  vtk_image_spec s;
+  vtk_image img;
+  vtk_desc d[8];
+  vtk_entry e[8];
+  int cur;
 
   /* Clean, but our own replay stopped between the two final header
    * writes: header 1 (seq 3, LogGuid 0, FWG derived) is current, header 2
@@ -709,51 +753,23 @@ static void image_seeds(void) {
   vtk_image_free(&img);
 }
 
-/* The same image for the differential targets: their 4-byte prefix
- * (crash point and overlay range picks, zero: the defaults), then the
- * packed image. */
-static void emit_packed(const char *target, const char *name,
-                        const vtk_image *img, uint32_t prefix) {
-  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
-  size_t packed_size = 0;
-  buf b;
-  if (whole == NULL)
-    die("calloc");
-  memcpy(whole, img->data, (size_t)img->size);
-  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
-  memset(&b, 0, sizeof(b));
-  put_u32(&b, prefix);
-  put(&b, packed, packed_size);
-  emit(target, name, &b);
-  free(packed);
-  free(whole);
-}
-
-static void emit_replay_seed(const char *name, const vtk_image *img) {
-  size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
-  size_t packed_size = 0;
-  buf b;
-  if (whole == NULL)
-    die("calloc");
-  memcpy(whole, img->data, (size_t)img->size);
-  if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
-  memset(&b, 0, sizeof(b));
-  put_u32(&b, 0);
-  put(&b, packed, packed_size);
-  emit("fuzz_replay_diff", name, &b);
-  emit("fuzz_replay_diff_repaired", name, &b);
-  emit("fuzz_load", name, &b);
-  free(packed);
-  free(whole);
+/* The same image for the differential targets and fuzz_load: their 4-byte
+ * prefix (crash point and overlay range picks; zero: the defaults), then
+ * the packed image. */
+static void emit_replay_seed(const char *name, const vtk_image *img,
+                             uint32_t picks) {
+  static const char *const targets[] = {
+      "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
+  uint8_t prefix[4];
+  size_t i;
+  vtk_put_le32(prefix, picks);
+  for (i = 0; i < 3; i++)
+    emit_packed(targets[i], name, img, prefix, sizeof prefix);
 }
 
 static void emit_everywhere(const char *name, const vtk_image *img) {
   emit_image(name, img);
-  emit_replay_seed(name, img);
+  emit_replay_seed(name, img, 0);
 }
 
 /*
@@ -859,7 +875,9 @@ static void armed_and_plan_seeds(void) {
       dirty(&img, e, 0, 0);
       cur = vtk_image_current(&img);
       vtk_header_set_log_location(&img, cur, VTK_MIB, big[k].log_mib * VTK_MIB);
-      emit_packed("fuzz_load", big[k].name, &img, big[k].prefix);
+      uint8_t prefix[4];
+      vtk_put_le32(prefix, big[k].prefix);
+      emit_packed("fuzz_load", big[k].name, &img, prefix, sizeof prefix);
       vtk_image_free(&img);
     }
   }
@@ -913,8 +931,13 @@ int main(int argc, char **argv) {
   static const char *targets[] = {"fuzz_entry", "fuzz_search",
                                   "fuzz_log_repaired", "fuzz_image"};
   size_t i;
+  if (argc >= 2 && strcmp(argv[1], "--images") == 0)
+    return gen_images_main(argc - 1, argv + 1);
   if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: %s CORPUS_DIR [SAMPLES_DIR]\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s CORPUS_DIR [SAMPLES_DIR]\n"
+            "       %s --images [--seed-form] OUTDIR\n",
+            argv[0], argv[0]);
     return 2;
   }
   corpus_dir = argv[1];
@@ -926,7 +949,11 @@ int main(int argc, char **argv) {
   vtk_guid(other_guid, 2);
   init_pool();
   log_seeds();
+  log_seeds_runs();
+  log_seeds_broken();
   image_seeds();
+  image_seeds_regions();
+  image_seeds_dirty();
   armed_and_plan_seeds();
   if (argc == 3)
     sample_seeds(argv[2]);

@@ -2,8 +2,8 @@
 /* Shared by the replay_diff fuzz targets: the input format, and
  * replay_diff_input() with the fuzzing limits, abort() with the
  * description on a difference. */
-#ifndef VHDXLOG_FUZZ_REPLAY_DIFF_COMMON_H
-#define VHDXLOG_FUZZ_REPLAY_DIFF_COMMON_H
+#ifndef VHDXLOG_FUZZ_REPLAY_TARGET_H
+#define VHDXLOG_FUZZ_REPLAY_TARGET_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -65,23 +65,6 @@ void fuzz_log_done(fuzz_log *l);
  * always has a valid length). */
 void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16], vhdxlog_log *ctx);
 
-/* Options of fuzz_repair_log(): write `guid` into every entry header; copy
- * each entry's SequenceNumber into its descriptors and data sectors. */
-#define FUZZ_REPAIR_GUID 1u
-#define FUZZ_REPAIR_SEQUENCE 2u
-
-/*
- * Make the entries of a log pass the checks a fuzzer cannot guess. For every
- * sector s in ascending order that starts with "loge" and whose EntryLength
- * is a non-zero multiple of 4096 not above the log length: apply `options`,
- * then store the CRC-32C of the entry (read in wrapped order, checksum field
- * zeroed). Entries that overlap are repaired in order, so a later repair can
- * break an earlier checksum; that is fine, it only happens on odd inputs.
- * Returns the number of entries repaired.
- */
-size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
-                       unsigned options);
-
 /* abort() with a message on stderr when `cond` is false. */
 #define FUZZ_CHECK(cond)                                                       \
   ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
@@ -103,11 +86,9 @@ int fuzz_same_sequence(const vhdxlog_sequence *a, const vhdxlog_sequence *b);
  *    or if the iterator fails;
  *  - failure: the error must name a candidate as RULES "Active sequence"
  *    says (the entry's own failed rule, or an incomplete head);
- *  - either way, the choice against a brute force over every start sector
- *    (RULES restated): grow the run of valid, consecutively numbered entries
- *    from each sector, never over more than N sectors; among the runs whose
- *    head's Tail starts one of their entries, the greatest head number must
- *    be the one the search returned, and with none it must fail.
+ *  - either way, the choice against the oracle's brute force over every
+ *    start sector (model_best_head(): the greatest head number of the
+ *    complete runs must be the one returned; with none the search fails).
  * Returns the status of the search and fills *ctx, *seq and *error.
  */
 vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],

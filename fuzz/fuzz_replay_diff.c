@@ -3,7 +3,7 @@
  * fuzz_replay_diff: the differential replayer (replay_diff.h) on a packed
  * image taken as it is, checksums not repaired (the options byte is
  * ignored), after the 4-byte prefix that picks the crash points and
- * overlay reads (fuzz_replay_diff_common.h). Every check failing is a
+ * overlay reads (replay_target.h). Every check failing is a
  * finding: the library and the reference model disagree, or the library
  * disagrees with itself (re-run, crash recovery, overlay). The description
  * of the first difference goes to stderr, then abort().
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fuzz_replay_diff_common.h"
+#include "replay_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_replay_diff_run(data, size, 0);

@@ -14,7 +14,7 @@
 
 #include "packed.h"
 #include "packed_mutate.h"
-#include "rd_le.h"
+#include "vhdx_builder.h"
 
 #define SECTOR 4096u
 #define LOG_SECTORS 8u
@@ -38,9 +38,9 @@ int main(int argc, char **argv) {
   for (h = 0; h < 2; h++) { /* both headers: log at 1 MiB, 8 sectors */
     uint8_t *hd = image + (h == 0 ? 10 : 4106);
     memcpy(hd, "head", 4);
-    rd_put64(hd + 8, h + 1); /* SequenceNumber: header 2 current */
-    rd_put32(hd + 68, LOG_SECTORS * SECTOR);
-    rd_put64(hd + 72, 1048576u);
+    vtk_put_le64(hd + 8, h + 1); /* SequenceNumber: header 2 current */
+    vtk_put_le32(hd + 68, LOG_SECTORS * SECTOR);
+    vtk_put_le64(hd + 72, 1048576u);
   }
   for (seed = 1; seed <= seeds; seed++) {
     uint8_t *copy = malloc(size);
@@ -52,10 +52,10 @@ int main(int argc, char **argv) {
     for (s = 0; s < LOG_SECTORS; s++) {
       uint8_t *e = copy + RD_PACKED_FIXED + s * SECTOR;
       memcpy(e, "loge", 4);
-      rd_put32(e + 8, lengths[(seed + s) % 6]);
-      rd_put32(e + 12, (seed & 1) ? 0xFFFFF000u : s * SECTOR);
-      rd_put64(e + 16, (seed & 2) ? UINT64_MAX : 0);
-      rd_put32(e + 24, counts[(seed / 6 + s) % 6]);
+      vtk_put_le32(e + 8, lengths[(seed + s) % 6]);
+      vtk_put_le32(e + 12, (seed & 1) ? 0xFFFFF000u : s * SECTOR);
+      vtk_put_le64(e + 16, (seed & 2) ? UINT64_MAX : 0);
+      vtk_put_le32(e + 24, counts[(seed / 6 + s) % 6]);
     }
     changed += (unsigned long)rd_mutate_packed(copy, size, seed);
     /* And again on the result, as libFuzzer chains mutations. */

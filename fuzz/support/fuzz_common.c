@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+
 #define SECTOR VHDXLOG_SECTOR_SIZE
 
 static uint32_t load_le32(const uint8_t *p) {
@@ -15,18 +17,6 @@ static uint32_t load_le32(const uint8_t *p) {
 
 static uint64_t load_le64(const uint8_t *p) {
   return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
-
-static void store_le32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static void store_le64(uint8_t *p, uint64_t v) {
-  store_le32(p, (uint32_t)v);
-  store_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 void fuzz_fail(const char *file, int line, const char *what) {
@@ -76,8 +66,8 @@ uint64_t fuzz_take_u64(fuzz_reader *r) {
  * The block of the last span is kept and reused while the length stays the
  * same: a fresh block per input comes from memory ASan has never handed out
  * (its quarantine holds freed blocks back; blocks over 128 KiB are a fresh
- * mmap each time), and the page faults made fuzz_image, whose logs are
- * mostly 1 MiB, 10x slower (~3,950 -> ~350 exec/s). Every byte of the block
+ * mmap each time), and its page faults dominate targets whose logs are
+ * mostly 1 MiB (fuzz_image). Every byte of the block
  * is written for each input, so nothing carries over; its size is always
  * the span's, so a read past the span is still past the block.
  */
@@ -121,25 +111,7 @@ void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
 }
 
 /* ------------------------------------------------------------------------ */
-/* CRC-32C and repair.                                                      */
-
-static void crc_table(uint32_t table[256]) {
-  uint32_t i, k, c;
-  for (i = 0; i < 256; i++) {
-    c = i;
-    for (k = 0; k < 8; k++)
-      c = (c & 1u) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-}
-
-static uint32_t crc_update(const uint32_t table[256], uint32_t reg,
-                           const uint8_t *p, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    reg = table[(reg ^ p[i]) & 0xFFu] ^ (reg >> 8);
-  return reg;
-}
+/* Descriptor positions (RULES 9, 10), for the checks below.                 */
 
 /* Descriptor sectors an entry with `count` descriptors needs (RULES 9). */
 static uint64_t descriptor_sectors(uint32_t count) {
@@ -161,61 +133,6 @@ static uint8_t *descriptor_at(uint8_t *log, size_t length, size_t entry_sector,
   if (sector >= sectors)
     return NULL;
   return log + (entry_sector + sector) % n * SECTOR + byte;
-}
-
-static void repair_sequence(uint8_t *log, size_t length, size_t s,
-                            uint32_t sectors) {
-  size_t n = length / SECTOR;
-  const uint8_t *head = log + s * SECTOR;
-  uint64_t seq = load_le64(head + 16);
-  uint32_t count = load_le32(head + 24), k;
-  uint64_t d = descriptor_sectors(count), i;
-  for (k = 0; k < count; k++) {
-    uint8_t *desc = descriptor_at(log, length, s, sectors, k);
-    if (desc == NULL)
-      break;
-    if (memcmp(desc, "zero", 4) == 0 || memcmp(desc, "desc", 4) == 0)
-      store_le64(desc + 24, seq);
-  }
-  for (i = d; i < sectors; i++) {
-    uint8_t *data = log + (s + i) % n * SECTOR;
-    if (memcmp(data, "data", 4) == 0) {
-      store_le32(data + 4, (uint32_t)(seq >> 32));
-      store_le32(data + 4092, (uint32_t)seq);
-    }
-  }
-}
-
-size_t fuzz_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
-                       unsigned options) {
-  static const uint8_t zeros[4] = {0, 0, 0, 0};
-  uint32_t table[256];
-  size_t n = length / SECTOR, s, i, repaired = 0;
-  crc_table(table);
-  for (s = 0; s < n; s++) {
-    uint8_t *head = log + s * SECTOR;
-    uint32_t entry_length, sectors, reg;
-    if (memcmp(head, "loge", 4) != 0)
-      continue;
-    entry_length = load_le32(head + 8);
-    if (entry_length == 0 || entry_length % SECTOR != 0 ||
-        entry_length > length)
-      continue;
-    sectors = entry_length / SECTOR;
-    if (options & FUZZ_REPAIR_GUID)
-      memcpy(head + 32, guid, 16);
-    if (options & FUZZ_REPAIR_SEQUENCE)
-      repair_sequence(log, length, s, sectors);
-    /* CRC over the entry in wrapped order, bytes 4..7 counted as zero. */
-    reg = crc_update(table, 0xFFFFFFFFu, head, 4);
-    reg = crc_update(table, reg, zeros, 4);
-    reg = crc_update(table, reg, head + 8, SECTOR - 8);
-    for (i = 1; i < sectors; i++)
-      reg = crc_update(table, reg, log + (s + i) % n * SECTOR, SECTOR);
-    store_le32(head + 4, ~reg);
-    repaired++;
-  }
-  return repaired;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -416,54 +333,10 @@ static void check_search_error(const fuzz_log *l, const vhdxlog_log *ctx,
   }
 }
 
-static void check_best(const fuzz_log *l, const vhdxlog_log *ctx,
+/* The choice against the oracle's brute force over every start sector. */
+static void check_best(const fuzz_log *l, const uint8_t guid[16],
                        vhdxlog_status status, const vhdxlog_sequence *seq) {
-  /* Each sector's entry is validated once (the library's own check, which
-   * fuzz_entry compares with the model), so this is O(N^2) cheap steps. */
-  enum { UNKNOWN, VALID, INVALID };
-  uint32_t n = (uint32_t)(l->length / SECTOR), s;
-  unsigned char *known = calloc(n, 1);
-  vhdxlog_entry *cache = malloc(n * sizeof(*cache));
-  uint32_t *starts = malloc(n * sizeof(*starts));
-  uint64_t best = 0; /* 0: none (a valid entry's number is never 0) */
-
-  if (known == NULL || cache == NULL || starts == NULL) {
-    free(known);
-    free(cache);
-    free(starts);
-    return;
-  }
-  for (s = 0; s < n; s++) {
-    uint64_t covered = 0;
-    uint32_t count = 0, k;
-    const vhdxlog_entry *head = NULL;
-    while (covered < n) {
-      uint32_t at = (uint32_t)((s + covered) % n);
-      if (known[at] == UNKNOWN) {
-        vhdxlog_error err;
-        known[at] =
-            vhdxlog_log_entry(ctx, at * SECTOR, &cache[at], &err) == VHDXLOG_OK
-                ? VALID
-                : INVALID;
-      }
-      if (known[at] == INVALID ||
-          (head != NULL &&
-           cache[at].sequence_number != head->sequence_number + 1))
-        break;
-      head = &cache[at];
-      starts[count++] = at * SECTOR;
-      covered += head->length / SECTOR;
-    }
-    /* A sector inside a valid entry never starts one, so a run cannot
-     * run over its own start. */
-    FUZZ_CHECK(covered <= n);
-    for (k = 0; k < count; k++)
-      if (starts[k] == head->tail && head->sequence_number > best)
-        best = head->sequence_number;
-  }
-  free(known);
-  free(cache);
-  free(starts);
+  uint64_t best = model_best_head(l->bytes, (uint32_t)l->length, guid);
   if (best == 0) {
     FUZZ_CHECK(status == VHDXLOG_E_LOG_NO_SEQUENCE);
   } else {
@@ -483,6 +356,6 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
     check_sequence(l, ctx, seq);
   else
     check_search_error(l, ctx, guid, st, error);
-  check_best(l, ctx, st, seq);
+  check_best(l, guid, st, seq);
   return st;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "fuzz_replay_diff_common.h"
+#include "replay_target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 
+#include "fast_crc.h"
 #include "packed.h"
 #include "repair.h"
 #include "replay_diff.h"
@@ -72,9 +73,11 @@ void fuzz_replay_diff_run(const uint8_t *data, size_t size, int repair) {
   n = rd_unpack_sparse(packed, packed_size, image, &options, ranges);
   for (i = 0; i < n; i++)
     replay_diff_workspace_mark(ws, ranges[i][0], ranges[i][1]);
-  if (repair)
-    rd_repair_image_marked(image, (size_t)image_size,
-                           rd_packed_repair_options(options), mark, ws);
+  if (repair) {
+    fuzz_repair_use_fast_crc();
+    vtk_repair_image_marked(image, (size_t)image_size,
+                            rd_packed_repair_options(options), mark, ws);
+  }
   replay_diff_fuzz_limits(data, size, &lim);
   lim.max_size = FUZZ_REPLAY_DIFF_MAX_SIZE;
   /* -1 (memory ran out) is not a finding: libFuzzer's own -rss_limit_mb

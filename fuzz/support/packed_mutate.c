@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "packed.h"
-#include "rd_le.h"
+#include "vhdx_builder.h"
 
 #define SECTOR 4096u
 #define MIB 1048576u
@@ -73,12 +73,13 @@ static log_view find_log(const uint8_t *data, size_t size) {
   v.sectors = size > RD_PACKED_FIXED ? (size - RD_PACKED_FIXED) / SECTOR : 0;
   if (size < header_at[1] + 80)
     return v;
-  if (rd_le64(data + header_at[1] + 8) > rd_le64(data + header_at[0] + 8))
+  if (vtk_get_le64(data + header_at[1] + 8) >
+      vtk_get_le64(data + header_at[0] + 8))
     cur = 1;
   {
     const uint8_t *h = data + header_at[cur];
-    uint64_t off = rd_le64(h + 72);
-    uint64_t len = rd_le32(h + 68);
+    uint64_t off = vtk_get_le64(h + 72);
+    uint64_t len = vtk_get_le32(h + 68);
     uint64_t at;
     if (off < MIB || off % SECTOR != 0 || len == 0 ||
         off - MIB > (uint64_t)size)
@@ -134,28 +135,31 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     return 0;
   e = entries[below(&r, (uint32_t)n)];
   h = data + e;
-  count = rd_le32(h + 24);
-  length = rd_le32(h + 8);
+  count = vtk_get_le32(h + 24);
+  length = vtk_get_le32(h + 8);
 
   switch (below(&r, 10)) {
   case 0: /* SequenceNumber: next to its own or another entry's */
-    rd_put64(h + 16,
-             nudge(&r, rd_le64(data + entries[below(&r, (uint32_t)n)] + 16)));
+    vtk_put_le64(
+        h + 16,
+        nudge(&r, vtk_get_le64(data + entries[below(&r, (uint32_t)n)] + 16)));
     break;
   case 1: /* Tail: the start of an entry, or one sector off */
     if (below(&r, 2) == 0)
-      rd_put32(h + 12, (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
+      vtk_put_le32(h + 12,
+                   (uint32_t)(entries[below(&r, (uint32_t)n)] - log.base));
     else
-      rd_put32(h + 12, add_sector32(rd_le32(h + 12), below(&r, 2) != 0));
+      vtk_put_le32(h + 12,
+                   add_sector32(vtk_get_le32(h + 12), below(&r, 2) != 0));
     break;
   case 2: /* LastFileOffset: a MiB boundary around the file's size */
-    rd_put64(h + 56, (uint64_t)below(&r, 24) * MIB);
+    vtk_put_le64(h + 56, (uint64_t)below(&r, 24) * MIB);
     break;
   case 3: /* FlushedFileOffset */
-    rd_put64(h + 48, (uint64_t)below(&r, 8) * MIB);
+    vtk_put_le64(h + 48, (uint64_t)below(&r, 8) * MIB);
     break;
   case 4: /* DescriptorCount */
-    rd_put32(h + 24, (uint32_t)nudge(&r, count));
+    vtk_put_le32(h + 24, (uint32_t)nudge(&r, count));
     break;
   case 5: { /* one descriptor */
     size_t d = count > 0 ? descriptor_at(e, below(&r, count), size) : 0;
@@ -166,14 +170,14 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
       memcpy(data + d, memcmp(data + d, "desc", 4) == 0 ? "zero" : "desc", 4);
       break;
     case 1:
-      rd_put64(data + d + 24, nudge(&r, rd_le64(data + d + 24)));
+      vtk_put_le64(data + d + 24, nudge(&r, vtk_get_le64(data + d + 24)));
       break;
     case 2:
-      rd_put64(data + d + 16, (uint64_t)(1 + below(&r, 6)) * MIB +
-                                  (uint64_t)below(&r, 16) * SECTOR);
+      vtk_put_le64(data + d + 16, (uint64_t)(1 + below(&r, 6)) * MIB +
+                                      (uint64_t)below(&r, 16) * SECTOR);
       break;
     case 3:
-      rd_put64(data + d + 8, (uint64_t)below(&r, 8) * SECTOR);
+      vtk_put_le64(data + d + 8, (uint64_t)below(&r, 8) * SECTOR);
       break;
     default: { /* the file offset of another descriptor of the entry */
       size_t o = descriptor_at(e, below(&r, count), size);
@@ -200,16 +204,18 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
       data[s + below(&r, 4)] ^= (uint8_t)(1u << below(&r, 8));
       break;
     case 1:
-      rd_put32(data + s + 4, (uint32_t)nudge(&r, rd_le32(data + s + 4)));
+      vtk_put_le32(data + s + 4,
+                   (uint32_t)nudge(&r, vtk_get_le32(data + s + 4)));
       break;
     default:
-      rd_put32(data + s + 4092, (uint32_t)nudge(&r, rd_le32(data + s + 4092)));
+      vtk_put_le32(data + s + 4092,
+                   (uint32_t)nudge(&r, vtk_get_le32(data + s + 4092)));
       break;
     }
     break;
   }
   case 7: /* EntryLength: one sector more or less */
-    rd_put32(h + 8, add_sector32(length, below(&r, 2) != 0));
+    vtk_put_le32(h + 8, add_sector32(length, below(&r, 2) != 0));
     break;
   case 8: { /* copy the whole entry to another sector of the log */
     size_t to = log.base + SECTOR * (size_t)below(&r, (uint32_t)log.sectors);
@@ -225,8 +231,8 @@ int rd_mutate_packed(uint8_t *data, size_t size, uint32_t seed) {
     memmove(data + to, data + e, len);
     /* A copy of an entry that is a complete run on its own (Tail at
      * itself) stays one: a second run with the same head number. */
-    if (len >= 64 && rd_le32(data + to + 12) == (uint32_t)(e - log.base))
-      rd_put32(data + to + 12, (uint32_t)(to - log.base));
+    if (len >= 64 && vtk_get_le32(data + to + 12) == (uint32_t)(e - log.base))
+      vtk_put_le32(data + to + 12, (uint32_t)(to - log.base));
     break;
   }
   default: /* the entry's LogGuid or Reserved */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * replay_diff_gen [--seed-form] OUTDIR: write whole VHDX images, built with the
- * testkit (testkit/vhdx_builder.h, independent of lib/ and oracle/), that
+ * gen_corpus --images [--seed-form] OUTDIR: write whole VHDX images, built with
+ * the testkit (testkit/vhdx_builder.h, independent of lib/ and oracle/), that
  * exercise the replay paths the differential replayer compares: one and
  * many entries, wrapped entries and runs, zero descriptors, more than 126
  * descriptors, writes beyond the end of the file, LastFileOffset growth,
@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gen_images.h"
 #include "vhdx_builder.h"
 
 #define MIB VTK_MIB
@@ -39,7 +40,7 @@ static uint8_t log_guid[16];
 static uint8_t other_guid[16];
 
 static void die(const char *what) {
-  fprintf(stderr, "replay_diff_gen: %s: %s\n", what, strerror(errno));
+  fprintf(stderr, "gen_corpus --images: %s: %s\n", what, strerror(errno));
   exit(2);
 }
 
@@ -609,7 +610,7 @@ static void layout_images(void) {
   vtk_image_free(&img);
 }
 
-int main(int argc, char **argv) {
+int gen_images_main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--seed-form") == 0) {
     no_fill = 1;
     file_size = 2u * MIB;
@@ -617,7 +618,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   if (argc != 2) {
-    fprintf(stderr, "usage: replay_diff_gen [--seed-form] OUTDIR\n");
+    fprintf(stderr, "usage: gen_corpus --images [--seed-form] OUTDIR\n");
     return 2;
   }
   out_dir = argv[1];
@@ -634,6 +635,6 @@ int main(int argc, char **argv) {
   interrupted_images();
   corrupt_images();
   layout_images();
-  printf("replay_diff_gen: %lu images in %s\n", written, out_dir);
+  printf("gen_corpus --images: %lu images in %s\n", written, out_dir);
   return 0;
 }

@@ -4,7 +4,7 @@
  * (packed.h: identifier, both headers, the first 1 KiB of both region
  * tables and the bytes from 1 MiB on, ~20-75 KiB for a seed instead of
  * 2+ MiB) after a 4-byte prefix that picks the crash points and overlay
- * reads (fuzz_replay_diff_common.h), expanded to the whole file and
+ * reads (replay_target.h), expanded to the whole file and
  * checksum-repaired (repair.h) before the comparison, so that mutations
  * reach the log search, the plan and the replay instead of failing a
  * CRC-32C.
@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fuzz_replay_diff_common.h"
 #include "packed_mutate.h"
+#include "replay_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_replay_diff_run(data, size, 1);
