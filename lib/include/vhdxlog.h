@@ -28,9 +28,9 @@ extern "C" {
 #endif
 
 #define VHDXLOG_VERSION_MAJOR 0
-#define VHDXLOG_VERSION_MINOR 2
+#define VHDXLOG_VERSION_MINOR 3
 #define VHDXLOG_VERSION_PATCH 0
-#define VHDXLOG_VERSION_STRING "0.2.0"
+#define VHDXLOG_VERSION_STRING "0.3.0"
 #define VHDXLOG_VERSION_NUMBER                                                 \
   (VHDXLOG_VERSION_MAJOR * 10000 + VHDXLOG_VERSION_MINOR * 100 +               \
    VHDXLOG_VERSION_PATCH)
