@@ -68,7 +68,7 @@ done
 CFLAGS=$HELPER_CFLAGS
 for src in "$ROOT"/oracle/model_*.c "$ROOT"/testkit/vhdx_builder.c \
     "$ROOT"/testkit/repair.c "$ROOT"/testkit/mem_file.c \
-    "$ROOT"/fuzz/support/fuzz_common.c "$ROOT"/fuzz/support/fast_crc.c \
+    "$ROOT"/fuzz/support/fuzz_common.c \
     "$ROOT"/fuzz/support/packed.c "$ROOT"/fuzz/support/packed_mutate.c \
     "$ROOT"/fuzz/support/replay_target.c "$ROOT"/fuzz/replay_diff/*.c; do
   case $src in *_selftest.c | */diff_main.c) continue ;; esac # own main()
