@@ -69,18 +69,14 @@ static vhdxlog_status get_log(const vhdxlog_io *io,
                               vhdxlog_loaded *out, vhdxlog_error *error) {
   const vhdxlog_image *image = &out->image;
   vhdxlog_posix_file *pf = vhdxlog_io_posix_file(io);
+  uint8_t *into = NULL;
 
   if (caller != NULL) {
     if (caller->log == NULL || caller->log_capacity < image->log_length)
       return no_resource(out, error, "the log is longer than the buffer given",
                          image->log_offset);
-    if (io->read(io->ctx, image->log_offset, caller->log,
-                 (size_t)image->log_length) != 0)
-      return fail(error, VHDXLOG_E_IO, image->log_offset);
-    out->log_bytes = caller->log;
-    return VHDXLOG_OK;
-  }
-  if (pf != NULL) {
+    into = caller->log;
+  } else if (pf != NULL) {
     if (vhdxlog_posix_map(pf, image->log_offset, image->log_length,
                           &out->log_view_) == 0) {
       out->log_bytes = out->log_view_.data;
@@ -93,14 +89,16 @@ static vhdxlog_status get_log(const vhdxlog_io *io,
                          image->log_offset);
     /* The file cannot be mapped (ENODEV...): read it. */
   }
-  out->log_buffer_ = alloc_log(image->log_length);
-  if (out->log_buffer_ == NULL)
-    return no_resource(out, error, "cannot allocate memory for the log",
-                       image->log_offset);
-  if (io->read(io->ctx, image->log_offset, out->log_buffer_,
-               (size_t)image->log_length) != 0)
+  if (caller == NULL) {
+    into = out->log_buffer_ = alloc_log(image->log_length);
+    if (into == NULL)
+      return no_resource(out, error, "cannot allocate memory for the log",
+                         image->log_offset);
+  }
+  if (io->read(io->ctx, image->log_offset, into, (size_t)image->log_length) !=
+      0)
     return fail(error, VHDXLOG_E_IO, image->log_offset);
-  out->log_bytes = out->log_buffer_;
+  out->log_bytes = into;
   return VHDXLOG_OK;
 }
 

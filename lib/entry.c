@@ -161,18 +161,25 @@ static uint32_t entry_crc(const entry_scan *e) {
   return ~reg;
 }
 
+/* The first two entry rules, which every reader of an entry applies. */
+static vhdxlog_status check_signature_and_length(const vhdxlog_log *ctx,
+                                                 const uint8_t *h) {
+  uint32_t length = load_le32(h + ENTRY_LENGTH);
+  if (!has_signature(h, "loge"))
+    return VHDXLOG_E_ENTRY_SIGNATURE;
+  if (length == 0 || length % VHDXLOG_SECTOR_SIZE != 0 || length > ctx->length)
+    return VHDXLOG_E_ENTRY_LENGTH;
+  return VHDXLOG_OK;
+}
+
 static vhdxlog_status check_header(const vhdxlog_log *ctx, const uint8_t *h) {
   uint32_t length = load_le32(h + ENTRY_LENGTH);
   uint32_t tail = load_le32(h + ENTRY_TAIL);
   uint64_t flushed = load_le64(h + ENTRY_FLUSHED_FILE_OFFSET);
   uint64_t last = load_le64(h + ENTRY_LAST_FILE_OFFSET);
-  if (!has_signature(h, "loge")) {
-    return VHDXLOG_E_ENTRY_SIGNATURE;
-  }
-  if (length == 0 || length % VHDXLOG_SECTOR_SIZE != 0 ||
-      length > ctx->length) {
-    return VHDXLOG_E_ENTRY_LENGTH;
-  }
+  vhdxlog_status st = check_signature_and_length(ctx, h);
+  if (st != VHDXLOG_OK)
+    return st;
   if (tail % VHDXLOG_SECTOR_SIZE != 0 || tail >= ctx->length) {
     return VHDXLOG_E_ENTRY_TAIL;
   }
@@ -270,18 +277,12 @@ VHDXLOG_INTERNAL int vhdxlog_entry_checksum_matches(const vhdxlog_log *ctx,
 VHDXLOG_INTERNAL vhdxlog_status vhdxlog_entry_check_layout(
     const vhdxlog_log *ctx, uint32_t s, vhdxlog_entry *out) {
   const uint8_t *h = log_sector(ctx, s);
-  uint32_t length = load_le32(h + ENTRY_LENGTH);
-  if (!has_signature(h, "loge")) {
-    return VHDXLOG_E_ENTRY_SIGNATURE;
-  }
-  if (length == 0 || length % VHDXLOG_SECTOR_SIZE != 0 ||
-      length > ctx->length) {
-    return VHDXLOG_E_ENTRY_LENGTH;
-  }
+  vhdxlog_status st = check_signature_and_length(ctx, h);
+  if (st != VHDXLOG_OK)
+    return st;
   if (descriptor_sectors(load_le32(h + ENTRY_DESCRIPTOR_COUNT)) >
-      length / VHDXLOG_SECTOR_SIZE) {
+      load_le32(h + ENTRY_LENGTH) / VHDXLOG_SECTOR_SIZE)
     return VHDXLOG_E_ENTRY_DESCRIPTOR_COUNT;
-  }
   decode_entry_header(h, s, out);
   return VHDXLOG_OK;
 }

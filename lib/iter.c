@@ -15,14 +15,12 @@
 #include "descriptor.h"
 #include "error.h"
 #include "log_internal.h"
+#include "walk.h"
 
 vhdxlog_status vhdxlog_iter_init(vhdxlog_iter *it, const vhdxlog_log *ctx,
                                  const vhdxlog_sequence *seq) {
-  if (it == NULL || ctx == NULL || ctx->log == NULL || seq == NULL ||
-      seq->tail_offset % VHDXLOG_SECTOR_SIZE != 0 ||
-      seq->tail_offset >= ctx->length) {
+  if (it == NULL || !sequence_start_valid(ctx, seq))
     return VHDXLOG_E_ARGUMENT;
-  }
   memset(it, 0, sizeof *it);
   it->ctx = ctx;
   it->entry_offset = seq->tail_offset;
@@ -38,16 +36,10 @@ static vhdxlog_status next_entry(vhdxlog_iter *it) {
     uint64_t next = (uint64_t)it->entry_offset + it->entry_length;
     it->entry_offset = (uint32_t)(next % ctx->length);
   }
-  st = vhdxlog_entry_check_layout(ctx, it->entry_offset / VHDXLOG_SECTOR_SIZE,
-                                  &e);
-  if (st != VHDXLOG_OK) {
+  st = sequence_next_entry(ctx, it->entry_offset, it->started,
+                           it->sequence_number, &e);
+  if (st != VHDXLOG_OK)
     return st;
-  }
-  /* Written without a wrapping "+ 1"; a SequenceNumber of 0 never follows. */
-  if (it->started && (e.sequence_number == 0 ||
-                      e.sequence_number - 1u != it->sequence_number)) {
-    return VHDXLOG_E_ARGUMENT;
-  }
   it->started = 1;
   it->entries_left--;
   it->sequence_number = e.sequence_number;

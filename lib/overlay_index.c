@@ -51,7 +51,7 @@ size_t vhdxlog_overlay_index_size(const vhdxlog_plan *plan) {
 
 /* Where record r's write ends, in sectors. */
 static uint64_t slot_end_sector(const uint8_t *d) {
-  return (descriptor_file_offset(d) + walk_slot_length(d)) /
+  return (descriptor_file_offset(d) + descriptor_write_length(d)) /
          VHDXLOG_SECTOR_SIZE;
 }
 
@@ -163,7 +163,7 @@ static size_t collect(const vhdxlog_plan *plan, uint32_t *records,
         int is_data = d[0] == 'd';
         uint32_t data = is_data ? walk_data_offset(&w, &e, rank) : NO_DATA;
         rank += (uint32_t)is_data;
-        if (walk_slot_length(d) == 0 || r >= capacity)
+        if (descriptor_write_length(d) == 0 || r >= capacity)
           continue;
         records[2 * r] = (uint32_t)(d - log->log);
         records[2 * r + 1] = data;
@@ -313,7 +313,7 @@ vhdxlog_status vhdxlog_overlay_read_indexed(const vhdxlog_overlay_index *index,
       uint32_t r = index->owners[i];
       const uint8_t *slot = log + index->records[(size_t)2 * r];
       uint64_t at = descriptor_file_offset(slot);
-      uint64_t stop = at + walk_slot_length(slot);
+      uint64_t stop = at + descriptor_write_length(slot);
       uint64_t from = index->begins[i] > offset ? index->begins[i] : offset;
       if (i + 1 < index->extents && index->begins[i + 1] < stop)
         stop = index->begins[i + 1];

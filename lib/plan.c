@@ -356,7 +356,6 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
                                   vhdxlog_error *error) {
   vhdxlog_status st;
   uint64_t max_end = 0;
-  uint64_t size;
 
   /* The plan's one pass over the descriptors; it also yields the totals
    * the search leaves to it. */
@@ -399,13 +398,8 @@ static vhdxlog_status plan_replay(vhdxlog_plan *plan,
     return st;
   }
 
-  /* RULES.md "Plan" 5. */
-  size = image->file_size;
-  if (max_end > size)
-    size = max_end;
-  if (plan->seq.last_file_offset > size)
-    size = plan->seq.last_file_offset;
-  plan->replayed_size = size;
+  plan->replayed_size =
+      size_after_replay(image->file_size, max_end, plan->seq.last_file_offset);
 
   vhdxlog_derive_file_write_guid(image->log_guid, plan->new_file_write_guid);
   plan->need_file_write_guid = file_write_guid_differs(plan, image);

@@ -25,6 +25,15 @@ VHDXLOG_INTERNAL vhdxlog_status vhdxlog_plan_check_descriptors(
     const vhdxlog_sequence *seq, vhdxlog_region_patch *patches,
     uint64_t *max_end, uint64_t *count, vhdxlog_error *error);
 
+/* The file size after a replay (RULES.md "Plan" 5): the size now, grown
+ * to the end of the furthest write and to LastFileOffset. */
+static inline uint64_t size_after_replay(uint64_t size, uint64_t max_write_end,
+                                         uint64_t last_file_offset) {
+  if (max_write_end > size)
+    size = max_write_end;
+  return last_file_offset > size ? last_file_offset : size;
+}
+
 /* Patch the bytes of the two header slots the plan leaves into the window
  * `buf` = file bytes [offset, end) (both overlay reads). */
 VHDXLOG_INTERNAL void vhdxlog_overlay_patch_headers(const vhdxlog_plan *plan,

@@ -60,6 +60,19 @@ static vhdxlog_status write_header(const vhdxlog_io *io, int slot,
   return do_flush(io, result, error);
 }
 
+/* The plan's final bytes over slot `first`, then over the other slot. */
+static vhdxlog_status write_final_headers(const vhdxlog_io *io,
+                                          const vhdxlog_plan *plan, int first,
+                                          vhdxlog_replay_result *result,
+                                          vhdxlog_error *error) {
+  vhdxlog_status st =
+      write_header(io, first, plan->final_headers[first], result, error);
+  if (st != VHDXLOG_OK)
+    return st;
+  return write_header(io, 1 - first, plan->final_headers[1 - first], result,
+                      error);
+}
+
 /* Data sectors gathered back to back in the caller's buffer. */
 typedef struct data_run {
   uint8_t *buffer;
@@ -239,9 +252,7 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
     return VHDXLOG_OK;
   case VHDXLOG_ACTION_CLEAR_ARMED:
     /* RULES.md "Armed logs": headers only, the non-current slot first. */
-    st = write_header(io, o, plan->final_headers[o], result, error);
-    if (st == VHDXLOG_OK)
-      st = write_header(io, c, plan->final_headers[c], result, error);
+    st = write_final_headers(io, plan, o, result, error);
     if (st != VHDXLOG_OK)
       return st;
     result->armed_cleared = 1;
@@ -273,11 +284,8 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
                                       &max_end, NULL, error);
   if (st != VHDXLOG_OK)
     return st;
-  target = plan->replayed_size;
-  if (max_end > target)
-    target = max_end;
-  if (plan->seq.last_file_offset > target)
-    target = plan->seq.last_file_offset;
+  target = size_after_replay(plan->replayed_size, max_end,
+                             plan->seq.last_file_offset);
 
   /* Step 1: FileWriteGuid must change before the first modification
    * (MS-VHDX 2.2.2). The header is built in the caller's buffer. */
@@ -305,15 +313,8 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
 
   /* Step 4: clear the log, in both slots. final_headers were built by the
    * plan from the same current header and GUIDs (see plan.c). */
-  if (plan->need_file_write_guid) {
-    st = write_header(io, c, plan->final_headers[c], result, error);
-    if (st == VHDXLOG_OK)
-      st = write_header(io, o, plan->final_headers[o], result, error);
-  } else {
-    st = write_header(io, o, plan->final_headers[o], result, error);
-    if (st == VHDXLOG_OK)
-      st = write_header(io, c, plan->final_headers[c], result, error);
-  }
+  st = write_final_headers(io, plan, plan->need_file_write_guid ? c : o, result,
+                           error);
   if (st != VHDXLOG_OK)
     return st;
   result->replayed = 1;

@@ -36,14 +36,37 @@ typedef struct walk_entry {
   uint64_t seq;
 } walk_entry;
 
+/* A sequence that can start in `ctx` (its tail a sector of the log). */
+static inline int sequence_start_valid(const vhdxlog_log *ctx,
+                                       const vhdxlog_sequence *seq) {
+  return ctx != NULL && ctx->log != NULL && seq != NULL &&
+         seq->tail_offset % VHDXLOG_SECTOR_SIZE == 0 &&
+         seq->tail_offset < ctx->length;
+}
+
+/* The entry at log offset `offset`, checked as the next entry of a
+ * sequence (`started`: one came before, numbered `last_seq`): its layout,
+ * then the numbering, written without a wrapping "+ 1" (a SequenceNumber
+ * of 0 never follows). VHDXLOG_E_ARGUMENT for a break in the numbering. */
+static inline vhdxlog_status sequence_next_entry(const vhdxlog_log *ctx,
+                                                 uint32_t offset, int started,
+                                                 uint64_t last_seq,
+                                                 vhdxlog_entry *h) {
+  vhdxlog_status st =
+      vhdxlog_entry_check_layout(ctx, offset / VHDXLOG_SECTOR_SIZE, h);
+  if (st != VHDXLOG_OK)
+    return st;
+  if (started &&
+      (h->sequence_number == 0 || h->sequence_number - 1u != last_seq))
+    return VHDXLOG_E_ARGUMENT;
+  return VHDXLOG_OK;
+}
+
 /* The checks of vhdxlog_iter_init. */
 static inline vhdxlog_status walk_init(walk *w, const vhdxlog_log *ctx,
                                        const vhdxlog_sequence *seq) {
-  if (ctx == NULL || ctx->log == NULL || seq == NULL ||
-      seq->tail_offset % VHDXLOG_SECTOR_SIZE != 0 ||
-      seq->tail_offset >= ctx->length) {
+  if (!sequence_start_valid(ctx, seq))
     return VHDXLOG_E_ARGUMENT;
-  }
   memset(w, 0, sizeof *w);
   w->ctx = ctx;
   w->next_offset = seq->tail_offset;
@@ -60,15 +83,9 @@ static inline vhdxlog_status walk_next(walk *w, walk_entry *e) {
   if (w->left == 0)
     return VHDXLOG_END;
   e->offset = w->next_offset;
-  st = vhdxlog_entry_check_layout(w->ctx, w->next_offset / VHDXLOG_SECTOR_SIZE,
-                                  &h);
+  st = sequence_next_entry(w->ctx, w->next_offset, w->started, w->last_seq, &h);
   if (st != VHDXLOG_OK)
     return st;
-  /* As vhdxlog_iter: no wrapping "+ 1"; a SequenceNumber of 0 never
-   * follows. */
-  if (w->started &&
-      (h.sequence_number == 0 || h.sequence_number - 1u != w->last_seq))
-    return VHDXLOG_E_ARGUMENT;
   w->started = 1;
   w->left--;
   w->last_seq = h.sequence_number;
@@ -108,11 +125,6 @@ static inline uint32_t walk_data_offset(const walk *w, const walk_entry *e,
   if (sector >= w->ctx->sectors)
     sector -= w->ctx->sectors;
   return sector * VHDXLOG_SECTOR_SIZE;
-}
-
-/* The bytes a slot the plan checked writes. */
-static inline uint64_t walk_slot_length(const uint8_t *d) {
-  return descriptor_write_length(d);
 }
 
 #endif
