@@ -213,56 +213,18 @@ static vhdxlog_status apply_descriptors(const vhdxlog_plan *plan,
   return flush_zeros(io, zero_offset, zero_end, result, error);
 }
 
-vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
-                              uint8_t *buffer, size_t buffer_size,
-                              vhdxlog_replay_result *result,
-                              vhdxlog_error *error) {
-  vhdxlog_replay_result local_result;
-  const vhdxlog_image *image;
+/* MS-VHDX 2.3.3 in the order of RULES.md "Replay order", for a plan whose
+ * action is VHDXLOG_ACTION_REPLAY. */
+static vhdxlog_status replay_log(const vhdxlog_plan *plan, const vhdxlog_io *io,
+                                 uint8_t *buffer, size_t buffer_size,
+                                 vhdxlog_replay_result *result,
+                                 vhdxlog_error *error) {
+  const vhdxlog_image *image = plan->image;
+  const int c = image->current, o = 1 - c;
   vhdxlog_status st;
   uint64_t max_end = 0;
   uint64_t size = 0;
   uint64_t target;
-  int c, o;
-
-  if (result == NULL)
-    result = &local_result;
-  memset(result, 0, sizeof *result);
-  if (plan == NULL || plan->image == NULL || io == NULL || io->write == NULL ||
-      io->flush == NULL ||
-      (plan->image->current != 0 && plan->image->current != 1)) {
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  }
-  image = plan->image;
-  c = image->current;
-  o = 1 - c;
-
-  result->action = plan->action;
-  switch (plan->action) {
-  case VHDXLOG_ACTION_NONE:
-    clear_error(error);
-    return VHDXLOG_OK;
-  case VHDXLOG_ACTION_COMPLETE_CLEAR:
-    /* RULES.md: the second write of step 4, then flush. */
-    st = write_header(io, o, plan->final_headers[o], result, error);
-    if (st != VHDXLOG_OK)
-      return st;
-    result->headers_repaired = 1;
-    clear_error(error);
-    return VHDXLOG_OK;
-  case VHDXLOG_ACTION_CLEAR_ARMED:
-    /* RULES.md "Armed logs": headers only, the non-current slot first. */
-    st = write_final_headers(io, plan, o, result, error);
-    if (st != VHDXLOG_OK)
-      return st;
-    result->armed_cleared = 1;
-    clear_error(error);
-    return VHDXLOG_OK;
-  case VHDXLOG_ACTION_REPLAY:
-    break;
-  default:
-    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
-  }
 
   if (plan->log == NULL || io->write_zeros == NULL || io->get_size == NULL ||
       io->set_size == NULL || buffer == NULL ||
@@ -313,11 +275,54 @@ vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
 
   /* Step 4: clear the log, in both slots. final_headers were built by the
    * plan from the same current header and GUIDs (see plan.c). */
-  st = write_final_headers(io, plan, plan->need_file_write_guid ? c : o, result,
-                           error);
+  return write_final_headers(io, plan, plan->need_file_write_guid ? c : o,
+                             result, error);
+}
+
+vhdxlog_status vhdxlog_replay(const vhdxlog_plan *plan, const vhdxlog_io *io,
+                              uint8_t *buffer, size_t buffer_size,
+                              vhdxlog_replay_result *result,
+                              vhdxlog_error *error) {
+  vhdxlog_replay_result local_result;
+  vhdxlog_status st;
+  int *done;
+  int o;
+
+  if (result == NULL)
+    result = &local_result;
+  memset(result, 0, sizeof *result);
+  if (plan == NULL || plan->image == NULL || io == NULL || io->write == NULL ||
+      io->flush == NULL ||
+      (plan->image->current != 0 && plan->image->current != 1)) {
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
+  o = 1 - plan->image->current;
+
+  result->action = plan->action;
+  switch (plan->action) {
+  case VHDXLOG_ACTION_NONE:
+    clear_error(error);
+    return VHDXLOG_OK;
+  case VHDXLOG_ACTION_COMPLETE_CLEAR:
+    /* RULES.md: the second write of step 4, then flush. */
+    st = write_header(io, o, plan->final_headers[o], result, error);
+    done = &result->headers_repaired;
+    break;
+  case VHDXLOG_ACTION_CLEAR_ARMED:
+    /* RULES.md "Armed logs": headers only, the non-current slot first. */
+    st = write_final_headers(io, plan, o, result, error);
+    done = &result->armed_cleared;
+    break;
+  case VHDXLOG_ACTION_REPLAY:
+    st = replay_log(plan, io, buffer, buffer_size, result, error);
+    done = &result->replayed;
+    break;
+  default:
+    return report(error, VHDXLOG_E_ARGUMENT, 0, VHDXLOG_NO_INDEX);
+  }
   if (st != VHDXLOG_OK)
     return st;
-  result->replayed = 1;
+  *done = 1;
   clear_error(error);
   return VHDXLOG_OK;
 }
