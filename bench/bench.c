@@ -772,18 +772,18 @@ static void bench_search(const options *o, FILE *tab) {
  */
 #define PH_INTERLEAVE_MAX_BYTES (2048ull * MIB)
 
-enum {
-  PH_SEARCH,
-  PH_PLAN,
-  PH_REPLAY,
-  PH_REPLAY_NULL,
-  PH_BUILD,
-  PH_READ,
-  PH_COUNT
-};
-static const char *const ph_names[PH_COUNT] = {
-    "search",      "plan",        "replay (memory file)", "replay (null I/O)",
-    "index build", "overlay read"};
+/* The phases and their names, one list so that the two cannot drift. */
+#define PH_LIST(X)                                                             \
+  X(PH_SEARCH, "search")                                                       \
+  X(PH_PLAN, "plan")                                                           \
+  X(PH_REPLAY, "replay (memory file)")                                         \
+  X(PH_REPLAY_NULL, "replay (null I/O)")                                       \
+  X(PH_BUILD, "index build")                                                   \
+  X(PH_READ, "overlay read")
+#define PH_ENUM(id, name) id,
+#define PH_NAME(id, name) name,
+enum { PH_LIST(PH_ENUM) PH_COUNT };
+static const char *const ph_names[PH_COUNT] = {PH_LIST(PH_NAME)};
 
 /* A backend that accepts every call and stores nothing: the replay's own
  * cost, without the bytes the log makes the backend write. */
@@ -820,6 +820,10 @@ static int null_flush(void *ctx) {
   (void)ctx;
   return 0;
 }
+/* In vhdxlog_io's field order; ctx is set per case. */
+static const vhdxlog_io null_calls = {
+    NULL,          null_read,     null_write, null_write_zeros,
+    null_get_size, null_set_size, null_flush};
 
 typedef struct ph_case {
   const vtk_lp_pattern *pt;
@@ -884,13 +888,8 @@ static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
   c->file.fail_at_write = -1;
   vtk_mem_io(&c->file, &c->io);
   c->null_size = c->img.size;
+  c->null_io = null_calls;
   c->null_io.ctx = &c->null_size;
-  c->null_io.read = null_read;
-  c->null_io.write = null_write;
-  c->null_io.write_zeros = null_write_zeros;
-  c->null_io.get_size = null_get_size;
-  c->null_io.set_size = null_set_size;
-  c->null_io.flush = null_flush;
   if (c->plan.replay) {
     /* Reads land on bytes the log writes: a reservoir sample of written
      * sectors over every descriptor, so that every pattern's reads copy

@@ -42,14 +42,11 @@ static enum stage stage_of(const cli_image *img) {
   case VHDXLOG_E_LOG_BEYOND_FILE:
     return STAGE_CURRENT;
   case VHDXLOG_E_NO_VALID_REGION_TABLE:
-  case VHDXLOG_E_REGION_COUNT:
-  case VHDXLOG_E_REGION_ENTRY:
-  case VHDXLOG_E_REGION_DUPLICATE:
-  case VHDXLOG_E_REGION_UNKNOWN_REQUIRED:
-  case VHDXLOG_E_REGION_MISSING:
-  case VHDXLOG_E_REGION_OVERLAP:
     return STAGE_REGIONS;
   default:
+    /* The rules on region table entries (their errors name one). */
+    if (vhdxlog_status_index_kind(s) == VHDXLOG_INDEX_REGION_ENTRY)
+      return STAGE_REGIONS;
     /* Caller and I/O errors leave no telling how far the loader got. */
     return cli_image_parsed(img) ? STAGE_IMAGE : STAGE_NONE;
   }

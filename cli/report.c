@@ -35,24 +35,15 @@ const char *cli_offset_kind(vhdxlog_status s) {
   return NULL;
 }
 
+/* Which statuses carry an index is the library's status list
+ * (vhdxlog_status_index_kind()); only the words are ours. */
 const char *cli_index_kind(vhdxlog_status s) {
-  switch (s) {
-  case VHDXLOG_E_DESCRIPTOR_SIGNATURE:
-  case VHDXLOG_E_DESCRIPTOR_RESERVED:
-  case VHDXLOG_E_DESCRIPTOR_LENGTH:
-  case VHDXLOG_E_DESCRIPTOR_OFFSET:
-  case VHDXLOG_E_DESCRIPTOR_SEQUENCE:
-  case VHDXLOG_E_DESCRIPTOR_TARGET:
+  switch (vhdxlog_status_index_kind(s)) {
+  case VHDXLOG_INDEX_DESCRIPTOR:
     return "descriptor";
-  case VHDXLOG_E_DATA_SIGNATURE:
-  case VHDXLOG_E_DATA_SEQUENCE:
+  case VHDXLOG_INDEX_DATA_SECTOR:
     return "data sector";
-  case VHDXLOG_E_REGION_COUNT:
-  case VHDXLOG_E_REGION_ENTRY:
-  case VHDXLOG_E_REGION_DUPLICATE:
-  case VHDXLOG_E_REGION_UNKNOWN_REQUIRED:
-  case VHDXLOG_E_REGION_MISSING:
-  case VHDXLOG_E_REGION_OVERLAP:
+  case VHDXLOG_INDEX_REGION_ENTRY:
     return "region entry";
   default:
     return NULL;

@@ -484,14 +484,16 @@ int vhdxlog_posix_close(vhdxlog_posix_file *f) {
   return rc;
 }
 
+/* The callbacks in vhdxlog_io's field order (ctx is set per file). No two
+ * callbacks share a type: a pointer in the wrong place is an
+ * incompatible-pointer-types diagnostic (an error with -Werror). */
+static const vhdxlog_io posix_calls = {
+    NULL,           posix_read,     posix_write, posix_write_zeros,
+    posix_get_size, posix_set_size, posix_flush};
+
 void vhdxlog_posix_io(vhdxlog_posix_file *f, vhdxlog_io *io) {
+  *io = posix_calls;
   io->ctx = f;
-  io->read = posix_read;
-  io->write = posix_write;
-  io->write_zeros = posix_write_zeros;
-  io->get_size = posix_get_size;
-  io->set_size = posix_set_size;
-  io->flush = posix_flush;
 }
 
 vhdxlog_posix_file *vhdxlog_io_posix_file(const vhdxlog_io *io) {

@@ -147,12 +147,14 @@ static int mem_flush(void *ctx) {
   return 0;
 }
 
+/* The callbacks in vhdxlog_io's field order (ctx is set per file). No two
+ * callbacks share a type: a pointer in the wrong place is an
+ * incompatible-pointer-types diagnostic (an error with -Werror). */
+static const vhdxlog_io mem_calls = {
+    NULL,         mem_read,     mem_write, mem_write_zeros,
+    mem_get_size, mem_set_size, mem_flush};
+
 void vtk_mem_io(vtk_mem_file *f, vhdxlog_io *io) {
+  *io = mem_calls;
   io->ctx = f;
-  io->read = mem_read;
-  io->write = mem_write;
-  io->write_zeros = mem_write_zeros;
-  io->get_size = mem_get_size;
-  io->set_size = mem_set_size;
-  io->flush = mem_flush;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "repair.h"
 
 #define SECTOR VHDXLOG_SECTOR_SIZE
 
@@ -358,4 +359,20 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
     check_search_error(l, ctx, guid, st, error);
   check_best(l, guid, st, seq);
   return st;
+}
+
+void fuzz_search_rest(fuzz_reader *r, const uint8_t guid[16], unsigned repair) {
+  fuzz_log l;
+  vhdxlog_log ctx;
+  vhdxlog_sequence seq;
+  vhdxlog_error error;
+
+  if (fuzz_log_init(&l, r->p, r->left, 0) != 0)
+    return;
+  if (repair != 0) {
+    vtk_repair_use_crc(vhdxlog_crc32c); /* fast; the oracle has its own */
+    vtk_repair_log(l.bytes, l.length, guid, repair);
+  }
+  fuzz_search_and_check(&l, guid, &ctx, &seq, &error);
+  fuzz_log_done(&l);
 }

@@ -95,4 +95,12 @@ vhdxlog_status fuzz_search_and_check(fuzz_log *l, const uint8_t guid[16],
                                      vhdxlog_log *ctx, vhdxlog_sequence *seq,
                                      vhdxlog_error *error);
 
+/*
+ * The whole of a bare-log target after its prefix: the rest of `r` as a log
+ * span; when `repair` holds VTK_REPAIR_* flags (testkit/repair.h), the
+ * entries' checksums recomputed first (0: the bytes as they are); then
+ * fuzz_search_and_check(). A span that cannot be built is skipped.
+ */
+void fuzz_search_rest(fuzz_reader *r, const uint8_t guid[16], unsigned repair);
+
 #endif

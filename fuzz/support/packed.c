@@ -30,17 +30,23 @@ uint64_t rd_unpacked_size(const uint8_t *packed, size_t size) {
   return (uint64_t)MIB + tail + extra * RD_PACKED_EXTRA_UNIT;
 }
 
+/* Copy what a packed form of `size` bytes holds of piece `p` into `head`;
+ * the number of bytes copied (0: the input ends before the piece). */
+static size_t copy_piece(const piece *p, const uint8_t *packed, size_t size,
+                         uint8_t *head) {
+  size_t n;
+  if (size <= p->packed_at)
+    return 0;
+  n = size - p->packed_at < p->length ? size - p->packed_at : p->length;
+  memcpy(head + p->file_at, packed + p->packed_at, n);
+  return n;
+}
+
 void rd_unpack_head(const uint8_t *packed, size_t size, uint8_t *head) {
   size_t i;
   memset(head, 0, MIB);
-  for (i = 0; i < PIECES; i++) {
-    const piece *p = &pieces[i];
-    if (size > p->packed_at) {
-      size_t n =
-          size - p->packed_at < p->length ? size - p->packed_at : p->length;
-      memcpy(head + p->file_at, packed + p->packed_at, n);
-    }
-  }
+  for (i = 0; i < PIECES; i++)
+    (void)copy_piece(&pieces[i], packed, size, head);
 }
 
 const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
@@ -69,13 +75,10 @@ size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
 
   *options = size > 0 ? packed[0] : 0;
   for (i = 0; i < PIECES; i++) {
-    const piece *p = &pieces[i];
-    if (size > p->packed_at) {
-      size_t len =
-          size - p->packed_at < p->length ? size - p->packed_at : p->length;
-      memcpy(image + p->file_at, packed + p->packed_at, len);
-      ranges[n][0] = p->file_at;
-      ranges[n][1] = p->file_at + len;
+    size_t len = copy_piece(&pieces[i], packed, size, image);
+    if (len > 0) {
+      ranges[n][0] = pieces[i].file_at;
+      ranges[n][1] = pieces[i].file_at + len;
       n++;
     }
   }
