@@ -102,16 +102,7 @@ static vtk_desc data(uint64_t file_offset, uint32_t seed) {
 
 static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
                        uint32_t n) {
-  vtk_entry e;
-  memset(&e, 0, sizeof e);
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, log_guid, 16);
-  e.flushed_file_offset = file_size;
-  e.last_file_offset = file_size;
-  e.descs = d;
-  e.desc_count = n;
-  return e;
+  return vtk_entry_make(seq, tail, log_guid, file_size, file_size, d, n);
 }
 
 /* The default image (4 MiB, log at 1 MiB, BAT at 2 MiB, metadata at 3 MiB,
