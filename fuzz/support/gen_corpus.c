@@ -210,6 +210,25 @@ static void seed_one_entry(const char *name, uint32_t len, uint64_t seq,
   free(log);
 }
 
+/* A 16 KiB log holding the run `e` (up to 8 entries, back to back from
+ * offset 0), each entry checked one by one too. */
+static void seed_run(const char *name, const vtk_entry *e, uint32_t n,
+                     uint8_t repair) {
+  const uint32_t len = 16 * KIB;
+  uint32_t starts[8], i, off = 0;
+  uint8_t *log = new_log(len);
+  if (n > 8) {
+    fprintf(stderr, "gen_corpus: %s: more than 8 entries\n", name);
+    exit(1);
+  }
+  for (i = 0; i < n; i++) {
+    starts[i] = off;
+    off = vtk_log_write_run(log, len, off, e + i, 1);
+  }
+  emit_log(name, log, len, starts, n, repair);
+  free(log);
+}
+
 /* Single entries and short runs, one case per shape. */
 static void log_seeds(void) {
   static const vtk_break_case middle = {VTK_BREAK_DESC_SIGNATURE, 200,
@@ -238,14 +257,9 @@ static void log_seeds(void) {
   }
 
   /* Two entries, the second the head, Tail at the first. */
-  log = new_log(len);
   e[0] = entry(10, 0, d, 2);
   e[1] = entry(11, 0, d + 1, 1);
-  starts[0] = 0;
-  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
-  vtk_log_write_run(log, len, starts[1], e + 1, 1);
-  emit_log("log-two-entries", log, len, starts, 2, 3);
-  free(log);
+  seed_run("log-two-entries", e, 2, 3);
 
   /* Many entries (some without descriptors) filling 15 of 16 sectors, the
    * Tail trailing by three entries as a checkpointing writer leaves it. */
@@ -333,15 +347,9 @@ static void log_seeds_runs(void) {
   free(log);
 
   /* The head's Tail names no entry of its run: no complete sequence. */
-  len = 16 * KIB;
-  log = new_log(len);
   e[0] = entry(20, 0, d, 1);
   e[1] = entry(21, 3 * VTK_SECTOR, d, 1);
-  starts[0] = 0;
-  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
-  vtk_log_write_run(log, len, starts[1], e + 1, 1);
-  emit_log("log-incomplete", log, len, starts, 2, 3);
-  free(log);
+  seed_run("log-incomplete", e, 2, 3);
 
   /* Two complete sequences (the newer wins) and a newer incomplete run,
    * split by a numbering gap from a valid entry after it. */
@@ -364,23 +372,14 @@ static void log_seeds_runs(void) {
   free(log);
 
   /* An entry of another log (foreign GUID) between two of ours. */
-  len = 16 * KIB;
-  log = new_log(len);
   e[0] = entry(5, 0, d, 1);
   e[1] = entry(6, 0, d, 1);
   memcpy(e[1].log_guid, other_guid, 16);
   e[2] = entry(7, 2 * VTK_SECTOR, d, 1);
-  vtk_log_write_run(log, len, 0, e, 3);
-  starts[0] = 0;
-  starts[1] = VTK_SECTOR;
-  starts[2] = 2 * VTK_SECTOR;
-  emit_log("log-foreign-entry", log, len, starts, 3, 0);
-  free(log);
+  seed_run("log-foreign-entry", e, 3, 0);
 
   /* Nothing at all. */
-  log = new_log(len);
-  emit_log("log-empty", log, len, starts, 0, 3);
-  free(log);
+  seed_run("log-empty", NULL, 0, 3);
 }
 
 /* Every entry rule broken once (checksum recomputed, so only that rule
