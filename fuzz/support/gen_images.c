@@ -150,26 +150,35 @@ static uint8_t *image_log(vtk_image *img) {
   return img->data + vtk_get_le64(vtk_header(img, cur) + 72);
 }
 
-static void clean_images(void) {
+/* The default image but for the headers' SequenceNumbers, holding the run
+ * `e` (`n` entries from log offset 0; clean if none), emitted as `name`. */
+static void with_headers(const char *name, uint64_t seq1, uint64_t seq2,
+                         const vtk_entry *e, size_t n) {
   vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.header_seq[0] = seq1;
+  s.header_seq[1] = seq2;
+  base(&img, &s);
+  if (n > 0)
+    put_run(&img, e, n, 0);
+  emit(name, &img);
+  vtk_image_free(&img);
+}
+
+static void clean_images(void) {
   vtk_image img;
 
   base(&img, NULL);
   emit("gen-clean", &img);
   vtk_image_free(&img);
 
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = 7;
-  s.header_seq[1] = 6;
-  base(&img, &s);
-  emit("gen-clean-header1-current", &img);
-  vtk_image_free(&img);
+  with_headers("gen-clean-header1-current", 7, 6, NULL, 0);
 }
 
 static void basic_images(void) {
   vtk_desc d[8];
   vtk_entry e[4];
-  vtk_image_spec s;
   vtk_image img;
 
   /* One entry: data, zero, data. */
@@ -180,13 +189,7 @@ static void basic_images(void) {
   dirty("gen-one-entry", e, 1, 0);
 
   /* The same with header 1 current. */
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = 9;
-  s.header_seq[1] = 8;
-  base(&img, &s);
-  put_run(&img, e, 1, 0);
-  emit("gen-one-entry-header1-current", &img);
-  vtk_image_free(&img);
+  with_headers("gen-one-entry-header1-current", 9, 8, e, 1);
 
   /* FileWriteGuid already derive(LogGuid): no first header update. */
   base(&img, NULL);
@@ -200,12 +203,7 @@ static void basic_images(void) {
   vtk_image_free(&img);
 
   /* Equal header numbers, identical headers (QEMU's quirk), dirty. */
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = s.header_seq[1] = 4;
-  base(&img, &s);
-  put_run(&img, e, 1, 0);
-  emit("gen-header-tie-dirty", &img);
-  vtk_image_free(&img);
+  with_headers("gen-header-tie-dirty", 4, 4, e, 1);
 
   /* Header SequenceNumber 2^64 - 1, - 2, - 3: the first, second or third
    * header update wraps to 0. */
@@ -214,15 +212,8 @@ static void basic_images(void) {
                                    "gen-header-seq-wrap-second",
                                    "gen-header-seq-wrap-third"};
     int w;
-    for (w = 0; w < 3; w++) {
-      vtk_image_spec_default(&s);
-      s.header_seq[0] = 5;
-      s.header_seq[1] = UINT64_MAX - (uint64_t)w;
-      base(&img, &s);
-      put_run(&img, e, 1, 0);
-      emit(names[w], &img);
-      vtk_image_free(&img);
-    }
+    for (w = 0; w < 3; w++)
+      with_headers(names[w], 5, UINT64_MAX - (uint64_t)w, e, 1);
   }
 
   /* Three entries, later writes over earlier ones, every Tail at 0. */
@@ -358,12 +349,22 @@ static void wrap_images(void) {
   dirty("gen-entry-ends-at-log-end", e, 1, MIB - len);
 }
 
+/* Put a 1 MiB log holding `a` at offset 0 and `b` at `at_b`, each a run of
+ * its own unless `b` names `a` as its Tail. */
+static void put_two(vtk_image *img, vtk_entry a, vtk_entry b, uint32_t at_b) {
+  uint8_t *log = calloc(1, MIB);
+  if (log == NULL)
+    die("calloc");
+  vtk_log_write_entry(log, MIB, 0, &a);
+  vtk_log_write_entry(log, MIB, at_b, &b);
+  vtk_image_put_log(img, log, MIB, log_guid);
+  free(log);
+}
+
 static void sequence_images(void) {
   vtk_desc d[4];
   vtk_entry e[4];
   vtk_image img;
-  uint8_t *log;
-  uint32_t len;
 
   d[0] = data(2u * MIB, 21);
   d[1] = data(2u * MIB, 22);
@@ -371,80 +372,51 @@ static void sequence_images(void) {
 
   /* Two complete runs; the one found second has the greater head. */
   base(&img, NULL);
-  log = calloc(1, MIB);
-  if (log == NULL)
-    die("calloc");
-  e[0] = entry(5, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(9, 64 * SECTOR, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(5, 0, d, 1), entry(9, 64 * SECTOR, d + 1, 2),
+          64 * SECTOR);
   emit("gen-competing-later-wins", &img);
   /* And the greater head found first. */
-  memset(log, 0, MIB);
-  e[0] = entry(9, 0, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(5, 64 * SECTOR, d, 1);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(9, 0, d + 1, 2), entry(5, 64 * SECTOR, d, 1),
+          64 * SECTOR);
   emit("gen-competing-earlier-wins", &img);
 
   /* Two complete runs with equal head numbers and different writes: the
    * first one found is kept (strictly greater replaces). */
-  memset(log, 0, MIB);
-  e[0] = entry(7, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(7, 32 * SECTOR, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 32 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(7, 0, d, 1), entry(7, 32 * SECTOR, d + 1, 2),
+          32 * SECTOR);
   emit("gen-equal-heads-first-kept", &img);
 
   /* A newer run that is not complete (its Tail points at no entry of the
    * run) after an older complete one: the older one is replayed. */
-  memset(log, 0, MIB);
-  e[0] = entry(3, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(4, 200 * SECTOR, d + 1, 1);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(3, 0, d, 1), entry(4, 200 * SECTOR, d + 1, 1),
+          64 * SECTOR);
   emit("gen-newer-incomplete", &img);
 
   /* Only an incomplete run: no sequence. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 100 * SECTOR, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 1, 0);
   emit("gen-only-incomplete", &img);
 
   /* An entry with another GUID in the middle of a run breaks it. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 0, d, 1);
   e[1] = entry(4, 0, d + 1, 1);
   memcpy(e[1].log_guid, other_guid, 16);
   e[2] = entry(5, 0, d + 2, 1);
-  vtk_log_write_run(log, MIB, 0, e, 3);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 3, 0);
   emit("gen-foreign-entry-in-run", &img);
 
   /* Sequence numbers that skip (3, 5): two runs, 5 is the head of its own
    * complete run. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 0, d, 1);
-  len = vtk_entry_length(&e[0]);
-  e[1] = entry(5, len, d + 1, 1);
-  vtk_log_write_run(log, MIB, 0, e, 2);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  e[1] = entry(5, vtk_entry_length(&e[0]), d + 1, 1);
+  put_run(&img, e, 2, 0);
   emit("gen-sequence-gap", &img);
 
   /* A huge sequence number (high half non-zero in the data sectors). */
-  memset(log, 0, MIB);
   e[0] = entry(0xFFFFFFFF00000001ull, 0, d, 1);
   e[1] = entry(0xFFFFFFFF00000002ull, 0, d + 2, 1);
-  vtk_log_write_run(log, MIB, 0, e, 2);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 2, 0);
   emit("gen-big-sequence-numbers", &img);
-
-  free(log);
   vtk_image_free(&img);
 }
 
