@@ -570,17 +570,23 @@ static void image_seeds(void) {
   seed_spec("image-log-unaligned", &s, 0);
 }
 
+/* The clean image, copy 2 of the region table dropped (so copy 1's error is
+ * the one reported), copy 1 claiming `count` entries. */
+static void region_count_image(vtk_image *img, uint32_t count) {
+  vtk_image_spec s;
+  spec_clean(&s);
+  build(img, &s);
+  drop_region_tables(img, 1);
+  vtk_region_set_count(img, 0, count);
+  vtk_region_fix_checksum(img, 0);
+}
+
 /* Region table rules. */
 static void image_seeds_regions(void) {
   vtk_image_spec s;
   vtk_image img;
 
-  /* Region tables (copy 2 invalid, so copy 1's error is the one reported). */
-  spec_clean(&s);
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  vtk_region_set_count(&img, 0, 2048);
-  vtk_region_fix_checksum(&img, 0);
+  region_count_image(&img, 2048);
   emit_image("image-region-count", &img);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_image("image-no-valid-region-table", &img);
@@ -612,11 +618,7 @@ static void image_seeds_regions(void) {
   s.extra_count = 2;
   seed_spec("image-region-unknown-optional", &s, 1);
 
-  spec_clean(&s);
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  vtk_region_set_count(&img, 0, 1);
-  vtk_region_fix_checksum(&img, 0);
+  region_count_image(&img, 1);
   emit_image("image-region-missing", &img);
   vtk_image_free(&img);
 

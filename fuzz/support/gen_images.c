@@ -144,6 +144,13 @@ static void dirty(const char *name, const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image_free(&img);
 }
 
+/* Default image with one entry (Tail at itself) of the descriptors `d`. */
+static void dirty_one(const char *name, uint64_t seq, const vtk_desc *d,
+                      uint32_t n) {
+  vtk_entry e = entry(seq, 0, d, n);
+  dirty(name, &e, 1, 0);
+}
+
 /* The log of the current header, for poking at entries. */
 static uint8_t *image_log(vtk_image *img) {
   int cur = vtk_image_current(img);
@@ -262,7 +269,6 @@ static void basic_images(void) {
 
 static void descriptor_images(void) {
   static vtk_desc d[300];
-  vtk_entry e[2];
   uint32_t i;
 
   /* Zero descriptors only: one of length 0 (a no-op, even at offset 0),
@@ -271,14 +277,12 @@ static void descriptor_images(void) {
   d[1] = vtk_zero(2u * MIB, MIB);
   d[2] = vtk_zero(3u * MIB + 5 * SECTOR, SECTOR);
   d[3] = vtk_zero(5u * MIB, 2 * SECTOR);
-  e[0] = entry(4, 0, d, 4);
-  dirty("gen-zero-descriptors", e, 1, 0);
+  dirty_one("gen-zero-descriptors", 4, d, 4);
 
   /* 130 data descriptors: two descriptor sectors. */
   for (i = 0; i < 130; i++)
     d[i] = data(2u * MIB + (uint64_t)(i * 7 % 200) * SECTOR, 100 + i);
-  e[0] = entry(5, 0, d, 130);
-  dirty("gen-130-descriptors", e, 1, 0);
+  dirty_one("gen-130-descriptors", 5, d, 130);
 
   /* 300 descriptors, zero and data mixed: three descriptor sectors. */
   for (i = 0; i < 300; i++) {
@@ -286,35 +290,29 @@ static void descriptor_images(void) {
     d[i] = i % 3 == 0 ? vtk_zero(at, (uint64_t)(i % 5) * SECTOR)
                       : data(at, 1000 + i);
   }
-  e[0] = entry(6, 0, d, 300);
-  dirty("gen-300-descriptors", e, 1, 0);
+  dirty_one("gen-300-descriptors", 6, d, 300);
 
   /* Exactly 126 and 127 descriptors: the first sector's limit. */
   for (i = 0; i < 127; i++)
     d[i] = data(2u * MIB + (uint64_t)i * SECTOR, 2000 + i);
-  e[0] = entry(7, 0, d, 126);
-  dirty("gen-126-descriptors", e, 1, 0);
-  e[0] = entry(7, 0, d, 127);
-  dirty("gen-127-descriptors", e, 1, 0);
+  dirty_one("gen-126-descriptors", 7, d, 126);
+  dirty_one("gen-127-descriptors", 7, d, 127);
 
   /* Writes beyond the end of the file: a data sector at 6 MiB + 4 KiB and
    * a zero range past it; the file grows to the furthest write. */
   d[0] = data(6u * MIB + SECTOR, 9);
   d[1] = vtk_zero(7u * MIB, 3 * SECTOR);
   d[2] = data(2u * MIB, 10);
-  e[0] = entry(8, 0, d, 3);
-  dirty("gen-writes-beyond-eof", e, 1, 0);
+  dirty_one("gen-writes-beyond-eof", 8, d, 3);
 
   /* A zero range far beyond any cap: both sides must say E_IO. */
   d[0] = vtk_zero(16u * MIB, (uint64_t)1 << 40);
-  e[0] = entry(9, 0, d, 1);
-  dirty("gen-zero-beyond-cap", e, 1, 0);
+  dirty_one("gen-zero-beyond-cap", 9, d, 1);
 
   /* Adjacent data sectors (coalesced), then a gap, then adjacent again. */
   for (i = 0; i < 40; i++)
     d[i] = data(2u * MIB + (uint64_t)(i < 20 ? i : i + 5) * SECTOR, 300 + i);
-  e[0] = entry(11, 0, d, 40);
-  dirty("gen-adjacent-data", e, 1, 0);
+  dirty_one("gen-adjacent-data", 11, d, 40);
 }
 
 static void wrap_images(void) {
@@ -425,16 +423,13 @@ static void plan_error_images(void) {
   vtk_entry e[1];
 
   d[0] = data(VTK_HEADER1 + SECTOR, 31); /* into header 1's slot */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-header", e, 1, 0);
+  dirty_one("gen-target-header", 2, d, 1);
 
   d[0] = vtk_zero(0, 128u * 1024u); /* [0, 128 KiB): header 1 too */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-header-zero", e, 1, 0);
+  dirty_one("gen-target-header-zero", 2, d, 1);
 
   d[0] = data(MIB + 10 * SECTOR, 32); /* into the log */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-log", e, 1, 0);
+  dirty_one("gen-target-log", 2, d, 1);
 
   d[0] = data(2u * MIB, 33);
   e[0] = entry(2, 0, d, 1);
@@ -445,21 +440,17 @@ static void plan_error_images(void) {
    * (RULES.md "Plan" 1: a half-done write there could leave a file that
    * no longer parses). */
   d[0] = data(300u * 1024u, 34); /* between region table 2 and 1 MiB */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-below-1mib", e, 1, 0);
+  dirty_one("gen-write-below-1mib", 2, d, 1);
 
   d[0] = data(VTK_REGION1, 35); /* over region table 1 */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-region-table-1", e, 1, 0);
+  dirty_one("gen-write-region-table-1", 2, d, 1);
 
   d[0] = data(VTK_REGION1, 36); /* over both region tables */
   d[1] = data(VTK_REGION2, 37);
-  e[0] = entry(2, 0, d, 2);
-  dirty("gen-write-both-region-tables", e, 1, 0);
+  dirty_one("gen-write-both-region-tables", 2, d, 2);
 
   d[0] = data(0, 38); /* over the file identifier */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-identifier", e, 1, 0);
+  dirty_one("gen-write-identifier", 2, d, 1);
 
   /* The identifier overwritten, then written back as it was: the replayed
    * file would parse, a file interrupted between the two writes would not
