@@ -419,38 +419,40 @@ static void sequence_images(void) {
 }
 
 static void plan_error_images(void) {
+  /* One data sector where no replay may write. Below 1 MiB outside the
+   * header slots too (RULES.md "Plan" 1: a half-done write there could
+   * leave a file that no longer parses). */
+  static const struct {
+    const char *name;
+    uint64_t at;
+    uint32_t seed;
+  } refused[] = {
+      {"gen-target-header", VTK_HEADER1 + SECTOR, 31}, /* header 1's slot */
+      {"gen-target-log", MIB + 10 * SECTOR, 32},
+      {"gen-write-below-1mib", 300u * 1024u, 34}, /* past region table 2 */
+      {"gen-write-region-table-1", VTK_REGION1, 35},
+      {"gen-write-identifier", 0, 38},
+  };
   vtk_desc d[2];
   vtk_entry e[1];
+  size_t i;
 
-  d[0] = data(VTK_HEADER1 + SECTOR, 31); /* into header 1's slot */
-  dirty_one("gen-target-header", 2, d, 1);
+  for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    d[0] = data(refused[i].at, refused[i].seed);
+    dirty_one(refused[i].name, 2, d, 1);
+  }
 
   d[0] = vtk_zero(0, 128u * 1024u); /* [0, 128 KiB): header 1 too */
   dirty_one("gen-target-header-zero", 2, d, 1);
-
-  d[0] = data(MIB + 10 * SECTOR, 32); /* into the log */
-  dirty_one("gen-target-log", 2, d, 1);
 
   d[0] = data(2u * MIB, 33);
   e[0] = entry(2, 0, d, 1);
   e[0].flushed_file_offset = 8u * MIB; /* the file is 4 MiB */
   dirty("gen-file-truncated", e, 1, 0);
 
-  /* Writes into the first 1 MiB outside the header slots: refused too
-   * (RULES.md "Plan" 1: a half-done write there could leave a file that
-   * no longer parses). */
-  d[0] = data(300u * 1024u, 34); /* between region table 2 and 1 MiB */
-  dirty_one("gen-write-below-1mib", 2, d, 1);
-
-  d[0] = data(VTK_REGION1, 35); /* over region table 1 */
-  dirty_one("gen-write-region-table-1", 2, d, 1);
-
   d[0] = data(VTK_REGION1, 36); /* over both region tables */
   d[1] = data(VTK_REGION2, 37);
   dirty_one("gen-write-both-region-tables", 2, d, 2);
-
-  d[0] = data(0, 38); /* over the file identifier */
-  dirty_one("gen-write-identifier", 2, d, 1);
 
   /* The identifier overwritten, then written back as it was: the replayed
    * file would parse, a file interrupted between the two writes would not
