@@ -698,6 +698,9 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   return 0;
 }
 
+/* The rule cases, then the LIMIT_CASES limit cases: one table, so that a
+ * generator can walk both in one loop. */
+#define LIMIT_CASES 4u
 const vtk_break_case vtk_break_cases[] = {
     {VTK_BREAK_SIGNATURE, 0, "signature"},
     {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
@@ -721,18 +724,17 @@ const vtk_break_case vtk_break_cases[] = {
     {VTK_BREAK_DATA_SEQUENCE_HIGH, 0, "data-sequence-high"},
     {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
     {VTK_BREAK_CHECKSUM, 0, "checksum"},
-};
-const size_t vtk_break_case_count =
-    sizeof vtk_break_cases / sizeof vtk_break_cases[0];
-
-const vtk_break_case vtk_limit_cases[] = {
+    /* The limit cases. */
     {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
     {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
     {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, "desc-offset-too-big"},
     {VTK_BREAK_DESC_OFFSET_OVERFLOW, 0, "desc-offset-overflow"},
 };
-const size_t vtk_limit_case_count =
-    sizeof vtk_limit_cases / sizeof vtk_limit_cases[0];
+#define ALL_CASES (sizeof vtk_break_cases / sizeof vtk_break_cases[0])
+const size_t vtk_break_case_count = ALL_CASES - LIMIT_CASES;
+const vtk_break_case *const vtk_limit_cases =
+    vtk_break_cases + (ALL_CASES - LIMIT_CASES);
+const size_t vtk_limit_case_count = LIMIT_CASES;
 
 /* ------------------------------------------------------------------------ */
 /* Replay model. */

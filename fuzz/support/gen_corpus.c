@@ -392,10 +392,9 @@ static void log_seeds_broken(void) {
   d[2] = data_desc(AT_META + VTK_SECTOR, 2);
   n = (uint32_t)(vtk_break_case_count + vtk_limit_case_count);
   for (i = 0; i < n; i++) {
-    /* The limit cases are valid entries past our 2^62 bound. */
-    const vtk_break_case *bc = i < vtk_break_case_count
-                                   ? &vtk_break_cases[i]
-                                   : &vtk_limit_cases[i - vtk_break_case_count];
+    /* The rule cases, then the limit cases: valid entries past our 2^62
+     * bound. */
+    const vtk_break_case *bc = &vtk_break_cases[i];
     char name[64];
     snprintf(name, sizeof(name), "break-%s", bc->name);
     /* Both halves of the sequence number in use. */
