@@ -97,14 +97,16 @@ static void emit(const char *target, const char *name, buf *b) {
   memset(b, 0, sizeof(*b));
 }
 
-/* Make CORPUS/<target>/ and remove its old seed-* files. */
-static void prepare(const char *target) {
+/* Make CORPUS/<target>/ and, if `clean`, remove its old seed-* files. */
+static void prepare(const char *target, int clean) {
   char dir[1024], path[2048];
   DIR *d;
   struct dirent *ent;
   path_of(dir, sizeof(dir), target, NULL);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     die(dir);
+  if (!clean)
+    return;
   d = opendir(dir);
   if (d == NULL)
     die(dir);
@@ -117,6 +119,11 @@ static void prepare(const char *target) {
   }
   closedir(d);
 }
+
+/* Their folders also keep the seed-gen-* scenario images (docs/FUZZING.md
+ * "Corpus"), so these are made but never cleaned. */
+static const char *const replay_targets[3] = {
+    "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
 
 /* ------------------------------------------------------------------------ */
 /* Logs.                                                                    */
@@ -706,13 +713,11 @@ static void image_seeds_dirty(void) {
  * the packed image. */
 static void emit_replay_seed(const char *name, const vtk_image *img,
                              uint32_t picks) {
-  static const char *const targets[] = {
-      "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
   uint8_t prefix[4];
   size_t i;
   vtk_put_le32(prefix, picks);
   for (i = 0; i < 3; i++)
-    emit_packed(targets[i], name, img, prefix, sizeof prefix);
+    emit_packed(replay_targets[i], name, img, prefix, sizeof prefix);
 }
 
 static void emit_everywhere(const char *name, const vtk_image *img) {
@@ -892,7 +897,9 @@ int main(int argc, char **argv) {
   if (mkdir(corpus_dir, 0777) != 0 && errno != EEXIST)
     die(corpus_dir);
   for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-    prepare(targets[i]);
+    prepare(targets[i], 1);
+  for (i = 0; i < 3; i++)
+    prepare(replay_targets[i], 0);
   vtk_guid(log_guid, 1);
   vtk_guid(other_guid, 2);
   init_pool();
