@@ -257,48 +257,25 @@ static void gen_overlap(vtk_lp_log *g) {
   g->expect = VTK_LP_NONE_DATA_SIGNATURE;
 }
 
+/* One pattern a line: name, hostile, kind, shape, oldest entry, Tail rule,
+ * numbering step, flaw, what the benchmark prints. */
+/* clang-format off */
 const vtk_lp_pattern vtk_lp_patterns[] = {
-    {"b-full", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "valid entries 2..16 sectors, whole log one sequence, head at end"},
-    {"b-end", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_WINDOW, 1, 0,
-     "same entries, active sequence = last ~28 entries, ending at the end"},
-    {"b-circ", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_MIDDLE,
-     VTK_LP_TAIL_WINDOW, 1, 0,
-     "circular log, head in the middle, ~28 entries active"},
-    {"h-hdr126", 1, VTK_LP_HDR126, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "(a) every sector a header claiming the log, 126 valid descriptors"},
-    {"h-zero126-badcrc", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, VTK_LP_FLAW_CRC,
-     "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
-    {"h-zero126-lastbad", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, VTK_LP_FLAW_LAST_DESCRIPTOR,
-     "(a'') the same, CRC right, last descriptor's Reserved wrong: every "
-     "candidate takes the slow path for its error"},
-    {"h-span-crc", 1, VTK_LP_SPAN_CRC, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
-    {"h-overlap", 1, VTK_LP_OVERLAP, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "(d) header every 16 sectors claiming 127, overlapping claims"},
-    {"h-break-light", 1, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_SELF, 2, 0,
-     "(c) valid light entries, numbers 2 apart: each validated twice"},
-    {"h-break-heavy", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_SELF, 2, 0,
-     "(c) valid 126-zero-descriptor entries, numbers 2 apart"},
-    {"h-wrap-light", 1, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_LAST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "oldest entry last: wrapping run re-reads all, whole log active"},
-    {"h-wrap-heavy", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_LAST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "wrap re-read + whole log active, 126 zero descriptors/sector"},
-    {"h-heavy-full", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST,
-     VTK_LP_TAIL_OLDEST, 1, 0,
-     "valid 126-zero-descriptor entries, whole log one sequence"},
+    {"b-full", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, 0, "valid entries 2..16 sectors, whole log one sequence, head at end"},
+    {"b-end", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_WINDOW, 1, 0, "same entries, active sequence = last ~28 entries, ending at the end"},
+    {"b-circ", 0, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_MIDDLE, VTK_LP_TAIL_WINDOW, 1, 0, "circular log, head in the middle, ~28 entries active"},
+    {"h-hdr126", 1, VTK_LP_HDR126, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, 0, "(a) every sector a header claiming the log, 126 valid descriptors"},
+    {"h-zero126-badcrc", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, VTK_LP_FLAW_CRC, "(a') every sector a 126-zero-descriptor entry, CRC wrong"},
+    {"h-zero126-lastbad", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, VTK_LP_FLAW_LAST_DESCRIPTOR, "(a'') the same, CRC right, last descriptor's Reserved wrong: every candidate takes the slow path for its error"},
+    {"h-span-crc", 1, VTK_LP_SPAN_CRC, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, 0, "(b) 1 MiB entries, all sectors valid, CRC fails at the end"},
+    {"h-overlap", 1, VTK_LP_OVERLAP, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, 0, "(d) header every 16 sectors claiming 127, overlapping claims"},
+    {"h-break-light", 1, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_SELF, 2, 0, "(c) valid light entries, numbers 2 apart: each validated twice"},
+    {"h-break-heavy", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_SELF, 2, 0, "(c) valid 126-zero-descriptor entries, numbers 2 apart"},
+    {"h-wrap-light", 1, VTK_LP_ENTRIES, VTK_LP_LIGHT, VTK_LP_OLDEST_LAST, VTK_LP_TAIL_OLDEST, 1, 0, "oldest entry last: wrapping run re-reads all, whole log active"},
+    {"h-wrap-heavy", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_LAST, VTK_LP_TAIL_OLDEST, 1, 0, "wrap re-read + whole log active, 126 zero descriptors/sector"},
+    {"h-heavy-full", 1, VTK_LP_ENTRIES, VTK_LP_HEAVY, VTK_LP_OLDEST_FIRST, VTK_LP_TAIL_OLDEST, 1, 0, "valid 126-zero-descriptor entries, whole log one sequence"},
 };
+/* clang-format on */
 const size_t vtk_lp_pattern_count =
     sizeof vtk_lp_patterns / sizeof vtk_lp_patterns[0];
 

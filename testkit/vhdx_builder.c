@@ -78,21 +78,31 @@ uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size) {
 /* ------------------------------------------------------------------------ */
 /* GUIDs, random data. */
 
-/* Mixed-endian storage of 2DC27766-F623-4200-9D64-115E9BFD4A08. */
-const uint8_t VTK_GUID_BAT[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
-                                  0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
-                                  0x9B, 0xFD, 0x4A, 0x08};
-/* Mixed-endian storage of 8B7CA206-4790-4B9A-B8FE-575F050F886E. */
-const uint8_t VTK_GUID_METADATA[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
-                                       0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
-                                       0x05, 0x0F, 0x88, 0x6E};
+/* The stored bytes of GUID A-B-C-D (D its last 8 bytes): MS-VHDX stores
+ * the first three fields little-endian, the last 8 bytes as written. */
+#define GUID_LE16(x) (uint8_t)(x), (uint8_t)((x) >> 8)
+#define GUID_LE32(x) GUID_LE16(x), GUID_LE16((x) >> 16)
+#define GUID_BE16(x) (uint8_t)((x) >> 8), (uint8_t)(x)
+#define GUID_BE64(x)                                                           \
+  GUID_BE16((x) >> 48), GUID_BE16((x) >> 32), GUID_BE16((x) >> 16), GUID_BE16(x)
+#define GUID_BYTES(a, b, c, d)                                                 \
+  { GUID_LE32(a), GUID_LE16(b), GUID_LE16(c), GUID_BE64(d) }
+
+const uint8_t VTK_GUID_BAT[16] =
+    GUID_BYTES(0x2DC27766u, 0xF623u, 0x4200u, 0x9D64115E9BFD4A08ull);
+const uint8_t VTK_GUID_METADATA[16] =
+    GUID_BYTES(0x8B7CA206u, 0x4790u, 0x4B9Au, 0xB8FE575F050F886Eull);
+
+/* splitmix64's finalizer; RULES.md "derive(L)" mixes with it too. */
+static uint64_t vtk_derive_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
 
 void vtk_rng_seed(vtk_rng *r, uint64_t seed) {
   /* splitmix step so that small seeds give unrelated streams */
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  uint64_t z = vtk_derive_mix(seed + 0x9E3779B97F4A7C15ull);
   r->s = z ? z : 1;
 }
 
@@ -388,20 +398,13 @@ void vtk_desc_sector(const vtk_desc *d, uint8_t out[VTK_SECTOR]) {
 }
 
 vtk_desc vtk_data(uint64_t file_offset, uint32_t seed) {
-  vtk_desc d;
-  memset(&d, 0, sizeof(d));
-  d.kind = VTK_DATA;
-  d.file_offset = file_offset;
-  d.seed = seed;
+  vtk_desc d = {.kind = VTK_DATA, .file_offset = file_offset, .seed = seed};
   return d;
 }
 
 vtk_desc vtk_zero(uint64_t file_offset, uint64_t length) {
-  vtk_desc d;
-  memset(&d, 0, sizeof(d));
-  d.kind = VTK_ZERO;
-  d.file_offset = file_offset;
-  d.zero_length = length;
+  vtk_desc d = {
+      .kind = VTK_ZERO, .file_offset = file_offset, .zero_length = length};
   return d;
 }
 
@@ -576,13 +579,19 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   uint64_t seq = vtk_get_le64(h + 16);
   uint32_t dsec = vtk_desc_sectors(count);
   uint8_t *d = NULL;
-  int is_zero = 0;
+  uint64_t span = 0; /* bytes descriptor `index` writes */
 
   if (what >= VTK_BREAK_DESC_SIGNATURE && what <= VTK_BREAK_DESC_SEQUENCE) {
+    int is_zero;
     if (index >= count)
       return -1;
     d = vtk_log_at(log, log_length, offset, vtk_desc_pos(index));
     is_zero = memcmp(d, "zero", 4) == 0;
+    /* Reserved and ZeroLength are fields of zero descriptors only. */
+    if (!is_zero &&
+        (what == VTK_BREAK_DESC_RESERVED || what == VTK_BREAK_DESC_LENGTH))
+      return -1;
+    span = is_zero ? vtk_get_le64(d + 8) : VTK_SECTOR;
   }
   uint8_t *ds = NULL;
   if (what >= VTK_BREAK_DATA_SIGNATURE && what <= VTK_BREAK_DATA_SEQUENCE_LOW) {
@@ -592,8 +601,14 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   }
 
   switch (what) {
+  /* Signature and Reserved: the same rules for the header and descriptors. */
   case VTK_BREAK_SIGNATURE:
-    h[3] = 'x';
+  case VTK_BREAK_DESC_SIGNATURE:
+    (d != NULL ? d : h)[3] = 'x';
+    break;
+  case VTK_BREAK_RESERVED:
+  case VTK_BREAK_DESC_RESERVED:
+    vtk_put_le32(d != NULL ? d + 4 : h + 28, 1);
     break;
   case VTK_BREAK_LENGTH_ZERO:
     vtk_put_le32(h + 8, 0);
@@ -613,60 +628,43 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   case VTK_BREAK_SEQUENCE_ZERO:
     vtk_put_le64(h + 16, 0);
     break;
-  case VTK_BREAK_RESERVED:
-    vtk_put_le32(h + 28, 1);
-    break;
   case VTK_BREAK_GUID:
     h[32 + 15] ^= 0x01;
     break;
+  /* FlushedFileOffset (48) and LastFileOffset (56) share their rules. */
   case VTK_BREAK_FLUSHED_UNALIGNED:
-    vtk_put_le64(h + 48, vtk_get_le64(h + 48) + VTK_SECTOR);
+  case VTK_BREAK_LAST_UNALIGNED: {
+    uint8_t *f = h + (what == VTK_BREAK_FLUSHED_UNALIGNED ? 48 : 56);
+    vtk_put_le64(f, vtk_get_le64(f) + VTK_SECTOR);
     break;
+  }
   case VTK_BREAK_FLUSHED_TOO_BIG:
-    vtk_put_le64(h + 48, VTK_MAX_OFFSET + VTK_MIB);
-    break;
-  case VTK_BREAK_LAST_UNALIGNED:
-    vtk_put_le64(h + 56, vtk_get_le64(h + 56) + VTK_SECTOR);
-    break;
   case VTK_BREAK_LAST_TOO_BIG:
-    vtk_put_le64(h + 56, VTK_MAX_OFFSET + VTK_MIB);
+    vtk_put_le64(h + (what == VTK_BREAK_FLUSHED_TOO_BIG ? 48 : 56),
+                 VTK_MAX_OFFSET + VTK_MIB);
     break;
   case VTK_BREAK_DESCRIPTOR_COUNT:
     /* The smallest count needing len/4096 + 1 descriptor sectors. */
     vtk_put_le32(h + 24,
                  VTK_DESC_FIRST + VTK_DESC_NEXT * (len / VTK_SECTOR - 1) + 1);
     break;
-  case VTK_BREAK_DESC_SIGNATURE:
-    d[3] = 'x';
-    break;
-  case VTK_BREAK_DESC_RESERVED:
-    if (!is_zero)
-      return -1;
-    vtk_put_le32(d + 4, 1);
-    break;
   case VTK_BREAK_DESC_LENGTH:
-    if (!is_zero)
-      return -1;
     vtk_put_le64(d + 8, vtk_get_le64(d + 8) + 512);
     break;
   case VTK_BREAK_DESC_OFFSET_UNALIGNED:
     vtk_put_le64(d + 16, vtk_get_le64(d + 16) + 512);
     break;
-  case VTK_BREAK_DESC_OFFSET_TOO_BIG: {
-    uint64_t n = is_zero ? vtk_get_le64(d + 8) : VTK_SECTOR;
-    if (n > VTK_MAX_OFFSET)
+  case VTK_BREAK_DESC_OFFSET_TOO_BIG:
+    if (span > VTK_MAX_OFFSET)
       return -1;
-    vtk_put_le64(d + 16, VTK_MAX_OFFSET - n + VTK_SECTOR);
+    vtk_put_le64(d + 16, VTK_MAX_OFFSET - span + VTK_SECTOR);
     break;
-  }
-  case VTK_BREAK_DESC_OFFSET_OVERFLOW: {
-    uint64_t n = is_zero ? vtk_get_le64(d + 8) : VTK_SECTOR;
-    if (n < VTK_SECTOR)
+  case VTK_BREAK_DESC_OFFSET_OVERFLOW:
+    if (span < VTK_SECTOR)
       return -1;
     /* Aligned offset whose end passes 2^64 and wraps to a small value. */
     vtk_put_le64(d + 16, (uint64_t)0 - VTK_SECTOR);
     break;
-  }
   case VTK_BREAK_DESC_SEQUENCE:
     vtk_put_le64(d + 24, vtk_get_le64(d + 24) + 1);
     break;
@@ -700,6 +698,9 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
   return 0;
 }
 
+/* The rule cases, then the LIMIT_CASES limit cases: one table, so that a
+ * generator can walk both in one loop. */
+#define LIMIT_CASES 4u
 const vtk_break_case vtk_break_cases[] = {
     {VTK_BREAK_SIGNATURE, 0, "signature"},
     {VTK_BREAK_LENGTH_ZERO, 0, "length-zero"},
@@ -723,18 +724,17 @@ const vtk_break_case vtk_break_cases[] = {
     {VTK_BREAK_DATA_SEQUENCE_HIGH, 0, "data-sequence-high"},
     {VTK_BREAK_DATA_SEQUENCE_LOW, 1, "data-sequence-low"},
     {VTK_BREAK_CHECKSUM, 0, "checksum"},
-};
-const size_t vtk_break_case_count =
-    sizeof vtk_break_cases / sizeof vtk_break_cases[0];
-
-const vtk_break_case vtk_limit_cases[] = {
+    /* The limit cases. */
     {VTK_BREAK_FLUSHED_TOO_BIG, 0, "flushed-too-big"},
     {VTK_BREAK_LAST_TOO_BIG, 0, "last-too-big"},
     {VTK_BREAK_DESC_OFFSET_TOO_BIG, 0, "desc-offset-too-big"},
     {VTK_BREAK_DESC_OFFSET_OVERFLOW, 0, "desc-offset-overflow"},
 };
-const size_t vtk_limit_case_count =
-    sizeof vtk_limit_cases / sizeof vtk_limit_cases[0];
+#define ALL_CASES (sizeof vtk_break_cases / sizeof vtk_break_cases[0])
+const size_t vtk_break_case_count = ALL_CASES - LIMIT_CASES;
+const vtk_break_case *const vtk_limit_cases =
+    vtk_break_cases + (ALL_CASES - LIMIT_CASES);
+const size_t vtk_limit_case_count = LIMIT_CASES;
 
 /* ------------------------------------------------------------------------ */
 /* Replay model. */
@@ -746,13 +746,7 @@ const uint8_t VTK_DERIVE_KAT_OUT[16] = {0x8F, 0x81, 0x09, 0x17, 0x22, 0x42,
                                         0x73, 0x42, 0x97, 0x39, 0xD2, 0xD5,
                                         0xCE, 0x1C, 0x78, 0xF7};
 
-/* RULES.md "derive(L)", transcribed from its text. */
-static uint64_t vtk_derive_mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
+/* RULES.md "derive(L)", transcribed from its text (mix: vtk_derive_mix). */
 void vtk_derive_file_write_guid(const uint8_t log_guid[16], uint8_t out[16]) {
   uint64_t a = vtk_get_le64(log_guid) ^ UINT64_C(0x6766772D676F6C78);
   uint64_t b = vtk_get_le64(log_guid + 8) ^ UINT64_C(0x786468762D667767);

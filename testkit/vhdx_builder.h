@@ -286,8 +286,8 @@ int vtk_entry_break(uint8_t *log, uint32_t log_length, uint32_t offset,
                     vtk_break what, uint32_t index, int fix_crc);
 
 /*
- * Every rule broken once, for the generators (fuzz/gen_corpus.c,
- * fuzz/replay_diff/gen_images.c): the rule, a short name, and the index to
+ * Every rule broken once, for the generators (fuzz/support/gen_corpus.c,
+ * gen_images.c): the rule, a short name, and the index to
  * break in an entry whose descriptors are [zero, data, data] (descriptor 0
  * a zero descriptor, 1 and 2 data; data sectors 0 and 1).
  */
@@ -299,8 +299,10 @@ typedef struct vtk_break_case {
 extern const vtk_break_case vtk_break_cases[];
 extern const size_t vtk_break_case_count;
 /* Each of our own 2^62 bounds broken once: entries valid by the spec that
- * the plan refuses (VHDXLOG_E_OFFSET_LIMIT). */
-extern const vtk_break_case vtk_limit_cases[];
+ * the plan refuses (VHDXLOG_E_OFFSET_LIMIT). They follow the rule cases in
+ * vtk_break_cases: its first vtk_break_case_count + vtk_limit_case_count
+ * rows are both. */
+extern const vtk_break_case *const vtk_limit_cases;
 extern const size_t vtk_limit_case_count;
 
 /* ------------------------------------------------------------------------ */

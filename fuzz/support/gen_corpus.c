@@ -97,14 +97,16 @@ static void emit(const char *target, const char *name, buf *b) {
   memset(b, 0, sizeof(*b));
 }
 
-/* Make CORPUS/<target>/ and remove its old seed-* files. */
-static void prepare(const char *target) {
+/* Make CORPUS/<target>/ and, if `clean`, remove its old seed-* files. */
+static void prepare(const char *target, int clean) {
   char dir[1024], path[2048];
   DIR *d;
   struct dirent *ent;
   path_of(dir, sizeof(dir), target, NULL);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     die(dir);
+  if (!clean)
+    return;
   d = opendir(dir);
   if (d == NULL)
     die(dir);
@@ -118,6 +120,11 @@ static void prepare(const char *target) {
   closedir(d);
 }
 
+/* Their folders also keep the seed-gen-* scenario images (docs/FUZZING.md
+ * "Corpus"), so these are made but never cleaned. */
+static const char *const replay_targets[3] = {
+    "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
+
 /* ------------------------------------------------------------------------ */
 /* Logs.                                                                    */
 
@@ -126,16 +133,7 @@ static uint8_t other_guid[16];
 
 static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
                        uint32_t n) {
-  vtk_entry e;
-  memset(&e, 0, sizeof(e));
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, log_guid, 16);
-  e.flushed_file_offset = 4u * VTK_MIB;
-  e.last_file_offset = 4u * VTK_MIB;
-  e.descs = d;
-  e.desc_count = n;
-  return e;
+  return vtk_entry_make(seq, tail, log_guid, 4u * VTK_MIB, 4u * VTK_MIB, d, n);
 }
 
 static uint8_t *new_log(uint32_t length) {
@@ -199,8 +197,49 @@ static vtk_desc data_desc(uint64_t file_offset, uint32_t seed) {
 #define AT_BAT (2u * VTK_MIB)
 #define AT_META (3u * VTK_MIB)
 
+/*
+ * A log of `len` bytes holding one entry at offset 0 (Tail at itself) with
+ * descriptors `d`, broken by `bc` (checksum recomputed) unless NULL, emitted
+ * as `name` with fuzz_log_repaired options `repair`.
+ */
+static void seed_one_entry(const char *name, uint32_t len, uint64_t seq,
+                           const vtk_desc *d, uint32_t n,
+                           const vtk_break_case *bc, uint8_t repair) {
+  static const uint32_t start = 0;
+  uint8_t *log = new_log(len);
+  vtk_entry e = entry(seq, 0, d, n);
+  vtk_log_write_entry(log, len, 0, &e);
+  if (bc != NULL && vtk_entry_break(log, len, 0, bc->what, bc->index, 1) != 0) {
+    fprintf(stderr, "gen_corpus: cannot break %s\n", bc->name);
+    exit(1);
+  }
+  emit_log(name, log, len, &start, 1, repair);
+  free(log);
+}
+
+/* A 16 KiB log holding the run `e` (up to 8 entries, back to back from
+ * offset 0), each entry checked one by one too. */
+static void seed_run(const char *name, const vtk_entry *e, uint32_t n,
+                     uint8_t repair) {
+  const uint32_t len = 16 * KIB;
+  uint32_t starts[8], i, off = 0;
+  uint8_t *log = new_log(len);
+  if (n > 8) {
+    fprintf(stderr, "gen_corpus: %s: more than 8 entries\n", name);
+    exit(1);
+  }
+  for (i = 0; i < n; i++) {
+    starts[i] = off;
+    off = vtk_log_write_run(log, len, off, e + i, 1);
+  }
+  emit_log(name, log, len, starts, n, repair);
+  free(log);
+}
+
 /* Single entries and short runs, one case per shape. */
 static void log_seeds(void) {
+  static const vtk_break_case middle = {VTK_BREAK_DESC_SIGNATURE, 200,
+                                        "descriptor 200"};
   vtk_desc d[300];
   vtk_entry e[64];
   uint32_t starts[64];
@@ -213,12 +252,7 @@ static void log_seeds(void) {
   /* One entry: a zero descriptor and a data descriptor, Tail = itself. */
   d[0] = vtk_zero(AT_BAT, 8192);
   d[1] = data_desc(AT_META, 1);
-  log = new_log(len);
-  e[0] = entry(1, 0, d, 2);
-  vtk_log_write_entry(log, len, 0, &e[0]);
-  starts[0] = 0;
-  emit_log("log-one-entry", log, len, starts, 1, 3);
-  free(log);
+  seed_one_entry("log-one-entry", len, 1, d, 2, NULL, 3);
 
   /* Valid writes at 2^61 and more: outside the descriptor check's fast
    * form, so the exact bounds rules accept them (2^62 is the limit). */
@@ -226,22 +260,13 @@ static void log_seeds(void) {
     vtk_desc big[2];
     big[0] = vtk_zero(((uint64_t)1 << 62) - 8192, 8192);
     big[1] = data_desc(((uint64_t)1 << 61) + VTK_SECTOR, 2);
-    log = new_log(len);
-    e[0] = entry(1, 0, big, 2);
-    vtk_log_write_entry(log, len, 0, &e[0]);
-    emit_log("log-writes-past-2-61", log, len, starts, 1, 3);
-    free(log);
+    seed_one_entry("log-writes-past-2-61", len, 1, big, 2, NULL, 3);
   }
 
   /* Two entries, the second the head, Tail at the first. */
-  log = new_log(len);
   e[0] = entry(10, 0, d, 2);
   e[1] = entry(11, 0, d + 1, 1);
-  starts[0] = 0;
-  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
-  vtk_log_write_run(log, len, starts[1], e + 1, 1);
-  emit_log("log-two-entries", log, len, starts, 2, 3);
-  free(log);
+  seed_run("log-two-entries", e, 2, 3);
 
   /* Many entries (some without descriptors) filling 15 of 16 sectors, the
    * Tail trailing by three entries as a checkpointing writer leaves it. */
@@ -276,50 +301,26 @@ static void log_seeds(void) {
   free(log);
 
   /* An entry that is the whole log: 1 descriptor sector + 7 data. */
-  len = 32 * KIB;
-  log = new_log(len);
   for (i = 0; i < 7; i++)
     d[i] = data_desc(AT_META + i * VTK_SECTOR, 10 + i);
-  e[0] = entry(1, 0, d, 7);
-  vtk_log_write_entry(log, len, 0, &e[0]);
-  starts[0] = 0;
-  emit_log("log-entry-fills-log", log, len, starts, 1, 3);
-  free(log);
+  seed_one_entry("log-entry-fills-log", 32 * KIB, 1, d, 7, NULL, 3);
 
   /* No descriptors at all. */
-  len = 8 * KIB;
-  log = new_log(len);
-  e[0] = entry(1, 0, d, 0);
-  vtk_log_write_entry(log, len, 0, &e[0]);
-  emit_log("log-zero-descriptors", log, len, starts, 1, 3);
-  free(log);
+  seed_one_entry("log-zero-descriptors", 8 * KIB, 1, d, 0, NULL, 3);
 
   /* More than 126 descriptors: 127 zero + 3 data (2 descriptor sectors),
    * and 300 zero descriptors (3 descriptor sectors: 126 + 128 + 46). */
-  len = 24 * KIB;
-  log = new_log(len);
   for (i = 0; i < 127; i++)
     d[i] = vtk_zero(AT_BAT + i * VTK_SECTOR, VTK_SECTOR);
   for (; i < 130; i++)
     d[i] = data_desc(AT_META + i * VTK_SECTOR, i);
-  e[0] = entry(1, 0, d, 130);
-  vtk_log_write_entry(log, len, 0, &e[0]);
-  emit_log("log-130-descriptors", log, len, starts, 1, 3);
-  free(log);
-  len = 16 * KIB;
-  log = new_log(len);
+  seed_one_entry("log-130-descriptors", 24 * KIB, 1, d, 130, NULL, 3);
   for (i = 0; i < 300; i++)
     d[i] = vtk_zero(AT_BAT + i * VTK_SECTOR, VTK_SECTOR);
-  e[0] = entry(1, 0, d, 300);
-  vtk_log_write_entry(log, len, 0, &e[0]);
-  emit_log("log-300-descriptors", log, len, starts, 1, 3);
+  seed_one_entry("log-300-descriptors", 16 * KIB, 1, d, 300, NULL, 3);
   /* The same with descriptor 200 (in the middle descriptor sector) broken. */
-  if (vtk_entry_break(log, len, 0, VTK_BREAK_DESC_SIGNATURE, 200, 1) != 0) {
-    fprintf(stderr, "gen_corpus: cannot break descriptor 200\n");
-    exit(1);
-  }
-  emit_log("log-300-descriptors-middle-broken", log, len, starts, 1, 3);
-  free(log);
+  seed_one_entry("log-300-descriptors-middle-broken", 16 * KIB, 1, d, 300,
+                 &middle, 3);
 }
 
 /* Runs: a ring, a head whose Tail names nothing, competing sequences, a
@@ -353,15 +354,9 @@ static void log_seeds_runs(void) {
   free(log);
 
   /* The head's Tail names no entry of its run: no complete sequence. */
-  len = 16 * KIB;
-  log = new_log(len);
   e[0] = entry(20, 0, d, 1);
   e[1] = entry(21, 3 * VTK_SECTOR, d, 1);
-  starts[0] = 0;
-  starts[1] = vtk_log_write_run(log, len, 0, e, 1);
-  vtk_log_write_run(log, len, starts[1], e + 1, 1);
-  emit_log("log-incomplete", log, len, starts, 2, 3);
-  free(log);
+  seed_run("log-incomplete", e, 2, 3);
 
   /* Two complete sequences (the newer wins) and a newer incomplete run,
    * split by a numbering gap from a valid entry after it. */
@@ -384,56 +379,33 @@ static void log_seeds_runs(void) {
   free(log);
 
   /* An entry of another log (foreign GUID) between two of ours. */
-  len = 16 * KIB;
-  log = new_log(len);
   e[0] = entry(5, 0, d, 1);
   e[1] = entry(6, 0, d, 1);
   memcpy(e[1].log_guid, other_guid, 16);
   e[2] = entry(7, 2 * VTK_SECTOR, d, 1);
-  vtk_log_write_run(log, len, 0, e, 3);
-  starts[0] = 0;
-  starts[1] = VTK_SECTOR;
-  starts[2] = 2 * VTK_SECTOR;
-  emit_log("log-foreign-entry", log, len, starts, 3, 0);
-  free(log);
+  seed_run("log-foreign-entry", e, 3, 0);
 
   /* Nothing at all. */
-  log = new_log(len);
-  emit_log("log-empty", log, len, starts, 0, 3);
-  free(log);
+  seed_run("log-empty", NULL, 0, 3);
 }
 
 /* Every entry rule broken once (checksum recomputed, so only that rule
  * fails), on an entry with a zero, a data and a data descriptor. */
 static void log_seeds_broken(void) {
   vtk_desc d[3];
-  vtk_entry e[1];
-  uint32_t starts[1];
-  uint8_t *log;
-  uint32_t i, n, len = 16 * KIB;
-  {
-    d[0] = vtk_zero(AT_BAT, 8192);
-    d[1] = data_desc(AT_META, 1);
-    d[2] = data_desc(AT_META + VTK_SECTOR, 2);
-    n = (uint32_t)(vtk_break_case_count + vtk_limit_case_count);
-    for (i = 0; i < n; i++) {
-      /* The limit cases are valid entries past our 2^62 bound. */
-      const vtk_break_case *bc =
-          i < vtk_break_case_count ? &vtk_break_cases[i]
-                                   : &vtk_limit_cases[i - vtk_break_case_count];
-      char name[64];
-      log = new_log(len);
-      e[0] = entry(0x100000007ull, 0, d, 3); /* both sequence halves used */
-      vtk_log_write_entry(log, len, 0, &e[0]);
-      if (vtk_entry_break(log, len, 0, bc->what, bc->index, 1) != 0) {
-        fprintf(stderr, "gen_corpus: cannot break %s\n", bc->name);
-        exit(1);
-      }
-      snprintf(name, sizeof(name), "break-%s", bc->name);
-      starts[0] = 0;
-      emit_log(name, log, len, starts, 1, 0);
-      free(log);
-    }
+  uint32_t i, n;
+  d[0] = vtk_zero(AT_BAT, 8192);
+  d[1] = data_desc(AT_META, 1);
+  d[2] = data_desc(AT_META + VTK_SECTOR, 2);
+  n = (uint32_t)(vtk_break_case_count + vtk_limit_case_count);
+  for (i = 0; i < n; i++) {
+    /* The rule cases, then the limit cases: valid entries past our 2^62
+     * bound. */
+    const vtk_break_case *bc = &vtk_break_cases[i];
+    char name[64];
+    snprintf(name, sizeof(name), "break-%s", bc->name);
+    /* Both halves of the sequence number in use. */
+    seed_one_entry(name, 16 * KIB, 0x100000007ull, d, 3, bc, 0);
   }
 }
 
@@ -517,6 +489,17 @@ static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
   free(log);
 }
 
+/* The image of `s`, its region tables from copy `drop_from` on dropped,
+ * emitted as `name`. */
+static void seed_spec(const char *name, const vtk_image_spec *s,
+                      int drop_from) {
+  vtk_image img;
+  build(&img, s);
+  drop_region_tables(&img, drop_from);
+  emit_image(name, &img);
+  vtk_image_free(&img);
+}
+
 static void image_seeds(void) {
   vtk_image_spec s;
   vtk_image img;
@@ -561,10 +544,7 @@ static void image_seeds(void) {
 
   spec_clean(&s);
   s.log_length = 0; /* a clean image without a log: allowed */
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-clean-no-log", &img);
-  vtk_image_free(&img);
+  seed_spec("image-clean-no-log", &s, 1);
 
   spec_clean(&s);
   s.header_seq[0] = s.header_seq[1] = 5;
@@ -579,18 +559,12 @@ static void image_seeds(void) {
 
   spec_clean(&s);
   s.version = 2;
-  build(&img, &s);
-  drop_region_tables(&img, 0);
-  emit_image("image-header-version", &img);
-  vtk_image_free(&img);
+  seed_spec("image-header-version", &s, 0);
 
   spec_clean(&s);
   s.log_version = 1;
   vtk_guid(s.log_guid, 1);
-  build(&img, &s);
-  drop_region_tables(&img, 0);
-  emit_image("image-log-version", &img);
-  vtk_image_free(&img);
+  seed_spec("image-log-version", &s, 0);
   s.log_version = 0;
   build(&img, &s);
   drop_region_tables(&img, 0);
@@ -599,10 +573,18 @@ static void image_seeds(void) {
 
   spec_clean(&s);
   s.log_offset = VTK_MIB + VTK_SECTOR;
-  build(&img, &s);
-  drop_region_tables(&img, 0);
-  emit_image("image-log-unaligned", &img);
-  vtk_image_free(&img);
+  seed_spec("image-log-unaligned", &s, 0);
+}
+
+/* The clean image, copy 2 of the region table dropped (so copy 1's error is
+ * the one reported), copy 1 claiming `count` entries. */
+static void region_count_image(vtk_image *img, uint32_t count) {
+  vtk_image_spec s;
+  spec_clean(&s);
+  build(img, &s);
+  drop_region_tables(img, 1);
+  vtk_region_set_count(img, 0, count);
+  vtk_region_fix_checksum(img, 0);
 }
 
 /* Region table rules. */
@@ -610,12 +592,7 @@ static void image_seeds_regions(void) {
   vtk_image_spec s;
   vtk_image img;
 
-  /* Region tables (copy 2 invalid, so copy 1's error is the one reported). */
-  spec_clean(&s);
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  vtk_region_set_count(&img, 0, 2048);
-  vtk_region_fix_checksum(&img, 0);
+  region_count_image(&img, 2048);
   emit_image("image-region-count", &img);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_image("image-no-valid-region-table", &img);
@@ -623,20 +600,14 @@ static void image_seeds_regions(void) {
 
   spec_clean(&s);
   s.bat_offset = 2u * VTK_MIB + VTK_SECTOR;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-region-unaligned", &img);
-  vtk_image_free(&img);
+  seed_spec("image-region-unaligned", &s, 1);
 
   spec_clean(&s);
   memcpy(s.extra[0].guid, VTK_GUID_BAT, 16);
   s.extra[0].file_offset = 5u * VTK_MIB;
   s.extra[0].length = VTK_MIB;
   s.extra_count = 1;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-region-duplicate", &img);
-  vtk_image_free(&img);
+  seed_spec("image-region-duplicate", &s, 1);
 
   spec_clean(&s);
   vtk_guid(s.extra[0].guid, 77);
@@ -644,42 +615,26 @@ static void image_seeds_regions(void) {
   s.extra[0].length = VTK_MIB;
   s.extra[0].required = 1;
   s.extra_count = 1;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-region-unknown-required", &img);
-  vtk_image_free(&img);
+  seed_spec("image-region-unknown-required", &s, 1);
   s.extra[0].required = 0;
   s.extra[1] = s.extra[0];
   s.extra[1].file_offset = 6u * VTK_MIB;
   s.extra[1].length = 0; /* zero-length regions overlap nothing */
   vtk_guid(s.extra[1].guid, 78);
   s.extra_count = 2;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-region-unknown-optional", &img);
-  vtk_image_free(&img);
+  seed_spec("image-region-unknown-optional", &s, 1);
 
-  spec_clean(&s);
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  vtk_region_set_count(&img, 0, 1);
-  vtk_region_fix_checksum(&img, 0);
+  region_count_image(&img, 1);
   emit_image("image-region-missing", &img);
   vtk_image_free(&img);
 
   spec_clean(&s);
   s.metadata_offset = 2u * VTK_MIB;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-region-overlap", &img);
-  vtk_image_free(&img);
+  seed_spec("image-region-overlap", &s, 1);
 
   spec_clean(&s);
   s.log_offset = 2u * VTK_MIB;
-  build(&img, &s);
-  drop_region_tables(&img, 1);
-  emit_image("image-log-overlaps-region", &img);
-  vtk_image_free(&img);
+  seed_spec("image-log-overlaps-region", &s, 1);
 }
 
 /* Interrupted replays and dirty logs. */
@@ -758,13 +713,11 @@ static void image_seeds_dirty(void) {
  * the packed image. */
 static void emit_replay_seed(const char *name, const vtk_image *img,
                              uint32_t picks) {
-  static const char *const targets[] = {
-      "fuzz_replay_diff", "fuzz_replay_diff_repaired", "fuzz_load"};
   uint8_t prefix[4];
   size_t i;
   vtk_put_le32(prefix, picks);
   for (i = 0; i < 3; i++)
-    emit_packed(targets[i], name, img, prefix, sizeof prefix);
+    emit_packed(replay_targets[i], name, img, prefix, sizeof prefix);
 }
 
 static void emit_everywhere(const char *name, const vtk_image *img) {
@@ -944,7 +897,9 @@ int main(int argc, char **argv) {
   if (mkdir(corpus_dir, 0777) != 0 && errno != EEXIST)
     die(corpus_dir);
   for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-    prepare(targets[i]);
+    prepare(targets[i], 1);
+  for (i = 0; i < 3; i++)
+    prepare(replay_targets[i], 0);
   vtk_guid(log_guid, 1);
   vtk_guid(other_guid, 2);
   init_pool();

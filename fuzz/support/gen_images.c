@@ -102,16 +102,7 @@ static vtk_desc data(uint64_t file_offset, uint32_t seed) {
 
 static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
                        uint32_t n) {
-  vtk_entry e;
-  memset(&e, 0, sizeof e);
-  e.sequence_number = seq;
-  e.tail = tail;
-  memcpy(e.log_guid, log_guid, 16);
-  e.flushed_file_offset = file_size;
-  e.last_file_offset = file_size;
-  e.descs = d;
-  e.desc_count = n;
-  return e;
+  return vtk_entry_make(seq, tail, log_guid, file_size, file_size, d, n);
 }
 
 /* The default image (4 MiB, log at 1 MiB, BAT at 2 MiB, metadata at 3 MiB,
@@ -153,32 +144,48 @@ static void dirty(const char *name, const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image_free(&img);
 }
 
+/* Default image with one entry (Tail at itself) of the descriptors `d`. */
+static void dirty_one(const char *name, uint64_t seq, const vtk_desc *d,
+                      uint32_t n) {
+  vtk_entry e = entry(seq, 0, d, n);
+  dirty(name, &e, 1, 0);
+}
+
 /* The log of the current header, for poking at entries. */
 static uint8_t *image_log(vtk_image *img) {
   int cur = vtk_image_current(img);
   return img->data + vtk_get_le64(vtk_header(img, cur) + 72);
 }
 
-static void clean_images(void) {
+/* The default image but for the headers' SequenceNumbers, holding the run
+ * `e` (`n` entries from log offset 0; clean if none), emitted as `name`. */
+static void with_headers(const char *name, uint64_t seq1, uint64_t seq2,
+                         const vtk_entry *e, size_t n) {
   vtk_image_spec s;
+  vtk_image img;
+  vtk_image_spec_default(&s);
+  s.header_seq[0] = seq1;
+  s.header_seq[1] = seq2;
+  base(&img, &s);
+  if (n > 0)
+    put_run(&img, e, n, 0);
+  emit(name, &img);
+  vtk_image_free(&img);
+}
+
+static void clean_images(void) {
   vtk_image img;
 
   base(&img, NULL);
   emit("gen-clean", &img);
   vtk_image_free(&img);
 
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = 7;
-  s.header_seq[1] = 6;
-  base(&img, &s);
-  emit("gen-clean-header1-current", &img);
-  vtk_image_free(&img);
+  with_headers("gen-clean-header1-current", 7, 6, NULL, 0);
 }
 
 static void basic_images(void) {
   vtk_desc d[8];
   vtk_entry e[4];
-  vtk_image_spec s;
   vtk_image img;
 
   /* One entry: data, zero, data. */
@@ -189,13 +196,7 @@ static void basic_images(void) {
   dirty("gen-one-entry", e, 1, 0);
 
   /* The same with header 1 current. */
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = 9;
-  s.header_seq[1] = 8;
-  base(&img, &s);
-  put_run(&img, e, 1, 0);
-  emit("gen-one-entry-header1-current", &img);
-  vtk_image_free(&img);
+  with_headers("gen-one-entry-header1-current", 9, 8, e, 1);
 
   /* FileWriteGuid already derive(LogGuid): no first header update. */
   base(&img, NULL);
@@ -209,12 +210,7 @@ static void basic_images(void) {
   vtk_image_free(&img);
 
   /* Equal header numbers, identical headers (QEMU's quirk), dirty. */
-  vtk_image_spec_default(&s);
-  s.header_seq[0] = s.header_seq[1] = 4;
-  base(&img, &s);
-  put_run(&img, e, 1, 0);
-  emit("gen-header-tie-dirty", &img);
-  vtk_image_free(&img);
+  with_headers("gen-header-tie-dirty", 4, 4, e, 1);
 
   /* Header SequenceNumber 2^64 - 1, - 2, - 3: the first, second or third
    * header update wraps to 0. */
@@ -223,15 +219,8 @@ static void basic_images(void) {
                                    "gen-header-seq-wrap-second",
                                    "gen-header-seq-wrap-third"};
     int w;
-    for (w = 0; w < 3; w++) {
-      vtk_image_spec_default(&s);
-      s.header_seq[0] = 5;
-      s.header_seq[1] = UINT64_MAX - (uint64_t)w;
-      base(&img, &s);
-      put_run(&img, e, 1, 0);
-      emit(names[w], &img);
-      vtk_image_free(&img);
-    }
+    for (w = 0; w < 3; w++)
+      with_headers(names[w], 5, UINT64_MAX - (uint64_t)w, e, 1);
   }
 
   /* Three entries, later writes over earlier ones, every Tail at 0. */
@@ -280,7 +269,6 @@ static void basic_images(void) {
 
 static void descriptor_images(void) {
   static vtk_desc d[300];
-  vtk_entry e[2];
   uint32_t i;
 
   /* Zero descriptors only: one of length 0 (a no-op, even at offset 0),
@@ -289,14 +277,12 @@ static void descriptor_images(void) {
   d[1] = vtk_zero(2u * MIB, MIB);
   d[2] = vtk_zero(3u * MIB + 5 * SECTOR, SECTOR);
   d[3] = vtk_zero(5u * MIB, 2 * SECTOR);
-  e[0] = entry(4, 0, d, 4);
-  dirty("gen-zero-descriptors", e, 1, 0);
+  dirty_one("gen-zero-descriptors", 4, d, 4);
 
   /* 130 data descriptors: two descriptor sectors. */
   for (i = 0; i < 130; i++)
     d[i] = data(2u * MIB + (uint64_t)(i * 7 % 200) * SECTOR, 100 + i);
-  e[0] = entry(5, 0, d, 130);
-  dirty("gen-130-descriptors", e, 1, 0);
+  dirty_one("gen-130-descriptors", 5, d, 130);
 
   /* 300 descriptors, zero and data mixed: three descriptor sectors. */
   for (i = 0; i < 300; i++) {
@@ -304,35 +290,29 @@ static void descriptor_images(void) {
     d[i] = i % 3 == 0 ? vtk_zero(at, (uint64_t)(i % 5) * SECTOR)
                       : data(at, 1000 + i);
   }
-  e[0] = entry(6, 0, d, 300);
-  dirty("gen-300-descriptors", e, 1, 0);
+  dirty_one("gen-300-descriptors", 6, d, 300);
 
   /* Exactly 126 and 127 descriptors: the first sector's limit. */
   for (i = 0; i < 127; i++)
     d[i] = data(2u * MIB + (uint64_t)i * SECTOR, 2000 + i);
-  e[0] = entry(7, 0, d, 126);
-  dirty("gen-126-descriptors", e, 1, 0);
-  e[0] = entry(7, 0, d, 127);
-  dirty("gen-127-descriptors", e, 1, 0);
+  dirty_one("gen-126-descriptors", 7, d, 126);
+  dirty_one("gen-127-descriptors", 7, d, 127);
 
   /* Writes beyond the end of the file: a data sector at 6 MiB + 4 KiB and
    * a zero range past it; the file grows to the furthest write. */
   d[0] = data(6u * MIB + SECTOR, 9);
   d[1] = vtk_zero(7u * MIB, 3 * SECTOR);
   d[2] = data(2u * MIB, 10);
-  e[0] = entry(8, 0, d, 3);
-  dirty("gen-writes-beyond-eof", e, 1, 0);
+  dirty_one("gen-writes-beyond-eof", 8, d, 3);
 
   /* A zero range far beyond any cap: both sides must say E_IO. */
   d[0] = vtk_zero(16u * MIB, (uint64_t)1 << 40);
-  e[0] = entry(9, 0, d, 1);
-  dirty("gen-zero-beyond-cap", e, 1, 0);
+  dirty_one("gen-zero-beyond-cap", 9, d, 1);
 
   /* Adjacent data sectors (coalesced), then a gap, then adjacent again. */
   for (i = 0; i < 40; i++)
     d[i] = data(2u * MIB + (uint64_t)(i < 20 ? i : i + 5) * SECTOR, 300 + i);
-  e[0] = entry(11, 0, d, 40);
-  dirty("gen-adjacent-data", e, 1, 0);
+  dirty_one("gen-adjacent-data", 11, d, 40);
 }
 
 static void wrap_images(void) {
@@ -367,12 +347,22 @@ static void wrap_images(void) {
   dirty("gen-entry-ends-at-log-end", e, 1, MIB - len);
 }
 
+/* Put a 1 MiB log holding `a` at offset 0 and `b` at `at_b`, each a run of
+ * its own unless `b` names `a` as its Tail. */
+static void put_two(vtk_image *img, vtk_entry a, vtk_entry b, uint32_t at_b) {
+  uint8_t *log = calloc(1, MIB);
+  if (log == NULL)
+    die("calloc");
+  vtk_log_write_entry(log, MIB, 0, &a);
+  vtk_log_write_entry(log, MIB, at_b, &b);
+  vtk_image_put_log(img, log, MIB, log_guid);
+  free(log);
+}
+
 static void sequence_images(void) {
   vtk_desc d[4];
   vtk_entry e[4];
   vtk_image img;
-  uint8_t *log;
-  uint32_t len;
 
   d[0] = data(2u * MIB, 21);
   d[1] = data(2u * MIB, 22);
@@ -380,123 +370,89 @@ static void sequence_images(void) {
 
   /* Two complete runs; the one found second has the greater head. */
   base(&img, NULL);
-  log = calloc(1, MIB);
-  if (log == NULL)
-    die("calloc");
-  e[0] = entry(5, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(9, 64 * SECTOR, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(5, 0, d, 1), entry(9, 64 * SECTOR, d + 1, 2),
+          64 * SECTOR);
   emit("gen-competing-later-wins", &img);
   /* And the greater head found first. */
-  memset(log, 0, MIB);
-  e[0] = entry(9, 0, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(5, 64 * SECTOR, d, 1);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(9, 0, d + 1, 2), entry(5, 64 * SECTOR, d, 1),
+          64 * SECTOR);
   emit("gen-competing-earlier-wins", &img);
 
   /* Two complete runs with equal head numbers and different writes: the
    * first one found is kept (strictly greater replaces). */
-  memset(log, 0, MIB);
-  e[0] = entry(7, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(7, 32 * SECTOR, d + 1, 2);
-  vtk_log_write_entry(log, MIB, 32 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(7, 0, d, 1), entry(7, 32 * SECTOR, d + 1, 2),
+          32 * SECTOR);
   emit("gen-equal-heads-first-kept", &img);
 
   /* A newer run that is not complete (its Tail points at no entry of the
    * run) after an older complete one: the older one is replayed. */
-  memset(log, 0, MIB);
-  e[0] = entry(3, 0, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  e[1] = entry(4, 200 * SECTOR, d + 1, 1);
-  vtk_log_write_entry(log, MIB, 64 * SECTOR, &e[1]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_two(&img, entry(3, 0, d, 1), entry(4, 200 * SECTOR, d + 1, 1),
+          64 * SECTOR);
   emit("gen-newer-incomplete", &img);
 
   /* Only an incomplete run: no sequence. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 100 * SECTOR, d, 1);
-  vtk_log_write_entry(log, MIB, 0, &e[0]);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 1, 0);
   emit("gen-only-incomplete", &img);
 
   /* An entry with another GUID in the middle of a run breaks it. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 0, d, 1);
   e[1] = entry(4, 0, d + 1, 1);
   memcpy(e[1].log_guid, other_guid, 16);
   e[2] = entry(5, 0, d + 2, 1);
-  vtk_log_write_run(log, MIB, 0, e, 3);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 3, 0);
   emit("gen-foreign-entry-in-run", &img);
 
   /* Sequence numbers that skip (3, 5): two runs, 5 is the head of its own
    * complete run. */
-  memset(log, 0, MIB);
   e[0] = entry(3, 0, d, 1);
-  len = vtk_entry_length(&e[0]);
-  e[1] = entry(5, len, d + 1, 1);
-  vtk_log_write_run(log, MIB, 0, e, 2);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  e[1] = entry(5, vtk_entry_length(&e[0]), d + 1, 1);
+  put_run(&img, e, 2, 0);
   emit("gen-sequence-gap", &img);
 
   /* A huge sequence number (high half non-zero in the data sectors). */
-  memset(log, 0, MIB);
   e[0] = entry(0xFFFFFFFF00000001ull, 0, d, 1);
   e[1] = entry(0xFFFFFFFF00000002ull, 0, d + 2, 1);
-  vtk_log_write_run(log, MIB, 0, e, 2);
-  vtk_image_put_log(&img, log, MIB, log_guid);
+  put_run(&img, e, 2, 0);
   emit("gen-big-sequence-numbers", &img);
-
-  free(log);
   vtk_image_free(&img);
 }
 
 static void plan_error_images(void) {
+  /* One data sector where no replay may write. Below 1 MiB outside the
+   * header slots too (RULES.md "Plan" 1: a half-done write there could
+   * leave a file that no longer parses). */
+  static const struct {
+    const char *name;
+    uint64_t at;
+    uint32_t seed;
+  } refused[] = {
+      {"gen-target-header", VTK_HEADER1 + SECTOR, 31}, /* header 1's slot */
+      {"gen-target-log", MIB + 10 * SECTOR, 32},
+      {"gen-write-below-1mib", 300u * 1024u, 34}, /* past region table 2 */
+      {"gen-write-region-table-1", VTK_REGION1, 35},
+      {"gen-write-identifier", 0, 38},
+  };
   vtk_desc d[2];
   vtk_entry e[1];
+  size_t i;
 
-  d[0] = data(VTK_HEADER1 + SECTOR, 31); /* into header 1's slot */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-header", e, 1, 0);
+  for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    d[0] = data(refused[i].at, refused[i].seed);
+    dirty_one(refused[i].name, 2, d, 1);
+  }
 
   d[0] = vtk_zero(0, 128u * 1024u); /* [0, 128 KiB): header 1 too */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-header-zero", e, 1, 0);
-
-  d[0] = data(MIB + 10 * SECTOR, 32); /* into the log */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-target-log", e, 1, 0);
+  dirty_one("gen-target-header-zero", 2, d, 1);
 
   d[0] = data(2u * MIB, 33);
   e[0] = entry(2, 0, d, 1);
   e[0].flushed_file_offset = 8u * MIB; /* the file is 4 MiB */
   dirty("gen-file-truncated", e, 1, 0);
 
-  /* Writes into the first 1 MiB outside the header slots: refused too
-   * (RULES.md "Plan" 1: a half-done write there could leave a file that
-   * no longer parses). */
-  d[0] = data(300u * 1024u, 34); /* between region table 2 and 1 MiB */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-below-1mib", e, 1, 0);
-
-  d[0] = data(VTK_REGION1, 35); /* over region table 1 */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-region-table-1", e, 1, 0);
-
   d[0] = data(VTK_REGION1, 36); /* over both region tables */
   d[1] = data(VTK_REGION2, 37);
-  e[0] = entry(2, 0, d, 2);
-  dirty("gen-write-both-region-tables", e, 1, 0);
-
-  d[0] = data(0, 38); /* over the file identifier */
-  e[0] = entry(2, 0, d, 1);
-  dirty("gen-write-identifier", e, 1, 0);
+  dirty_one("gen-write-both-region-tables", 2, d, 2);
 
   /* The identifier overwritten, then written back as it was: the replayed
    * file would parse, a file interrupted between the two writes would not
