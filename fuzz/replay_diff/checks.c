@@ -144,10 +144,10 @@ int rd_check_writes_twice(diff *d, const input *in,
   vhdxlog_error error;
   vhdxlog_status st;
   mfile f;
-  int rc;
+  int rc = rd_file_open(d, SB_SCRATCH, &f, in);
 
-  if (rd_file_open(d, SB_SCRATCH, &f, in) != 0)
-    return rd_say(d, -1, "cannot allocate a memory file");
+  if (rc != 0)
+    return rc;
   f.drop_header_writes = 1;
   st = vhdxlog_replay(main_plan, &f.io, d->buffer, BUF_TWICE, NULL, &error);
   f.drop_header_writes = 0;

@@ -118,8 +118,8 @@ static int crash_at(diff *d, const input *in, const vhdxlog_plan *main_plan,
                     const mfile *main_file, uint64_t k) {
   mfile f;
   int rc;
-  if (rd_file_open(d, SB_SCRATCH, &f, in) != 0)
-    return rd_say(d, -1, "cannot allocate a memory file");
+  if ((rc = rd_file_open(d, SB_SCRATCH, &f, in)) != 0)
+    return rc;
   rc = crash_once(d, in, main_plan, main_file, k, &f);
   rd_file_done(&f);
   return rc;

@@ -44,7 +44,8 @@ uint64_t rd_file_max(const diff *d, size_t size) {
 
 /* Workspace slot `slot` as a memory file holding the input. Its capacity
  * covers rd_file_max() when that much memory is there, so mem_file.c does not
- * reallocate (if it does, rd_file_done() takes the new block back). */
+ * reallocate (if it does, rd_file_done() takes the new block back). 0, or
+ * -1 with the reason said (rd_say) when memory ran out. */
 int rd_file_open(diff *d, int slot, mfile *f, const input *in) {
   sbuf *b = &d->ws->b[slot];
   uint64_t max = rd_file_max(d, in->size);
@@ -71,7 +72,7 @@ int rd_file_open(diff *d, int slot, mfile *f, const input *in) {
   } else {
     p = rd_sb_get(b, in->size, want, 0);
     if (p == NULL)
-      return -1;
+      return rd_say(d, -1, "cannot allocate a memory file");
     rd_copy_ranges(p, &b->dirty, in->data, in->size, in->nz, 0, in->size);
     b->dirty.frozen = b->dirty.n;
     b->gen = d->ws->gen;

@@ -79,8 +79,8 @@ static int run_checks(diff *d, const input *in) {
    * main run loads with rd_load_bytes() (vhdxlog_load_into) instead:
    * vhdxlog_load()'s fresh 1 MiB blocks cost more than every other check
    * together. */
-  if (rd_file_open(d, SB_MAIN, &mf, in) != 0)
-    return rd_say(d, -1, "cannot allocate a memory file");
+  if ((rc = rd_file_open(d, SB_MAIN, &mf, in)) != 0)
+    return rc;
   memset(&result, 0, sizeof result);
   if (d->lim->fuzz_mode)
     st = rd_load_bytes(d, SB_MAIN_AREA, in->data, in->size, in->nz, in->nz->n,
