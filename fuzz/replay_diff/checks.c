@@ -160,6 +160,10 @@ int rd_check_writes_twice(diff *d, const input *in,
     rc = rd_say(d, 1,
                 "writes applied twice (header writes dropped once): load %s",
                 rd_name_of(st).s);
+  } else if (main_plan->replay && l.image.log_state != VHDXLOG_LOG_DIRTY) {
+    /* The header slots were never written: the log is as dirty as in the
+     * input, or the check would replay a clean image. */
+    rc = rd_say(d, 1, "header writes dropped, yet the log is no longer dirty");
   } else if ((st = vhdxlog_replay(&l.plan, &f.io, d->buffer, BUF_TWICE, NULL,
                                   &error)) != VHDXLOG_OK) {
     rc = rd_say(d, 1,
