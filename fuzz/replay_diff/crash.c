@@ -57,7 +57,7 @@ static int crash_once(diff *d, const input *in, const vhdxlog_plan *main_plan,
   ext_list main_writes;
   vhdxlog_error error;
   vhdxlog_status st;
-  loaded l;
+  vhdxlog_loaded l;
   char context[80], what[96];
 
   f->mf.fail_at_write = (int64_t)k;
@@ -74,7 +74,7 @@ static int crash_once(diff *d, const input *in, const vhdxlog_plan *main_plan,
            "crash after write %llu then re-run:", (unsigned long long)k);
 
   st = rd_load_bytes(d, SB_AREA, f->mf.data, f->mf.size, &f->b->dirty,
-                     f->b->dirty.frozen, &l);
+                     f->b->dirty.frozen, &l, &error);
   if (st != VHDXLOG_OK)
     return rd_say(d, 1, "%s load %s", context, rd_name_of(st).s);
   if (main_plan->replay && data_modified(in, f) &&
@@ -118,8 +118,8 @@ static int crash_at(diff *d, const input *in, const vhdxlog_plan *main_plan,
                     const mfile *main_file, uint64_t k) {
   mfile f;
   int rc;
-  if (rd_file_open(d, SB_SCRATCH, &f, in) != 0)
-    return rd_say(d, -1, "cannot allocate a memory file");
+  if ((rc = rd_file_open(d, SB_SCRATCH, &f, in)) != 0)
+    return rc;
   rc = crash_once(d, in, main_plan, main_file, k, &f);
   rd_file_done(&f);
   return rc;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Memory files over workspace buffers, loads from bytes in memory, and
- * the I/O wrappers of the re-runs (read-only, header writes dropped). */
+/* Memory files over workspace buffers, loads from bytes in memory
+ * (vhdxlog_load_into() over workspace buffers), and the read-only I/O of
+ * check 2a. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +10,15 @@
 #include "model.h"
 #include "rd_internal.h"
 
-static int tr_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  mfile *f = ctx;
-  return f->mem.read(f->mem.ctx, offset, buf, size);
-}
-
+/* mf is mfile's first member, so mem_file.c's calls, which take &f->mf as
+ * their context, take f too: only the writes need a wrapper. */
 static int tr_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
   mfile *f = ctx;
-  int rc = f->mem.write(f->mem.ctx, offset, buf, size);
+  int rc;
+  if (f->drop_header_writes && size > 0 && offset < HEADERS_END &&
+      offset + size > HEADERS_BEGIN)
+    return 0;
+  rc = f->mem.write(f->mem.ctx, offset, buf, size);
   if (rc == 0 && size > 0)
     rd_ext_add(&f->b->dirty, offset, offset + size);
   return rc;
@@ -34,21 +36,6 @@ static int tr_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   return rc;
 }
 
-static int tr_get_size(void *ctx, uint64_t *size) {
-  mfile *f = ctx;
-  return f->mem.get_size(f->mem.ctx, size);
-}
-
-static int tr_set_size(void *ctx, uint64_t size) {
-  mfile *f = ctx;
-  return f->mem.set_size(f->mem.ctx, size);
-}
-
-static int tr_flush(void *ctx) {
-  mfile *f = ctx;
-  return f->mem.flush(f->mem.ctx);
-}
-
 /* The largest size a replayed file may reach: max(input size, max_size),
  * the growth rule of model_replay(). */
 uint64_t rd_file_max(const diff *d, size_t size) {
@@ -56,8 +43,9 @@ uint64_t rd_file_max(const diff *d, size_t size) {
 }
 
 /* Workspace slot `slot` as a memory file holding the input. Its capacity
- * covers rd_file_max() when that much memory is there, so mem.c does not
- * reallocate (if it does, rd_file_done() takes the new block back). */
+ * covers rd_file_max() when that much memory is there, so mem_file.c does not
+ * reallocate (if it does, rd_file_done() takes the new block back). 0, or
+ * -1 with the reason said (rd_say) when memory ran out. */
 int rd_file_open(diff *d, int slot, mfile *f, const input *in) {
   sbuf *b = &d->ws->b[slot];
   uint64_t max = rd_file_max(d, in->size);
@@ -84,7 +72,7 @@ int rd_file_open(diff *d, int slot, mfile *f, const input *in) {
   } else {
     p = rd_sb_get(b, in->size, want, 0);
     if (p == NULL)
-      return -1;
+      return rd_say(d, -1, "cannot allocate a memory file");
     rd_copy_ranges(p, &b->dirty, in->data, in->size, in->nz, 0, in->size);
     b->dirty.frozen = b->dirty.n;
     b->gen = d->ws->gen;
@@ -99,23 +87,19 @@ int rd_file_open(diff *d, int slot, mfile *f, const input *in) {
   f->mf.fail_at_write = -1;
   /* Fuzz mode: the buffer is clean past the file's end (its bytes there
    * were never written since it was cleaned or restored) and holds every
-   * size the file may reach, so growth need not write zeros: mem.c
+   * size the file may reach, so growth need not write zeros: mem_file.c
    * zero-filled up to 64 MiB per file, four files per input. Full mode
-   * keeps mem.c's zero fill. */
+   * keeps mem_file.c's zero fill. */
   f->mf.zero_past_size = d->lim->fuzz_mode && f->mf.capacity >= max;
   vtk_mem_io(&f->mf, &f->mem);
-  f->io.ctx = f;
-  f->io.read = tr_read;
+  f->io = f->mem;
   f->io.write = tr_write;
   f->io.write_zeros = tr_write_zeros;
-  f->io.get_size = tr_get_size;
-  f->io.set_size = tr_set_size;
-  f->io.flush = tr_flush;
   return 0;
 }
 
-/* Take a block mem.c reallocated back into the workspace, zero past the
- * file's end (realloc leaves those bytes undefined; mem.c never wrote
+/* Take a block mem_file.c reallocated back into the workspace, zero past the
+ * file's end (realloc leaves those bytes undefined; mem_file.c never wrote
  * them). */
 void rd_file_done(mfile *f) {
   sbuf *b = f->b;
@@ -146,58 +130,110 @@ static int holds_input_log(const diff *d, const sbuf *b, uint64_t lo,
          b->p != NULL && !b->dirty.oom;
 }
 
+/* The file rd_load_bytes() reads through vhdxlog_load_into(): `size` bytes
+ * at `data`, zero outside the ranges of `l`, and the input but for the
+ * ranges of `l` from index `from` on. */
+typedef struct load_src {
+  diff *d;
+  const uint8_t *data;
+  uint64_t size;
+  const ext_list *l;
+  size_t from;
+  sbuf *area, *log;     /* the load's slots, clean before the load */
+  const sbuf *main_log; /* the main load's log: never written here */
+  int refused;          /* a read into main_log that it does not hold */
+} load_src;
+
+/* Reads land in clean workspace buffers, so only the listed ranges are
+ * copied; a log buffer that holds this range of the input already is left
+ * as it is (nothing writes into a log buffer). */
+static int src_read(void *ctx, uint64_t offset, void *buf, size_t len) {
+  load_src *s = ctx;
+  sbuf *b = s->area;
+  if (offset > s->size || len > s->size - offset)
+    return -1;
+  if (buf != s->area->p) {
+    int same = !touches(s->l, s->from, offset, offset + len);
+    const sbuf *into = buf == s->main_log->p ? s->main_log : s->log;
+    if (same && holds_input_log(s->d, into, offset, len))
+      return 0;
+    if (into != s->log) {
+      s->refused = 1;
+      return -1;
+    }
+    /* Cleans it: vhdxlog_load_into() checked that the log fits. */
+    b = s->log;
+    (void)rd_sb_get(b, len, len, 1);
+    if (same) {
+      b->gen = s->d->ws->gen;
+      b->key_off = offset;
+      b->key_len = len;
+    }
+  }
+  rd_copy_ranges(buf, &b->dirty, s->data, s->size, s->l, offset, len);
+  return 0;
+}
+
+static int src_get_size(void *ctx, uint64_t *size) {
+  *size = ((const load_src *)ctx)->size;
+  return 0;
+}
+
 /*
- * The calls vhdxlog_load() makes, in its order, on a file held in memory
- * (`data`, `size` bytes, zero outside the ranges of `l`): parse the
- * zero-padded header area, bind the log if dirty, build the plan. Buffers
- * come from the workspace (slots `area_slot`, area_slot + 1 for the log),
- * so the plan stays valid until the next rd_load_bytes() into those slots.
- * The file is the input but for the ranges of `l` from index `from` on
- * (l->n: the input itself); where none of those touch the log, the log
- * buffer of an earlier load of the same input and log (this slot's or the
- * main load's) is reused: nothing writes into a log buffer.
+ * vhdxlog_load_into() (the policy of vhdxlog_load()) of a file held in
+ * memory (load_src), into workspace buffers: slot `area_slot` for the
+ * header area, area_slot + 1 for the log. The plan stays valid until the
+ * next rd_load_bytes() into those slots. A log the input holds unchanged
+ * is not copied again: it is read into the main load's log buffer when
+ * that holds it (a read elsewhere into that buffer is refused and the load
+ * repeated into the slot's own), and the slot's own buffer is kept where it
+ * holds it. A log longer than the slot's buffer grows it and loads again.
  */
 vhdxlog_status rd_load_bytes(diff *d, int area_slot, const uint8_t *data,
                              uint64_t size, const ext_list *l, size_t from,
-                             loaded *out) {
-  sbuf *ab = &d->ws->b[area_slot], *lb = &d->ws->b[area_slot + 1];
-  const sbuf *main_lb = &d->ws->b[SB_MAIN_LOG];
-  uint8_t *area, *log = NULL;
-  vhdxlog_status st;
+                             vhdxlog_loaded *out, vhdxlog_error *error) {
+  static const vhdxlog_io src_io = {NULL,         src_read, NULL, NULL,
+                                    src_get_size, NULL,     NULL};
+  vhdxlog_io io = src_io;
+  vhdxlog_load_buffers bufs;
+  vhdxlog_status st = VHDXLOG_E_IO;
+  load_src s;
+  int on_main, tries;
 
-  memset(out, 0, sizeof *out);
-  area = rd_sb_get(ab, VHDXLOG_HEADER_AREA_SIZE, VHDXLOG_HEADER_AREA_SIZE, 1);
-  if (area == NULL)
-    return out->status = VHDXLOG_E_IO;
-  rd_copy_ranges(area, &ab->dirty, data, size, l, 0, VHDXLOG_HEADER_AREA_SIZE);
-  st = vhdxlog_image_parse(area, VHDXLOG_HEADER_AREA_SIZE, size, &out->image,
-                           &out->error);
-  if (st == VHDXLOG_OK && out->image.log_state == VHDXLOG_LOG_DIRTY) {
-    /* The parser checked that a dirty log lies inside the file. */
-    uint64_t lo = out->image.log_offset, len = out->image.log_length;
-    int input_log = !touches(l, from, lo, lo + len);
-    if (input_log && holds_input_log(d, lb, lo, len)) {
-      log = lb->p;
-    } else if (input_log && holds_input_log(d, main_lb, lo, len)) {
-      log = main_lb->p; /* the main load's copy */
-    } else {
-      log = rd_sb_get(lb, out->image.log_length, out->image.log_length, 1);
-      if (log == NULL)
-        return out->status = VHDXLOG_E_IO;
-      rd_copy_ranges(log, &lb->dirty, data, size, l, lo, len);
-      if (input_log) {
-        lb->gen = d->ws->gen;
-        lb->key_off = lo;
-        lb->key_len = len;
-      }
+  s.d = d;
+  s.data = data;
+  s.size = size;
+  s.l = l;
+  s.from = from;
+  s.area = &d->ws->b[area_slot];
+  s.log = &d->ws->b[area_slot + 1];
+  s.main_log = &d->ws->b[SB_MAIN_LOG];
+  io.ctx = &s;
+  on_main = s.main_log != s.log &&
+            holds_input_log(d, s.main_log, s.main_log->key_off,
+                            s.main_log->key_len) &&
+            !touches(l, from, s.main_log->key_off,
+                     s.main_log->key_off + s.main_log->key_len);
+  for (tries = 0; tries < 3; tries++) {
+    s.refused = 0;
+    bufs.header_area = rd_sb_get(s.area, VHDXLOG_HEADER_AREA_SIZE,
+                                 VHDXLOG_HEADER_AREA_SIZE, 1);
+    if (bufs.header_area == NULL) {
+      memset(out, 0, sizeof *out);
+      return VHDXLOG_E_IO;
     }
-    st = vhdxlog_log_init(&out->log, log, out->image.log_length,
-                          out->image.log_guid);
+    bufs.log = on_main ? s.main_log->p : s.log->p;
+    bufs.log_capacity = on_main ? (size_t)s.main_log->key_len : s.log->cap;
+    st = vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, &bufs, out, error);
+    if (st != VHDXLOG_E_RESOURCE && !s.refused)
+      break;
+    if (on_main)
+      on_main = 0;
+    else if (rd_sb_get(s.log, out->image.log_length, out->image.log_length,
+                       1) == NULL)
+      break; /* the log is longer than the buffer: E_RESOURCE */
   }
-  if (st == VHDXLOG_OK)
-    st = vhdxlog_plan_init(&out->plan, &out->image,
-                           log != NULL ? &out->log : NULL, &out->error);
-  return out->status = st;
+  return st;
 }
 
 /* The plan fields that are values (not pointers). */
@@ -256,56 +292,10 @@ static int ro_flush(void *ctx) {
   return 0;
 }
 
-static int dh_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  drop_headers_io *h = ctx;
-  return h->inner.read(h->inner.ctx, offset, buf, size);
-}
-
-static int dh_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
-  drop_headers_io *h = ctx;
-  if (size > 0 && offset < HEADERS_END && offset + size > HEADERS_BEGIN) {
-    h->dropped++;
-    return 0;
-  }
-  return h->inner.write(h->inner.ctx, offset, buf, size);
-}
-
-static int dh_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
-  drop_headers_io *h = ctx;
-  return h->inner.write_zeros(h->inner.ctx, offset, size);
-}
-
-static int dh_get_size(void *ctx, uint64_t *size) {
-  drop_headers_io *h = ctx;
-  return h->inner.get_size(h->inner.ctx, size);
-}
-
-static int dh_set_size(void *ctx, uint64_t size) {
-  drop_headers_io *h = ctx;
-  return h->inner.set_size(h->inner.ctx, size);
-}
-
-static int dh_flush(void *ctx) {
-  drop_headers_io *h = ctx;
-  return h->inner.flush(h->inner.ctx);
-}
-
 void rd_ro_io(ro_file *f, vhdxlog_io *io) {
+  static const vhdxlog_io ro = {NULL,           ro_read,     ro_write,
+                                ro_write_zeros, ro_get_size, ro_set_size,
+                                ro_flush};
+  *io = ro;
   io->ctx = f;
-  io->read = ro_read;
-  io->write = ro_write;
-  io->write_zeros = ro_write_zeros;
-  io->get_size = ro_get_size;
-  io->set_size = ro_set_size;
-  io->flush = ro_flush;
-}
-
-void rd_dh_io(drop_headers_io *h, vhdxlog_io *io) {
-  io->ctx = h;
-  io->read = dh_read;
-  io->write = dh_write;
-  io->write_zeros = dh_write_zeros;
-  io->get_size = dh_get_size;
-  io->set_size = dh_set_size;
-  io->flush = dh_flush;
 }

@@ -120,25 +120,19 @@ typedef struct input {
   const ext_list *nz;
 } input;
 
-/* A vtk_mem_file (io/mem.c) over a clean workspace buffer holding the
- * input; `io` is mem.c's I/O with every successful write() noted in the
- * buffer's list. */
+/* A vtk_mem_file (testkit/mem_file.c) over a clean workspace buffer holding
+ * the input; `io` is mem_file.c's I/O with every successful write() noted in
+ * the buffer's list, and with drop_header_writes every write into the header
+ * slots dropped (reported as done). mf must stay the first member: `io`
+ * passes the mfile as mem_file.c's context. */
 typedef struct mfile {
   vtk_mem_file mf;
   sbuf *b;
   uint64_t input_size;
+  int drop_header_writes;
   vhdxlog_io mem;
   vhdxlog_io io;
 } mfile;
-
-/* What vhdxlog_load() produces, over workspace buffers. */
-typedef struct loaded {
-  vhdxlog_image image;
-  vhdxlog_log log;
-  vhdxlog_plan plan;
-  vhdxlog_error error;
-  vhdxlog_status status;
-} loaded;
 
 /* Read-only I/O over bytes: every mutating call fails and is counted. */
 typedef struct ro_file {
@@ -146,13 +140,6 @@ typedef struct ro_file {
   uint64_t size;
   uint64_t write_attempts;
 } ro_file;
-
-/* I/O that drops every write into the header slots (reporting success) and
- * passes everything else to a memory file. */
-typedef struct drop_headers_io {
-  vhdxlog_io inner;
-  uint64_t dropped;
-} drop_headers_io;
 
 /* What a library run produced, for the comparison with the model. */
 typedef struct lib_outcome {
@@ -189,10 +176,9 @@ void rd_file_done(mfile *f);
 uint64_t rd_file_max(const diff *d, size_t size);
 vhdxlog_status rd_load_bytes(diff *d, int area_slot, const uint8_t *data,
                              uint64_t size, const ext_list *l, size_t from,
-                             loaded *out);
+                             vhdxlog_loaded *out, vhdxlog_error *error);
 int rd_same_plan(const vhdxlog_plan *a, const vhdxlog_plan *b);
 void rd_ro_io(ro_file *f, vhdxlog_io *io);
-void rd_dh_io(drop_headers_io *h, vhdxlog_io *io);
 
 /* checks.c: check 1 (library vs model) and check 2 (re-runs) */
 int rd_check_model(diff *d, const lib_outcome *lib, const uint8_t *data,

@@ -23,8 +23,8 @@
  *  - the main run's plan is reused where the file is the original again
  *    (crash runs, the first run of check 2b).
  * The main run uses vhdxlog_load() itself (outside fuzz mode), and the
- * loader of the other runs (load_bytes: the same public calls) must agree
- * with it (check 0).
+ * loader of the other runs (rd_load_bytes: vhdxlog_load_into() over
+ * workspace buffers) must agree with it (check 0).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,7 +68,6 @@ int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
 static int run_checks(diff *d, const input *in) {
   mfile mf;
   vhdxlog_loaded main_load;
-  loaded fast_load;
   const vhdxlog_plan *main_plan = NULL;
   vhdxlog_replay_result result;
   vhdxlog_error error;
@@ -77,22 +76,19 @@ static int run_checks(diff *d, const input *in) {
   int rc;
 
   /* 1. Library (vhdxlog_load + vhdxlog_replay) vs model. In fuzz mode the
-   * main run loads with rd_load_bytes() instead: vhdxlog_load()'s fresh 1 MiB
-   * blocks cost more than every other check together. */
-  if (rd_file_open(d, SB_MAIN, &mf, in) != 0)
-    return rd_say(d, -1, "cannot allocate a memory file");
+   * main run loads with rd_load_bytes() (vhdxlog_load_into) instead:
+   * vhdxlog_load()'s fresh 1 MiB blocks cost more than every other check
+   * together. */
+  if ((rc = rd_file_open(d, SB_MAIN, &mf, in)) != 0)
+    return rc;
   memset(&result, 0, sizeof result);
-  memset(&main_load, 0, sizeof main_load);
-  if (d->lim->fuzz_mode) {
+  if (d->lim->fuzz_mode)
     st = rd_load_bytes(d, SB_MAIN_AREA, in->data, in->size, in->nz, in->nz->n,
-                       &fast_load);
-    if (st == VHDXLOG_OK)
-      main_plan = &fast_load.plan;
-  } else {
+                       &main_load, &error);
+  else
     st = vhdxlog_load(&mf.io, &main_load, &error);
-    if (main_load.plan_ready)
-      main_plan = &main_load.plan;
-  }
+  if (main_load.plan_ready)
+    main_plan = &main_load.plan;
   if (st == VHDXLOG_OK)
     st =
         vhdxlog_replay(main_plan, &mf.io, d->buffer, BUF_MAIN, &result, &error);
@@ -104,16 +100,18 @@ static int run_checks(diff *d, const input *in) {
   o.written = &mf.b->dirty;
   rc = rd_check_model(d, &o, in->data, in->size, in->nz, "");
 
-  /* 0. The loader of the repeated runs agrees with vhdxlog_load(). */
+  /* 0. vhdxlog_load_into() over workspace buffers (the loader of the
+   * repeated runs) agrees with vhdxlog_load(). */
   if (rc == 0 && !d->lim->fuzz_mode) {
-    loaded l;
-    vhdxlog_status ls =
-        rd_load_bytes(d, SB_AREA, in->data, in->size, in->nz, in->nz->n, &l);
+    vhdxlog_loaded l;
+    vhdxlog_error le;
+    vhdxlog_status ls = rd_load_bytes(d, SB_AREA, in->data, in->size, in->nz,
+                                      in->nz->n, &l, &le);
     vhdxlog_status ms = main_load.plan_ready ? VHDXLOG_OK : st;
     if (ls != ms ||
         (ls == VHDXLOG_OK && !rd_same_plan(&l.plan, &main_load.plan)))
       rc = rd_say(d, 1,
-                  "replay_diff's loader disagrees with vhdxlog_load (%s vs %s)",
+                  "vhdxlog_load_into disagrees with vhdxlog_load (%s vs %s)",
                   rd_name_of(ls).s, rd_name_of(ms).s);
   }
 

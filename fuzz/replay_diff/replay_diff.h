@@ -13,8 +13,8 @@
  *     the input unchanged. When both replayed: the same "replayed" and
  *     "headers_repaired" flags and the same active sequence (tail, head,
  *     entry count, head SequenceNumber).
- *  0. (right after 1) the loader the repeated runs below use (the calls
- *     vhdxlog_load() makes, over workspace buffers) agrees with
+ *  0. (right after 1) the loader the repeated runs below use
+ *     (vhdxlog_load_into() over workspace buffers) agrees with
  *     vhdxlog_load() on the input: same status, same plan.
  *  2. idempotence:
  *     a. the replayed image loads and its replay finds nothing to do: no
@@ -84,9 +84,9 @@ typedef struct replay_diff_limits {
    *    and overlay_calls chunks (odd sizes around 4 KiB) from the start of
    *    the written or non-zero range overlay_pick chooses, moved back by
    *    up to 4 KiB, instead of the whole file;
-   *  - the memory files are io/mem.c's with zero_past_size set: growth
-   *    writes no zeros, their buffers being clean past the end.
-   * 0: every check in full, over io/mem.c (vhdxlog-diff, CTest). */
+   *  - the memory files are testkit/mem_file.c's with zero_past_size set:
+   * growth writes no zeros, their buffers being clean past the end. 0: every
+   * check in full, over testkit/mem_file.c (vhdxlog-diff, CTest). */
   int fuzz_mode;
   uint16_t crash_pick;
   uint16_t overlay_pick;
