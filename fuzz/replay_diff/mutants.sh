@@ -19,8 +19,9 @@
 #   rep plain    repaired, no custom mutator, the PLAIN seeds below
 #   whole plain  fuzz_replay_diff, the PLAIN seeds
 #   rep plain+cm repaired with the custom mutator, the PLAIN seeds
-# A cell is the wall time to the first finding, "seed" if it came while the
-# seeds were loading (before libFuzzer's INITED line), "-" if none. The
+# A cell is the wall time to the first finding (from the fuzzer's start),
+# "seed" first if it came while the seeds were loading (before libFuzzer's
+# INITED line), "-" if none, rcN for a run that failed otherwise. The
 # control (no edit) must stay clean in every column, or the script fails.
 # Slow (about 30 minutes); a tool for engineers, not part of CI.
 set -eu
@@ -101,10 +102,9 @@ run() { # run BUILD TARGET SEEDS COLUMN: prints the cell
     echo "-"
   elif [ -z "$(find "$dir/artifacts" -name 'crash-*')" ]; then
     echo "rc$rc" # a timeout, an OOM or a broken run: not a difference
-  elif grep -q 'INITED' "$log"; then
-    awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s\n", b - a }'
   else
-    echo seed
+    grep -q 'INITED' "$log" || printf 'seed '
+    awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs\n", b - a }'
   fi
 }
 
@@ -116,7 +116,7 @@ for s in $PLAIN; do
 done
 echo "work: $WORK; ${SECS}s per run, -seed=$SEED; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 TOUCHED=""
-TABLE=$(printf '%-20s %-10s %-10s %-10s %-11s %s' mutant "rep full" \
+TABLE=$(printf '%-20s %-11s %-11s %-11s %-11s %s' mutant "rep full" \
   "whole full" "rep plain" "whole plain" "rep plain+cm")
 # shellcheck disable=SC2086 # the list splits into names
 [ $# -gt 0 ] || set -- $ALL
@@ -138,7 +138,7 @@ for MUTANT in "$@"; do
     "$(run nocm fuzz_replay_diff_repaired "$p" rep-plain)"
     "$(run nocm fuzz_replay_diff "$p" whole-plain)"
     "$(run cm fuzz_replay_diff_repaired "$p" rep-plain-cm)")
-  line=$(printf '%-20s %-10s %-10s %-10s %-11s %s' "$MUTANT" "${row[@]}")
+  line=$(printf '%-20s %-11s %-11s %-11s %-11s %s' "$MUTANT" "${row[@]}")
   echo "$line (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   TABLE="$TABLE"$'\n'"$line"
   if [ "$MUTANT" = control ] && [ "${row[*]}" != "- - - - -" ]; then
