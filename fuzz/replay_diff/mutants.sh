@@ -2,11 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Mutation test of the differential replayer: does fuzzing the two diff
 # targets find a library that breaks one rule on purpose, and how fast?
-#
 #   fuzz/replay_diff/mutants.sh [MUTANT...]   default: every mutant below
 # Environment: SECONDS_PER_RUN (60), FUZZ_SEED (1), WORK (a new temp dir;
-# kept, with one libFuzzer log per run under WORK/logs), CC (clang).
-#
+# kept, with one libFuzzer log per run under WORK/logs), CC (clang),
+# MAX_LEN (targets.txt's max_len; libFuzzer cuts longer seeds to it).
 # The tree (tracked and untracked files) is copied to WORK once and built
 # twice with libFuzzer, ASan and UBSan (the fuzz build's flags): as CMake
 # sets it up, and with RD_CUSTOM_MUTATOR undefined (the repaired target
@@ -39,7 +38,6 @@ ALL="control tail data-signature descriptor-sequence ranking
      file-write-guid header-1 last-file-offset"
 
 die() { echo "mutants.sh: $*" >&2; exit 1; }
-
 # edit FILE SED-EXPRESSION: must change exactly one line of FILE.
 edit() {
   local f=$WORK/src/$1 n
@@ -94,7 +92,7 @@ run() { # run BUILD TARGET SEEDS COLUMN: prints the cell
   rm -rf "$dir" && mkdir -p "$dir/artifacts" && cp -r "$3" "$dir/corpus"
   t0=$EPOCHREALTIME
   timeout -s KILL $((SECS + 120)) "$WORK/$1/fuzz/$t" -seed="$SEED" \
-    -max_total_time="$SECS" -max_len="$(fuzz_max_len "$t")" \
+    -max_total_time="$SECS" -max_len="${MAX_LEN:-$(fuzz_max_len "$t")}" \
     -timeout="$(fuzz_timeout "$t")" -rss_limit_mb="$(fuzz_rss_limit_mb "$t")" \
     -dict="$(fuzz_dict "$WORK/src")" -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" >"$log" 2>&1 || rc=$?
@@ -111,10 +109,8 @@ run() { # run BUILD TARGET SEEDS COLUMN: prints the cell
 mkdir -p "$WORK/src" "$WORK/logs" "$WORK/seeds/plain"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
   tar --null -T - -cf -) | tar -xf - -C "$WORK/src"
-for s in $PLAIN; do
-  cp "$ROOT/corpus/fuzz_replay_diff_repaired/$s" "$WORK/seeds/plain/"
-done
-echo "work: $WORK; ${SECS}s per run, -seed=$SEED; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in $PLAIN; do cp "$ROOT/corpus/fuzz_replay_diff_repaired/$s" "$WORK/seeds/plain/"; done
+echo "work: $WORK; ${SECS}s per run, -seed=$SEED, max_len ${MAX_LEN:-targets.txt}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 TOUCHED=""
 TABLE=$(printf '%-20s %-11s %-11s %-11s %-11s %s' mutant "rep full" \
   "whole full" "rep plain" "whole plain" "rep plain+cm")
