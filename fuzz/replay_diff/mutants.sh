@@ -70,8 +70,7 @@ apply() {
   header-1) # every header write lands in slot 1
     edit lib/replay.c 's/do_write(io, header_slot_offset(slot),/do_write(io, header_slot_offset(slot | 1),/' ;;
   last-file-offset) # the file does not grow to LastFileOffset
-    edit lib/plan.c 's/if (plan->seq\.last_file_offset > size)/if (0 \&\& plan->seq.last_file_offset > size)/'
-    edit lib/replay.c 's/if (plan->seq\.last_file_offset > target)/if (0 \&\& plan->seq.last_file_offset > target)/' ;;
+    edit lib/plan.h 's/return last_file_offset > size ?/return last_file_offset > size \&\& 0 ?/' ;;
   *) die "unknown mutant $1" ;;
   esac
 }
