@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * LD_PRELOAD fault shim for the vhdxlog CLI. It wraps the calls the CLI
- * really makes at the OS boundary (`nm -D vhdxlog`: open64, pread64,
- * pwrite64, fallocate64, ftruncate64, fsync, rename, mkstemp64) and their
- * siblings, so that a test can:
+ * LD_PRELOAD shim, in two modes that share the wrapped calls and the way one
+ * file is recognised (st_dev/st_ino of the call's fd, so dup()ed descriptors
+ * and re-opens count too).
  *
+ * Faults, for the vhdxlog CLI (faults/). It wraps the calls the CLI really
+ * makes at the OS boundary (`nm -D vhdxlog`: open64, pread64, pwrite64,
+ * fallocate64, ftruncate64, fsync, rename, mkstemp64) and their siblings:
  *   VHDXLOG_FAULT=GROUP:K:KIND  make the K-th call (1-based) of GROUP fail.
  *       GROUP: open pread pwrite fallocate ftruncate fsync rename mkstemp
  *       KIND:  EIO ENOSPC EINTR (fail without doing anything); for
@@ -13,12 +15,31 @@
  *   VHDXLOG_FAULT_COUNTS=FILE   append "GROUP COUNT" lines at exit.
  *   VHDXLOG_FAULT_TRACE=FILE and VHDXLOG_FAULT_TRACE_PATH=IMAGE
  *       record every pwrite (offset, bytes), fsync/fdatasync (barrier),
- *       ftruncate and fallocate made on IMAGE (matched by device and inode
- *       at open) to FILE, for faults/crashstates.c.
- *
+ *       ftruncate and fallocate made on IMAGE (which must exist at start-up)
+ *       to FILE, for faults/crashstates.c.
  * Only calls made by the program itself are seen: glibc's internal calls
- * (fopen, mkstemp's own open) bypass the dynamic symbol table. Test code,
- * single-threaded like the CLI.
+ * (fopen, mkstemp's own open) bypass the dynamic symbol table.
+ *
+ * Power cuts, for qemu-io (qemu/powercut/): a cut in front of the Nth call
+ * that changes one file.
+ *   VHDXLOG_POWERCUT_FILE  the target file (must exist when the process
+ *                          starts or at its first write); unset: inert
+ *   VHDXLOG_POWERCUT_AT    N >= 0: the counted call with index N (0-based)
+ *                          is never performed; the process gets SIGKILL
+ *                          instead. Unset or negative: count only.
+ *   VHDXLOG_POWERCUT_LOG   optional: append one line per counted call
+ *                          ("INDEX FUNC off=OFF len=LEN"), per sync of the
+ *                          target ("- FUNC"), and "CUT INDEX FUNC ..." at the
+ *                          cut.
+ * Counted: every call that can change the target's bytes or length: pwrite,
+ * pwritev, pwritev2 (and their *64 names), write, writev, fallocate,
+ * posix_fallocate, ftruncate, copy_file_range into it. fsync and fdatasync
+ * change nothing a reader sees, so they are only logged.
+ * QEMU writes from worker threads: the index is taken with one atomic
+ * increment, and every call at or past N kills the process and never
+ * returns, so no write issued after the cut point can land while the
+ * signal is on its way. Writes whose index is below N may still be in
+ * flight in other threads; a real disk would have accepted them too.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* RTLD_NEXT, open64 and the other 64-bit names */
@@ -26,6 +47,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,11 +55,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "trace_format.h"
 
 enum {
+  G_NONE = -1, /* not a fault point */
   G_OPEN,
   G_PREAD,
   G_PWRITE,
@@ -56,87 +80,113 @@ enum { K_NONE, K_ERRNO, K_SHORT, K_ZERO };
 
 static struct {
   int ready;
-  unsigned long calls[G_COUNT];
-  int group;         /* the group to fail, -1: none */
-  unsigned long nth; /* which call of it */
+  unsigned long calls[G_COUNT]; /* atomic */
+  int group;                    /* the group to fail, -1: none */
+  unsigned long nth;            /* which call of it */
   int kind, err;
   const char *counts; /* VHDXLOG_FAULT_COUNTS */
   int trace_fd;       /* -1: not recording */
-  dev_t trace_dev;
-  ino_t trace_ino;
-  int traced[1024]; /* fds open on the traced image */
+  const char *target; /* the traced or power-cut file; NULL: none */
+  int target_known;   /* atomic: 1 once dev/ino hold the target's id */
+  dev_t dev;
+  ino_t ino;
+  int powercut;       /* VHDXLOG_POWERCUT_FILE given */
+  long long cut_at;   /* -1: count only */
+  int log_fd;         /* VHDXLOG_POWERCUT_LOG, -1: none */
+  unsigned long next; /* atomic: the next counted call's index */
 } S;
 
-static void *real(const char *name) {
-  void *p = dlsym(RTLD_NEXT, name);
+/* The next definition of a libc symbol. Resolved on first use, since a
+ * library constructor may make a call before ours ran. */
+static void *real(const char *name, void **slot) {
+  void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (p == NULL) {
-    fprintf(stderr, "fault shim: no %s\n", name);
-    abort();
+    p = dlsym(RTLD_NEXT, name);
+    if (p == NULL) {
+      fprintf(stderr, "shim: no %s\n", name);
+      abort();
+    }
+    __atomic_store_n(slot, p, __ATOMIC_RELEASE);
   }
   return p;
 }
 
-static void setup(void) {
-  const char *f, *t, *tp;
+static int real_open(const char *path, int flags) {
+  static void *slot;
+  int (*r)(const char *, int, ...) = real("open", &slot);
+  return r(path, flags | O_CLOEXEC, 0644);
+}
+
+static void parse_fault(const char *f) {
+  char g[32], k[32];
+  unsigned long n;
+  int i;
+  if (sscanf(f, "%31[a-z]:%lu:%31s", g, &n, k) != 3 || n == 0) {
+    fprintf(stderr, "fault shim: bad VHDXLOG_FAULT '%s'\n", f);
+    abort();
+  }
+  for (i = 0; i < G_COUNT; i++)
+    if (strcmp(g, group_name[i]) == 0)
+      S.group = i;
+  S.nth = n;
+  S.kind = K_ERRNO;
+  if (strcmp(k, "EIO") == 0)
+    S.err = EIO;
+  else if (strcmp(k, "ENOSPC") == 0)
+    S.err = ENOSPC;
+  else if (strcmp(k, "EINTR") == 0)
+    S.err = EINTR;
+  else if (strcmp(k, "SHORT") == 0 &&
+           (S.group == G_PREAD || S.group == G_PWRITE))
+    S.kind = K_SHORT;
+  else if (strcmp(k, "ZERO") == 0 &&
+           (S.group == G_PREAD || S.group == G_PWRITE))
+    S.kind = K_ZERO;
+  else
+    S.group = -1;
+  if (S.group < 0) {
+    fprintf(stderr, "fault shim: bad VHDXLOG_FAULT '%s'\n", f);
+    abort();
+  }
+}
+
+/* Reads the environment once; a constructor, so that it runs before QEMU
+ * starts its threads, and called by the wrappers for calls made earlier. */
+__attribute__((constructor)) static void setup(void) {
+  const char *f = getenv("VHDXLOG_FAULT"), *t = getenv("VHDXLOG_FAULT_TRACE");
+  const char *tp = getenv("VHDXLOG_FAULT_TRACE_PATH");
+  const char *pc = getenv("VHDXLOG_POWERCUT_FILE");
+  const char *at = getenv("VHDXLOG_POWERCUT_AT");
+  const char *log = getenv("VHDXLOG_POWERCUT_LOG");
   struct stat st;
   if (S.ready)
     return;
   S.ready = 1;
   S.group = -1;
-  S.trace_fd = -1;
-  f = getenv("VHDXLOG_FAULT");
-  if (f != NULL && *f != '\0') {
-    char g[32], k[32];
-    unsigned long n;
-    int i;
-    if (sscanf(f, "%31[a-z]:%lu:%31s", g, &n, k) != 3 || n == 0) {
-      fprintf(stderr, "fault shim: bad VHDXLOG_FAULT '%s'\n", f);
-      abort();
-    }
-    for (i = 0; i < G_COUNT; i++)
-      if (strcmp(g, group_name[i]) == 0)
-        S.group = i;
-    S.nth = n;
-    S.kind = K_ERRNO;
-    if (strcmp(k, "EIO") == 0)
-      S.err = EIO;
-    else if (strcmp(k, "ENOSPC") == 0)
-      S.err = ENOSPC;
-    else if (strcmp(k, "EINTR") == 0)
-      S.err = EINTR;
-    else if (strcmp(k, "SHORT") == 0 &&
-             (S.group == G_PREAD || S.group == G_PWRITE))
-      S.kind = K_SHORT;
-    else if (strcmp(k, "ZERO") == 0 &&
-             (S.group == G_PREAD || S.group == G_PWRITE))
-      S.kind = K_ZERO;
-    else
-      S.group = -1;
-    if (S.group < 0) {
-      fprintf(stderr, "fault shim: bad VHDXLOG_FAULT '%s'\n", f);
-      abort();
-    }
-  }
+  S.trace_fd = S.log_fd = -1;
+  S.cut_at = -1;
+  if (f != NULL && *f != '\0')
+    parse_fault(f);
   S.counts = getenv("VHDXLOG_FAULT_COUNTS");
-  t = getenv("VHDXLOG_FAULT_TRACE");
-  tp = getenv("VHDXLOG_FAULT_TRACE_PATH");
   if (t != NULL && tp != NULL && stat(tp, &st) == 0) {
-    int (*ropen)(const char *, int, ...) = real("open");
-    S.trace_fd = ropen(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    S.trace_fd = real_open(t, O_WRONLY | O_CREAT | O_TRUNC);
     if (S.trace_fd < 0) {
       fprintf(stderr, "fault shim: cannot create %s\n", t);
       abort();
     }
-    S.trace_dev = st.st_dev;
-    S.trace_ino = st.st_ino;
+    S.target = tp;
   }
-}
-
-/* Counts the call; 1 when this one is to fail (K_ERRNO) or be short. */
-static int hit(int group) {
-  setup();
-  S.calls[group]++;
-  return S.group == group && S.calls[group] == S.nth;
+  if (pc != NULL && *pc != '\0') {
+    S.target = pc;
+    S.powercut = 1;
+    if (at != NULL && at[0] != '\0') {
+      char *end;
+      long long v = strtoll(at, &end, 10);
+      S.cut_at = (*end == '\0') ? v : -1;
+    }
+    if (log != NULL && log[0] != '\0')
+      S.log_fd = real_open(log, O_WRONLY | O_CREAT | O_APPEND);
+  }
 }
 
 __attribute__((destructor)) static void report_counts(void) {
@@ -152,29 +202,54 @@ __attribute__((destructor)) static void report_counts(void) {
   fclose(f);
 }
 
-/* ---- trace ---------------------------------------------------------- */
-
-static int is_traced(int fd) {
-  return S.trace_fd >= 0 && fd >= 0 && fd < 1024 && S.traced[fd];
+/* Counts the call of GROUP; 1 when this one is to fail with S.err. */
+static int fail_now(int group) {
+  unsigned long n;
+  setup();
+  if (group == G_NONE)
+    return 0;
+  n = __atomic_add_fetch(&S.calls[group], 1UL, __ATOMIC_RELAXED);
+  if (S.group != group || n != S.nth || S.kind != K_ERRNO)
+    return 0;
+  errno = S.err;
+  return 1;
 }
 
-static void note_open(int fd) {
+/* A short transfer on the nth call of GROUP: 1 when the call must return 0
+ * at once (K_ZERO), else 0 with *n halved (K_SHORT) or left alone. */
+static int short_transfer(int group, size_t *n) {
+  if (S.group != group || S.calls[group] != S.nth)
+    return 0;
+  if (S.kind == K_ZERO)
+    return 1;
+  *n = *n > 1 ? *n / 2 : *n;
+  return 0;
+}
+
+static int is_target(int fd) {
   struct stat st;
-  if (S.trace_fd < 0 || fd < 0 || fd >= 1024)
-    return;
-  S.traced[fd] = fstat(fd, &st) == 0 && st.st_dev == S.trace_dev &&
-                 st.st_ino == S.trace_ino;
+  if (S.target == NULL || fd < 0)
+    return 0;
+  if (!__atomic_load_n(&S.target_known, __ATOMIC_ACQUIRE)) {
+    if (stat(S.target, &st) != 0)
+      return 0;
+    S.dev = st.st_dev;
+    S.ino = st.st_ino;
+    __atomic_store_n(&S.target_known, 1, __ATOMIC_RELEASE);
+  }
+  return fstat(fd, &st) == 0 && st.st_dev == S.dev && st.st_ino == S.ino;
 }
 
-static void put(const void *p, size_t n) {
-  ssize_t (*rwrite)(int, const void *, size_t) = real("write");
+static void put(int fd, const void *p, size_t n) {
+  static void *slot;
+  ssize_t (*rwrite)(int, const void *, size_t) = real("write", &slot);
   const char *c = p;
   while (n > 0) {
-    ssize_t w = rwrite(S.trace_fd, c, n);
+    ssize_t w = rwrite(fd, c, n);
     if (w <= 0) {
       if (w < 0 && errno == EINTR)
         continue;
-      fprintf(stderr, "fault shim: trace write failed\n");
+      fprintf(stderr, "shim: trace write failed\n");
       abort();
     }
     c += w;
@@ -182,26 +257,56 @@ static void put(const void *p, size_t n) {
   }
 }
 
-static void record(uint8_t kind, uint64_t a, uint64_t b, uint32_t mode,
+/* After a call on FD that succeeded: its trace record, if FD is traced. */
+static void record(int fd, uint8_t kind, uint64_t a, uint64_t b, uint32_t mode,
                    const void *data) {
   uint8_t r[FT_RECORD];
   int saved = errno;
+  if (S.trace_fd < 0 || !is_target(fd))
+    return;
   ft_encode(r, kind, a, b, mode);
-  put(r, sizeof r);
+  put(S.trace_fd, r, sizeof r);
   if (kind == FT_WRITE && b > 0)
-    put(data, (size_t)b);
+    put(S.trace_fd, data, (size_t)b);
   errno = saved;
 }
 
-/* ---- wrappers ------------------------------------------------------- */
+/* Before a call that changes FD's file: the power cut's count, log line
+ * and, at or past the cut point, SIGKILL (never returns then). OFF < 0: at
+ * the fd's position. */
+static void cut_point(int fd, const char *func, long long off, long long len) {
+  char buf[160];
+  int n, cut;
+  unsigned long i;
+  if (!S.powercut || !is_target(fd))
+    return;
+  i = __atomic_fetch_add(&S.next, 1UL, __ATOMIC_SEQ_CST);
+  cut = S.cut_at >= 0 && i >= (unsigned long)S.cut_at;
+  n = snprintf(buf, sizeof buf, "%s%lu %s off=%lld len=%lld\n",
+               cut ? "CUT " : "", i, func, off, len);
+  if (S.log_fd >= 0 && n > 0)
+    put(S.log_fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  if (cut) {
+    kill(getpid(), SIGKILL);
+    for (;;)
+      pause();
+  }
+}
 
-#define FAIL_IF_HIT(group)                                                     \
-  do {                                                                         \
-    if (hit(group) && S.kind == K_ERRNO) {                                     \
-      errno = S.err;                                                           \
-      return -1;                                                               \
-    }                                                                          \
-  } while (0)
+static void log_sync(int fd, const char *func) {
+  char buf[64];
+  int n = snprintf(buf, sizeof buf, "- %s\n", func);
+  if (S.powercut && S.log_fd >= 0 && n > 0 && is_target(fd))
+    put(S.log_fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static long long iov_len(const struct iovec *iov, int cnt) {
+  long long total = 0;
+  int k;
+  for (k = 0; iov != NULL && k < cnt; k++)
+    total += (long long)iov[k].iov_len;
+  return total;
+}
 
 /* An anonymous memory file (memfd: io/'s shared zero window) is not a file
  * the harness injects faults into: only the image and the output are. */
@@ -216,178 +321,115 @@ static int is_anonymous(int fd) {
   return strncmp(target, "/memfd:", 7) == 0;
 }
 
+/* ---- wrappers ------------------------------------------------------- */
+
+/* One wrapped libc function: BEFORE may return early, AFTER sees rc. */
+#define WRAP(ret, name, params, args, before, after)                           \
+  ret name params {                                                            \
+    static void *slot;                                                         \
+    ret rc;                                                                    \
+    before;                                                                    \
+    rc = ((ret(*) params)real(#name, &slot))args;                              \
+    after;                                                                     \
+    return rc;                                                                 \
+  }
+#define FAULT(group)                                                           \
+  if (fail_now(group))                                                         \
+  return -1
+
 static mode_t mode_arg(int flags, va_list ap) {
   return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-#define OPEN_WRAPPER(name, ...)                                                \
+#define OPEN(name, ...)                                                        \
   int name(__VA_ARGS__, int flags, ...) {                                      \
-    static int (*r)(PARAMS_##name, int, ...);                                  \
+    static void *slot;                                                         \
     va_list ap;                                                                \
     mode_t m;                                                                  \
-    int fd;                                                                    \
     va_start(ap, flags);                                                       \
     m = mode_arg(flags, ap);                                                   \
     va_end(ap);                                                                \
-    FAIL_IF_HIT(G_OPEN);                                                       \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    fd = r(CALL_##name, flags, m);                                             \
-    note_open(fd);                                                             \
-    return fd;                                                                 \
+    FAULT(G_OPEN);                                                             \
+    return ((int (*)(__VA_ARGS__, int, ...))real(#name, &slot))(               \
+        OPEN_ARGS_##name, flags, m);                                           \
   }
-#define PARAMS_open const char *
-#define CALL_open path
-#define PARAMS_open64 const char *
-#define CALL_open64 path
-#define PARAMS_openat int, const char *
-#define CALL_openat dirfd, path
-#define PARAMS_openat64 int, const char *
-#define CALL_openat64 dirfd, path
-OPEN_WRAPPER(open, const char *path)
-OPEN_WRAPPER(open64, const char *path)
-OPEN_WRAPPER(openat, int dirfd, const char *path)
-OPEN_WRAPPER(openat64, int dirfd, const char *path)
+#define OPEN_ARGS_open path
+#define OPEN_ARGS_open64 path
+#define OPEN_ARGS_openat dirfd, path
+#define OPEN_ARGS_openat64 dirfd, path
+OPEN(open, const char *path)
+OPEN(open64, const char *path)
+OPEN(openat, int dirfd, const char *path)
+OPEN(openat64, int dirfd, const char *path)
 
-/* A short transfer on the nth call of GROUP: 1 when the call must return 0
- * at once (K_ZERO), else 0 with *n halved (K_SHORT) or left alone. */
-static int short_transfer(int group, size_t *n) {
-  if (S.group != group || S.calls[group] != S.nth)
-    return 0;
-  if (S.kind == K_ZERO)
-    return 1;
-  *n = *n > 1 ? *n / 2 : *n;
-  return 0;
-}
+/* Each name, and on glibc its large-file name too, which 64-bit programs
+ * (QEMU among them) link against. */
+#define PREAD(name, offt)                                                      \
+  WRAP(ssize_t, name, (int fd, void *buf, size_t n, offt off),                 \
+       (fd, buf, n, off), FAULT(G_PREAD);                                      \
+       if (short_transfer(G_PREAD, &n)) return 0, )
+#define PWRITE(name, offt)                                                     \
+  WRAP(ssize_t, name, (int fd, const void *buf, size_t n, offt off),           \
+       (fd, buf, n, off), FAULT(G_PWRITE);                                     \
+       if (short_transfer(G_PWRITE, &n)) return 0;                             \
+       cut_point(fd, #name, (long long)off, (long long)n),                     \
+       if (rc > 0) record(fd, FT_WRITE, (uint64_t)off, (uint64_t)rc, 0, buf))
+#define PWRITEV(name, offt)                                                    \
+  WRAP(ssize_t, name, (int fd, const struct iovec *iov, int cnt, offt off),    \
+       (fd, iov, cnt, off),                                                    \
+       cut_point(fd, #name, (long long)off, iov_len(iov, cnt)), )
+#define PWRITEV2(name, offt)                                                   \
+  WRAP(ssize_t, name,                                                          \
+       (int fd, const struct iovec *iov, int cnt, offt off, int flags),        \
+       (fd, iov, cnt, off, flags),                                             \
+       cut_point(fd, #name, (long long)off, iov_len(iov, cnt)), )
+#define FALLOCATE(name, offt)                                                  \
+  WRAP(int, name, (int fd, int mode, offt off, offt len),                      \
+       (fd, mode, off, len), FAULT(G_FALLOCATE);                               \
+       cut_point(fd, #name, (long long)off, (long long)len),                   \
+       if (rc == 0) record(fd, FT_FALLOCATE, (uint64_t)off, (uint64_t)len,     \
+                           (uint32_t)mode, NULL))
+#define POSIX_FALLOCATE(name, offt)                                            \
+  WRAP(int, name, (int fd, offt off, offt len), (fd, off, len),                \
+       cut_point(fd, #name, (long long)off, (long long)len), )
+#define FTRUNCATE(name, offt)                                                  \
+  WRAP(int, name, (int fd, offt len), (fd, len),                               \
+       FAULT(is_anonymous(fd) ? G_NONE : G_FTRUNCATE);                         \
+       cut_point(fd, #name, -1, (long long)len),                               \
+       if (rc == 0) record(fd, FT_TRUNCATE, (uint64_t)len, 0, 0, NULL))
+#define ALL_SIZES(wrapper, name) wrapper(name, off_t) wrapper(name##64, off64_t)
 
-#define PREAD_WRAPPER(name)                                                    \
-  ssize_t name(int fd, void *buf, size_t n, off_t off) {                       \
-    static ssize_t (*r)(int, void *, size_t, off_t);                           \
-    FAIL_IF_HIT(G_PREAD);                                                      \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    if (short_transfer(G_PREAD, &n))                                           \
-      return 0;                                                                \
-    return r(fd, buf, n, off);                                                 \
-  }
-PREAD_WRAPPER(pread)
-PREAD_WRAPPER(pread64)
+ALL_SIZES(PREAD, pread)
+ALL_SIZES(PWRITE, pwrite)
+ALL_SIZES(PWRITEV, pwritev)
+PWRITEV2(pwritev2, off_t)
+PWRITEV2(pwritev64v2, off64_t)
+ALL_SIZES(FALLOCATE, fallocate)
+ALL_SIZES(POSIX_FALLOCATE, posix_fallocate)
+ALL_SIZES(FTRUNCATE, ftruncate)
 
-#define PWRITE_WRAPPER(name)                                                   \
-  ssize_t name(int fd, const void *buf, size_t n, off_t off) {                 \
-    static ssize_t (*r)(int, const void *, size_t, off_t);                     \
-    ssize_t w;                                                                 \
-    FAIL_IF_HIT(G_PWRITE);                                                     \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    if (short_transfer(G_PWRITE, &n))                                          \
-      return 0;                                                                \
-    w = r(fd, buf, n, off);                                                    \
-    if (w > 0 && is_traced(fd))                                                \
-      record(FT_WRITE, (uint64_t)off, (uint64_t)w, 0, buf);                    \
-    return w;                                                                  \
-  }
-PWRITE_WRAPPER(pwrite)
-PWRITE_WRAPPER(pwrite64)
+WRAP(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n),
+     cut_point(fd, "write", -1, (long long)n), )
+WRAP(ssize_t, writev, (int fd, const struct iovec *iov, int cnt),
+     (fd, iov, cnt), cut_point(fd, "writev", -1, iov_len(iov, cnt)), )
+WRAP(ssize_t, copy_file_range,
+     (int in, off_t *in_off, int fd, off_t *out_off, size_t n, unsigned f),
+     (in, in_off, fd, out_off, n, f),
+     cut_point(fd, "copy_file_range", out_off ? (long long)*out_off : -1,
+               (long long)n), )
+#define SYNC(name)                                                             \
+  WRAP(int, name, (int fd), (fd), FAULT(G_FSYNC);                              \
+       log_sync(fd, #name),                                                    \
+       if (rc == 0) record(fd, FT_BARRIER, 0, 0, 0, NULL))
+SYNC(fsync)
+SYNC(fdatasync)
 
-#define FALLOCATE_WRAPPER(name)                                                \
-  int name(int fd, int mode, off_t off, off_t len) {                           \
-    static int (*r)(int, int, off_t, off_t);                                   \
-    int rc;                                                                    \
-    FAIL_IF_HIT(G_FALLOCATE);                                                  \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    rc = r(fd, mode, off, len);                                                \
-    if (rc == 0 && is_traced(fd))                                              \
-      record(FT_FALLOCATE, (uint64_t)off, (uint64_t)len, (uint32_t)mode,       \
-             NULL);                                                            \
-    return rc;                                                                 \
-  }
-FALLOCATE_WRAPPER(fallocate)
-FALLOCATE_WRAPPER(fallocate64)
-
-#define FTRUNCATE_WRAPPER(name)                                                \
-  int name(int fd, off_t size) {                                               \
-    static int (*r)(int, off_t);                                               \
-    int rc;                                                                    \
-    if (!is_anonymous(fd))                                                     \
-      FAIL_IF_HIT(G_FTRUNCATE);                                                \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    rc = r(fd, size);                                                          \
-    if (rc == 0 && is_traced(fd))                                              \
-      record(FT_TRUNCATE, (uint64_t)size, 0, 0, NULL);                         \
-    return rc;                                                                 \
-  }
-FTRUNCATE_WRAPPER(ftruncate)
-FTRUNCATE_WRAPPER(ftruncate64)
-
-#define SYNC_WRAPPER(name)                                                     \
-  int name(int fd) {                                                           \
-    static int (*r)(int);                                                      \
-    int rc;                                                                    \
-    FAIL_IF_HIT(G_FSYNC);                                                      \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    rc = r(fd);                                                                \
-    if (rc == 0 && is_traced(fd))                                              \
-      record(FT_BARRIER, 0, 0, 0, NULL);                                       \
-    return rc;                                                                 \
-  }
-SYNC_WRAPPER(fsync)
-SYNC_WRAPPER(fdatasync)
-
-/* Not a fault point: only forgets the descriptor, so that a later open
- * reusing its number is not taken for the traced image. */
-int close(int fd) {
-  static int (*r)(int);
-  if (r == NULL)
-    r = real("close");
-  if (fd >= 0 && fd < 1024)
-    S.traced[fd] = 0;
-  return r(fd);
-}
-
-int rename(const char *from, const char *to) {
-  static int (*r)(const char *, const char *);
-  FAIL_IF_HIT(G_RENAME);
-  if (r == NULL)
-    r = real("rename");
-  return r(from, to);
-}
-
-int renameat(int fd1, const char *from, int fd2, const char *to) {
-  static int (*r)(int, const char *, int, const char *);
-  FAIL_IF_HIT(G_RENAME);
-  if (r == NULL)
-    r = real("renameat");
-  return r(fd1, from, fd2, to);
-}
-
-#define MKSTEMP_WRAPPER(name)                                                  \
-  int name(char *tmpl) {                                                       \
-    static int (*r)(char *);                                                   \
-    int fd;                                                                    \
-    FAIL_IF_HIT(G_MKSTEMP);                                                    \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    fd = r(tmpl);                                                              \
-    note_open(fd);                                                             \
-    return fd;                                                                 \
-  }
-MKSTEMP_WRAPPER(mkstemp)
-MKSTEMP_WRAPPER(mkstemp64)
-
-#define MKOSTEMP_WRAPPER(name)                                                 \
-  int name(char *tmpl, int flags) {                                            \
-    static int (*r)(char *, int);                                              \
-    int fd;                                                                    \
-    FAIL_IF_HIT(G_MKSTEMP);                                                    \
-    if (r == NULL)                                                             \
-      r = real(#name);                                                         \
-    fd = r(tmpl, flags);                                                       \
-    note_open(fd);                                                             \
-    return fd;                                                                 \
-  }
-MKOSTEMP_WRAPPER(mkostemp)
-MKOSTEMP_WRAPPER(mkostemp64)
+WRAP(int, rename, (const char *from, const char *to), (from, to),
+     FAULT(G_RENAME), )
+WRAP(int, renameat, (int fd1, const char *from, int fd2, const char *to),
+     (fd1, from, fd2, to), FAULT(G_RENAME), )
+WRAP(int, mkstemp, (char *tmpl), (tmpl), FAULT(G_MKSTEMP), )
+WRAP(int, mkstemp64, (char *tmpl), (tmpl), FAULT(G_MKSTEMP), )
+WRAP(int, mkostemp, (char *tmpl, int flags), (tmpl, flags), FAULT(G_MKSTEMP), )
+WRAP(int, mkostemp64, (char *tmpl, int flags), (tmpl, flags),
+     FAULT(G_MKSTEMP), )

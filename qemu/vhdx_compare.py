@@ -37,11 +37,11 @@ def masked(buf, base):
     return bytes(b) if b is not None else buf
 
 
-def main():
-    if len(sys.argv) != 3:
+def main(args):
+    if len(args) != 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    pa, pb = sys.argv[1], sys.argv[2]
+    pa, pb = args
     sa, sb = os.path.getsize(pa), os.path.getsize(pb)
     common = min(sa, sb)
     diffs = []  # (offset, length) of differing 4 KiB-aligned runs, first few
@@ -96,4 +96,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -4,7 +4,7 @@
 image, then judge the image it leaves.
 
 Usage: powercut_test.py [-w NAME[,NAME...]] [-k] [-q] VHDXLOG SHIM
-  VHDXLOG  the vhdxlog binary (or $VHDXLOG); SHIM  libvhdxlog_powercut.so
+  VHDXLOG  the vhdxlog binary (or $VHDXLOG); SHIM  libvhdxlog_shim.so
   (or $VHDXLOG_POWERCUT_SHIM); -w / $WORKLOADS: run only these workloads;
   -k / KEEP=1: keep the scratch directory (failing images are copied there);
   -q: print only the failing images' lines (default: one line per image),
@@ -103,13 +103,6 @@ def run(cmd, env=None):
 
 def sparse_copy(src, dst):
     subprocess.run(["cp", "--sparse=always", "--", src, dst], check=True)
-
-
-def qemu_io_args(cmds):
-    out = []
-    for c in cmds:
-        out += ["-c", c]
-    return out
 
 
 class SparseLog:
@@ -236,14 +229,10 @@ class Suite:
         self.rows = []
 
     def workload_env(self, target, log, cut):
-        env = dict(os.environ)
-        env["LD_PRELOAD"] = self.shim
-        env["VHDXLOG_POWERCUT_FILE"] = target
-        env["VHDXLOG_POWERCUT_LOG"] = log
+        env = dict(os.environ, LD_PRELOAD=self.shim, VHDXLOG_POWERCUT_FILE=target,
+                   VHDXLOG_POWERCUT_LOG=log, VHDXLOG_POWERCUT_AT=str(cut))
         if cut is None:
-            env.pop("VHDXLOG_POWERCUT_AT", None)
-        else:
-            env["VHDXLOG_POWERCUT_AT"] = str(cut)
+            del env["VHDXLOG_POWERCUT_AT"]
         return env
 
     def counted_lines(self, log):
@@ -273,13 +262,8 @@ class Suite:
         if same_outside_headers(a, b):
             return 0, ""
         buf = io.StringIO()
-        argv = sys.argv
-        sys.argv = ["vhdx_compare.py", a, b]
-        try:
-            with contextlib.redirect_stdout(buf):
-                rc = vc.main()
-        finally:
-            sys.argv = argv
+        with contextlib.redirect_stdout(buf):
+            rc = vc.main([a, b])
         return rc, buf.getvalue()
 
     def run_workload(self, stem, pristine, cmds, cut_at):
@@ -290,7 +274,7 @@ class Suite:
             if os.path.exists(p):
                 os.unlink(p)
         sparse_copy(pristine, img)
-        rc, out = run(["qemu-io", "-f", "vhdx"] + qemu_io_args(cmds) + [img],
+        rc, out = run(["qemu-io", "-f", "vhdx"] + [x for c in cmds for x in ("-c", c)] + [img],
                       env=self.workload_env(img, log, cut_at))
         return img, log, rc, out
 
@@ -358,10 +342,7 @@ class Suite:
             bad = self.new_block_ok(a, newblock)
             obs.setdefault("qemu's copy (%s after qemu-img check -r all): %s" % (
                 a_state, bad or "new block written, read back, qemu-img check clean"), []).append(n)
-        return self.finish(name, n, k, where, state, crc, problems, img)
-
-    def finish(self, name, n, k, where, state, crc, problems, img):
-        """Print the image's line, record a failure; the state to count."""
+        # The image's line; a failure is recorded.
         line = "%-12s N=%3d/%d %-57s state=%-14s check=%d" % (
             name, n, k, where, state, crc)
         if problems:
