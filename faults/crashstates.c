@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,37 +146,26 @@ static void apply_piece(uint8_t *buf, uint64_t *size, const piece *p) {
   }
 }
 
-/* Cut a call into pieces; returns how many were appended. */
+/* Cut a call into pieces, appended to OUT unless it is NULL; returns how
+ * many there are. */
 static size_t split(const op *o, piece *out) {
   uint64_t unit = o->kind == FT_WRITE ? PIECE : BLOCK;
-  uint64_t pos = o->a, end = o->a + o->b;
+  /* A truncate is one piece, of length 0, at the new size. */
+  uint64_t pos = o->a, end = o->kind == FT_TRUNCATE ? o->a + 1 : o->a + o->b;
   size_t n = 0;
-  if (o->kind == FT_TRUNCATE) {
-    out[0].o = o;
-    out[0].off = o->a;
-    out[0].len = 0;
-    return 1;
-  }
   while (pos < end) {
     uint64_t next = (pos / unit + 1) * unit;
     if (next > end)
       next = end;
-    out[n].o = o;
-    out[n].off = pos;
-    out[n].len = next - pos;
+    if (out != NULL) {
+      out[n].o = o;
+      out[n].off = pos;
+      out[n].len = o->kind == FT_TRUNCATE ? 0 : next - pos;
+    }
     n++;
     pos = next;
   }
   return n;
-}
-
-static size_t pieces_of(const op *o) {
-  uint64_t unit = o->kind == FT_WRITE ? PIECE : BLOCK;
-  if (o->kind == FT_TRUNCATE)
-    return 1;
-  if (o->b == 0)
-    return 0;
-  return (size_t)((o->a + o->b - 1) / unit - o->a / unit + 1);
 }
 
 /* ---- checking states ---------------------------------------------------- */
@@ -246,9 +236,15 @@ static int run(char *const argv[]) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void fail(int cut, const char *what, const char *why) {
-  char path[4200];
+/* Saves the state and reports why (printf's FMT and arguments). */
+__attribute__((format(printf, 3, 4))) static void
+fail(int cut, const char *what, const char *fmt, ...) {
+  char path[4200], why[128];
+  va_list ap;
   G.failed++;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
   snprintf(path, sizeof path, "%s/fail-%d-%s.img", G.workdir, cut, what);
   write_file(path, G.state, G.state_size, NULL, 0);
   fprintf(stderr, "FAIL cut %d %s: %s (state saved as %s; output in %s)\n", cut,
@@ -265,7 +261,6 @@ static void check_state(int cut, const char *what) {
   char *qemu[] = {"qemu-img", "check", "-q", "-r", "all", G.qwork, NULL};
   uint8_t *got;
   uint64_t got_size;
-  char why[128];
   int rc;
 
   G.built++;
@@ -277,14 +272,12 @@ static void check_state(int cut, const char *what) {
   G.disk_size = 0;
   rc = run(check);
   if (rc != 0 && rc != 1) {
-    snprintf(why, sizeof why, "vhdxlog check exited %d", rc);
-    fail(cut, what, why);
+    fail(cut, what, "vhdxlog check exited %d", rc);
     return;
   }
   rc = run(replay);
   if (rc != 0) {
-    snprintf(why, sizeof why, "vhdxlog replay exited %d", rc);
-    fail(cut, what, why);
+    fail(cut, what, "vhdxlog replay exited %d", rc);
     return;
   }
   got = slurp(G.work, &got_size);
@@ -301,10 +294,8 @@ static void check_state(int cut, const char *what) {
   if (G.qemu) {
     write_file(G.qwork, G.state, G.state_size, NULL, 0);
     rc = run(qemu);
-    if (rc != 0) {
-      snprintf(why, sizeof why, "qemu-img check -r all exited %d", rc);
-      fail(cut, what, why);
-    }
+    if (rc != 0)
+      fail(cut, what, "qemu-img check -r all exited %d", rc);
   }
 }
 
@@ -417,10 +408,9 @@ static op *parse(const uint8_t *t, uint64_t size, size_t *count) {
       goto bad;
     memset(&o, 0, sizeof o);
     o.kind = t[pos];
-    o.mode = (uint32_t)t[pos + 4] | (uint32_t)t[pos + 5] << 8 |
-             (uint32_t)t[pos + 6] << 16 | (uint32_t)t[pos + 7] << 24;
-    o.a = ft_get64(t + pos + 8);
-    o.b = ft_get64(t + pos + 16);
+    o.mode = (uint32_t)ft_get(t + pos + 4, 4);
+    o.a = ft_get(t + pos + 8, 8);
+    o.b = ft_get(t + pos + 16, 8);
     pos += FT_RECORD;
     if (o.a > ((uint64_t)1 << 40) || o.b > ((uint64_t)1 << 40))
       goto bad;
@@ -496,7 +486,7 @@ int main(int argc, char **argv) {
     if (ops[i].kind == FT_BARRIER)
       epoch = 0;
     else
-      epoch += pieces_of(&ops[i]);
+      epoch += split(&ops[i], NULL);
     if (epoch + 1 > maxpieces)
       maxpieces = epoch + 1;
   }

@@ -23,16 +23,17 @@ enum {
   FT_FALLOCATE = 'Z'
 };
 
-static inline void ft_put64(uint8_t *p, uint64_t v) {
+/* N little-endian bytes */
+static inline void ft_put(uint8_t *p, uint64_t v, int n) {
   int i;
-  for (i = 0; i < 8; i++)
+  for (i = 0; i < n; i++)
     p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static inline uint64_t ft_get64(const uint8_t *p) {
+static inline uint64_t ft_get(const uint8_t *p, int n) {
   uint64_t v = 0;
   int i;
-  for (i = 7; i >= 0; i--)
+  for (i = n - 1; i >= 0; i--)
     v = (v << 8) | p[i];
   return v;
 }
@@ -41,12 +42,9 @@ static inline void ft_encode(uint8_t r[FT_RECORD], uint8_t kind, uint64_t a,
                              uint64_t b, uint32_t mode) {
   memset(r, 0, FT_RECORD);
   r[0] = kind;
-  r[4] = (uint8_t)mode;
-  r[5] = (uint8_t)(mode >> 8);
-  r[6] = (uint8_t)(mode >> 16);
-  r[7] = (uint8_t)(mode >> 24);
-  ft_put64(r + 8, a);
-  ft_put64(r + 16, b);
+  ft_put(r + 4, mode, 4);
+  ft_put(r + 8, a, 8);
+  ft_put(r + 16, b, 8);
 }
 
 #endif
