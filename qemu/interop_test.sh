@@ -167,24 +167,12 @@ check_case() {
   rm -f "$dir/ours-again.vhdx"
 }
 
-header_seq() { # current header's SequenceNumber
-  "$PY" - "$1" "$inspect" <<'EOF'
-import sys, importlib.util
-spec = importlib.util.spec_from_file_location("vi", sys.argv[2])
-vi = importlib.util.module_from_spec(spec); spec.loader.exec_module(vi)
+header_field() { # FILE FIELD: that field of FILE's current header
+  PYTHONPATH=$here "$PY" -B -c 'import sys, vhdx_inspect as vi
 r = vi.inspect(sys.argv[1])
-print(r["headers"][r["current"]]["sequence"])
-EOF
+print(r["headers"][r["current"]][sys.argv[2]])' "$1" "$2"
 }
-header_field() { # current header's field
-  "$PY" - "$1" "$inspect" "$2" <<'EOF'
-import sys, importlib.util
-spec = importlib.util.spec_from_file_location("vi", sys.argv[2])
-vi = importlib.util.module_from_spec(spec); spec.loader.exec_module(vi)
-r = vi.inspect(sys.argv[1])
-print(r["headers"][r["current"]][sys.argv[3]])
-EOF
-}
+header_seq() { header_field "$1" sequence; }
 
 # want NAME: whether case NAME is selected (CASES unset: all).
 want() { [ -z "${CASES:-}" ] || [[ " $CASES " == *" $1 "* ]]; }

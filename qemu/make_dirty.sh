@@ -62,12 +62,15 @@ say() { [ "$quiet" = 1 ] || printf '%s\n' "$*"; }
 
 bash "$here/../.ci/deps.sh" qemu >&2
 
-split_write() { # OFF:LEN:PAT -> sets w_off w_len w_pat
-  IFS=: read -r w_off w_len w_pat <<<"$1"
-  if [ -z "$w_off" ] || [ -z "$w_len" ] || [ -z "$w_pat" ]; then
-    echo "make_dirty: bad write spec '$1' (want OFF:LEN:PAT)" >&2
-    exit 2
-  fi
+# io_cmds VERB: sets cmds to qemu-io's "-c 'VERB -P PAT OFF LEN'" for every
+# write, the earlier ones first (vhdx_inspect.py --plan checked the specs).
+io_cmds() {
+  local p w_off w_len w_pat
+  cmds=()
+  for p in ${pre[@]+"${pre[@]}"} "$final"; do
+    IFS=: read -r w_off w_len w_pat <<<"$p"
+    cmds+=(-c "$1 -P $w_pat $w_off $w_len")
+  done
 }
 
 rm -f -- "$out"
@@ -77,11 +80,7 @@ qemu-img create -q -f vhdx -o "log_size=$log_size,block_size=$block_size" "$out"
 # The BAT sector (file offset) holding the final write's block entry; the
 # earlier writes must not touch it, the final write must stay in one block.
 target=$($PY "$inspect" --plan "$out" "$final" ${pre[@]+"${pre[@]}"}) || exit 2
-cmds=()
-for p in ${pre[@]+"${pre[@]}"} "$final"; do
-  split_write "$p"
-  cmds+=(-c "write -P $w_pat $w_off $w_len")
-done
+io_cmds write
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -120,10 +119,8 @@ if [ "$state" != 1 ]; then
   exit 1
 fi
 # One-line summary of the pending entry (the one with the header's LogGuid).
-$PY - "$out" "$inspect" <<'EOF'
-import sys, importlib.util
-spec = importlib.util.spec_from_file_location("vi", sys.argv[2])
-vi = importlib.util.module_from_spec(spec); spec.loader.exec_module(vi)
+PYTHONPATH=$here $PY -B - "$out" <<'EOF'
+import sys, vhdx_inspect as vi
 r = vi.inspect(sys.argv[1])
 h = r["headers"][r["current"]]
 live = [e for e in r["entries"] if e["guid_matches"]]
@@ -149,13 +146,9 @@ if [ "$check" = 1 ]; then
   echo "  qemu-img check exit status: $rc"
   $PY "$inspect" "$tmp/replayed.vhdx" >/dev/null && echo "  copy is clean after QEMU's replay" \
     || { echo "make_dirty: copy still dirty after qemu-img check -r all" >&2; exit 1; }
-  reads=()
-  for p in ${pre[@]+"${pre[@]}"} "$final"; do
-    split_write "$p"
-    reads+=(-c "read -P $w_pat $w_off $w_len")
-  done
+  io_cmds read
   set +e
-  read_out=$(qemu-io -r -f vhdx "${reads[@]}" "$tmp/replayed.vhdx" 2>&1)
+  read_out=$(qemu-io -r -f vhdx "${cmds[@]}" "$tmp/replayed.vhdx" 2>&1)
   read_rc=$?
   set -e
   if [ "$read_rc" != 0 ] || printf '%s\n' "$read_out" | grep -q 'Pattern verification failed'; then

@@ -11,11 +11,6 @@ that reads or writes VHDX bytes.
 Usage:
   vhdx_inspect.py FILE [--json]     print headers, regions, log entries
       exit status: 0 clean, 1 dirty (LogGuid != 0), 2 no current header
-  vhdx_inspect.py --bat-sector FILE VIRTUAL_OFFSET [LENGTH]
-      print the file offset of the 4 KiB BAT sector that holds the BAT entry
-      of the payload block containing VIRTUAL_OFFSET (suffixes k/m/g/t ok);
-      with LENGTH, print the BAT sectors of the first and of the last block
-      of [VIRTUAL_OFFSET, +LENGTH), then those two block numbers
   vhdx_inspect.py --plan FILE FINAL [PRE...]
       (for make_dirty.sh) check the OFF:LEN:PAT write specs and print the
       BAT sector whose write must fail
@@ -188,13 +183,6 @@ def bat_layout(path):
     def bat_of(block):
         return regions["bat"]["offset"] + ((block + block // chunk_ratio) * 8) // SECTOR * SECTOR
     return md, bat_of
-
-
-def bat_sector(path, voffset):
-    """(file offset of the BAT sector holding voffset's block entry, block)"""
-    md, bat_of = bat_layout(path)
-    block = voffset // md["block_size"]
-    return bat_of(block), block
 
 
 def plan(path, final, pres):
@@ -374,15 +362,6 @@ def main():
         return 0
     if len(sys.argv) >= 4 and sys.argv[1] == "--plan":
         print(plan(sys.argv[2], sys.argv[3], sys.argv[4:]))
-        return 0
-    if len(sys.argv) in (4, 5) and sys.argv[1] == "--bat-sector":
-        off = parse_size(sys.argv[3])
-        if len(sys.argv) == 4:
-            print(bat_sector(sys.argv[2], off)[0])
-        else:
-            end = off + max(parse_size(sys.argv[4]), 1) - 1
-            (s1, b1), (s2, b2) = bat_sector(sys.argv[2], off), bat_sector(sys.argv[2], end)
-            print(s1, s2, b1, b2)
         return 0
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) != 1:
