@@ -78,13 +78,18 @@ static void fill(void) {
   add(5, vtk_zero(8 * M - S, 2 * S));
 }
 
+static int save(const char *path, const vtk_image *img) {
+  FILE *f = fopen(path, "wb");
+  return f != NULL && fwrite(img->data, 1, (size_t)img->size, f) == img->size &&
+         fclose(f) == 0;
+}
+
 int main(int argc, char **argv) {
   vtk_image_spec spec;
   vtk_image img, want;
   vtk_entry e[ENTRIES];
   uint8_t guid[16], *log;
   uint32_t start = 0, data = 0;
-  FILE *f;
   int i, wrap;
 
   if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "wrap") != 0)) {
@@ -122,13 +127,7 @@ int main(int argc, char **argv) {
   vtk_model_replay(&img, e, ENTRIES, &want);
   fprintf(stderr, "mkmulti: %d entries, %u data sectors\n", ENTRIES, data);
 
-  f = fopen(argv[1], "wb");
-  if (f == NULL || fwrite(img.data, 1, (size_t)img.size, f) != img.size ||
-      fclose(f) != 0)
-    return 1;
-  f = fopen(argv[2], "wb");
-  if (f == NULL || fwrite(want.data, 1, (size_t)want.size, f) != want.size ||
-      fclose(f) != 0)
+  if (!save(argv[1], &img) || !save(argv[2], &want))
     return 1;
   free(log);
   vtk_image_free(&img);
