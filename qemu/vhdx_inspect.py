@@ -169,10 +169,9 @@ def parse_size(text):
     return int(text, 0)
 
 
-def bat_layout(path):
-    """(BAT region, metadata) of the image, and bat_of(block): the file offset
-    of the 4 KiB BAT sector holding that payload block's entry (MS-VHDX 2.5:
-    one sector-bitmap entry follows every chunk_ratio payload entries)."""
+def plan(path, final, pres):
+    """Check make_dirty.sh's write specs (OFF:LEN:PAT) against the image and
+    return the BAT sector to fail, or raise SystemExit with the reason."""
     with open(path, "rb") as f:
         head = f.read(MIB)
         regions = parse_regions(head[192 * 1024:256 * 1024]) or \
@@ -181,14 +180,10 @@ def bat_layout(path):
     chunk_ratio = ((1 << 23) * md["logical_sector_size"]) // md["block_size"]
 
     def bat_of(block):
+        """The file offset of the 4 KiB BAT sector holding BLOCK's entry
+        (MS-VHDX 2.5: one sector-bitmap entry follows every chunk_ratio
+        payload entries)."""
         return regions["bat"]["offset"] + ((block + block // chunk_ratio) * 8) // SECTOR * SECTOR
-    return md, bat_of
-
-
-def plan(path, final, pres):
-    """Check make_dirty.sh's write specs (OFF:LEN:PAT) against the image and
-    return the BAT sector to fail, or raise SystemExit with the reason."""
-    md, bat_of = bat_layout(path)
 
     def span(spec):
         parts = spec.split(":")

@@ -34,6 +34,7 @@ The committed samples/qemu-armed-8M.vhdx is judged the same way (workload
 Exit status: 0 all passed, 1 a failure, 2 usage, 77 qemu-img/qemu-io missing.
 """
 import contextlib
+import getopt
 import importlib.util
 import io
 import json
@@ -422,22 +423,16 @@ class Suite:
 
 
 def main(argv):
-    args, only, keep, verbose = [], os.environ.get("WORKLOADS", ""), os.environ.get("KEEP") == "1", True
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "-w" and i + 1 < len(argv):
-            only, i = argv[i + 1], i + 1
-        elif a == "-k":
-            keep = True
-        elif a == "-q":
-            verbose = False
-        elif a.startswith("-"):
-            print(__doc__.strip(), file=sys.stderr)
-            return 2
-        else:
-            args.append(a)
-        i += 1
+    only, keep = os.environ.get("WORKLOADS", ""), os.environ.get("KEEP") == "1"
+    try:
+        opts, args = getopt.gnu_getopt(argv, "w:kq")
+    except getopt.GetoptError:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    opts = dict(opts)
+    only = opts.get("-w", only)
+    keep = keep or "-k" in opts
+    verbose = "-q" not in opts
     vhdxlog = args[0] if len(args) > 0 else os.environ.get("VHDXLOG", "")
     shim = args[1] if len(args) > 1 else os.environ.get("VHDXLOG_POWERCUT_SHIM", "")
     for t in ("qemu-img", "qemu-io"):
