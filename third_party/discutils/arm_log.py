@@ -10,7 +10,8 @@ SequenceNumber + 1, LogGuid = LOG_GUID (text form, e.g.
 non-current slot, which then becomes current. The log itself is untouched,
 so the entries that Windows left behind with that GUID become the log a
 reader must search and replay. Independent of the vhdxlog library: the
-CRC and header parsing come from qemu/vhdx_inspect.py.
+CRC, header parsing and the choice of the current header come from
+qemu/vhdx_inspect.py.
 """
 import os
 import struct
@@ -19,7 +20,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "qemu"))
-from vhdx_inspect import crc_zeroed  # noqa: E402
+from vhdx_inspect import crc_zeroed, read_headers  # noqa: E402
 
 SLOTS = (64 * 1024, 128 * 1024)
 HEADER = 4096
@@ -31,24 +32,14 @@ def main():
     path, guid_text = sys.argv[1], sys.argv[2]
     log_guid = uuid.UUID(guid_text).bytes_le
     with open(path, "r+b") as f:
-        raw = []
-        for off in SLOTS:
-            f.seek(off)
-            raw.append(bytearray(f.read(HEADER)))
-        valid = [len(h) == HEADER and h[:4] == b"head" and
-                 crc_zeroed(h) == struct.unpack_from("<I", h, 4)[0]
-                 for h in raw]
-        seq = [struct.unpack_from("<Q", h, 8)[0] for h in raw]
-        if not any(valid):
-            sys.exit("arm_log: no valid header")
-        if all(valid):
-            cur = 0 if seq[0] > seq[1] else 1
-        else:
-            cur = valid.index(True)
-        if seq[cur] >= (1 << 64) - 1:
+        h, cur = read_headers(f)
+        if cur is None:
+            sys.exit("arm_log: no current header")
+        if h[cur]["sequence"] >= (1 << 64) - 1:
             sys.exit("arm_log: SequenceNumber cannot grow")
-        new = bytearray(raw[cur])
-        struct.pack_into("<Q", new, 8, seq[cur] + 1)
+        f.seek(SLOTS[cur])
+        new = bytearray(f.read(HEADER))
+        struct.pack_into("<Q", new, 8, h[cur]["sequence"] + 1)
         new[48:64] = log_guid
         struct.pack_into("<I", new, 4, crc_zeroed(new))
         f.seek(SLOTS[1 - cur])
