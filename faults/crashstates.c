@@ -476,6 +476,10 @@ int main(int argc, char **argv) {
   trace = slurp(argv[optind + 2], &trace_size);
   G.expected = slurp(argv[optind + 3], &G.expected_size);
   ops = parse(trace, trace_size, &nops);
+  if (nops == 0) { /* every replay writes: the shim missed the image */
+    fprintf(stderr, "crashstates: the trace is empty\n");
+    return 2;
+  }
 
   /* Largest size any state can reach, and the largest window. */
   G.capacity = orig_size > G.expected_size ? orig_size : G.expected_size;
