@@ -11,10 +11,10 @@
 # multi-entry images (QEMU's: every piece, -r 8). FAULTS_WRAP=1 adds the
 # image whose log wraps.
 set -u
-[ $# -eq 6 ] && { [ "$1" = matrix ] || [ "$1" = powercut ]; } || {
+if [ $# -ne 6 ] || { [ "$1" != matrix ] && [ "$1" != powercut ]; }; then
   echo "usage: $0 matrix|powercut VHDXLOG SHIM MKMULTI CRASHSTATES WORKDIR" >&2
   exit 2
-}
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 MODE=$1 V=$2 SHIM=$3 MK=$4 CS=$5
 

@@ -229,13 +229,6 @@ class Suite:
         self.failures = []
         self.rows = []
 
-    def workload_env(self, target, log, cut):
-        env = dict(os.environ, LD_PRELOAD=self.shim, VHDXLOG_POWERCUT_FILE=target,
-                   VHDXLOG_POWERCUT_LOG=log, VHDXLOG_POWERCUT_AT=str(cut))
-        if cut is None:
-            del env["VHDXLOG_POWERCUT_AT"]
-        return env
-
     def counted_lines(self, log):
         if not os.path.exists(log):  # the shim did not load, or saw no write
             return []
@@ -275,8 +268,12 @@ class Suite:
             if os.path.exists(p):
                 os.unlink(p)
         sparse_copy(pristine, img)
+        env = dict(os.environ, LD_PRELOAD=self.shim, VHDXLOG_POWERCUT_FILE=img,
+                   VHDXLOG_POWERCUT_LOG=log, VHDXLOG_POWERCUT_AT=str(cut_at))
+        if cut_at is None:
+            del env["VHDXLOG_POWERCUT_AT"]
         rc, out = run(["qemu-io", "-f", "vhdx"] + [x for c in cmds for x in ("-c", c)] + [img],
-                      env=self.workload_env(img, log, cut_at))
+                      env=env)
         return img, log, rc, out
 
     def judge(self, name, n, k, pristine, cmds, newblock, regions, obs):
