@@ -33,44 +33,6 @@ VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_portable(uint32_t reg,
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-/*
- * Under AddressSanitizer the x86 hardware loop reads without a check per 8-byte
- * load; instead the whole span is checked once on entry: the runtime finds
- * the first unaddressable byte, if any, and one ordinary (checked) read of
- * it gets the report the per-load checks would have made, with the same
- * kind and address (heap-buffer-overflow etc., which OSS-Fuzz triage keys
- * on). The per-load checks halved the CRC's speed in sanitizer builds, and
- * the region tables' CRC was the largest cost of the differential fuzz
- * targets. unit/asan_crc_overread.c checks that an over-read is reported.
- */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VHDXLOG_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(VHDXLOG_ASAN)
-#define VHDXLOG_ASAN 1
-#endif
-#ifdef VHDXLOG_ASAN
-/* Part of every ASan runtime's interface (sanitizer/asan_interface.h). */
-void *__asan_region_is_poisoned(void *beg, size_t size); /* NOLINT */
-static void check_span(const uint8_t *p, size_t size) {
-  const volatile uint8_t *bad = __asan_region_is_poisoned((void *)p, size);
-  if (bad != NULL) {
-    (void)*bad; /* reported here */
-  }
-}
-#define UNCHECKED_READS __attribute__((no_sanitize_address))
-#else
-static void check_span(const uint8_t *p, size_t size) {
-  (void)p;
-  (void)size;
-}
-#define UNCHECKED_READS
-#endif
-#endif /* x86 */
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <nmmintrin.h>
 #define VHDXLOG_HAVE_HW 1
 
@@ -85,7 +47,7 @@ static uint32_t shift_register(const uint32_t table[4][256], uint32_t reg) {
  * independent streams over consecutive blocks keep it busy, then the
  * registers are joined by shifting over the later blocks' lengths.
  */
-__attribute__((target("sse4.2"))) UNCHECKED_READS static uint32_t
+__attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42_3way(uint32_t reg, const uint8_t *p, size_t block,
                   const uint32_t shift[4][256]) {
   uint64_t a = reg, b = 0, c = 0;
@@ -104,7 +66,7 @@ crc32c_sse42_3way(uint32_t reg, const uint8_t *p, size_t block,
 }
 #endif
 
-__attribute__((target("sse4.2"))) UNCHECKED_READS static uint32_t
+__attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t reg, const uint8_t *p, size_t size) {
 #if defined(__x86_64__)
   /* Block sizes of the interleaved streams, with their shift tables. */
@@ -152,7 +114,6 @@ VHDXLOG_INTERNAL int vhdxlog_crc32c_hw_available(void) {
 VHDXLOG_INTERNAL uint32_t vhdxlog_crc32c_update_hw(uint32_t reg,
                                                    const uint8_t *p,
                                                    size_t size) {
-  check_span(p, size);
   return crc32c_sse42(reg, p, size);
 }
 

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Bytes: little-endian loads, CRC-32C (defined bit by bit; computed a byte
- * at a time from a table of that definition, runs of zeros in one step),
- * the FileWriteGuid derivation of RULES.md "Replay order". */
+ * at a time from a table of that definition), the FileWriteGuid derivation
+ * of RULES.md "Replay order". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model_internal.h"
-#include "zero_run.h"
 
 void mdl_fail(const char *file, int line, const char *what) {
   fprintf(stderr, "vhdxlog model: internal check failed at %s:%d: %s\n", file,
@@ -95,21 +94,11 @@ static void crc_table_fill(void) {
 }
 
 uint32_t mdl_crc_bytes(uint32_t reg, const uint8_t *p, size_t size) {
-  size_t i = 0;
+  size_t i;
   if (!crc_table_ready)
     crc_table_fill();
-  zr_check_span(p, size);
-  while (i < size) {
-    /* A run of zero bytes in one step (images are mostly zeros). */
-    size_t z = i + zr_zero_run(p + i, size - i);
-    if (z - i >= 64) {
-      reg = zr_crc_zeros(reg, z - i);
-      i = z;
-      continue;
-    }
-    for (; i < z || (i < size && p[i] != 0); i++)
-      reg = crc_table[(reg ^ p[i]) & 0xFFu] ^ (reg >> 8);
-  }
+  for (i = 0; i < size; i++)
+    reg = crc_table[(reg ^ p[i]) & 0xFFu] ^ (reg >> 8);
   return reg;
 }
 

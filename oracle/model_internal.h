@@ -37,9 +37,8 @@ int mdl_sig4(const uint8_t *p, const char *sig);
 /* CRC-32C, reflected, polynomial 0x82F63B78: start with MDL_CRC_INIT,
  * feed bytes, finish with mdl_crc_end. mdl_crc_byte() is the definition,
  * one bit at a time; mdl_crc_bytes() computes the same a byte at a time from
- * a table that mdl_crc_byte() fills, and steps over runs of zero bytes at
- * once (oracle/zero_run.h; the self-test compares both with testkit's CRC
- * over zero runs of every length around the step's threshold). */
+ * a table that mdl_crc_byte() fills (the self-test compares both with
+ * testkit's CRC). */
 #define MDL_CRC_INIT 0xFFFFFFFFu
 uint32_t mdl_crc_byte(uint32_t reg, uint8_t byte);
 uint32_t mdl_crc_end(uint32_t reg);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Built only with VHDXLOG_SANITIZE: a CRC over a span one byte longer than
- * its heap block must still be reported by AddressSanitizer, although the
- * hardware CRC loop reads without per-load checks (lib/crc32c.c checks the
- * span on entry). CTest passes this when the report names the overflow;
- * without a report the program prints "not reported" and the test fails.
+ * its heap block must be reported by AddressSanitizer, in the hardware
+ * CRC's interleaved loop as in the portable one. CTest passes this when the
+ * report names the overflow; without a report the program prints "not
+ * reported" and the test fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
