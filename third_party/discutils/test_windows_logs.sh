@@ -4,9 +4,8 @@
 # public test images, see README.md), compared with expected.txt.
 #
 # Usage: test_windows_logs.sh VHDXLOG [VHDXLOG_DIFF]
-#   DISCUTILS_DATA=DIR  folder with the six *.vhdx.gz (get_data.sh makes one);
-#                       default: ../shared/discutils beside the checkout,
-#                       then third_party/discutils/data
+#   DISCUTILS_DATA=DIR  folder with the six *.vhdx.gz (default: data/ here,
+#                       in the tree; get_data.sh makes another)
 #   UPDATE_EXPECTED=1   write the results to expected.txt instead of comparing
 #   KEEP=1              keep the scratch folder ($TMPDIR)
 # Cases: the dirty image as it is, and copies of the clean ones whose log is
@@ -17,7 +16,8 @@
 # clean image, Windows had already applied those writes before it cleared
 # the log, so the replay must not change a byte outside the headers.
 # Optional (skipped when missing): qemu-img checks, vhdxlog-diff.
-# Exit 0 all passed, 1 a check failed, 77 data/python3 missing (skip).
+# Exit 0 all passed, 1 a check failed or the data are missing, 77 python3
+# missing (skip).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,16 +37,7 @@ if [ -z "$PY" ]; then
   exit 77
 fi
 
-data=${DISCUTILS_DATA:-}
-if [ -z "$data" ]; then
-  for d in "$root/../shared/discutils" "$here/data"; do
-    if [ -f "$d/vhdx-log-replay.vhdx.gz" ]; then data=$d; break; fi
-  done
-fi
-if [ -z "$data" ] || [ ! -f "$data/vhdx-log-replay.vhdx.gz" ]; then
-  echo "SKIP: DiscUtils images not found (set DISCUTILS_DATA; see $here/README.md)"
-  exit 77
-fi
+data=${DISCUTILS_DATA:-$here/data}
 if ! (cd "$data" && sha256sum -c --quiet "$here/SHA256SUMS"); then
   echo "FAIL: the images in $data are not the ones SHA256SUMS names"
   echo "0 passed, 1 failed"
