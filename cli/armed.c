@@ -170,7 +170,6 @@ void cli_print_armed(FILE *f, const cli_image *img) {
 
 static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
                            const vhdxlog_image *im) {
-  const char *ik = cli_index_kind(e->status);
   cli_json_object_begin(j, key);
   cli_json_u64(j, "offset", e->offset);
   cli_json_u64(j, "file_offset", im->log_offset + e->offset);
@@ -181,12 +180,7 @@ static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
     cli_json_rule(j, e->status);
     cli_json_object_end(j);
   }
-  if (ik && e->index != VHDXLOG_NO_INDEX) {
-    cli_json_u64(j, "index", e->index);
-    cli_json_string(j, "index_kind", ik);
-  } else {
-    cli_json_null(j, "index");
-  }
+  cli_json_index(j, e->status, e->index);
 }
 
 void cli_json_plan(cli_json *j, const cli_image *img) {

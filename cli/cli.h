@@ -22,6 +22,12 @@
 
 #define CLI_PROGRAM "vhdxlog"
 
+/* Repeat a system call a signal interrupted: EINTR is not a failure. */
+#define CLI_RETRY(rc, call)                                                    \
+  do                                                                           \
+    (rc) = (call);                                                             \
+  while ((rc) < 0 && errno == EINTR)
+
 /* Parsed command line (main.c). Each command ignores what it does not use;
  * main.c rejects options a command does not accept. */
 typedef struct cli_args {
@@ -171,6 +177,9 @@ void cli_json_error(struct cli_json *j, const char *key,
  * "action" (null without a plan), "armed" (null unless armed), "in_use",
  * "not_vhdx". */
 void cli_json_plan(struct cli_json *j, const cli_image *img);
+/* "index" and "index_kind" of an error of status `s` (index null when `s`
+ * carries none). */
+void cli_json_index(struct cli_json *j, vhdxlog_status s, uint32_t index);
 /* The members "name", "code" and "message" of status `s`. */
 void cli_json_rule(struct cli_json *j, vhdxlog_status s);
 /* The "log" object: state, offset, length and LogGuid of the image. */

@@ -33,12 +33,10 @@ static void print_json(const cli_image *img, int code) {
   cli_json_document(&j, "check", img->path);
   cli_json_string(&j, "result", result_name(img, code));
   cli_json_u64(&j, "exit_code", (uint64_t)code);
-  if (parsed)
-    cli_json_string(&j, "log_state",
-                    img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
+  cli_json_string(&j, "log_state",
+                  !parsed                                            ? NULL
+                  : img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
                                                                      : "clean");
-  else
-    cli_json_null(&j, "log_state");
   cli_json_plan(&j, img);
   if (have_plan) {
     cli_json_bool(&j, "replay_needed", plan->replay);
@@ -53,19 +51,13 @@ static void print_json(const cli_image *img, int code) {
     cli_json_sequence(&j, "sequence", &seq);
   else
     cli_json_null(&j, "sequence");
-  if (img->loaded_init && img->status != VHDXLOG_OK) {
-    cli_json_error(&j, "error", &img->error, &img->loaded.image,
-                   img->load_errno);
-    cli_json_null(&j, "message");
-  } else if (!img->loaded_init) {
-    cli_json_null(&j, "error");
-    cli_json_string(&j, "message", img->message);
-    if (img->open_errno != 0)
-      cli_json_string(&j, "system_error", strerror(img->open_errno));
-  } else {
-    cli_json_null(&j, "error");
-    cli_json_null(&j, "message");
-  }
+  cli_json_error(&j, "error",
+                 img->loaded_init && img->status != VHDXLOG_OK ? &img->error
+                                                               : NULL,
+                 &img->loaded.image, img->load_errno);
+  cli_json_string(&j, "message", img->loaded_init ? NULL : img->message);
+  if (!img->loaded_init && img->open_errno != 0)
+    cli_json_string(&j, "system_error", strerror(img->open_errno));
   cli_json_object_end(&j);
   cli_json_finish(&j);
 }
