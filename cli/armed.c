@@ -40,7 +40,8 @@ const char *cli_armed_kind_name(vhdxlog_armed_kind kind) {
   return NAME(armed_names, kind);
 }
 
-const char *cli_policy_name(vhdxlog_policy policy) {
+/* "default", "strict", "force-clear". */
+static const char *policy_name(vhdxlog_policy policy) {
   const char *n = NAME(policy_names, policy);
   return n ? n : "default";
 }
@@ -143,28 +144,20 @@ void cli_print_armed(FILE *f, const cli_image *img) {
     cut_reason(why, sizeof why, a);
   else
     damage_reason(why, sizeof why, a, &img->loaded.image);
-  if (clears && cut)
-    /* MS-VHDX 2.3: data is written in place only after its entry is
-     * flushed, so a log without a whole entry wrote nothing yet. */
-    fprintf(f,
-            "%s: armed: %s; replay clears the log and writes no data (safe: "
-            "nothing is written in place before its entry is flushed)\n",
-            img->path, why);
-  else if (clears)
-    fprintf(f,
-            "%s: armed: %s; --force-clear: replay clears the log and "
-            "writes no data\n",
-            img->path, why);
-  else if (cut)
-    fprintf(f,
-            "%s: armed log refused (--strict): %s; without --strict, "
-            "replay clears the log and writes no data\n",
-            img->path, why);
-  else
-    fprintf(f,
-            "%s: armed log refused: %s; replay --force-clear clears the "
-            "log and writes no data\n",
-            img->path, why);
+  /* MS-VHDX 2.3: data is written in place only after its entry is flushed,
+   * so a log without a whole entry wrote nothing yet. */
+  fprintf(f, "%s: %s: %s; %s\n", img->path,
+          clears ? "armed"
+          : cut  ? "armed log refused (--strict)"
+                 : "armed log refused",
+          why,
+          clears && cut ? "replay clears the log and writes no data (safe: "
+                          "nothing is written in place before its entry is "
+                          "flushed)"
+          : clears ? "--force-clear: replay clears the log and writes no data"
+          : cut    ? "without --strict, replay clears the log and writes no "
+                     "data"
+                   : "replay --force-clear clears the log and writes no data");
   cli_print_armed_newest(f, img);
 }
 
@@ -188,7 +181,7 @@ void cli_json_plan(cli_json *j, const cli_image *img) {
   const vhdxlog_plan *plan = &img->loaded.plan;
   const vhdxlog_image *im = &img->loaded.image;
   int ready = img->loaded_init && img->loaded.plan_ready;
-  cli_json_string(j, "policy", cli_policy_name(img->policy));
+  cli_json_string(j, "policy", policy_name(img->policy));
   cli_json_string(j, "action", ready ? cli_action_name(plan->action) : NULL);
   if (a == NULL) {
     cli_json_null(j, "armed");

@@ -111,13 +111,6 @@ int cli_image_parsed(const cli_image *img);
  * clear or an interrupted header update of ours to complete. */
 int cli_image_needs_replay(const cli_image *img);
 
-/* What the file is when it is no VHDX (by its signature), or NULL when it
- * may be one. `head` holds the first `head_len` bytes, `tail` the last
- * `tail_len` bytes of a file of `size` bytes. */
-const char *cli_sniff_format(const uint8_t *head, size_t head_len,
-                             const uint8_t *tail, size_t tail_len,
-                             uint64_t size);
-
 /* ------------------------------------------------------------------------ */
 /* report.c: exit codes and error reporting.                                */
 
@@ -129,8 +122,6 @@ const char *cli_action_name(vhdxlog_action action);
 /* "empty", "torn", "damaged-header", "damaged-checksum", "incomplete", or
  * NULL for VHDXLOG_ARMED_NOT. */
 const char *cli_armed_kind_name(vhdxlog_armed_kind kind);
-/* "default", "strict", "force-clear". */
-const char *cli_policy_name(vhdxlog_policy policy);
 
 /* The armed-log lines of check/replay: what a replay does and why that is
  * safe (or why it is refused and what clears it), and the newest candidate
@@ -145,9 +136,6 @@ void cli_print_armed(FILE *f, const cli_image *img);
 /* The newest-candidate line alone ("<path>: newest candidate ..."). */
 void cli_print_armed_newest(FILE *f, const cli_image *img);
 
-/* "file", "log", "file size" or NULL: what error.offset of `status` is
- * (an offset in the file or the log, or the file's size). */
-const char *cli_offset_kind(vhdxlog_status status);
 /* "descriptor", "data sector", "region entry" or NULL: what error.index of
  * `status` counts. */
 const char *cli_index_kind(vhdxlog_status status);

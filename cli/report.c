@@ -24,7 +24,9 @@ static int is_entry_rule(vhdxlog_status s) {
   return s >= VHDXLOG_E_ENTRY_SIGNATURE && s <= VHDXLOG_E_ENTRY_CHECKSUM;
 }
 
-const char *cli_offset_kind(vhdxlog_status s) {
+/* "file", "log", "file size" or NULL: what error.offset of status `s` is (an
+ * offset in the file or the log, or the file's size). */
+static const char *offset_kind(vhdxlog_status s) {
   /* These two carry the file size (RULES.md "Image" 1, "Plan" 2). */
   if (s == VHDXLOG_E_FILE_TOO_SMALL || s == VHDXLOG_E_FILE_TRUNCATED)
     return "file size";
@@ -98,7 +100,7 @@ static vhdxlog_status where_status(const vhdxlog_error *err) {
 static void append_where(char *buf, size_t size, size_t *n, vhdxlog_status s,
                          uint64_t offset, uint32_t index,
                          const vhdxlog_image *image) {
-  const char *okind = cli_offset_kind(s);
+  const char *okind = offset_kind(s);
   const char *ikind = cli_index_kind(s);
   if (okind && strcmp(okind, "file size") == 0) {
     append(buf, size, n, ": file size 0x%" PRIx64, offset);
@@ -196,7 +198,7 @@ void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
     return;
   }
   where = where_status(err);
-  okind = cli_offset_kind(where);
+  okind = offset_kind(where);
   /* Offset and index belong to the cause: the candidate entry, or the
    * field past the bound. */
   has_cause = err->status == VHDXLOG_E_LOG_NO_SEQUENCE ||
