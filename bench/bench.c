@@ -58,19 +58,15 @@ static void *xmalloc(size_t n) {
   return p;
 }
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
+#define now_s() clock_s(CLOCK_MONOTONIC)
 /* CPU time of this thread: what the library costs, without the time the
  * scheduler gives to other processes (the machine may be shared). */
-static double cpu_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define cpu_s() clock_s(CLOCK_THREAD_CPUTIME_ID)
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -334,19 +330,13 @@ static void bench_crc(const options *o, FILE *tab) {
   memset(dst, 0, size); /* fault the pages in before timing */
 
   for (which = 0; which < 4; which++) {
+    static const char *const names[4] = {
+        "crc32c portable (slicing-by-8)", "crc32c hardware (SSE4.2/ARMv8)",
+        "vhdxlog_crc32c (dispatching)", "memcpy (same buffer)"};
     uint32_t result = 0;
-    const char *name;
     samples sm;
-    if (which == 0)
-      name = "crc32c portable (slicing-by-8)";
-    else if (which == 1) {
-      if (!vhdxlog_crc32c_hw_available())
-        continue;
-      name = "crc32c hardware (SSE4.2/ARMv8)";
-    } else if (which == 2)
-      name = "vhdxlog_crc32c (dispatching)";
-    else
-      name = "memcpy (same buffer)";
+    if (which == 1 && !vhdxlog_crc32c_hw_available())
+      continue;
     sm.n = 0;
     for (r = 0; r < reps; r++) {
       stopwatch w = sw_start();
@@ -362,7 +352,7 @@ static void bench_crc(const options *o, FILE *tab) {
       }
       sw_lap(&sm, w);
     }
-    rows[nrows].name = name;
+    rows[nrows].name = names[which];
     rows[nrows].t = summarize_samples(&sm);
     rows[nrows].result = result;
     nrows++;
