@@ -101,16 +101,22 @@ static const char *sniff(int fd, uint64_t size) {
   return sniff_format(head, hn, tail, tn, size);
 }
 
+/* A failure that is not the file's: no offset, no index. */
+static void set_error(cli_image *img, vhdxlog_status st) {
+  img->status = st;
+  img->error.status = st;
+  img->error.cause = st;
+  img->error.offset = 0;
+  img->error.index = VHDXLOG_NO_INDEX;
+}
+
 int cli_image_open(cli_image *img, const char *path, int writable,
                    vhdxlog_policy policy) {
   struct stat st;
   memset(img, 0, sizeof *img);
   img->path = path;
   img->policy = policy;
-  img->status = VHDXLOG_E_IO;
-  img->error.status = VHDXLOG_E_IO;
-  img->error.cause = VHDXLOG_E_IO;
-  img->error.index = VHDXLOG_NO_INDEX;
+  set_error(img, VHDXLOG_E_IO);
   /* The backend refuses what is neither a regular file nor a block device
    * (without blocking on a FIFO); the path is looked at only to name it. */
   if (vhdxlog_posix_open(&img->file, path, writable) != 0) {
@@ -152,13 +158,8 @@ int cli_image_open(cli_image *img, const char *path, int writable,
   if (img->status == VHDXLOG_OK) {
     /* The loader's contract; make a broken one visible instead of acting
      * on a plan that was never validated. */
-    if (!img->loaded.plan_ready) {
-      img->status = VHDXLOG_E_ARGUMENT;
-      img->error.status = VHDXLOG_E_ARGUMENT;
-      img->error.cause = VHDXLOG_E_ARGUMENT;
-      img->error.offset = 0;
-      img->error.index = VHDXLOG_NO_INDEX;
-    }
+    if (!img->loaded.plan_ready)
+      set_error(img, VHDXLOG_E_ARGUMENT);
   } else if (img->error.status != img->status) {
     /* Keep the message and the exit code consistent. */
     img->error.status = img->status;
