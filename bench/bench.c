@@ -508,18 +508,13 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
     const search_row *worst_row = NULL;
     for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
       const search_row *lo = NULL, *hi = NULL, *mid = NULL;
-      int any = 0;
-      for (si = 0; si < nrows; si++)
-        if (rows[si].pt == &vtk_lp_patterns[pi])
-          any = 1;
-      if (!any)
-        continue;
-      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
       for (si = 0; si < nrows; si++) {
         const search_row *row = &rows[si];
         char cell[32];
         if (row->pt != &vtk_lp_patterns[pi])
           continue;
+        if (lo == NULL) /* the pattern's first row */
+          fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
         snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
                  row->ratio_full);
         fprintf(tab, " %13s", cell);
@@ -536,9 +531,11 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
           worst_row = row;
         }
       }
-      if (mid != NULL && hi != NULL)
+      if (lo == NULL)
+        continue;
+      if (mid != NULL)
         fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
-      if (lo != NULL && hi != NULL && lo != hi)
+      if (lo != hi)
         fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
       fprintf(tab, "\n");
     }
