@@ -352,12 +352,9 @@ expect 0 "dirty-wrap: replay -o exits 0" \
 same "$W/dirty-wrap.vhdx" "$W/dirty-wrap.orig" "dirty-wrap: input intact"
 same "$W/dirty-wrap.out" "$W/dirty-wrap.expect" \
   "dirty-wrap: replayed as testkit's model replays the log"
-if cmp -s -n 1048576 "$W/dirty-wrap.out" "$W/dirty.out" &&
-  cmp -s -i 2097152 "$W/dirty-wrap.out" "$W/dirty.out"; then
-  ok "dirty-wrap: replayed like the unwrapped log"
-else
-  not_ok "dirty-wrap: replayed like the unwrapped log"
-fi
+holds "dirty-wrap: replayed like the unwrapped log" sh -c \
+  'cmp -s -n 1048576 "$1" "$2" && cmp -s -i 2097152 "$1" "$2"' sh \
+  "$W/dirty-wrap.out" "$W/dirty.out"
 
 # An interrupted replay: the data and the first LogGuid=0 header update
 # reached the disk, the second header update did not (mkimage interrupted).
@@ -790,7 +787,8 @@ expect 0 "big sparse: the copy checks clean" "$V" check "$W/big.out"
 expect 1 "big sparse: the input is still dirty" "$V" check "$W/big.vhdx"
 sum_after=$(data_sum "$W/big.vhdx")
 holds "big sparse: input unchanged" [ "${sum_before:-none}" = "$sum_after" ]
-if "$PY" -S - "$W/big.out" "$big_size" <<'EOF'; then
+holds "big sparse: replayed copy is right and still sparse" \
+  "$PY" -S - "$W/big.out" "$big_size" <<'EOF'
 import os, sys
 path, size = sys.argv[1], int(sys.argv[2])
 st = os.stat(path)
@@ -802,10 +800,6 @@ with open(path, "rb") as f:
 # file systems that allocate in larger units, but not GiBs.
 assert st.st_blocks * 512 < 64 << 20, st.st_blocks
 EOF
-  ok "big sparse: replayed copy is right and still sparse"
-else
-  not_ok "big sparse: replayed copy is right and still sparse"
-fi
 rm -f "$W/big.vhdx" "$W/big.out"
 
 echo "1..$n"
