@@ -181,6 +181,8 @@ void cli_json_plan(cli_json *j, const cli_image *img) {
   const vhdxlog_plan *plan = &img->loaded.plan;
   const vhdxlog_image *im = &img->loaded.image;
   int ready = img->loaded_init && img->loaded.plan_ready;
+  int cut = a != NULL &&
+            (a->kind == VHDXLOG_ARMED_EMPTY || a->kind == VHDXLOG_ARMED_TORN);
   cli_json_string(j, "policy", policy_name(img->policy));
   cli_json_string(j, "action", ready ? cli_action_name(plan->action) : NULL);
   if (a == NULL) {
@@ -188,14 +190,12 @@ void cli_json_plan(cli_json *j, const cli_image *img) {
   } else {
     cli_json_object_begin(j, "armed");
     cli_json_string(j, "kind", cli_armed_kind_name(a->kind));
-    cli_json_bool(j, "power_cut",
-                  a->kind == VHDXLOG_ARMED_EMPTY ||
-                      a->kind == VHDXLOG_ARMED_TORN);
+    cli_json_bool(j, "power_cut", cut);
     cli_json_bool(j, "cleared_by_replay",
                   ready && plan->action == VHDXLOG_ACTION_CLEAR_ARMED);
     cli_json_u64(j, "candidates", a->candidates);
     cli_json_u64(j, "torn", a->torn);
-    if (a->kind == VHDXLOG_ARMED_EMPTY || a->kind == VHDXLOG_ARMED_TORN) {
+    if (cut) {
       cli_json_null(j, "decisive");
     } else {
       json_candidate(j, "decisive", &a->decisive, im);

@@ -9,18 +9,11 @@
 #include "json.h"
 
 static const char *result_name(const cli_image *img, int code) {
-  if (img->not_vhdx)
-    return "not-vhdx";
-  switch (code) {
-  case CLI_EXIT_OK:
-    return "clean";
-  case CLI_EXIT_DIRTY:
-    return "replay-needed";
-  case CLI_EXIT_CORRUPT:
-    return "corrupt";
-  default:
-    return "error";
-  }
+  return img->not_vhdx              ? "not-vhdx"
+         : code == CLI_EXIT_OK      ? "clean"
+         : code == CLI_EXIT_DIRTY   ? "replay-needed"
+         : code == CLI_EXIT_CORRUPT ? "corrupt"
+                                    : "error";
 }
 
 static void print_json(const cli_image *img, int code) {

@@ -144,12 +144,11 @@ static void run(replay_run *r, const char *path, const char *shown,
   r->bytes = dry_run ? dry.bytes : res.bytes_written;
   r->flushes = dry_run ? dry.flushes : res.flushes;
   /* A write error may surface only at close. */
+  img->file_open = 0;
   if (vhdxlog_posix_close(&img->file) != 0) {
-    img->file_open = 0;
     fail_message(r, CLI_EXIT_ERROR, errno, "error closing the file");
     return;
   }
-  img->file_open = 0;
   r->done = 1;
   r->code = CLI_EXIT_OK;
 }
@@ -197,16 +196,11 @@ static const char *result_name(const replay_run *r) {
                                          : "error";
   if (plan->action == VHDXLOG_ACTION_NONE)
     return "nothing-to-do";
-  if (r->args->dry_run)
-    return "dry-run";
-  switch (plan->action) {
-  case VHDXLOG_ACTION_REPLAY:
-    return "replayed";
-  case VHDXLOG_ACTION_COMPLETE_CLEAR:
-    return "header-update-completed";
-  default:
-    return "armed-log-cleared";
-  }
+  return r->args->dry_run                        ? "dry-run"
+         : plan->action == VHDXLOG_ACTION_REPLAY ? "replayed"
+         : plan->action == VHDXLOG_ACTION_COMPLETE_CLEAR
+             ? "header-update-completed"
+             : "armed-log-cleared";
 }
 
 /* Both header slots as the replay leaves (or, dry, would leave) them. */

@@ -41,32 +41,21 @@ static const char *offset_kind(vhdxlog_status s) {
 /* Which statuses carry an index is the library's status list
  * (vhdxlog_status_index_kind()); only the words are ours. */
 const char *cli_index_kind(vhdxlog_status s) {
-  switch (vhdxlog_status_index_kind(s)) {
-  case VHDXLOG_INDEX_DESCRIPTOR:
-    return "descriptor";
-  case VHDXLOG_INDEX_DATA_SECTOR:
-    return "data sector";
-  case VHDXLOG_INDEX_REGION_ENTRY:
-    return "region entry";
-  default:
-    return NULL;
-  }
+  vhdxlog_index_kind k = vhdxlog_status_index_kind(s);
+  return k == VHDXLOG_INDEX_DESCRIPTOR     ? "descriptor"
+         : k == VHDXLOG_INDEX_DATA_SECTOR  ? "data sector"
+         : k == VHDXLOG_INDEX_REGION_ENTRY ? "region entry"
+                                           : NULL;
 }
 
 static const char *safe_string(const char *s) { return s ? s : "?"; }
 
 /* The entry field a VHDXLOG_E_OFFSET_LIMIT cause stands for. */
 static const char *cli_limit_field(vhdxlog_status cause) {
-  switch (cause) {
-  case VHDXLOG_E_DESCRIPTOR_OFFSET:
-    return "FileOffset";
-  case VHDXLOG_E_ENTRY_FLUSHED_OFFSET:
-    return "FlushedFileOffset";
-  case VHDXLOG_E_ENTRY_LAST_OFFSET:
-    return "LastFileOffset";
-  default:
-    return NULL;
-  }
+  return cause == VHDXLOG_E_DESCRIPTOR_OFFSET      ? "FileOffset"
+         : cause == VHDXLOG_E_ENTRY_FLUSHED_OFFSET ? "FlushedFileOffset"
+         : cause == VHDXLOG_E_ENTRY_LAST_OFFSET    ? "LastFileOffset"
+                                                   : NULL;
 }
 
 /* snprintf at buf + *n; once the text is cut short, nothing more is added. */
