@@ -18,7 +18,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,7 @@
 #define MIB 1048576u
 #define MAX_SIZES 8
 #define MAX_PATTERNS 32
+#define MAX_REPS 255 /* --reps at most */
 /* Search patterns are timed interleaved (round by round) at a size where
  * all their logs fit in this much memory, else one after another. */
 #define INTERLEAVE_MAX_BYTES (1024ull * MIB)
@@ -58,19 +58,15 @@ static void *xmalloc(size_t n) {
   return p;
 }
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
-
+#define now_s() clock_s(CLOCK_MONOTONIC)
 /* CPU time of this thread: what the library costs, without the time the
  * scheduler gives to other processes (the machine may be shared). */
-static double cpu_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define cpu_s() clock_s(CLOCK_THREAD_CPUTIME_ID)
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -96,8 +92,8 @@ static stats summarize(double *t, int n) {
  * figure of merit is the best CPU time (least disturbed by other load);
  * the wall-clock median is printed next to it. */
 typedef struct samples {
-  double *wall;
-  double *cpu;
+  double wall[MAX_REPS];
+  double cpu[MAX_REPS];
   int n;
 } samples;
 
@@ -105,17 +101,6 @@ typedef struct timing {
   stats wall;
   stats cpu;
 } timing;
-
-static void samples_init(samples *s, int cap) {
-  s->wall = xmalloc(sizeof(double) * (size_t)cap);
-  s->cpu = xmalloc(sizeof(double) * (size_t)cap);
-  s->n = 0;
-}
-
-static void samples_free(samples *s) {
-  free(s->wall);
-  free(s->cpu);
-}
 
 typedef struct stopwatch {
   double wall, cpu;
@@ -251,7 +236,8 @@ static void usage(void) {
          "  --json            print JSON on stdout (the table goes to stderr)\n"
          "  --sizes=1,64,1024 log sizes for the search part, in MiB\n"
          "  --replay=64,1024  log sizes for the replay part, in MiB\n"
-         "  --reps=N          repetitions for every timing (default by size)\n"
+         "  --reps=N          repetitions for every timing (default by size;\n"
+         "                    at most 255)\n"
          "  --only=NAME       hostile patterns whose name contains NAME "
          "(the\n"
          "                    benign ones always run: they are the reference)\n"
@@ -300,8 +286,8 @@ static void parse_options(int argc, char **argv, options *o) {
       exit(2);
     }
   }
-  if (o->reps < 0)
-    die("--reps must be positive");
+  if (o->reps < 0 || o->reps > MAX_REPS)
+    die("--reps must be 1..255");
 }
 
 static int reps_for(const options *o, uint64_t bytes) {
@@ -315,33 +301,9 @@ static int reps_for(const options *o, uint64_t bytes) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* JSON output: records are appended as text and printed at the end.        */
+/* JSON output: records go to a memory stream, printed at the end.         */
 
-static char *json_buf;
-static size_t json_len, json_cap;
-
-static void json_add(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void json_add(const char *fmt, ...) {
-  va_list ap;
-  int n;
-  for (;;) {
-    size_t room = json_cap - json_len;
-    va_start(ap, fmt);
-    n = vsnprintf(json_buf == NULL ? NULL : json_buf + json_len, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-      die("vsnprintf");
-    if ((size_t)n < room)
-      break;
-    json_cap = json_cap * 2 + (size_t)n + 4096;
-    json_buf = realloc(json_buf, json_cap);
-    if (json_buf == NULL)
-      die("out of memory");
-  }
-  json_len += (size_t)n;
-}
+static FILE *json;
 
 /* ------------------------------------------------------------------------ */
 /* Part 1: CRC-32C.                                                          */
@@ -369,20 +331,14 @@ static void bench_crc(const options *o, FILE *tab) {
   memset(dst, 0, size); /* fault the pages in before timing */
 
   for (which = 0; which < 4; which++) {
+    static const char *const names[4] = {
+        "crc32c portable (slicing-by-8)", "crc32c hardware (SSE4.2/ARMv8)",
+        "vhdxlog_crc32c (dispatching)", "memcpy (same buffer)"};
     uint32_t result = 0;
-    const char *name;
     samples sm;
-    if (which == 0)
-      name = "crc32c portable (slicing-by-8)";
-    else if (which == 1) {
-      if (!vhdxlog_crc32c_hw_available())
-        continue;
-      name = "crc32c hardware (SSE4.2/ARMv8)";
-    } else if (which == 2)
-      name = "vhdxlog_crc32c (dispatching)";
-    else
-      name = "memcpy (same buffer)";
-    samples_init(&sm, reps);
+    if (which == 1 && !vhdxlog_crc32c_hw_available())
+      continue;
+    sm.n = 0;
     for (r = 0; r < reps; r++) {
       stopwatch w = sw_start();
       if (which == 0)
@@ -397,11 +353,10 @@ static void bench_crc(const options *o, FILE *tab) {
       }
       sw_lap(&sm, w);
     }
-    rows[nrows].name = name;
+    rows[nrows].name = names[which];
     rows[nrows].t = summarize_samples(&sm);
     rows[nrows].result = result;
     nrows++;
-    samples_free(&sm);
   }
   for (i = 1; i + 1 < nrows; i++) {
     if (rows[i].result != rows[0].result)
@@ -412,21 +367,22 @@ static void bench_crc(const options *o, FILE *tab) {
           (unsigned)(size / MIB), reps);
   fprintf(tab, "%-32s %12s %10s %14s %10s\n", "path", "cpu best ms", "GB/s",
           "wall median ms", "GB/s");
-  json_add("  \"crc\": [\n");
+  fprintf(json, "  \"crc\": [\n");
   for (i = 0; i < nrows; i++) {
     double gb = (double)size / rows[i].t.cpu.best / 1e9;
     double gbw = (double)size / rows[i].t.wall.median / 1e9;
     fprintf(tab, "%-32s %12.2f %10.2f %14.2f %10.2f\n", rows[i].name,
             rows[i].t.cpu.best * 1e3, gb, rows[i].t.wall.median * 1e3, gbw);
-    json_add("    {\"path\": \"%s\", \"bytes\": %zu, \"reps\": %d, "
-             "\"cpu_best_s\": %.6f, \"cpu_median_s\": %.6f, "
-             "\"wall_best_s\": %.6f, \"wall_median_s\": %.6f, "
-             "\"gbps_cpu_best\": %.3f, \"gbps_wall_median\": %.3f}%s\n",
-             rows[i].name, size, reps, rows[i].t.cpu.best, rows[i].t.cpu.median,
-             rows[i].t.wall.best, rows[i].t.wall.median, gb, gbw,
-             i + 1 < nrows ? "," : "");
+    fprintf(json,
+            "    {\"path\": \"%s\", \"bytes\": %zu, \"reps\": %d, "
+            "\"cpu_best_s\": %.6f, \"cpu_median_s\": %.6f, "
+            "\"wall_best_s\": %.6f, \"wall_median_s\": %.6f, "
+            "\"gbps_cpu_best\": %.3f, \"gbps_wall_median\": %.3f}%s\n",
+            rows[i].name, size, reps, rows[i].t.cpu.best, rows[i].t.cpu.median,
+            rows[i].t.wall.best, rows[i].t.wall.median, gb, gbw,
+            i + 1 < nrows ? "," : "");
   }
-  json_add("  ],\n");
+  fprintf(json, "  ],\n");
   free(src);
   free(dst);
 }
@@ -448,6 +404,16 @@ static void run_search(const uint8_t *log, size_t len, const uint8_t guid[16],
     *st = vhdxlog_log_search(&ctx, seq, err);
   if (sm != NULL)
     sw_lap(sm, w);
+}
+
+/* The generator of the search and phase parts: hardware CRC, writes into
+ * 64 MiB of targets from 8 MiB. */
+static void lp_log_init(vtk_lp_log *g) {
+  memset(g, 0, sizeof *g);
+  g->crc = vhdxlog_crc32c;
+  vtk_guid(g->guid, 0x106u);
+  g->target_base = 8ull * MIB;
+  g->target_sectors = 16384;
 }
 
 /* The status and cause a search must report on a pattern's log. */
@@ -543,18 +509,13 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
     const search_row *worst_row = NULL;
     for (pi = 0; pi < vtk_lp_pattern_count; pi++) {
       const search_row *lo = NULL, *hi = NULL, *mid = NULL;
-      int any = 0;
-      for (si = 0; si < nrows; si++)
-        if (rows[si].pt == &vtk_lp_patterns[pi])
-          any = 1;
-      if (!any)
-        continue;
-      fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
       for (si = 0; si < nrows; si++) {
         const search_row *row = &rows[si];
         char cell[32];
         if (row->pt != &vtk_lp_patterns[pi])
           continue;
+        if (lo == NULL) /* the pattern's first row */
+          fprintf(tab, "%-17s", vtk_lp_patterns[pi].name);
         snprintf(cell, sizeof cell, "%.2f [%.2f]", row->ratio_cheapest,
                  row->ratio_full);
         fprintf(tab, " %13s", cell);
@@ -571,9 +532,11 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
           worst_row = row;
         }
       }
-      if (mid != NULL && hi != NULL)
+      if (lo == NULL)
+        continue;
+      if (mid != NULL)
         fprintf(tab, "  %7.2fx", ns_per_sector(hi) / ns_per_sector(mid));
-      if (lo != NULL && hi != NULL && lo != hi)
+      if (lo != hi)
         fprintf(tab, " %7.2fx", ns_per_sector(hi) / ns_per_sector(lo));
       fprintf(tab, "\n");
     }
@@ -595,23 +558,24 @@ static void search_summary(const options *o, FILE *tab, const search_row *rows,
 
 static void search_json(const search_row *rows, size_t nrows) {
   size_t si;
-  json_add("  \"search\": [\n");
+  fprintf(json, "  \"search\": [\n");
   for (si = 0; si < nrows; si++) {
     const search_row *row = &rows[si];
-    json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
-             "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-             "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
-             "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
-             "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
-             "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
-             (unsigned long long)row->bytes, row->pt->name,
-             row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
-             row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
-             row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
-             ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
-             row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
+    fprintf(json,
+            "    {\"bytes\": %llu, \"pattern\": \"%s\", \"hostile\": %s, "
+            "\"result\": \"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+            "\"cpu_median_s\": %.6f, \"wall_best_s\": %.6f, "
+            "\"wall_median_s\": %.6f, \"gbps_cpu_best\": %.3f, "
+            "\"ns_per_sector\": %.2f, \"ratio_cheapest_benign\": %.3f, "
+            "\"ratio_b_full\": %.3f, \"interleaved\": %s}%s\n",
+            (unsigned long long)row->bytes, row->pt->name,
+            row->pt->hostile ? "true" : "false", row->result, row->t.cpu.reps,
+            row->t.cpu.best, row->t.cpu.median, row->t.wall.best,
+            row->t.wall.median, (double)row->bytes / row->t.cpu.best / 1e9,
+            ns_per_sector(row), row->ratio_cheapest, row->ratio_full,
+            row->interleaved ? "true" : "false", si + 1 < nrows ? "," : "");
   }
-  json_add("  ],\n");
+  fprintf(json, "  ],\n");
 }
 
 static void bench_search(const options *o, FILE *tab) {
@@ -630,13 +594,9 @@ static void bench_search(const options *o, FILE *tab) {
     if (b > max_bytes)
       max_bytes = b;
   }
-  memset(&g, 0, sizeof g);
-  g.crc = vhdxlog_crc32c;
+  lp_log_init(&g);
   shared_log = xmalloc((size_t)max_bytes);
   g.starts = xmalloc(sizeof(uint32_t) * (size_t)(max_bytes / SECTOR + 1));
-  vtk_guid(g.guid, 0x106u);
-  g.target_base = 8ull * MIB;
-  g.target_sectors = 16384; /* 64 MiB of targets */
 
   fprintf(tab, "\n== Validation + search: vhdxlog_log_init + "
                "vhdxlog_log_search ==\n");
@@ -692,7 +652,7 @@ static void bench_search(const options *o, FILE *tab) {
       else
         snprintf(row->result, sizeof row->result, "NO_SEQ/%s",
                  short_name(err.cause));
-      samples_init(&sm[pi], reps);
+      sm[pi].n = 0;
       if (!interleave) {
         /* Timed now, back to back, before the next pattern overwrites
          * the log. */
@@ -724,7 +684,6 @@ static void bench_search(const options *o, FILE *tab) {
     for (pi = 0; pi < npick; pi++) {
       search_row *row = &rows[first + pi];
       row->t = summarize_samples(&sm[pi]);
-      samples_free(&sm[pi]);
       if (!row->pt->hostile) {
         if (cheapest == 0 || row->t.cpu.best < cheapest)
           cheapest = row->t.cpu.best;
@@ -785,14 +744,9 @@ static void bench_search(const options *o, FILE *tab) {
 enum { PH_LIST(PH_ENUM) PH_COUNT };
 static const char *const ph_names[PH_COUNT] = {PH_LIST(PH_NAME)};
 
-/* A backend that accepts every call and stores nothing: the replay's own
- * cost, without the bytes the log makes the backend write. */
-static int null_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  (void)ctx;
-  (void)offset;
-  memset(buf, 0, size);
-  return 0;
-}
+/* Writes that store nothing: with the memory file's other calls, a backend
+ * that shows the replay's own cost, without the bytes the log makes the
+ * backend write. */
 static int null_write(void *ctx, uint64_t offset, const void *buf,
                       size_t size) {
   (void)ctx;
@@ -807,23 +761,6 @@ static int null_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   (void)size;
   return 0;
 }
-static int null_get_size(void *ctx, uint64_t *size) {
-  *size = *(const uint64_t *)ctx;
-  return 0;
-}
-static int null_set_size(void *ctx, uint64_t size) {
-  (void)ctx;
-  (void)size;
-  return 0;
-}
-static int null_flush(void *ctx) {
-  (void)ctx;
-  return 0;
-}
-/* In vhdxlog_io's field order; ctx is set per case. */
-static const vhdxlog_io null_calls = {
-    NULL,          null_read,     null_write, null_write_zeros,
-    null_get_size, null_set_size, null_flush};
 
 typedef struct ph_case {
   const vtk_lp_pattern *pt;
@@ -835,7 +772,6 @@ typedef struct ph_case {
   vtk_mem_file file; /* over img.data: replay writes into the image */
   vhdxlog_io io;
   vhdxlog_io null_io;
-  uint64_t null_size;
   uint64_t reads[PH_READS]; /* 4 KiB-aligned offsets the log writes */
   void *scratch;
   size_t scratch_size;
@@ -848,7 +784,7 @@ typedef struct ph_case {
 } ph_case;
 
 static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
-                     vtk_lp_log *g, int reps) {
+                     vtk_lp_log *g) {
   vtk_image_spec spec;
   vhdxlog_error err;
   int i;
@@ -887,9 +823,10 @@ static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
   c->file.max_size = c->img.size;
   c->file.fail_at_write = -1;
   vtk_mem_io(&c->file, &c->io);
-  c->null_size = c->img.size;
-  c->null_io = null_calls;
-  c->null_io.ctx = &c->null_size;
+  /* The file is at its replayed size already (max_size: no growth). */
+  c->null_io = c->io;
+  c->null_io.write = null_write;
+  c->null_io.write_zeros = null_write_zeros;
   if (c->plan.replay) {
     /* Reads land on bytes the log writes: a reservoir sample of written
      * sectors over every descriptor, so that every pattern's reads copy
@@ -924,16 +861,11 @@ static void ph_build(ph_case *c, const vtk_lp_pattern *pt, uint64_t bytes,
   }
   if (c->plan.replay && c->plan.seq.descriptor_count == 0)
     die("phases: a replay pattern without descriptors");
-  for (i = 0; i < PH_COUNT; i++) {
+  for (i = 0; i < PH_COUNT; i++)
     c->has[i] = i <= PH_PLAN || c->plan.replay;
-    samples_init(&c->sm[i], reps);
-  }
 }
 
 static void ph_free(ph_case *c) {
-  int i;
-  for (i = 0; i < PH_COUNT; i++)
-    samples_free(&c->sm[i]);
   free(c->scratch);
   vtk_image_free(&c->img);
 }
@@ -1060,7 +992,7 @@ static int ph_time_size(uint64_t bytes, ph_case *cases,
   g->starts = xmalloc(sizeof(uint32_t) * (size_t)(g->n + 1));
   if (interleave) {
     for (pi = 0; pi < npick; pi++)
-      ph_build(&cases[pi], pick[pi], bytes, g, reps);
+      ph_build(&cases[pi], pick[pi], bytes, g);
     for (r = 0; r < reps; r++)
       for (pi = 0; pi < npick; pi++) {
         ph_run(&cases[pi], buffer, buffer_size, sector, 0);
@@ -1072,7 +1004,7 @@ static int ph_time_size(uint64_t bytes, ph_case *cases,
     /* One image at a time, kept only for its timings. */
     for (pi = 0; pi < npick; pi++) {
       ph_case *c = &cases[pi];
-      ph_build(c, pick[pi], bytes, g, reps);
+      ph_build(c, pick[pi], bytes, g);
       ph_run(c, buffer, buffer_size, sector, 0);
       for (r = 0; r < reps; r++)
         ph_run(c, buffer, buffer_size, sector, 1);
@@ -1167,14 +1099,15 @@ static void ph_print_size(FILE *tab, const char *sz, uint64_t bytes, int reps,
       }
       if (c->pt->hostile && x->raw > worst->raw[si][ph])
         worst->raw[si][ph] = x->raw;
-      json_add("    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
-               "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
-               "\"wall_median_s\": %.6f, \"ratio\": %.3f, "
-               "\"ratio_per_log\": %.3f, \"units\": %.0f, "
-               "\"interleaved\": %s},\n",
-               (unsigned long long)bytes, c->pt->name, ph_names[ph],
-               c->t[ph].cpu.reps, x->t, c->t[ph].wall.median, x->x, x->raw,
-               ph_units(c, ph), interleave ? "true" : "false");
+      fprintf(json,
+              "    {\"bytes\": %llu, \"pattern\": \"%s\", \"phase\": "
+              "\"%s\", \"reps\": %d, \"cpu_best_s\": %.6f, "
+              "\"wall_median_s\": %.6f, \"ratio\": %.3f, "
+              "\"ratio_per_log\": %.3f, \"units\": %.0f, "
+              "\"interleaved\": %s},\n",
+              (unsigned long long)bytes, c->pt->name, ph_names[ph],
+              c->t[ph].cpu.reps, x->t, c->t[ph].wall.median, x->x, x->raw,
+              ph_units(c, ph), interleave ? "true" : "false");
     }
     if (c->linear_read_s > 0)
       snprintf(lin, sizeof lin, "%.1f", c->linear_read_s * 1e6);
@@ -1219,12 +1152,8 @@ static void bench_phases(const options *o, FILE *tab) {
   size_t si, pi;
   vtk_lp_log g;
 
-  memset(&g, 0, sizeof g);
+  lp_log_init(&g);
   memset(worst, 0, sizeof *worst);
-  g.crc = vhdxlog_crc32c;
-  vtk_guid(g.guid, 0x106u);
-  g.target_base = 8ull * MIB;
-  g.target_sectors = 16384; /* 64 MiB of targets */
 
   fprintf(tab, "\n== Phases: best thread-CPU ms of N runs (read: us per "
                "4 KiB indexed read) ==\n");
@@ -1275,7 +1204,7 @@ static void bench_replay(const options *o, FILE *tab) {
   fprintf(tab, "%-7s %3s %9s %9s %9s %10s %9s %10s %11s %9s %7s\n", "log", "N",
           "cold ms", "load ms", "replay ms", "total ms", "MB/s", "MB/s cold",
           "MB/s replay", "wall med", "writes");
-  json_add("  \"replay\": [\n");
+  fprintf(json, "  \"replay\": [\n");
   for (ri = 0; ri < o->nreplay; ri++) {
     uint32_t log_bytes = o->replay_mib[ri] * MIB;
     const uint64_t target_bytes = 64ull * MIB;
@@ -1318,9 +1247,7 @@ static void bench_replay(const options *o, FILE *tab) {
     free(g.log);
     free(g.starts);
 
-    samples_init(&sload, reps);
-    samples_init(&sreplay, reps);
-    samples_init(&stotal, reps);
+    sload.n = sreplay.n = stotal.n = 0;
     for (r = -1; r < reps; r++) { /* r == -1: the cold run */
       vtk_mem_file f;
       vhdxlog_io io;
@@ -1369,9 +1296,6 @@ static void bench_replay(const options *o, FILE *tab) {
     tl = summarize_samples(&sload);
     tr = summarize_samples(&sreplay);
     tt = summarize_samples(&stotal);
-    samples_free(&sload);
-    samples_free(&sreplay);
-    samples_free(&stotal);
     fmt_size(sz, sizeof sz, log_bytes);
     fprintf(tab,
             "%-7s %3d %9.1f %9.1f %9.1f %10.1f %9.1f %10.1f %11.1f %9.1f "
@@ -1381,22 +1305,23 @@ static void bench_replay(const options *o, FILE *tab) {
             (double)seq_bytes / cold / 1e6,
             (double)seq_bytes / tr.cpu.best / 1e6, tt.wall.median * 1e3,
             (unsigned long long)writes);
-    json_add("    {\"log_bytes\": %u, \"replayed_bytes\": %llu, \"reps\": %d, "
-             "\"cold_cpu_s\": %.6f, \"load_cpu_best_s\": %.6f, "
-             "\"replay_cpu_best_s\": %.6f, \"total_cpu_best_s\": %.6f, "
-             "\"total_wall_median_s\": %.6f, \"mbps_total\": %.1f, "
-             "\"mbps_cold\": %.1f, \"mbps_replay\": %.1f, "
-             "\"writes\": %llu}%s\n",
-             log_bytes, (unsigned long long)seq_bytes, reps, cold, tl.cpu.best,
-             tr.cpu.best, tt.cpu.best, tt.wall.median,
-             (double)seq_bytes / tt.cpu.best / 1e6,
-             (double)seq_bytes / cold / 1e6,
-             (double)seq_bytes / tr.cpu.best / 1e6, (unsigned long long)writes,
-             ri + 1 < o->nreplay ? "," : "");
+    fprintf(json,
+            "    {\"log_bytes\": %u, \"replayed_bytes\": %llu, \"reps\": %d, "
+            "\"cold_cpu_s\": %.6f, \"load_cpu_best_s\": %.6f, "
+            "\"replay_cpu_best_s\": %.6f, \"total_cpu_best_s\": %.6f, "
+            "\"total_wall_median_s\": %.6f, \"mbps_total\": %.1f, "
+            "\"mbps_cold\": %.1f, \"mbps_replay\": %.1f, "
+            "\"writes\": %llu}%s\n",
+            log_bytes, (unsigned long long)seq_bytes, reps, cold, tl.cpu.best,
+            tr.cpu.best, tt.cpu.best, tt.wall.median,
+            (double)seq_bytes / tt.cpu.best / 1e6,
+            (double)seq_bytes / cold / 1e6,
+            (double)seq_bytes / tr.cpu.best / 1e6, (unsigned long long)writes,
+            ri + 1 < o->nreplay ? "," : "");
     fflush(tab);
     vtk_image_free(&img);
   }
-  json_add("  ],\n");
+  fprintf(json, "  ],\n");
   free(buffer);
 }
 
@@ -1405,12 +1330,16 @@ static void bench_replay(const options *o, FILE *tab) {
 int main(int argc, char **argv) {
   options o;
   FILE *tab;
-  char cpu[256];
+  char cpu[256], *json_text = NULL;
+  size_t json_len = 0;
   double fault_us;
   int reuse;
 
   parse_options(argc, argv, &o);
   tab = o.json ? stderr : stdout;
+  json = open_memstream(&json_text, &json_len);
+  if (json == NULL)
+    die("out of memory");
   cpu_model(cpu, sizeof cpu);
   fault_us = first_touch_us_per_page();
   reuse = keep_freed_memory();
@@ -1421,24 +1350,27 @@ int main(int argc, char **argv) {
           "first touch of fresh memory: %.2f us per 4 KiB page (thread "
           "CPU); freed memory reused: %s\n",
           fault_us, reuse ? "yes" : "no");
-  json_add("{\n  \"version\": \"%s\",\n  \"cpu\": \"%s\",\n"
-           "  \"hw_crc\": %s,\n  \"first_touch_us_per_page\": %.3f,\n",
-           VHDXLOG_VERSION_STRING, cpu,
-           vhdxlog_crc32c_hw_available() ? "true" : "false", fault_us);
+  fprintf(json,
+          "{\n  \"version\": \"%s\",\n  \"cpu\": \"%s\",\n"
+          "  \"hw_crc\": %s,\n  \"first_touch_us_per_page\": %.3f,\n",
+          VHDXLOG_VERSION_STRING, cpu,
+          vhdxlog_crc32c_hw_available() ? "true" : "false", fault_us);
   if (o.crc)
     bench_crc(&o, tab);
   if (o.search)
     bench_search(&o, tab);
   if (o.phases) {
-    json_add("  \"phases\": [\n");
+    fprintf(json, "  \"phases\": [\n");
     bench_phases(&o, tab);
-    json_add("    {\"end\": true}\n  ],\n");
+    fprintf(json, "    {\"end\": true}\n  ],\n");
   }
   if (o.replay)
     bench_replay(&o, tab);
-  json_add("  \"done\": true\n}\n");
+  fprintf(json, "  \"done\": true\n}\n");
+  if (fclose(json) != 0)
+    die("out of memory");
   if (o.json)
-    fputs(json_buf, stdout);
-  free(json_buf);
+    fputs(json_text, stdout);
+  free(json_text);
   return 0;
 }

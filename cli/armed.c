@@ -40,7 +40,8 @@ const char *cli_armed_kind_name(vhdxlog_armed_kind kind) {
   return NAME(armed_names, kind);
 }
 
-const char *cli_policy_name(vhdxlog_policy policy) {
+/* "default", "strict", "force-clear". */
+static const char *policy_name(vhdxlog_policy policy) {
   const char *n = NAME(policy_names, policy);
   return n ? n : "default";
 }
@@ -143,34 +144,25 @@ void cli_print_armed(FILE *f, const cli_image *img) {
     cut_reason(why, sizeof why, a);
   else
     damage_reason(why, sizeof why, a, &img->loaded.image);
-  if (clears && cut)
-    /* MS-VHDX 2.3: data is written in place only after its entry is
-     * flushed, so a log without a whole entry wrote nothing yet. */
-    fprintf(f,
-            "%s: armed: %s; replay clears the log and writes no data (safe: "
-            "nothing is written in place before its entry is flushed)\n",
-            img->path, why);
-  else if (clears)
-    fprintf(f,
-            "%s: armed: %s; --force-clear: replay clears the log and "
-            "writes no data\n",
-            img->path, why);
-  else if (cut)
-    fprintf(f,
-            "%s: armed log refused (--strict): %s; without --strict, "
-            "replay clears the log and writes no data\n",
-            img->path, why);
-  else
-    fprintf(f,
-            "%s: armed log refused: %s; replay --force-clear clears the "
-            "log and writes no data\n",
-            img->path, why);
+  /* MS-VHDX 2.3: data is written in place only after its entry is flushed,
+   * so a log without a whole entry wrote nothing yet. */
+  fprintf(f, "%s: %s: %s; %s\n", img->path,
+          clears ? "armed"
+          : cut  ? "armed log refused (--strict)"
+                 : "armed log refused",
+          why,
+          clears && cut ? "replay clears the log and writes no data (safe: "
+                          "nothing is written in place before its entry is "
+                          "flushed)"
+          : clears ? "--force-clear: replay clears the log and writes no data"
+          : cut    ? "without --strict, replay clears the log and writes no "
+                     "data"
+                   : "replay --force-clear clears the log and writes no data");
   cli_print_armed_newest(f, img);
 }
 
 static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
                            const vhdxlog_image *im) {
-  const char *ik = cli_index_kind(e->status);
   cli_json_object_begin(j, key);
   cli_json_u64(j, "offset", e->offset);
   cli_json_u64(j, "file_offset", im->log_offset + e->offset);
@@ -181,12 +173,7 @@ static void json_candidate(cli_json *j, const char *key, const vhdxlog_error *e,
     cli_json_rule(j, e->status);
     cli_json_object_end(j);
   }
-  if (ik && e->index != VHDXLOG_NO_INDEX) {
-    cli_json_u64(j, "index", e->index);
-    cli_json_string(j, "index_kind", ik);
-  } else {
-    cli_json_null(j, "index");
-  }
+  cli_json_index(j, e->status, e->index);
 }
 
 void cli_json_plan(cli_json *j, const cli_image *img) {
@@ -194,21 +181,21 @@ void cli_json_plan(cli_json *j, const cli_image *img) {
   const vhdxlog_plan *plan = &img->loaded.plan;
   const vhdxlog_image *im = &img->loaded.image;
   int ready = img->loaded_init && img->loaded.plan_ready;
-  cli_json_string(j, "policy", cli_policy_name(img->policy));
+  int cut = a != NULL &&
+            (a->kind == VHDXLOG_ARMED_EMPTY || a->kind == VHDXLOG_ARMED_TORN);
+  cli_json_string(j, "policy", policy_name(img->policy));
   cli_json_string(j, "action", ready ? cli_action_name(plan->action) : NULL);
   if (a == NULL) {
     cli_json_null(j, "armed");
   } else {
     cli_json_object_begin(j, "armed");
     cli_json_string(j, "kind", cli_armed_kind_name(a->kind));
-    cli_json_bool(j, "power_cut",
-                  a->kind == VHDXLOG_ARMED_EMPTY ||
-                      a->kind == VHDXLOG_ARMED_TORN);
+    cli_json_bool(j, "power_cut", cut);
     cli_json_bool(j, "cleared_by_replay",
                   ready && plan->action == VHDXLOG_ACTION_CLEAR_ARMED);
     cli_json_u64(j, "candidates", a->candidates);
     cli_json_u64(j, "torn", a->torn);
-    if (a->kind == VHDXLOG_ARMED_EMPTY || a->kind == VHDXLOG_ARMED_TORN) {
+    if (cut) {
       cli_json_null(j, "decisive");
     } else {
       json_candidate(j, "decisive", &a->decisive, im);

@@ -22,6 +22,12 @@
 
 #define CLI_PROGRAM "vhdxlog"
 
+/* Repeat a system call a signal interrupted: EINTR is not a failure. */
+#define CLI_RETRY(rc, call)                                                    \
+  do                                                                           \
+    (rc) = (call);                                                             \
+  while ((rc) < 0 && errno == EINTR)
+
 /* Parsed command line (main.c). Each command ignores what it does not use;
  * main.c rejects options a command does not accept. */
 typedef struct cli_args {
@@ -105,13 +111,6 @@ int cli_image_parsed(const cli_image *img);
  * clear or an interrupted header update of ours to complete. */
 int cli_image_needs_replay(const cli_image *img);
 
-/* What the file is when it is no VHDX (by its signature), or NULL when it
- * may be one. `head` holds the first `head_len` bytes, `tail` the last
- * `tail_len` bytes of a file of `size` bytes. */
-const char *cli_sniff_format(const uint8_t *head, size_t head_len,
-                             const uint8_t *tail, size_t tail_len,
-                             uint64_t size);
-
 /* ------------------------------------------------------------------------ */
 /* report.c: exit codes and error reporting.                                */
 
@@ -123,8 +122,6 @@ const char *cli_action_name(vhdxlog_action action);
 /* "empty", "torn", "damaged-header", "damaged-checksum", "incomplete", or
  * NULL for VHDXLOG_ARMED_NOT. */
 const char *cli_armed_kind_name(vhdxlog_armed_kind kind);
-/* "default", "strict", "force-clear". */
-const char *cli_policy_name(vhdxlog_policy policy);
 
 /* The armed-log lines of check/replay: what a replay does and why that is
  * safe (or why it is refused and what clears it), and the newest candidate
@@ -139,9 +136,6 @@ void cli_print_armed(FILE *f, const cli_image *img);
 /* The newest-candidate line alone ("<path>: newest candidate ..."). */
 void cli_print_armed_newest(FILE *f, const cli_image *img);
 
-/* "file", "log", "file size" or NULL: what error.offset of `status` is
- * (an offset in the file or the log, or the file's size). */
-const char *cli_offset_kind(vhdxlog_status status);
 /* "descriptor", "data sector", "region entry" or NULL: what error.index of
  * `status` counts. */
 const char *cli_index_kind(vhdxlog_status status);
@@ -171,6 +165,9 @@ void cli_json_error(struct cli_json *j, const char *key,
  * "action" (null without a plan), "armed" (null unless armed), "in_use",
  * "not_vhdx". */
 void cli_json_plan(struct cli_json *j, const cli_image *img);
+/* "index" and "index_kind" of an error of status `s` (index null when `s`
+ * carries none). */
+void cli_json_index(struct cli_json *j, vhdxlog_status s, uint32_t index);
 /* The members "name", "code" and "message" of status `s`. */
 void cli_json_rule(struct cli_json *j, vhdxlog_status s);
 /* The "log" object: state, offset, length and LogGuid of the image. */

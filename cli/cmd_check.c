@@ -9,18 +9,11 @@
 #include "json.h"
 
 static const char *result_name(const cli_image *img, int code) {
-  if (img->not_vhdx)
-    return "not-vhdx";
-  switch (code) {
-  case CLI_EXIT_OK:
-    return "clean";
-  case CLI_EXIT_DIRTY:
-    return "replay-needed";
-  case CLI_EXIT_CORRUPT:
-    return "corrupt";
-  default:
-    return "error";
-  }
+  return img->not_vhdx              ? "not-vhdx"
+         : code == CLI_EXIT_OK      ? "clean"
+         : code == CLI_EXIT_DIRTY   ? "replay-needed"
+         : code == CLI_EXIT_CORRUPT ? "corrupt"
+                                    : "error";
 }
 
 static void print_json(const cli_image *img, int code) {
@@ -33,12 +26,10 @@ static void print_json(const cli_image *img, int code) {
   cli_json_document(&j, "check", img->path);
   cli_json_string(&j, "result", result_name(img, code));
   cli_json_u64(&j, "exit_code", (uint64_t)code);
-  if (parsed)
-    cli_json_string(&j, "log_state",
-                    img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
+  cli_json_string(&j, "log_state",
+                  !parsed                                            ? NULL
+                  : img->loaded.image.log_state == VHDXLOG_LOG_DIRTY ? "dirty"
                                                                      : "clean");
-  else
-    cli_json_null(&j, "log_state");
   cli_json_plan(&j, img);
   if (have_plan) {
     cli_json_bool(&j, "replay_needed", plan->replay);
@@ -53,19 +44,13 @@ static void print_json(const cli_image *img, int code) {
     cli_json_sequence(&j, "sequence", &seq);
   else
     cli_json_null(&j, "sequence");
-  if (img->loaded_init && img->status != VHDXLOG_OK) {
-    cli_json_error(&j, "error", &img->error, &img->loaded.image,
-                   img->load_errno);
-    cli_json_null(&j, "message");
-  } else if (!img->loaded_init) {
-    cli_json_null(&j, "error");
-    cli_json_string(&j, "message", img->message);
-    if (img->open_errno != 0)
-      cli_json_string(&j, "system_error", strerror(img->open_errno));
-  } else {
-    cli_json_null(&j, "error");
-    cli_json_null(&j, "message");
-  }
+  cli_json_error(&j, "error",
+                 img->loaded_init && img->status != VHDXLOG_OK ? &img->error
+                                                               : NULL,
+                 &img->loaded.image, img->load_errno);
+  cli_json_string(&j, "message", img->loaded_init ? NULL : img->message);
+  if (!img->loaded_init && img->open_errno != 0)
+    cli_json_string(&j, "system_error", strerror(img->open_errno));
   cli_json_object_end(&j);
   cli_json_finish(&j);
 }

@@ -156,10 +156,7 @@ static void json_end_empty(cli_json *j, const cli_image *img,
   cli_json_null(j, "sequence");
   cli_json_array_begin(j, "descriptors");
   cli_json_array_end(j);
-  if (err != NULL)
-    cli_json_error(j, "error", err, &img->loaded.image, img->load_errno);
-  else
-    cli_json_null(j, "error");
+  cli_json_error(j, "error", err, &img->loaded.image, img->load_errno);
   cli_json_string(j, "message", message);
   cli_json_object_end(j);
   cli_json_finish(j);
@@ -178,7 +175,6 @@ static void json_no_log(const cli_image *img, const vhdxlog_error *err,
 
 static void json_candidate(cli_json *j, const vhdxlog_image *im,
                            const candidate *c) {
-  const char *ik = cli_index_kind(c->status);
   cli_json_object_begin(j, NULL);
   cli_json_u64(j, "offset", c->entry.offset);
   cli_json_u64(j, "file_offset", im->log_offset + c->entry.offset);
@@ -196,12 +192,7 @@ static void json_candidate(cli_json *j, const vhdxlog_image *im,
   } else {
     cli_json_object_begin(j, "error");
     cli_json_rule(j, c->status);
-    if (ik && c->error.index != VHDXLOG_NO_INDEX) {
-      cli_json_u64(j, "index", c->error.index);
-      cli_json_string(j, "index_kind", ik);
-    } else {
-      cli_json_null(j, "index");
-    }
+    cli_json_index(j, c->status, c->error.index);
     cli_json_object_end(j);
   }
   cli_json_object_end(j);

@@ -224,10 +224,8 @@ static void json_regions(cli_json *j, const char *key,
   } else {
     cli_json_null(j, "used_copy");
   }
-  if (r->error.status != VHDXLOG_OK)
-    cli_json_error(j, "error", &r->error, im, 0);
-  else
-    cli_json_null(j, "error");
+  cli_json_error(j, "error", r->error.status != VHDXLOG_OK ? &r->error : NULL,
+                 im, 0);
   cli_json_object_end(j);
 }
 
@@ -297,14 +295,11 @@ static void print_json(const cli_image *img) {
     cli_json_null(&j, "replay");
   }
 
-  if (!img->loaded_init)
-    cli_json_string(&j, "message", img->message);
-  else
-    cli_json_null(&j, "message");
-  if (img->loaded_init && img->status != VHDXLOG_OK)
-    cli_json_error(&j, "error", &img->error, im, img->load_errno);
-  else
-    cli_json_null(&j, "error");
+  cli_json_string(&j, "message", img->loaded_init ? NULL : img->message);
+  cli_json_error(&j, "error",
+                 img->loaded_init && img->status != VHDXLOG_OK ? &img->error
+                                                               : NULL,
+                 im, img->load_errno);
   cli_json_object_end(&j);
   cli_json_finish(&j);
 }

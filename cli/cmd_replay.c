@@ -144,18 +144,20 @@ static void run(replay_run *r, const char *path, const char *shown,
   r->bytes = dry_run ? dry.bytes : res.bytes_written;
   r->flushes = dry_run ? dry.flushes : res.flushes;
   /* A write error may surface only at close. */
+  img->file_open = 0;
   if (vhdxlog_posix_close(&img->file) != 0) {
-    img->file_open = 0;
     fail_message(r, CLI_EXIT_ERROR, errno, "error closing the file");
     return;
   }
-  img->file_open = 0;
   r->done = 1;
   r->code = CLI_EXIT_OK;
 }
 
-static const char *plural(uint64_t n, const char *one, const char *many) {
-  return n == 1 ? one : many;
+/* "N writes (B bytes), F flushes", then `end` and a newline. */
+static void print_counts(const replay_run *r, const char *end) {
+  printf("%" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64 " flush%s%s\n",
+         r->writes, r->writes == 1 ? "" : "s", r->bytes, r->flushes,
+         r->flushes == 1 ? "" : "es", end);
 }
 
 static void report_text(const replay_run *r) {
@@ -170,26 +172,20 @@ static void report_text(const replay_run *r) {
   if (r->args->dry_run) {
     if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED)
       printf("%s: dry run: would clear the armed log, no data\n", img->path);
-    printf("%s: dry run: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
-           " flush%s; nothing written\n",
-           img->path, r->writes, plural(r->writes, "", "s"), r->bytes,
-           r->flushes, plural(r->flushes, "", "es"));
+    printf("%s: dry run: ", img->path);
+    print_counts(r, "; nothing written");
     return;
   }
   if (plan->action == VHDXLOG_ACTION_CLEAR_ARMED) {
     cli_print_armed_newest(stdout, img);
-    printf("%s: log cleared: armed log (%s), no data written; %" PRIu64
-           " write%s (%" PRIu64 " bytes), %" PRIu64 " flush%s\n",
-           img->path, cli_armed_kind_name(plan->armed.kind), r->writes,
-           plural(r->writes, "", "s"), r->bytes, r->flushes,
-           plural(r->flushes, "", "es"));
+    printf("%s: log cleared: armed log (%s), no data written; ", img->path,
+           cli_armed_kind_name(plan->armed.kind));
+    print_counts(r, "");
     return;
   }
   describe_plan(img, "replayed", "completed");
-  printf("%s: %" PRIu64 " write%s (%" PRIu64 " bytes), %" PRIu64
-         " flush%s; log cleared\n",
-         img->path, r->writes, plural(r->writes, "", "s"), r->bytes, r->flushes,
-         plural(r->flushes, "", "es"));
+  printf("%s: ", img->path);
+  print_counts(r, "; log cleared");
 }
 
 static const char *result_name(const replay_run *r) {
@@ -200,16 +196,11 @@ static const char *result_name(const replay_run *r) {
                                          : "error";
   if (plan->action == VHDXLOG_ACTION_NONE)
     return "nothing-to-do";
-  if (r->args->dry_run)
-    return "dry-run";
-  switch (plan->action) {
-  case VHDXLOG_ACTION_REPLAY:
-    return "replayed";
-  case VHDXLOG_ACTION_COMPLETE_CLEAR:
-    return "header-update-completed";
-  default:
-    return "armed-log-cleared";
-  }
+  return r->args->dry_run                        ? "dry-run"
+         : plan->action == VHDXLOG_ACTION_REPLAY ? "replayed"
+         : plan->action == VHDXLOG_ACTION_COMPLETE_CLEAR
+             ? "header-update-completed"
+             : "armed-log-cleared";
 }
 
 /* Both header slots as the replay leaves (or, dry, would leave) them. */

@@ -72,38 +72,13 @@ static int copy_range(int in, int out, unsigned char *buf, off_t start,
   return 0;
 }
 
-/* Calls a signal can interrupt are retried (EINTR is not a failure). */
-static int open_retrying(const char *path, int flags, mode_t mode) {
-  int fd;
-  do
-    fd = open(path, flags, mode);
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-static int truncate_retrying(int fd, off_t size) {
-  int rc;
-  do
-    rc = ftruncate(fd, size);
-  while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
-static int fsync_retrying(int fd) {
-  int rc;
-  do
-    rc = fsync(fd);
-  while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
 int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize) {
   struct stat si, so;
   unsigned char *buf = NULL;
   int in = -1, out = -1, rc = -1, r;
   off_t size, pos;
 
-  in = open_retrying(src, O_RDONLY, 0);
+  CLI_RETRY(in, open(src, O_RDONLY));
   if (in < 0)
     return fail(msg, msgsize, "cannot open", src);
   if (fstat(in, &si) != 0) {
@@ -116,7 +91,7 @@ int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize) {
   }
   /* No O_TRUNC yet: if OUT is FILE (another name, a link), truncating it
    * would destroy the input before we could notice. */
-  out = open_retrying(dst, O_WRONLY | O_CREAT, 0644);
+  CLI_RETRY(out, open(dst, O_WRONLY | O_CREAT, 0644));
   if (out < 0) {
     fail(msg, msgsize, "cannot create", dst);
     goto done;
@@ -134,7 +109,10 @@ int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize) {
     goto done;
   }
   size = si.st_size;
-  if (truncate_retrying(out, 0) != 0 || truncate_retrying(out, size) != 0) {
+  CLI_RETRY(r, ftruncate(out, 0));
+  if (r == 0)
+    CLI_RETRY(r, ftruncate(out, size));
+  if (r != 0) {
     fail(msg, msgsize, "cannot set the size of", dst);
     goto done;
   }
@@ -171,7 +149,8 @@ int cli_copy_file(const char *src, const char *dst, char *msg, size_t msgsize) {
     }
     pos = hole;
   }
-  if (fsync_retrying(out) != 0) {
+  CLI_RETRY(r, fsync(out));
+  if (r != 0) {
     fail(msg, msgsize, "cannot flush", dst);
     goto done;
   }

@@ -15,6 +15,15 @@ static void grow(cli_dry_io *d, uint64_t end) {
     d->size = end;
 }
 
+/* Count a write of `size` bytes at `offset` that is not made. */
+static int count_write(cli_dry_io *d, uint64_t offset, uint64_t size) {
+  d->writes++;
+  d->bytes += size;
+  if (size > 0)
+    grow(d, offset + size);
+  return 0;
+}
+
 static int dry_read(void *ctx, uint64_t offset, void *buf, size_t size) {
   cli_dry_io *d = ctx;
   return d->inner->read(d->inner->ctx, offset, buf, size);
@@ -55,27 +64,18 @@ static void print_write(FILE *out, uint64_t offset, const uint8_t *p,
 
 static int dry_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
   cli_dry_io *d = ctx;
-  const uint8_t *p = buf;
-  d->writes++;
-  d->bytes += size;
   if (d->out != NULL) /* NULL: count only (replay --dry-run --json) */
-    print_write(d->out, offset, p, size);
-  if (size > 0)
-    grow(d, offset + size);
-  return 0;
+    print_write(d->out, offset, buf, size);
+  return count_write(d, offset, size);
 }
 
 static int dry_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
   cli_dry_io *d = ctx;
-  d->writes++;
-  d->bytes += size;
   if (d->out)
     fprintf(d->out,
             "zero   offset 0x%012" PRIx64 " length 0x%08" PRIx64 "  zero\n",
             offset, size);
-  if (size > 0)
-    grow(d, offset + size);
-  return 0;
+  return count_write(d, offset, size);
 }
 
 static int dry_set_size(void *ctx, uint64_t size) {

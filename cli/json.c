@@ -4,6 +4,66 @@
 
 #include "json.h"
 
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
+ * are not one: overlong forms, surrogates and code points past U+10FFFF are
+ * rejected (RFC 3629), so the output is always valid UTF-8.
+ */
+static int utf8_length(const unsigned char *s) {
+  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+  int n = c >= 0xC2 && c <= 0xDF   ? 2
+          : c >= 0xE0 && c <= 0xEF ? 3
+          : c >= 0xF0 && c <= 0xF4 ? 4
+                                   : 0;
+  int i;
+  if (c == 0xE0)
+    lo = 0xA0; /* overlong */
+  else if (c == 0xED)
+    hi = 0x9F; /* surrogates */
+  else if (c == 0xF0)
+    lo = 0x90; /* overlong */
+  else if (c == 0xF4)
+    hi = 0x8F; /* > U+10FFFF */
+  if (n == 0 || s[1] < lo || s[1] > hi)
+    return 0;
+  for (i = 2; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
+/* Characters with a two-character escape, and the letter after '\\'. */
+static const char short_from[] = "\"\\\n\r\t\b\f";
+static const char short_to[] = "\"\\nrtbf";
+
+/* Write `str` as a quoted, escaped JSON string. */
+static void write_string(FILE *out, const char *str) {
+  /* The string is NUL-terminated, so reading up to 3 bytes past a lead
+   * byte stops at the terminator: it fails the continuation test. */
+  const unsigned char *s = (const unsigned char *)str;
+  fputc('"', out);
+  while (*s) {
+    unsigned char c = *s;
+    const char *e = strchr(short_from, c); /* c is not the terminator */
+    int n = 1;
+    if (e != NULL) {
+      fputc('\\', out);
+      fputc(short_to[e - short_from], out);
+    } else if (c < 0x20 || c == 0x7F) {
+      fprintf(out, "\\u%04x", (unsigned)c);
+    } else if (c < 0x80) {
+      fputc(c, out);
+    } else if ((n = utf8_length(s)) == 0) {
+      fputs("\\ufffd", out); /* invalid UTF-8: one byte replaced */
+      n = 1;
+    } else {
+      fwrite(s, 1, (size_t)n, out);
+    }
+    s += n;
+  }
+  fputc('"', out);
+}
+
 void cli_json_init(cli_json *j, FILE *out) {
   j->out = out;
   j->depth = 0;
@@ -28,7 +88,7 @@ static void member(cli_json *j, const char *key) {
   }
   j->empty[j->depth] = 0;
   if (key) {
-    cli_json_write_string(j->out, key);
+    write_string(j->out, key);
     fputs(": ", j->out);
   }
 }
@@ -69,7 +129,7 @@ void cli_json_array_end(cli_json *j) { close_level(j, ']'); }
 void cli_json_string(cli_json *j, const char *key, const char *value) {
   member(j, key);
   if (value)
-    cli_json_write_string(j->out, value);
+    write_string(j->out, value);
   else
     fputs("null", j->out);
 }
@@ -92,68 +152,4 @@ void cli_json_null(cli_json *j, const char *key) {
 int cli_json_finish(cli_json *j) {
   fputc('\n', j->out);
   return (j->failed || j->depth != 0 || j->empty[0]) ? -1 : 0;
-}
-
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
- * are not one: overlong forms, surrogates and code points past U+10FFFF are
- * rejected (RFC 3629), so the output is always valid UTF-8.
- */
-static int utf8_length(const unsigned char *s) {
-  unsigned char c = s[0];
-  if (c >= 0xC2 && c <= 0xDF)
-    return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c == 0xE0)
-      lo = 0xA0; /* overlong */
-    if (c == 0xED)
-      hi = 0x9F; /* surrogates */
-    if (s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80)
-      return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c == 0xF0)
-      lo = 0x90; /* overlong */
-    if (c == 0xF4)
-      hi = 0x8F; /* > U+10FFFF */
-    if (s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80 ||
-        (s[3] & 0xC0) != 0x80)
-      return 0;
-    return 4;
-  }
-  return 0;
-}
-
-/* Characters with a two-character escape, and the letter after '\\'. */
-static const char short_from[] = "\"\\\n\r\t\b\f";
-static const char short_to[] = "\"\\nrtbf";
-
-void cli_json_write_string(FILE *out, const char *str) {
-  /* The string is NUL-terminated, so reading up to 3 bytes past a lead
-   * byte stops at the terminator: it fails the continuation test. */
-  const unsigned char *s = (const unsigned char *)str;
-  fputc('"', out);
-  while (*s) {
-    unsigned char c = *s;
-    const char *e = strchr(short_from, c); /* c is not the terminator */
-    int n = 1;
-    if (e != NULL) {
-      fputc('\\', out);
-      fputc(short_to[e - short_from], out);
-    } else if (c < 0x20 || c == 0x7F) {
-      fprintf(out, "\\u%04x", (unsigned)c);
-    } else if (c < 0x80) {
-      fputc(c, out);
-    } else if ((n = utf8_length(s)) == 0) {
-      fputs("\\ufffd", out); /* invalid UTF-8: one byte replaced */
-      n = 1;
-    } else {
-      fwrite(s, 1, (size_t)n, out);
-    }
-    s += n;
-  }
-  fputc('"', out);
 }

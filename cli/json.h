@@ -34,7 +34,4 @@ void cli_json_null(cli_json *j, const char *key);
 /* Ends the document with a newline. 0 if it is complete and well nested. */
 int cli_json_finish(cli_json *j);
 
-/* Write `s` as a quoted, escaped JSON string. Exposed for tests. */
-void cli_json_write_string(FILE *out, const char *s);
-
 #endif

@@ -162,14 +162,16 @@ int main(int argc, char **argv) {
 
   for (i = 2; i < argc; i++) {
     const char *a = argv[i];
-    if (!only_operands && strcmp(a, "--") == 0) {
+    if (only_operands || a[0] != '-' || a[1] == '\0') {
+      if (args.file)
+        return usage_error("unexpected argument '%s'", a);
+      args.file = a;
+    } else if (strcmp(a, "--") == 0) {
       only_operands = 1;
-    } else if (!only_operands &&
-               (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       command_help(stdout, cmd);
       return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
-    } else if (!only_operands && (strcmp(a, "--strict") == 0 ||
-                                  strcmp(a, "--force-clear") == 0)) {
+    } else if (strcmp(a, "--strict") == 0 || strcmp(a, "--force-clear") == 0) {
       vhdxlog_policy p =
           a[2] == 's' ? VHDXLOG_POLICY_STRICT : VHDXLOG_POLICY_FORCE_CLEAR;
       if ((seen & OPT_POLICY) && args.policy != p)
@@ -177,34 +179,27 @@ int main(int argc, char **argv) {
                                  "combined");
       seen |= OPT_POLICY;
       args.policy = p;
-    } else if (!only_operands && strcmp(a, "--force") == 0) {
+    } else if (strcmp(a, "--force") == 0) {
       seen |= OPT_FORCE;
       args.force = 1;
-    } else if (!only_operands && strcmp(a, "--json") == 0) {
+    } else if (strcmp(a, "--json") == 0) {
       seen |= OPT_JSON;
       args.json = 1;
-    } else if (!only_operands && strcmp(a, "--dry-run") == 0) {
+    } else if (strcmp(a, "--dry-run") == 0) {
       seen |= OPT_DRY_RUN;
       args.dry_run = 1;
-    } else if (!only_operands &&
-               (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
-      if (i + 1 >= argc)
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+               strncmp(a, "--output=", 9) == 0) {
+      /* "--output" is 8 characters: a[8] is its end or the '='. */
+      int inline_value = a[1] == '-' && a[8] == '=';
+      if (!inline_value && i + 1 >= argc)
         return usage_error("option '%s' needs an argument", a);
       if (args.out)
         return usage_error("%s", "option -o given twice");
       seen |= OPT_OUT;
-      args.out = argv[++i];
-    } else if (!only_operands && strncmp(a, "--output=", 9) == 0) {
-      if (args.out)
-        return usage_error("%s", "option -o given twice");
-      seen |= OPT_OUT;
-      args.out = a + 9;
-    } else if (!only_operands && a[0] == '-' && a[1] != '\0') {
-      return usage_error("unknown option '%s'", a);
+      args.out = inline_value ? a + 9 : argv[++i];
     } else {
-      if (args.file)
-        return usage_error("unexpected argument '%s'", a);
-      args.file = a;
+      return usage_error("unknown option '%s'", a);
     }
   }
   if (seen & ~cmd->options) {

@@ -30,6 +30,46 @@ const char *cli_file_kind(mode_t m) {
                        : "not a regular file";
 }
 
+/* Does `p` (of `n` bytes) hold `sig` at `at`? */
+static int has_sig(const uint8_t *p, size_t n, size_t at, const char *sig,
+                   size_t len) {
+  return n >= len && at <= n - len && memcmp(p + at, sig, len) == 0;
+}
+
+/* What the file is when it is no VHDX (by its signature), or NULL when it
+ * may be one. `head` holds the first `head_len` bytes, `tail` the last
+ * `tail_len` bytes of a file of `size` bytes. */
+static const char *sniff_format(const uint8_t *head, size_t head_len,
+                                const uint8_t *tail, size_t tail_len,
+                                uint64_t size) {
+  /* A VHDX cut short is a damaged VHDX, not another format. */
+  if (has_sig(head, head_len, 0, "vhdxfile", 8))
+    return NULL;
+  if (size == 0)
+    return "an empty file";
+  if (has_sig(head, head_len, 0, "QFI\xfb", 4))
+    return "a qcow2 image (\"QFI\\xfb\" at offset 0)";
+  if (has_sig(head, head_len, 0, "QED\0", 4))
+    return "a QED image (\"QED\\0\" at offset 0)";
+  /* VHD: a 512-byte footer "conectix" at the end (a 511-byte one in old
+   * files), copied to offset 0 in dynamic and differencing disks. */
+  if (has_sig(tail, tail_len, tail_len >= 512 ? tail_len - 512 : tail_len,
+              "conectix", 8) ||
+      has_sig(tail, tail_len, tail_len >= 511 ? tail_len - 511 : tail_len,
+              "conectix", 8))
+    return "a VHD image (\"conectix\" footer at the end)";
+  if (has_sig(head, head_len, 0, "conectix", 8))
+    return "a VHD image (\"conectix\" at offset 0)";
+  if (has_sig(head, head_len, 0, "KDMV", 4))
+    return "a VMDK image (\"KDMV\" at offset 0)";
+  if (has_sig(head, head_len, 0, "# Disk DescriptorFile", 21))
+    return "a VMDK descriptor";
+  /* VDI: pre-header signature 0xBEDA107F, little-endian, at 0x40. */
+  if (has_sig(head, head_len, 0x40, "\x7f\x10\xda\xbe", 4))
+    return "a VDI image (signature 0xBEDA107F at offset 0x40)";
+  return "no known signature (\"vhdxfile\" expected at offset 0)";
+}
+
 /* Read what is needed to name a non-VHDX file: 4 KiB at each end. */
 static const char *sniff(int fd, uint64_t size) {
   uint8_t head[4096], tail[512];
@@ -52,14 +92,22 @@ static const char *sniff(int fd, uint64_t size) {
    * not another format. */
   if (size >= VHDXLOG_HEADER2_OFFSET + 4) {
     uint8_t sig[4];
-    if (pread(fd, sig, 4, VHDXLOG_HEADER1_OFFSET) == 4 &&
-        memcmp(sig, "head", 4) == 0)
-      return NULL;
-    if (pread(fd, sig, 4, VHDXLOG_HEADER2_OFFSET) == 4 &&
-        memcmp(sig, "head", 4) == 0)
+    if ((pread(fd, sig, 4, VHDXLOG_HEADER1_OFFSET) == 4 &&
+         memcmp(sig, "head", 4) == 0) ||
+        (pread(fd, sig, 4, VHDXLOG_HEADER2_OFFSET) == 4 &&
+         memcmp(sig, "head", 4) == 0))
       return NULL;
   }
-  return cli_sniff_format(head, hn, tail, tn, size);
+  return sniff_format(head, hn, tail, tn, size);
+}
+
+/* A failure that is not the file's: no offset, no index. */
+static void set_error(cli_image *img, vhdxlog_status st) {
+  img->status = st;
+  img->error.status = st;
+  img->error.cause = st;
+  img->error.offset = 0;
+  img->error.index = VHDXLOG_NO_INDEX;
 }
 
 int cli_image_open(cli_image *img, const char *path, int writable,
@@ -68,10 +116,7 @@ int cli_image_open(cli_image *img, const char *path, int writable,
   memset(img, 0, sizeof *img);
   img->path = path;
   img->policy = policy;
-  img->status = VHDXLOG_E_IO;
-  img->error.status = VHDXLOG_E_IO;
-  img->error.cause = VHDXLOG_E_IO;
-  img->error.index = VHDXLOG_NO_INDEX;
+  set_error(img, VHDXLOG_E_IO);
   /* The backend refuses what is neither a regular file nor a block device
    * (without blocking on a FIFO); the path is looked at only to name it. */
   if (vhdxlog_posix_open(&img->file, path, writable) != 0) {
@@ -113,13 +158,8 @@ int cli_image_open(cli_image *img, const char *path, int writable,
   if (img->status == VHDXLOG_OK) {
     /* The loader's contract; make a broken one visible instead of acting
      * on a plan that was never validated. */
-    if (!img->loaded.plan_ready) {
-      img->status = VHDXLOG_E_ARGUMENT;
-      img->error.status = VHDXLOG_E_ARGUMENT;
-      img->error.cause = VHDXLOG_E_ARGUMENT;
-      img->error.offset = 0;
-      img->error.index = VHDXLOG_NO_INDEX;
-    }
+    if (!img->loaded.plan_ready)
+      set_error(img, VHDXLOG_E_ARGUMENT);
   } else if (img->error.status != img->status) {
     /* Keep the message and the exit code consistent. */
     img->error.status = img->status;
@@ -182,41 +222,4 @@ int cli_image_parsed(const cli_image *img) {
 int cli_image_needs_replay(const cli_image *img) {
   return img->loaded_init && img->loaded.plan_ready &&
          img->loaded.plan.action != VHDXLOG_ACTION_NONE;
-}
-
-/* Does `p` (of `n` bytes) hold `sig` at `at`? */
-static int has_sig(const uint8_t *p, size_t n, size_t at, const char *sig,
-                   size_t len) {
-  return n >= len && at <= n - len && memcmp(p + at, sig, len) == 0;
-}
-
-const char *cli_sniff_format(const uint8_t *head, size_t head_len,
-                             const uint8_t *tail, size_t tail_len,
-                             uint64_t size) {
-  /* A VHDX cut short is a damaged VHDX, not another format. */
-  if (has_sig(head, head_len, 0, "vhdxfile", 8))
-    return NULL;
-  if (size == 0)
-    return "an empty file";
-  if (has_sig(head, head_len, 0, "QFI\xfb", 4))
-    return "a qcow2 image (\"QFI\\xfb\" at offset 0)";
-  if (has_sig(head, head_len, 0, "QED\0", 4))
-    return "a QED image (\"QED\\0\" at offset 0)";
-  /* VHD: a 512-byte footer "conectix" at the end (a 511-byte one in old
-   * files), copied to offset 0 in dynamic and differencing disks. */
-  if (has_sig(tail, tail_len, tail_len >= 512 ? tail_len - 512 : tail_len,
-              "conectix", 8) ||
-      has_sig(tail, tail_len, tail_len >= 511 ? tail_len - 511 : tail_len,
-              "conectix", 8))
-    return "a VHD image (\"conectix\" footer at the end)";
-  if (has_sig(head, head_len, 0, "conectix", 8))
-    return "a VHD image (\"conectix\" at offset 0)";
-  if (has_sig(head, head_len, 0, "KDMV", 4))
-    return "a VMDK image (\"KDMV\" at offset 0)";
-  if (has_sig(head, head_len, 0, "# Disk DescriptorFile", 21))
-    return "a VMDK descriptor";
-  /* VDI: pre-header signature 0xBEDA107F, little-endian, at 0x40. */
-  if (has_sig(head, head_len, 0x40, "\x7f\x10\xda\xbe", 4))
-    return "a VDI image (signature 0xBEDA107F at offset 0x40)";
-  return "no known signature (\"vhdxfile\" expected at offset 0)";
 }

@@ -38,28 +38,12 @@ int cli_output_check(const char *out, int force, char *msg, size_t msgsize) {
   return 0;
 }
 
-static int link_retrying(const char *from, const char *to) {
-  int rc;
-  do
-    rc = link(from, to);
-  while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
-static int rename_retrying(const char *from, const char *to) {
-  int rc;
-  do
-    rc = rename(from, to);
-  while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
 /* Make the directory entry of `path` durable (after a rename into it). */
 static int sync_parent_dir(const char *path) {
   const char *slash = strrchr(path, '/');
   char *dir;
   size_t n;
-  int fd, rc;
+  int fd, rc, saved;
   if (slash == NULL) {
     dir = NULL;
   } else {
@@ -70,51 +54,43 @@ static int sync_parent_dir(const char *path) {
     memcpy(dir, path, n);
     dir[n] = '\0';
   }
-  do
-    fd = open(dir != NULL ? dir : ".", O_RDONLY);
-  while (fd < 0 && errno == EINTR);
+  CLI_RETRY(fd, open(dir != NULL ? dir : ".", O_RDONLY));
   free(dir);
   if (fd < 0)
     return -1;
-  do
-    rc = fsync(fd);
-  while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    int saved = errno;
-    (void)close(fd);
-    errno = saved; /* the caller prints fsync's reason, not close's */
-    return -1;
-  }
+  CLI_RETRY(rc, fsync(fd));
+  saved = errno; /* the caller prints fsync's reason, not close's */
   (void)close(fd);
-  return 0;
+  errno = saved;
+  return rc;
 }
 
 int cli_output_place(const char *tmp, const char *out, int force, char *msg,
                      size_t msgsize) {
+  int rc = -1;
   /* OUT may have appeared, or changed, since the first look. */
   if (cli_output_check(out, force, msg, msgsize) != 0)
     return -1;
   if (!force) {
     /* link() never replaces: a name created meanwhile is kept. */
-    if (link_retrying(tmp, out) == 0) {
+    CLI_RETRY(rc, link(tmp, out));
+    if (rc == 0) {
       (void)unlink(tmp);
     } else if (errno == EEXIST) {
       snprintf(msg, msgsize,
-               "%s: appeared while replaying; --force "
-               "replaces it",
-               out);
+               "%s: appeared while replaying; --force replaces it", out);
       return -1;
-    } else if (rename_retrying(tmp, out) != 0) {
-      /* No hard links here (vfat, some FUSE): OUT was absent a moment
-       * ago, rename is the best left. */
+    }
+    /* Otherwise no hard links here (vfat, some FUSE): OUT was absent a
+     * moment ago, rename is the best left. */
+  }
+  if (rc != 0) {
+    CLI_RETRY(rc, rename(tmp, out));
+    if (rc != 0) {
       snprintf(msg, msgsize, "cannot rename %s to %s: %s", tmp, out,
                strerror(errno));
       return -1;
     }
-  } else if (rename_retrying(tmp, out) != 0) {
-    snprintf(msg, msgsize, "cannot rename %s to %s: %s", tmp, out,
-             strerror(errno));
-    return -1;
   }
   if (sync_parent_dir(out) != 0) {
     snprintf(msg, msgsize, "%s: cannot sync its directory: %s", out,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Exit codes and error reporting shared by the commands. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,9 @@ static int is_entry_rule(vhdxlog_status s) {
   return s >= VHDXLOG_E_ENTRY_SIGNATURE && s <= VHDXLOG_E_ENTRY_CHECKSUM;
 }
 
-const char *cli_offset_kind(vhdxlog_status s) {
+/* "file", "log", "file size" or NULL: what error.offset of status `s` is (an
+ * offset in the file or the log, or the file's size). */
+static const char *offset_kind(vhdxlog_status s) {
   /* These two carry the file size (RULES.md "Image" 1, "Plan" 2). */
   if (s == VHDXLOG_E_FILE_TOO_SMALL || s == VHDXLOG_E_FILE_TRUNCATED)
     return "file size";
@@ -38,127 +41,101 @@ const char *cli_offset_kind(vhdxlog_status s) {
 /* Which statuses carry an index is the library's status list
  * (vhdxlog_status_index_kind()); only the words are ours. */
 const char *cli_index_kind(vhdxlog_status s) {
-  switch (vhdxlog_status_index_kind(s)) {
-  case VHDXLOG_INDEX_DESCRIPTOR:
-    return "descriptor";
-  case VHDXLOG_INDEX_DATA_SECTOR:
-    return "data sector";
-  case VHDXLOG_INDEX_REGION_ENTRY:
-    return "region entry";
-  default:
-    return NULL;
-  }
+  vhdxlog_index_kind k = vhdxlog_status_index_kind(s);
+  return k == VHDXLOG_INDEX_DESCRIPTOR     ? "descriptor"
+         : k == VHDXLOG_INDEX_DATA_SECTOR  ? "data sector"
+         : k == VHDXLOG_INDEX_REGION_ENTRY ? "region entry"
+                                           : NULL;
 }
 
 static const char *safe_string(const char *s) { return s ? s : "?"; }
 
 /* The entry field a VHDXLOG_E_OFFSET_LIMIT cause stands for. */
 static const char *cli_limit_field(vhdxlog_status cause) {
-  switch (cause) {
-  case VHDXLOG_E_DESCRIPTOR_OFFSET:
-    return "FileOffset";
-  case VHDXLOG_E_ENTRY_FLUSHED_OFFSET:
-    return "FlushedFileOffset";
-  case VHDXLOG_E_ENTRY_LAST_OFFSET:
-    return "LastFileOffset";
-  default:
-    return NULL;
-  }
+  return cause == VHDXLOG_E_DESCRIPTOR_OFFSET      ? "FileOffset"
+         : cause == VHDXLOG_E_ENTRY_FLUSHED_OFFSET ? "FlushedFileOffset"
+         : cause == VHDXLOG_E_ENTRY_LAST_OFFSET    ? "LastFileOffset"
+                                                   : NULL;
+}
+
+/* snprintf at buf + *n; once the text is cut short, nothing more is added. */
+static void append(char *buf, size_t size, size_t *n, const char *fmt, ...) {
+  va_list ap;
+  int r;
+  if (*n >= size)
+    return;
+  va_start(ap, fmt);
+  r = vsnprintf(buf + *n, size - *n, fmt, ap);
+  va_end(ap);
+  *n = (r < 0 || (size_t)r >= size - *n) ? size : *n + (size_t)r;
 }
 
 /* "<string> (<NAME>)" */
-static int format_rule(char *buf, size_t size, vhdxlog_status s) {
-  return snprintf(buf, size, "%s (%s)", safe_string(vhdxlog_status_string(s)),
-                  safe_string(vhdxlog_status_name(s)));
+static void append_rule(char *buf, size_t size, size_t *n, vhdxlog_status s) {
+  append(buf, size, n, "%s (%s)", safe_string(vhdxlog_status_string(s)),
+         safe_string(vhdxlog_status_name(s)));
+}
+
+/* The status whose offset and index kinds err->offset and err->index have:
+ * the cause's where the error names a candidate entry or a field. */
+static vhdxlog_status where_status(const vhdxlog_error *err) {
+  if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE)
+    return is_entry_rule(err->cause) ? err->cause : VHDXLOG_E_LOG_NO_SEQUENCE;
+  return err->status == VHDXLOG_E_OFFSET_LIMIT ? err->cause : err->status;
 }
 
 /* Append " at <kind> offset 0x.. [(file offset 0x..)][, <index kind> N]"
  * for status s with offset/index. */
-static size_t format_where(char *buf, size_t size, vhdxlog_status s,
-                           uint64_t offset, uint32_t index,
-                           const vhdxlog_image *image) {
-  const char *okind = cli_offset_kind(s);
+static void append_where(char *buf, size_t size, size_t *n, vhdxlog_status s,
+                         uint64_t offset, uint32_t index,
+                         const vhdxlog_image *image) {
+  const char *okind = offset_kind(s);
   const char *ikind = cli_index_kind(s);
-  size_t n = 0;
-  int r;
   if (okind && strcmp(okind, "file size") == 0) {
-    r = snprintf(buf, size, ": file size 0x%" PRIx64, offset);
-    return (r < 0 || (size_t)r >= size) ? size : (size_t)r;
+    append(buf, size, n, ": file size 0x%" PRIx64, offset);
+    return;
   }
-  if (okind) {
-    r = snprintf(buf, size, " at %s offset 0x%" PRIx64, okind, offset);
-    if (r < 0 || (size_t)r >= size)
-      return size;
-    n = (size_t)r;
-    if (image && okind[0] == 'l' && image->log_length > 0) {
-      /* Locate the entry in the file too: a hex editor wants that. */
-      r = snprintf(buf + n, size - n, " (file offset 0x%" PRIx64 ")",
-                   image->log_offset + offset);
-      if (r < 0 || (size_t)r >= size - n)
-        return size;
-      n += (size_t)r;
-    }
-  }
-  if (ikind && index != VHDXLOG_NO_INDEX) {
-    r = snprintf(buf + n, size - n, ", %s %" PRIu32, ikind, index);
-    if (r < 0 || (size_t)r >= size - n)
-      return size;
-    n += (size_t)r;
-  }
-  return n;
+  if (okind)
+    append(buf, size, n, " at %s offset 0x%" PRIx64, okind, offset);
+  /* Locate the entry in the file too: a hex editor wants that. */
+  if (okind && image && okind[0] == 'l' && image->log_length > 0)
+    append(buf, size, n, " (file offset 0x%" PRIx64 ")",
+           image->log_offset + offset);
+  if (ikind && index != VHDXLOG_NO_INDEX)
+    append(buf, size, n, ", %s %" PRIu32, ikind, index);
 }
 
 void cli_format_error(char *buf, size_t size, const vhdxlog_error *err,
                       const vhdxlog_image *image) {
-  size_t n;
-  int r;
+  size_t n = 0;
   if (size == 0)
     return;
   buf[0] = '\0';
-  r = format_rule(buf, size, err->status);
-  if (r < 0 || (size_t)r >= size)
-    return;
-  n = (size_t)r;
+  append_rule(buf, size, &n, err->status);
   if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE) {
     /* The search names the most recent candidate and why it failed. */
     if (err->cause == VHDXLOG_E_LOG_NO_SEQUENCE) {
-      snprintf(buf + n, size - n, ": no entry with the log's GUID found");
+      append(buf, size, &n, ": no entry with the log's GUID found");
       return;
     }
     if (err->cause == VHDXLOG_OK) {
-      r = snprintf(buf + n, size - n,
-                   ": every candidate entry is valid but no sequence is "
-                   "complete; most recent candidate");
+      append(buf, size, &n,
+             ": every candidate entry is valid but no sequence is "
+             "complete; most recent candidate");
     } else {
-      r = snprintf(buf + n, size - n, ": most recent candidate: ");
-      if (r >= 0 && (size_t)r < size - n) {
-        n += (size_t)r;
-        r = format_rule(buf + n, size - n, err->cause);
-      }
+      append(buf, size, &n, ": most recent candidate: ");
+      append_rule(buf, size, &n, err->cause);
     }
-    if (r < 0 || (size_t)r >= size - n)
-      return;
-    n += (size_t)r;
-    format_where(buf + n, size - n,
-                 is_entry_rule(err->cause) ? err->cause
-                                           : VHDXLOG_E_LOG_NO_SEQUENCE,
-                 err->offset, err->index, image);
-    return;
-  }
-  if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
-    /* error.cause names the field whose value is past the bound. */
+  } else if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
+    /* error.cause names the field whose value is past the bound. Only the
+     * field: the cause's own description (an alignment rule) is not what
+     * failed. */
     const char *field = cli_limit_field(err->cause);
-    /* Only the field: the cause's own description (an alignment rule)
-     * is not what failed. */
-    r = snprintf(buf + n, size - n, ": field %s (%s)", field ? field : "?",
-                 safe_string(vhdxlog_status_name(err->cause)));
-    if (r < 0 || (size_t)r >= size - n)
-      return;
-    n += (size_t)r;
-    format_where(buf + n, size - n, err->cause, err->offset, err->index, image);
-    return;
+    append(buf, size, &n, ": field %s (%s)", field ? field : "?",
+           safe_string(vhdxlog_status_name(err->cause)));
   }
-  format_where(buf + n, size - n, err->status, err->offset, err->index, image);
+  append_where(buf, size, &n, where_status(err), err->offset, err->index,
+               image);
 }
 
 void cli_print_error(FILE *f, const char *path, const vhdxlog_error *err,
@@ -189,14 +166,8 @@ void cli_json_rule(cli_json *j, vhdxlog_status s) {
   cli_json_string(j, "message", vhdxlog_status_string(s));
 }
 
-static void json_where(cli_json *j, vhdxlog_status s, uint64_t offset,
-                       uint32_t index, const vhdxlog_image *image) {
-  const char *okind = cli_offset_kind(s);
+void cli_json_index(cli_json *j, vhdxlog_status s, uint32_t index) {
   const char *ikind = cli_index_kind(s);
-  cli_json_u64(j, "offset", offset);
-  cli_json_string(j, "offset_kind", okind);
-  if (okind && okind[0] == 'l' && image && image->log_length > 0)
-    cli_json_u64(j, "file_offset", image->log_offset + offset);
   if (ikind && index != VHDXLOG_NO_INDEX) {
     cli_json_u64(j, "index", index);
     cli_json_string(j, "index_kind", ikind);
@@ -208,38 +179,37 @@ static void json_where(cli_json *j, vhdxlog_status s, uint64_t offset,
 void cli_json_error(cli_json *j, const char *key, const vhdxlog_error *err,
                     const vhdxlog_image *image, int sys_errno) {
   char buf[512];
+  vhdxlog_status where;
+  const char *okind;
+  int has_cause;
   if (!err) {
     cli_json_null(j, key);
     return;
   }
+  where = where_status(err);
+  okind = offset_kind(where);
+  /* Offset and index belong to the cause: the candidate entry, or the
+   * field past the bound. */
+  has_cause = err->status == VHDXLOG_E_LOG_NO_SEQUENCE ||
+              err->status == VHDXLOG_E_OFFSET_LIMIT;
   cli_format_error(buf, sizeof buf, err, image);
   cli_json_object_begin(j, key);
   cli_json_rule(j, err->status);
   cli_json_string(j, "text", buf);
-  if (err->status == VHDXLOG_E_LOG_NO_SEQUENCE) {
-    /* Offset and index belong to the cause: the candidate entry. */
+  if (has_cause) {
     cli_json_object_begin(j, "cause");
     cli_json_rule(j, err->cause);
-    json_where(j,
-               (err->cause >= VHDXLOG_E_ENTRY_SIGNATURE &&
-                err->cause <= VHDXLOG_E_ENTRY_CHECKSUM)
-                   ? err->cause
-                   : VHDXLOG_E_LOG_NO_SEQUENCE,
-               err->offset, err->index, image);
-    cli_json_object_end(j);
-  } else if (err->status == VHDXLOG_E_OFFSET_LIMIT) {
-    cli_json_object_begin(j, "cause");
-    cli_json_rule(j, err->cause);
-    cli_json_string(j, "field", cli_limit_field(err->cause));
-    json_where(j, err->cause, err->offset, err->index, image);
-    cli_json_object_end(j);
-  } else {
-    json_where(j, err->status, err->offset, err->index, image);
+    if (err->status == VHDXLOG_E_OFFSET_LIMIT)
+      cli_json_string(j, "field", cli_limit_field(err->cause));
   }
-  if (sys_errno != 0)
-    cli_json_string(j, "system_error", strerror(sys_errno));
-  else
-    cli_json_null(j, "system_error");
+  cli_json_u64(j, "offset", err->offset);
+  cli_json_string(j, "offset_kind", okind);
+  if (okind && okind[0] == 'l' && image && image->log_length > 0)
+    cli_json_u64(j, "file_offset", image->log_offset + err->offset);
+  cli_json_index(j, where, err->index);
+  if (has_cause)
+    cli_json_object_end(j);
+  cli_json_string(j, "system_error", sys_errno ? strerror(sys_errno) : NULL);
   cli_json_object_end(j);
 }
 
