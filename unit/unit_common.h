@@ -49,6 +49,41 @@ static inline int unit_run(const char *group, const struct CMUnitTest *fixed,
   return rc;
 }
 
+/* A table whose every row is one cmocka case: the row's first member is its
+ * name (a string), and `f` runs it with the row as its state, so a failing
+ * row is named in cmocka's report. */
+typedef struct unit_table {
+  CMUnitTestFunction f;
+  const void *rows;
+  size_t count, size;
+} unit_table;
+
+#define UNIT_TABLE(f, rows)                                                    \
+  { f, rows, sizeof(rows) / sizeof((rows)[0]), sizeof((rows)[0]) }
+#define UNIT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Run the `n` cases of `fixed`, then every row of every table. */
+static inline int unit_run_tables(const struct CMUnitTest *fixed, size_t n,
+                                  const unit_table *tab, size_t ntab,
+                                  CMFixtureFunction group_setup) {
+  size_t total = n;
+  for (size_t i = 0; i < ntab; i++)
+    total += tab[i].count;
+  struct CMUnitTest *t = calloc(total, sizeof(*t));
+  assert_non_null(t);
+  memcpy(t, fixed, n * sizeof(*t));
+  for (size_t i = 0; i < ntab; i++)
+    for (size_t r = 0; r < tab[i].count; r++, n++) {
+      const char *row = (const char *)tab[i].rows + r * tab[i].size;
+      t[n].name = *(const char *const *)(const void *)row;
+      t[n].test_func = tab[i].f;
+      t[n].initial_state = (void *)(uintptr_t)row;
+    }
+  int rc = _cmocka_run_group_tests("tests", t, total, group_setup, NULL);
+  free(t);
+  return rc;
+}
+
 static inline int unit_scenario(void **state) { return (int)(intptr_t)*state; }
 
 /* cmocka fixture: the preset state (a scenario number, UNIT_SC()) becomes
