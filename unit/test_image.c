@@ -771,6 +771,6 @@ int main(void) {
       UNIT_TABLE(test_image_log_case, log_cases),
       UNIT_TABLE(test_image_region_case, region_cases),
   };
-  return unit_run_tables(tests, UNIT_COUNT(tests), tables, UNIT_COUNT(tables),
-                         NULL);
+  return unit_run(tests, UNIT_COUNT(tests), NULL, 0, tables, UNIT_COUNT(tables),
+                  NULL);
 }

@@ -113,6 +113,6 @@ int main(void) {
       {"test_overlay_scenario_equals_replay",
        test_overlay_scenario_equals_replay},
   };
-  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
-                  sizeof(each) / sizeof(each[0]));
+  return unit_run(fixed, UNIT_COUNT(fixed), each, UNIT_COUNT(each), NULL, 0,
+                  NULL);
 }

@@ -609,43 +609,76 @@ static void target_image_at(vtk_image *img, vtk_desc bad, vtk_scenario *s,
   free(log);
 }
 
-/* The default layout: log at [1, 2) MiB, right after the first 1 MiB. */
-static void target_image(vtk_image *img, vtk_desc bad, vtk_scenario *s) {
-  target_image_at(img, bad, s, VTK_MIB);
-}
+/* Descriptor 1 of target_image_at()'s entry, with the log at `log_offset`:
+ * replayed to the testkit model's bytes, or refused (E_DESCRIPTOR_TARGET
+ * naming the entry and descriptor 1) when it writes into the first 1 MiB
+ * or the log. */
+typedef struct target_case {
+  const char *name;
+  uint64_t log_offset;
+  vtk_desc d;
+  int ok;
+} target_case;
 
-static void
-test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB;
-  vtk_desc bad[] = {
-      vtk_data(M + 12288, 5),         /* inside the log */
-      vtk_data(2 * M - 4096, 5),      /* the log's last sector */
-      vtk_zero(M - 4096, 8192),       /* across the log's start */
-      vtk_zero(0, 4 * M),             /* everything */
-      vtk_data(65536, 5),             /* header 1 */
-      vtk_zero(61440, 8192),          /* across header 1's start */
-      vtk_data(131072 + 61440, 5),    /* the end of header 2's slot */
-      vtk_data(131072, 5),            /* header 2 */
-      vtk_data(0, 5),                 /* the file identifier */
-      vtk_data(32768, 5),             /* the identifier's unused part */
-      vtk_data(61440, 5),             /* just before header 1 */
-      vtk_data(196608 - 4096, 5),     /* just before region table 1 */
-      vtk_data(327680, 5),            /* just after region table 2 (reserved) */
-      vtk_zero(262144, 65536 + 4096), /* region table 2 and on */
-      vtk_data(M - 4096, 5),          /* the last sector of the first 1 MiB */
-      vtk_zero(4096, 4096),           /* a zero range in the identifier */
-  };
-  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    vtk_image img;
-    vtk_scenario s;
-    target_image(&img, bad[i], &s);
+#define M ((uint64_t)VTK_MIB)
+#define DATA(off)                                                              \
+  { VTK_DATA, off, 0, NULL, 5 }
+#define ZERO(off, len)                                                         \
+  { VTK_ZERO, off, len, NULL, 0 }
+#define REFUSED "test_replay_rejects_descriptor_targeting_first_mib_or_log: "
+#define ALLOWED "test_replay_allows_descriptors_outside_protected_ranges: "
+#define AWAY "test_replay_protects_log_away_from_first_mib: "
+static const target_case target_cases[] = {
+    {REFUSED "inside the log", M, DATA(M + 12288), 0},
+    {REFUSED "the log's last sector", M, DATA(2 * M - 4096), 0},
+    {REFUSED "across the log's start", M, ZERO(M - 4096, 8192), 0},
+    {REFUSED "everything", M, ZERO(0, 4 * M), 0},
+    {REFUSED "header 1", M, DATA(65536), 0},
+    {REFUSED "across header 1's start", M, ZERO(61440, 8192), 0},
+    {REFUSED "the end of header 2's slot", M, DATA(131072 + 61440), 0},
+    {REFUSED "header 2", M, DATA(131072), 0},
+    {REFUSED "the file identifier", M, DATA(0), 0},
+    {REFUSED "the identifier's unused part", M, DATA(32768), 0},
+    {REFUSED "just before header 1", M, DATA(61440), 0},
+    {REFUSED "just before region table 1", M, DATA(196608 - 4096), 0},
+    {REFUSED "just after region table 2 (reserved)", M, DATA(327680), 0},
+    {REFUSED "region table 2 and on", M, ZERO(262144, 65536 + 4096), 0},
+    {REFUSED "the last sector of the first 1 MiB", M, DATA(M - 4096), 0},
+    {REFUSED "a zero range in the identifier", M, ZERO(4096, 4096), 0},
+    {ALLOWED "starts where the log ends", M, DATA(2 * M), 1},
+    {ALLOWED "zero length overlaps nothing", M, ZERO(65536, 0), 1},
+    {ALLOWED "zero length at 0", M, ZERO(0, 0), 1},
+    {ALLOWED "zero length in the log", M, ZERO(M + 4096, 0), 1},
+    {ALLOWED "past the end and LastFileOffset", M, DATA(9 * M), 1},
+    {ALLOWED "zeros past the end extend too", M, ZERO(10 * M, 8192), 1},
+    {ALLOWED "a no-op: grows nothing", M, ZERO(10 * M, 0), 1},
+    /* the log at [6, 7) MiB */
+    {AWAY "ends where the log starts", 6 * M, DATA(6 * M - 4096), 1},
+    {AWAY "starts where the log ends", 6 * M, DATA(7 * M), 1},
+    {AWAY "zeros across the log's start", 6 * M, ZERO(6 * M - 4096, 8192), 0},
+    {AWAY "the log's last sector", 6 * M, DATA(7 * M - 4096), 0},
+    {AWAY "zeros over the whole log", 6 * M, ZERO(5 * M, 2 * M), 0},
+    {AWAY "the first byte past the first 1 MiB", 6 * M, DATA(M), 1},
+};
+
+static void test_replay_target_case(void **state) {
+  const target_case *t = *state;
+  vtk_image img, want;
+  vtk_scenario s;
+  target_image_at(&img, t->d, &s, t->log_offset);
+  if (t->ok) {
+    vtk_model_replay(&img, s.active, 1, &want);
+    run r;
+    run_expect(&r, &img, 65536, &want, t->name);
+    vtk_mem_close(&r.f);
+    vtk_image_free(&want);
+  } else {
     vhdxlog_error err;
     expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
     assert_int_equal(err.offset, 8192); /* the entry's log offset */
     assert_int_equal(err.index, 1);
-    vtk_image_free(&img);
   }
+  vtk_image_free(&img);
 }
 
 /* Our 2^62 bound is the plan's (RULES.md "Plan" 1): the newest sequence
@@ -653,7 +686,6 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
  * older sequence that keeps within the bound. */
 static void test_plan_refuses_active_sequence_past_bound(void **state) {
   (void)state;
-  const uint64_t M = VTK_MIB;
   static const struct {
     int field; /* 0: a descriptor, 1: FlushedFileOffset, 2: LastFileOffset */
     vhdxlog_status cause;
@@ -691,68 +723,6 @@ static void test_plan_refuses_active_sequence_past_bound(void **state) {
     assert_int_equal(err.cause, c[i].cause);
     assert_int_equal(err.offset, 65536);
     assert_int_equal(err.index, c[i].index);
-    vtk_image_free(&img);
-  }
-}
-
-static void
-test_replay_allows_descriptors_outside_protected_ranges(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB;
-  vtk_desc ok[] = {
-      vtk_data(2 * M, 5), /* starts where the log ends */
-      vtk_zero(65536, 0), /* zero length overlaps nothing */
-      vtk_zero(0, 0),         vtk_zero(M + 4096, 0),
-      vtk_data(9 * M, 5),     /* past the end and LastFileOffset */
-      vtk_zero(10 * M, 8192), /* zeros past the end extend too */
-      vtk_zero(10 * M, 0),    /* a no-op: grows nothing */
-  };
-  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-    vtk_image img, want;
-    vtk_scenario s;
-    target_image(&img, ok[i], &s);
-    vtk_model_replay(&img, s.active, 1, &want);
-    run r;
-    run_expect(&r, &img, 65536, &want, "next to a protected range");
-    vtk_mem_close(&r.f);
-    vtk_image_free(&want);
-    vtk_image_free(&img);
-  }
-}
-
-static void test_replay_protects_log_away_from_first_mib(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB, L = 6 * M; /* log at [6, 7) MiB */
-  static const struct {
-    uint64_t off, len; /* len 0: data descriptor */
-    int ok;
-  } c[] = {
-      {6 * M - 4096, 0, 1},    /* ends where the log starts */
-      {7 * M, 0, 1},           /* starts where the log ends */
-      {6 * M - 4096, 8192, 0}, /* zeros across the log's start */
-      {7 * M - 4096, 0, 0},    /* the log's last sector */
-      {5 * M, 2 * M, 0},       /* zeros over the whole log */
-      {M, 0, 1},               /* the first byte past the first 1 MiB */
-  };
-  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-    vtk_image img;
-    vtk_scenario s;
-    vtk_desc d =
-        c[i].len ? vtk_zero(c[i].off, c[i].len) : vtk_data(c[i].off, 7);
-    target_image_at(&img, d, &s, L);
-    if (c[i].ok) {
-      vtk_image want;
-      vtk_model_replay(&img, s.active, 1, &want);
-      run r;
-      run_expect(&r, &img, 65536, &want, "next to the log");
-      vtk_mem_close(&r.f);
-      vtk_image_free(&want);
-    } else {
-      vhdxlog_error err;
-      expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
-      assert_int_equal(err.offset, 8192);
-      assert_int_equal(err.index, 1);
-    }
     vtk_image_free(&img);
   }
 }
@@ -858,7 +828,6 @@ static vhdxlog_status plan_for(const vtk_image *img, planned *p) {
 static void
 test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   (void)state;
-  const uint64_t M = VTK_MIB;
   static const struct {
     uint64_t data_at, last, want;
   } c[] = {
@@ -872,7 +841,7 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   {
     vtk_image img;
     vtk_scenario s;
-    target_image(&img, vtk_zero(10 * M, 0), &s);
+    target_image_at(&img, vtk_zero(10 * M, 0), &s, VTK_MIB);
     planned p;
     assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
     assert_int_equal(p.plan.replayed_size, 4 * M);
@@ -882,7 +851,7 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_image img;
     vtk_scenario s;
-    target_image(&img, vtk_data(c[i].data_at, 9), &s);
+    target_image_at(&img, vtk_data(c[i].data_at, 9), &s, VTK_MIB);
     /* rewrite the entry with the case's LastFileOffset */
     uint8_t *log = img.data + VTK_MIB;
     vtk_put_le64(log + 8192 + 56, c[i].last);
@@ -903,7 +872,7 @@ static void test_plan_checks_targets_before_file_size(void **state) {
   (void)state;
   vtk_image img;
   vtk_scenario s;
-  target_image(&img, vtk_data(65536, 5), &s);
+  target_image_at(&img, vtk_data(65536, 5), &s, VTK_MIB);
   uint8_t *log = img.data + VTK_MIB;
   vtk_put_le64(log + 8192 + 48, 16u * VTK_MIB); /* FlushedFileOffset */
   vtk_entry_fix_checksum(log, VTK_MIB, 8192);
@@ -998,11 +967,7 @@ int main(void) {
                             VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_corrupt_headers, VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_corrupt_log, VTK_SC_SINGLE),
-      cmocka_unit_test(
-          test_replay_rejects_descriptor_targeting_first_mib_or_log),
-      cmocka_unit_test(test_replay_allows_descriptors_outside_protected_ranges),
       cmocka_unit_test(test_plan_refuses_active_sequence_past_bound),
-      cmocka_unit_test(test_replay_protects_log_away_from_first_mib),
       unit_test_on_scenario(test_replay_reports_target_in_later_entry,
                             VTK_SC_WRAPPED_MULTI),
       cmocka_unit_test(test_replay_refuses_header_updates_that_wrap_sequence),
@@ -1022,6 +987,8 @@ int main(void) {
        test_replay_scenario_matches_model},
       {"test_replay_crash_at_every_write", test_replay_crash_at_every_write},
   };
-  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
-                  sizeof(each) / sizeof(each[0]));
+  static const unit_table tables[] = {
+      UNIT_TABLE(test_replay_target_case, target_cases)};
+  return unit_run(fixed, UNIT_COUNT(fixed), each, UNIT_COUNT(each), tables,
+                  UNIT_COUNT(tables), NULL);
 }

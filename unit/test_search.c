@@ -569,5 +569,5 @@ int main(void) {
       cmocka_unit_test(test_search_result_is_consistent_on_random_logs),
   };
   static const unit_table tables[] = {UNIT_TABLE(test_search_case, cases)};
-  return unit_run_tables(tests, UNIT_COUNT(tests), tables, 1, setup);
+  return unit_run(tests, UNIT_COUNT(tests), NULL, 0, tables, 1, setup);
 }

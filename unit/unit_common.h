@@ -26,29 +26,6 @@ typedef struct unit_family {
   CMUnitTestFunction f;
 } unit_family;
 
-/* Run the `n` cases of `fixed`, then every family on every scenario. */
-static inline int unit_run(const char *group, const struct CMUnitTest *fixed,
-                           size_t n, const unit_family *fam, size_t nfam) {
-  size_t total = n + nfam * VTK_SC_COUNT, k = n;
-  struct CMUnitTest *t = calloc(total, sizeof(*t));
-  char(*names)[96] = calloc(total, sizeof(*names));
-  assert_non_null(t);
-  assert_non_null(names);
-  memcpy(t, fixed, n * sizeof(*t));
-  for (size_t i = 0; i < nfam; i++)
-    for (int sc = 0; sc < VTK_SC_COUNT; sc++, k++) {
-      snprintf(names[k], sizeof(names[k]), "%s: %s", fam[i].name,
-               vtk_scenario_name(sc));
-      t[k].name = names[k];
-      t[k].test_func = fam[i].f;
-      t[k].initial_state = (void *)(intptr_t)sc;
-    }
-  int rc = _cmocka_run_group_tests(group, t, total, NULL, NULL);
-  free(names);
-  free(t);
-  return rc;
-}
-
 /* A table whose every row is one cmocka case: the row's first member is its
  * name (a string), and `f` runs it with the row as its state, so a failing
  * row is named in cmocka's report. */
@@ -62,16 +39,29 @@ typedef struct unit_table {
   { f, rows, sizeof(rows) / sizeof((rows)[0]), sizeof((rows)[0]) }
 #define UNIT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Run the `n` cases of `fixed`, then every row of every table. */
-static inline int unit_run_tables(const struct CMUnitTest *fixed, size_t n,
-                                  const unit_table *tab, size_t ntab,
-                                  CMFixtureFunction group_setup) {
-  size_t total = n;
+/* Run the `n` cases of `fixed`, every family on every scenario, then every
+ * row of every table, as one group named "tests". */
+static inline int unit_run(const struct CMUnitTest *fixed, size_t n,
+                           const unit_family *fam, size_t nfam,
+                           const unit_table *tab, size_t ntab,
+                           CMFixtureFunction group_setup) {
+  size_t total = n + nfam * VTK_SC_COUNT;
   for (size_t i = 0; i < ntab; i++)
     total += tab[i].count;
   struct CMUnitTest *t = calloc(total, sizeof(*t));
+  char(*names)[96] = calloc(nfam * VTK_SC_COUNT + 1, sizeof(*names));
   assert_non_null(t);
+  assert_non_null(names);
   memcpy(t, fixed, n * sizeof(*t));
+  for (size_t i = 0; i < nfam; i++)
+    for (int sc = 0; sc < VTK_SC_COUNT; sc++, n++) {
+      char *name = names[i * VTK_SC_COUNT + (size_t)sc];
+      snprintf(name, sizeof(names[0]), "%s: %s", fam[i].name,
+               vtk_scenario_name(sc));
+      t[n].name = name;
+      t[n].test_func = fam[i].f;
+      t[n].initial_state = (void *)(intptr_t)sc;
+    }
   for (size_t i = 0; i < ntab; i++)
     for (size_t r = 0; r < tab[i].count; r++, n++) {
       const char *row = (const char *)tab[i].rows + r * tab[i].size;
@@ -80,6 +70,7 @@ static inline int unit_run_tables(const struct CMUnitTest *fixed, size_t n,
       t[n].initial_state = (void *)(uintptr_t)row;
     }
   int rc = _cmocka_run_group_tests("tests", t, total, group_setup, NULL);
+  free(names);
   free(t);
   return rc;
 }
