@@ -3,9 +3,7 @@
  * sequence. What the candidates show decides between clearing the log and
  * refusing it; the policy can tighten or force that. Expected bytes come
  * from the testkit's own model (vtk_model_clear), never from the library. */
-#include "mem_file.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define S 4096u
 #define LOG_OFF VTK_MIB
@@ -86,8 +84,7 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   free(view);
 
   vtk_mem_file f;
-  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, MAX_FILE), 0);
-  f.fail_at_write = -1;
+  unit_mem_open(&f, img, MAX_FILE);
   vhdxlog_io io;
   vtk_mem_io(&f, &io);
   uint8_t buf[S];
@@ -326,8 +323,7 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(l.status, VHDXLOG_OK);
       vtk_mem_file f;
-      assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, MAX_FILE),
-                       0);
+      unit_mem_open(&f, &img, MAX_FILE);
       f.fail_at_write = k;
       vhdxlog_io io;
       vtk_mem_io(&f, &io);
@@ -376,27 +372,21 @@ static void test_armed_every_sector_a_candidate(void **state) {
   free(log);
 }
 
+/* Cases run on an armed log of zeros (armed_setup). */
+#define ON_ARMED_ZEROS(f)                                                      \
+  cmocka_unit_test_setup_teardown(f, armed_setup, armed_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_armed_log_of_zeros_is_cleared,
-                                      armed_setup, armed_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_older_guids_is_cleared, armed_setup,
-          armed_teardown),
-      cmocka_unit_test_setup_teardown(test_armed_log_with_torn_entry_is_cleared,
-                                      armed_setup, armed_teardown),
+      ON_ARMED_ZEROS(test_armed_log_of_zeros_is_cleared),
+      ON_ARMED_ZEROS(test_armed_log_with_older_guids_is_cleared),
+      ON_ARMED_ZEROS(test_armed_log_with_torn_entry_is_cleared),
       cmocka_unit_test(test_armed_log_torn_inside_first_sector_is_cleared),
       cmocka_unit_test(test_armed_log_with_insane_header_is_refused),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_checksummed_bad_entry_is_refused, armed_setup,
-          armed_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_incomplete_sequence_is_refused, armed_setup,
-          armed_teardown),
+      ON_ARMED_ZEROS(test_armed_log_with_checksummed_bad_entry_is_refused),
+      ON_ARMED_ZEROS(test_armed_log_with_incomplete_sequence_is_refused),
       cmocka_unit_test(test_armed_reports_newest_candidate),
-      cmocka_unit_test_setup_teardown(
-          test_armed_candidate_over_other_entry_is_torn, armed_setup,
-          armed_teardown),
+      ON_ARMED_ZEROS(test_armed_candidate_over_other_entry_is_torn),
       cmocka_unit_test(test_armed_clear_converges_after_any_interruption),
       cmocka_unit_test(test_armed_every_sector_a_candidate),
   };

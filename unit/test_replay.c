@@ -2,17 +2,10 @@
 /* Replay through the io/ memory backend: expected bytes from the testkit's
  * model, header state, crash injection at every write (with and without
  * loss of unflushed writes), and rejected inputs leaving the file as is. */
-#include "mem_file.h"
 #include "scenarios.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define MAX_FILE (64u * VTK_MIB)
-
-static void open_mem(vtk_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE), 0);
-  f->fail_at_write = -1;
-}
 
 /* Load and replay through `io`. *plan_flags gets the loaded plan's
  * (replay, complete_header_update, need_file_write_guid) when non-NULL. */
@@ -64,7 +57,7 @@ typedef struct run {
 } run;
 
 static vhdxlog_status run_replay(run *r, const vtk_image *img, size_t bufsize) {
-  open_mem(&r->f, img);
+  unit_mem_open(&r->f, img, MAX_FILE);
   return replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
 }
 
@@ -164,7 +157,7 @@ static void test_replay_result_independent_of_buffer_size(void **state) {
 static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   vtk_scenario *s = *state;
   vtk_mem_file f;
-  open_mem(&f, &s->img);
+  unit_mem_open(&f, &s->img, MAX_FILE);
   vhdxlog_replay_result res;
   vhdxlog_error err;
   assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
@@ -286,7 +279,7 @@ static void crash_at_every_write(int which) {
   uint64_t total = writes_of(&s->img);
   assert_true(total >= 3);
   for (uint64_t k = 0; k < total; k++) {
-    open_mem(&f, &s->img);
+    unit_mem_open(&f, &s->img, MAX_FILE);
     f.fail_at_write = (int64_t)k;
     vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_E_IO)
@@ -331,7 +324,7 @@ static void test_replay_survives_crash_during_recovery(void **state) {
   uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k < total; k++) {
     for (uint64_t j = 0; j < total; j++) {
-      open_mem(&f, &x.s.img);
+      unit_mem_open(&f, &x.s.img, MAX_FILE);
       f.fail_at_write = (int64_t)k;
       assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_E_IO);
       f.fail_at_write = (int64_t)(f.writes + j);
@@ -482,7 +475,7 @@ static void crash_with_lost_cache(int which, int keep_last) {
   vhdxlog_error err;
   uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k <= total; k++) {
-    open_mem(&f, &x.s.img);
+    unit_mem_open(&f, &x.s.img, MAX_FILE);
     jfile jf;
     memset(&jf, 0, sizeof(jf));
     jf.f = &f;
