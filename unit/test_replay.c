@@ -529,15 +529,11 @@ static void expect_rejected(const vtk_image *img, vhdxlog_status want,
 }
 
 static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(
-      &s, VTK_SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
-  vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
+  vtk_scenario *s = *state; /* FlushedFileOffset 4 MiB = the file size */
+  vtk_image_resize(&s->img, 4u * VTK_MIB - 4096);
   vhdxlog_error err;
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
+  expect_rejected(&s->img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB - 4096); /* the file size */
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
@@ -953,7 +949,8 @@ int main(void) {
       cmocka_unit_test(test_replay_completes_interrupted_header_update),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
-      cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
+      unit_test_on_scenario(
+          test_replay_rejects_file_shorter_than_flushed_offset, VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_flushed_offset_beyond_end,
                             VTK_SC_WRAPPED_MULTI),
       unit_test_on_scenario(test_replay_rejects_file_cut_inside_log,
