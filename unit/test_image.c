@@ -432,28 +432,24 @@ static void test_image_accepts_2047_regions(void **state) {
 }
 
 static void test_image_rejects_duplicate_region_guid(void **state) {
-  (void)state; /* an unknown optional GUID twice (the BAT's: a row) */
-  vtk_image img;
-  vtk_image_build_default(&img);
+  /* an unknown optional GUID twice (the BAT twice is a row) */
+  vtk_image *img = *state;
   vtk_region a = unknown_region(60, 8u * VTK_MIB, VTK_MIB, 0);
   vtk_region b = unknown_region(60, 9u * VTK_MIB, VTK_MIB, 0);
-  vtk_region_set_both(&img, 2, &a);
-  vtk_region_set_both(&img, 3, &b);
-  expect(&img, VHDXLOG_E_REGION_DUPLICATE);
-  vtk_image_free(&img);
+  vtk_region_set_both(img, 2, &a);
+  vtk_region_set_both(img, 3, &b);
+  expect(img, VHDXLOG_E_REGION_DUPLICATE);
 }
 
 static void test_image_rejects_missing_bat_or_metadata(void **state) {
-  (void)state; /* an EntryCount that leaves the metadata entry out */
-  vtk_image img;
-  vtk_image_build_default(&img);
-  vtk_region_set_count(&img, 0, 1);
-  vtk_region_set_count(&img, 1, 1);
-  expect(&img, VHDXLOG_E_REGION_MISSING);
-  vtk_region_set_count(&img, 0, 0);
-  vtk_region_set_count(&img, 1, 0);
-  expect(&img, VHDXLOG_E_REGION_MISSING);
-  vtk_image_free(&img);
+  /* an EntryCount that leaves the metadata entry out */
+  vtk_image *img = *state;
+  vtk_region_set_count(img, 0, 1);
+  vtk_region_set_count(img, 1, 1);
+  expect(img, VHDXLOG_E_REGION_MISSING);
+  vtk_region_set_count(img, 0, 0);
+  vtk_region_set_count(img, 1, 0);
+  expect(img, VHDXLOG_E_REGION_MISSING);
 }
 
 static void test_image_reports_copy_one_error_when_both_invalid(void **state) {
@@ -760,8 +756,8 @@ int main(void) {
       ON_DEFAULT_IMAGE(test_image_rejects_when_no_region_table_is_valid),
       ON_DEFAULT_IMAGE(test_image_rejects_region_count_over_2047),
       ON_DEFAULT_IMAGE(test_image_accepts_2047_regions),
-      cmocka_unit_test(test_image_rejects_duplicate_region_guid),
-      cmocka_unit_test(test_image_rejects_missing_bat_or_metadata),
+      ON_DEFAULT_IMAGE(test_image_rejects_duplicate_region_guid),
+      ON_DEFAULT_IMAGE(test_image_rejects_missing_bat_or_metadata),
       cmocka_unit_test(test_image_reports_copy_one_error_when_both_invalid),
       cmocka_unit_test(test_image_checks_header_before_region_tables),
       cmocka_unit_test(test_image_checks_version_before_log_fields),
