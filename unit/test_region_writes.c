@@ -85,16 +85,9 @@ static int rt_teardown(void **state) {
 
 static vhdxlog_status replay_image(vtk_mem_file *f, int64_t fail_at,
                                    vhdxlog_error *err) {
-  vhdxlog_io io;
-  vhdxlog_loaded l;
-  vtk_mem_io(f, &io);
+  vhdxlog_replay_result res;
   f->fail_at_write = fail_at;
-  vhdxlog_status st = vhdxlog_load(&io, &l, err);
-  if (st == VHDXLOG_OK) {
-    uint8_t buf[S];
-    st = vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, err);
-  }
-  vhdxlog_loaded_free(&l);
+  vhdxlog_status st = unit_replay_mem(f, S, &res, err, NULL);
   f->fail_at_write = -1;
   return st;
 }

@@ -7,40 +7,6 @@
 
 #define MAX_FILE (64u * VTK_MIB)
 
-/* Load and replay through `io`. *plan_flags gets the loaded plan's
- * (replay, complete_header_update, need_file_write_guid) when non-NULL. */
-static vhdxlog_status load_and_replay(const vhdxlog_io *io, size_t bufsize,
-                                      vhdxlog_replay_result *res,
-                                      vhdxlog_error *err, int plan_flags[3]) {
-  vhdxlog_loaded l;
-  memset(&l, 0, sizeof(l));
-  memset(res, 0, sizeof(*res));
-  memset(err, 0, sizeof(*err));
-  vhdxlog_status st = vhdxlog_load(io, &l, err);
-  if (st == VHDXLOG_OK) {
-    assert_true(l.plan_ready);
-    if (plan_flags) {
-      plan_flags[0] = l.plan.replay;
-      plan_flags[1] = l.plan.complete_header_update;
-      plan_flags[2] = l.plan.need_file_write_guid;
-    }
-    uint8_t *buf = malloc(bufsize);
-    assert_non_null(buf);
-    st = vhdxlog_replay(&l.plan, io, buf, bufsize, res, err);
-    free(buf);
-  }
-  vhdxlog_loaded_free(&l);
-  return st;
-}
-
-static vhdxlog_status replay_mem(vtk_mem_file *f, size_t bufsize,
-                                 vhdxlog_replay_result *res, vhdxlog_error *err,
-                                 int plan_flags[3]) {
-  vhdxlog_io io;
-  vtk_mem_io(f, &io);
-  return load_and_replay(&io, bufsize, res, err, plan_flags);
-}
-
 static void assert_file(const vtk_mem_file *f, const vtk_image *want,
                         const char *what) {
   assert_bytes_equal(f->data, f->size, want->data, want->size, what);
@@ -58,7 +24,7 @@ typedef struct run {
 
 static vhdxlog_status run_replay(run *r, const vtk_image *img, size_t bufsize) {
   unit_mem_open(&r->f, img, MAX_FILE);
-  return replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
+  return unit_replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
 }
 
 /* The replay of `img` succeeds and leaves `want`. */
@@ -160,7 +126,8 @@ static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   unit_mem_open(&f, &s->img, MAX_FILE);
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
+  assert_int_equal(unit_replay_mem(&f, 4095, &res, &err, NULL),
+                   VHDXLOG_E_ARGUMENT);
   assert_int_equal(f.writes, 0);
   assert_file(&f, &s->img, "untouched");
   vtk_mem_close(&f);
@@ -281,7 +248,7 @@ static void crash_at_every_write(int which) {
   for (uint64_t k = 0; k < total; k++) {
     unit_mem_open(&f, &s->img, MAX_FILE);
     f.fail_at_write = (int64_t)k;
-    vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+    vhdxlog_status st = unit_replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_E_IO)
       print_error("%s: crash at write %llu gave %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
@@ -290,7 +257,7 @@ static void crash_at_every_write(int which) {
     assert_int_equal(f.writes, k);
     f.fail_at_write = -1;
     int flags[3];
-    st = replay_mem(&f, 8192, &res, &err, flags);
+    st = unit_replay_mem(&f, 8192, &res, &err, flags);
     if (st != VHDXLOG_OK)
       print_error("%s: re-run after crash at write %llu: %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
@@ -326,12 +293,13 @@ static void test_replay_survives_crash_during_recovery(void **state) {
     for (uint64_t j = 0; j < total; j++) {
       unit_mem_open(&f, &x.s.img, MAX_FILE);
       f.fail_at_write = (int64_t)k;
-      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_E_IO);
+      assert_int_equal(unit_replay_mem(&f, 8192, &res, &err, NULL),
+                       VHDXLOG_E_IO);
       f.fail_at_write = (int64_t)(f.writes + j);
-      vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+      vhdxlog_status st = unit_replay_mem(&f, 8192, &res, &err, NULL);
       assert_true(st == VHDXLOG_OK || st == VHDXLOG_E_IO);
       f.fail_at_write = -1;
-      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+      assert_int_equal(unit_replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
       assert_file(&f, &x.want, "double crash");
       vtk_mem_close(&f);
     }
@@ -483,11 +451,11 @@ static void crash_with_lost_cache(int which, int keep_last) {
     jf.fail_at = (int64_t)k;
     vhdxlog_io io = {&jf,        j_read,     j_write, j_write_zeros,
                      j_get_size, j_set_size, j_flush};
-    vhdxlog_status st = load_and_replay(&io, 8192, &res, &err, NULL);
+    vhdxlog_status st = unit_load_and_replay(&io, 8192, &res, &err, NULL);
     assert_true(st == (k < total ? VHDXLOG_E_IO : VHDXLOG_OK));
     j_power_loss(&jf, keep_last);
     free(jf.j);
-    st = replay_mem(&f, 8192, &res, &err, NULL);
+    st = unit_replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_OK)
       print_error("%s: crash at %llu (keep_last %d), re-run: %s\n", x.s.name,
                   (unsigned long long)k, keep_last, vhdxlog_status_name(st));
@@ -925,10 +893,10 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   f.fail_at_write = -1;
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_E_IO);
+  assert_int_equal(unit_replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_E_IO);
   /* the log is still there: a later run with room completes */
   f.max_size = MAX_FILE;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  assert_int_equal(unit_replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
   assert_file(&f, &x.want, "after growth failure");
   vtk_mem_close(&f);
   expected_free(&x);

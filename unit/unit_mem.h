@@ -45,6 +45,45 @@ static inline void unit_unload(unit_loaded *x) {
   vtk_mem_close(&x->f);
 }
 
+/* Load and replay through `io` with a `bufsize` buffer. *plan_flags gets the
+ * loaded plan's (replay, complete_header_update, need_file_write_guid) when
+ * non-NULL. */
+static inline vhdxlog_status unit_load_and_replay(const vhdxlog_io *io,
+                                                  size_t bufsize,
+                                                  vhdxlog_replay_result *res,
+                                                  vhdxlog_error *err,
+                                                  int plan_flags[3]) {
+  vhdxlog_loaded l;
+  memset(&l, 0, sizeof(l));
+  memset(res, 0, sizeof(*res));
+  memset(err, 0, sizeof(*err));
+  vhdxlog_status st = vhdxlog_load(io, &l, err);
+  if (st == VHDXLOG_OK) {
+    assert_true(l.plan_ready);
+    if (plan_flags) {
+      plan_flags[0] = l.plan.replay;
+      plan_flags[1] = l.plan.complete_header_update;
+      plan_flags[2] = l.plan.need_file_write_guid;
+    }
+    uint8_t *buf = malloc(bufsize);
+    assert_non_null(buf);
+    st = vhdxlog_replay(&l.plan, io, buf, bufsize, res, err);
+    free(buf);
+  }
+  vhdxlog_loaded_free(&l);
+  return st;
+}
+
+/* The same through the callbacks of the memory file *f. */
+static inline vhdxlog_status unit_replay_mem(vtk_mem_file *f, size_t bufsize,
+                                             vhdxlog_replay_result *res,
+                                             vhdxlog_error *err,
+                                             int plan_flags[3]) {
+  vhdxlog_io io;
+  vtk_mem_io(f, &io);
+  return unit_load_and_replay(&io, bufsize, res, err, plan_flags);
+}
+
 /* Replay `img` through the library into a memory file that may grow to
  * `max_size`; *out gets the file's bytes (vtk_image_free them). */
 static inline void unit_real_replay(const vtk_image *img, uint64_t max_size,
