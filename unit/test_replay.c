@@ -759,29 +759,6 @@ static void test_replay_reports_target_in_later_entry(void **state) {
 
 /* --- the plan, without I/O ------------------------------------------------ */
 
-typedef struct planned {
-  vhdxlog_image image;
-  vhdxlog_log log;
-  vhdxlog_plan plan;
-  vhdxlog_error err;
-} planned;
-
-static vhdxlog_status plan_for(const vtk_image *img, planned *p) {
-  memset(p, 0, sizeof(*p));
-  assert_int_equal(
-      vhdxlog_image_parse(img->data, VTK_MIB, img->size, &p->image, &p->err),
-      VHDXLOG_OK);
-  const vhdxlog_log *log = NULL;
-  if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
-    assert_int_equal(vhdxlog_log_init(&p->log,
-                                      img->data + (size_t)p->image.log_offset,
-                                      p->image.log_length, p->image.log_guid),
-                     VHDXLOG_OK);
-    log = &p->log;
-  }
-  return vhdxlog_plan_init(&p->plan, &p->image, log, &p->err);
-}
-
 static void
 test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   (void)state;
@@ -799,8 +776,9 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
     vtk_image img;
     vtk_scenario s;
     target_image_at(&img, vtk_zero(10 * M, 0), &s, VTK_MIB);
-    planned p;
-    assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+    unit_plan p;
+    assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT),
+                     VHDXLOG_OK);
     assert_int_equal(p.plan.replayed_size, 4 * M);
     assert_int_equal(p.plan.seq.max_write_end, 2 * M + 8192);
     vtk_image_free(&img);
@@ -813,8 +791,8 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
     uint8_t *log = img.data + VTK_MIB;
     vtk_put_le64(log + 8192 + 56, c[i].last);
     vtk_entry_fix_checksum(log, VTK_MIB, 8192);
-    planned p;
-    vhdxlog_status st = plan_for(&img, &p);
+    unit_plan p;
+    vhdxlog_status st = unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT);
     assert_int_equal(st, VHDXLOG_OK);
     assert_int_equal(p.plan.replay, 1);
     assert_int_equal(p.plan.replayed_size, c[i].want);
@@ -833,10 +811,11 @@ static void test_plan_checks_targets_before_file_size(void **state) {
   uint8_t *log = img.data + VTK_MIB;
   vtk_put_le64(log + 8192 + 48, 16u * VTK_MIB); /* FlushedFileOffset */
   vtk_entry_fix_checksum(log, VTK_MIB, 8192);
-  planned p;
-  assert_int_equal(plan_for(&img, &p), VHDXLOG_E_DESCRIPTOR_TARGET);
-  assert_int_equal(p.err.offset, 8192);
-  assert_int_equal(p.err.index, 1);
+  unit_plan p;
+  assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT),
+                   VHDXLOG_E_DESCRIPTOR_TARGET);
+  assert_int_equal(p.error.offset, 8192);
+  assert_int_equal(p.error.index, 1);
   vtk_image_free(&img);
 }
 
@@ -844,8 +823,8 @@ static void test_plan_of_clean_image_needs_no_log(void **state) {
   (void)state;
   vtk_image img;
   vtk_image_build_default(&img);
-  planned p;
-  assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+  unit_plan p;
+  assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT), VHDXLOG_OK);
   assert_int_equal(p.plan.replay, 0);
   assert_int_equal(p.plan.complete_header_update, 0);
   assert_int_equal(p.plan.replayed_size, img.size);
@@ -871,8 +850,9 @@ static void test_plan_final_headers_match_model(void **state) {
     vtk_scenario_build(&s, which);
     vtk_image want;
     vtk_model_replay(&s.img, s.active, s.n_active, &want);
-    planned p;
-    assert_int_equal(plan_for(&s.img, &p), VHDXLOG_OK);
+    unit_plan p;
+    assert_int_equal(unit_plan_of(&p, &s.img, VHDXLOG_POLICY_DEFAULT),
+                     VHDXLOG_OK);
     assert_memory_equal(p.plan.final_headers[0], vtk_header(&want, 0), 4096);
     assert_memory_equal(p.plan.final_headers[1], vtk_header(&want, 1), 4096);
     uint8_t fwg[16];

@@ -109,6 +109,36 @@ static inline void ulog_init(ulog *l, const uint8_t *log, uint32_t len,
   assert_int_equal(vhdxlog_log_init(&l->ctx, log, len, guid), VHDXLOG_OK);
 }
 
+/* What the library makes of an image held in memory, without I/O: the
+ * parse (which must succeed), the log context when the log is dirty, and
+ * the plan under a policy. */
+typedef struct unit_plan {
+  vhdxlog_image image;
+  vhdxlog_log log;
+  vhdxlog_plan plan;
+  vhdxlog_error error;
+  vhdxlog_status status; /* the plan's */
+} unit_plan;
+
+static inline vhdxlog_status unit_plan_of(unit_plan *p, const vtk_image *img,
+                                          vhdxlog_policy policy) {
+  memset(p, 0, sizeof(*p));
+  assert_int_equal(
+      vhdxlog_image_parse(img->data, VTK_MIB, img->size, &p->image, &p->error),
+      VHDXLOG_OK);
+  const vhdxlog_log *log = NULL;
+  if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
+    assert_int_equal(vhdxlog_log_init(&p->log,
+                                      img->data + (size_t)p->image.log_offset,
+                                      p->image.log_length, p->image.log_guid),
+                     VHDXLOG_OK);
+    log = &p->log;
+  }
+  p->status =
+      vhdxlog_plan_init_policy(&p->plan, &p->image, log, policy, &p->error);
+  return p->status;
+}
+
 static inline void assert_error(const vhdxlog_error *e, vhdxlog_status status,
                                 vhdxlog_status cause, uint64_t offset,
                                 uint32_t index) {
