@@ -34,12 +34,12 @@ static vhdxlog_status check_entry_in(const uint8_t *log, uint32_t len,
   vhdxlog_entry e[2];
   vhdxlog_error er[2];
   vhdxlog_status st[2];
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, log, len, g);
   for (int w = 0; w < 2; w++) {
     memset(&e[w], 0, sizeof(e[w]));
     memset(&er[w], 0, sizeof(er[w]));
-    st[w] = vhdxlog_log_entry(&l.ctx, off, &e[w], &er[w]);
+    st[w] = vhdxlog_log_entry(&l, off, &e[w], &er[w]);
   }
   assert_int_equal(st[0], st[1]);
   if (st[0] == VHDXLOG_OK)
@@ -604,14 +604,13 @@ static void test_entry_log_init_rejects_bad_arguments(void **state) {
 static void test_entry_rejects_offset_outside_log_or_unaligned(void **state) {
   (void)state;
   uint8_t *log = log_with_std_entry(0);
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, log, LOG_LEN, guid);
   vhdxlog_entry e;
   vhdxlog_error err;
-  assert_int_not_equal(vhdxlog_log_entry(&l.ctx, LOG_LEN, &e, &err),
-                       VHDXLOG_OK);
-  assert_int_not_equal(vhdxlog_log_entry(&l.ctx, 100, &e, &err), VHDXLOG_OK);
-  assert_int_not_equal(vhdxlog_log_entry(&l.ctx, 0xFFFFF000u, &e, &err),
+  assert_int_not_equal(vhdxlog_log_entry(&l, LOG_LEN, &e, &err), VHDXLOG_OK);
+  assert_int_not_equal(vhdxlog_log_entry(&l, 100, &e, &err), VHDXLOG_OK);
+  assert_int_not_equal(vhdxlog_log_entry(&l, 0xFFFFF000u, &e, &err),
                        VHDXLOG_OK);
   free(log);
 }

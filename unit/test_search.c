@@ -54,17 +54,17 @@ static uint64_t write_end(uint64_t seq, uint32_t ndata) {
 
 static vhdxlog_status search_in(const uint8_t *log, uint32_t len,
                                 vhdxlog_sequence *seq, vhdxlog_error *err) {
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, log, len, G);
   memset(seq, 0, sizeof(*seq));
   memset(err, 0, sizeof(*err));
-  vhdxlog_status st = vhdxlog_log_search(&l.ctx, seq, err);
+  vhdxlog_status st = vhdxlog_log_search(&l, seq, err);
   /* deterministic: a second search gives the same answer */
   vhdxlog_sequence s2;
   vhdxlog_error e2;
   memset(&s2, 0, sizeof(s2));
   memset(&e2, 0, sizeof(e2));
-  assert_int_equal(vhdxlog_log_search(&l.ctx, &s2, &e2), st);
+  assert_int_equal(vhdxlog_log_search(&l, &s2, &e2), st);
   if (st == VHDXLOG_OK) {
     assert_int_equal(s2.tail_offset, seq->tail_offset);
     assert_int_equal(s2.head_offset, seq->head_offset);

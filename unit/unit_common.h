@@ -99,14 +99,10 @@ static inline int unit_scenario_teardown(void **state) {
   cmocka_unit_test_prestate_setup_teardown(                                    \
       f, unit_scenario_setup, unit_scenario_teardown, UNIT_SC(which))
 
-/* A log context over `log` (the library needs no scratch: O(1) init). */
-typedef struct ulog {
-  vhdxlog_log ctx;
-} ulog;
-
-static inline void ulog_init(ulog *l, const uint8_t *log, uint32_t len,
+/* A log context over `log`; the init must succeed. */
+static inline void ulog_init(vhdxlog_log *l, const uint8_t *log, uint32_t len,
                              const uint8_t guid[16]) {
-  assert_int_equal(vhdxlog_log_init(&l->ctx, log, len, guid), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_log_init(l, log, len, guid), VHDXLOG_OK);
 }
 
 /* What the library makes of an image held in memory, without I/O: the
