@@ -164,6 +164,21 @@ static void expect_replayed(const uint8_t *in, size_t size, uint64_t max_size,
   EXPECT(same(r, exp, exp_size));
 }
 
+/* model_replay() gives `st` and leaves the image as it was: nothing
+ * replayed, no header repaired. */
+static void expect_unchanged(const uint8_t *in, size_t size, uint64_t max_size,
+                             vhdxlog_status st, int line) {
+  model_result r;
+  model_replay(in, size, max_size, &r);
+  if (r.status != st)
+    fprintf(stderr, "line %d: status %d, expected %d\n", line, (int)r.status,
+            (int)st);
+  EXPECT(r.status == st);
+  EXPECT(r.replayed == 0 && r.headers_repaired == 0);
+  EXPECT(same(&r, in, size));
+  model_result_free(&r);
+}
+
 /* ---- The tests ---------------------------------------------------------- */
 
 static void test_crc_and_derive_agree_with_independent_versions(void) {
@@ -341,43 +356,20 @@ static void test_rerun_after_interruption_reaches_same_bytes(void) {
 
   /* Not our interruption: the other header's number is not one less. */
   set_header(in, 1, 5, f, GUID_L);
-  model_replay(in, exp_size, 0, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
-  EXPECT(same(&r, in, exp_size));
-  model_result_free(&r);
+  expect_unchanged(in, exp_size, 0, VHDXLOG_OK, __LINE__);
 
   /* Not our interruption: current FileWriteGuid is not derive(L). */
   set_header(in, 1, 6, f, GUID_L);
   set_header(in, 0, 7, GUID_FWG, GUID_ZERO);
-  model_replay(in, exp_size, 0, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.headers_repaired == 0);
-  EXPECT(same(&r, in, exp_size));
-  model_result_free(&r);
+  expect_unchanged(in, exp_size, 0, VHDXLOG_OK, __LINE__);
   free(in);
   free(exp);
 }
 
 static void test_clean_image_is_left_alone(void) {
   uint8_t *in = base_image(2 * (size_t)MIB, 3, GUID_ZERO, 2);
-  model_result r;
-  model_replay(in, 2 * (size_t)MIB, 0, &r);
-  EXPECT(r.status == VHDXLOG_OK && r.replayed == 0 && r.headers_repaired == 0);
-  EXPECT(same(&r, in, 2 * (size_t)MIB));
-  model_result_free(&r);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_OK, __LINE__);
   free(in);
-}
-
-static void expect_error(uint8_t *in, size_t size, uint64_t max_size,
-                         vhdxlog_status st, int line) {
-  model_result r;
-  model_replay(in, size, max_size, &r);
-  if (r.status != st)
-    fprintf(stderr, "line %d: status %d, expected %d\n", line, (int)r.status,
-            (int)st);
-  EXPECT(r.status == st);
-  EXPECT(r.replayed == 0 && r.headers_repaired == 0);
-  EXPECT(same(&r, in, size));
-  model_result_free(&r);
 }
 
 static void test_corrupt_images_fail_unchanged(void) {
@@ -387,38 +379,35 @@ static void test_corrupt_images_fail_unchanged(void) {
 
   /* Image rules. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  expect_error(in, MIB - 1, 0, VHDXLOG_E_FILE_TOO_SMALL, __LINE__);
+  expect_unchanged(in, MIB - 1, 0, VHDXLOG_E_FILE_TOO_SMALL, __LINE__);
   in[64 * KIB + 200] ^= 1;
   in[128 * KIB + 200] ^= 1;
-  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_NO_VALID_HEADER,
-               __LINE__);
+  expect_unchanged(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_NO_VALID_HEADER,
+                   __LINE__);
   in[0] = 'V';
-  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_FILE_SIGNATURE,
-               __LINE__);
+  expect_unchanged(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_FILE_SIGNATURE,
+                   __LINE__);
   free(in);
 
   /* Equal sequence numbers: an error unless byte-identical. */
   in = base_image(2 * (size_t)MIB, 5, GUID_ZERO, 5);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_HEADER_SEQUENCE_TIE, __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_HEADER_SEQUENCE_TIE,
+                   __LINE__);
   memcpy(in + 128 * KIB, in + 64 * KIB, 4096);
-  model_replay(in, 2 * (size_t)MIB, 0, &r);
-  EXPECT(r.status == VHDXLOG_OK);
-  model_result_free(&r);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_OK, __LINE__);
   free(in);
 
   /* Region tables: copy 2 stands in for a broken copy 1; both broken. */
   in = base_image(2 * (size_t)MIB, 3, GUID_ZERO, 2);
   in[192 * KIB + 100] ^= 1;
-  model_replay(in, 2 * (size_t)MIB, 0, &r);
-  EXPECT(r.status == VHDXLOG_OK);
-  model_result_free(&r);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_OK, __LINE__);
   in[256 * KIB + 100] ^= 1;
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_NO_VALID_REGION_TABLE,
-               __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_NO_VALID_REGION_TABLE,
+                   __LINE__);
   /* Copy 1 valid but without the metadata region: its rule is reported. */
   reset_region_table(in);
   set_region_count(in, 2 * (size_t)MIB, 1);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_MISSING, __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_MISSING, __LINE__);
   /* Each region rule is checked over all entries before the next rule, in
    * RULES.md's order: entry fields, duplicates, unknown Required, missing,
    * overlap. Entry 2: unknown GUID marked Required; entry 3: the same GUID
@@ -427,22 +416,23 @@ static void test_corrupt_images_fail_unchanged(void) {
   reset_region_table(in);
   set_region(in, 2 * (size_t)MIB, 2, unknown, 5 * (uint64_t)MIB, MIB);
   set_region(in, 2 * (size_t)MIB, 3, unknown, 6 * (uint64_t)MIB, MIB);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_DUPLICATE, __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_DUPLICATE,
+                   __LINE__);
   unknown[0] ^= 1;
   set_region(in, 2 * (size_t)MIB, 3, unknown, 0, MIB);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_ENTRY, __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_ENTRY, __LINE__);
   /* The log over the BAT region. */
   reset_region_table(in);
   set_region(in, 2 * (size_t)MIB, 0, VTK_GUID_BAT, LOG_OFF, MIB);
-  expect_error(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_OVERLAP, __LINE__);
+  expect_unchanged(in, 2 * (size_t)MIB, 0, VHDXLOG_E_REGION_OVERLAP, __LINE__);
   free(in);
 
   /* No complete sequence, and the only candidate has a field no correct
    * writer writes (SequenceNumber 0): damage, refused. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
   vtk_put_le64(in + LOG_OFF + 16, 0);
-  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_LOG_NO_SEQUENCE,
-               __LINE__);
+  expect_unchanged(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_LOG_NO_SEQUENCE,
+                   __LINE__);
   free(in);
 
   /* A torn entry (a data byte differs, so the checksum does not match):
@@ -469,7 +459,7 @@ static void test_corrupt_images_fail_unchanged(void) {
 
   /* Growing past max_size. */
   in = dirty_image(2 * (uint64_t)MIB, 3 * (uint64_t)MIB);
-  expect_error(in, D1_SIZE, 3 * (uint64_t)MIB - 1, VHDXLOG_E_IO, __LINE__);
+  expect_unchanged(in, D1_SIZE, 3 * (uint64_t)MIB - 1, VHDXLOG_E_IO, __LINE__);
   free(in);
 
   /* Writes into the first MiB (header 2's slot, the reserved space, the
@@ -481,16 +471,16 @@ static void test_corrupt_images_fail_unchanged(void) {
       bad = vtk_data(below_1mib[k], 1);
       in = base_image(D1_SIZE, 5, GUID_L, 4);
       write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
-      expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
-                   __LINE__);
+      expect_unchanged(in, D1_SIZE, 64 * (uint64_t)MIB,
+                       VHDXLOG_E_DESCRIPTOR_TARGET, __LINE__);
       free(in);
     }
   }
   bad = vtk_zero(LOG_OFF + LOG_LEN - 4096, 8192);
   in = base_image(D1_SIZE, 5, GUID_L, 4);
   write_entry(in + LOG_OFF, LOG_LEN, 0, 3, 0, 0, 0, GUID_L, &bad, 1);
-  expect_error(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
-               __LINE__);
+  expect_unchanged(in, D1_SIZE, 64 * (uint64_t)MIB, VHDXLOG_E_DESCRIPTOR_TARGET,
+                   __LINE__);
   free(in);
 }
 

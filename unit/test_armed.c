@@ -3,9 +3,7 @@
  * sequence. What the candidates show decides between clearing the log and
  * refusing it; the policy can tighten or force that. Expected bytes come
  * from the testkit's own model (vtk_model_clear), never from the library. */
-#include "mem_file.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define S 4096u
 #define LOG_OFF VTK_MIB
@@ -20,30 +18,6 @@ static void armed_image(vtk_image *img, const uint8_t *log,
   spec.fill_seed = 17;
   vtk_image_build(img, &spec);
   vtk_image_put_log(img, log, LOG_LEN, guid);
-}
-
-/* Everything the library needs, read from the image bytes in memory. */
-typedef struct loaded {
-  vhdxlog_image image;
-  vhdxlog_log log;
-  vhdxlog_plan plan;
-  vhdxlog_error error;
-  vhdxlog_status status;
-} loaded;
-
-static void load_policy(loaded *l, const vtk_image *img, vhdxlog_policy p) {
-  memset(l, 0, sizeof(*l));
-  assert_int_equal(vhdxlog_image_parse(img->data, (size_t)img->size, img->size,
-                                       &l->image, &l->error),
-                   VHDXLOG_OK);
-  const vhdxlog_log *ctx = NULL;
-  if (l->image.log_state == VHDXLOG_LOG_DIRTY) {
-    assert_int_equal(vhdxlog_log_init(&l->log, img->data + l->image.log_offset,
-                                      l->image.log_length, l->image.log_guid),
-                     VHDXLOG_OK);
-    ctx = &l->log;
-  }
-  l->status = vhdxlog_plan_init_policy(&l->plan, &l->image, ctx, p, &l->error);
 }
 
 static uint8_t *new_log(void) { return ulog_new(LOG_LEN); }
@@ -63,8 +37,8 @@ static void put_entry(uint8_t *log, uint32_t off, uint64_t seq,
 /* Clear under `p`, check the bytes against the testkit's model and that the
  * result is clean and needs nothing more. */
 static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
-  loaded l;
-  load_policy(&l, img, p);
+  unit_plan l;
+  unit_plan_of(&l, img, p);
   if (l.status != VHDXLOG_OK)
     print_error(
         "plan: %s cause %s offset %llu\n", vhdxlog_status_name(l.status),
@@ -86,8 +60,7 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   free(view);
 
   vtk_mem_file f;
-  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, MAX_FILE), 0);
-  f.fail_at_write = -1;
+  unit_mem_open(&f, img, MAX_FILE);
   vhdxlog_io io;
   vtk_mem_io(&f, &io);
   uint8_t buf[S];
@@ -101,8 +74,8 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
   assert_memory_equal(f.data, want.data, (size_t)want.size);
 
   vtk_image after = {f.data, f.size};
-  loaded again;
-  load_policy(&again, &after, VHDXLOG_POLICY_STRICT);
+  unit_plan again;
+  unit_plan_of(&again, &after, VHDXLOG_POLICY_STRICT);
   assert_int_equal(again.status, VHDXLOG_OK);
   assert_int_equal(again.image.log_state, VHDXLOG_LOG_CLEAN);
   assert_int_equal(again.plan.action, VHDXLOG_ACTION_NONE);
@@ -113,8 +86,8 @@ static void expect_cleared(const vtk_image *img, vhdxlog_policy p) {
 /* Refused under `p` with E_LOG_NO_SEQUENCE, nothing written. */
 static void expect_refused(const vtk_image *img, vhdxlog_policy p,
                            vhdxlog_armed_kind kind) {
-  loaded l;
-  load_policy(&l, img, p);
+  unit_plan l;
+  unit_plan_of(&l, img, p);
   assert_int_equal(l.status, VHDXLOG_E_LOG_NO_SEQUENCE);
   assert_int_equal(l.error.status, VHDXLOG_E_LOG_NO_SEQUENCE);
   if (p != VHDXLOG_POLICY_STRICT)
@@ -127,7 +100,7 @@ typedef struct armed {
   uint8_t g[16];
   uint8_t *log;
   vtk_image img;
-  loaded l;
+  unit_plan l;
 } armed;
 
 static void armed_begin(armed *a, uint32_t guid_seed) {
@@ -138,7 +111,7 @@ static void armed_begin(armed *a, uint32_t guid_seed) {
 /* The image of a->log, loaded under the default policy. */
 static const vhdxlog_armed *armed_load(armed *a) {
   armed_image(&a->img, a->log, a->g);
-  load_policy(&a->l, &a->img, VHDXLOG_POLICY_DEFAULT);
+  unit_plan_of(&a->l, &a->img, VHDXLOG_POLICY_DEFAULT);
   return &a->l.plan.armed;
 }
 
@@ -322,12 +295,11 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
   vtk_model_clear(&img, &want);
   for (int64_t k = 0; k < 2; k++) {
     for (uint32_t torn = 0; torn < VHDXLOG_HEADER_SIZE; torn += 512) {
-      loaded l;
-      load_policy(&l, &img, VHDXLOG_POLICY_DEFAULT);
+      unit_plan l;
+      unit_plan_of(&l, &img, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(l.status, VHDXLOG_OK);
       vtk_mem_file f;
-      assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, MAX_FILE),
-                       0);
+      unit_mem_open(&f, &img, MAX_FILE);
       f.fail_at_write = k;
       vhdxlog_io io;
       vtk_mem_io(&f, &io);
@@ -340,8 +312,8 @@ static void test_armed_clear_converges_after_any_interruption(void **state) {
       uint64_t at = slot == 0 ? VHDXLOG_HEADER1_OFFSET : VHDXLOG_HEADER2_OFFSET;
       memcpy(f.data + at, l.plan.final_headers[slot], torn);
       vtk_image mid = {f.data, f.size};
-      loaded r;
-      load_policy(&r, &mid, VHDXLOG_POLICY_DEFAULT);
+      unit_plan r;
+      unit_plan_of(&r, &mid, VHDXLOG_POLICY_DEFAULT);
       assert_int_equal(r.status, VHDXLOG_OK);
       f.fail_at_write = -1;
       assert_int_equal(
@@ -376,27 +348,21 @@ static void test_armed_every_sector_a_candidate(void **state) {
   free(log);
 }
 
+/* Cases run on an armed log of zeros (armed_setup). */
+#define ON_ARMED_ZEROS(f)                                                      \
+  cmocka_unit_test_setup_teardown(f, armed_setup, armed_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_armed_log_of_zeros_is_cleared,
-                                      armed_setup, armed_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_older_guids_is_cleared, armed_setup,
-          armed_teardown),
-      cmocka_unit_test_setup_teardown(test_armed_log_with_torn_entry_is_cleared,
-                                      armed_setup, armed_teardown),
+      ON_ARMED_ZEROS(test_armed_log_of_zeros_is_cleared),
+      ON_ARMED_ZEROS(test_armed_log_with_older_guids_is_cleared),
+      ON_ARMED_ZEROS(test_armed_log_with_torn_entry_is_cleared),
       cmocka_unit_test(test_armed_log_torn_inside_first_sector_is_cleared),
       cmocka_unit_test(test_armed_log_with_insane_header_is_refused),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_checksummed_bad_entry_is_refused, armed_setup,
-          armed_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_armed_log_with_incomplete_sequence_is_refused, armed_setup,
-          armed_teardown),
+      ON_ARMED_ZEROS(test_armed_log_with_checksummed_bad_entry_is_refused),
+      ON_ARMED_ZEROS(test_armed_log_with_incomplete_sequence_is_refused),
       cmocka_unit_test(test_armed_reports_newest_candidate),
-      cmocka_unit_test_setup_teardown(
-          test_armed_candidate_over_other_entry_is_torn, armed_setup,
-          armed_teardown),
+      ON_ARMED_ZEROS(test_armed_candidate_over_other_entry_is_torn),
       cmocka_unit_test(test_armed_clear_converges_after_any_interruption),
       cmocka_unit_test(test_armed_every_sector_a_candidate),
   };

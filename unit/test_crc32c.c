@@ -5,6 +5,16 @@
 
 #include "crc32c.h"
 
+/* The portable, dispatching and (if any) hardware paths all give the
+ * testkit's bitwise reference. */
+static void expect_paths_agree(uint32_t reg, const uint8_t *p, size_t len) {
+  uint32_t want = vtk_crc32c_raw(reg, p, len);
+  assert_int_equal(vhdxlog_crc32c_update_portable(reg, p, len), want);
+  assert_int_equal(vhdxlog_crc32c_update(reg, p, len), want);
+  if (vhdxlog_crc32c_hw_available())
+    assert_int_equal(vhdxlog_crc32c_update_hw(reg, p, len), want);
+}
+
 static void test_crc32c_matches_check_value(void **state) {
   (void)state;
   assert_int_equal(vhdxlog_crc32c(0, "123456789", 9), 0xE3069283u);
@@ -61,18 +71,13 @@ test_crc32c_paths_agree_on_all_lengths_and_alignments(void **state) {
   assert_non_null(buf);
   vtk_rng r;
   vtk_rng_seed(&r, 99);
-  int hw = vhdxlog_crc32c_hw_available();
   for (size_t align = 0; align < 8; align++) {
     for (size_t len = 0; len <= 300; len++) {
       uint8_t *p = buf + align;
       for (size_t i = 0; i < len; i++)
         p[i] = (uint8_t)vtk_rng_next(&r);
       uint32_t reg = (uint32_t)vtk_rng_next(&r);
-      uint32_t want = vtk_crc32c_raw(reg, p, len);
-      assert_int_equal(vhdxlog_crc32c_update_portable(reg, p, len), want);
-      assert_int_equal(vhdxlog_crc32c_update(reg, p, len), want);
-      if (hw)
-        assert_int_equal(vhdxlog_crc32c_update_hw(reg, p, len), want);
+      expect_paths_agree(reg, p, len);
       assert_int_equal(vhdxlog_crc32c(reg, p, len), vtk_crc32c(reg, p, len));
     }
   }
@@ -96,13 +101,7 @@ static void test_crc32c_paths_agree_around_stream_block_sizes(void **state) {
   for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
     for (size_t len = base[b] - 9; len <= base[b] + 17; len++) {
       size_t align = len % 8;
-      uint32_t reg = (uint32_t)vtk_rng_next(&r);
-      uint32_t want = vtk_crc32c_raw(reg, buf + align, len);
-      assert_int_equal(vhdxlog_crc32c_update(reg, buf + align, len), want);
-      assert_int_equal(vhdxlog_crc32c_update_portable(reg, buf + align, len),
-                       want);
-      if (vhdxlog_crc32c_hw_available())
-        assert_int_equal(vhdxlog_crc32c_update_hw(reg, buf + align, len), want);
+      expect_paths_agree((uint32_t)vtk_rng_next(&r), buf + align, len);
     }
   }
   free(buf);
@@ -114,11 +113,7 @@ static void test_crc32c_paths_agree_on_large_buffer(void **state) {
   uint8_t *buf = malloc(n + 1);
   assert_non_null(buf);
   vtk_pattern(buf, n + 1, 17);
-  uint32_t want = vtk_crc32c_raw(~0u, buf + 1, n);
-  assert_int_equal(vhdxlog_crc32c_update_portable(~0u, buf + 1, n), want);
-  assert_int_equal(vhdxlog_crc32c_update(~0u, buf + 1, n), want);
-  if (vhdxlog_crc32c_hw_available())
-    assert_int_equal(vhdxlog_crc32c_update_hw(~0u, buf + 1, n), want);
+  expect_paths_agree(~0u, buf + 1, n);
   free(buf);
 }
 

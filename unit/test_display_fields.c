@@ -55,7 +55,7 @@ static void test_failed_entry_reports_stored_fields(void **state) {
   uint8_t guid[16];
   vtk_desc d;
   vtk_entry e;
-  ulog l;
+  vhdxlog_log l;
   vhdxlog_entry out;
   vhdxlog_error err;
   uint8_t *log = ulog_new(LOG_LEN);
@@ -67,7 +67,7 @@ static void test_failed_entry_reports_stored_fields(void **state) {
   ulog_init(&l, log, LOG_LEN, guid);
 
   memset(&out, 0xAA, sizeof out);
-  assert_int_equal(vhdxlog_log_entry(&l.ctx, 8192, &out, &err),
+  assert_int_equal(vhdxlog_log_entry(&l, 8192, &out, &err),
                    VHDXLOG_E_ENTRY_CHECKSUM);
   assert_int_equal(out.offset, 8192);
   assert_int_equal(out.length, 8192);
@@ -81,7 +81,7 @@ static void test_failed_entry_reports_stored_fields(void **state) {
 
   /* Without "loge" there is no candidate: all zero. */
   memset(&out, 0xAA, sizeof out);
-  assert_int_equal(vhdxlog_log_entry(&l.ctx, 0, &out, &err),
+  assert_int_equal(vhdxlog_log_entry(&l, 0, &out, &err),
                    VHDXLOG_E_ENTRY_SIGNATURE);
   assert_int_equal(out.offset, 0);
   assert_int_equal(out.length, 0);

@@ -41,14 +41,14 @@ static vtk_entry entry(uint64_t seq, const vtk_desc *d, uint32_t n) {
 
 /* Iterate the active sequence and compare with entries first..n-1. */
 static void expect_iteration(const built *b, size_t first) {
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, b->log, LOG_LEN, G);
   vhdxlog_sequence seq;
   vhdxlog_error err;
-  assert_int_equal(vhdxlog_log_search(&l.ctx, &seq, &err), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_log_search(&l, &seq, &err), VHDXLOG_OK);
   assert_int_equal(seq.entry_count, b->n - first);
   vhdxlog_iter it;
-  assert_int_equal(vhdxlog_iter_init(&it, &l.ctx, &seq), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_iter_init(&it, &l, &seq), VHDXLOG_OK);
   uint8_t want[S], got[S];
   for (size_t i = first; i < b->n; i++) {
     const vtk_entry *e = &b->e[i];
@@ -76,7 +76,7 @@ static void expect_iteration(const built *b, size_t first) {
         assert_memory_equal(r.leading, want, 8);
         assert_memory_equal(r.trailing, want + 4092, 4);
         memset(got, 0xEE, sizeof(got));
-        vhdxlog_descriptor_sector(&l.ctx, &r, got);
+        vhdxlog_descriptor_sector(&l, &r, got);
         assert_memory_equal(got, want, S);
         k++;
       } else {
@@ -179,16 +179,16 @@ static void test_iter_reports_log_changed_after_search(void **state) {
   b.e[0] = entry(5, a, 2);
   b.e[1] = entry(6, a, 2);
   build_run(&b, 0, 0);
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, b.log, LOG_LEN, G);
   vhdxlog_sequence seq;
   vhdxlog_error err;
-  assert_int_equal(vhdxlog_log_search(&l.ctx, &seq, &err), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_log_search(&l, &seq, &err), VHDXLOG_OK);
   /* the contract says the log stays unchanged; a broken promise must be
    * an error, not a bad write */
   vtk_entry_break(b.log, LOG_LEN, b.off[1], VTK_BREAK_DESC_SIGNATURE, 1, 1);
   vhdxlog_iter it;
-  assert_int_equal(vhdxlog_iter_init(&it, &l.ctx, &seq), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_iter_init(&it, &l, &seq), VHDXLOG_OK);
   vhdxlog_descriptor d;
   assert_int_equal(vhdxlog_iter_next(&it, &d), VHDXLOG_OK);
   assert_int_equal(vhdxlog_iter_next(&it, &d), VHDXLOG_OK);
@@ -206,11 +206,11 @@ static void test_iter_init_rejects_null_arguments(void **state) {
   vhdxlog_sequence seq;
   memset(&seq, 0, sizeof(seq));
   uint8_t *log = ulog_new(LOG_LEN);
-  ulog l;
+  vhdxlog_log l;
   ulog_init(&l, log, LOG_LEN, G);
-  assert_int_equal(vhdxlog_iter_init(NULL, &l.ctx, &seq), VHDXLOG_E_ARGUMENT);
+  assert_int_equal(vhdxlog_iter_init(NULL, &l, &seq), VHDXLOG_E_ARGUMENT);
   assert_int_equal(vhdxlog_iter_init(&it, NULL, &seq), VHDXLOG_E_ARGUMENT);
-  assert_int_equal(vhdxlog_iter_init(&it, &l.ctx, NULL), VHDXLOG_E_ARGUMENT);
+  assert_int_equal(vhdxlog_iter_init(&it, &l, NULL), VHDXLOG_E_ARGUMENT);
   free(log);
 }
 

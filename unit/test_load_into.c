@@ -2,27 +2,9 @@
 /* vhdxlog_load_into(): the loader into the caller's buffers gives what
  * vhdxlog_load() gives, refuses a log longer than its buffer before reading
  * it, and never frees what it was lent. */
-#include "mem_file.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define LOG_LEN (1024u * 1024u)
-
-/* A dirty image: one entry writing one data sector at 5 MiB. */
-static void dirty_image(vtk_image *img) {
-  vtk_image_spec spec;
-  vtk_desc d = vtk_data(5u * VTK_MIB, 9);
-  uint8_t guid[16];
-  uint8_t *log = ulog_new(LOG_LEN);
-  vtk_image_spec_default(&spec);
-  spec.file_size = 8u * VTK_MIB;
-  vtk_image_build(img, &spec);
-  vtk_guid(guid, 21);
-  vtk_entry e = vtk_entry_make(10, 0, guid, 8u * VTK_MIB, 8u * VTK_MIB, &d, 1);
-  assert_int_not_equal(vtk_log_write_entry(log, LOG_LEN, 0, &e), 0);
-  vtk_image_put_log(img, log, LOG_LEN, e.log_guid);
-  free(log);
-}
 
 typedef struct counted_io {
   vhdxlog_io inner;
@@ -41,15 +23,13 @@ static int counted_size(void *ctx, uint64_t *size) {
 }
 
 static void test_load_into_matches_load(void **state) {
-  (void)state;
-  vtk_image img;
+  const vtk_image *img = &((vtk_scenario *)*state)->img; /* dirty */
   vtk_mem_file f;
   vhdxlog_io io;
   vhdxlog_loaded a, b;
   vhdxlog_error ea, eb;
   vhdxlog_load_buffers buf;
-  dirty_image(&img);
-  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
+  unit_mem_open(&f, img, img->size);
   vtk_mem_io(&f, &io);
 
   buf.header_area = malloc(VHDXLOG_HEADER_AREA_SIZE);
@@ -79,12 +59,10 @@ static void test_load_into_matches_load(void **state) {
   free(buf.header_area);
   free(buf.log);
   vtk_mem_close(&f);
-  vtk_image_free(&img);
 }
 
 static void test_load_into_refuses_short_log_buffer_unread(void **state) {
-  (void)state;
-  vtk_image img;
+  const vtk_image *img = &((vtk_scenario *)*state)->img; /* dirty */
   vtk_mem_file f;
   counted_io c;
   vhdxlog_io io;
@@ -93,8 +71,7 @@ static void test_load_into_refuses_short_log_buffer_unread(void **state) {
   vhdxlog_load_buffers buf;
   static uint8_t header_area[VHDXLOG_HEADER_AREA_SIZE];
   static uint8_t log[LOG_LEN - VTK_SECTOR];
-  dirty_image(&img);
-  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
+  unit_mem_open(&f, img, img->size);
   vtk_mem_io(&f, &c.inner);
   c.bytes_read = 0;
   memset(&io, 0, sizeof io);
@@ -118,7 +95,6 @@ static void test_load_into_refuses_short_log_buffer_unread(void **state) {
       vhdxlog_load_into(&io, VHDXLOG_POLICY_DEFAULT, NULL, &l, &err),
       VHDXLOG_E_ARGUMENT);
   vtk_mem_close(&f);
-  vtk_image_free(&img);
 }
 
 /* A file shorter than the header area: the parser sees zeros past its end,
@@ -149,8 +125,9 @@ static void test_load_into_zero_fills_short_file(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_load_into_matches_load),
-      cmocka_unit_test(test_load_into_refuses_short_log_buffer_unread),
+      unit_test_on_scenario(test_load_into_matches_load, VTK_SC_SINGLE),
+      unit_test_on_scenario(test_load_into_refuses_short_log_buffer_unread,
+                            VTK_SC_SINGLE),
       cmocka_unit_test(test_load_into_zero_fills_short_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,34 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Read-only overlay: every range read through vhdxlog_overlay_read() equals
  * the image a replay would leave, and nothing is written. */
-#include "mem_file.h"
 #include "scenarios.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
-
-/* Load `img` read-only; the caller frees with vhdxlog_loaded_free and
- * vtk_mem_close. */
-static void load_ro(const vtk_image *img, vtk_mem_file *f, vhdxlog_loaded *l) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, img->size), 0);
-  vhdxlog_io io;
-  vtk_mem_io(f, &io);
-  vhdxlog_error err;
-  memset(l, 0, sizeof(*l));
-  vhdxlog_status st = vhdxlog_load(&io, l, &err);
-  if (st != VHDXLOG_OK)
-    print_error("load: %s\n", vhdxlog_status_name(st));
-  assert_int_equal(st, VHDXLOG_OK);
-  assert_true(l->plan_ready);
-}
+#include "unit_mem.h"
 
 /* Overlay [off, off + size) over the current bytes (zeros past the end). */
 static void overlay(const vhdxlog_loaded *l, const vtk_image *cur, uint64_t off,
                     uint8_t *buf, size_t size) {
-  memset(buf, 0, size);
-  if (off < cur->size) {
-    uint64_t n = cur->size - off < size ? cur->size - off : size;
-    memcpy(buf, cur->data + (size_t)off, (size_t)n);
-  }
+  unit_current_bytes(cur, off, buf, size);
   vhdxlog_error err;
   vhdxlog_status st = vhdxlog_overlay_read(&l->plan, off, buf, size, &err);
   if (st != VHDXLOG_OK)
@@ -39,13 +18,13 @@ static void overlay(const vhdxlog_loaded *l, const vtk_image *cur, uint64_t off,
 
 static void check_overlay_equals_replay(const vtk_image *img,
                                         const vtk_image *want) {
-  vtk_mem_file f;
-  vhdxlog_loaded l;
-  load_ro(img, &f, &l);
-  assert_int_equal(l.plan.replayed_size, want->size);
+  unit_loaded x;
+  unit_load(&x, img, img->size);
+  const vhdxlog_loaded *l = &x.l;
+  assert_int_equal(l->plan.replayed_size, want->size);
   uint8_t buf[4096];
   for (uint64_t off = 0; off < want->size; off += 4096) {
-    overlay(&l, img, off, buf, sizeof(buf));
+    overlay(l, img, off, buf, sizeof(buf));
     assert_range_equal(buf, want->data + (size_t)off, 4096, off, "overlay");
   }
   /* unaligned ranges crossing sector, header and growth boundaries */
@@ -57,19 +36,19 @@ static void check_overlay_equals_replay(const vtk_image *img,
     for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
       if (offs[i] + lens[j] > want->size)
         continue;
-      overlay(&l, img, offs[i], big, lens[j]);
+      overlay(l, img, offs[i], big, lens[j]);
       assert_memory_equal(big, want->data + (size_t)offs[i], lens[j]);
     }
   free(big);
   /* the whole replayed file in one call */
   uint8_t *all = malloc((size_t)want->size);
-  overlay(&l, img, 0, all, (size_t)want->size);
+  overlay(l, img, 0, all, (size_t)want->size);
   assert_bytes_equal(all, want->size, want->data, want->size, "whole overlay");
   free(all);
-  assert_int_equal(f.writes, 0);
-  assert_bytes_equal(f.data, f.size, img->data, img->size, "file untouched");
-  vhdxlog_loaded_free(&l);
-  vtk_mem_close(&f);
+  assert_int_equal(x.f.writes, 0);
+  assert_bytes_equal(x.f.data, x.f.size, img->data, img->size,
+                     "file untouched");
+  unit_unload(&x);
 }
 
 /* The overlay of every scenario's dirty image equals the testkit model's
@@ -87,24 +66,9 @@ static void test_overlay_scenario_equals_replay(void **state) {
 /* The overlay must equal what the real replay wrote, not only the model. */
 static void test_overlay_equals_actual_replay(void **state) {
   const vtk_scenario *s = *state;
-  vtk_mem_file f;
-  assert_int_equal(
-      vtk_mem_open(&f, s->img.data, (size_t)s->img.size, 64u * VTK_MIB), 0);
-  vhdxlog_io io;
-  vtk_mem_io(&f, &io);
-  vhdxlog_loaded l;
-  vhdxlog_error err;
-  memset(&l, 0, sizeof(l));
-  assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
-  uint8_t *buf = malloc(65536);
-  vhdxlog_replay_result res;
-  assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, 65536, &res, &err),
-                   VHDXLOG_OK);
-  free(buf);
-  vhdxlog_loaded_free(&l);
   vtk_image replayed;
-  vtk_image_from(&replayed, f.data, f.size);
-  vtk_mem_close(&f);
+  vhdxlog_replay_result res;
+  unit_real_replay(&s->img, 64u * VTK_MIB, &replayed, &res);
   check_overlay_equals_replay(&s->img, &replayed);
   vtk_image_free(&replayed);
 }
@@ -149,6 +113,6 @@ int main(void) {
       {"test_overlay_scenario_equals_replay",
        test_overlay_scenario_equals_replay},
   };
-  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
-                  sizeof(each) / sizeof(each[0]));
+  return unit_run(fixed, UNIT_COUNT(fixed), each, UNIT_COUNT(each), NULL, 0,
+                  NULL);
 }

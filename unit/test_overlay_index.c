@@ -4,59 +4,16 @@
  * testkit's model, over random reads, on the shared scenarios and on random
  * multi-entry logs whose zero and data writes overlap; and the replay's
  * merged write_zeros calls. */
-#include "mem_file.h"
 #include "scenarios.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define M ((uint64_t)VTK_MIB)
-
-/* Replay `img` through the library into a memory file; *out gets its bytes
- * and *writes the write/write_zeros calls. */
-static void real_replay(const vtk_image *img, vtk_image *out,
-                        uint64_t *writes) {
-  vtk_mem_file f;
-  vhdxlog_io io;
-  vhdxlog_loaded l;
-  vhdxlog_error err;
-  vhdxlog_replay_result res;
-  uint8_t *buf = malloc(65536);
-  assert_non_null(buf);
-  assert_int_equal(
-      vtk_mem_open(&f, img->data, (size_t)img->size, 256u * VTK_MIB), 0);
-  vtk_mem_io(&f, &io);
-  memset(&l, 0, sizeof(l));
-  assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
-  assert_int_equal(vhdxlog_replay(&l.plan, &io, buf, 65536, &res, &err),
-                   VHDXLOG_OK);
-  assert_true(res.replayed);
-  *writes = res.writes;
-  free(buf);
-  vhdxlog_loaded_free(&l);
-  out->data = NULL;
-  out->size = 0;
-  vtk_image_resize(out, f.size);
-  memcpy(out->data, f.data, (size_t)f.size);
-  vtk_mem_close(&f);
-}
-
-/* Current bytes of `img` at [off, off + size), zeros past its end. */
-static void current(const vtk_image *img, uint64_t off, uint8_t *buf,
-                    size_t size) {
-  memset(buf, 0, size);
-  if (off < img->size) {
-    uint64_t n = img->size - off < size ? img->size - off : size;
-    memcpy(buf, img->data + (size_t)off, (size_t)n);
-  }
-}
 
 /* Loads `img` read-only, builds the index and compares both overlays with
  * `want` over every 4 KiB sector and `reads` random windows. */
 static void check_indexed(const vtk_image *img, const vtk_image *want,
                           uint64_t seed, int reads) {
-  vtk_mem_file f;
-  vhdxlog_io io;
-  vhdxlog_loaded l;
+  unit_loaded x;
   vhdxlog_error err;
   vhdxlog_overlay_index index;
   vtk_rng rng;
@@ -66,29 +23,24 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
   assert_non_null(a);
   assert_non_null(b);
 
-  assert_int_equal(vtk_mem_open(&f, img->data, (size_t)img->size, img->size),
-                   0);
-  vtk_mem_io(&f, &io);
-  memset(&l, 0, sizeof(l));
-  assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
-  assert_true(l.plan_ready);
-  assert_int_equal(l.plan.replayed_size, want->size);
+  unit_load(&x, img, img->size);
+  assert_int_equal(x.l.plan.replayed_size, want->size);
 
-  need = vhdxlog_overlay_index_size(&l.plan);
+  need = vhdxlog_overlay_index_size(&x.l.plan);
   scratch = need > 0 ? malloc(need) : NULL;
   if (need > 0) {
     assert_non_null(scratch);
     /* one byte short of what the log's descriptors need: refused */
     assert_int_equal(
-        vhdxlog_overlay_index_build(&l.plan, scratch, need - 1, &index, &err),
+        vhdxlog_overlay_index_build(&x.l.plan, scratch, need - 1, &index, &err),
         VHDXLOG_E_ARGUMENT);
   }
   assert_int_equal(
-      vhdxlog_overlay_index_build(&l.plan, scratch, need, &index, &err),
+      vhdxlog_overlay_index_build(&x.l.plan, scratch, need, &index, &err),
       VHDXLOG_OK);
 
   for (uint64_t off = 0; off < want->size; off += 4096) {
-    current(img, off, a, 4096);
+    unit_current_bytes(img, off, a, 4096);
     assert_int_equal(vhdxlog_overlay_read_indexed(&index, off, a, 4096, &err),
                      VHDXLOG_OK);
     assert_range_equal(a, want->data + (size_t)off, 4096, off, "indexed");
@@ -101,11 +53,11 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
       off -= off % 4096;
       size = 4096;
     }
-    current(img, off, a, size);
-    current(img, off, b, size);
+    unit_current_bytes(img, off, a, size);
+    unit_current_bytes(img, off, b, size);
     assert_int_equal(vhdxlog_overlay_read_indexed(&index, off, a, size, &err),
                      VHDXLOG_OK);
-    assert_int_equal(vhdxlog_overlay_read(&l.plan, off, b, size, &err),
+    assert_int_equal(vhdxlog_overlay_read(&x.l.plan, off, b, size, &err),
                      VHDXLOG_OK);
     assert_memory_equal(a, b, size);
     if (off < want->size) {
@@ -113,21 +65,21 @@ static void check_indexed(const vtk_image *img, const vtk_image *want,
       assert_memory_equal(a, want->data + (size_t)off, n);
     }
   }
-  assert_int_equal(f.writes, 0);
+  assert_int_equal(x.f.writes, 0);
   free(scratch);
   free(a);
   free(b);
-  vhdxlog_loaded_free(&l);
-  vtk_mem_close(&f);
+  unit_unload(&x);
 }
 
 /* Model, real replay, linear and indexed overlay all agree. */
 static void check_all(const vtk_image *img, const vtk_entry *entries, size_t n,
                       uint64_t seed) {
   vtk_image want, got;
-  uint64_t writes;
+  vhdxlog_replay_result res;
   vtk_model_replay(img, entries, n, &want);
-  real_replay(img, &got, &writes);
+  unit_real_replay(img, 256u * VTK_MIB, &got, &res);
+  assert_true(res.replayed);
   assert_bytes_equal(got.data, got.size, want.data, want.size, "replay");
   check_indexed(img, &want, seed, 300);
   vtk_image_free(&got);
@@ -148,22 +100,17 @@ static void test_index_of_clean_image_is_identity(void **state) {
   (void)state;
   vtk_image_spec spec;
   vtk_image img;
-  vtk_mem_file f;
-  vhdxlog_io io;
-  vhdxlog_loaded l;
+  unit_loaded x;
   vhdxlog_error err;
   vhdxlog_overlay_index index;
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
-  assert_int_equal(vtk_mem_open(&f, img.data, (size_t)img.size, img.size), 0);
-  vtk_mem_io(&f, &io);
-  memset(&l, 0, sizeof(l));
-  assert_int_equal(vhdxlog_load(&io, &l, &err), VHDXLOG_OK);
-  assert_int_equal(vhdxlog_overlay_index_size(&l.plan), 0);
-  assert_int_equal(vhdxlog_overlay_index_build(&l.plan, NULL, 0, &index, &err),
-                   VHDXLOG_OK);
-  vhdxlog_loaded_free(&l);
-  vtk_mem_close(&f);
+  unit_load(&x, &img, img.size);
+  assert_int_equal(vhdxlog_overlay_index_size(&x.l.plan), 0);
+  assert_int_equal(
+      vhdxlog_overlay_index_build(&x.l.plan, NULL, 0, &index, &err),
+      VHDXLOG_OK);
+  unit_unload(&x);
   check_indexed(&img, &img, 5, 100);
   vtk_image_free(&img);
 }
@@ -231,7 +178,7 @@ static void test_replay_merges_zero_ranges(void **state) {
   static vtk_desc d[ENTRIES + 1][VTK_DESC_FIRST];
   uint8_t guid[16];
   uint8_t *log = calloc(1, VTK_MIB);
-  uint64_t writes;
+  vhdxlog_replay_result res;
   assert_non_null(log);
   vtk_guid(guid, 8123);
   vtk_image_spec_default(&spec);
@@ -254,11 +201,12 @@ static void test_replay_merges_zero_ranges(void **state) {
   vtk_image_put_log(&img, log, VTK_MIB, guid);
   free(log);
   vtk_model_replay(&img, e, ENTRIES + 1, &want);
-  real_replay(&img, &got, &writes);
+  unit_real_replay(&img, 256u * VTK_MIB, &got, &res);
+  assert_true(res.replayed);
   assert_bytes_equal(got.data, got.size, want.data, want.size, "replay");
   /* 3 header writes, 1 merged zero range, 1 data write, 1 data write,
    * 1 zero range: 1,011 descriptors, 7 calls. */
-  assert_int_equal(writes, 7);
+  assert_int_equal(res.writes, 7);
   check_indexed(&img, &want, 11, 200);
   vtk_image_free(&got);
   vtk_image_free(&want);

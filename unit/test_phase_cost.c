@@ -65,29 +65,21 @@ static void plan_armed_matches_classifier(void **state) {
   vtk_image_spec_default(&spec);
   vtk_image_build(&img, &spec);
   for (round = 0; round < ROUNDS; round++) {
-    vhdxlog_image image;
-    vhdxlog_log ctx;
-    vhdxlog_plan plan;
+    unit_plan p;
     vhdxlog_armed alone;
     vhdxlog_sequence seq;
     vhdxlog_error err;
 
     random_log(log, guid, &rng);
     vtk_image_put_log(&img, log, LOG_LEN, guid);
-    assert_int_equal(
-        vhdxlog_image_parse(img.data, (size_t)img.size, img.size, &image, &err),
-        VHDXLOG_OK);
-    assert_int_equal(vhdxlog_log_init(&ctx, img.data + image.log_offset,
-                                      image.log_length, image.log_guid),
-                     VHDXLOG_OK);
-    vhdxlog_plan_init_policy(&plan, &image, &ctx, VHDXLOG_POLICY_FORCE_CLEAR,
-                             &err);
-    if (vhdxlog_log_search(&ctx, &seq, &err) == VHDXLOG_E_LOG_NO_SEQUENCE) {
-      vhdxlog_log_classify_armed(&ctx, &alone);
-      assert_same_armed(&plan.armed, &alone);
-      kinds[plan.armed.kind]++;
+    unit_plan_of(&p, &img, VHDXLOG_POLICY_FORCE_CLEAR);
+    assert_int_equal(p.image.log_state, VHDXLOG_LOG_DIRTY);
+    if (vhdxlog_log_search(&p.log, &seq, &err) == VHDXLOG_E_LOG_NO_SEQUENCE) {
+      vhdxlog_log_classify_armed(&p.log, &alone);
+      assert_same_armed(&p.plan.armed, &alone);
+      kinds[p.plan.armed.kind]++;
     } else {
-      assert_int_equal(plan.armed.kind, VHDXLOG_ARMED_NOT);
+      assert_int_equal(p.plan.armed.kind, VHDXLOG_ARMED_NOT);
     }
   }
   /* The logs must reach every kind, not just find sequences. */

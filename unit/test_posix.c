@@ -340,28 +340,23 @@ static void test_posix_block_device_size_and_load(void **st) {
 #endif
 }
 
+/* Cases run on the sparse file of setup_sparse(). */
+#define ON_SPARSE(f)                                                           \
+  cmocka_unit_test_setup_teardown(f, setup_sparse, teardown_sparse)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_posix_read_whole_sparse_file,
-                                      setup_sparse, teardown_sparse),
-      cmocka_unit_test_setup_teardown(
-          test_posix_read_starting_and_ending_in_holes, setup_sparse,
-          teardown_sparse),
-      cmocka_unit_test_setup_teardown(
-          test_posix_read_starting_and_ending_in_data, setup_sparse,
-          teardown_sparse),
-      cmocka_unit_test_setup_teardown(
-          test_posix_read_small_across_data_and_hole, setup_sparse,
-          teardown_sparse),
-      cmocka_unit_test_setup_teardown(test_posix_read_past_end_fails,
-                                      setup_sparse, teardown_sparse),
+      ON_SPARSE(test_posix_read_whole_sparse_file),
+      ON_SPARSE(test_posix_read_starting_and_ending_in_holes),
+      ON_SPARSE(test_posix_read_starting_and_ending_in_data),
+      ON_SPARSE(test_posix_read_small_across_data_and_hole),
+      ON_SPARSE(test_posix_read_past_end_fails),
       cmocka_unit_test(test_posix_write_zeros_allocates_nothing_over_holes),
       cmocka_unit_test(test_posix_write_zeros_keeps_data_blocks),
       cmocka_unit_test(test_posix_replay_of_zeroed_hole_allocates_nothing),
       cmocka_unit_test(test_posix_open_fifo_is_refused_without_blocking),
       cmocka_unit_test(test_posix_open_refuses_directory_and_char_device),
-      cmocka_unit_test_setup_teardown(test_posix_open_leaves_file_blocking,
-                                      setup_sparse, teardown_sparse),
+      ON_SPARSE(test_posix_open_leaves_file_blocking),
       cmocka_unit_test(test_posix_block_device_size_and_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

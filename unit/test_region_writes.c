@@ -4,9 +4,7 @@
  * before any write, and convergent when a replay is cut or a table copy is
  * torn at 512-byte granularity. Expected bytes come from the testkit's
  * model (vtk_model_replay). */
-#include "mem_file.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define S 4096u
 #define TABLE_SECTORS (VTK_REGION_SIZE / S)
@@ -87,23 +85,11 @@ static int rt_teardown(void **state) {
 
 static vhdxlog_status replay_image(vtk_mem_file *f, int64_t fail_at,
                                    vhdxlog_error *err) {
-  vhdxlog_io io;
-  vhdxlog_loaded l;
-  vtk_mem_io(f, &io);
+  vhdxlog_replay_result res;
   f->fail_at_write = fail_at;
-  vhdxlog_status st = vhdxlog_load(&io, &l, err);
-  if (st == VHDXLOG_OK) {
-    uint8_t buf[S];
-    st = vhdxlog_replay(&l.plan, &io, buf, sizeof buf, NULL, err);
-  }
-  vhdxlog_loaded_free(&l);
+  vhdxlog_status st = unit_replay_mem(f, S, &res, err, NULL);
   f->fail_at_write = -1;
   return st;
-}
-
-static void open_copy(vtk_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE), 0);
-  f->fail_at_write = -1;
 }
 
 /* Replay a copy of `from` into *f (left open): it must succeed and leave
@@ -111,7 +97,7 @@ static void open_copy(vtk_mem_file *f, const vtk_image *img) {
 static void replay_to_want(const rt_case *c, const vtk_image *from,
                            vtk_mem_file *f) {
   vhdxlog_error err;
-  open_copy(f, from);
+  unit_mem_open(f, from, MAX_FILE);
   vhdxlog_status st = replay_image(f, -1, &err);
   if (st != VHDXLOG_OK)
     print_error("replay: %s at 0x%llx\n", vhdxlog_status_name(st),
@@ -145,7 +131,7 @@ static void test_region_tables_rewritten_through_log(void **state) {
 static void test_plan_shows_replayed_region_tables(void **state) {
   rt_case *c = *state;
   vtk_mem_file f;
-  open_copy(&f, &c->img);
+  unit_mem_open(&f, &c->img, MAX_FILE);
   vhdxlog_io io;
   vtk_mem_io(&f, &io);
   vhdxlog_loaded l;
@@ -197,7 +183,7 @@ static void test_replay_refused_when_replayed_tables_invalid(void **state) {
   vtk_image_free(&c->img);
   rt_put_image(c);
   vtk_mem_file f;
-  open_copy(&f, &c->img);
+  unit_mem_open(&f, &c->img, MAX_FILE);
   vhdxlog_error err;
   assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_E_NO_VALID_REGION_TABLE);
   assert_int_equal(err.offset, VTK_REGION1);
@@ -233,7 +219,7 @@ test_region_replay_converges_after_cut_at_every_write(void **state) {
   vtk_mem_close(&f);
   assert_true(total > 2 * TABLE_SECTORS);
   for (uint64_t k = 0; k < total; k++) {
-    open_copy(&f, &c->img);
+    unit_mem_open(&f, &c->img, MAX_FILE);
     assert_int_equal(replay_image(&f, (int64_t)k, &err), VHDXLOG_E_IO);
     assert_int_equal(replay_image(&f, -1, &err), VHDXLOG_OK);
     assert_memory_equal(f.data, c->want.data, (size_t)c->want.size);
@@ -288,25 +274,20 @@ static void test_region_tables_torn_at_512_bytes_converge(void **state) {
   }
 }
 
+#define ON_BOTH_COPIES(f)                                                      \
+  cmocka_unit_test_setup_teardown(f, rt_setup_both, rt_teardown)
+#define ON_COPY_ONE(f)                                                         \
+  cmocka_unit_test_setup_teardown(f, rt_setup_first, rt_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_region_tables_rewritten_through_log,
-                                      rt_setup_both, rt_teardown),
-      cmocka_unit_test_setup_teardown(test_plan_shows_replayed_region_tables,
-                                      rt_setup_both, rt_teardown),
-      cmocka_unit_test_setup_teardown(test_torn_tables_recovered_from_log,
-                                      rt_setup_both, rt_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_replay_refused_when_replayed_tables_invalid, rt_setup_both,
-          rt_teardown),
-      cmocka_unit_test_setup_teardown(test_one_copy_rewritten, rt_setup_first,
-                                      rt_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_region_replay_converges_after_cut_at_every_write, rt_setup_both,
-          rt_teardown),
-      cmocka_unit_test_setup_teardown(
-          test_region_tables_torn_at_512_bytes_converge, rt_setup_both,
-          rt_teardown),
+      ON_BOTH_COPIES(test_region_tables_rewritten_through_log),
+      ON_BOTH_COPIES(test_plan_shows_replayed_region_tables),
+      ON_BOTH_COPIES(test_torn_tables_recovered_from_log),
+      ON_BOTH_COPIES(test_replay_refused_when_replayed_tables_invalid),
+      ON_COPY_ONE(test_one_copy_rewritten),
+      ON_BOTH_COPIES(test_region_replay_converges_after_cut_at_every_write),
+      ON_BOTH_COPIES(test_region_tables_torn_at_512_bytes_converge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,51 +2,10 @@
 /* Replay through the io/ memory backend: expected bytes from the testkit's
  * model, header state, crash injection at every write (with and without
  * loss of unflushed writes), and rejected inputs leaving the file as is. */
-#include "mem_file.h"
 #include "scenarios.h"
-#include "unit_common.h"
-#include "vhdxlog_io.h"
+#include "unit_mem.h"
 
 #define MAX_FILE (64u * VTK_MIB)
-
-static void open_mem(vtk_mem_file *f, const vtk_image *img) {
-  assert_int_equal(vtk_mem_open(f, img->data, (size_t)img->size, MAX_FILE), 0);
-  f->fail_at_write = -1;
-}
-
-/* Load and replay through `io`. *plan_flags gets the loaded plan's
- * (replay, complete_header_update, need_file_write_guid) when non-NULL. */
-static vhdxlog_status load_and_replay(const vhdxlog_io *io, size_t bufsize,
-                                      vhdxlog_replay_result *res,
-                                      vhdxlog_error *err, int plan_flags[3]) {
-  vhdxlog_loaded l;
-  memset(&l, 0, sizeof(l));
-  memset(res, 0, sizeof(*res));
-  memset(err, 0, sizeof(*err));
-  vhdxlog_status st = vhdxlog_load(io, &l, err);
-  if (st == VHDXLOG_OK) {
-    assert_true(l.plan_ready);
-    if (plan_flags) {
-      plan_flags[0] = l.plan.replay;
-      plan_flags[1] = l.plan.complete_header_update;
-      plan_flags[2] = l.plan.need_file_write_guid;
-    }
-    uint8_t *buf = malloc(bufsize);
-    assert_non_null(buf);
-    st = vhdxlog_replay(&l.plan, io, buf, bufsize, res, err);
-    free(buf);
-  }
-  vhdxlog_loaded_free(&l);
-  return st;
-}
-
-static vhdxlog_status replay_mem(vtk_mem_file *f, size_t bufsize,
-                                 vhdxlog_replay_result *res, vhdxlog_error *err,
-                                 int plan_flags[3]) {
-  vhdxlog_io io;
-  vtk_mem_io(f, &io);
-  return load_and_replay(&io, bufsize, res, err, plan_flags);
-}
 
 static void assert_file(const vtk_mem_file *f, const vtk_image *want,
                         const char *what) {
@@ -64,8 +23,8 @@ typedef struct run {
 } run;
 
 static vhdxlog_status run_replay(run *r, const vtk_image *img, size_t bufsize) {
-  open_mem(&r->f, img);
-  return replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
+  unit_mem_open(&r->f, img, MAX_FILE);
+  return unit_replay_mem(&r->f, bufsize, &r->res, &r->err, r->flags);
 }
 
 /* The replay of `img` succeeds and leaves `want`. */
@@ -164,10 +123,11 @@ static void test_replay_result_independent_of_buffer_size(void **state) {
 static void test_replay_rejects_buffer_smaller_than_sector(void **state) {
   vtk_scenario *s = *state;
   vtk_mem_file f;
-  open_mem(&f, &s->img);
+  unit_mem_open(&f, &s->img, MAX_FILE);
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 4095, &res, &err, NULL), VHDXLOG_E_ARGUMENT);
+  assert_int_equal(unit_replay_mem(&f, 4095, &res, &err, NULL),
+                   VHDXLOG_E_ARGUMENT);
   assert_int_equal(f.writes, 0);
   assert_file(&f, &s->img, "untouched");
   vtk_mem_close(&f);
@@ -286,9 +246,9 @@ static void crash_at_every_write(int which) {
   uint64_t total = writes_of(&s->img);
   assert_true(total >= 3);
   for (uint64_t k = 0; k < total; k++) {
-    open_mem(&f, &s->img);
+    unit_mem_open(&f, &s->img, MAX_FILE);
     f.fail_at_write = (int64_t)k;
-    vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+    vhdxlog_status st = unit_replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_E_IO)
       print_error("%s: crash at write %llu gave %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
@@ -297,7 +257,7 @@ static void crash_at_every_write(int which) {
     assert_int_equal(f.writes, k);
     f.fail_at_write = -1;
     int flags[3];
-    st = replay_mem(&f, 8192, &res, &err, flags);
+    st = unit_replay_mem(&f, 8192, &res, &err, flags);
     if (st != VHDXLOG_OK)
       print_error("%s: re-run after crash at write %llu: %s\n", s->name,
                   (unsigned long long)k, vhdxlog_status_name(st));
@@ -331,14 +291,15 @@ static void test_replay_survives_crash_during_recovery(void **state) {
   uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k < total; k++) {
     for (uint64_t j = 0; j < total; j++) {
-      open_mem(&f, &x.s.img);
+      unit_mem_open(&f, &x.s.img, MAX_FILE);
       f.fail_at_write = (int64_t)k;
-      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_E_IO);
+      assert_int_equal(unit_replay_mem(&f, 8192, &res, &err, NULL),
+                       VHDXLOG_E_IO);
       f.fail_at_write = (int64_t)(f.writes + j);
-      vhdxlog_status st = replay_mem(&f, 8192, &res, &err, NULL);
+      vhdxlog_status st = unit_replay_mem(&f, 8192, &res, &err, NULL);
       assert_true(st == VHDXLOG_OK || st == VHDXLOG_E_IO);
       f.fail_at_write = -1;
-      assert_int_equal(replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
+      assert_int_equal(unit_replay_mem(&f, 8192, &res, &err, NULL), VHDXLOG_OK);
       assert_file(&f, &x.want, "double crash");
       vtk_mem_close(&f);
     }
@@ -482,7 +443,7 @@ static void crash_with_lost_cache(int which, int keep_last) {
   vhdxlog_error err;
   uint64_t total = writes_of(&x.s.img);
   for (uint64_t k = 0; k <= total; k++) {
-    open_mem(&f, &x.s.img);
+    unit_mem_open(&f, &x.s.img, MAX_FILE);
     jfile jf;
     memset(&jf, 0, sizeof(jf));
     jf.f = &f;
@@ -490,11 +451,11 @@ static void crash_with_lost_cache(int which, int keep_last) {
     jf.fail_at = (int64_t)k;
     vhdxlog_io io = {&jf,        j_read,     j_write, j_write_zeros,
                      j_get_size, j_set_size, j_flush};
-    vhdxlog_status st = load_and_replay(&io, 8192, &res, &err, NULL);
+    vhdxlog_status st = unit_load_and_replay(&io, 8192, &res, &err, NULL);
     assert_true(st == (k < total ? VHDXLOG_E_IO : VHDXLOG_OK));
     j_power_loss(&jf, keep_last);
     free(jf.j);
-    st = replay_mem(&f, 8192, &res, &err, NULL);
+    st = unit_replay_mem(&f, 8192, &res, &err, NULL);
     if (st != VHDXLOG_OK)
       print_error("%s: crash at %llu (keep_last %d), re-run: %s\n", x.s.name,
                   (unsigned long long)k, keep_last, vhdxlog_status_name(st));
@@ -536,15 +497,11 @@ static void expect_rejected(const vtk_image *img, vhdxlog_status want,
 }
 
 static void test_replay_rejects_file_shorter_than_flushed_offset(void **state) {
-  (void)state;
-  vtk_scenario s;
-  vtk_scenario_build(
-      &s, VTK_SC_SINGLE); /* FlushedFileOffset 4 MiB = the file size */
-  vtk_image_resize(&s.img, 4u * VTK_MIB - 4096);
+  vtk_scenario *s = *state; /* FlushedFileOffset 4 MiB = the file size */
+  vtk_image_resize(&s->img, 4u * VTK_MIB - 4096);
   vhdxlog_error err;
-  expect_rejected(&s.img, VHDXLOG_E_FILE_TRUNCATED, &err);
+  expect_rejected(&s->img, VHDXLOG_E_FILE_TRUNCATED, &err);
   assert_int_equal(err.offset, 4u * VTK_MIB - 4096); /* the file size */
-  vtk_scenario_free(&s);
 }
 
 static void test_replay_rejects_flushed_offset_beyond_end(void **state) {
@@ -609,43 +566,76 @@ static void target_image_at(vtk_image *img, vtk_desc bad, vtk_scenario *s,
   free(log);
 }
 
-/* The default layout: log at [1, 2) MiB, right after the first 1 MiB. */
-static void target_image(vtk_image *img, vtk_desc bad, vtk_scenario *s) {
-  target_image_at(img, bad, s, VTK_MIB);
-}
+/* Descriptor 1 of target_image_at()'s entry, with the log at `log_offset`:
+ * replayed to the testkit model's bytes, or refused (E_DESCRIPTOR_TARGET
+ * naming the entry and descriptor 1) when it writes into the first 1 MiB
+ * or the log. */
+typedef struct target_case {
+  const char *name;
+  uint64_t log_offset;
+  vtk_desc d;
+  int ok;
+} target_case;
 
-static void
-test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB;
-  vtk_desc bad[] = {
-      vtk_data(M + 12288, 5),         /* inside the log */
-      vtk_data(2 * M - 4096, 5),      /* the log's last sector */
-      vtk_zero(M - 4096, 8192),       /* across the log's start */
-      vtk_zero(0, 4 * M),             /* everything */
-      vtk_data(65536, 5),             /* header 1 */
-      vtk_zero(61440, 8192),          /* across header 1's start */
-      vtk_data(131072 + 61440, 5),    /* the end of header 2's slot */
-      vtk_data(131072, 5),            /* header 2 */
-      vtk_data(0, 5),                 /* the file identifier */
-      vtk_data(32768, 5),             /* the identifier's unused part */
-      vtk_data(61440, 5),             /* just before header 1 */
-      vtk_data(196608 - 4096, 5),     /* just before region table 1 */
-      vtk_data(327680, 5),            /* just after region table 2 (reserved) */
-      vtk_zero(262144, 65536 + 4096), /* region table 2 and on */
-      vtk_data(M - 4096, 5),          /* the last sector of the first 1 MiB */
-      vtk_zero(4096, 4096),           /* a zero range in the identifier */
-  };
-  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    vtk_image img;
-    vtk_scenario s;
-    target_image(&img, bad[i], &s);
+#define M ((uint64_t)VTK_MIB)
+#define DATA(off)                                                              \
+  { VTK_DATA, off, 0, NULL, 5 }
+#define ZERO(off, len)                                                         \
+  { VTK_ZERO, off, len, NULL, 0 }
+#define REFUSED "test_replay_rejects_descriptor_targeting_first_mib_or_log: "
+#define ALLOWED "test_replay_allows_descriptors_outside_protected_ranges: "
+#define AWAY "test_replay_protects_log_away_from_first_mib: "
+static const target_case target_cases[] = {
+    {REFUSED "inside the log", M, DATA(M + 12288), 0},
+    {REFUSED "the log's last sector", M, DATA(2 * M - 4096), 0},
+    {REFUSED "across the log's start", M, ZERO(M - 4096, 8192), 0},
+    {REFUSED "everything", M, ZERO(0, 4 * M), 0},
+    {REFUSED "header 1", M, DATA(65536), 0},
+    {REFUSED "across header 1's start", M, ZERO(61440, 8192), 0},
+    {REFUSED "the end of header 2's slot", M, DATA(131072 + 61440), 0},
+    {REFUSED "header 2", M, DATA(131072), 0},
+    {REFUSED "the file identifier", M, DATA(0), 0},
+    {REFUSED "the identifier's unused part", M, DATA(32768), 0},
+    {REFUSED "just before header 1", M, DATA(61440), 0},
+    {REFUSED "just before region table 1", M, DATA(196608 - 4096), 0},
+    {REFUSED "just after region table 2 (reserved)", M, DATA(327680), 0},
+    {REFUSED "region table 2 and on", M, ZERO(262144, 65536 + 4096), 0},
+    {REFUSED "the last sector of the first 1 MiB", M, DATA(M - 4096), 0},
+    {REFUSED "a zero range in the identifier", M, ZERO(4096, 4096), 0},
+    {ALLOWED "starts where the log ends", M, DATA(2 * M), 1},
+    {ALLOWED "zero length overlaps nothing", M, ZERO(65536, 0), 1},
+    {ALLOWED "zero length at 0", M, ZERO(0, 0), 1},
+    {ALLOWED "zero length in the log", M, ZERO(M + 4096, 0), 1},
+    {ALLOWED "past the end and LastFileOffset", M, DATA(9 * M), 1},
+    {ALLOWED "zeros past the end extend too", M, ZERO(10 * M, 8192), 1},
+    {ALLOWED "a no-op: grows nothing", M, ZERO(10 * M, 0), 1},
+    /* the log at [6, 7) MiB */
+    {AWAY "ends where the log starts", 6 * M, DATA(6 * M - 4096), 1},
+    {AWAY "starts where the log ends", 6 * M, DATA(7 * M), 1},
+    {AWAY "zeros across the log's start", 6 * M, ZERO(6 * M - 4096, 8192), 0},
+    {AWAY "the log's last sector", 6 * M, DATA(7 * M - 4096), 0},
+    {AWAY "zeros over the whole log", 6 * M, ZERO(5 * M, 2 * M), 0},
+    {AWAY "the first byte past the first 1 MiB", 6 * M, DATA(M), 1},
+};
+
+static void test_replay_target_case(void **state) {
+  const target_case *t = *state;
+  vtk_image img, want;
+  vtk_scenario s;
+  target_image_at(&img, t->d, &s, t->log_offset);
+  if (t->ok) {
+    vtk_model_replay(&img, s.active, 1, &want);
+    run r;
+    run_expect(&r, &img, 65536, &want, t->name);
+    vtk_mem_close(&r.f);
+    vtk_image_free(&want);
+  } else {
     vhdxlog_error err;
     expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
     assert_int_equal(err.offset, 8192); /* the entry's log offset */
     assert_int_equal(err.index, 1);
-    vtk_image_free(&img);
   }
+  vtk_image_free(&img);
 }
 
 /* Our 2^62 bound is the plan's (RULES.md "Plan" 1): the newest sequence
@@ -653,7 +643,6 @@ test_replay_rejects_descriptor_targeting_first_mib_or_log(void **state) {
  * older sequence that keeps within the bound. */
 static void test_plan_refuses_active_sequence_past_bound(void **state) {
   (void)state;
-  const uint64_t M = VTK_MIB;
   static const struct {
     int field; /* 0: a descriptor, 1: FlushedFileOffset, 2: LastFileOffset */
     vhdxlog_status cause;
@@ -691,68 +680,6 @@ static void test_plan_refuses_active_sequence_past_bound(void **state) {
     assert_int_equal(err.cause, c[i].cause);
     assert_int_equal(err.offset, 65536);
     assert_int_equal(err.index, c[i].index);
-    vtk_image_free(&img);
-  }
-}
-
-static void
-test_replay_allows_descriptors_outside_protected_ranges(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB;
-  vtk_desc ok[] = {
-      vtk_data(2 * M, 5), /* starts where the log ends */
-      vtk_zero(65536, 0), /* zero length overlaps nothing */
-      vtk_zero(0, 0),         vtk_zero(M + 4096, 0),
-      vtk_data(9 * M, 5),     /* past the end and LastFileOffset */
-      vtk_zero(10 * M, 8192), /* zeros past the end extend too */
-      vtk_zero(10 * M, 0),    /* a no-op: grows nothing */
-  };
-  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-    vtk_image img, want;
-    vtk_scenario s;
-    target_image(&img, ok[i], &s);
-    vtk_model_replay(&img, s.active, 1, &want);
-    run r;
-    run_expect(&r, &img, 65536, &want, "next to a protected range");
-    vtk_mem_close(&r.f);
-    vtk_image_free(&want);
-    vtk_image_free(&img);
-  }
-}
-
-static void test_replay_protects_log_away_from_first_mib(void **state) {
-  (void)state;
-  const uint64_t M = VTK_MIB, L = 6 * M; /* log at [6, 7) MiB */
-  static const struct {
-    uint64_t off, len; /* len 0: data descriptor */
-    int ok;
-  } c[] = {
-      {6 * M - 4096, 0, 1},    /* ends where the log starts */
-      {7 * M, 0, 1},           /* starts where the log ends */
-      {6 * M - 4096, 8192, 0}, /* zeros across the log's start */
-      {7 * M - 4096, 0, 0},    /* the log's last sector */
-      {5 * M, 2 * M, 0},       /* zeros over the whole log */
-      {M, 0, 1},               /* the first byte past the first 1 MiB */
-  };
-  for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-    vtk_image img;
-    vtk_scenario s;
-    vtk_desc d =
-        c[i].len ? vtk_zero(c[i].off, c[i].len) : vtk_data(c[i].off, 7);
-    target_image_at(&img, d, &s, L);
-    if (c[i].ok) {
-      vtk_image want;
-      vtk_model_replay(&img, s.active, 1, &want);
-      run r;
-      run_expect(&r, &img, 65536, &want, "next to the log");
-      vtk_mem_close(&r.f);
-      vtk_image_free(&want);
-    } else {
-      vhdxlog_error err;
-      expect_rejected(&img, VHDXLOG_E_DESCRIPTOR_TARGET, &err);
-      assert_int_equal(err.offset, 8192);
-      assert_int_equal(err.index, 1);
-    }
     vtk_image_free(&img);
   }
 }
@@ -832,33 +759,9 @@ static void test_replay_reports_target_in_later_entry(void **state) {
 
 /* --- the plan, without I/O ------------------------------------------------ */
 
-typedef struct planned {
-  vhdxlog_image image;
-  vhdxlog_log log;
-  vhdxlog_plan plan;
-  vhdxlog_error err;
-} planned;
-
-static vhdxlog_status plan_for(const vtk_image *img, planned *p) {
-  memset(p, 0, sizeof(*p));
-  assert_int_equal(
-      vhdxlog_image_parse(img->data, VTK_MIB, img->size, &p->image, &p->err),
-      VHDXLOG_OK);
-  const vhdxlog_log *log = NULL;
-  if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
-    assert_int_equal(vhdxlog_log_init(&p->log,
-                                      img->data + (size_t)p->image.log_offset,
-                                      p->image.log_length, p->image.log_guid),
-                     VHDXLOG_OK);
-    log = &p->log;
-  }
-  return vhdxlog_plan_init(&p->plan, &p->image, log, &p->err);
-}
-
 static void
 test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   (void)state;
-  const uint64_t M = VTK_MIB;
   static const struct {
     uint64_t data_at, last, want;
   } c[] = {
@@ -872,9 +775,10 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   {
     vtk_image img;
     vtk_scenario s;
-    target_image(&img, vtk_zero(10 * M, 0), &s);
-    planned p;
-    assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+    target_image_at(&img, vtk_zero(10 * M, 0), &s, VTK_MIB);
+    unit_plan p;
+    assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT),
+                     VHDXLOG_OK);
     assert_int_equal(p.plan.replayed_size, 4 * M);
     assert_int_equal(p.plan.seq.max_write_end, 2 * M + 8192);
     vtk_image_free(&img);
@@ -882,13 +786,13 @@ test_plan_replayed_size_is_max_of_size_writes_and_last(void **state) {
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
     vtk_image img;
     vtk_scenario s;
-    target_image(&img, vtk_data(c[i].data_at, 9), &s);
+    target_image_at(&img, vtk_data(c[i].data_at, 9), &s, VTK_MIB);
     /* rewrite the entry with the case's LastFileOffset */
     uint8_t *log = img.data + VTK_MIB;
     vtk_put_le64(log + 8192 + 56, c[i].last);
     vtk_entry_fix_checksum(log, VTK_MIB, 8192);
-    planned p;
-    vhdxlog_status st = plan_for(&img, &p);
+    unit_plan p;
+    vhdxlog_status st = unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT);
     assert_int_equal(st, VHDXLOG_OK);
     assert_int_equal(p.plan.replay, 1);
     assert_int_equal(p.plan.replayed_size, c[i].want);
@@ -903,14 +807,15 @@ static void test_plan_checks_targets_before_file_size(void **state) {
   (void)state;
   vtk_image img;
   vtk_scenario s;
-  target_image(&img, vtk_data(65536, 5), &s);
+  target_image_at(&img, vtk_data(65536, 5), &s, VTK_MIB);
   uint8_t *log = img.data + VTK_MIB;
   vtk_put_le64(log + 8192 + 48, 16u * VTK_MIB); /* FlushedFileOffset */
   vtk_entry_fix_checksum(log, VTK_MIB, 8192);
-  planned p;
-  assert_int_equal(plan_for(&img, &p), VHDXLOG_E_DESCRIPTOR_TARGET);
-  assert_int_equal(p.err.offset, 8192);
-  assert_int_equal(p.err.index, 1);
+  unit_plan p;
+  assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT),
+                   VHDXLOG_E_DESCRIPTOR_TARGET);
+  assert_int_equal(p.error.offset, 8192);
+  assert_int_equal(p.error.index, 1);
   vtk_image_free(&img);
 }
 
@@ -918,8 +823,8 @@ static void test_plan_of_clean_image_needs_no_log(void **state) {
   (void)state;
   vtk_image img;
   vtk_image_build_default(&img);
-  planned p;
-  assert_int_equal(plan_for(&img, &p), VHDXLOG_OK);
+  unit_plan p;
+  assert_int_equal(unit_plan_of(&p, &img, VHDXLOG_POLICY_DEFAULT), VHDXLOG_OK);
   assert_int_equal(p.plan.replay, 0);
   assert_int_equal(p.plan.complete_header_update, 0);
   assert_int_equal(p.plan.replayed_size, img.size);
@@ -945,8 +850,9 @@ static void test_plan_final_headers_match_model(void **state) {
     vtk_scenario_build(&s, which);
     vtk_image want;
     vtk_model_replay(&s.img, s.active, s.n_active, &want);
-    planned p;
-    assert_int_equal(plan_for(&s.img, &p), VHDXLOG_OK);
+    unit_plan p;
+    assert_int_equal(unit_plan_of(&p, &s.img, VHDXLOG_POLICY_DEFAULT),
+                     VHDXLOG_OK);
     assert_memory_equal(p.plan.final_headers[0], vtk_header(&want, 0), 4096);
     assert_memory_equal(p.plan.final_headers[1], vtk_header(&want, 1), 4096);
     uint8_t fwg[16];
@@ -967,10 +873,10 @@ static void test_replay_reports_io_error_when_file_cannot_grow(void **state) {
   f.fail_at_write = -1;
   vhdxlog_replay_result res;
   vhdxlog_error err;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_E_IO);
+  assert_int_equal(unit_replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_E_IO);
   /* the log is still there: a later run with room completes */
   f.max_size = MAX_FILE;
-  assert_int_equal(replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
+  assert_int_equal(unit_replay_mem(&f, 65536, &res, &err, NULL), VHDXLOG_OK);
   assert_file(&f, &x.want, "after growth failure");
   vtk_mem_close(&f);
   expected_free(&x);
@@ -991,18 +897,15 @@ int main(void) {
       cmocka_unit_test(test_replay_completes_interrupted_header_update),
       cmocka_unit_test(test_replay_survives_crash_during_recovery),
       cmocka_unit_test(test_replay_crash_losing_unflushed_writes),
-      cmocka_unit_test(test_replay_rejects_file_shorter_than_flushed_offset),
+      unit_test_on_scenario(
+          test_replay_rejects_file_shorter_than_flushed_offset, VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_flushed_offset_beyond_end,
                             VTK_SC_WRAPPED_MULTI),
       unit_test_on_scenario(test_replay_rejects_file_cut_inside_log,
                             VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_corrupt_headers, VTK_SC_SINGLE),
       unit_test_on_scenario(test_replay_rejects_corrupt_log, VTK_SC_SINGLE),
-      cmocka_unit_test(
-          test_replay_rejects_descriptor_targeting_first_mib_or_log),
-      cmocka_unit_test(test_replay_allows_descriptors_outside_protected_ranges),
       cmocka_unit_test(test_plan_refuses_active_sequence_past_bound),
-      cmocka_unit_test(test_replay_protects_log_away_from_first_mib),
       unit_test_on_scenario(test_replay_reports_target_in_later_entry,
                             VTK_SC_WRAPPED_MULTI),
       cmocka_unit_test(test_replay_refuses_header_updates_that_wrap_sequence),
@@ -1022,6 +925,8 @@ int main(void) {
        test_replay_scenario_matches_model},
       {"test_replay_crash_at_every_write", test_replay_crash_at_every_write},
   };
-  return unit_run("tests", fixed, sizeof(fixed) / sizeof(fixed[0]), each,
-                  sizeof(each) / sizeof(each[0]));
+  static const unit_table tables[] = {
+      UNIT_TABLE(test_replay_target_case, target_cases)};
+  return unit_run(fixed, UNIT_COUNT(fixed), each, UNIT_COUNT(each), tables,
+                  UNIT_COUNT(tables), NULL);
 }

@@ -26,24 +26,50 @@ typedef struct unit_family {
   CMUnitTestFunction f;
 } unit_family;
 
-/* Run the `n` cases of `fixed`, then every family on every scenario. */
-static inline int unit_run(const char *group, const struct CMUnitTest *fixed,
-                           size_t n, const unit_family *fam, size_t nfam) {
-  size_t total = n + nfam * VTK_SC_COUNT, k = n;
+/* A table whose every row is one cmocka case: the row's first member is its
+ * name (a string), and `f` runs it with the row as its state, so a failing
+ * row is named in cmocka's report. */
+typedef struct unit_table {
+  CMUnitTestFunction f;
+  const void *rows;
+  size_t count, size;
+} unit_table;
+
+#define UNIT_TABLE(f, rows)                                                    \
+  { f, rows, sizeof(rows) / sizeof((rows)[0]), sizeof((rows)[0]) }
+#define UNIT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Run the `n` cases of `fixed`, every family on every scenario, then every
+ * row of every table, as one group named "tests". */
+static inline int unit_run(const struct CMUnitTest *fixed, size_t n,
+                           const unit_family *fam, size_t nfam,
+                           const unit_table *tab, size_t ntab,
+                           CMFixtureFunction group_setup) {
+  size_t total = n + nfam * VTK_SC_COUNT;
+  for (size_t i = 0; i < ntab; i++)
+    total += tab[i].count;
   struct CMUnitTest *t = calloc(total, sizeof(*t));
-  char(*names)[96] = calloc(total, sizeof(*names));
+  char(*names)[96] = calloc(nfam * VTK_SC_COUNT + 1, sizeof(*names));
   assert_non_null(t);
   assert_non_null(names);
   memcpy(t, fixed, n * sizeof(*t));
   for (size_t i = 0; i < nfam; i++)
-    for (int sc = 0; sc < VTK_SC_COUNT; sc++, k++) {
-      snprintf(names[k], sizeof(names[k]), "%s: %s", fam[i].name,
+    for (int sc = 0; sc < VTK_SC_COUNT; sc++, n++) {
+      char *name = names[i * VTK_SC_COUNT + (size_t)sc];
+      snprintf(name, sizeof(names[0]), "%s: %s", fam[i].name,
                vtk_scenario_name(sc));
-      t[k].name = names[k];
-      t[k].test_func = fam[i].f;
-      t[k].initial_state = (void *)(intptr_t)sc;
+      t[n].name = name;
+      t[n].test_func = fam[i].f;
+      t[n].initial_state = (void *)(intptr_t)sc;
     }
-  int rc = _cmocka_run_group_tests(group, t, total, NULL, NULL);
+  for (size_t i = 0; i < ntab; i++)
+    for (size_t r = 0; r < tab[i].count; r++, n++) {
+      const char *row = (const char *)tab[i].rows + r * tab[i].size;
+      t[n].name = *(const char *const *)(const void *)row;
+      t[n].test_func = tab[i].f;
+      t[n].initial_state = (void *)(uintptr_t)row;
+    }
+  int rc = _cmocka_run_group_tests("tests", t, total, group_setup, NULL);
   free(names);
   free(t);
   return rc;
@@ -73,14 +99,40 @@ static inline int unit_scenario_teardown(void **state) {
   cmocka_unit_test_prestate_setup_teardown(                                    \
       f, unit_scenario_setup, unit_scenario_teardown, UNIT_SC(which))
 
-/* A log context over `log` (the library needs no scratch: O(1) init). */
-typedef struct ulog {
-  vhdxlog_log ctx;
-} ulog;
-
-static inline void ulog_init(ulog *l, const uint8_t *log, uint32_t len,
+/* A log context over `log`; the init must succeed. */
+static inline void ulog_init(vhdxlog_log *l, const uint8_t *log, uint32_t len,
                              const uint8_t guid[16]) {
-  assert_int_equal(vhdxlog_log_init(&l->ctx, log, len, guid), VHDXLOG_OK);
+  assert_int_equal(vhdxlog_log_init(l, log, len, guid), VHDXLOG_OK);
+}
+
+/* What the library makes of an image held in memory, without I/O: the
+ * parse (which must succeed), the log context when the log is dirty, and
+ * the plan under a policy. */
+typedef struct unit_plan {
+  vhdxlog_image image;
+  vhdxlog_log log;
+  vhdxlog_plan plan;
+  vhdxlog_error error;
+  vhdxlog_status status; /* the plan's */
+} unit_plan;
+
+static inline vhdxlog_status unit_plan_of(unit_plan *p, const vtk_image *img,
+                                          vhdxlog_policy policy) {
+  memset(p, 0, sizeof(*p));
+  assert_int_equal(
+      vhdxlog_image_parse(img->data, VTK_MIB, img->size, &p->image, &p->error),
+      VHDXLOG_OK);
+  const vhdxlog_log *log = NULL;
+  if (p->image.log_state == VHDXLOG_LOG_DIRTY) {
+    assert_int_equal(vhdxlog_log_init(&p->log,
+                                      img->data + (size_t)p->image.log_offset,
+                                      p->image.log_length, p->image.log_guid),
+                     VHDXLOG_OK);
+    log = &p->log;
+  }
+  p->status =
+      vhdxlog_plan_init_policy(&p->plan, &p->image, log, policy, &p->error);
+  return p->status;
 }
 
 static inline void assert_error(const vhdxlog_error *e, vhdxlog_status status,
