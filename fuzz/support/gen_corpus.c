@@ -68,26 +68,16 @@ static void put(buf *b, const void *data, size_t n) {
   b->n += n;
 }
 
-static void put_u8(buf *b, uint8_t v) { put(b, &v, 1); }
-
 static void put_u32(buf *b, uint32_t v) {
   uint8_t t[4];
   vtk_put_le32(t, v);
   put(b, t, 4);
 }
 
-static void path_of(char *out, size_t size, const char *target,
-                    const char *name) {
-  if (name != NULL)
-    snprintf(out, size, "%s/%s/seed-%s", corpus_dir, target, name);
-  else
-    snprintf(out, size, "%s/%s", corpus_dir, target);
-}
-
 static void emit(const char *target, const char *name, buf *b) {
   char path[1024];
   FILE *f;
-  path_of(path, sizeof(path), target, name);
+  snprintf(path, sizeof(path), "%s/%s/seed-%s", corpus_dir, target, name);
   f = fopen(path, "wb");
   if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0)
     die(path);
@@ -102,7 +92,7 @@ static void prepare(const char *target, int clean) {
   char dir[1024], path[2048];
   DIR *d;
   struct dirent *ent;
-  path_of(dir, sizeof(dir), target, NULL);
+  snprintf(dir, sizeof(dir), "%s/%s", corpus_dir, target);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     die(dir);
   if (!clean)
@@ -158,7 +148,7 @@ static void emit_log(const char *name, const uint8_t *log, uint32_t length,
   put(&b, log, length);
   emit("fuzz_search", name, &b);
 
-  put_u8(&b, repair);
+  put(&b, &repair, 1);
   put(&b, log_guid, 16);
   put(&b, log, length);
   emit("fuzz_log_repaired", name, &b);
@@ -456,6 +446,12 @@ static void emit_image(const char *name, const vtk_image *img) {
   emit_image_sized(name, img, img->size, VTK_HEADER1);
 }
 
+/* emit_image(), then the image freed. */
+static void emit_image_done(const char *name, vtk_image *img) {
+  emit_image(name, img);
+  vtk_image_free(img);
+}
+
 static void spec_clean(vtk_image_spec *s) {
   vtk_image_spec_default(s);
   s->fill_seed = 0; /* zeros past 1 MiB: they compress */
@@ -472,17 +468,13 @@ static void drop_region_tables(vtk_image *img, int from) {
     memset(vtk_region_table(img, w), 0, VTK_REGION_SIZE);
 }
 
-static void build(vtk_image *img, const vtk_image_spec *s) {
-  vtk_image_build(img, s);
-}
-
 /* A dirty image: the default layout with `n` entries written from log
  * offset `at`. */
 static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image_spec s;
   uint8_t *log = new_log(VTK_MIB);
   spec_clean(&s);
-  build(img, &s);
+  vtk_image_build(img, &s);
   drop_region_tables(img, 1);
   vtk_log_write_run(log, VTK_MIB, at, e, n);
   vtk_image_put_log(img, log, VTK_MIB, log_guid);
@@ -494,7 +486,7 @@ static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
 static void seed_spec(const char *name, const vtk_image_spec *s,
                       int drop_from) {
   vtk_image img;
-  build(&img, s);
+  vtk_image_build(&img, s);
   drop_region_tables(&img, drop_from);
   emit_image(name, &img);
   vtk_image_free(&img);
@@ -506,41 +498,37 @@ static void image_seeds(void) {
 
   /* The one seed with both region tables, as every real image has. */
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   emit_image("image-clean", &img);
   vtk_region_table(&img, 0)[100] ^= 1; /* copy 1 corrupt: copy 2 used */
-  emit_image("image-region1-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-region1-corrupt", &img);
 
   /* File identifier and size: nothing after the first bytes matters. */
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 0);
   memset(vtk_header(&img, 0), 0, VTK_HEADER_SIZE);
   memset(vtk_header(&img, 1), 0, VTK_HEADER_SIZE);
   emit_image("image-no-valid-header", &img);
   emit_image_sized("image-file-too-small", &img, VTK_MIB / 2, 0);
   memcpy(img.data, "vhdxfilf", 8);
-  emit_image("image-bad-signature", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-bad-signature", &img);
 
   /* Headers. */
   spec_clean(&s);
   s.header_seq[0] = 3;
   s.header_seq[1] = 2;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   emit_image("image-header1-current", &img);
   vtk_header(&img, 0)[100] ^= 1; /* checksum now wrong: header 2 used */
-  emit_image("image-header1-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header1-corrupt", &img);
 
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   vtk_header(&img, 1)[100] ^= 1; /* header 1 the only valid one */
-  emit_image("image-header2-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header2-corrupt", &img);
 
   spec_clean(&s);
   s.log_length = 0; /* a clean image without a log: allowed */
@@ -548,14 +536,13 @@ static void image_seeds(void) {
 
   spec_clean(&s);
   s.header_seq[0] = s.header_seq[1] = 5;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   emit_image("image-header-tie-identical", &img); /* QEMU's quirk */
   drop_region_tables(&img, 0);
   vtk_put_le32(vtk_header(&img, 1) + 100, 1);
   vtk_header_fix_checksum(&img, 1);
-  emit_image("image-header-tie-differs", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header-tie-differs", &img);
 
   spec_clean(&s);
   s.version = 2;
@@ -566,7 +553,7 @@ static void image_seeds(void) {
   vtk_guid(s.log_guid, 1);
   seed_spec("image-log-version", &s, 0);
   s.log_version = 0;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 0);
   emit_image_sized("image-log-beyond-file", &img, VTK_MIB + VTK_SECTOR, 0);
   vtk_image_free(&img);
@@ -581,7 +568,7 @@ static void image_seeds(void) {
 static void region_count_image(vtk_image *img, uint32_t count) {
   vtk_image_spec s;
   spec_clean(&s);
-  build(img, &s);
+  vtk_image_build(img, &s);
   drop_region_tables(img, 1);
   vtk_region_set_count(img, 0, count);
   vtk_region_fix_checksum(img, 0);
@@ -595,8 +582,7 @@ static void image_seeds_regions(void) {
   region_count_image(&img, 2048);
   emit_image("image-region-count", &img);
   vtk_region_table(&img, 0)[100] ^= 1;
-  emit_image("image-no-valid-region-table", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-no-valid-region-table", &img);
 
   spec_clean(&s);
   s.bat_offset = 2u * VTK_MIB + VTK_SECTOR;
@@ -625,8 +611,7 @@ static void image_seeds_regions(void) {
   seed_spec("image-region-unknown-optional", &s, 1);
 
   region_count_image(&img, 1);
-  emit_image("image-region-missing", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-region-missing", &img);
 
   spec_clean(&s);
   s.metadata_offset = 2u * VTK_MIB;
@@ -652,7 +637,7 @@ static void image_seeds_dirty(void) {
   s.header_seq[0] = 2;
   s.header_seq[1] = 1;
   memcpy(s.log_guid, log_guid, 16);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   {
     uint8_t fwg[16], zero[16], out[VTK_HEADER_SIZE];
@@ -664,8 +649,7 @@ static void image_seeds_dirty(void) {
     memcpy(vtk_header(&img, 1) + 16, fwg, 16);
     vtk_header_fix_checksum(&img, 1);
   }
-  emit_image("image-clean-interrupted-replay", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-clean-interrupted-replay", &img);
 
   /*
    * Dirty images: at least 1 MiB + the entries each (the log starts at
@@ -704,25 +688,19 @@ static void image_seeds_dirty(void) {
   d[2] = data_desc(VTK_HEADER1, 3);
   e[0] = entry(1, 0, d + 2, 1);
   dirty(&img, e, 1, 0);
-  emit_image("image-dirty-target-header", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-dirty-target-header", &img);
 }
 
-/* The same image for the differential targets and fuzz_load: their 4-byte
- * prefix (crash point and overlay range picks; zero: the defaults), then
- * the packed image. */
-static void emit_replay_seed(const char *name, const vtk_image *img,
-                             uint32_t picks) {
-  uint8_t prefix[4];
+/* The image as a seed of fuzz_image and, after a zero 4-byte prefix (crash
+ * point and overlay range picks: the defaults), of the differential targets
+ * and fuzz_load; then freed. */
+static void emit_everywhere(const char *name, vtk_image *img) {
+  static const uint8_t picks[4];
   size_t i;
-  vtk_put_le32(prefix, picks);
-  for (i = 0; i < 3; i++)
-    emit_packed(replay_targets[i], name, img, prefix, sizeof prefix);
-}
-
-static void emit_everywhere(const char *name, const vtk_image *img) {
   emit_image(name, img);
-  emit_replay_seed(name, img, 0);
+  for (i = 0; i < 3; i++)
+    emit_packed(replay_targets[i], name, img, picks, sizeof picks);
+  vtk_image_free(img);
 }
 
 /*
@@ -739,7 +717,6 @@ static void armed_and_plan_seeds(void) {
   /* Armed, nothing carries the GUID: cleared. */
   dirty(&img, e, 0, 0);
   emit_everywhere("image-armed-empty", &img);
-  vtk_image_free(&img);
 
   /* Armed, the entry torn (its checksum no longer matches): cleared. */
   d[0] = data_desc(2u * VTK_MIB, 1);
@@ -747,7 +724,6 @@ static void armed_and_plan_seeds(void) {
   dirty(&img, e, 1, 0);
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
   emit_everywhere("image-armed-torn", &img);
-  vtk_image_free(&img);
 
   /* Armed and damaged: a header field no writer writes; a checksummed entry
    * that breaks a rule; a valid entry outside a complete sequence. */
@@ -755,22 +731,18 @@ static void armed_and_plan_seeds(void) {
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0,
                   1);
   emit_everywhere("image-armed-damaged-header", &img);
-  vtk_image_free(&img);
   dirty(&img, e, 1, 0);
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
                   1);
   emit_everywhere("image-armed-damaged-checksum", &img);
-  vtk_image_free(&img);
   e[0].tail = 65536;
   dirty(&img, e, 1, 0);
   emit_everywhere("image-armed-incomplete", &img);
-  vtk_image_free(&img);
 
   /* Armed and cleared, but no region table is valid on disk. */
   dirty(&img, e, 0, 0);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_everywhere("image-armed-no-region-table", &img);
-  vtk_image_free(&img);
 
   /* The newest sequence writes past 2^62: refused, not replaced by the
    * older one. */
@@ -780,12 +752,10 @@ static void armed_and_plan_seeds(void) {
   e[1] = entry(9, 8192, d, 2);
   dirty(&img, e, 2, 0);
   emit_everywhere("image-limit-descriptor", &img);
-  vtk_image_free(&img);
   e[1] = entry(9, 8192, d, 1);
   e[1].last_file_offset = VTK_MAX_OFFSET + VTK_MIB;
   dirty(&img, e, 2, 0);
   emit_everywhere("image-limit-last-file-offset", &img);
-  vtk_image_free(&img);
 
   /* Region table 1 torn on disk, its first sector rewritten by the log:
    * judged on the replayed state, recovered. */
@@ -793,7 +763,7 @@ static void armed_and_plan_seeds(void) {
     vtk_image clean;
     vtk_image_spec sp;
     spec_clean(&sp);
-    build(&clean, &sp);
+    vtk_image_build(&clean, &sp);
     memcpy(sector, vtk_region_table(&clean, 0), VTK_SECTOR);
     vtk_image_free(&clean);
   }
@@ -803,13 +773,11 @@ static void armed_and_plan_seeds(void) {
   dirty(&img, e, 1, 0);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_everywhere("image-region-table-rewritten", &img);
-  vtk_image_free(&img);
 
   /* The log leaves no valid region table: refused before any write. */
   sector[200] ^= 1;
   dirty(&img, e, 1, 0);
   emit_everywhere("image-region-table-replayed-invalid", &img);
-  vtk_image_free(&img);
 
   /* fuzz_load: headers naming a 32 MiB and a 62 MiB log that the file
    * holds only as zeros (the prefix's second byte, from 0xC0 on, adds that
