@@ -17,11 +17,9 @@ int rd_say(diff *d, int rc, const char *fmt, ...) {
     rc = -1;
     fmt = "cannot allocate an extent list";
   }
-  if (d->why != NULL && d->why_size > 0) {
-    va_start(ap, fmt);
-    vsnprintf(d->why, d->why_size, fmt, ap);
-    va_end(ap);
-  }
+  va_start(ap, fmt);
+  vsnprintf(d->why, d->why_size, fmt, ap);
+  va_end(ap);
   return rc;
 }
 

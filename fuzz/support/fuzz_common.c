@@ -8,17 +8,9 @@
 
 #include "model.h"
 #include "repair.h"
+#include "vhdx_builder.h"
 
 #define SECTOR VHDXLOG_SECTOR_SIZE
-
-static uint32_t load_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p) {
-  return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
 
 void fuzz_fail(const char *file, int line, const char *what) {
   fprintf(stderr, "%s:%d: invariant violated: %s\n", file, line, what);
@@ -51,13 +43,13 @@ uint8_t fuzz_take_u8(fuzz_reader *r) {
 uint32_t fuzz_take_u32(fuzz_reader *r) {
   uint8_t b[4];
   fuzz_take_bytes(r, b, 4);
-  return load_le32(b);
+  return vtk_get_le32(b);
 }
 
 uint64_t fuzz_take_u64(fuzz_reader *r) {
   uint8_t b[8];
   fuzz_take_bytes(r, b, 8);
-  return load_le64(b);
+  return vtk_get_le64(b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -177,7 +169,7 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   FUZZ_CHECK(d->entry_offset == e->offset);
   FUZZ_CHECK(d->index == k);
   FUZZ_CHECK(d->sequence_number == e->sequence_number);
-  FUZZ_CHECK(d->file_offset == load_le64(desc + 16));
+  FUZZ_CHECK(d->file_offset == vtk_get_le64(desc + 16));
   FUZZ_CHECK(d->file_offset % SECTOR == 0);
   if (d->kind == VHDXLOG_DESCRIPTOR_DATA) {
     uint8_t sector[SECTOR];
@@ -196,8 +188,22 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   } else {
     FUZZ_CHECK(d->kind == VHDXLOG_DESCRIPTOR_ZERO);
     FUZZ_CHECK(memcmp(desc, "zero", 4) == 0);
-    FUZZ_CHECK(d->length == load_le64(desc + 8));
+    FUZZ_CHECK(d->length == vtk_get_le64(desc + 8));
     FUZZ_CHECK(d->length % SECTOR == 0);
+  }
+}
+
+/* Past every entry whose descriptors the iterator has all returned (k of
+ * them, data_k data ones): its counts must match; then at the next entry's
+ * first. */
+static void next_entry(const vhdxlog_sequence *seq,
+                       const vhdxlog_entry *entries, uint32_t *cur, uint32_t *k,
+                       uint32_t *data_k) {
+  while (*cur < seq->entry_count && *k == entries[*cur].descriptor_count) {
+    FUZZ_CHECK(*data_k == entries[*cur].data_count);
+    (*cur)++;
+    *k = 0;
+    *data_k = 0;
   }
 }
 
@@ -265,12 +271,7 @@ static void check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
       break;
     FUZZ_CHECK(st == VHDXLOG_OK);
     FUZZ_CHECK(seen < seq->descriptor_count);
-    while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
-      FUZZ_CHECK(data_k == entries[cur].data_count);
-      cur++;
-      k = 0;
-      data_k = 0;
-    }
+    next_entry(seq, entries, &cur, &k, &data_k);
     FUZZ_CHECK(cur < seq->entry_count);
     check_descriptor(l, ctx, &entries[cur], k, data_k, &d);
     if (d.kind == VHDXLOG_DESCRIPTOR_DATA)
@@ -289,12 +290,7 @@ static void check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
     k++;
     seen++;
   }
-  while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
-    FUZZ_CHECK(data_k == entries[cur].data_count);
-    cur++;
-    k = 0;
-    data_k = 0;
-  }
+  next_entry(seq, entries, &cur, &k, &data_k);
   FUZZ_CHECK(cur == seq->entry_count);
   FUZZ_CHECK(seen == seq->descriptor_count);
   /* Whether a zero-length zero descriptor counts as a write ending at its
