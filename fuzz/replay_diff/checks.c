@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Check 1 (library vs model) and check 2 (replay again; writes twice). */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"

@@ -2,12 +2,8 @@
 /* Memory files over workspace buffers, loads from bytes in memory
  * (vhdxlog_load_into() over workspace buffers), and the read-only I/O of
  * check 2a. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* mf is mfile's first member, so mem_file.c's calls, which take &f->mf as

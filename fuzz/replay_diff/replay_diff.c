@@ -26,12 +26,8 @@
  * loader of the other runs (rd_load_bytes: vhdxlog_load_into() over
  * workspace buffers) must agree with it (check 0).
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 void replay_diff_default_limits(replay_diff_limits *limits) {

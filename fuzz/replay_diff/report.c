@@ -2,10 +2,8 @@
 /* Describing the first difference the checks find. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* Write the description of the first difference; returns `rc`. A
