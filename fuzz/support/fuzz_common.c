@@ -96,8 +96,6 @@ int fuzz_log_init(fuzz_log *l, const uint8_t *data, size_t size,
   return 0;
 }
 
-void fuzz_log_done(fuzz_log *l) { memset(l, 0, sizeof(*l)); }
-
 void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
                    vhdxlog_log *ctx) {
   FUZZ_CHECK(vhdxlog_log_init(ctx, l->bytes, l->length, guid) == VHDXLOG_OK);
@@ -370,5 +368,4 @@ void fuzz_search_rest(fuzz_reader *r, const uint8_t guid[16], unsigned repair) {
     vtk_repair_log(l.bytes, l.length, guid, repair);
   }
   fuzz_search_and_check(&l, guid, &ctx, &seq, &error);
-  fuzz_log_done(&l);
 }
