@@ -41,9 +41,16 @@ static const char *corpus_dir;
 static unsigned long files_written;
 static unsigned long long bytes_written;
 
-static void die(const char *what) {
+void gen_die(const char *what) {
   perror(what);
   exit(1);
+}
+
+void *gen_calloc(size_t size) {
+  void *p = calloc(1, size);
+  if (p == NULL)
+    gen_die("calloc");
+  return p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -61,7 +68,7 @@ static void put(buf *b, const void *data, size_t n) {
       cap *= 2;
     b->p = realloc(b->p, cap);
     if (b->p == NULL)
-      die("realloc");
+      gen_die("realloc");
     b->cap = cap;
   }
   memcpy(b->p + b->n, data, n);
@@ -80,7 +87,7 @@ static void emit(const char *target, const char *name, buf *b) {
   snprintf(path, sizeof(path), "%s/%s/seed-%s", corpus_dir, target, name);
   f = fopen(path, "wb");
   if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0)
-    die(path);
+    gen_die(path);
   files_written++;
   bytes_written += b->n;
   free(b->p);
@@ -94,18 +101,18 @@ static void prepare(const char *target, int clean) {
   struct dirent *ent;
   snprintf(dir, sizeof(dir), "%s/%s", corpus_dir, target);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    die(dir);
+    gen_die(dir);
   if (!clean)
     return;
   d = opendir(dir);
   if (d == NULL)
-    die(dir);
+    gen_die(dir);
   while ((ent = readdir(d)) != NULL) {
     if (strncmp(ent->d_name, "seed-", 5) != 0)
       continue;
     snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
     if (remove(path) != 0)
-      die(path);
+      gen_die(path);
   }
   closedir(d);
 }
@@ -124,13 +131,6 @@ static uint8_t other_guid[16];
 static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
                        uint32_t n) {
   return vtk_entry_make(seq, tail, log_guid, 4u * VTK_MIB, 4u * VTK_MIB, d, n);
-}
-
-static uint8_t *new_log(uint32_t length) {
-  uint8_t *log = calloc(1, length);
-  if (log == NULL)
-    die("calloc");
-  return log;
 }
 
 /*
@@ -196,7 +196,7 @@ static void seed_one_entry(const char *name, uint32_t len, uint64_t seq,
                            const vtk_desc *d, uint32_t n,
                            const vtk_break_case *bc, uint8_t repair) {
   static const uint32_t start = 0;
-  uint8_t *log = new_log(len);
+  uint8_t *log = gen_calloc(len);
   vtk_entry e = entry(seq, 0, d, n);
   vtk_log_write_entry(log, len, 0, &e);
   if (bc != NULL && vtk_entry_break(log, len, 0, bc->what, bc->index, 1) != 0) {
@@ -213,7 +213,7 @@ static void seed_run(const char *name, const vtk_entry *e, uint32_t n,
                      uint8_t repair) {
   const uint32_t len = 16 * KIB;
   uint32_t starts[8], i, off = 0;
-  uint8_t *log = new_log(len);
+  uint8_t *log = gen_calloc(len);
   if (n > 8) {
     fprintf(stderr, "gen_corpus: %s: more than 8 entries\n", name);
     exit(1);
@@ -260,7 +260,7 @@ static void log_seeds(void) {
 
   /* Many entries (some without descriptors) filling 15 of 16 sectors, the
    * Tail trailing by three entries as a checkpointing writer leaves it. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[2] = vtk_zero(AT_BAT + 65536, 0); /* zero length: allowed, a no-op */
   for (i = 0, off = 0; i < 12; i++) {
     starts[i] = off;
@@ -273,7 +273,7 @@ static void log_seeds(void) {
 
   /* Wrapped: the tail entry starts two sectors before the end and runs on
    * at offset 0; an older complete sequence sits further on. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[3] = data_desc(AT_META + 4096, 2);
   d[4] = data_desc(AT_META + 8192, 3);
   e[0] = entry(3, 5 * VTK_SECTOR, d, 1);
@@ -325,7 +325,7 @@ static void log_seeds_runs(void) {
   /* A ring: 256 KiB, 64 entries written round it twice, so the newest
    * overwrite the oldest and the active sequence wraps. */
   len = 256 * KIB;
-  log = new_log(len);
+  log = gen_calloc(len);
   for (i = 0; i < 8; i++)
     d[i] = i % 2 ? data_desc(AT_META + i * VTK_SECTOR, i)
                  : vtk_zero(AT_BAT + i * VTK_SECTOR, 2 * VTK_SECTOR);
@@ -350,7 +350,7 @@ static void log_seeds_runs(void) {
 
   /* Two complete sequences (the newer wins) and a newer incomplete run,
    * split by a numbering gap from a valid entry after it. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[0] = vtk_zero(AT_BAT, 8192);
   e[0] = entry(1, 0, d, 1);
   e[1] = entry(2, 0, d, 1);
@@ -414,14 +414,12 @@ static void emit_packed(const char *target, const char *name,
                         const vtk_image *img, const uint8_t *prefix,
                         size_t prefix_len) {
   size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
+  uint8_t *whole = gen_calloc(n), *packed = NULL;
   size_t packed_size = 0;
   buf b;
-  if (whole == NULL)
-    die("calloc");
   memcpy(whole, img->data, (size_t)img->size);
   if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
+    gen_die("rd_pack");
   memset(&b, 0, sizeof(b));
   put(&b, prefix, prefix_len);
   put(&b, packed, packed_size);
@@ -472,7 +470,7 @@ static void drop_region_tables(vtk_image *img, int from) {
  * offset `at`. */
 static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image_spec s;
-  uint8_t *log = new_log(VTK_MIB);
+  uint8_t *log = gen_calloc(VTK_MIB);
   spec_clean(&s);
   vtk_image_build(img, &s);
   drop_region_tables(img, 1);
@@ -824,11 +822,11 @@ static void sample_seeds(const char *dir) {
     f = fopen(path, "rb");
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
         fseek(f, 0, SEEK_SET) != 0)
-      die(path);
+      gen_die(path);
     img.size = (uint64_t)size;
     img.data = calloc(1, size > (long)VTK_MIB ? (size_t)size : VTK_MIB);
     if (img.data == NULL || fread(img.data, 1, (size_t)size, f) != (size_t)size)
-      die(path);
+      gen_die(path);
     fclose(f);
     /* Keep the log of either valid header, if it lies in the file. */
     for (w = 0; w < 2; w++) {
@@ -863,7 +861,7 @@ int main(int argc, char **argv) {
   }
   corpus_dir = argv[1];
   if (mkdir(corpus_dir, 0777) != 0 && errno != EEXIST)
-    die(corpus_dir);
+    gen_die(corpus_dir);
   for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
     prepare(targets[i], 1);
   for (i = 0; i < 3; i++)
