@@ -101,29 +101,17 @@ void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
   FUZZ_CHECK(vhdxlog_log_init(ctx, l->bytes, l->length, guid) == VHDXLOG_OK);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Descriptor positions (RULES 9, 10), for the checks below.                 */
-
-/* Descriptor sectors an entry with `count` descriptors needs (RULES 9). */
-static uint64_t descriptor_sectors(uint32_t count) {
-  if (count <= 126)
-    return 1;
-  return 1 + ((uint64_t)count - 126 + 127) / 128;
-}
-
-/* Position of descriptor k of the entry at `entry_sector` (RULES 10), or
- * NULL if that descriptor sector is not inside an entry of `sectors`. */
+/* Position of descriptor k of the entry at `entry_sector` (RULES 10, by
+ * testkit's writer), or NULL if that descriptor sector is not inside an
+ * entry of `sectors`. k and the counts come from entries the library took
+ * from a log of at most 1 MiB: testkit's 32-bit sums cannot wrap. */
 static uint8_t *descriptor_at(uint8_t *log, size_t length, size_t entry_sector,
                               uint32_t sectors, uint32_t k) {
-  size_t n = length / SECTOR;
-  uint32_t sector = 0, byte = 64 + 32 * k;
-  if (k >= 126) {
-    sector = 1 + (k - 126) / 128;
-    byte = 32 * ((k - 126) % 128);
-  }
-  if (sector >= sectors)
+  uint32_t pos = vtk_desc_pos(k);
+  if (pos / SECTOR >= sectors)
     return NULL;
-  return log + (entry_sector + sector) % n * SECTOR + byte;
+  return log + (entry_sector + pos / SECTOR) % (length / SECTOR) * SECTOR +
+         pos % SECTOR;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -172,7 +160,7 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   if (d->kind == VHDXLOG_DESCRIPTOR_DATA) {
     uint8_t sector[SECTOR];
     uint64_t data_sector =
-        e->offset / SECTOR + descriptor_sectors(e->descriptor_count) + data_k;
+        e->offset / SECTOR + vtk_desc_sectors(e->descriptor_count) + data_k;
     FUZZ_CHECK(memcmp(desc, "desc", 4) == 0);
     FUZZ_CHECK(d->length == SECTOR);
     FUZZ_CHECK(d->data_offset == data_sector % (l->length / SECTOR) * SECTOR);
