@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_read.h"
 #include "packed.h"
 #include "repair.h"
 #include "replay_diff.h"
@@ -83,33 +84,6 @@ static void usage(FILE *out) {
         "\"PATH: ok\" or \"PATH: <first difference>\". Exit 1 if any\n"
         "differs.\n",
         out);
-}
-
-static int read_file(const char *path, uint8_t **data, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  struct stat st;
-  uint8_t *buf;
-
-  *data = NULL;
-  *size = 0;
-  if (f == NULL)
-    return -1;
-  if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-      (uint64_t)st.st_size > (uint64_t)SIZE_MAX - 1) {
-    fclose(f);
-    return -1;
-  }
-  buf = malloc((size_t)st.st_size + 1);
-  if (buf == NULL ||
-      fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-    free(buf);
-    fclose(f);
-    return -1;
-  }
-  fclose(f);
-  *data = buf;
-  *size = (size_t)st.st_size;
-  return 0;
 }
 
 /* DIR/basename(PATH): `prefix` (TARGET_PREFIX bytes, or NULL: none), then
@@ -191,7 +165,7 @@ static void run_one(const char *path, const options *o, totals *t) {
   int rc = 0;
 
   why[0] = '\0';
-  if (read_file(path, &data, &size) != 0) {
+  if (fuzz_read_file(path, &data, &size) != 0) {
     printf("%s: error: cannot read: %s\n", path, strerror(errno));
     t->errors++;
     return;

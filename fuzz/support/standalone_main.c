@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_read.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
@@ -35,30 +37,17 @@ const char *__ubsan_default_options(void) {
 }
 
 static int run_file(const char *path, unsigned long *count) {
-  FILE *f = fopen(path, "rb");
-  uint8_t *buf = NULL;
-  long len;
-  int rc = 1;
-  if (f == NULL) {
+  uint8_t *buf;
+  size_t len;
+  if (fuzz_read_file(path, &buf, &len) != 0) {
     perror(path);
     return 1;
   }
-  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-      fseek(f, 0, SEEK_SET) == 0) {
-    /* Exactly the file's size, so AddressSanitizer sees any over-read. */
-    buf = malloc(len > 0 ? (size_t)len : 1);
-    if (buf != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-      fprintf(stderr, "Running: %s (%ld bytes)\n", path, len);
-      LLVMFuzzerTestOneInput(buf, (size_t)len);
-      ++*count;
-      rc = 0;
-    }
-  }
-  if (rc != 0)
-    fprintf(stderr, "%s: cannot read\n", path);
+  fprintf(stderr, "Running: %s (%zu bytes)\n", path, len);
+  LLVMFuzzerTestOneInput(buf, len);
+  ++*count;
   free(buf);
-  fclose(f);
-  return rc;
+  return 0;
 }
 
 static int run_path(const char *path, unsigned long *count) {
