@@ -33,15 +33,11 @@
  * input differs, 2 usage or read errors (or memory ran out) and no
  * difference.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "file_read.h"
 #include "packed.h"
@@ -59,6 +55,10 @@ enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED, MODE_PACKED_RAW };
 #define TARGET_PREFIX REPLAY_DIFF_FUZZ_PREFIX
 static const uint8_t zero_prefix[TARGET_PREFIX];
 
+typedef struct totals {
+  unsigned long ok, differ, skipped, errors;
+} totals;
+
 typedef struct options {
   replay_diff_limits lim;
   replay_diff_workspace *ws; /* kept across inputs: see replay_diff.h */
@@ -67,11 +67,8 @@ typedef struct options {
   int fuzz_mode;
   const char *expand_to;
   const char *pack_to;
+  totals t;
 } options;
-
-typedef struct totals {
-  unsigned long ok, differ, skipped, errors;
-} totals;
 
 static void usage(FILE *out) {
   fputs("usage: vhdxlog-diff [-q] [--max-size BYTES] [--crash-points N]\n"
@@ -156,7 +153,9 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
   return 0;
 }
 
-static void run_one(const char *path, const options *o, totals *t) {
+/* One input file (fuzz_walk()'s callback; ctx: the options). */
+static int run_one(const char *path, void *ctx) {
+  options *o = ctx;
   uint8_t *data = NULL, *image = NULL;
   size_t size = 0, image_size = 0;
   uint8_t prefix[TARGET_PREFIX] = {0, 0, 0, 0};
@@ -167,8 +166,8 @@ static void run_one(const char *path, const options *o, totals *t) {
   why[0] = '\0';
   if (fuzz_read_file(path, &data, &size) != 0) {
     printf("%s: error: cannot read: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
+    o->t.errors++;
+    return 0;
   }
   switch (o->mode) {
   case MODE_WHOLE:
@@ -203,17 +202,17 @@ static void run_one(const char *path, const options *o, totals *t) {
   if (rc != 0) {
     printf("%s: %s\n", path, why);
     if (rc > 0)
-      t->skipped++;
+      o->t.skipped++;
     else
-      t->errors++;
+      o->t.errors++;
     free(image);
-    return;
+    return 0;
   }
 
   if (o->expand_to != NULL &&
       write_file(o->expand_to, path, NULL, image, image_size) != 0) {
     printf("%s: error: cannot write into %s\n", path, o->expand_to);
-    t->errors++;
+    o->t.errors++;
   }
   if (o->pack_to != NULL) {
     uint8_t *packed;
@@ -223,7 +222,7 @@ static void run_one(const char *path, const options *o, totals *t) {
     } else {
       if (write_file(o->pack_to, path, zero_prefix, packed, packed_size) != 0) {
         printf("%s: error: cannot write into %s\n", path, o->pack_to);
-        t->errors++;
+        o->t.errors++;
       }
       free(packed);
     }
@@ -232,54 +231,18 @@ static void run_one(const char *path, const options *o, totals *t) {
   rc = replay_diff_ex(image, image_size, &lim, o->ws, why, sizeof why);
   free(image);
   if (rc == 0) {
-    t->ok++;
+    o->t.ok++;
     if (!o->quiet)
       printf("%s: ok\n", path);
   } else if (rc > 0) {
-    t->differ++;
+    o->t.differ++;
     printf("%s: %s\n", path, why);
   } else {
-    t->errors++;
+    o->t.errors++;
     printf("%s: error: %s\n", path, why);
   }
   fflush(stdout);
-}
-
-static int skip_name(const struct dirent *e) { return e->d_name[0] != '.'; }
-
-static void run_path(const char *path, const options *o, totals *t) {
-  struct stat st;
-  struct dirent **names;
-  int n, i;
-
-  if (stat(path, &st) != 0) {
-    printf("%s: error: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    run_one(path, o, t);
-    return;
-  }
-  n = scandir(path, &names, skip_name, alphasort);
-  if (n < 0) {
-    printf("%s: error: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
-  }
-  for (i = 0; i < n; i++) {
-    size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
-    char *child = malloc(len);
-    if (child != NULL) {
-      snprintf(child, len, "%s/%s", path, names[i]->d_name);
-      run_path(child, o, t);
-      free(child);
-    } else {
-      t->errors++;
-    }
-    free(names[i]);
-  }
-  free(names);
+  return 0;
 }
 
 /* Bytes with an optional K, M or G suffix. */
@@ -304,11 +267,9 @@ static int parse_size(const char *s, uint64_t *out) {
 
 int main(int argc, char **argv) {
   options o;
-  totals t;
   int i, paths = 0;
 
   memset(&o, 0, sizeof o);
-  memset(&t, 0, sizeof t);
   replay_diff_default_limits(&o.lim);
   o.mode = MODE_WHOLE;
   o.ws = replay_diff_workspace_new();
@@ -356,7 +317,7 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     } else {
-      run_path(a, &o, &t);
+      o.t.errors += (unsigned long)fuzz_walk(a, run_one, &o);
       paths++;
     }
   }
@@ -367,8 +328,8 @@ int main(int argc, char **argv) {
   replay_diff_workspace_free(o.ws);
   fflush(stdout);
   fprintf(stderr, "vhdxlog-diff: %lu ok, %lu differ, %lu skipped, %lu errors\n",
-          t.ok, t.differ, t.skipped, t.errors);
-  if (t.differ > 0)
+          o.t.ok, o.t.differ, o.t.skipped, o.t.errors);
+  if (o.t.differ > 0)
     return 1;
-  return t.errors > 0 ? 2 : 0;
+  return o.t.errors > 0 ? 2 : 0;
 }

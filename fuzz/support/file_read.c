@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole files into memory (see file_read.h). */
+/* Input files and folders (see file_read.h). */
+/* scandir(), alphasort(); 64-bit stat and readdir on 32-bit hosts, where
+ * the 32-bit calls fail with EOVERFLOW on 64-bit inode numbers. */
+#define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
 #include "file_read.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int fuzz_read_file(const char *path, uint8_t **data, size_t *size) {
   FILE *f = fopen(path, "rb");
@@ -28,4 +35,29 @@ int fuzz_read_file(const char *path, uint8_t **data, size_t *size) {
   fclose(f);
   errno = err;
   return -1;
+}
+
+static int not_dot(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+int fuzz_walk(const char *path, int (*fn)(const char *path, void *ctx),
+              void *ctx) {
+  struct dirent **names;
+  struct stat st;
+  int n, i, rc = 0;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      (n = scandir(path, &names, not_dot, alphasort)) < 0)
+    return fn(path, ctx);
+  for (i = 0; i < n; i++) {
+    size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
+    char *child = malloc(len);
+    if (child != NULL) {
+      snprintf(child, len, "%s/%s", path, names[i]->d_name);
+      rc |= fuzz_walk(child, fn, ctx);
+    }
+    rc |= child == NULL;
+    free(child);
+    free(names[i]);
+  }
+  free(names);
+  return rc;
 }

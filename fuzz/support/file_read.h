@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole files into memory: the reproducer's inputs, vhdxlog-diff's and
- * vhdxlog-minimize's. */
+/* Input files into memory, and folders walked for them: the reproducer's
+ * inputs, vhdxlog-diff's and vhdxlog-minimize's. */
 #ifndef VHDXLOG_FUZZ_FILE_READ_H
 #define VHDXLOG_FUZZ_FILE_READ_H
 
@@ -11,5 +11,12 @@
  * an empty file), so that AddressSanitizer and valgrind see a read past
  * it. 0 on success (the caller frees *data); -1 with errno set. */
 int fuzz_read_file(const char *path, uint8_t **data, size_t *size);
+
+/* fn(path, ctx) or, for a folder, fuzz_walk() of every entry in it (in name
+ * order, dot files skipped). A path that cannot be listed goes to `fn`,
+ * whose read then fails and says why. Returns the OR of what `fn` returned
+ * (1 too where memory ran out). */
+int fuzz_walk(const char *path, int (*fn)(const char *path, void *ctx),
+              void *ctx);
 
 #endif

@@ -2,21 +2,17 @@
 /*
  * Plain reproducer: links instead of a fuzzing engine and calls
  * LLVMFuzzerTestOneInput() once on every file named on the command line,
- * recursing into folders. Builds with any C99 compiler (gcc included), so a
- * crash can be replayed under a debugger or valgrind:
+ * recursing into folders (name order, dot files skipped). Builds with any
+ * POSIX C99 compiler (gcc included), so a crash can be replayed under a
+ * debugger or valgrind:
  *   ./fuzz_entry crash-1234         ./fuzz_image ../corpus/fuzz_image
  * Each input gets a heap block of exactly its size, so valgrind and ASan
  * see a read one byte past it (CTest overread_valgrind_input).
  * Exit status 0 when every input ran, 1 if a file could not be read.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "file_read.h"
 
@@ -36,7 +32,8 @@ const char *__ubsan_default_options(void) {
   return "abort_on_error=1:print_stacktrace=1";
 }
 
-static int run_file(const char *path, unsigned long *count) {
+/* One input; *ctx counts them. */
+static int run_file(const char *path, void *ctx) {
   uint8_t *buf;
   size_t len;
   if (fuzz_read_file(path, &buf, &len) != 0) {
@@ -45,43 +42,9 @@ static int run_file(const char *path, unsigned long *count) {
   }
   fprintf(stderr, "Running: %s (%zu bytes)\n", path, len);
   LLVMFuzzerTestOneInput(buf, len);
-  ++*count;
+  ++*(unsigned long *)ctx;
   free(buf);
   return 0;
-}
-
-static int run_path(const char *path, unsigned long *count) {
-  struct stat st;
-  DIR *dir;
-  struct dirent *ent;
-  int rc = 0;
-  if (stat(path, &st) != 0) {
-    perror(path);
-    return 1;
-  }
-  if (!S_ISDIR(st.st_mode))
-    return run_file(path, count);
-  dir = opendir(path);
-  if (dir == NULL) {
-    perror(path);
-    return 1;
-  }
-  while ((ent = readdir(dir)) != NULL) {
-    size_t n = strlen(path) + strlen(ent->d_name) + 2;
-    char *child;
-    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-      continue;
-    child = malloc(n);
-    if (child == NULL) {
-      rc = 1;
-      break;
-    }
-    snprintf(child, n, "%s/%s", path, ent->d_name);
-    rc |= run_path(child, count);
-    free(child);
-  }
-  closedir(dir);
-  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -92,7 +55,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (i = 1; i < argc; i++)
-    rc |= run_path(argv[i], &count);
+    rc |= fuzz_walk(argv[i], run_file, &count);
   fprintf(stderr, "Executed %lu inputs\n", count);
   return rc;
 }
