@@ -68,11 +68,8 @@ static int seen(mz_ctx *c, uint64_t h) {
 }
 
 static void save(const mz_ctx *c) {
-  FILE *f = fopen(c->out_path, "wb");
-  if (f == NULL || fwrite(c->cur.p, 1, c->cur.n, f) != c->cur.n)
+  if (mz_write_file(c->out_path, c->cur.p, c->cur.n) != 0)
     perror(c->out_path);
-  if (f != NULL)
-    fclose(f);
 }
 
 /* Repair, run, keep if smaller with the same crash. Takes *cand. */
