@@ -23,13 +23,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_read.h"
 #include "gen_images.h"
 #include "packed.h"
 #include "vhdx_builder.h"
@@ -94,27 +94,24 @@ static void emit(const char *target, const char *name, buf *b) {
   memset(b, 0, sizeof(*b));
 }
 
+/* fuzz_walk() callback: remove a seed-* file. */
+static int remove_seed(const char *path, void *ctx) {
+  const char *base = strrchr(path, '/');
+  (void)ctx;
+  if (strncmp(base != NULL ? base + 1 : path, "seed-", 5) == 0 &&
+      remove(path) != 0)
+    gen_die(path);
+  return 0;
+}
+
 /* Make CORPUS/<target>/ and, if `clean`, remove its old seed-* files. */
 static void prepare(const char *target, int clean) {
-  char dir[1024], path[2048];
-  DIR *d;
-  struct dirent *ent;
+  char dir[1024];
   snprintf(dir, sizeof(dir), "%s/%s", corpus_dir, target);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     gen_die(dir);
-  if (!clean)
-    return;
-  d = opendir(dir);
-  if (d == NULL)
-    gen_die(dir);
-  while ((ent = readdir(d)) != NULL) {
-    if (strncmp(ent->d_name, "seed-", 5) != 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-    if (remove(path) != 0)
-      gen_die(path);
-  }
-  closedir(d);
+  if (clean)
+    fuzz_walk(dir, remove_seed, NULL);
 }
 
 /* Their folders also keep the seed-gen-* scenario images (docs/FUZZING.md
@@ -802,48 +799,34 @@ static void armed_and_plan_seeds(void) {
   }
 }
 
-/* Images from SAMPLES_DIR, cut after the end of their log (or 1 MiB). */
-static void sample_seeds(const char *dir) {
-  DIR *dp = opendir(dir);
-  struct dirent *ent;
-  if (dp == NULL)
-    return; /* no samples yet */
-  while ((ent = readdir(dp)) != NULL) {
-    char path[2048], name[300];
-    size_t len = strlen(ent->d_name);
-    vtk_image img;
-    FILE *f;
-    long size = 0;
-    uint64_t keep = VTK_MIB;
-    int w;
-    if (len < 5 || strcmp(ent->d_name + len - 5, ".vhdx") != 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-    f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
-      gen_die(path);
-    img.size = (uint64_t)size;
-    img.data = calloc(1, size > (long)VTK_MIB ? (size_t)size : VTK_MIB);
-    if (img.data == NULL || fread(img.data, 1, (size_t)size, f) != (size_t)size)
-      gen_die(path);
-    fclose(f);
-    /* Keep the log of either valid header, if it lies in the file. */
-    for (w = 0; w < 2; w++) {
-      const uint8_t *h = img.data + (w ? VTK_HEADER2 : VTK_HEADER1);
-      uint64_t end = vtk_get_le64(h + 72) + vtk_get_le32(h + 68);
-      if (vtk_header_raw_valid(h) && end > keep && end <= img.size)
-        keep = end;
-    }
-    snprintf(name, sizeof(name), "sample-%.*s", (int)(len - 5), ent->d_name);
-    {
-      vtk_image cut = img;
-      cut.size = keep < img.size ? keep : img.size;
-      emit_image_sized(name, &cut, img.size, VTK_HEADER1);
-    }
-    free(img.data);
+/* fuzz_walk() callback: an image of SAMPLES_DIR (*.vhdx, at least the
+ * 1 MiB header area), cut after the end of its log (or 1 MiB). */
+static int sample_seed(const char *path, void *ctx) {
+  const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+  size_t len = strlen(base), size;
+  char name[300];
+  vtk_image img, cut;
+  uint64_t keep = VTK_MIB;
+  int w;
+  (void)ctx;
+  if (len < 5 || strcmp(base + len - 5, ".vhdx") != 0)
+    return 0;
+  if (fuzz_read_file(path, &img.data, &size) != 0 || size < VTK_MIB)
+    gen_die(path);
+  img.size = size;
+  /* Keep the log of either valid header, if it lies in the file. */
+  for (w = 0; w < 2; w++) {
+    const uint8_t *h = img.data + (w ? VTK_HEADER2 : VTK_HEADER1);
+    uint64_t end = vtk_get_le64(h + 72) + vtk_get_le32(h + 68);
+    if (vtk_header_raw_valid(h) && end > keep && end <= img.size)
+      keep = end;
   }
-  closedir(dp);
+  snprintf(name, sizeof(name), "sample-%.*s", (int)(len - 5), base);
+  cut = img;
+  cut.size = keep < img.size ? keep : img.size;
+  emit_image_sized(name, &cut, img.size, VTK_HEADER1);
+  free(img.data);
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -877,7 +860,7 @@ int main(int argc, char **argv) {
   image_seeds_dirty();
   armed_and_plan_seeds();
   if (argc == 3)
-    sample_seeds(argv[2]);
+    fuzz_walk(argv[2], sample_seed, NULL); /* none yet: nothing */
   printf("gen_corpus: %lu files, %llu bytes\n", files_written, bytes_written);
   return 0;
 }
