@@ -109,8 +109,6 @@ int mz_sig_same(const mz_sig *a, const mz_sig *b);
 typedef struct mz_runner mz_runner;
 mz_runner *mz_runner_new(const char *binary, char **args, int nargs,
                          unsigned timeout_ms, const char *root);
-/* Write `n` bytes to a new file at `path`: 0, or -1 (errno set). */
-int mz_write_file(const char *path, const uint8_t *p, size_t n);
 /* Run the target on `data`; fills *sig. -1 when it could not be run. */
 int mz_run(mz_runner *r, const uint8_t *data, size_t n, mz_sig *sig);
 unsigned long mz_runs(const mz_runner *r);

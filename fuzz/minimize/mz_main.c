@@ -5,7 +5,7 @@
  * keeping the crash's signature (README.md).
  */
 #define _XOPEN_SOURCE 700
-#include "file_read.h"
+#include "files.h"
 #include "minimize.h"
 
 #include <stdio.h>

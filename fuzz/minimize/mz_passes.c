@@ -9,6 +9,7 @@
  * bytes in a few runs.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "files.h"
 #include "minimize.h"
 
 #include <stdio.h>
@@ -68,7 +69,7 @@ static int seen(mz_ctx *c, uint64_t h) {
 }
 
 static void save(const mz_ctx *c) {
-  if (mz_write_file(c->out_path, c->cur.p, c->cur.n) != 0)
+  if (fuzz_write_file(c->out_path, NULL, 0, c->cur.p, c->cur.n) != 0)
     perror(c->out_path);
 }
 

@@ -7,6 +7,7 @@
  * by one llvm-symbolizer kept for the whole minimisation.
  */
 #define _XOPEN_SOURCE 700
+#include "files.h"
 #include "minimize.h"
 
 #include <errno.h>
@@ -83,17 +84,6 @@ fail:
   return NULL;
 }
 
-int mz_write_file(const char *path, const uint8_t *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (f == NULL)
-    return -1;
-  if (n > 0 && fwrite(p, 1, n, f) != n) {
-    fclose(f);
-    return -1;
-  }
-  return fclose(f) == 0 ? 0 : -1;
-}
-
 /* Collect the child's output until EOF or the deadline; 1: timed out. */
 static int collect(mz_runner *r, int fd, pid_t pid, size_t *len) {
   long long deadline = mz_now_ms() + r->timeout_ms;
@@ -125,7 +115,7 @@ int mz_run(mz_runner *r, const uint8_t *data, size_t n, mz_sig *sig) {
   size_t len;
   pid_t pid;
   memset(sig, 0, sizeof *sig);
-  if (mz_write_file(r->file, data, n) != 0 || pipe(fds) != 0)
+  if (fuzz_write_file(r->file, NULL, 0, data, n) != 0 || pipe(fds) != 0)
     return -1;
   pid = fork();
   if (pid < 0) {

@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file_read.h"
+#include "files.h"
 #include "packed.h"
 #include "repair.h"
 #include "replay_diff.h"
@@ -89,22 +89,11 @@ static int write_file(const char *dir, const char *path, const uint8_t *prefix,
                       const uint8_t *data, size_t size) {
   const char *base = strrchr(path, '/');
   char out[4096];
-  FILE *f;
-  int rc = 0;
-
   base = base != NULL ? base + 1 : path;
   if ((size_t)snprintf(out, sizeof out, "%s/%s", dir, base) >= sizeof out)
     return -1;
-  f = fopen(out, "wb");
-  if (f == NULL)
-    return -1;
-  if (prefix != NULL && fwrite(prefix, 1, TARGET_PREFIX, f) != TARGET_PREFIX)
-    rc = -1;
-  if (size > 0 && fwrite(data, 1, size, f) != size)
-    rc = -1;
-  if (fclose(f) != 0)
-    rc = -1;
-  return rc;
+  return fuzz_write_file(out, prefix, prefix != NULL ? TARGET_PREFIX : 0, data,
+                         size);
 }
 
 /*

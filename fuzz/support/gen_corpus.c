@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "file_read.h"
+#include "files.h"
 #include "gen_images.h"
 #include "packed.h"
 #include "vhdx_builder.h"
@@ -83,10 +83,8 @@ static void put_u32(buf *b, uint32_t v) {
 
 static void emit(const char *target, const char *name, buf *b) {
   char path[1024];
-  FILE *f;
   snprintf(path, sizeof(path), "%s/%s/seed-%s", corpus_dir, target, name);
-  f = fopen(path, "wb");
-  if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0)
+  if (fuzz_write_file(path, NULL, 0, b->p, b->n) != 0)
     gen_die(path);
   files_written++;
   bytes_written += b->n;

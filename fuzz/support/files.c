@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Input files and folders (see file_read.h). */
+/* Whole files and folders (see files.h). */
 /* scandir(), alphasort(); 64-bit stat and readdir on 32-bit hosts, where
  * the 32-bit calls fail with EOVERFLOW on 64-bit inode numbers. */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
-#include "file_read.h"
+#include "files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +35,17 @@ int fuzz_read_file(const char *path, uint8_t **data, size_t *size) {
   fclose(f);
   errno = err;
   return -1;
+}
+
+int fuzz_write_file(const char *path, const uint8_t *head, size_t head_size,
+                    const uint8_t *data, size_t size) {
+  FILE *f = fopen(path, "wb");
+  int bad;
+  if (f == NULL)
+    return -1;
+  bad = (head_size > 0 && fwrite(head, 1, head_size, f) != head_size) ||
+        (size > 0 && fwrite(data, 1, size, f) != size);
+  return fclose(f) != 0 || bad ? -1 : 0;
 }
 
 static int not_dot(const struct dirent *e) { return e->d_name[0] != '.'; }

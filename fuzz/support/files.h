@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Input files into memory, and folders walked for them: the reproducer's
- * inputs, vhdxlog-diff's and vhdxlog-minimize's. */
+/* Whole files read and written, folders walked: for the reproducer,
+ * vhdxlog-diff, vhdxlog-minimize and gen_corpus. */
 #ifndef VHDXLOG_FUZZ_FILE_READ_H
 #define VHDXLOG_FUZZ_FILE_READ_H
 
@@ -11,6 +11,11 @@
  * an empty file), so that AddressSanitizer and valgrind see a read past
  * it. 0 on success (the caller frees *data); -1 with errno set. */
 int fuzz_read_file(const char *path, uint8_t **data, size_t *size);
+
+/* `head_size` bytes of `head`, then `size` bytes of `data`, as the file at
+ * `path` (created or truncated). 0 on success; -1 with errno set. */
+int fuzz_write_file(const char *path, const uint8_t *head, size_t head_size,
+                    const uint8_t *data, size_t size);
 
 /* fn(path, ctx) or, for a folder, fuzz_walk() of every entry in it (in name
  * order, dot files skipped). A path that cannot be listed goes to `fn`,
