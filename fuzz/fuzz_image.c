@@ -328,7 +328,6 @@ static void check_dirty(const vhdxlog_image *img, uint8_t *area,
     check_overlay(&plan, file, raw_off, raw_size);
     check_result(&plan, img, area);
   }
-  fuzz_log_done(&l);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "packed.h"
 #include "vhdx_builder.h"
 
@@ -20,7 +21,7 @@
 #define TRIGGER 23u /* the entry with the descriptor at 2 GiB */
 #define WIDE 31u    /* the entry with 200 zero descriptors */
 
-static int write_packed(FILE *f, const char *name, const uint8_t *log,
+static int write_packed(const char *name, const uint8_t *log,
                         const uint8_t guid[16]) {
   static const uint8_t prefix[4];
   vtk_image_spec spec;
@@ -31,8 +32,7 @@ static int write_packed(FILE *f, const char *name, const uint8_t *log,
   vtk_image_build(&img, &spec);
   vtk_image_put_log(&img, log, VTK_MIB, guid);
   if (rd_pack(img.data, (size_t)img.size, 0, &packed, &n) != 0 ||
-      fwrite(prefix, 1, 4, f) != 4 || fwrite(packed, 1, n, f) != n ||
-      fclose(f) != 0) {
+      fuzz_write_file(name, prefix, 4, packed, n) != 0) {
     perror(name);
     return 1;
   }
@@ -49,13 +49,11 @@ int main(int argc, char **argv) {
   vtk_entry e[ENTRIES], old;
   uint8_t guid[16];
   uint32_t i, k, at;
-  FILE *f;
   if (argc < 2 || (argc == 3 && strcmp(argv[2], "packed") != 0) || argc > 3) {
     fprintf(stderr, "usage: make_crash OUT [packed]\n");
     return 2;
   }
   vtk_guid(guid, 7);
-  memset(&old, 0, sizeof old);
   for (i = 0; i < ENTRIES; i++) {
     uint32_t n = 0;
     if (i == WIDE)
@@ -67,14 +65,8 @@ int main(int argc, char **argv) {
           vtk_data(8 * VTK_MIB + ((uint64_t)i * 8 + k) * VTK_SECTOR, i * 8 + k);
     if (i == TRIGGER)
       descs[i][n++] = vtk_zero(2048ull * VTK_MIB, VTK_SECTOR);
-    memset(&e[i], 0, sizeof e[i]);
-    e[i].sequence_number = 100 + i;
-    e[i].tail = 8 * VTK_SECTOR;
-    memcpy(e[i].log_guid, guid, 16);
-    e[i].flushed_file_offset = 4 * VTK_MIB;
-    e[i].last_file_offset = 16 * VTK_MIB;
-    e[i].descs = descs[i];
-    e[i].desc_count = n;
+    e[i] = vtk_entry_make(100 + i, 8 * VTK_SECTOR, guid, 4 * VTK_MIB,
+                          16 * VTK_MIB, descs[i], n);
   }
   /* An older entry at the start, then the sequence from sector 8. */
   old = e[0];
@@ -84,13 +76,9 @@ int main(int argc, char **argv) {
   at = vtk_log_write_run(log, VTK_MIB, 8 * VTK_SECTOR, e, ENTRIES);
   /* Noise after the sequence: no entry, no checksum to keep. */
   vtk_pattern(log + at, 12 * VTK_SECTOR, 99);
-  f = fopen(argv[1], "wb");
-  if (f == NULL)
-    return 1;
   if (argc == 3)
-    return write_packed(f, argv[1], log, guid);
-  if (fwrite(guid, 1, 16, f) != 16 ||
-      fwrite(log, 1, sizeof log, f) != sizeof log || fclose(f) != 0) {
+    return write_packed(argv[1], log, guid);
+  if (fuzz_write_file(argv[1], guid, 16, log, sizeof log) != 0) {
     perror(argv[1]);
     return 1;
   }

@@ -5,6 +5,7 @@
  * keeping the crash's signature (README.md).
  */
 #define _XOPEN_SOURCE 700
+#include "files.h"
 #include "minimize.h"
 
 #include <stdio.h>
@@ -26,28 +27,6 @@ static void usage(void) {
           "  -t  timeout per run (default 25)   -T  time budget (default 600)\n"
           "  -r  source root for the in-project frame (default the build's)\n"
           "  -s  print CRASH's signature and exit (0: it crashes)\n");
-}
-
-static int read_file(const char *path, mz_buf *b) {
-  FILE *f = fopen(path, "rb");
-  size_t cap = 0;
-  int err = f == NULL;
-  b->p = NULL;
-  b->n = 0;
-  while (!err && b->n == cap) {
-    uint8_t *q = realloc(b->p, cap = cap ? cap * 2 : 65536);
-    if (q == NULL)
-      err = 1;
-    else
-      b->p = q;
-    if (!err)
-      b->n += fread(b->p + b->n, 1, cap - b->n, f);
-  }
-  if (f != NULL) {
-    err |= ferror(f) != 0;
-    err |= fclose(f) != 0;
-  }
-  return err ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -105,7 +84,7 @@ int main(int argc, char **argv) {
     perror(root);
     return 2;
   }
-  if (read_file(argv[optind + 1], &c.cur) != 0) {
+  if (fuzz_read_file(argv[optind + 1], &c.cur.p, &c.cur.n) != 0) {
     perror(argv[optind + 1]);
     mz_buf_free(&c.cur);
     return 2;

@@ -9,6 +9,7 @@
  * bytes in a few runs.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "files.h"
 #include "minimize.h"
 
 #include <stdio.h>
@@ -68,11 +69,8 @@ static int seen(mz_ctx *c, uint64_t h) {
 }
 
 static void save(const mz_ctx *c) {
-  FILE *f = fopen(c->out_path, "wb");
-  if (f == NULL || fwrite(c->cur.p, 1, c->cur.n, f) != c->cur.n)
+  if (fuzz_write_file(c->out_path, NULL, 0, c->cur.p, c->cur.n) != 0)
     perror(c->out_path);
-  if (f != NULL)
-    fclose(f);
 }
 
 /* Repair, run, keep if smaller with the same crash. Takes *cand. */

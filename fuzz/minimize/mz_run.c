@@ -7,6 +7,7 @@
  * by one llvm-symbolizer kept for the whole minimisation.
  */
 #define _XOPEN_SOURCE 700
+#include "files.h"
 #include "minimize.h"
 
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define REPORT_MAX (1u << 20)
@@ -34,12 +34,6 @@ struct mz_runner {
   mz_symbolizer *sym;
   char *report;
 };
-
-static long long now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* NAME=old:extra (later options win in the sanitizers' parsing). */
 static void add_env(const char *name, const char *extra) {
@@ -90,25 +84,14 @@ fail:
   return NULL;
 }
 
-static int write_file(const char *path, const uint8_t *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (f == NULL)
-    return -1;
-  if (n > 0 && fwrite(p, 1, n, f) != n) {
-    fclose(f);
-    return -1;
-  }
-  return fclose(f) == 0 ? 0 : -1;
-}
-
 /* Collect the child's output until EOF or the deadline; 1: timed out. */
 static int collect(mz_runner *r, int fd, pid_t pid, size_t *len) {
-  long long deadline = now_ms() + r->timeout_ms;
+  long long deadline = mz_now_ms() + r->timeout_ms;
   char scratch[4096];
   *len = 0;
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
-    long long left = deadline - now_ms();
+    long long left = deadline - mz_now_ms();
     ssize_t got;
     if (left <= 0) {
       kill(-pid, SIGKILL);
@@ -132,7 +115,7 @@ int mz_run(mz_runner *r, const uint8_t *data, size_t n, mz_sig *sig) {
   size_t len;
   pid_t pid;
   memset(sig, 0, sizeof *sig);
-  if (write_file(r->file, data, n) != 0 || pipe(fds) != 0)
+  if (fuzz_write_file(r->file, NULL, 0, data, n) != 0 || pipe(fds) != 0)
     return -1;
   pid = fork();
   if (pid < 0) {

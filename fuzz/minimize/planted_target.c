@@ -69,22 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 #else
+#include "fuzz_common.h"
+
+/* fuzz_search's log: fuzz_log_init() pads and cuts it as that target does. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  uint8_t guid[16], *log;
-  size_t n, len;
-  if (size < sizeof guid)
-    return 0;
-  memcpy(guid, data, sizeof guid);
-  n = size - sizeof guid < VHDXLOG_MIB ? size - sizeof guid : VHDXLOG_MIB;
-  len = n == 0 ? VHDXLOG_SECTOR_SIZE
-               : (n + VHDXLOG_SECTOR_SIZE - 1) / VHDXLOG_SECTOR_SIZE *
-                     VHDXLOG_SECTOR_SIZE;
-  log = calloc(len, 1);
-  if (log == NULL)
-    return 0;
-  memcpy(log, data + sizeof guid, n);
-  check(log, len, guid);
-  free(log);
+  fuzz_log l;
+  if (size >= 16 && fuzz_log_init(&l, data + 16, size - 16, 0) == 0)
+    check(l.bytes, l.length, data);
   return 0;
 }
 #endif

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Check 1 (library vs model) and check 2 (replay again; writes twice). */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
@@ -98,12 +96,9 @@ int rd_check_replay_again(diff *d, const mfile *main_file) {
   vhdxlog_loaded l;
   int rc = 0;
 
-  rf.data = main_file->mf.data;
-  rf.size = main_file->mf.size;
-  rf.write_attempts = 0;
-  rd_ro_io(&rf, &io);
+  rd_ro_io(&rf, main_file->mf.data, main_file->mf.size, &io);
   memset(&res, 0, sizeof res);
-  st = rd_load_bytes(d, SB_AREA, rf.data, rf.size, &main_file->b->dirty,
+  st = rd_load_bytes(d, SB_AREA, rf.mf.data, rf.mf.size, &main_file->b->dirty,
                      main_file->b->dirty.frozen, &l, &error);
   if (st == VHDXLOG_OK)
     st = vhdxlog_replay(&l.plan, &io, d->buffer, BUF_MAIN, &res, &error);
@@ -124,10 +119,10 @@ int rd_check_replay_again(diff *d, const mfile *main_file) {
     o.status = st;
     o.result = &res;
     o.plan = l.plan_ready ? &l.plan : NULL;
-    o.data = rf.data;
-    o.size = rf.size;
+    o.data = rf.mf.data;
+    o.size = rf.mf.size;
     o.written = &main_file->b->dirty; /* nothing written: the input's */
-    rc = rd_check_model(d, &o, rf.data, rf.size, &main_file->b->dirty,
+    rc = rd_check_model(d, &o, rf.mf.data, rf.mf.size, &main_file->b->dirty,
                         "on the replayed image: ");
   }
   return rc;

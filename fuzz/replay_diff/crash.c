@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Check 3: a crash after each write (or a spread of them), then a
  * re-run that must reach the same bytes. */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* The i-th of `count` crash points among 0..writes-1 (see

@@ -33,16 +33,13 @@
  * input differs, 2 usage or read errors (or memory ran out) and no
  * difference.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "files.h"
 #include "packed.h"
 #include "repair.h"
 #include "replay_diff.h"
@@ -58,6 +55,10 @@ enum mode { MODE_WHOLE, MODE_FUZZ_IMAGE, MODE_PACKED, MODE_PACKED_RAW };
 #define TARGET_PREFIX REPLAY_DIFF_FUZZ_PREFIX
 static const uint8_t zero_prefix[TARGET_PREFIX];
 
+typedef struct totals {
+  unsigned long ok, differ, skipped, errors;
+} totals;
+
 typedef struct options {
   replay_diff_limits lim;
   replay_diff_workspace *ws; /* kept across inputs: see replay_diff.h */
@@ -66,11 +67,8 @@ typedef struct options {
   int fuzz_mode;
   const char *expand_to;
   const char *pack_to;
+  totals t;
 } options;
-
-typedef struct totals {
-  unsigned long ok, differ, skipped, errors;
-} totals;
 
 static void usage(FILE *out) {
   fputs("usage: vhdxlog-diff [-q] [--max-size BYTES] [--crash-points N]\n"
@@ -85,55 +83,17 @@ static void usage(FILE *out) {
         out);
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  struct stat st;
-  uint8_t *buf;
-
-  *data = NULL;
-  *size = 0;
-  if (f == NULL)
-    return -1;
-  if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-      (uint64_t)st.st_size > (uint64_t)SIZE_MAX - 1) {
-    fclose(f);
-    return -1;
-  }
-  buf = malloc((size_t)st.st_size + 1);
-  if (buf == NULL ||
-      fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-    free(buf);
-    fclose(f);
-    return -1;
-  }
-  fclose(f);
-  *data = buf;
-  *size = (size_t)st.st_size;
-  return 0;
-}
-
 /* DIR/basename(PATH): `prefix` (TARGET_PREFIX bytes, or NULL: none), then
  * `data`. */
 static int write_file(const char *dir, const char *path, const uint8_t *prefix,
                       const uint8_t *data, size_t size) {
   const char *base = strrchr(path, '/');
   char out[4096];
-  FILE *f;
-  int rc = 0;
-
   base = base != NULL ? base + 1 : path;
   if ((size_t)snprintf(out, sizeof out, "%s/%s", dir, base) >= sizeof out)
     return -1;
-  f = fopen(out, "wb");
-  if (f == NULL)
-    return -1;
-  if (prefix != NULL && fwrite(prefix, 1, TARGET_PREFIX, f) != TARGET_PREFIX)
-    rc = -1;
-  if (size > 0 && fwrite(data, 1, size, f) != size)
-    rc = -1;
-  if (fclose(f) != 0)
-    rc = -1;
-  return rc;
+  return fuzz_write_file(out, prefix, prefix != NULL ? TARGET_PREFIX : 0, data,
+                         size);
 }
 
 /*
@@ -182,7 +142,9 @@ static int from_fuzz_image(const uint8_t *in, size_t n, uint64_t max_size,
   return 0;
 }
 
-static void run_one(const char *path, const options *o, totals *t) {
+/* One input file (fuzz_walk()'s callback; ctx: the options). */
+static int run_one(const char *path, void *ctx) {
+  options *o = ctx;
   uint8_t *data = NULL, *image = NULL;
   size_t size = 0, image_size = 0;
   uint8_t prefix[TARGET_PREFIX] = {0, 0, 0, 0};
@@ -191,10 +153,10 @@ static void run_one(const char *path, const options *o, totals *t) {
   int rc = 0;
 
   why[0] = '\0';
-  if (read_file(path, &data, &size) != 0) {
+  if (fuzz_read_file(path, &data, &size) != 0) {
     printf("%s: error: cannot read: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
+    o->t.errors++;
+    return 0;
   }
   switch (o->mode) {
   case MODE_WHOLE:
@@ -229,17 +191,17 @@ static void run_one(const char *path, const options *o, totals *t) {
   if (rc != 0) {
     printf("%s: %s\n", path, why);
     if (rc > 0)
-      t->skipped++;
+      o->t.skipped++;
     else
-      t->errors++;
+      o->t.errors++;
     free(image);
-    return;
+    return 0;
   }
 
   if (o->expand_to != NULL &&
       write_file(o->expand_to, path, NULL, image, image_size) != 0) {
     printf("%s: error: cannot write into %s\n", path, o->expand_to);
-    t->errors++;
+    o->t.errors++;
   }
   if (o->pack_to != NULL) {
     uint8_t *packed;
@@ -249,7 +211,7 @@ static void run_one(const char *path, const options *o, totals *t) {
     } else {
       if (write_file(o->pack_to, path, zero_prefix, packed, packed_size) != 0) {
         printf("%s: error: cannot write into %s\n", path, o->pack_to);
-        t->errors++;
+        o->t.errors++;
       }
       free(packed);
     }
@@ -258,54 +220,18 @@ static void run_one(const char *path, const options *o, totals *t) {
   rc = replay_diff_ex(image, image_size, &lim, o->ws, why, sizeof why);
   free(image);
   if (rc == 0) {
-    t->ok++;
+    o->t.ok++;
     if (!o->quiet)
       printf("%s: ok\n", path);
   } else if (rc > 0) {
-    t->differ++;
+    o->t.differ++;
     printf("%s: %s\n", path, why);
   } else {
-    t->errors++;
+    o->t.errors++;
     printf("%s: error: %s\n", path, why);
   }
   fflush(stdout);
-}
-
-static int skip_name(const struct dirent *e) { return e->d_name[0] != '.'; }
-
-static void run_path(const char *path, const options *o, totals *t) {
-  struct stat st;
-  struct dirent **names;
-  int n, i;
-
-  if (stat(path, &st) != 0) {
-    printf("%s: error: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    run_one(path, o, t);
-    return;
-  }
-  n = scandir(path, &names, skip_name, alphasort);
-  if (n < 0) {
-    printf("%s: error: %s\n", path, strerror(errno));
-    t->errors++;
-    return;
-  }
-  for (i = 0; i < n; i++) {
-    size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
-    char *child = malloc(len);
-    if (child != NULL) {
-      snprintf(child, len, "%s/%s", path, names[i]->d_name);
-      run_path(child, o, t);
-      free(child);
-    } else {
-      t->errors++;
-    }
-    free(names[i]);
-  }
-  free(names);
+  return 0;
 }
 
 /* Bytes with an optional K, M or G suffix. */
@@ -330,11 +256,9 @@ static int parse_size(const char *s, uint64_t *out) {
 
 int main(int argc, char **argv) {
   options o;
-  totals t;
   int i, paths = 0;
 
   memset(&o, 0, sizeof o);
-  memset(&t, 0, sizeof t);
   replay_diff_default_limits(&o.lim);
   o.mode = MODE_WHOLE;
   o.ws = replay_diff_workspace_new();
@@ -382,7 +306,7 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     } else {
-      run_path(a, &o, &t);
+      o.t.errors += (unsigned long)fuzz_walk(a, run_one, &o);
       paths++;
     }
   }
@@ -393,8 +317,8 @@ int main(int argc, char **argv) {
   replay_diff_workspace_free(o.ws);
   fflush(stdout);
   fprintf(stderr, "vhdxlog-diff: %lu ok, %lu differ, %lu skipped, %lu errors\n",
-          t.ok, t.differ, t.skipped, t.errors);
-  if (t.differ > 0)
+          o.t.ok, o.t.differ, o.t.skipped, o.t.errors);
+  if (o.t.differ > 0)
     return 1;
-  return t.errors > 0 ? 2 : 0;
+  return o.t.errors > 0 ? 2 : 0;
 }

@@ -2,12 +2,8 @@
 /* Memory files over workspace buffers, loads from bytes in memory
  * (vhdxlog_load_into() over workspace buffers), and the read-only I/O of
  * check 2a. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* mf is mfile's first member, so mem_file.c's calls, which take &f->mf as
@@ -251,51 +247,34 @@ int rd_same_plan(const vhdxlog_plan *a, const vhdxlog_plan *b) {
 /* ------------------------------------------------------------------------ */
 /* I/O wrappers.                                                            */
 
-static int ro_read(void *ctx, uint64_t offset, void *buf, size_t size) {
-  ro_file *f = ctx;
-  if (offset > f->size || size > f->size - offset)
-    return -1;
-  if (size > 0)
-    memcpy(buf, f->data + offset, size);
-  return 0;
+/* Reads, the size and flushes are mem_file.c's (mf is ro_file's first
+ * member); every mutating call fails and is counted, whatever it asks. */
+static int ro_refuse(ro_file *f) {
+  f->write_attempts++;
+  return -1;
 }
 
 static int ro_write(void *ctx, uint64_t offset, const void *buf, size_t size) {
-  ro_file *f = ctx;
   (void)offset, (void)buf, (void)size;
-  f->write_attempts++;
-  return -1;
+  return ro_refuse(ctx);
 }
 
 static int ro_write_zeros(void *ctx, uint64_t offset, uint64_t size) {
-  ro_file *f = ctx;
   (void)offset, (void)size;
-  f->write_attempts++;
-  return -1;
-}
-
-static int ro_get_size(void *ctx, uint64_t *size) {
-  ro_file *f = ctx;
-  *size = f->size;
-  return 0;
+  return ro_refuse(ctx);
 }
 
 static int ro_set_size(void *ctx, uint64_t size) {
-  ro_file *f = ctx;
   (void)size;
-  f->write_attempts++;
-  return -1;
+  return ro_refuse(ctx);
 }
 
-static int ro_flush(void *ctx) {
-  (void)ctx;
-  return 0;
-}
-
-void rd_ro_io(ro_file *f, vhdxlog_io *io) {
-  static const vhdxlog_io ro = {NULL,           ro_read,     ro_write,
-                                ro_write_zeros, ro_get_size, ro_set_size,
-                                ro_flush};
-  *io = ro;
-  io->ctx = f;
+void rd_ro_io(ro_file *f, const uint8_t *data, uint64_t size, vhdxlog_io *io) {
+  memset(f, 0, sizeof *f);
+  f->mf.data = (uint8_t *)data; /* never written: ro_* refuse every write */
+  f->mf.size = f->mf.capacity = f->mf.max_size = size;
+  vtk_mem_io(&f->mf, io);
+  io->write = ro_write;
+  io->write_zeros = ro_write_zeros;
+  io->set_size = ro_set_size;
 }

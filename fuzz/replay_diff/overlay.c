@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Checks 3 and 4: the read-only overlay of a file against its replay. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* One overlay read of [off, off + n) of the file `file` (its current bytes,

@@ -134,10 +134,10 @@ typedef struct mfile {
   vhdxlog_io io;
 } mfile;
 
-/* Read-only I/O over bytes: every mutating call fails and is counted. */
+/* Read-only I/O over bytes: every mutating call fails and is counted. mf
+ * must stay the first member (the I/O context is the ro_file). */
 typedef struct ro_file {
-  const uint8_t *data;
-  uint64_t size;
+  vtk_mem_file mf;
   uint64_t write_attempts;
 } ro_file;
 
@@ -178,7 +178,7 @@ vhdxlog_status rd_load_bytes(diff *d, int area_slot, const uint8_t *data,
                              uint64_t size, const ext_list *l, size_t from,
                              vhdxlog_loaded *out, vhdxlog_error *error);
 int rd_same_plan(const vhdxlog_plan *a, const vhdxlog_plan *b);
-void rd_ro_io(ro_file *f, vhdxlog_io *io);
+void rd_ro_io(ro_file *f, const uint8_t *data, uint64_t size, vhdxlog_io *io);
 
 /* checks.c: check 1 (library vs model) and check 2 (re-runs) */
 int rd_check_model(diff *d, const lib_outcome *lib, const uint8_t *data,

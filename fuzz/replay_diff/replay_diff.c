@@ -26,12 +26,8 @@
  * loader of the other runs (rd_load_bytes: vhdxlog_load_into() over
  * workspace buffers) must agree with it (check 0).
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 void replay_diff_default_limits(replay_diff_limits *limits) {
@@ -54,14 +50,6 @@ void replay_diff_fuzz_limits(const uint8_t *prefix, size_t prefix_size,
   limits->overlay_calls = 4;
   limits->crash_pick = (uint16_t)(p[0] | p[1] << 8);
   limits->overlay_pick = (uint16_t)(p[2] | p[3] << 8);
-}
-
-int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
-                size_t why_size) {
-  replay_diff_limits lim;
-  replay_diff_default_limits(&lim);
-  lim.max_size = max_size;
-  return replay_diff_ex(image, size, &lim, NULL, why, why_size);
 }
 
 /* Checks 0-4 once the workspace is ready. */
@@ -159,27 +147,9 @@ int replay_diff_ex(const uint8_t *image, size_t size,
                    const replay_diff_limits *limits, replay_diff_workspace *ws,
                    char *why, size_t why_size) {
   static const uint8_t zeros[SCAN_BLOCK] = {0};
-  replay_diff_workspace *own = NULL;
   size_t off;
-  int rc;
 
-  if (why != NULL && why_size > 0)
-    why[0] = '\0';
-  if (image == NULL)
-    image = zeros, size = 0; /* size 0 is an image too: E_FILE_TOO_SMALL */
-  if (limits == NULL) {
-    if (why != NULL && why_size > 0)
-      snprintf(why, why_size, "no limits given");
-    return -1;
-  }
-  if (ws == NULL) {
-    own = ws = replay_diff_workspace_new();
-    if (ws == NULL) {
-      if (why != NULL && why_size > 0)
-        snprintf(why, why_size, "cannot allocate a workspace");
-      return -1;
-    }
-  }
+  why[0] = '\0';
   /* The image's non-zero ranges, 4 KiB at a time. */
   ws->scan.n = 0;
   ws->scan.oom = 0;
@@ -188,20 +158,12 @@ int replay_diff_ex(const uint8_t *image, size_t size,
     if (memcmp(image + off, zeros, n) != 0)
       rd_ext_add(&ws->scan, off, off + n);
   }
-  rc = run(image, size, &ws->scan, limits, ws, why, why_size);
-  replay_diff_workspace_free(own);
-  return rc;
+  return run(image, size, &ws->scan, limits, ws, why, why_size);
 }
 
 int replay_diff_input(const replay_diff_limits *limits,
                       replay_diff_workspace *ws, char *why, size_t why_size) {
-  if (why != NULL && why_size > 0)
-    why[0] = '\0';
-  if (limits == NULL || ws == NULL || ws->b[SB_INPUT].p == NULL) {
-    if (why != NULL && why_size > 0)
-      snprintf(why, why_size, "no limits, workspace or input");
-    return -1;
-  }
+  why[0] = '\0';
   return run(ws->b[SB_INPUT].p, ws->input_size, &ws->b[SB_INPUT].dirty, limits,
              ws, why, why_size);
 }

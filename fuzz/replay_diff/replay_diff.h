@@ -109,21 +109,6 @@ void replay_diff_fuzz_limits(const uint8_t *prefix, size_t prefix_size,
                              replay_diff_limits *limits);
 
 /*
- * Compare library and model on `image` (the whole file, `size` bytes).
- * Returns 0 when every check agrees. Otherwise non-zero, with a one-line
- * description of the first difference in `why` (always NUL-terminated when
- * why_size > 0), e.g.
- *   "library E_LOG_NO_SEQUENCE vs model OK"
- *   "replayed images differ at byte 0x11000 (lib 0x00, model 0x5a)"
- *   "crash after write 3 then re-run: differs at 0x10010 (...)"
- * Returns 1 for a difference; -1 (with a "cannot ..." description) when
- * memory ran out, which is not a difference.
- * max_size: see replay_diff_limits; the other limits take their defaults.
- */
-int replay_diff(const uint8_t *image, size_t size, uint64_t max_size, char *why,
-                size_t why_size);
-
-/*
  * Large buffers (memory files, the model's image, header areas, logs,
  * overlay chunks) kept from one call to the next. Why: under
  * AddressSanitizer every block over 128 KiB is a fresh mmap whose pages
@@ -146,15 +131,23 @@ void replay_diff_workspace_free(replay_diff_workspace *ws);
 uint8_t *replay_diff_workspace_input(replay_diff_workspace *ws, size_t size);
 void replay_diff_workspace_mark(replay_diff_workspace *ws, uint64_t offset,
                                 uint64_t end);
-/* replay_diff_ex() on that image. */
-int replay_diff_input(const replay_diff_limits *limits,
-                      replay_diff_workspace *ws, char *why, size_t why_size);
-
-/* The same with every limit given, and a workspace (NULL: one for this
- * call only). */
+/*
+ * Compare library and model on `image` (the whole file, `size` bytes) with
+ * the `limits` given, in the workspace `ws`. Returns 0 when every check
+ * agrees. Otherwise non-zero, with a one-line description of the first
+ * difference in `why` (why_size > 0; always NUL-terminated), e.g.
+ *   "library E_LOG_NO_SEQUENCE vs model OK"
+ *   "replayed images differ at byte 0x11000 (lib 0x00, model 0x5a)"
+ *   "crash after write 3 then re-run: differs at 0x10010 (...)"
+ * Returns 1 for a difference; -1 (with a "cannot ..." description) when
+ * memory ran out, which is not a difference.
+ */
 int replay_diff_ex(const uint8_t *image, size_t size,
                    const replay_diff_limits *limits, replay_diff_workspace *ws,
                    char *why, size_t why_size);
+/* replay_diff_ex() on the workspace's input image. */
+int replay_diff_input(const replay_diff_limits *limits,
+                      replay_diff_workspace *ws, char *why, size_t why_size);
 
 #ifdef __cplusplus
 }

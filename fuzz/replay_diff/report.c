@@ -2,10 +2,8 @@
 /* Describing the first difference the checks find. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 /* Write the description of the first difference; returns `rc`. A
@@ -17,11 +15,9 @@ int rd_say(diff *d, int rc, const char *fmt, ...) {
     rc = -1;
     fmt = "cannot allocate an extent list";
   }
-  if (d->why != NULL && d->why_size > 0) {
-    va_start(ap, fmt);
-    vsnprintf(d->why, d->why_size, fmt, ap);
-    va_end(ap);
-  }
+  va_start(ap, fmt);
+  vsnprintf(d->why, d->why_size, fmt, ap);
+  va_end(ap);
   return rc;
 }
 

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Extent lists, clean buffers and the workspace a caller keeps across
  * inputs (replay_diff.h says why every large buffer lives there). */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "rd_internal.h"
 
 void rd_ext_add(ext_list *l, uint64_t off, uint64_t end) {

@@ -8,17 +8,9 @@
 
 #include "model.h"
 #include "repair.h"
+#include "vhdx_builder.h"
 
 #define SECTOR VHDXLOG_SECTOR_SIZE
-
-static uint32_t load_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-static uint64_t load_le64(const uint8_t *p) {
-  return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
-}
 
 void fuzz_fail(const char *file, int line, const char *what) {
   fprintf(stderr, "%s:%d: invariant violated: %s\n", file, line, what);
@@ -51,13 +43,13 @@ uint8_t fuzz_take_u8(fuzz_reader *r) {
 uint32_t fuzz_take_u32(fuzz_reader *r) {
   uint8_t b[4];
   fuzz_take_bytes(r, b, 4);
-  return load_le32(b);
+  return vtk_get_le32(b);
 }
 
 uint64_t fuzz_take_u64(fuzz_reader *r) {
   uint8_t b[8];
   fuzz_take_bytes(r, b, 8);
-  return load_le64(b);
+  return vtk_get_le64(b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -104,36 +96,22 @@ int fuzz_log_init(fuzz_log *l, const uint8_t *data, size_t size,
   return 0;
 }
 
-void fuzz_log_done(fuzz_log *l) { memset(l, 0, sizeof(*l)); }
-
 void fuzz_log_bind(const fuzz_log *l, const uint8_t guid[16],
                    vhdxlog_log *ctx) {
   FUZZ_CHECK(vhdxlog_log_init(ctx, l->bytes, l->length, guid) == VHDXLOG_OK);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Descriptor positions (RULES 9, 10), for the checks below.                 */
-
-/* Descriptor sectors an entry with `count` descriptors needs (RULES 9). */
-static uint64_t descriptor_sectors(uint32_t count) {
-  if (count <= 126)
-    return 1;
-  return 1 + ((uint64_t)count - 126 + 127) / 128;
-}
-
-/* Position of descriptor k of the entry at `entry_sector` (RULES 10), or
- * NULL if that descriptor sector is not inside an entry of `sectors`. */
+/* Position of descriptor k of the entry at `entry_sector` (RULES 10, by
+ * testkit's writer), or NULL if that descriptor sector is not inside an
+ * entry of `sectors`. k and the counts come from entries the library took
+ * from a log of at most 1 MiB: testkit's 32-bit sums cannot wrap. */
 static uint8_t *descriptor_at(uint8_t *log, size_t length, size_t entry_sector,
                               uint32_t sectors, uint32_t k) {
-  size_t n = length / SECTOR;
-  uint32_t sector = 0, byte = 64 + 32 * k;
-  if (k >= 126) {
-    sector = 1 + (k - 126) / 128;
-    byte = 32 * ((k - 126) % 128);
-  }
-  if (sector >= sectors)
+  uint32_t pos = vtk_desc_pos(k);
+  if (pos / SECTOR >= sectors)
     return NULL;
-  return log + (entry_sector + sector) % n * SECTOR + byte;
+  return log + (entry_sector + pos / SECTOR) % (length / SECTOR) * SECTOR +
+         pos % SECTOR;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -177,12 +155,12 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   FUZZ_CHECK(d->entry_offset == e->offset);
   FUZZ_CHECK(d->index == k);
   FUZZ_CHECK(d->sequence_number == e->sequence_number);
-  FUZZ_CHECK(d->file_offset == load_le64(desc + 16));
+  FUZZ_CHECK(d->file_offset == vtk_get_le64(desc + 16));
   FUZZ_CHECK(d->file_offset % SECTOR == 0);
   if (d->kind == VHDXLOG_DESCRIPTOR_DATA) {
     uint8_t sector[SECTOR];
     uint64_t data_sector =
-        e->offset / SECTOR + descriptor_sectors(e->descriptor_count) + data_k;
+        e->offset / SECTOR + vtk_desc_sectors(e->descriptor_count) + data_k;
     FUZZ_CHECK(memcmp(desc, "desc", 4) == 0);
     FUZZ_CHECK(d->length == SECTOR);
     FUZZ_CHECK(d->data_offset == data_sector % (l->length / SECTOR) * SECTOR);
@@ -196,8 +174,22 @@ static void check_descriptor(const fuzz_log *l, const vhdxlog_log *ctx,
   } else {
     FUZZ_CHECK(d->kind == VHDXLOG_DESCRIPTOR_ZERO);
     FUZZ_CHECK(memcmp(desc, "zero", 4) == 0);
-    FUZZ_CHECK(d->length == load_le64(desc + 8));
+    FUZZ_CHECK(d->length == vtk_get_le64(desc + 8));
     FUZZ_CHECK(d->length % SECTOR == 0);
+  }
+}
+
+/* Past every entry whose descriptors the iterator has all returned (k of
+ * them, data_k data ones): its counts must match; then at the next entry's
+ * first. */
+static void next_entry(const vhdxlog_sequence *seq,
+                       const vhdxlog_entry *entries, uint32_t *cur, uint32_t *k,
+                       uint32_t *data_k) {
+  while (*cur < seq->entry_count && *k == entries[*cur].descriptor_count) {
+    FUZZ_CHECK(*data_k == entries[*cur].data_count);
+    (*cur)++;
+    *k = 0;
+    *data_k = 0;
   }
 }
 
@@ -265,12 +257,7 @@ static void check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
       break;
     FUZZ_CHECK(st == VHDXLOG_OK);
     FUZZ_CHECK(seen < seq->descriptor_count);
-    while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
-      FUZZ_CHECK(data_k == entries[cur].data_count);
-      cur++;
-      k = 0;
-      data_k = 0;
-    }
+    next_entry(seq, entries, &cur, &k, &data_k);
     FUZZ_CHECK(cur < seq->entry_count);
     check_descriptor(l, ctx, &entries[cur], k, data_k, &d);
     if (d.kind == VHDXLOG_DESCRIPTOR_DATA)
@@ -289,12 +276,7 @@ static void check_sequence(const fuzz_log *l, const vhdxlog_log *ctx,
     k++;
     seen++;
   }
-  while (cur < seq->entry_count && k == entries[cur].descriptor_count) {
-    FUZZ_CHECK(data_k == entries[cur].data_count);
-    cur++;
-    k = 0;
-    data_k = 0;
-  }
+  next_entry(seq, entries, &cur, &k, &data_k);
   FUZZ_CHECK(cur == seq->entry_count);
   FUZZ_CHECK(seen == seq->descriptor_count);
   /* Whether a zero-length zero descriptor counts as a write ending at its
@@ -374,5 +356,4 @@ void fuzz_search_rest(fuzz_reader *r, const uint8_t guid[16], unsigned repair) {
     vtk_repair_log(l.bytes, l.length, guid, repair);
   }
   fuzz_search_and_check(&l, guid, &ctx, &seq, &error);
-  fuzz_log_done(&l);
 }

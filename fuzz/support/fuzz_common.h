@@ -54,12 +54,11 @@ typedef struct fuzz_log {
  * Copy `size` bytes (cut to FUZZ_MAX_LOG) into a new block and zero pad
  * them to max(4096, round_up(size, 4096), min_length) bytes. 0 on success,
  * -1 if min_length exceeds FUZZ_MAX_LOG or there is no memory (the target
- * then skips the log). Pair with fuzz_log_done(); the block stays valid
- * until the next fuzz_log_init().
+ * then skips the log). The block stays valid until the next
+ * fuzz_log_init(), which reuses or frees it: nothing to release.
  */
 int fuzz_log_init(fuzz_log *l, const uint8_t *data, size_t size,
                   size_t min_length);
-void fuzz_log_done(fuzz_log *l);
 
 /* vhdxlog_log_init() over the span; aborts unless it succeeds (the span
  * always has a valid length). */

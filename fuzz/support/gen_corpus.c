@@ -23,13 +23,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "files.h"
 #include "gen_images.h"
 #include "packed.h"
 #include "vhdx_builder.h"
@@ -41,9 +41,16 @@ static const char *corpus_dir;
 static unsigned long files_written;
 static unsigned long long bytes_written;
 
-static void die(const char *what) {
+void gen_die(const char *what) {
   perror(what);
   exit(1);
+}
+
+void *gen_calloc(size_t size) {
+  void *p = calloc(1, size);
+  if (p == NULL)
+    gen_die("calloc");
+  return p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -61,14 +68,12 @@ static void put(buf *b, const void *data, size_t n) {
       cap *= 2;
     b->p = realloc(b->p, cap);
     if (b->p == NULL)
-      die("realloc");
+      gen_die("realloc");
     b->cap = cap;
   }
   memcpy(b->p + b->n, data, n);
   b->n += n;
 }
-
-static void put_u8(buf *b, uint8_t v) { put(b, &v, 1); }
 
 static void put_u32(buf *b, uint32_t v) {
   uint8_t t[4];
@@ -76,48 +81,35 @@ static void put_u32(buf *b, uint32_t v) {
   put(b, t, 4);
 }
 
-static void path_of(char *out, size_t size, const char *target,
-                    const char *name) {
-  if (name != NULL)
-    snprintf(out, size, "%s/%s/seed-%s", corpus_dir, target, name);
-  else
-    snprintf(out, size, "%s/%s", corpus_dir, target);
-}
-
 static void emit(const char *target, const char *name, buf *b) {
   char path[1024];
-  FILE *f;
-  path_of(path, sizeof(path), target, name);
-  f = fopen(path, "wb");
-  if (f == NULL || fwrite(b->p, 1, b->n, f) != b->n || fclose(f) != 0)
-    die(path);
+  snprintf(path, sizeof(path), "%s/%s/seed-%s", corpus_dir, target, name);
+  if (fuzz_write_file(path, NULL, 0, b->p, b->n) != 0)
+    gen_die(path);
   files_written++;
   bytes_written += b->n;
   free(b->p);
   memset(b, 0, sizeof(*b));
 }
 
+/* fuzz_walk() callback: remove a seed-* file. */
+static int remove_seed(const char *path, void *ctx) {
+  const char *base = strrchr(path, '/');
+  (void)ctx;
+  if (strncmp(base != NULL ? base + 1 : path, "seed-", 5) == 0 &&
+      remove(path) != 0)
+    gen_die(path);
+  return 0;
+}
+
 /* Make CORPUS/<target>/ and, if `clean`, remove its old seed-* files. */
 static void prepare(const char *target, int clean) {
-  char dir[1024], path[2048];
-  DIR *d;
-  struct dirent *ent;
-  path_of(dir, sizeof(dir), target, NULL);
+  char dir[1024];
+  snprintf(dir, sizeof(dir), "%s/%s", corpus_dir, target);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    die(dir);
-  if (!clean)
-    return;
-  d = opendir(dir);
-  if (d == NULL)
-    die(dir);
-  while ((ent = readdir(d)) != NULL) {
-    if (strncmp(ent->d_name, "seed-", 5) != 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-    if (remove(path) != 0)
-      die(path);
-  }
-  closedir(d);
+    gen_die(dir);
+  if (clean)
+    fuzz_walk(dir, remove_seed, NULL);
 }
 
 /* Their folders also keep the seed-gen-* scenario images (docs/FUZZING.md
@@ -136,13 +128,6 @@ static vtk_entry entry(uint64_t seq, uint32_t tail, const vtk_desc *d,
   return vtk_entry_make(seq, tail, log_guid, 4u * VTK_MIB, 4u * VTK_MIB, d, n);
 }
 
-static uint8_t *new_log(uint32_t length) {
-  uint8_t *log = calloc(1, length);
-  if (log == NULL)
-    die("calloc");
-  return log;
-}
-
 /*
  * One log case, for the three log targets. `starts` are the log offsets of
  * the entries worth checking one by one (fuzz_entry takes up to 8).
@@ -158,7 +143,7 @@ static void emit_log(const char *name, const uint8_t *log, uint32_t length,
   put(&b, log, length);
   emit("fuzz_search", name, &b);
 
-  put_u8(&b, repair);
+  put(&b, &repair, 1);
   put(&b, log_guid, 16);
   put(&b, log, length);
   emit("fuzz_log_repaired", name, &b);
@@ -206,7 +191,7 @@ static void seed_one_entry(const char *name, uint32_t len, uint64_t seq,
                            const vtk_desc *d, uint32_t n,
                            const vtk_break_case *bc, uint8_t repair) {
   static const uint32_t start = 0;
-  uint8_t *log = new_log(len);
+  uint8_t *log = gen_calloc(len);
   vtk_entry e = entry(seq, 0, d, n);
   vtk_log_write_entry(log, len, 0, &e);
   if (bc != NULL && vtk_entry_break(log, len, 0, bc->what, bc->index, 1) != 0) {
@@ -223,7 +208,7 @@ static void seed_run(const char *name, const vtk_entry *e, uint32_t n,
                      uint8_t repair) {
   const uint32_t len = 16 * KIB;
   uint32_t starts[8], i, off = 0;
-  uint8_t *log = new_log(len);
+  uint8_t *log = gen_calloc(len);
   if (n > 8) {
     fprintf(stderr, "gen_corpus: %s: more than 8 entries\n", name);
     exit(1);
@@ -270,7 +255,7 @@ static void log_seeds(void) {
 
   /* Many entries (some without descriptors) filling 15 of 16 sectors, the
    * Tail trailing by three entries as a checkpointing writer leaves it. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[2] = vtk_zero(AT_BAT + 65536, 0); /* zero length: allowed, a no-op */
   for (i = 0, off = 0; i < 12; i++) {
     starts[i] = off;
@@ -283,7 +268,7 @@ static void log_seeds(void) {
 
   /* Wrapped: the tail entry starts two sectors before the end and runs on
    * at offset 0; an older complete sequence sits further on. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[3] = data_desc(AT_META + 4096, 2);
   d[4] = data_desc(AT_META + 8192, 3);
   e[0] = entry(3, 5 * VTK_SECTOR, d, 1);
@@ -335,7 +320,7 @@ static void log_seeds_runs(void) {
   /* A ring: 256 KiB, 64 entries written round it twice, so the newest
    * overwrite the oldest and the active sequence wraps. */
   len = 256 * KIB;
-  log = new_log(len);
+  log = gen_calloc(len);
   for (i = 0; i < 8; i++)
     d[i] = i % 2 ? data_desc(AT_META + i * VTK_SECTOR, i)
                  : vtk_zero(AT_BAT + i * VTK_SECTOR, 2 * VTK_SECTOR);
@@ -360,7 +345,7 @@ static void log_seeds_runs(void) {
 
   /* Two complete sequences (the newer wins) and a newer incomplete run,
    * split by a numbering gap from a valid entry after it. */
-  log = new_log(SMALL_LOG);
+  log = gen_calloc(SMALL_LOG);
   d[0] = vtk_zero(AT_BAT, 8192);
   e[0] = entry(1, 0, d, 1);
   e[1] = entry(2, 0, d, 1);
@@ -424,14 +409,12 @@ static void emit_packed(const char *target, const char *name,
                         const vtk_image *img, const uint8_t *prefix,
                         size_t prefix_len) {
   size_t n = img->size > VTK_MIB ? (size_t)img->size : VTK_MIB;
-  uint8_t *whole = calloc(1, n), *packed = NULL;
+  uint8_t *whole = gen_calloc(n), *packed = NULL;
   size_t packed_size = 0;
   buf b;
-  if (whole == NULL)
-    die("calloc");
   memcpy(whole, img->data, (size_t)img->size);
   if (rd_pack(whole, n, 0, &packed, &packed_size) != 0)
-    die("rd_pack");
+    gen_die("rd_pack");
   memset(&b, 0, sizeof(b));
   put(&b, prefix, prefix_len);
   put(&b, packed, packed_size);
@@ -456,6 +439,12 @@ static void emit_image(const char *name, const vtk_image *img) {
   emit_image_sized(name, img, img->size, VTK_HEADER1);
 }
 
+/* emit_image(), then the image freed. */
+static void emit_image_done(const char *name, vtk_image *img) {
+  emit_image(name, img);
+  vtk_image_free(img);
+}
+
 static void spec_clean(vtk_image_spec *s) {
   vtk_image_spec_default(s);
   s->fill_seed = 0; /* zeros past 1 MiB: they compress */
@@ -472,17 +461,13 @@ static void drop_region_tables(vtk_image *img, int from) {
     memset(vtk_region_table(img, w), 0, VTK_REGION_SIZE);
 }
 
-static void build(vtk_image *img, const vtk_image_spec *s) {
-  vtk_image_build(img, s);
-}
-
 /* A dirty image: the default layout with `n` entries written from log
  * offset `at`. */
 static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image_spec s;
-  uint8_t *log = new_log(VTK_MIB);
+  uint8_t *log = gen_calloc(VTK_MIB);
   spec_clean(&s);
-  build(img, &s);
+  vtk_image_build(img, &s);
   drop_region_tables(img, 1);
   vtk_log_write_run(log, VTK_MIB, at, e, n);
   vtk_image_put_log(img, log, VTK_MIB, log_guid);
@@ -494,7 +479,7 @@ static void dirty(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
 static void seed_spec(const char *name, const vtk_image_spec *s,
                       int drop_from) {
   vtk_image img;
-  build(&img, s);
+  vtk_image_build(&img, s);
   drop_region_tables(&img, drop_from);
   emit_image(name, &img);
   vtk_image_free(&img);
@@ -506,41 +491,37 @@ static void image_seeds(void) {
 
   /* The one seed with both region tables, as every real image has. */
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   emit_image("image-clean", &img);
   vtk_region_table(&img, 0)[100] ^= 1; /* copy 1 corrupt: copy 2 used */
-  emit_image("image-region1-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-region1-corrupt", &img);
 
   /* File identifier and size: nothing after the first bytes matters. */
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 0);
   memset(vtk_header(&img, 0), 0, VTK_HEADER_SIZE);
   memset(vtk_header(&img, 1), 0, VTK_HEADER_SIZE);
   emit_image("image-no-valid-header", &img);
   emit_image_sized("image-file-too-small", &img, VTK_MIB / 2, 0);
   memcpy(img.data, "vhdxfilf", 8);
-  emit_image("image-bad-signature", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-bad-signature", &img);
 
   /* Headers. */
   spec_clean(&s);
   s.header_seq[0] = 3;
   s.header_seq[1] = 2;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   emit_image("image-header1-current", &img);
   vtk_header(&img, 0)[100] ^= 1; /* checksum now wrong: header 2 used */
-  emit_image("image-header1-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header1-corrupt", &img);
 
   spec_clean(&s);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   vtk_header(&img, 1)[100] ^= 1; /* header 1 the only valid one */
-  emit_image("image-header2-corrupt", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header2-corrupt", &img);
 
   spec_clean(&s);
   s.log_length = 0; /* a clean image without a log: allowed */
@@ -548,14 +529,13 @@ static void image_seeds(void) {
 
   spec_clean(&s);
   s.header_seq[0] = s.header_seq[1] = 5;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   emit_image("image-header-tie-identical", &img); /* QEMU's quirk */
   drop_region_tables(&img, 0);
   vtk_put_le32(vtk_header(&img, 1) + 100, 1);
   vtk_header_fix_checksum(&img, 1);
-  emit_image("image-header-tie-differs", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-header-tie-differs", &img);
 
   spec_clean(&s);
   s.version = 2;
@@ -566,7 +546,7 @@ static void image_seeds(void) {
   vtk_guid(s.log_guid, 1);
   seed_spec("image-log-version", &s, 0);
   s.log_version = 0;
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 0);
   emit_image_sized("image-log-beyond-file", &img, VTK_MIB + VTK_SECTOR, 0);
   vtk_image_free(&img);
@@ -581,7 +561,7 @@ static void image_seeds(void) {
 static void region_count_image(vtk_image *img, uint32_t count) {
   vtk_image_spec s;
   spec_clean(&s);
-  build(img, &s);
+  vtk_image_build(img, &s);
   drop_region_tables(img, 1);
   vtk_region_set_count(img, 0, count);
   vtk_region_fix_checksum(img, 0);
@@ -595,8 +575,7 @@ static void image_seeds_regions(void) {
   region_count_image(&img, 2048);
   emit_image("image-region-count", &img);
   vtk_region_table(&img, 0)[100] ^= 1;
-  emit_image("image-no-valid-region-table", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-no-valid-region-table", &img);
 
   spec_clean(&s);
   s.bat_offset = 2u * VTK_MIB + VTK_SECTOR;
@@ -625,8 +604,7 @@ static void image_seeds_regions(void) {
   seed_spec("image-region-unknown-optional", &s, 1);
 
   region_count_image(&img, 1);
-  emit_image("image-region-missing", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-region-missing", &img);
 
   spec_clean(&s);
   s.metadata_offset = 2u * VTK_MIB;
@@ -652,7 +630,7 @@ static void image_seeds_dirty(void) {
   s.header_seq[0] = 2;
   s.header_seq[1] = 1;
   memcpy(s.log_guid, log_guid, 16);
-  build(&img, &s);
+  vtk_image_build(&img, &s);
   drop_region_tables(&img, 1);
   {
     uint8_t fwg[16], zero[16], out[VTK_HEADER_SIZE];
@@ -664,8 +642,7 @@ static void image_seeds_dirty(void) {
     memcpy(vtk_header(&img, 1) + 16, fwg, 16);
     vtk_header_fix_checksum(&img, 1);
   }
-  emit_image("image-clean-interrupted-replay", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-clean-interrupted-replay", &img);
 
   /*
    * Dirty images: at least 1 MiB + the entries each (the log starts at
@@ -704,25 +681,19 @@ static void image_seeds_dirty(void) {
   d[2] = data_desc(VTK_HEADER1, 3);
   e[0] = entry(1, 0, d + 2, 1);
   dirty(&img, e, 1, 0);
-  emit_image("image-dirty-target-header", &img);
-  vtk_image_free(&img);
+  emit_image_done("image-dirty-target-header", &img);
 }
 
-/* The same image for the differential targets and fuzz_load: their 4-byte
- * prefix (crash point and overlay range picks; zero: the defaults), then
- * the packed image. */
-static void emit_replay_seed(const char *name, const vtk_image *img,
-                             uint32_t picks) {
-  uint8_t prefix[4];
+/* The image as a seed of fuzz_image and, after a zero 4-byte prefix (crash
+ * point and overlay range picks: the defaults), of the differential targets
+ * and fuzz_load; then freed. */
+static void emit_everywhere(const char *name, vtk_image *img) {
+  static const uint8_t picks[4];
   size_t i;
-  vtk_put_le32(prefix, picks);
-  for (i = 0; i < 3; i++)
-    emit_packed(replay_targets[i], name, img, prefix, sizeof prefix);
-}
-
-static void emit_everywhere(const char *name, const vtk_image *img) {
   emit_image(name, img);
-  emit_replay_seed(name, img, 0);
+  for (i = 0; i < 3; i++)
+    emit_packed(replay_targets[i], name, img, picks, sizeof picks);
+  vtk_image_free(img);
 }
 
 /*
@@ -739,7 +710,6 @@ static void armed_and_plan_seeds(void) {
   /* Armed, nothing carries the GUID: cleared. */
   dirty(&img, e, 0, 0);
   emit_everywhere("image-armed-empty", &img);
-  vtk_image_free(&img);
 
   /* Armed, the entry torn (its checksum no longer matches): cleared. */
   d[0] = data_desc(2u * VTK_MIB, 1);
@@ -747,7 +717,6 @@ static void armed_and_plan_seeds(void) {
   dirty(&img, e, 1, 0);
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_CHECKSUM, 0, 0);
   emit_everywhere("image-armed-torn", &img);
-  vtk_image_free(&img);
 
   /* Armed and damaged: a header field no writer writes; a checksummed entry
    * that breaks a rule; a valid entry outside a complete sequence. */
@@ -755,22 +724,18 @@ static void armed_and_plan_seeds(void) {
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_SEQUENCE_ZERO, 0,
                   1);
   emit_everywhere("image-armed-damaged-header", &img);
-  vtk_image_free(&img);
   dirty(&img, e, 1, 0);
   vtk_entry_break(img.data + VTK_MIB, VTK_MIB, 0, VTK_BREAK_DATA_SIGNATURE, 0,
                   1);
   emit_everywhere("image-armed-damaged-checksum", &img);
-  vtk_image_free(&img);
   e[0].tail = 65536;
   dirty(&img, e, 1, 0);
   emit_everywhere("image-armed-incomplete", &img);
-  vtk_image_free(&img);
 
   /* Armed and cleared, but no region table is valid on disk. */
   dirty(&img, e, 0, 0);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_everywhere("image-armed-no-region-table", &img);
-  vtk_image_free(&img);
 
   /* The newest sequence writes past 2^62: refused, not replaced by the
    * older one. */
@@ -780,12 +745,10 @@ static void armed_and_plan_seeds(void) {
   e[1] = entry(9, 8192, d, 2);
   dirty(&img, e, 2, 0);
   emit_everywhere("image-limit-descriptor", &img);
-  vtk_image_free(&img);
   e[1] = entry(9, 8192, d, 1);
   e[1].last_file_offset = VTK_MAX_OFFSET + VTK_MIB;
   dirty(&img, e, 2, 0);
   emit_everywhere("image-limit-last-file-offset", &img);
-  vtk_image_free(&img);
 
   /* Region table 1 torn on disk, its first sector rewritten by the log:
    * judged on the replayed state, recovered. */
@@ -793,7 +756,7 @@ static void armed_and_plan_seeds(void) {
     vtk_image clean;
     vtk_image_spec sp;
     spec_clean(&sp);
-    build(&clean, &sp);
+    vtk_image_build(&clean, &sp);
     memcpy(sector, vtk_region_table(&clean, 0), VTK_SECTOR);
     vtk_image_free(&clean);
   }
@@ -803,13 +766,11 @@ static void armed_and_plan_seeds(void) {
   dirty(&img, e, 1, 0);
   vtk_region_table(&img, 0)[100] ^= 1;
   emit_everywhere("image-region-table-rewritten", &img);
-  vtk_image_free(&img);
 
   /* The log leaves no valid region table: refused before any write. */
   sector[200] ^= 1;
   dirty(&img, e, 1, 0);
   emit_everywhere("image-region-table-replayed-invalid", &img);
-  vtk_image_free(&img);
 
   /* fuzz_load: headers naming a 32 MiB and a 62 MiB log that the file
    * holds only as zeros (the prefix's second byte, from 0xC0 on, adds that
@@ -836,48 +797,34 @@ static void armed_and_plan_seeds(void) {
   }
 }
 
-/* Images from SAMPLES_DIR, cut after the end of their log (or 1 MiB). */
-static void sample_seeds(const char *dir) {
-  DIR *dp = opendir(dir);
-  struct dirent *ent;
-  if (dp == NULL)
-    return; /* no samples yet */
-  while ((ent = readdir(dp)) != NULL) {
-    char path[2048], name[300];
-    size_t len = strlen(ent->d_name);
-    vtk_image img;
-    FILE *f;
-    long size = 0;
-    uint64_t keep = VTK_MIB;
-    int w;
-    if (len < 5 || strcmp(ent->d_name + len - 5, ".vhdx") != 0)
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-    f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
-      die(path);
-    img.size = (uint64_t)size;
-    img.data = calloc(1, size > (long)VTK_MIB ? (size_t)size : VTK_MIB);
-    if (img.data == NULL || fread(img.data, 1, (size_t)size, f) != (size_t)size)
-      die(path);
-    fclose(f);
-    /* Keep the log of either valid header, if it lies in the file. */
-    for (w = 0; w < 2; w++) {
-      const uint8_t *h = img.data + (w ? VTK_HEADER2 : VTK_HEADER1);
-      uint64_t end = vtk_get_le64(h + 72) + vtk_get_le32(h + 68);
-      if (vtk_header_raw_valid(h) && end > keep && end <= img.size)
-        keep = end;
-    }
-    snprintf(name, sizeof(name), "sample-%.*s", (int)(len - 5), ent->d_name);
-    {
-      vtk_image cut = img;
-      cut.size = keep < img.size ? keep : img.size;
-      emit_image_sized(name, &cut, img.size, VTK_HEADER1);
-    }
-    free(img.data);
+/* fuzz_walk() callback: an image of SAMPLES_DIR (*.vhdx, at least the
+ * 1 MiB header area), cut after the end of its log (or 1 MiB). */
+static int sample_seed(const char *path, void *ctx) {
+  const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+  size_t len = strlen(base), size;
+  char name[300];
+  vtk_image img, cut;
+  uint64_t keep = VTK_MIB;
+  int w;
+  (void)ctx;
+  if (len < 5 || strcmp(base + len - 5, ".vhdx") != 0)
+    return 0;
+  if (fuzz_read_file(path, &img.data, &size) != 0 || size < VTK_MIB)
+    gen_die(path);
+  img.size = size;
+  /* Keep the log of either valid header, if it lies in the file. */
+  for (w = 0; w < 2; w++) {
+    const uint8_t *h = img.data + (w ? VTK_HEADER2 : VTK_HEADER1);
+    uint64_t end = vtk_get_le64(h + 72) + vtk_get_le32(h + 68);
+    if (vtk_header_raw_valid(h) && end > keep && end <= img.size)
+      keep = end;
   }
-  closedir(dp);
+  snprintf(name, sizeof(name), "sample-%.*s", (int)(len - 5), base);
+  cut = img;
+  cut.size = keep < img.size ? keep : img.size;
+  emit_image_sized(name, &cut, img.size, VTK_HEADER1);
+  free(img.data);
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -895,7 +842,7 @@ int main(int argc, char **argv) {
   }
   corpus_dir = argv[1];
   if (mkdir(corpus_dir, 0777) != 0 && errno != EEXIST)
-    die(corpus_dir);
+    gen_die(corpus_dir);
   for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
     prepare(targets[i], 1);
   for (i = 0; i < 3; i++)
@@ -911,7 +858,7 @@ int main(int argc, char **argv) {
   image_seeds_dirty();
   armed_and_plan_seeds();
   if (argc == 3)
-    sample_seeds(argv[2]);
+    fuzz_walk(argv[2], sample_seed, NULL); /* none yet: nothing */
   printf("gen_corpus: %lu files, %llu bytes\n", files_written, bytes_written);
   return 0;
 }

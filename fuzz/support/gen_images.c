@@ -39,11 +39,6 @@ static unsigned long written;
 static uint8_t log_guid[16];
 static uint8_t other_guid[16];
 
-static void die(const char *what) {
-  fprintf(stderr, "gen_corpus --images: %s: %s\n", what, strerror(errno));
-  exit(2);
-}
-
 /* Sparse write: all-zero sectors are skipped, the size is set at the end. */
 static void emit(const char *name, const vtk_image *img) {
   static const uint8_t zero[SECTOR];
@@ -54,18 +49,18 @@ static void emit(const char *name, const vtk_image *img) {
   snprintf(path, sizeof path, "%s/%s", out_dir, name);
   f = fopen(path, "wb");
   if (f == NULL)
-    die(path);
+    gen_die(path);
   for (off = 0; off < img->size; off += SECTOR) {
     uint64_t n = img->size - off < SECTOR ? img->size - off : SECTOR;
     if (memcmp(img->data + off, zero, (size_t)n) == 0)
       continue;
     if (fseeko(f, (off_t)off, SEEK_SET) != 0 ||
         fwrite(img->data + off, 1, (size_t)n, f) != n)
-      die(path);
+      gen_die(path);
   }
   if (fflush(f) != 0 || ftruncate(fileno(f), (off_t)img->size) != 0 ||
       fclose(f) != 0)
-    die(path);
+    gen_die(path);
   written++;
 }
 
@@ -127,19 +122,20 @@ static void base(vtk_image *img, const vtk_image_spec *spec) {
 
 /* Put a 1 MiB log holding `n` entries written back to back from `at`. */
 static void put_run(vtk_image *img, const vtk_entry *e, size_t n, uint32_t at) {
-  uint8_t *log = calloc(1, MIB);
-  if (log == NULL)
-    die("calloc");
+  uint8_t *log = gen_calloc(MIB);
   vtk_log_write_run(log, MIB, at, e, n);
   vtk_image_put_log(img, log, MIB, log_guid);
   free(log);
 }
 
-/* Default image with one log of `n` entries from `at`, emitted as `name`. */
-static void dirty(const char *name, const vtk_entry *e, size_t n, uint32_t at) {
+/* The image of `spec` (NULL: the default) with a log of the `n` entries
+ * `e` from `at` (clean if none), emitted as `name`. */
+static void emit_run(const char *name, const vtk_image_spec *spec,
+                     const vtk_entry *e, size_t n, uint32_t at) {
   vtk_image img;
-  base(&img, NULL);
-  put_run(&img, e, n, at);
+  base(&img, spec);
+  if (n > 0)
+    put_run(&img, e, n, at);
   emit(name, &img);
   vtk_image_free(&img);
 }
@@ -148,7 +144,7 @@ static void dirty(const char *name, const vtk_entry *e, size_t n, uint32_t at) {
 static void dirty_one(const char *name, uint64_t seq, const vtk_desc *d,
                       uint32_t n) {
   vtk_entry e = entry(seq, 0, d, n);
-  dirty(name, &e, 1, 0);
+  emit_run(name, NULL, &e, 1, 0);
 }
 
 /* The log of the current header, for poking at entries. */
@@ -162,24 +158,14 @@ static uint8_t *image_log(vtk_image *img) {
 static void with_headers(const char *name, uint64_t seq1, uint64_t seq2,
                          const vtk_entry *e, size_t n) {
   vtk_image_spec s;
-  vtk_image img;
   vtk_image_spec_default(&s);
   s.header_seq[0] = seq1;
   s.header_seq[1] = seq2;
-  base(&img, &s);
-  if (n > 0)
-    put_run(&img, e, n, 0);
-  emit(name, &img);
-  vtk_image_free(&img);
+  emit_run(name, &s, e, n, 0);
 }
 
 static void clean_images(void) {
-  vtk_image img;
-
-  base(&img, NULL);
-  emit("gen-clean", &img);
-  vtk_image_free(&img);
-
+  emit_run("gen-clean", NULL, NULL, 0, 0);
   with_headers("gen-clean-header1-current", 7, 6, NULL, 0);
 }
 
@@ -193,7 +179,7 @@ static void basic_images(void) {
   d[1] = vtk_zero(2u * MIB + 2 * SECTOR, 3 * SECTOR);
   d[2] = data(3u * MIB + SECTOR, 2);
   e[0] = entry(1, 0, d, 3);
-  dirty("gen-one-entry", e, 1, 0);
+  emit_run("gen-one-entry", NULL, e, 1, 0);
 
   /* The same with header 1 current. */
   with_headers("gen-one-entry-header1-current", 9, 8, e, 1);
@@ -232,7 +218,7 @@ static void basic_images(void) {
   e[0] = entry(10, 0, d, 2);
   e[1] = entry(11, 0, d + 2, 1);
   e[2] = entry(12, 0, d + 3, 2);
-  dirty("gen-multi-entry", e, 3, 0);
+  emit_run("gen-multi-entry", NULL, e, 3, 0);
 
   /* Four entries, the head's Tail at the third: the first two are not
    * replayed. */
@@ -243,20 +229,20 @@ static void basic_images(void) {
     at2 = vtk_entry_length(&e[0]) + vtk_entry_length(&e[1]);
     e[2] = entry(22, at2, d + 2, 1);
     e[3] = entry(23, at2, d + 4, 1);
-    dirty("gen-tail-mid-run", e, 4, 0);
+    emit_run("gen-tail-mid-run", NULL, e, 4, 0);
   }
 
   /* Entries with no descriptor: only LastFileOffset grows the file. */
   e[0] = entry(3, 0, NULL, 0);
   e[0].last_file_offset = 9u * MIB;
-  dirty("gen-no-descriptors-last-offset", e, 1, 0);
+  emit_run("gen-no-descriptors-last-offset", NULL, e, 1, 0);
 
   /* LastFileOffset below the file size: no effect. */
   d[0] = data(2u * MIB, 7);
   e[0] = entry(3, 0, d, 1);
   e[0].last_file_offset = MIB;
   e[0].flushed_file_offset = MIB;
-  dirty("gen-last-offset-below-size", e, 1, 0);
+  emit_run("gen-last-offset-below-size", NULL, e, 1, 0);
 
   /* Growth by LastFileOffset of the head only (the tail entry asks for
    * less; the head's value counts). */
@@ -264,7 +250,7 @@ static void basic_images(void) {
   e[0].last_file_offset = 12u * MIB;
   e[1] = entry(31, 0, d, 1);
   e[1].last_file_offset = 6u * MIB;
-  dirty("gen-last-offset-head-only", e, 2, 0);
+  emit_run("gen-last-offset-head-only", NULL, e, 2, 0);
 }
 
 static void descriptor_images(void) {
@@ -325,7 +311,7 @@ static void wrap_images(void) {
   d[1] = data(2u * MIB + 8 * SECTOR, 12);
   d[2] = data(3u * MIB, 13);
   e[0] = entry(40, MIB - 2 * SECTOR, d, 3);
-  dirty("gen-wrapped-entry", e, 1, MIB - 2 * SECTOR);
+  emit_run("gen-wrapped-entry", NULL, e, 1, MIB - 2 * SECTOR);
 
   /* A run that crosses the end of the log: three entries, the second one
    * wraps; the head's Tail is the first entry's offset. */
@@ -337,22 +323,20 @@ static void wrap_images(void) {
   e[0].tail = at;
   e[1] = entry(51, at, d + 1, 2);
   e[2] = entry(52, at, d + 3, 2);
-  dirty("gen-wrapped-run", e, 3, at);
+  emit_run("gen-wrapped-run", NULL, e, 3, at);
 
   /* An entry exactly as long as the log is not possible with a 1 MiB log
    * and few descriptors; instead: the run ends exactly at the log's end. */
   e[0] = entry(60, 0, d, 2);
   len = vtk_entry_length(&e[0]);
   e[0].tail = MIB - len;
-  dirty("gen-entry-ends-at-log-end", e, 1, MIB - len);
+  emit_run("gen-entry-ends-at-log-end", NULL, e, 1, MIB - len);
 }
 
 /* Put a 1 MiB log holding `a` at offset 0 and `b` at `at_b`, each a run of
  * its own unless `b` names `a` as its Tail. */
 static void put_two(vtk_image *img, vtk_entry a, vtk_entry b, uint32_t at_b) {
-  uint8_t *log = calloc(1, MIB);
-  if (log == NULL)
-    die("calloc");
+  uint8_t *log = gen_calloc(MIB);
   vtk_log_write_entry(log, MIB, 0, &a);
   vtk_log_write_entry(log, MIB, at_b, &b);
   vtk_image_put_log(img, log, MIB, log_guid);
@@ -448,7 +432,7 @@ static void plan_error_images(void) {
   d[0] = data(2u * MIB, 33);
   e[0] = entry(2, 0, d, 1);
   e[0].flushed_file_offset = 8u * MIB; /* the file is 4 MiB */
-  dirty("gen-file-truncated", e, 1, 0);
+  emit_run("gen-file-truncated", NULL, e, 1, 0);
 
   d[0] = data(VTK_REGION1, 36); /* over both region tables */
   d[1] = data(VTK_REGION2, 37);
@@ -552,9 +536,7 @@ static void layout_images(void) {
   s.log_length = 2u * MIB;
   base(&img, &s);
   {
-    uint8_t *log = calloc(1, 2u * MIB);
-    if (log == NULL)
-      die("calloc");
+    uint8_t *log = gen_calloc(2u * MIB);
     d[0] = data(MIB, 61); /* where the default log would be */
     d[1] = vtk_zero(2u * MIB, MIB);
     e[0] = entry(12, 2u * MIB - SECTOR, d, 2); /* wraps around 2 MiB */
@@ -579,7 +561,7 @@ int gen_images_main(int argc, char **argv) {
   }
   out_dir = argv[1];
   if (mkdir(out_dir, 0777) != 0 && errno != EEXIST)
-    die(out_dir);
+    gen_die(out_dir);
   vtk_guid(log_guid, 0x106u);
   vtk_guid(other_guid, 0x0DDu);
   clean_images();

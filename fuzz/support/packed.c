@@ -55,18 +55,6 @@ const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
   return packed + (size > RD_PACKED_FIXED ? RD_PACKED_FIXED : size);
 }
 
-void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
-                    unsigned *options) {
-  size_t tail;
-  const uint8_t *tail_bytes = rd_packed_tail(packed, size, &tail);
-
-  *options = size > 0 ? packed[0] : 0;
-  rd_unpack_head(packed, size, image);
-  memset(image + MIB, 0, (size_t)rd_unpacked_size(packed, size) - MIB);
-  if (tail > 0)
-    memcpy(image + MIB, tail_bytes, tail);
-}
-
 size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
                         unsigned *options,
                         uint64_t ranges[RD_PACKED_RANGES][2]) {
@@ -94,6 +82,7 @@ size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
 int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,
               uint8_t **image, size_t *image_size, unsigned *options) {
   uint64_t total = rd_unpacked_size(packed, size);
+  uint64_t ranges[RD_PACKED_RANGES][2];
   uint8_t *out;
 
   *image = NULL;
@@ -101,10 +90,10 @@ int rd_unpack(const uint8_t *packed, size_t size, uint64_t max_size,
   *options = size > 0 ? packed[0] : 0;
   if (total > max_size || total > (uint64_t)SIZE_MAX)
     return -1;
-  out = malloc((size_t)total);
+  out = calloc(1, (size_t)total);
   if (out == NULL)
     return -1;
-  rd_unpack_into(packed, size, out, options);
+  (void)rd_unpack_sparse(packed, size, out, options, ranges);
   *image = out;
   *image_size = (size_t)total;
   return 0;

@@ -59,14 +59,10 @@ void rd_unpack_head(const uint8_t *packed, size_t size, uint8_t *head);
 const uint8_t *rd_packed_tail(const uint8_t *packed, size_t size,
                               size_t *length);
 
-/* Expand into `image`, which holds rd_unpacked_size() bytes; *options gets
- * the options byte (0 if absent). */
-void rd_unpack_into(const uint8_t *packed, size_t size, uint8_t *image,
-                    unsigned *options);
-
-/* The same into `image` when it is all zero already (rd_unpacked_size()
- * bytes): writes only the kept pieces and the tail, and lists the ranges
- * it wrote in `ranges` (at most RD_PACKED_RANGES); returns their count. */
+/* Expand into `image`, which holds rd_unpacked_size() bytes and is all zero
+ * already: writes only the kept pieces and the tail, and lists the ranges
+ * it wrote in `ranges` (at most RD_PACKED_RANGES); returns their count.
+ * *options gets the options byte (0 if absent). */
 #define RD_PACKED_RANGES 6u
 size_t rd_unpack_sparse(const uint8_t *packed, size_t size, uint8_t *image,
                         unsigned *options,

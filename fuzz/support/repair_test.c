@@ -42,16 +42,9 @@ static void build(vtk_image *img) {
     exit(2);
   for (i = 0; i < 130; i++)
     many[i] = i % 2 ? vtk_zero(3u * MIB, 4096) : vtk_data(2u * MIB, i);
-  memset(e, 0, sizeof e);
-  for (i = 0; i < 3; i++) {
-    e[i].sequence_number = 10 + i;
-    e[i].tail = MIB - 4096;
-    memcpy(e[i].log_guid, guid, 16);
-    e[i].flushed_file_offset = 4u * MIB;
-    e[i].last_file_offset = 4u * MIB;
-    e[i].descs = i == 1 ? many : &one;
-    e[i].desc_count = i == 1 ? 130 : 1;
-  }
+  for (i = 0; i < 3; i++)
+    e[i] = vtk_entry_make(10 + i, MIB - 4096, guid, 4u * MIB, 4u * MIB,
+                          i == 1 ? many : &one, i == 1 ? 130 : 1);
   vtk_log_write_run(log, MIB, MIB - 4096, e, 3);
   vtk_image_spec_default(&s);
   vtk_image_build(img, &s);

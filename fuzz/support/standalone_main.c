@@ -2,21 +2,19 @@
 /*
  * Plain reproducer: links instead of a fuzzing engine and calls
  * LLVMFuzzerTestOneInput() once on every file named on the command line,
- * recursing into folders. Builds with any C99 compiler (gcc included), so a
- * crash can be replayed under a debugger or valgrind:
+ * recursing into folders (name order, dot files skipped). Builds with any
+ * POSIX C99 compiler (gcc included), so a crash can be replayed under a
+ * debugger or valgrind:
  *   ./fuzz_entry crash-1234         ./fuzz_image ../corpus/fuzz_image
  * Each input gets a heap block of exactly its size, so valgrind and ASan
  * see a read one byte past it (CTest overread_valgrind_input).
  * Exit status 0 when every input ran, 1 if a file could not be read.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
+
+#include "files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,65 +32,19 @@ const char *__ubsan_default_options(void) {
   return "abort_on_error=1:print_stacktrace=1";
 }
 
-static int run_file(const char *path, unsigned long *count) {
-  FILE *f = fopen(path, "rb");
-  uint8_t *buf = NULL;
-  long len;
-  int rc = 1;
-  if (f == NULL) {
+/* One input; *ctx counts them. */
+static int run_file(const char *path, void *ctx) {
+  uint8_t *buf;
+  size_t len;
+  if (fuzz_read_file(path, &buf, &len) != 0) {
     perror(path);
     return 1;
   }
-  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-      fseek(f, 0, SEEK_SET) == 0) {
-    /* Exactly the file's size, so AddressSanitizer sees any over-read. */
-    buf = malloc(len > 0 ? (size_t)len : 1);
-    if (buf != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-      fprintf(stderr, "Running: %s (%ld bytes)\n", path, len);
-      LLVMFuzzerTestOneInput(buf, (size_t)len);
-      ++*count;
-      rc = 0;
-    }
-  }
-  if (rc != 0)
-    fprintf(stderr, "%s: cannot read\n", path);
+  fprintf(stderr, "Running: %s (%zu bytes)\n", path, len);
+  LLVMFuzzerTestOneInput(buf, len);
+  ++*(unsigned long *)ctx;
   free(buf);
-  fclose(f);
-  return rc;
-}
-
-static int run_path(const char *path, unsigned long *count) {
-  struct stat st;
-  DIR *dir;
-  struct dirent *ent;
-  int rc = 0;
-  if (stat(path, &st) != 0) {
-    perror(path);
-    return 1;
-  }
-  if (!S_ISDIR(st.st_mode))
-    return run_file(path, count);
-  dir = opendir(path);
-  if (dir == NULL) {
-    perror(path);
-    return 1;
-  }
-  while ((ent = readdir(dir)) != NULL) {
-    size_t n = strlen(path) + strlen(ent->d_name) + 2;
-    char *child;
-    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-      continue;
-    child = malloc(n);
-    if (child == NULL) {
-      rc = 1;
-      break;
-    }
-    snprintf(child, n, "%s/%s", path, ent->d_name);
-    rc |= run_path(child, count);
-    free(child);
-  }
-  closedir(dir);
-  return rc;
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -103,7 +55,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (i = 1; i < argc; i++)
-    rc |= run_path(argv[i], &count);
+    rc |= fuzz_walk(argv[i], run_file, &count);
   fprintf(stderr, "Executed %lu inputs\n", count);
   return rc;
 }
