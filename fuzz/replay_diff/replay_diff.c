@@ -70,6 +70,7 @@ static int run_checks(diff *d, const input *in) {
   if ((rc = rd_file_open(d, SB_MAIN, &mf, in)) != 0)
     return rc;
   memset(&result, 0, sizeof result);
+  memset(&error, 0, sizeof error);
   if (d->lim->fuzz_mode)
     st = rd_load_bytes(d, SB_MAIN_AREA, in->data, in->size, in->nz, in->nz->n,
                        &main_load, &error);
@@ -92,15 +93,23 @@ static int run_checks(diff *d, const input *in) {
    * repeated runs) agrees with vhdxlog_load(). */
   if (rc == 0 && !d->lim->fuzz_mode) {
     vhdxlog_loaded l;
-    vhdxlog_error le;
+    vhdxlog_error le = {VHDXLOG_OK, VHDXLOG_OK, 0, 0}; /* as `error` began */
     vhdxlog_status ls = rd_load_bytes(d, SB_AREA, in->data, in->size, in->nz,
                                       in->nz->n, &l, &le);
     vhdxlog_status ms = main_load.plan_ready ? VHDXLOG_OK : st;
-    if (ls != ms ||
+    /* A failed load left its error in `error` (no replay ran). */
+    int same_error = ms == VHDXLOG_OK ||
+                     (le.status == error.status && le.cause == error.cause &&
+                      le.offset == error.offset && le.index == error.index);
+    if (ls != ms || !same_error ||
         (ls == VHDXLOG_OK && !rd_same_plan(&l.plan, &main_load.plan)))
       rc = rd_say(d, 1,
-                  "vhdxlog_load_into disagrees with vhdxlog_load (%s vs %s)",
-                  rd_name_of(ls).s, rd_name_of(ms).s);
+                  "vhdxlog_load_into disagrees with vhdxlog_load (%s vs %s, "
+                  "cause %s vs %s, offset %llu vs %llu, index %lu vs %lu)",
+                  rd_name_of(ls).s, rd_name_of(ms).s, rd_name_of(le.cause).s,
+                  rd_name_of(error.cause).s, (unsigned long long)le.offset,
+                  (unsigned long long)error.offset, (unsigned long)le.index,
+                  (unsigned long)error.index);
   }
 
   /* The rest checks the library's own replay: only when there is one. */
