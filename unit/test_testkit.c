@@ -151,6 +151,23 @@ static void test_testkit_descriptor_sector_arithmetic(void **state) {
   assert_int_equal(vtk_desc_pos(254), 8192);
 }
 
+/* vtk_limit_cases are the rows at the end of vtk_break_cases that break
+ * one of our 2^62 bounds, and no rule case is among them. */
+static void test_testkit_limit_cases_are_the_table_tail(void **state) {
+  (void)state;
+  size_t i;
+  assert_ptr_equal(vtk_limit_cases, vtk_break_cases + vtk_break_case_count);
+  for (i = 0; i < vtk_break_case_count + vtk_limit_case_count; i++) {
+    vtk_break w = vtk_break_cases[i].what;
+    int limit = w == VTK_BREAK_FLUSHED_TOO_BIG || w == VTK_BREAK_LAST_TOO_BIG ||
+                w == VTK_BREAK_DESC_OFFSET_TOO_BIG ||
+                w == VTK_BREAK_DESC_OFFSET_OVERFLOW;
+    if (limit != (i >= vtk_break_case_count))
+      fail_msg("row %lu (%s) is on the wrong side", (unsigned long)i,
+               vtk_break_cases[i].name);
+  }
+}
+
 static void test_testkit_derived_guid_has_version_bits(void **state) {
   (void)state;
   uint8_t l[16], f[16], f2[16];
@@ -211,6 +228,7 @@ int main(void) {
       cmocka_unit_test(test_testkit_entry_has_valid_checksum_and_layout),
       cmocka_unit_test(test_testkit_entry_wraps_at_log_end),
       cmocka_unit_test(test_testkit_descriptor_sector_arithmetic),
+      cmocka_unit_test(test_testkit_limit_cases_are_the_table_tail),
       cmocka_unit_test(test_testkit_derived_guid_has_version_bits),
       cmocka_unit_test(test_testkit_model_replay_applies_and_updates_headers),
   };
