@@ -120,20 +120,9 @@ static void armed_end(armed *a) {
   free(a->log);
 }
 
+static void armed_zeros_begin(armed *a) { armed_begin(a, 1); }
 /* cmocka fixture: *state is an armed log of zeros, not yet loaded. */
-static int armed_setup(void **state) {
-  armed *a = calloc(1, sizeof(*a));
-  assert_non_null(a);
-  armed_begin(a, 1);
-  *state = a;
-  return 0;
-}
-
-static int armed_teardown(void **state) {
-  armed_end(*state);
-  free(*state);
-  return 0;
-}
+UNIT_FIXTURE(armed_zeros, armed, armed_zeros_begin, armed_end)
 
 /* Damage: refused by default as `kind`, cleared when forced. */
 static void expect_refused_unless_forced(const armed *a,
@@ -348,21 +337,19 @@ static void test_armed_every_sector_a_candidate(void **state) {
   free(log);
 }
 
-/* Cases run on an armed log of zeros (armed_setup). */
-#define ON_ARMED_ZEROS(f)                                                      \
-  cmocka_unit_test_setup_teardown(f, armed_setup, armed_teardown)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      ON_ARMED_ZEROS(test_armed_log_of_zeros_is_cleared),
-      ON_ARMED_ZEROS(test_armed_log_with_older_guids_is_cleared),
-      ON_ARMED_ZEROS(test_armed_log_with_torn_entry_is_cleared),
+      unit_test_on(armed_zeros, test_armed_log_of_zeros_is_cleared),
+      unit_test_on(armed_zeros, test_armed_log_with_older_guids_is_cleared),
+      unit_test_on(armed_zeros, test_armed_log_with_torn_entry_is_cleared),
       cmocka_unit_test(test_armed_log_torn_inside_first_sector_is_cleared),
       cmocka_unit_test(test_armed_log_with_insane_header_is_refused),
-      ON_ARMED_ZEROS(test_armed_log_with_checksummed_bad_entry_is_refused),
-      ON_ARMED_ZEROS(test_armed_log_with_incomplete_sequence_is_refused),
+      unit_test_on(armed_zeros,
+                   test_armed_log_with_checksummed_bad_entry_is_refused),
+      unit_test_on(armed_zeros,
+                   test_armed_log_with_incomplete_sequence_is_refused),
       cmocka_unit_test(test_armed_reports_newest_candidate),
-      ON_ARMED_ZEROS(test_armed_candidate_over_other_entry_is_torn),
+      unit_test_on(armed_zeros, test_armed_candidate_over_other_entry_is_torn),
       cmocka_unit_test(test_armed_clear_converges_after_any_interruption),
       cmocka_unit_test(test_armed_every_sector_a_candidate),
   };

@@ -7,23 +7,14 @@
 
 /* cmocka fixture: *state is scenario VTK_SC_SINGLE (dirty, one entry),
  * loaded from a memory file. */
-static int single_setup(void **state) {
-  unit_loaded *x = malloc(sizeof(*x));
-  assert_non_null(x);
+static void single_load(unit_loaded *x) {
   vtk_scenario s;
   vtk_scenario_build(&s, VTK_SC_SINGLE);
   unit_load(x, &s.img, 64u * VTK_MIB);
   vtk_scenario_free(&s);
   assert_int_equal(x->l.plan.replay, 1);
-  *state = x;
-  return 0;
 }
-
-static int single_teardown(void **state) {
-  unit_unload(*state);
-  free(*state);
-  return 0;
-}
+UNIT_FIXTURE(single, unit_loaded, single_load, unit_unload)
 
 static void test_contract_log_init_rejects_bad_arguments(void **state) {
   (void)state;
@@ -218,18 +209,17 @@ test_contract_replay_rejects_a_file_truncated_since_the_plan(void **state) {
   assert_int_equal(x->f.writes, 0);
 }
 
-#define ON_SINGLE(f)                                                           \
-  cmocka_unit_test_setup_teardown(f, single_setup, single_teardown)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_contract_log_init_rejects_bad_arguments),
       cmocka_unit_test(test_contract_entry_and_search_reject_bad_arguments),
-      ON_SINGLE(test_contract_iter_rejects_bad_arguments),
-      ON_SINGLE(test_contract_overlay_rejects_bad_arguments),
-      ON_SINGLE(test_contract_plan_init_rejects_bad_arguments),
-      ON_SINGLE(test_contract_replay_rejects_bad_arguments_without_writing),
-      ON_SINGLE(test_contract_replay_rejects_a_file_truncated_since_the_plan),
+      unit_test_on(single, test_contract_iter_rejects_bad_arguments),
+      unit_test_on(single, test_contract_overlay_rejects_bad_arguments),
+      unit_test_on(single, test_contract_plan_init_rejects_bad_arguments),
+      unit_test_on(single,
+                   test_contract_replay_rejects_bad_arguments_without_writing),
+      unit_test_on(
+          single, test_contract_replay_rejects_a_file_truncated_since_the_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,19 +39,7 @@ static void expect(const vtk_image *img, vhdxlog_status want) {
 }
 
 /* cmocka fixture: *state is the default clean image. */
-static int default_setup(void **state) {
-  vtk_image *img = malloc(sizeof(*img));
-  assert_non_null(img);
-  vtk_image_build_default(img);
-  *state = img;
-  return 0;
-}
-
-static int image_teardown(void **state) {
-  vtk_image_free(*state);
-  free(*state);
-  return 0;
-}
+UNIT_FIXTURE(default_image, vtk_image, vtk_image_build_default, vtk_image_free)
 
 /* cmocka fixture: a default spec for the test to change, and the image it
  * builds from it (freed after the test). */
@@ -60,20 +48,9 @@ typedef struct spec_image {
   vtk_image img;
 } spec_image;
 
-static int spec_setup(void **state) {
-  spec_image *x = calloc(1, sizeof(*x));
-  assert_non_null(x);
-  vtk_image_spec_default(&x->s);
-  *state = x;
-  return 0;
-}
-
-static int spec_teardown(void **state) {
-  spec_image *x = *state;
-  vtk_image_free(&x->img);
-  free(x);
-  return 0;
-}
+static void spec_default(spec_image *x) { vtk_image_spec_default(&x->s); }
+static void spec_image_free(spec_image *x) { vtk_image_free(&x->img); }
+UNIT_FIXTURE(default_spec, spec_image, spec_default, spec_image_free)
 
 static void build_dirty(vtk_image *img, uint32_t guid_seed) {
   vtk_image_spec s;
@@ -711,50 +688,55 @@ static void test_image_checks_region_tables_before_log_overlap(void **state) {
   expect(&x->img, VHDXLOG_E_NO_VALID_REGION_TABLE);
 }
 
-/* Cases run on a default image (default_setup), or on a default spec to
- * change (spec_setup). */
-#define ON_DEFAULT_IMAGE(f)                                                    \
-  cmocka_unit_test_setup_teardown(f, default_setup, image_teardown)
-#define ON_DEFAULT_SPEC(f)                                                     \
-  cmocka_unit_test_setup_teardown(f, spec_setup, spec_teardown)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      ON_DEFAULT_IMAGE(test_image_parses_default_clean_image),
+      unit_test_on(default_image, test_image_parses_default_clean_image),
       cmocka_unit_test(test_image_reports_dirty_log_with_its_guid),
-      ON_DEFAULT_IMAGE(test_image_rejects_file_smaller_than_header_area),
-      ON_DEFAULT_SPEC(test_image_accepts_file_of_exactly_header_area),
-      ON_DEFAULT_IMAGE(test_image_rejects_bad_file_signature),
-      ON_DEFAULT_IMAGE(test_image_rejects_null_or_short_input),
+      unit_test_on(default_image,
+                   test_image_rejects_file_smaller_than_header_area),
+      unit_test_on(default_spec,
+                   test_image_accepts_file_of_exactly_header_area),
+      unit_test_on(default_image, test_image_rejects_bad_file_signature),
+      unit_test_on(default_image, test_image_rejects_null_or_short_input),
       cmocka_unit_test(test_image_current_is_header_with_greater_sequence),
       cmocka_unit_test(test_image_current_is_only_valid_header_by_checksum),
-      ON_DEFAULT_IMAGE(test_image_current_is_only_valid_header_by_signature),
-      ON_DEFAULT_IMAGE(test_image_header_checksum_covers_reserved_bytes),
-      ON_DEFAULT_IMAGE(test_image_rejects_when_no_header_is_valid),
-      ON_DEFAULT_SPEC(test_image_accepts_identical_headers_with_equal_sequence),
+      unit_test_on(default_image,
+                   test_image_current_is_only_valid_header_by_signature),
+      unit_test_on(default_image,
+                   test_image_header_checksum_covers_reserved_bytes),
+      unit_test_on(default_image, test_image_rejects_when_no_header_is_valid),
+      unit_test_on(default_spec,
+                   test_image_accepts_identical_headers_with_equal_sequence),
       cmocka_unit_test(
           test_image_rejects_differing_headers_with_equal_sequence),
-      ON_DEFAULT_SPEC(test_image_equal_sequence_with_one_invalid_is_not_a_tie),
+      unit_test_on(default_spec,
+                   test_image_equal_sequence_with_one_invalid_is_not_a_tie),
       cmocka_unit_test(test_image_rejects_current_header_version_not_one),
-      ON_DEFAULT_IMAGE(test_image_ignores_version_of_non_current_header),
-      ON_DEFAULT_SPEC(test_image_accepts_log_version_when_log_guid_zero),
-      ON_DEFAULT_SPEC(test_image_rejects_log_version_when_log_guid_set),
-      ON_DEFAULT_IMAGE(
-          test_image_uses_region_copy_two_when_copy_one_checksum_bad),
-      ON_DEFAULT_IMAGE(
-          test_image_uses_region_copy_two_when_copy_one_signature_bad),
-      ON_DEFAULT_IMAGE(test_image_uses_region_copy_one_when_both_valid),
-      ON_DEFAULT_IMAGE(
-          test_image_reports_copy_two_invalid_while_using_copy_one),
-      ON_DEFAULT_IMAGE(test_image_rejects_when_no_region_table_is_valid),
-      ON_DEFAULT_IMAGE(test_image_rejects_region_count_over_2047),
-      ON_DEFAULT_IMAGE(test_image_accepts_2047_regions),
-      ON_DEFAULT_IMAGE(test_image_rejects_duplicate_region_guid),
-      ON_DEFAULT_IMAGE(test_image_rejects_missing_bat_or_metadata),
+      unit_test_on(default_image,
+                   test_image_ignores_version_of_non_current_header),
+      unit_test_on(default_spec,
+                   test_image_accepts_log_version_when_log_guid_zero),
+      unit_test_on(default_spec,
+                   test_image_rejects_log_version_when_log_guid_set),
+      unit_test_on(default_image,
+                   test_image_uses_region_copy_two_when_copy_one_checksum_bad),
+      unit_test_on(default_image,
+                   test_image_uses_region_copy_two_when_copy_one_signature_bad),
+      unit_test_on(default_image,
+                   test_image_uses_region_copy_one_when_both_valid),
+      unit_test_on(default_image,
+                   test_image_reports_copy_two_invalid_while_using_copy_one),
+      unit_test_on(default_image,
+                   test_image_rejects_when_no_region_table_is_valid),
+      unit_test_on(default_image, test_image_rejects_region_count_over_2047),
+      unit_test_on(default_image, test_image_accepts_2047_regions),
+      unit_test_on(default_image, test_image_rejects_duplicate_region_guid),
+      unit_test_on(default_image, test_image_rejects_missing_bat_or_metadata),
       cmocka_unit_test(test_image_reports_copy_one_error_when_both_invalid),
       cmocka_unit_test(test_image_checks_header_before_region_tables),
       cmocka_unit_test(test_image_checks_version_before_log_fields),
-      ON_DEFAULT_SPEC(test_image_checks_region_tables_before_log_overlap),
+      unit_test_on(default_spec,
+                   test_image_checks_region_tables_before_log_overlap),
   };
   static const unit_table tables[] = {
       UNIT_TABLE(test_image_log_case, log_cases),

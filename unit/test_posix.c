@@ -42,11 +42,9 @@ typedef struct sparse_file {
   uint8_t *expected;
 } sparse_file;
 
-static int setup_sparse(void **state) {
-  sparse_file *s = calloc(1, sizeof *s);
+static void sparse_create(sparse_file *s) {
   size_t i, k;
   int fd;
-  assert_non_null(s);
   s->expected = calloc(1, FILE_SIZE);
   assert_non_null(s->expected);
   snprintf(s->path, sizeof s->path, "/tmp/vhdxlog-posix-XXXXXX");
@@ -62,17 +60,15 @@ static int setup_sparse(void **state) {
         (ssize_t)data_ranges[i].length);
   }
   assert_int_equal(close(fd), 0);
-  *state = s;
-  return 0;
 }
 
-static int teardown_sparse(void **state) {
-  sparse_file *s = *state;
+static void sparse_remove(sparse_file *s) {
   unlink(s->path);
   free(s->expected);
-  free(s);
-  return 0;
 }
+
+/* cmocka fixture: *state is the sparse file of sparse_create(). */
+UNIT_FIXTURE(sparse, sparse_file, sparse_create, sparse_remove)
 
 /* Read [offset, offset + size) into a buffer full of 0xAA and compare. */
 static void read_and_compare(const sparse_file *s, uint64_t offset,
@@ -340,23 +336,19 @@ static void test_posix_block_device_size_and_load(void **st) {
 #endif
 }
 
-/* Cases run on the sparse file of setup_sparse(). */
-#define ON_SPARSE(f)                                                           \
-  cmocka_unit_test_setup_teardown(f, setup_sparse, teardown_sparse)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      ON_SPARSE(test_posix_read_whole_sparse_file),
-      ON_SPARSE(test_posix_read_starting_and_ending_in_holes),
-      ON_SPARSE(test_posix_read_starting_and_ending_in_data),
-      ON_SPARSE(test_posix_read_small_across_data_and_hole),
-      ON_SPARSE(test_posix_read_past_end_fails),
+      unit_test_on(sparse, test_posix_read_whole_sparse_file),
+      unit_test_on(sparse, test_posix_read_starting_and_ending_in_holes),
+      unit_test_on(sparse, test_posix_read_starting_and_ending_in_data),
+      unit_test_on(sparse, test_posix_read_small_across_data_and_hole),
+      unit_test_on(sparse, test_posix_read_past_end_fails),
       cmocka_unit_test(test_posix_write_zeros_allocates_nothing_over_holes),
       cmocka_unit_test(test_posix_write_zeros_keeps_data_blocks),
       cmocka_unit_test(test_posix_replay_of_zeroed_hole_allocates_nothing),
       cmocka_unit_test(test_posix_open_fifo_is_refused_without_blocking),
       cmocka_unit_test(test_posix_open_refuses_directory_and_char_device),
-      ON_SPARSE(test_posix_open_leaves_file_blocking),
+      unit_test_on(sparse, test_posix_open_leaves_file_blocking),
       cmocka_unit_test(test_posix_block_device_size_and_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

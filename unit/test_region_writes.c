@@ -68,20 +68,10 @@ static void rt_free(rt_case *c) {
 
 /* cmocka fixtures: *state is an rt_case rewriting both copies, or copy 1
  * only. */
-static int rt_setup(void **state, int copies) {
-  rt_case *c = malloc(sizeof(*c));
-  assert_non_null(c);
-  rt_build(c, copies);
-  *state = c;
-  return 0;
-}
-static int rt_setup_both(void **state) { return rt_setup(state, 3); }
-static int rt_setup_first(void **state) { return rt_setup(state, 1); }
-static int rt_teardown(void **state) {
-  rt_free(*state);
-  free(*state);
-  return 0;
-}
+static void rt_build_both(rt_case *c) { rt_build(c, 3); }
+static void rt_build_first(rt_case *c) { rt_build(c, 1); }
+UNIT_FIXTURE(both_copies, rt_case, rt_build_both, rt_free)
+UNIT_FIXTURE(copy_one, rt_case, rt_build_first, rt_free)
 
 static vhdxlog_status replay_image(vtk_mem_file *f, int64_t fail_at,
                                    vhdxlog_error *err) {
@@ -274,20 +264,17 @@ static void test_region_tables_torn_at_512_bytes_converge(void **state) {
   }
 }
 
-#define ON_BOTH_COPIES(f)                                                      \
-  cmocka_unit_test_setup_teardown(f, rt_setup_both, rt_teardown)
-#define ON_COPY_ONE(f)                                                         \
-  cmocka_unit_test_setup_teardown(f, rt_setup_first, rt_teardown)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      ON_BOTH_COPIES(test_region_tables_rewritten_through_log),
-      ON_BOTH_COPIES(test_plan_shows_replayed_region_tables),
-      ON_BOTH_COPIES(test_torn_tables_recovered_from_log),
-      ON_BOTH_COPIES(test_replay_refused_when_replayed_tables_invalid),
-      ON_COPY_ONE(test_one_copy_rewritten),
-      ON_BOTH_COPIES(test_region_replay_converges_after_cut_at_every_write),
-      ON_BOTH_COPIES(test_region_tables_torn_at_512_bytes_converge),
+      unit_test_on(both_copies, test_region_tables_rewritten_through_log),
+      unit_test_on(both_copies, test_plan_shows_replayed_region_tables),
+      unit_test_on(both_copies, test_torn_tables_recovered_from_log),
+      unit_test_on(both_copies,
+                   test_replay_refused_when_replayed_tables_invalid),
+      unit_test_on(copy_one, test_one_copy_rewritten),
+      unit_test_on(both_copies,
+                   test_region_replay_converges_after_cut_at_every_write),
+      unit_test_on(both_copies, test_region_tables_torn_at_512_bytes_converge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,25 @@ static inline int unit_scenario_teardown(void **state) {
   cmocka_unit_test_prestate_setup_teardown(                                    \
       f, unit_scenario_setup, unit_scenario_teardown, UNIT_SC(which))
 
+/* A cmocka fixture `name`: name_setup() makes *state a zeroed `type` that
+ * build(x) fills; name_teardown() calls done(x) and frees it. A case runs
+ * on it as unit_test_on(name, f). */
+#define UNIT_FIXTURE(name, type, build, done)                                  \
+  static int name##_setup(void **state) {                                      \
+    type *x = calloc(1, sizeof(*x));                                           \
+    assert_non_null(x);                                                        \
+    build(x);                                                                  \
+    *state = x;                                                                \
+    return 0;                                                                  \
+  }                                                                            \
+  static int name##_teardown(void **state) {                                   \
+    done(*state);                                                              \
+    free(*state);                                                              \
+    return 0;                                                                  \
+  }
+#define unit_test_on(name, f)                                                  \
+  cmocka_unit_test_setup_teardown(f, name##_setup, name##_teardown)
+
 /* A log context over `log`; the init must succeed. */
 static inline void ulog_init(vhdxlog_log *l, const uint8_t *log, uint32_t len,
                              const uint8_t guid[16]) {
