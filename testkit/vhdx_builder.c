@@ -36,9 +36,6 @@ void vtk_put_le64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++)
     p[i] = (uint8_t)(v >> (8 * i));
 }
-uint16_t vtk_get_le16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
 uint32_t vtk_get_le32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
          ((uint32_t)p[3] << 24);
@@ -533,8 +530,8 @@ uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
   return offset;
 }
 
-uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length, uint32_t offset,
-                       uint32_t length) {
+static uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
+                              uint32_t offset, uint32_t length) {
   static const uint8_t zero4[4] = {0, 0, 0, 0};
   uint8_t *l = (uint8_t *)(uintptr_t)log; /* vtk_log_at only reads here */
   uint32_t c = 0;
@@ -782,8 +779,8 @@ static void model_write(vtk_image *img, uint64_t off, const uint8_t *src,
     memset(img->data + (size_t)off, 0, (size_t)n);
 }
 
-void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
-                     uint64_t min_size) {
+static void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
+                            uint64_t min_size) {
   uint8_t sector[VTK_SECTOR];
   for (size_t i = 0; i < n; i++) {
     for (uint32_t j = 0; j < entries[i].desc_count; j++) {
