@@ -142,11 +142,20 @@ static void write_heavy(vtk_lp_log *g, uint32_t i, uint64_t seq, uint32_t tail,
   seal(g, h, 1, fl == VTK_LP_FLAW_CRC);
 }
 
+/* The age (0 = oldest) of the entry the Tail of the entry of age `j` names. */
+static uint32_t tail_age(vtk_lp_tail rule, uint32_t j) {
+  if (rule == VTK_LP_TAIL_OLDEST)
+    return 0;
+  if (rule == VTK_LP_TAIL_SELF)
+    return j;
+  return j > VTK_LP_WINDOW_ENTRIES ? j - VTK_LP_WINDOW_ENTRIES : 0;
+}
+
 /* A log of entries in one of the shapes, numbered `step` apart in circular
  * order starting at the oldest entry, Tails per `rule`. */
 static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
                         vtk_lp_tail rule, uint32_t step, vtk_lp_flaw fl) {
-  uint32_t i, m0 = 0;
+  uint32_t i, back, m0 = 0;
   layout(g, sh);
   if (old == VTK_LP_OLDEST_MIDDLE) {
     while (m0 < g->m && g->starts[m0] < g->n / 2)
@@ -159,15 +168,7 @@ static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
   for (i = 0; i < g->m; i++) {
     uint32_t j = (i + g->m - m0) % g->m; /* age order: 0 = oldest */
     uint64_t seq = VTK_LP_SEQ_BASE + (uint64_t)j * step;
-    uint32_t tail;
-    if (rule == VTK_LP_TAIL_OLDEST)
-      tail = g->starts[m0] * VTK_SECTOR;
-    else if (rule == VTK_LP_TAIL_SELF)
-      tail = g->starts[i] * VTK_SECTOR;
-    else {
-      uint32_t back = j > VTK_LP_WINDOW_ENTRIES ? j - VTK_LP_WINDOW_ENTRIES : 0;
-      tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
-    }
+    uint32_t tail = g->starts[(tail_age(rule, j) + m0) % g->m] * VTK_SECTOR;
     if (sh == VTK_LP_HEAVY)
       write_heavy(g, i, seq, tail, fl);
     else
@@ -181,20 +182,11 @@ static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
     g->expect = VTK_LP_NONE_CHECKSUM;
     return;
   }
+  /* The newest entry's Tail starts the active sequence. */
+  back = tail_age(rule, g->m - 1);
   g->expect = VTK_LP_SEQUENCE;
-  if (rule == VTK_LP_TAIL_OLDEST) {
-    g->expect_entries = g->m;
-    g->expect_tail = g->starts[m0] * VTK_SECTOR;
-  } else if (rule == VTK_LP_TAIL_SELF) {
-    /* The newest entry alone: in age order, the last one. */
-    g->expect_entries = 1;
-    g->expect_tail = g->starts[(m0 + g->m - 1) % g->m] * VTK_SECTOR;
-  } else {
-    uint32_t jh = g->m - 1;
-    uint32_t back = jh > VTK_LP_WINDOW_ENTRIES ? jh - VTK_LP_WINDOW_ENTRIES : 0;
-    g->expect_entries = jh - back + 1;
-    g->expect_tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
-  }
+  g->expect_entries = g->m - back;
+  g->expect_tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
 }
 
 /* (a) Every sector an entry header with the right GUID claiming the whole
