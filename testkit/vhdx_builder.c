@@ -72,6 +72,14 @@ uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size) {
   return ~vtk_crc32c_raw(~crc, data, size);
 }
 
+/* vtk_crc32c over p[0..n) with bytes 4..7 (a checksum field) read as zero. */
+static uint32_t crc_field_zeroed(uint32_t crc, const uint8_t *p, size_t n) {
+  static const uint8_t zero4[4] = {0, 0, 0, 0};
+  crc = vtk_crc32c(crc, p, 4);
+  crc = vtk_crc32c(crc, zero4, 4);
+  return vtk_crc32c(crc, p + 8, n - 8);
+}
+
 /* ------------------------------------------------------------------------ */
 /* GUIDs, random data. */
 
@@ -160,17 +168,17 @@ void vtk_image_spec_default(vtk_image_spec *s) {
 
 /* The buffer always holds at least the 1 MiB header area, even when the
  * file is said to be smaller (for "file too small" tests). */
-static void image_alloc(vtk_image *img, uint64_t size) {
+static size_t image_cap(uint64_t size) {
   uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
   if (cap > (uint64_t)SIZE_MAX)
     die("image too large");
-  img->data = xmalloc((size_t)cap);
-  memset(img->data, 0, (size_t)cap);
-  img->size = size;
+  return (size_t)cap;
 }
 
-static uint64_t image_cap(const vtk_image *img) {
-  return img->size < VTK_MIB ? VTK_MIB : img->size;
+static void image_alloc(vtk_image *img, uint64_t size) {
+  img->data = xmalloc(image_cap(size));
+  memset(img->data, 0, image_cap(size));
+  img->size = size;
 }
 
 void vtk_region_put(uint8_t *e, const vtk_region *r) {
@@ -209,15 +217,10 @@ void vtk_image_build(vtk_image *img, const vtk_image_spec *s) {
   for (int w = 0; w < 2; w++) {
     uint8_t *t = vtk_region_table(img, w);
     memcpy(t, "regi", 4);
-    vtk_region bat, meta;
+    vtk_region bat = {{0}, s->bat_offset, s->bat_length, 1};
+    vtk_region meta = {{0}, s->metadata_offset, s->metadata_length, 1};
     memcpy(bat.guid, VTK_GUID_BAT, 16);
-    bat.file_offset = s->bat_offset;
-    bat.length = s->bat_length;
-    bat.required = 1;
     memcpy(meta.guid, VTK_GUID_METADATA, 16);
-    meta.file_offset = s->metadata_offset;
-    meta.length = s->metadata_length;
-    meta.required = 1;
     vtk_region_put(t + 16, &bat);
     vtk_region_put(t + 48, &meta);
     uint32_t n = s->extra_count;
@@ -249,19 +252,16 @@ void vtk_image_free(vtk_image *img) {
 
 void vtk_image_copy(vtk_image *dst, const vtk_image *src) {
   image_alloc(dst, src->size);
-  memcpy(dst->data, src->data, (size_t)image_cap(src));
+  memcpy(dst->data, src->data, image_cap(src->size));
 }
 
 void vtk_image_resize(vtk_image *img, uint64_t size) {
-  uint64_t old_cap = image_cap(img);
-  uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
-  if (cap > (uint64_t)SIZE_MAX)
-    die("image too large");
-  uint8_t *p = realloc(img->data, (size_t)cap);
+  size_t old_cap = image_cap(img->size), cap = image_cap(size);
+  uint8_t *p = realloc(img->data, cap);
   if (!p)
     die("out of memory");
   if (cap > old_cap)
-    memset(p + old_cap, 0, (size_t)(cap - old_cap));
+    memset(p + old_cap, 0, cap - old_cap);
   /* Bytes between the old size and the old capacity are beyond the file:
    * they must read as zero once the file grows over them. */
   if (size > img->size && img->size < old_cap)
@@ -276,18 +276,12 @@ uint8_t *vtk_header(vtk_image *img, int which) {
 }
 
 void vtk_header_raw_fix_checksum(uint8_t h[VTK_HEADER_SIZE]) {
-  memset(h + 4, 0, 4);
-  vtk_put_le32(h + 4, vtk_crc32c(0, h, VTK_HEADER_SIZE));
+  vtk_put_le32(h + 4, crc_field_zeroed(0, h, VTK_HEADER_SIZE));
 }
 
 int vtk_header_raw_valid(const uint8_t h[VTK_HEADER_SIZE]) {
-  if (memcmp(h, "head", 4) != 0)
-    return 0;
-  static const uint8_t zero4[4] = {0, 0, 0, 0};
-  uint32_t c = vtk_crc32c(0, h, 4);
-  c = vtk_crc32c(c, zero4, 4);
-  c = vtk_crc32c(c, h + 8, VTK_HEADER_SIZE - 8);
-  return c == vtk_get_le32(h + 4);
+  return memcmp(h, "head", 4) == 0 &&
+         crc_field_zeroed(0, h, VTK_HEADER_SIZE) == vtk_get_le32(h + 4);
 }
 
 void vtk_header_fix_checksum(vtk_image *img, int which) {
@@ -313,8 +307,7 @@ uint8_t *vtk_region_table(vtk_image *img, int which) {
 
 void vtk_region_fix_checksum(vtk_image *img, int which) {
   uint8_t *t = vtk_region_table(img, which);
-  memset(t + 4, 0, 4);
-  vtk_put_le32(t + 4, vtk_crc32c(0, t, VTK_REGION_SIZE));
+  vtk_put_le32(t + 4, crc_field_zeroed(0, t, VTK_REGION_SIZE));
 }
 
 uint8_t *vtk_region_entry(vtk_image *img, int which, uint32_t index) {
@@ -532,18 +525,12 @@ uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
 
 static uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
                               uint32_t offset, uint32_t length) {
-  static const uint8_t zero4[4] = {0, 0, 0, 0};
   uint8_t *l = (uint8_t *)(uintptr_t)log; /* vtk_log_at only reads here */
   uint32_t c = 0;
   for (uint32_t s = 0; s < length / VTK_SECTOR; s++) {
     const uint8_t *p = vtk_log_at(l, log_length, offset, s * VTK_SECTOR);
-    if (s == 0) {
-      c = vtk_crc32c(c, p, 4);
-      c = vtk_crc32c(c, zero4, 4);
-      c = vtk_crc32c(c, p + 8, VTK_SECTOR - 8);
-    } else {
-      c = vtk_crc32c(c, p, VTK_SECTOR);
-    }
+    c = s == 0 ? crc_field_zeroed(c, p, VTK_SECTOR)
+               : vtk_crc32c(c, p, VTK_SECTOR);
   }
   return c;
 }
