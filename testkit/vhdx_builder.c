@@ -784,6 +784,27 @@ static void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
     vtk_image_resize(img, min_size);
 }
 
+/* The header updates of a replay (RULES.md "Replay order") or of an armed
+ * log's clear, each into the slot that is not current: with `fwg_first`,
+ * one that sets FileWriteGuid to derive(LogGuid) when it differs; then two
+ * that clear LogGuid. */
+static void model_header_updates(vtk_image *after, int cur, int fwg_first) {
+  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16], lg[16];
+  static const uint8_t zero[16];
+  int slot = 1 - cur;
+  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
+  memcpy(lg, h + 48, 16);
+  vtk_derive_file_write_guid(lg, fwg);
+  int updates = fwg_first && memcmp(h + 16, fwg, 16) != 0 ? 3 : 2;
+  for (int k = 0; k < updates; k++) {
+    /* The first of three keeps LogGuid. */
+    vtk_header_update(h, fwg, updates == 3 && k == 0 ? lg : zero, next);
+    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
+    memcpy(h, next, VTK_HEADER_SIZE);
+    slot = 1 - slot;
+  }
+}
+
 void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
                       size_t n, vtk_image *after) {
   if (n == 0)
@@ -793,28 +814,9 @@ void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
   if (cur < 0)
     die("vtk_model_replay: no valid header");
   vtk_model_apply(after, entries, n, entries[n - 1].last_file_offset);
-
-  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16];
-  static const uint8_t zero[16];
-  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
-  vtk_derive_file_write_guid(h + 48, fwg);
-  uint8_t lg[16];
-  memcpy(lg, h + 48, 16);
-  if (vtk_guid_is_zero(lg))
+  if (vtk_guid_is_zero(vtk_header(after, cur) + 48))
     die("vtk_model_replay: clean image");
-  int slot = 1 - cur; /* the non-current slot gets the next update */
-  if (memcmp(h + 16, fwg, 16) != 0) {
-    vtk_header_update(h, fwg, lg, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
-  for (int k = 0; k < 2; k++) {
-    vtk_header_update(h, fwg, zero, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
+  model_header_updates(after, cur, 1);
 }
 
 void vtk_model_clear(const vtk_image *before, vtk_image *after) {
@@ -822,17 +824,7 @@ void vtk_model_clear(const vtk_image *before, vtk_image *after) {
   int cur = vtk_image_current(before);
   if (cur < 0)
     die("vtk_model_clear: no valid header");
-  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16];
-  static const uint8_t zero[16];
-  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
-  if (vtk_guid_is_zero(h + 48))
+  if (vtk_guid_is_zero(vtk_header(after, cur) + 48))
     die("vtk_model_clear: clean image");
-  vtk_derive_file_write_guid(h + 48, fwg);
-  int slot = 1 - cur;
-  for (int k = 0; k < 2; k++) {
-    vtk_header_update(h, fwg, zero, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
+  model_header_updates(after, cur, 0);
 }
