@@ -8,9 +8,6 @@
 
 static const uint8_t zero_guid[16] = {0};
 
-/* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
- * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
- * written over the other slot. Returns the slot written (now current). */
 /* Note [off, off + length) in out->written. */
 static void note_write(model_result *out, uint64_t off, uint64_t length) {
   if (out->written_count == out->written_cap) {
@@ -27,6 +24,9 @@ static void note_write(model_result *out, uint64_t off, uint64_t length) {
   out->written_count++;
 }
 
+/* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
+ * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
+ * written over the other slot. Returns the slot written (now current). */
 static int header_update(uint8_t *img, int from, const uint8_t fwg[16],
                          const uint8_t lg[16], model_result *out) {
   uint8_t h[VHDXLOG_HEADER_SIZE];
@@ -108,18 +108,17 @@ static int sequence_room(const uint8_t *image, const mdl_image *im,
 static void clear_armed(const mdl_image *im, const uint8_t *log,
                         model_result *out) {
   int kind = mdl_armed_kind(log, im->log_length, im->log_guid);
+  vhdxlog_status st = VHDXLOG_OK;
   uint8_t f[16];
   int cur;
-  if (kind != VHDXLOG_ARMED_EMPTY && kind != VHDXLOG_ARMED_TORN) {
-    set_error(out, VHDXLOG_E_LOG_NO_SEQUENCE);
-    return;
-  }
-  if (im->regions != VHDXLOG_OK) {
-    set_error(out, im->regions);
-    return;
-  }
-  if (!sequence_room(out->image, im, 2u)) {
-    set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
+  if (kind != VHDXLOG_ARMED_EMPTY && kind != VHDXLOG_ARMED_TORN)
+    st = VHDXLOG_E_LOG_NO_SEQUENCE;
+  else if (im->regions != VHDXLOG_OK)
+    st = im->regions;
+  else if (!sequence_room(out->image, im, 2u))
+    st = VHDXLOG_E_HEADER_SEQUENCE_LIMIT;
+  if (st != VHDXLOG_OK) {
+    set_error(out, st);
     return;
   }
   model_derive_file_write_guid(im->log_guid, f);

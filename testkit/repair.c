@@ -112,7 +112,6 @@ static void mark_entry(const marker *m, const log_span *l, uint32_t s,
 
 static size_t repair_log(const log_span *l, const uint8_t *guid,
                          unsigned options, const marker *m) {
-  static const uint8_t zeros[4] = {0, 0, 0, 0};
   size_t edited = 0;
   uint32_t s, i;
 
@@ -132,9 +131,7 @@ static size_t repair_log(const log_span *l, const uint8_t *guid,
     edited++;
     if ((options & VTK_REPAIR_ENTRIES) == 0)
       continue;
-    crc = crc32c(0, h, 4);
-    crc = crc32c(crc, zeros, 4);
-    crc = crc32c(crc, h + 8, SECTOR - 8);
+    crc = crc_field_zeroed(h, SECTOR);
     for (i = 1; i < sectors; i++)
       crc = crc32c(crc, entry_sector(l, s, i), SECTOR);
     vtk_put_le32(h + 4, crc);
