@@ -75,14 +75,6 @@ static int transfer_all(int fd, uint64_t offset, uint8_t *in,
   return 0;
 }
 
-static int pread_all(int fd, uint64_t offset, uint8_t *p, size_t size) {
-  return transfer_all(fd, offset, p, NULL, size);
-}
-
-static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size) {
-  return transfer_all(fd, offset, NULL, p, size);
-}
-
 /* Reads this large look for holes first (a QEMU-made log is mostly one):
  * reading a hole makes the kernel fill page cache with zeros and copy them
  * out, which cost most of the time of a replay with a 256 MiB log
@@ -161,17 +153,18 @@ static int posix_read(void *ctx, uint64_t offset, void *buf, size_t size) {
     return -1;
   }
   end = offset + size;
+  /* Small read or short file (EIO there): read as it is. */
   if (size < HOLE_AWARE_MIN || vhdxlog_io_file_size(f->fd, &fsize) != 0 ||
       fsize < end)
-    return pread_all(f->fd, offset, p, size); /* short file: EIO there */
+    return transfer_all(f->fd, offset, p, NULL, size);
   while (pos < end) {
     uint64_t data, hole;
     if (vhdxlog_io_next_data(f->fd, pos, end, &data, &hole) != 0)
-      return pread_all(f->fd, pos, p + (size_t)(pos - offset),
-                       (size_t)(end - pos));
+      return transfer_all(f->fd, pos, p + (size_t)(pos - offset), NULL,
+                          (size_t)(end - pos));
     memset(p + (size_t)(pos - offset), 0, (size_t)(data - pos));
-    if (data < end && pread_all(f->fd, data, p + (size_t)(data - offset),
-                                (size_t)(hole - data)) != 0)
+    if (data < end && transfer_all(f->fd, data, p + (size_t)(data - offset),
+                                   NULL, (size_t)(hole - data)) != 0)
       return -1;
     pos = data < end ? hole : end;
   }
@@ -199,7 +192,7 @@ static int posix_write(void *ctx, uint64_t offset, const void *buf,
 
   if (!may_write(f, offset, size))
     return -1;
-  if (write_all(f->fd, offset, buf, size) != 0)
+  if (transfer_all(f->fd, offset, NULL, buf, size) != 0)
     return -1;
   f->writes++;
   return 0;
@@ -235,18 +228,20 @@ static int zero_by_writing(int fd, uint64_t offset, uint64_t end) {
     uint64_t left = end - offset;
     size_t chunk = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
     size_t k = 0, run = 0; /* [run, k): non-zero blocks not yet written */
-    if (pread_all(fd, offset, buf, chunk) != 0)
+    if (transfer_all(fd, offset, buf, NULL, chunk) != 0)
       return -1;
     while (k < chunk) {
       size_t n = chunk - k < ZERO_BLOCK ? chunk - k : ZERO_BLOCK;
       if (all_zero(buf + k, n)) {
-        if (k > run && write_all(fd, offset + run, zero_chunk, k - run) != 0)
+        if (k > run &&
+            transfer_all(fd, offset + run, NULL, zero_chunk, k - run) != 0)
           return -1;
         run = k + n;
       }
       k += n;
     }
-    if (k > run && write_all(fd, offset + run, zero_chunk, k - run) != 0)
+    if (k > run &&
+        transfer_all(fd, offset + run, NULL, zero_chunk, k - run) != 0)
       return -1;
     offset += chunk;
   }
@@ -327,14 +322,8 @@ static int posix_set_size(void *ctx, uint64_t size) {
   vhdxlog_posix_file *f = ctx;
   uint64_t cur;
 
-  if (!f->writable) {
-    errno = EBADF;
+  if (!may_write(f, size, 0))
     return -1;
-  }
-  if (size > OFF_T_MAX) {
-    errno = EFBIG;
-    return -1;
-  }
   if (vhdxlog_io_file_size(f->fd, &cur) != 0)
     return -1;
   if (size > cur && grow_to(f, size) != 0)
@@ -393,14 +382,12 @@ static int take_lock(int fd, short type) {
 }
 
 /*
- * A writer must be alone: an exclusive lock on the whole file. QEMU holds
- * byte-range locks on every image it has open, so this also refuses an
- * image a running VM (or qemu-img) is using, and QEMU cannot open the image
- * while a replay runs. Readers take no lock unless they ask
- * (vhdxlog_posix_lock_shared): inspecting an image in use is allowed.
+ * A writer must be alone: vhdxlog_posix_open() takes an exclusive lock on
+ * the whole file. QEMU holds byte-range locks on every image it has open,
+ * so this also refuses an image a running VM (or qemu-img) is using, and
+ * QEMU cannot open the image while a replay runs. Readers take no lock unless
+ * they ask (vhdxlog_posix_lock_shared): inspecting an image in use is allowed.
  */
-static int lock_for_writing(int fd) { return take_lock(fd, F_WRLCK); }
-
 int vhdxlog_posix_lock_shared(vhdxlog_posix_file *f) {
   return take_lock(f->fd, F_RDLCK);
 }
@@ -462,7 +449,7 @@ int vhdxlog_posix_open(vhdxlog_posix_file *f, const char *path, int writable) {
   if (fd < 0)
     return -1;
   if (fstat(fd, &st) != 0 || check_kind(f, &st) != 0 ||
-      clear_nonblock(fd) != 0 || (writable && lock_for_writing(fd) != 0)) {
+      clear_nonblock(fd) != 0 || (writable && take_lock(fd, F_WRLCK) != 0)) {
     int saved = errno;
     (void)close(fd);
     errno = saved;

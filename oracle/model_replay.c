@@ -8,9 +8,6 @@
 
 static const uint8_t zero_guid[16] = {0};
 
-/* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
- * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
- * written over the other slot. Returns the slot written (now current). */
 /* Note [off, off + length) in out->written. */
 static void note_write(model_result *out, uint64_t off, uint64_t length) {
   if (out->written_count == out->written_cap) {
@@ -27,6 +24,9 @@ static void note_write(model_result *out, uint64_t off, uint64_t length) {
   out->written_count++;
 }
 
+/* update(H, fwg, lg): the header in slot `from` with SequenceNumber + 1
+ * (modulo 2^64), FileWriteGuid and LogGuid replaced, checksum recomputed,
+ * written over the other slot. Returns the slot written (now current). */
 static int header_update(uint8_t *img, int from, const uint8_t fwg[16],
                          const uint8_t lg[16], model_result *out) {
   uint8_t h[VHDXLOG_HEADER_SIZE];
@@ -108,18 +108,17 @@ static int sequence_room(const uint8_t *image, const mdl_image *im,
 static void clear_armed(const mdl_image *im, const uint8_t *log,
                         model_result *out) {
   int kind = mdl_armed_kind(log, im->log_length, im->log_guid);
+  vhdxlog_status st = VHDXLOG_OK;
   uint8_t f[16];
   int cur;
-  if (kind != VHDXLOG_ARMED_EMPTY && kind != VHDXLOG_ARMED_TORN) {
-    set_error(out, VHDXLOG_E_LOG_NO_SEQUENCE);
-    return;
-  }
-  if (im->regions != VHDXLOG_OK) {
-    set_error(out, im->regions);
-    return;
-  }
-  if (!sequence_room(out->image, im, 2u)) {
-    set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
+  if (kind != VHDXLOG_ARMED_EMPTY && kind != VHDXLOG_ARMED_TORN)
+    st = VHDXLOG_E_LOG_NO_SEQUENCE;
+  else if (im->regions != VHDXLOG_OK)
+    st = im->regions;
+  else if (!sequence_room(out->image, im, 2u))
+    st = VHDXLOG_E_HEADER_SEQUENCE_LIMIT;
+  if (st != VHDXLOG_OK) {
+    set_error(out, st);
     return;
   }
   model_derive_file_write_guid(im->log_guid, f);
@@ -197,6 +196,80 @@ static void apply_replay(uint8_t *buf, uint64_t buf_size, const mdl_image *im,
   header_update(buf, cur, f, zero_guid, out);
 }
 
+/* The plan checks, in RULES.md's order; on success *replayed_size is the
+ * size the file will have after the replay. */
+static vhdxlog_status plan_check(const uint8_t *image, size_t size,
+                                 uint64_t max_size, const mdl_image *im,
+                                 const mdl_seq *seq, uint64_t *replayed_size) {
+  const uint8_t *log = image + im->log_offset;
+  const mdl_entry *head = &seq->entries[seq->count - 1];
+  vhdxlog_status st;
+  uint64_t k;
+  uint32_t i, data_seen;
+  int writes_regions = 0;
+  uint8_t fwg[16];
+
+  /* Plan 1 and 2, per descriptor in replay order: our 2^62 bound, then no
+   * write into the identifier, the header slots, the reserved space or the
+   * log. */
+  *replayed_size = size;
+  for (k = 0; k < seq->count; k++) {
+    const mdl_entry *e = &seq->entries[k];
+    data_seen = 0;
+    for (i = 0; i < e->count; i++) {
+      mdl_write w = descriptor_write(log, im->log_length, e, i, &data_seen);
+      if (w.file_offset > MDL_MAX || w.length > MDL_MAX - w.file_offset)
+        return VHDXLOG_E_OFFSET_LIMIT;
+      if (w.length == 0)
+        continue; /* zero-length zero descriptor: a no-op */
+      if (hits(w, 0, FORBIDDEN_LOW_END) ||
+          hits(w, RESERVED_START, RESERVED_END - RESERVED_START) ||
+          hits(w, im->log_offset, im->log_length))
+        return VHDXLOG_E_DESCRIPTOR_TARGET;
+      if (w.file_offset + w.length > *replayed_size)
+        *replayed_size = w.file_offset + w.length;
+      if (hits(w, FORBIDDEN_LOW_END, RESERVED_START - FORBIDDEN_LOW_END))
+        writes_regions = 1;
+    }
+  }
+  if (head->flushed > MDL_MAX || head->last > MDL_MAX)
+    return VHDXLOG_E_OFFSET_LIMIT;
+  /* Plan 3. */
+  if (size < head->flushed)
+    return VHDXLOG_E_FILE_TRUNCATED;
+  /* Plan 4: the region tables as the replay leaves them: as on disk when no
+   * write lands in them, else on a replayed copy of the file's first
+   * REGIONS_END bytes (the headers and both tables). */
+  st = im->regions;
+  if (writes_regions) {
+    uint8_t *area = mdl_malloc(REGIONS_END);
+    model_result scratch;
+    memset(&scratch, 0, sizeof scratch);
+    memcpy(area, image, REGIONS_END);
+    apply_replay(area, REGIONS_END, im, seq, log, &scratch);
+    st = mdl_regions_check(area, im->log_offset, im->log_length);
+    free(area);
+    model_result_free(&scratch);
+  }
+  if (st != VHDXLOG_OK)
+    return st;
+  /* Plan 5. */
+  if (head->last > *replayed_size)
+    *replayed_size = head->last;
+  /* Plan 6: room for the header updates in SequenceNumber. */
+  model_derive_file_write_guid(im->log_guid, fwg);
+  if (!sequence_room(
+          image, im,
+          memcmp(image + mdl_header_offset(im->current) + 16, fwg, 16) != 0
+              ? 3u
+              : 2u))
+    return VHDXLOG_E_HEADER_SEQUENCE_LIMIT;
+  if (*replayed_size > size &&
+      (*replayed_size > max_size || *replayed_size > (uint64_t)SIZE_MAX))
+    return VHDXLOG_E_IO;
+  return VHDXLOG_OK;
+}
+
 void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
                      uint64_t max_size, model_result *out) {
   const uint8_t *image = buf;
@@ -205,9 +278,7 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
   const uint8_t *log;
   const mdl_entry *head;
   vhdxlog_status st;
-  uint64_t replayed_size, k;
-  uint32_t i, data_seen;
-  int writes_regions = 0;
+  uint64_t replayed_size;
 
   MDL_CHECK(capacity >= size && (buf != NULL || size == 0));
   memset(out, 0, sizeof *out);
@@ -241,88 +312,10 @@ void model_replay_in(uint8_t *buf, size_t size, size_t capacity,
   out->entry_count = seq.count;
   out->head_sequence_number = head->seq;
 
-  /* Plan 1 and 2, per descriptor in replay order: our 2^62 bound, then no
-   * write into the identifier, the header slots, the reserved space or the
-   * log. */
-  replayed_size = size;
-  for (k = 0; k < seq.count; k++) {
-    const mdl_entry *e = &seq.entries[k];
-    data_seen = 0;
-    for (i = 0; i < e->count; i++) {
-      mdl_write w = descriptor_write(log, im.log_length, e, i, &data_seen);
-      vhdxlog_status bad = VHDXLOG_OK;
-      if (w.file_offset > MDL_MAX || w.length > MDL_MAX - w.file_offset)
-        bad = VHDXLOG_E_OFFSET_LIMIT;
-      else if (w.length == 0)
-        continue; /* zero-length zero descriptor: a no-op */
-      else if (hits(w, 0, FORBIDDEN_LOW_END) ||
-               hits(w, RESERVED_START, RESERVED_END - RESERVED_START) ||
-               hits(w, im.log_offset, im.log_length))
-        bad = VHDXLOG_E_DESCRIPTOR_TARGET;
-      if (bad != VHDXLOG_OK) {
-        free(seq.entries);
-        set_error(out, bad);
-        return;
-      }
-      if (w.file_offset + w.length > replayed_size)
-        replayed_size = w.file_offset + w.length;
-      if (hits(w, FORBIDDEN_LOW_END, RESERVED_START - FORBIDDEN_LOW_END))
-        writes_regions = 1;
-    }
-  }
-  if (head->flushed > MDL_MAX || head->last > MDL_MAX) {
+  st = plan_check(image, size, max_size, &im, &seq, &replayed_size);
+  if (st != VHDXLOG_OK) {
     free(seq.entries);
-    set_error(out, VHDXLOG_E_OFFSET_LIMIT);
-    return;
-  }
-  /* Plan 3. */
-  if (size < head->flushed) {
-    free(seq.entries);
-    set_error(out, VHDXLOG_E_FILE_TRUNCATED);
-    return;
-  }
-  /* Plan 4: the region tables as the replay leaves them: as on disk when no
-   * write lands in them, else on a replayed copy of the file's first
-   * REGIONS_END bytes (the headers and both tables). */
-  st = im.regions;
-  if (writes_regions) {
-    uint8_t *area = mdl_malloc(REGIONS_END);
-    model_result scratch;
-    memset(&scratch, 0, sizeof scratch);
-    memcpy(area, image, REGIONS_END);
-    apply_replay(area, REGIONS_END, &im, &seq, log, &scratch);
-    st = mdl_regions_check(area, im.log_offset, im.log_length);
-    free(area);
-    model_result_free(&scratch);
-  }
-  {
-    if (st != VHDXLOG_OK) {
-      free(seq.entries);
-      set_error(out, st);
-      return;
-    }
-  }
-  /* Plan 5. */
-  if (head->last > replayed_size)
-    replayed_size = head->last;
-  /* Plan 6: room for the header updates in SequenceNumber. */
-  {
-    uint8_t fwg[16];
-    model_derive_file_write_guid(im.log_guid, fwg);
-    if (!sequence_room(
-            image, &im,
-            memcmp(image + mdl_header_offset(im.current) + 16, fwg, 16) != 0
-                ? 3u
-                : 2u)) {
-      free(seq.entries);
-      set_error(out, VHDXLOG_E_HEADER_SEQUENCE_LIMIT);
-      return;
-    }
-  }
-  if (replayed_size > size &&
-      (replayed_size > max_size || replayed_size > (uint64_t)SIZE_MAX)) {
-    free(seq.entries);
-    set_error(out, VHDXLOG_E_IO);
+    set_error(out, st);
     return;
   }
 

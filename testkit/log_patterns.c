@@ -21,17 +21,14 @@ static uint32_t rnd(vtk_lp_log *g, uint32_t bound) {
   return (uint32_t)(vtk_rng_next(&g->rng) % bound);
 }
 
-/* Entry header (MS-VHDX 2.3.1.1); Checksum left 0 for seal(). */
+/* Entry header (MS-VHDX 2.3.1.1) in a zeroed first sector; Checksum left 0
+ * for seal(). */
 static void put_header(const vtk_lp_log *g, uint8_t *h, uint32_t sectors,
                        uint32_t tail, uint64_t seq, uint32_t count) {
-  memcpy(h, "loge", 4);
-  vtk_put_le32(h + 4, 0);
-  vtk_put_le32(h + 8, sectors * VTK_SECTOR);
+  memset(h, 0, VTK_SECTOR);
+  vtk_entry_header_put(h, sectors * VTK_SECTOR, seq, g->guid);
   vtk_put_le32(h + 12, tail);
-  vtk_put_le64(h + 16, seq);
   vtk_put_le32(h + 24, count);
-  vtk_put_le32(h + 28, 0);
-  memcpy(h + 32, g->guid, 16);
   vtk_put_le64(h + 48, g->flushed);
   vtk_put_le64(h + 56, g->last);
 }
@@ -39,15 +36,6 @@ static void put_header(const vtk_lp_log *g, uint8_t *h, uint32_t sectors,
 /* Descriptor `k` of an entry whose first sector is `h` (entry contiguous). */
 static uint8_t *desc_slot(uint8_t *h, uint32_t k) {
   return h + vtk_desc_pos(k);
-}
-
-static void put_zero_desc(uint8_t *d, uint64_t file_offset, uint64_t length,
-                          uint64_t seq) {
-  memcpy(d, "zero", 4);
-  vtk_put_le32(d + 4, 0);
-  vtk_put_le64(d + 8, length);
-  vtk_put_le64(d + 16, file_offset);
-  vtk_put_le64(d + 24, seq);
 }
 
 /* Data descriptor (2.3.1.3); Leading/Trailing bytes are the 12 bytes the
@@ -109,7 +97,6 @@ static void write_light(vtk_lp_log *g, uint32_t i, uint64_t seq, uint32_t tail,
       g->target_base + (uint64_t)rnd(g, g->target_sectors - k) * VTK_SECTOR;
   uint32_t j;
 
-  memset(h, 0, VTK_SECTOR);
   put_header(g, h, sectors, tail, seq, k + z);
   for (j = 0; j < k; j++) {
     uint64_t salt = ((uint64_t)s << 8) | j;
@@ -119,8 +106,8 @@ static void write_light(vtk_lp_log *g, uint32_t i, uint64_t seq, uint32_t tail,
   if (z) {
     uint64_t zoff =
         g->target_base + (uint64_t)rnd(g, g->target_sectors - 16) * VTK_SECTOR;
-    put_zero_desc(desc_slot(h, k), zoff,
-                  (uint64_t)(1 + rnd(g, 16)) * VTK_SECTOR, seq);
+    vtk_desc zd = vtk_zero(zoff, (uint64_t)(1 + rnd(g, 16)) * VTK_SECTOR);
+    vtk_desc_put(desc_slot(h, k), &zd, seq);
   }
   seal(g, h, sectors, bad_crc);
 }
@@ -129,24 +116,33 @@ static void write_heavy(vtk_lp_log *g, uint32_t i, uint64_t seq, uint32_t tail,
                         vtk_lp_flaw fl) {
   uint8_t *h = sector_at(g, g->starts[i]);
   uint32_t k;
-  memset(h, 0, VTK_SECTOR);
   put_header(g, h, 1, tail, seq, VTK_DESC_FIRST);
   for (k = 0; k < VTK_DESC_FIRST; k++) {
     uint64_t off =
         g->target_base +
         (((uint64_t)i * VTK_DESC_FIRST + k) % g->target_sectors) * VTK_SECTOR;
-    put_zero_desc(desc_slot(h, k), off, VTK_SECTOR, seq);
+    vtk_desc zd = vtk_zero(off, VTK_SECTOR);
+    vtk_desc_put(desc_slot(h, k), &zd, seq);
   }
   if (fl == VTK_LP_FLAW_LAST_DESCRIPTOR) /* all but the last slot pass */
     desc_slot(h, VTK_DESC_FIRST - 1)[4] = 1;
   seal(g, h, 1, fl == VTK_LP_FLAW_CRC);
 }
 
+/* The age (0 = oldest) of the entry the Tail of the entry of age `j` names. */
+static uint32_t tail_age(vtk_lp_tail rule, uint32_t j) {
+  if (rule == VTK_LP_TAIL_OLDEST)
+    return 0;
+  if (rule == VTK_LP_TAIL_SELF)
+    return j;
+  return j > VTK_LP_WINDOW_ENTRIES ? j - VTK_LP_WINDOW_ENTRIES : 0;
+}
+
 /* A log of entries in one of the shapes, numbered `step` apart in circular
  * order starting at the oldest entry, Tails per `rule`. */
 static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
                         vtk_lp_tail rule, uint32_t step, vtk_lp_flaw fl) {
-  uint32_t i, m0 = 0;
+  uint32_t i, back, m0 = 0;
   layout(g, sh);
   if (old == VTK_LP_OLDEST_MIDDLE) {
     while (m0 < g->m && g->starts[m0] < g->n / 2)
@@ -159,15 +155,7 @@ static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
   for (i = 0; i < g->m; i++) {
     uint32_t j = (i + g->m - m0) % g->m; /* age order: 0 = oldest */
     uint64_t seq = VTK_LP_SEQ_BASE + (uint64_t)j * step;
-    uint32_t tail;
-    if (rule == VTK_LP_TAIL_OLDEST)
-      tail = g->starts[m0] * VTK_SECTOR;
-    else if (rule == VTK_LP_TAIL_SELF)
-      tail = g->starts[i] * VTK_SECTOR;
-    else {
-      uint32_t back = j > VTK_LP_WINDOW_ENTRIES ? j - VTK_LP_WINDOW_ENTRIES : 0;
-      tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
-    }
+    uint32_t tail = g->starts[(tail_age(rule, j) + m0) % g->m] * VTK_SECTOR;
     if (sh == VTK_LP_HEAVY)
       write_heavy(g, i, seq, tail, fl);
     else
@@ -181,20 +169,11 @@ static void gen_entries(vtk_lp_log *g, vtk_lp_shape sh, vtk_lp_oldest old,
     g->expect = VTK_LP_NONE_CHECKSUM;
     return;
   }
+  /* The newest entry's Tail starts the active sequence. */
+  back = tail_age(rule, g->m - 1);
   g->expect = VTK_LP_SEQUENCE;
-  if (rule == VTK_LP_TAIL_OLDEST) {
-    g->expect_entries = g->m;
-    g->expect_tail = g->starts[m0] * VTK_SECTOR;
-  } else if (rule == VTK_LP_TAIL_SELF) {
-    /* The newest entry alone: in age order, the last one. */
-    g->expect_entries = 1;
-    g->expect_tail = g->starts[(m0 + g->m - 1) % g->m] * VTK_SECTOR;
-  } else {
-    uint32_t jh = g->m - 1;
-    uint32_t back = jh > VTK_LP_WINDOW_ENTRIES ? jh - VTK_LP_WINDOW_ENTRIES : 0;
-    g->expect_entries = jh - back + 1;
-    g->expect_tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
-  }
+  g->expect_entries = g->m - back;
+  g->expect_tail = g->starts[(back + m0) % g->m] * VTK_SECTOR;
 }
 
 /* (a) Every sector an entry header with the right GUID claiming the whole
@@ -206,7 +185,6 @@ static void gen_hdr126(vtk_lp_log *g) {
   for (s = 0; s < g->n; s++) {
     uint8_t *h = sector_at(g, s);
     uint64_t seq = VTK_LP_SEQ_BASE + s;
-    memset(h, 0, VTK_SECTOR);
     put_header(g, h, g->n, 0, seq, VTK_DESC_FIRST);
     for (k = 0; k < VTK_DESC_FIRST; k++)
       put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * VTK_SECTOR,
@@ -224,8 +202,8 @@ static void gen_span_crc(vtk_lp_log *g) {
   for (s = 0; s + span <= g->n; s += span) {
     uint8_t *h = sector_at(g, s);
     uint64_t seq = VTK_LP_SEQ_BASE + s;
-    memset(h, 0, 2 * VTK_SECTOR);
     put_header(g, h, span, s * VTK_SECTOR, seq, count);
+    memset(h + VTK_SECTOR, 0, VTK_SECTOR); /* descriptor sector 2 */
     for (k = 0; k < count; k++) {
       put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * VTK_SECTOR,
                     seq, k);
@@ -246,7 +224,6 @@ static void gen_overlap(vtk_lp_log *g) {
   for (s = 0; s < g->n; s += every) {
     uint8_t *h = sector_at(g, s);
     uint64_t seq = VTK_LP_SEQ_BASE + s;
-    memset(h, 0, VTK_SECTOR);
     put_header(g, h, VTK_DESC_FIRST + 1, 0, seq, VTK_DESC_FIRST);
     for (k = 0; k < VTK_DESC_FIRST; k++)
       put_data_desc(desc_slot(h, k), g->target_base + (uint64_t)k * VTK_SECTOR,

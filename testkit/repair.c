@@ -112,7 +112,6 @@ static void mark_entry(const marker *m, const log_span *l, uint32_t s,
 
 static size_t repair_log(const log_span *l, const uint8_t *guid,
                          unsigned options, const marker *m) {
-  static const uint8_t zeros[4] = {0, 0, 0, 0};
   size_t edited = 0;
   uint32_t s, i;
 
@@ -132,9 +131,7 @@ static size_t repair_log(const log_span *l, const uint8_t *guid,
     edited++;
     if ((options & VTK_REPAIR_ENTRIES) == 0)
       continue;
-    crc = crc32c(0, h, 4);
-    crc = crc32c(crc, zeros, 4);
-    crc = crc32c(crc, h + 8, SECTOR - 8);
+    crc = crc_field_zeroed(h, SECTOR);
     for (i = 1; i < sectors; i++)
       crc = crc32c(crc, entry_sector(l, s, i), SECTOR);
     vtk_put_le32(h + 4, crc);
@@ -198,27 +195,26 @@ static void repair_logs(uint8_t *image, size_t size, unsigned options,
 
 void vtk_repair_image_marked(uint8_t *image, size_t size, unsigned options,
                              vtk_repair_mark_fn fn, void *ctx) {
-  static const uint32_t headers[2] = {VTK_HEADER1, VTK_HEADER2};
-  static const uint32_t regions[2] = {VTK_REGION1, VTK_REGION2};
+  static const struct {
+    uint32_t at, size;
+    unsigned option;
+    char sig[5];
+  } fields[4] = {{VTK_HEADER1, VTK_HEADER_SIZE, VTK_REPAIR_HEADERS, "head"},
+                 {VTK_HEADER2, VTK_HEADER_SIZE, VTK_REPAIR_HEADERS, "head"},
+                 {VTK_REGION1, VTK_REGION_SIZE, VTK_REPAIR_REGIONS, "regi"},
+                 {VTK_REGION2, VTK_REGION_SIZE, VTK_REPAIR_REGIONS, "regi"}};
   marker m;
-  int h;
+  int i;
 
   if (image == NULL || size < VTK_MIB)
     return;
   m.fn = fn;
   m.ctx = ctx;
   m.base = image;
-  for (h = 0; h < 2; h++) {
-    uint8_t *p = image + headers[h];
-    if ((options & VTK_REPAIR_HEADERS) != 0 && sig4(p, "head")) {
-      vtk_put_le32(p + 4, crc_field_zeroed(p, VTK_HEADER_SIZE));
-      mark(&m, p + 4, 4);
-    }
-  }
-  for (h = 0; h < 2; h++) {
-    uint8_t *p = image + regions[h];
-    if ((options & VTK_REPAIR_REGIONS) != 0 && sig4(p, "regi")) {
-      vtk_put_le32(p + 4, crc_field_zeroed(p, VTK_REGION_SIZE));
+  for (i = 0; i < 4; i++) {
+    uint8_t *p = image + fields[i].at;
+    if ((options & fields[i].option) != 0 && sig4(p, fields[i].sig)) {
+      vtk_put_le32(p + 4, crc_field_zeroed(p, fields[i].size));
       mark(&m, p + 4, 4);
     }
   }

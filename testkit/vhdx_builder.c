@@ -36,9 +36,6 @@ void vtk_put_le64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++)
     p[i] = (uint8_t)(v >> (8 * i));
 }
-uint16_t vtk_get_le16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
 uint32_t vtk_get_le32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
          ((uint32_t)p[3] << 24);
@@ -73,6 +70,14 @@ uint32_t vtk_crc32c_raw(uint32_t reg, const void *data, size_t size) {
 
 uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size) {
   return ~vtk_crc32c_raw(~crc, data, size);
+}
+
+/* vtk_crc32c over p[0..n) with bytes 4..7 (a checksum field) read as zero. */
+static uint32_t crc_field_zeroed(uint32_t crc, const uint8_t *p, size_t n) {
+  static const uint8_t zero4[4] = {0, 0, 0, 0};
+  crc = vtk_crc32c(crc, p, 4);
+  crc = vtk_crc32c(crc, zero4, 4);
+  return vtk_crc32c(crc, p + 8, n - 8);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -163,17 +168,17 @@ void vtk_image_spec_default(vtk_image_spec *s) {
 
 /* The buffer always holds at least the 1 MiB header area, even when the
  * file is said to be smaller (for "file too small" tests). */
-static void image_alloc(vtk_image *img, uint64_t size) {
+static size_t image_cap(uint64_t size) {
   uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
   if (cap > (uint64_t)SIZE_MAX)
     die("image too large");
-  img->data = xmalloc((size_t)cap);
-  memset(img->data, 0, (size_t)cap);
-  img->size = size;
+  return (size_t)cap;
 }
 
-static uint64_t image_cap(const vtk_image *img) {
-  return img->size < VTK_MIB ? VTK_MIB : img->size;
+static void image_alloc(vtk_image *img, uint64_t size) {
+  img->data = xmalloc(image_cap(size));
+  memset(img->data, 0, image_cap(size));
+  img->size = size;
 }
 
 void vtk_region_put(uint8_t *e, const vtk_region *r) {
@@ -212,15 +217,10 @@ void vtk_image_build(vtk_image *img, const vtk_image_spec *s) {
   for (int w = 0; w < 2; w++) {
     uint8_t *t = vtk_region_table(img, w);
     memcpy(t, "regi", 4);
-    vtk_region bat, meta;
+    vtk_region bat = {{0}, s->bat_offset, s->bat_length, 1};
+    vtk_region meta = {{0}, s->metadata_offset, s->metadata_length, 1};
     memcpy(bat.guid, VTK_GUID_BAT, 16);
-    bat.file_offset = s->bat_offset;
-    bat.length = s->bat_length;
-    bat.required = 1;
     memcpy(meta.guid, VTK_GUID_METADATA, 16);
-    meta.file_offset = s->metadata_offset;
-    meta.length = s->metadata_length;
-    meta.required = 1;
     vtk_region_put(t + 16, &bat);
     vtk_region_put(t + 48, &meta);
     uint32_t n = s->extra_count;
@@ -252,19 +252,16 @@ void vtk_image_free(vtk_image *img) {
 
 void vtk_image_copy(vtk_image *dst, const vtk_image *src) {
   image_alloc(dst, src->size);
-  memcpy(dst->data, src->data, (size_t)image_cap(src));
+  memcpy(dst->data, src->data, image_cap(src->size));
 }
 
 void vtk_image_resize(vtk_image *img, uint64_t size) {
-  uint64_t old_cap = image_cap(img);
-  uint64_t cap = size < VTK_MIB ? VTK_MIB : size;
-  if (cap > (uint64_t)SIZE_MAX)
-    die("image too large");
-  uint8_t *p = realloc(img->data, (size_t)cap);
+  size_t old_cap = image_cap(img->size), cap = image_cap(size);
+  uint8_t *p = realloc(img->data, cap);
   if (!p)
     die("out of memory");
   if (cap > old_cap)
-    memset(p + old_cap, 0, (size_t)(cap - old_cap));
+    memset(p + old_cap, 0, cap - old_cap);
   /* Bytes between the old size and the old capacity are beyond the file:
    * they must read as zero once the file grows over them. */
   if (size > img->size && img->size < old_cap)
@@ -279,18 +276,12 @@ uint8_t *vtk_header(vtk_image *img, int which) {
 }
 
 void vtk_header_raw_fix_checksum(uint8_t h[VTK_HEADER_SIZE]) {
-  memset(h + 4, 0, 4);
-  vtk_put_le32(h + 4, vtk_crc32c(0, h, VTK_HEADER_SIZE));
+  vtk_put_le32(h + 4, crc_field_zeroed(0, h, VTK_HEADER_SIZE));
 }
 
 int vtk_header_raw_valid(const uint8_t h[VTK_HEADER_SIZE]) {
-  if (memcmp(h, "head", 4) != 0)
-    return 0;
-  static const uint8_t zero4[4] = {0, 0, 0, 0};
-  uint32_t c = vtk_crc32c(0, h, 4);
-  c = vtk_crc32c(c, zero4, 4);
-  c = vtk_crc32c(c, h + 8, VTK_HEADER_SIZE - 8);
-  return c == vtk_get_le32(h + 4);
+  return memcmp(h, "head", 4) == 0 &&
+         crc_field_zeroed(0, h, VTK_HEADER_SIZE) == vtk_get_le32(h + 4);
 }
 
 void vtk_header_fix_checksum(vtk_image *img, int which) {
@@ -316,8 +307,7 @@ uint8_t *vtk_region_table(vtk_image *img, int which) {
 
 void vtk_region_fix_checksum(vtk_image *img, int which) {
   uint8_t *t = vtk_region_table(img, which);
-  memset(t + 4, 0, 4);
-  vtk_put_le32(t + 4, vtk_crc32c(0, t, VTK_REGION_SIZE));
+  vtk_put_le32(t + 4, crc_field_zeroed(0, t, VTK_REGION_SIZE));
 }
 
 uint8_t *vtk_region_entry(vtk_image *img, int which, uint32_t index) {
@@ -533,20 +523,14 @@ uint32_t vtk_log_write_run(uint8_t *log, uint32_t log_length, uint32_t offset,
   return offset;
 }
 
-uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length, uint32_t offset,
-                       uint32_t length) {
-  static const uint8_t zero4[4] = {0, 0, 0, 0};
+static uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length,
+                              uint32_t offset, uint32_t length) {
   uint8_t *l = (uint8_t *)(uintptr_t)log; /* vtk_log_at only reads here */
   uint32_t c = 0;
   for (uint32_t s = 0; s < length / VTK_SECTOR; s++) {
     const uint8_t *p = vtk_log_at(l, log_length, offset, s * VTK_SECTOR);
-    if (s == 0) {
-      c = vtk_crc32c(c, p, 4);
-      c = vtk_crc32c(c, zero4, 4);
-      c = vtk_crc32c(c, p + 8, VTK_SECTOR - 8);
-    } else {
-      c = vtk_crc32c(c, p, VTK_SECTOR);
-    }
+    c = s == 0 ? crc_field_zeroed(c, p, VTK_SECTOR)
+               : vtk_crc32c(c, p, VTK_SECTOR);
   }
   return c;
 }
@@ -782,8 +766,8 @@ static void model_write(vtk_image *img, uint64_t off, const uint8_t *src,
     memset(img->data + (size_t)off, 0, (size_t)n);
 }
 
-void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
-                     uint64_t min_size) {
+static void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
+                            uint64_t min_size) {
   uint8_t sector[VTK_SECTOR];
   for (size_t i = 0; i < n; i++) {
     for (uint32_t j = 0; j < entries[i].desc_count; j++) {
@@ -800,6 +784,27 @@ void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
     vtk_image_resize(img, min_size);
 }
 
+/* The header updates of a replay (RULES.md "Replay order") or of an armed
+ * log's clear, each into the slot that is not current: with `fwg_first`,
+ * one that sets FileWriteGuid to derive(LogGuid) when it differs; then two
+ * that clear LogGuid. */
+static void model_header_updates(vtk_image *after, int cur, int fwg_first) {
+  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16], lg[16];
+  static const uint8_t zero[16];
+  int slot = 1 - cur;
+  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
+  memcpy(lg, h + 48, 16);
+  vtk_derive_file_write_guid(lg, fwg);
+  int updates = fwg_first && memcmp(h + 16, fwg, 16) != 0 ? 3 : 2;
+  for (int k = 0; k < updates; k++) {
+    /* The first of three keeps LogGuid. */
+    vtk_header_update(h, fwg, updates == 3 && k == 0 ? lg : zero, next);
+    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
+    memcpy(h, next, VTK_HEADER_SIZE);
+    slot = 1 - slot;
+  }
+}
+
 void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
                       size_t n, vtk_image *after) {
   if (n == 0)
@@ -809,28 +814,9 @@ void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
   if (cur < 0)
     die("vtk_model_replay: no valid header");
   vtk_model_apply(after, entries, n, entries[n - 1].last_file_offset);
-
-  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16];
-  static const uint8_t zero[16];
-  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
-  vtk_derive_file_write_guid(h + 48, fwg);
-  uint8_t lg[16];
-  memcpy(lg, h + 48, 16);
-  if (vtk_guid_is_zero(lg))
+  if (vtk_guid_is_zero(vtk_header(after, cur) + 48))
     die("vtk_model_replay: clean image");
-  int slot = 1 - cur; /* the non-current slot gets the next update */
-  if (memcmp(h + 16, fwg, 16) != 0) {
-    vtk_header_update(h, fwg, lg, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
-  for (int k = 0; k < 2; k++) {
-    vtk_header_update(h, fwg, zero, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
+  model_header_updates(after, cur, 1);
 }
 
 void vtk_model_clear(const vtk_image *before, vtk_image *after) {
@@ -838,17 +824,7 @@ void vtk_model_clear(const vtk_image *before, vtk_image *after) {
   int cur = vtk_image_current(before);
   if (cur < 0)
     die("vtk_model_clear: no valid header");
-  uint8_t h[VTK_HEADER_SIZE], next[VTK_HEADER_SIZE], fwg[16];
-  static const uint8_t zero[16];
-  memcpy(h, vtk_header(after, cur), VTK_HEADER_SIZE);
-  if (vtk_guid_is_zero(h + 48))
+  if (vtk_guid_is_zero(vtk_header(after, cur) + 48))
     die("vtk_model_clear: clean image");
-  vtk_derive_file_write_guid(h + 48, fwg);
-  int slot = 1 - cur;
-  for (int k = 0; k < 2; k++) {
-    vtk_header_update(h, fwg, zero, next);
-    memcpy(vtk_header(after, slot), next, VTK_HEADER_SIZE);
-    memcpy(h, next, VTK_HEADER_SIZE);
-    slot = 1 - slot;
-  }
+  model_header_updates(after, cur, 0);
 }

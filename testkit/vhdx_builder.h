@@ -41,7 +41,6 @@ extern "C" {
 void vtk_put_le16(uint8_t *p, uint16_t v);
 void vtk_put_le32(uint8_t *p, uint32_t v);
 void vtk_put_le64(uint8_t *p, uint64_t v);
-uint16_t vtk_get_le16(const uint8_t *p);
 uint32_t vtk_get_le32(const uint8_t *p);
 uint64_t vtk_get_le64(const uint8_t *p);
 
@@ -228,9 +227,6 @@ void vtk_entry_header_put(uint8_t *h, uint32_t length, uint64_t seq,
 /* Pointer to byte `pos` of the entry at `offset` (wrapping per sector). */
 uint8_t *vtk_log_at(uint8_t *log, uint32_t log_length, uint32_t offset,
                     uint32_t pos);
-/* CRC-32C of `length` entry bytes at `offset` with bytes 4..7 zeroed. */
-uint32_t vtk_entry_crc(const uint8_t *log, uint32_t log_length, uint32_t offset,
-                       uint32_t length);
 /* Recompute the checksum of the entry at `offset` using its stored
  * EntryLength (clamped to the log length; nothing if it is 0 or unaligned). */
 void vtk_entry_fix_checksum(uint8_t *log, uint32_t log_length, uint32_t offset);
@@ -337,9 +333,6 @@ void vtk_model_replay(const vtk_image *before, const vtk_entry *entries,
  * FileWriteGuid derive(LogGuid) and LogGuid 0, the non-current slot first;
  * no data. */
 void vtk_model_clear(const vtk_image *before, vtk_image *after);
-/* Only the data part: apply descriptors and grow to `min_size`. */
-void vtk_model_apply(vtk_image *img, const vtk_entry *entries, size_t n,
-                     uint64_t min_size);
 
 #ifdef __cplusplus
 }
