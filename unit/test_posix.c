@@ -117,6 +117,35 @@ static void test_posix_read_past_end_fails(void **state) {
   free(buf);
 }
 
+/* A file opened for reading refuses every change (EBADF), and a writable
+ * one refuses a size or a write past the largest file offset (EFBIG); the
+ * file stays as it was. */
+static void test_posix_refuses_writes_read_only_or_past_max(void **state) {
+  const sparse_file *s = *state;
+  const uint64_t too_big = (uint64_t)1 << 63;
+  static const uint8_t byte = 1;
+  vhdxlog_posix_file f;
+  vhdxlog_io io;
+  uint64_t size = 0;
+  for (int writable = 0; writable < 2; writable++) {
+    int want = writable ? EFBIG : EBADF;
+    assert_int_equal(vhdxlog_posix_open(&f, s->path, writable), 0);
+    vhdxlog_posix_io(&f, &io);
+    errno = 0;
+    assert_int_equal(io.set_size(io.ctx, writable ? too_big : FILE_SIZE), -1);
+    assert_int_equal(errno, want);
+    errno = 0;
+    assert_int_equal(io.write(io.ctx, writable ? too_big : 0, &byte, 1), -1);
+    assert_int_equal(errno, want);
+    errno = 0;
+    assert_int_equal(io.write_zeros(io.ctx, writable ? too_big : 0, 4096), -1);
+    assert_int_equal(errno, want);
+    assert_int_equal(io.get_size(io.ctx, &size), 0);
+    assert_int_equal(size, FILE_SIZE);
+    assert_int_equal(vhdxlog_posix_close(&f), 0);
+  }
+}
+
 /* --- zeroing and disk use ------------------------------------------------ */
 
 /* A file of `size` bytes, a hole but for `data_len` pattern bytes at
@@ -343,6 +372,7 @@ int main(void) {
       unit_test_on(sparse, test_posix_read_starting_and_ending_in_data),
       unit_test_on(sparse, test_posix_read_small_across_data_and_hole),
       unit_test_on(sparse, test_posix_read_past_end_fails),
+      unit_test_on(sparse, test_posix_refuses_writes_read_only_or_past_max),
       cmocka_unit_test(test_posix_write_zeros_allocates_nothing_over_holes),
       cmocka_unit_test(test_posix_write_zeros_keeps_data_blocks),
       cmocka_unit_test(test_posix_replay_of_zeroed_hole_allocates_nothing),
