@@ -418,7 +418,8 @@ vtk_entry vtk_entry_make(uint64_t sequence_number, uint32_t tail,
 uint32_t vtk_desc_sectors(uint32_t count) {
   if (count <= VTK_DESC_FIRST)
     return 1;
-  return 1 + (count - VTK_DESC_FIRST + VTK_DESC_NEXT - 1) / VTK_DESC_NEXT;
+  /* 1 + ceil((count - FIRST) / NEXT), without wrapping at count 2^32-1 */
+  return 2 + (count - VTK_DESC_FIRST - 1) / VTK_DESC_NEXT;
 }
 
 uint32_t vtk_entry_data_count(const vtk_entry *e) {

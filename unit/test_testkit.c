@@ -144,6 +144,7 @@ static void test_testkit_descriptor_sector_arithmetic(void **state) {
   assert_int_equal(vtk_desc_sectors(127), 2);
   assert_int_equal(vtk_desc_sectors(254), 2);
   assert_int_equal(vtk_desc_sectors(255), 3);
+  assert_int_equal(vtk_desc_sectors(0xFFFFFFFFu), 33554433u);
   assert_int_equal(vtk_desc_pos(0), 64);
   assert_int_equal(vtk_desc_pos(125), 64 + 32 * 125);
   assert_int_equal(vtk_desc_pos(126), 4096);
