@@ -23,12 +23,8 @@ static int sig4(const uint8_t *p, const char sig[4]) {
          p[2] == (uint8_t)sig[2] && p[3] == (uint8_t)sig[3];
 }
 
-/* CRC-32C of `n` bytes at `p` with bytes 4..7 counted as zero (n >= 8). */
 static uint32_t crc_field_zeroed(const uint8_t *p, size_t n) {
-  static const uint8_t zeros[4] = {0, 0, 0, 0};
-  uint32_t crc = crc32c(0, p, 4);
-  crc = crc32c(crc, zeros, 4);
-  return crc32c(crc, p + 8, n - 8);
+  return vtk_crc32c_field_zeroed(crc32c, 0, p, n);
 }
 
 /* Where repair wrote, for the caller's mark: offsets from `base`. */

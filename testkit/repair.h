@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vhdx_builder.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -65,8 +67,7 @@ size_t vtk_repair_log(uint8_t *log, size_t length, const uint8_t guid[16],
  * with 0, chain by passing the result). NULL restores vtk_crc32c(). For a
  * caller that repairs in a hot loop and has a faster one; the choice stays
  * for the process. */
-typedef uint32_t (*vtk_repair_crc_fn)(uint32_t crc, const void *data,
-                                      size_t size);
+typedef vtk_crc_fn vtk_repair_crc_fn;
 void vtk_repair_use_crc(vtk_repair_crc_fn fn);
 
 #ifdef __cplusplus

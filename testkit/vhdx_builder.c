@@ -72,12 +72,16 @@ uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size) {
   return ~vtk_crc32c_raw(~crc, data, size);
 }
 
-/* vtk_crc32c over p[0..n) with bytes 4..7 (a checksum field) read as zero. */
-static uint32_t crc_field_zeroed(uint32_t crc, const uint8_t *p, size_t n) {
+uint32_t vtk_crc32c_field_zeroed(vtk_crc_fn crc, uint32_t crc_in,
+                                 const uint8_t *p, size_t n) {
   static const uint8_t zero4[4] = {0, 0, 0, 0};
-  crc = vtk_crc32c(crc, p, 4);
-  crc = vtk_crc32c(crc, zero4, 4);
-  return vtk_crc32c(crc, p + 8, n - 8);
+  crc_in = crc(crc_in, p, 4);
+  crc_in = crc(crc_in, zero4, 4);
+  return crc(crc_in, p + 8, n - 8);
+}
+
+static uint32_t crc_field_zeroed(uint32_t crc, const uint8_t *p, size_t n) {
+  return vtk_crc32c_field_zeroed(vtk_crc32c, crc, p, n);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -48,6 +48,12 @@ uint64_t vtk_get_le64(const uint8_t *p);
 uint32_t vtk_crc32c(uint32_t crc, const void *data, size_t size);
 /* Raw register update (no pre/post inversion), bitwise reference. */
 uint32_t vtk_crc32c_raw(uint32_t reg, const void *data, size_t size);
+/* A CRC-32C with vtk_crc32c()'s contract. */
+typedef uint32_t (*vtk_crc_fn)(uint32_t crc, const void *data, size_t size);
+/* crc(crc_in, ...) chained over p[0..n) (n >= 8) with bytes 4..7, where
+ * every checksum field of the format sits, read as zero. */
+uint32_t vtk_crc32c_field_zeroed(vtk_crc_fn crc, uint32_t crc_in,
+                                 const uint8_t *p, size_t n);
 
 extern const uint8_t VTK_GUID_BAT[16];
 extern const uint8_t VTK_GUID_METADATA[16];

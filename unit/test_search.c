@@ -19,16 +19,24 @@ static int setup(void **state) {
 }
 
 /* Descriptors of the entry with sequence number `seq`: `ndata` data
- * descriptors at distinct offsets. */
+ * descriptors at distinct offsets from data_at(seq). */
 static vtk_desc descs[64];
+
+static uint64_t data_at(uint64_t seq) {
+  return 8u * VTK_MIB + (seq % 16) * 65536;
+}
+
+/* The entry's LastFileOffset; its FlushedFileOffset is 4 MiB. */
+static uint64_t last_file_offset(uint64_t seq) {
+  return (8u + seq % 8) * VTK_MIB;
+}
 
 static vtk_entry make(uint64_t seq, uint32_t tail, uint32_t ndata,
                       const uint8_t *g) {
   for (uint32_t i = 0; i < ndata; i++)
-    descs[i] = vtk_data(8u * VTK_MIB + (seq % 16) * 65536 + S * i,
-                        (uint32_t)seq * 100 + i);
-  return vtk_entry_make(seq, tail, g, 4u * VTK_MIB,
-                        (8u + (uint32_t)(seq % 8)) * VTK_MIB, descs, ndata);
+    descs[i] = vtk_data(data_at(seq) + S * i, (uint32_t)seq * 100 + i);
+  return vtk_entry_make(seq, tail, g, 4u * VTK_MIB, last_file_offset(seq),
+                        descs, ndata);
 }
 
 /* Write an entry; returns its length. */
@@ -47,9 +55,7 @@ static uint32_t put(uint8_t *log, uint32_t off, uint64_t seq, uint32_t tail,
 
 /* End of the furthest write of an entry made by make(). */
 static uint64_t write_end(uint64_t seq, uint32_t ndata) {
-  if (!ndata)
-    return 0;
-  return 8u * VTK_MIB + (seq % 16) * 65536 + S * ndata;
+  return ndata ? data_at(seq) + S * ndata : 0;
 }
 
 static vhdxlog_status search_in(const uint8_t *log, uint32_t len,
@@ -132,12 +138,12 @@ typedef struct cand {
  * E_LOG_NO_SEQUENCE naming `cause` at `offset`. */
 typedef struct search_case {
   const char *name;
-  uint32_t len; /* the log's length */
   cand c[5];
   vhdxlog_status cause; /* VHDXLOG_OK: the sequence below is found */
   uint64_t offset;
   uint32_t tail_off, head_off, count, length;
   uint64_t tail_seq, head_seq;
+  uint32_t len; /* the log's length; 0: LOG_LEN */
 } search_case;
 
 #define ENTRY(off, seq, tail, ndata)                                           \
@@ -146,115 +152,95 @@ typedef struct search_case {
   { off, seq, tail, ndata, 0, 0, 0, 1 }
 #define BROKEN(off, seq, tail, ndata, what, index, fix_crc)                    \
   { off, seq, tail, ndata, VTK_BREAK_##what, index, fix_crc, 0 }
-#define FOUND(tail_off, head_off, count, length, tail_seq, head_seq)           \
-  VHDXLOG_OK, 0, tail_off, head_off, count, length, tail_seq, head_seq
-#define NONE(cause, offset) VHDXLOG_E_##cause, offset, 0, 0, 0, 0, 0, 0
+/* FOUND_IN: in a log of `len` bytes, not LOG_LEN. */
+#define FOUND_IN(len, tail_off, head_off, count, length, tail_seq, head_seq)   \
+  VHDXLOG_OK, 0, tail_off, head_off, count, length, tail_seq, head_seq, len
+#define FOUND(...) FOUND_IN(0, __VA_ARGS__)
+#define NONE(cause, offset) VHDXLOG_E_##cause, offset, 0, 0, 0, 0, 0, 0, 0
 
 static const search_case cases[] = {
     {"test_search_finds_single_entry",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 2)},
      FOUND(0, 0, 1, 3 * S, 1, 1)},
     {"test_search_finds_entry_without_descriptors",
-     LOG_LEN,
      {ENTRY(3 * S, 9, 3 * S, 0)},
      FOUND(3 * S, 3 * S, 1, S, 9, 9)},
     {"test_search_finds_multi_entry_run",
-     LOG_LEN,
      {ENTRY(0, 10, 0, 1), ENTRY(2 * S, 11, 0, 3), ENTRY(6 * S, 12, 0, 0),
       ENTRY(7 * S, 13, 0, 2)},
      FOUND(0, 7 * S, 4, 10 * S, 10, 13)},
     /* 15 writes further than 16 (at 8 MiB + (seq % 16) * 64 KiB) */
     {"test_search_max_write_end_spans_every_entry",
-     LOG_LEN,
      {ENTRY(0, 15, 0, 1), ENTRY(2 * S, 16, 0, 1)},
      FOUND(0, 2 * S, 2, 4 * S, 15, 16)},
     /* the head's Tail is entry 6: entry 5 is not replayed */
     {"test_search_replays_from_head_tail_not_first_entry",
-     LOG_LEN,
      {ENTRY(0, 5, 0, 1), ENTRY(2 * S, 6, 2 * S, 2), ENTRY(5 * S, 7, 2 * S, 1)},
      FOUND(2 * S, 5 * S, 2, 5 * S, 6, 7)},
     {"test_search_finds_single_entry_away_from_log_start",
-     LOG_LEN,
      {ENTRY(40 * S, 77, 40 * S, 1)},
      FOUND(40 * S, 40 * S, 1, 2 * S, 77, 77)},
     {"test_search_head_tail_at_itself_after_run",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 1), ENTRY(2 * S, 2, 2 * S, 1)},
      FOUND(2 * S, 2 * S, 1, 2 * S, 2, 2)},
     /* sectors 254 | 255, 0, 1 | 2, 3 */
     {"test_search_finds_sequence_wrapping_end_of_log",
-     LOG_LEN,
      {ENTRY(254 * S, 20, 254 * S, 0), ENTRY(255 * S, 21, 254 * S, 2),
       ENTRY(2 * S, 22, 254 * S, 1)},
      FOUND(254 * S, 2 * S, 3, 6 * S, 20, 22)},
     {"test_search_finds_wrapped_single_entry",
-     LOG_LEN,
      {ENTRY(255 * S, 3, 255 * S, 3)},
      FOUND(255 * S, 255 * S, 1, 4 * S, 3, 3)},
     /* the old log continues right after, consecutive numbers, complete; and
      * a complete old sequence with far greater numbers */
     {"test_search_ignores_entries_with_old_guid",
-     LOG_LEN,
      {ENTRY(0, 5, 0, 1), ENTRY(2 * S, 6, 0, 1), OLD_ENTRY(4 * S, 7, 4 * S, 1),
       OLD_ENTRY(6 * S, 8, 4 * S, 1), OLD_ENTRY(128 * S, 1000, 128 * S, 2)},
      FOUND(0, 2 * S, 2, 4 * S, 5, 6)},
     {"test_search_prefers_greater_head_sequence: greater one later",
-     LOG_LEN,
      {ENTRY(0, 10, 0, 1), ENTRY(64 * S, 20, 64 * S, 2)},
      FOUND(64 * S, 64 * S, 1, 3 * S, 20, 20)},
     {"test_search_prefers_greater_head_sequence: greater one first",
-     LOG_LEN,
      {ENTRY(64 * S, 10, 64 * S, 1), ENTRY(0, 20, 0, 2)},
      FOUND(0, 0, 1, 3 * S, 20, 20)},
     {"test_search_tie_picks_first_in_scan_order",
-     LOG_LEN,
      {ENTRY(8 * S, 10, 8 * S, 1), ENTRY(64 * S, 10, 64 * S, 2)},
      FOUND(8 * S, 8 * S, 1, 2 * S, 10, 10)},
     /* run 3..6 (head 6, starts at 3) against a run of one: 5 */
     {"test_search_ranks_runs_by_head_not_first_entry",
-     LOG_LEN,
      {ENTRY(0, 3, 0, 0), ENTRY(S, 4, 0, 0), ENTRY(2 * S, 5, 0, 0),
       ENTRY(3 * S, 6, 0, 0), ENTRY(64 * S, 5, 64 * S, 0)},
      FOUND(0, 3 * S, 4, 4 * S, 3, 6)},
     /* 1 then 3 (Tail 0): [1] is complete, [3] is not: its Tail is outside */
     {"test_search_breaks_run_on_non_consecutive_sequence: 1 then 3",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 1), ENTRY(2 * S, 3, 0, 1)},
      FOUND(0, 0, 1, 2 * S, 1, 1)},
     /* the second entry is checked too (QEMU skips that check) */
     {"test_search_breaks_run_on_non_consecutive_sequence: 1 then 5",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 1), ENTRY(2 * S, 5, 0, 1)},
      FOUND(0, 0, 1, 2 * S, 1, 1)},
     {"test_search_breaks_run_on_non_consecutive_sequence: decreasing",
-     LOG_LEN,
      {ENTRY(0, 5, 0, 0), ENTRY(S, 4, 0, 0)},
      FOUND(0, 0, 1, S, 5, 5)},
     /* 7 breaks the run and starts its own */
     {"test_search_tries_run_breaking_entry_as_new_start",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 1), ENTRY(2 * S, 7, 2 * S, 1)},
      FOUND(2 * S, 2 * S, 1, 2 * S, 7, 7)},
     /* [1, 2] with 2's Tail inside entry 1 (not an entry start): the run is
      * incomplete; entry 1 alone is never a run of its own (the scan resumes
      * after the run), so there is no sequence. */
     {"test_search_does_not_shorten_incomplete_run",
-     LOG_LEN,
      {ENTRY(0, 1, 0, 1), ENTRY(2 * S, 2, S, 0)},
      NONE(ENTRY_TAIL, 2 * S)},
     {"test_search_reports_no_sequence_on_empty_log",
-     LOG_LEN,
      {ENTRY(0, 0, 0, 0)},
      NONE(LOG_NO_SEQUENCE, 0)},
     {"test_search_reports_no_sequence_when_only_old_guid",
-     LOG_LEN,
      {OLD_ENTRY(4 * S, 9, 4 * S, 1),
       {40 * S, 99, 0, 1, VTK_BREAK_CHECKSUM, 0, 0, 1}},
      NONE(LOG_NO_SEQUENCE, 0)},
     /* greater numbers under another GUID are no candidates */
     {"test_search_no_sequence_names_most_recent_failed_candidate",
-     LOG_LEN,
      {BROKEN(2 * S, 4, 2 * S, 1, CHECKSUM, 0, 0),
       BROKEN(20 * S, 9, 20 * S, 1, RESERVED, 0, 1),
       BROKEN(40 * S, 6, 40 * S, 2, DATA_SIGNATURE, 1, 1),
@@ -262,90 +248,73 @@ static const search_case cases[] = {
      NONE(ENTRY_RESERVED, 20 * S)},
     /* an incomplete head, 5, against a failed candidate, 3 */
     {"test_search_no_sequence_names_most_recent_failed_candidate: head",
-     LOG_LEN,
      {ENTRY(16 * S, 5, 64 * S, 1),
       BROKEN(80 * S, 3, 80 * S, 1, CHECKSUM, 0, 0)},
      NONE(ENTRY_TAIL, 16 * S)},
     /* "loge" + the header's GUID bytes: a candidate, whatever else fails */
     {"test_search_no_sequence_candidate_may_fail_any_rule: length",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, LENGTH_ZERO, 0, 1)},
      NONE(ENTRY_LENGTH, 12 * S)},
     {"test_search_no_sequence_candidate_may_fail_any_rule: tail",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, TAIL_UNALIGNED, 0, 1)},
      NONE(ENTRY_TAIL, 12 * S)},
     {"test_search_no_sequence_candidate_may_fail_any_rule: flushed offset",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, FLUSHED_UNALIGNED, 0, 1)},
      NONE(ENTRY_FLUSHED_OFFSET, 12 * S)},
     {"test_search_no_sequence_candidate_may_fail_any_rule: descriptor offset",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, DESC_OFFSET_UNALIGNED, 0, 1)},
      NONE(DESCRIPTOR_OFFSET, 12 * S)},
     {"test_search_no_sequence_candidate_may_fail_any_rule: data count",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, DATA_COUNT, 0, 1)},
      NONE(DATA_COUNT, 12 * S)},
     {"test_search_no_sequence_candidate_may_fail_any_rule: data sequence",
-     LOG_LEN,
      {BROKEN(12 * S, 33, 12 * S, 1, DATA_SEQUENCE_LOW, 0, 1)},
      NONE(DATA_SEQUENCE, 12 * S)},
     /* Tail points at nothing */
     {"test_search_no_sequence_names_incomplete_head",
-     LOG_LEN,
      {ENTRY(16 * S, 5, 64 * S, 1)},
      NONE(ENTRY_TAIL, 16 * S)},
     {"test_search_no_sequence_names_incomplete_head: run of two",
-     LOG_LEN,
      {ENTRY(16 * S, 5, 100 * S, 1), ENTRY(18 * S, 6, 100 * S, 1)},
      NONE(ENTRY_TAIL, 18 * S)},
     /* an incomplete head, 5, against a failed candidate, 8 and then 3 */
     {"test_search_no_sequence_prefers_greater_number_of_either_kind",
-     LOG_LEN,
      {ENTRY(16 * S, 5, 64 * S, 1),
       BROKEN(80 * S, 8, 80 * S, 1, DATA_SIGNATURE, 0, 1)},
      NONE(DATA_SIGNATURE, 80 * S)},
     {"test_search_no_sequence_prefers_greater_number_of_either_kind: head",
-     LOG_LEN,
      {ENTRY(16 * S, 5, 64 * S, 1),
       BROKEN(80 * S, 3, 80 * S, 1, CHECKSUM, 0, 0)},
      NONE(ENTRY_TAIL, 16 * S)},
     {"test_search_no_sequence_tie_names_first_found",
-     LOG_LEN,
      {BROKEN(8 * S, 7, 8 * S, 1, CHECKSUM, 0, 0),
       BROKEN(40 * S, 7, 40 * S, 1, RESERVED, 0, 1)},
      NONE(ENTRY_CHECKSUM, 8 * S)},
     {"test_search_no_sequence_tie_names_first_found: incomplete head first",
-     LOG_LEN,
      {ENTRY(8 * S, 7, 100 * S, 0),
       BROKEN(40 * S, 7, 40 * S, 1, RESERVED, 0, 1)},
      NONE(ENTRY_TAIL, 8 * S)},
     {"test_search_no_sequence_zero_number_candidate_ranks_lowest",
-     LOG_LEN,
      {BROKEN(4 * S, 2, 4 * S, 1, SEQUENCE_ZERO, 0, 1),
       BROKEN(50 * S, 1, 50 * S, 1, CHECKSUM, 0, 0)},
      NONE(ENTRY_CHECKSUM, 50 * S)},
     /* alone it is still named */
     {"test_search_no_sequence_zero_number_candidate_ranks_lowest: alone",
-     LOG_LEN,
      {BROKEN(4 * S, 2, 4 * S, 1, SEQUENCE_ZERO, 0, 1)},
      NONE(ENTRY_SEQUENCE_ZERO, 4 * S)},
     {"test_search_complete_sequence_beats_failed_candidates",
-     LOG_LEN,
      {BROKEN(8 * S, 70, 8 * S, 1, CHECKSUM, 0, 0), ENTRY(30 * S, 2, 30 * S, 1)},
      FOUND(30 * S, 30 * S, 1, 2 * S, 2, 2)},
     {"test_search_finds_entry_in_one_sector_log",
-     S,
      {ENTRY(0, 4, 0, 0)},
-     FOUND(0, 0, 1, S, 4, 4)},
+     FOUND_IN(S, 0, 0, 1, S, 4, 4)},
 };
 
 static void test_search_case(void **state) {
   const search_case *t = *state;
-  uint32_t len = t->len;
+  uint32_t len = t->len ? t->len : LOG_LEN;
   uint8_t *log = ulog_new(len);
-  for (const cand *c = t->c; c < t->c + 5 && c->seq; c++) {
+  for (const cand *c = t->c; c < t->c + UNIT_COUNT(t->c) && c->seq; c++) {
     put_in(log, len, c->off, c->seq, c->tail, c->ndata, c->old ? OLD : G);
     if (c->what)
       assert_int_equal(
@@ -363,7 +332,7 @@ static void test_search_case(void **state) {
    * the sequence and lying inside its span. */
   uint32_t ndesc = 0;
   uint64_t end = 0;
-  for (const cand *c = t->c; c < t->c + 5 && c->seq; c++)
+  for (const cand *c = t->c; c < t->c + UNIT_COUNT(t->c) && c->seq; c++)
     if (!c->old && !c->what && c->seq >= t->tail_seq && c->seq <= t->head_seq &&
         (c->off + len - t->tail_off) % len < t->length) {
       ndesc += c->ndata;
@@ -373,7 +342,7 @@ static void test_search_case(void **state) {
   assert_int_equal(s.descriptor_count, ndesc);
   assert_int_equal(s.max_write_end, end);
   assert_int_equal(s.flushed_file_offset, 4u * VTK_MIB);
-  assert_int_equal(s.last_file_offset, (8u + t->head_seq % 8) * VTK_MIB);
+  assert_int_equal(s.last_file_offset, last_file_offset(t->head_seq));
   free(log);
 }
 

@@ -35,9 +35,9 @@ typedef struct unit_table {
   size_t count, size;
 } unit_table;
 
-#define UNIT_TABLE(f, rows)                                                    \
-  { f, rows, sizeof(rows) / sizeof((rows)[0]), sizeof((rows)[0]) }
 #define UNIT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define UNIT_TABLE(f, rows)                                                    \
+  { f, rows, UNIT_COUNT(rows), sizeof((rows)[0]) }
 
 /* Run the `n` cases of `fixed`, every family on every scenario, then every
  * row of every table, as one group named "tests". */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Whole files read and written, folders walked: for the reproducer,
  * vhdxlog-diff, vhdxlog-minimize and gen_corpus. */
-#ifndef VHDXLOG_FUZZ_FILE_READ_H
-#define VHDXLOG_FUZZ_FILE_READ_H
+#ifndef VHDXLOG_FUZZ_FILES_H
+#define VHDXLOG_FUZZ_FILES_H
 
 #include <stddef.h>
 #include <stdint.h>
